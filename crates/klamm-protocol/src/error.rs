@@ -1,0 +1,174 @@
+//! The two error types of the codec: one for reading bytes, one for writing them.
+//!
+//! Every variant names *what* was being read or written (a field path such as
+//! `MetadataResponse.Topics.Name`), so a bad frame can be traced to the byte that broke it.
+
+use crate::VersionRange;
+
+/// Why a frame could not be decoded.
+///
+/// Decoding never panics: every malformed input ends in one of these.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The input ended before a value was complete.
+    #[error("{what}: needed {needed} bytes but only {remaining} remain")]
+    UnexpectedEnd {
+        /// What was being decoded.
+        what: &'static str,
+        /// Bytes the value needed.
+        needed: usize,
+        /// Bytes that were left.
+        remaining: usize,
+    },
+    /// A length or count prefix claims more than the bytes left in the frame.
+    #[error("{what}: length {length} exceeds the {remaining} bytes remaining")]
+    LengthExceedsInput {
+        /// What was being decoded.
+        what: &'static str,
+        /// The length the prefix claimed.
+        length: u64,
+        /// Bytes that were left.
+        remaining: usize,
+    },
+    /// A length prefix is negative where no negative value (or only -1 for null) is allowed.
+    #[error("{what}: invalid length {length}")]
+    InvalidLength {
+        /// What was being decoded.
+        what: &'static str,
+        /// The length read.
+        length: i64,
+    },
+    /// A null was read for a value the version does not allow to be null.
+    #[error("{what}: null is not allowed here")]
+    UnexpectedNull {
+        /// What was being decoded.
+        what: &'static str,
+    },
+    /// A variable-length integer ran past its maximum size.
+    #[error("{what}: variable-length integer longer than {max_bytes} bytes")]
+    VarintTooLong {
+        /// What was being decoded.
+        what: &'static str,
+        /// The most bytes such an integer may take.
+        max_bytes: usize,
+    },
+    /// A string was not valid UTF-8.
+    #[error("{what}: string is not valid UTF-8")]
+    InvalidUtf8 {
+        /// What was being decoded.
+        what: &'static str,
+    },
+    /// The message cannot be read at the requested version.
+    #[error("{message} version {version} is not supported (valid versions: {valid})")]
+    UnsupportedVersion {
+        /// The message.
+        message: &'static str,
+        /// The version asked for.
+        version: i16,
+        /// The versions the message has.
+        valid: VersionRange,
+    },
+    /// No API has this key.
+    #[error("unknown API key {api_key}")]
+    UnknownApiKey {
+        /// The key read.
+        api_key: i16,
+    },
+    /// A known tagged field's value did not fill exactly the size its prefix declared.
+    #[error("{what}: tagged field {tag} declared {declared} bytes but its value used {used}")]
+    TaggedFieldSize {
+        /// What was being decoded.
+        what: &'static str,
+        /// The tag.
+        tag: u32,
+        /// The declared size.
+        declared: usize,
+        /// The bytes the value used.
+        used: usize,
+    },
+    /// Bytes were left over after a complete value.
+    #[error("{what}: {remaining} unexpected bytes after the end")]
+    TrailingBytes {
+        /// What was being decoded.
+        what: &'static str,
+        /// Bytes left over.
+        remaining: usize,
+    },
+    /// A value is out of the range its field allows.
+    #[error("{what}: invalid value {value}")]
+    InvalidValue {
+        /// What was being decoded.
+        what: &'static str,
+        /// The value read.
+        value: i64,
+    },
+    /// A record batch's CRC-32C does not match its contents.
+    #[error("record batch at base offset {base_offset}: CRC-32C is {actual:#010x}, header says {expected:#010x}")]
+    CrcMismatch {
+        /// The batch's base offset.
+        base_offset: i64,
+        /// The checksum in the batch header.
+        expected: u32,
+        /// The checksum of the bytes.
+        actual: u32,
+    },
+    /// A record batch uses a magic byte other than 2.
+    #[error("record batch at base offset {base_offset}: magic {magic} is not supported (only v2)")]
+    UnsupportedMagic {
+        /// The batch's base offset.
+        base_offset: i64,
+        /// The magic byte read.
+        magic: i8,
+    },
+    /// A record batch is compressed with a codec this build cannot read.
+    #[error("record batch at base offset {base_offset}: compression {codec} is not supported")]
+    UnsupportedCompression {
+        /// The batch's base offset.
+        base_offset: i64,
+        /// The codec's name.
+        codec: &'static str,
+    },
+}
+
+/// Why a value could not be encoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The message cannot be written at the requested version.
+    #[error("{message} version {version} is not supported (valid versions: {valid})")]
+    UnsupportedVersion {
+        /// The message.
+        message: &'static str,
+        /// The version asked for.
+        version: i16,
+        /// The versions the message has.
+        valid: VersionRange,
+    },
+    /// A field holds a non-default value but the version cannot carry it.
+    #[error("{field} is not available at version {version} and holds a non-default value")]
+    FieldNotInVersion {
+        /// The field's path.
+        field: &'static str,
+        /// The version being written.
+        version: i16,
+    },
+    /// A field is null but the version cannot carry a null there.
+    #[error("{field} is null, which version {version} cannot carry")]
+    NullNotAllowed {
+        /// The field's path.
+        field: &'static str,
+        /// The version being written.
+        version: i16,
+    },
+    /// A string, byte array or array is longer than its length prefix can say.
+    #[error("{what}: length {length} exceeds the maximum of {max}")]
+    TooLong {
+        /// What was being encoded.
+        what: &'static str,
+        /// Its length.
+        length: usize,
+        /// The largest length the encoding allows.
+        max: usize,
+    },
+}

@@ -1,0 +1,49 @@
+//! The traits every generated message implements.
+
+use bytes::{Bytes, BytesMut};
+
+use crate::primitives::Decoder;
+use crate::{DecodeError, EncodeError, VersionRange};
+
+/// A value that can be written at a given message version.
+pub trait Encode {
+    /// Writes `self` as `version` into `buf`.
+    ///
+    /// Fails if a field holds a value the version cannot carry (unless Kafka marks the field
+    /// ignorable), or a length does not fit its prefix.
+    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError>;
+
+    /// The number of bytes [`encode`](Self::encode) writes for `version`.
+    fn encoded_len(&self, version: i16) -> usize;
+}
+
+/// A value that can be read at a given message version.
+pub trait Decode: Sized {
+    /// Reads a value of `version` from `decoder`.
+    fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError>;
+}
+
+/// A top-level message from Kafka's specs: a request, a response, a header or a data schema.
+pub trait Message: Encode + Decode + Clone + Default + PartialEq + std::fmt::Debug {
+    /// The spec's name, e.g. `MetadataRequest`.
+    const NAME: &'static str;
+    /// The versions the message has.
+    const VERSIONS: VersionRange;
+    /// The versions that use compact encodings and tagged fields, if any.
+    const FLEXIBLE_VERSIONS: Option<VersionRange>;
+
+    /// Encodes into a new buffer of exactly the right size.
+    fn to_bytes(&self, version: i16) -> Result<Bytes, EncodeError> {
+        let mut buf = BytesMut::with_capacity(self.encoded_len(version));
+        self.encode(&mut buf, version)?;
+        Ok(buf.freeze())
+    }
+
+    /// Decodes a whole buffer, failing if bytes are left over.
+    fn from_bytes(bytes: &Bytes, version: i16) -> Result<Self, DecodeError> {
+        let mut decoder = Decoder::new(bytes);
+        let value = Self::decode(&mut decoder, version)?;
+        decoder.finish(Self::NAME)?;
+        Ok(value)
+    }
+}

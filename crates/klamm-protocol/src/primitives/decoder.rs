@@ -1,0 +1,453 @@
+//! [`Decoder`]: a cursor over one frame that reads Kafka's primitive types.
+//!
+//! Strings and byte fields come out as cheap slices of the frame's shared [`Bytes`], so decoding
+//! a large response copies almost nothing. Every length prefix is checked against the bytes
+//! actually left before anything is allocated.
+
+use bytes::Bytes;
+
+use super::parse::{self, ParseError, ParseResult};
+use super::{KafkaString, UnknownTaggedFields, Uuid};
+use crate::DecodeError;
+
+/// A cursor over a frame that reads Kafka's primitive types.
+///
+/// ```
+/// use bytes::Bytes;
+/// use klamm_protocol::primitives::Decoder;
+///
+/// let frame = Bytes::from_static(&[0, 5, b'h', b'e', b'l', b'l', b'o', 0, 0, 0, 7]);
+/// let mut decoder = Decoder::new(&frame);
+/// assert_eq!(decoder.string("greeting")?, "hello");
+/// assert_eq!(decoder.int32("count")?, 7);
+/// assert!(decoder.is_empty());
+/// # Ok::<(), klamm_protocol::DecodeError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Decoder<'a> {
+    frame: &'a Bytes,
+    rest: &'a [u8],
+}
+
+fn decode_error(what: &'static str, error: ParseError, remaining: usize) -> DecodeError {
+    match error {
+        ParseError::Incomplete { needed } => DecodeError::UnexpectedEnd {
+            what,
+            needed,
+            remaining,
+        },
+        ParseError::VarintTooLong { max_bytes } => DecodeError::VarintTooLong { what, max_bytes },
+    }
+}
+
+impl<'a> Decoder<'a> {
+    /// Starts reading at the beginning of `frame`.
+    pub fn new(frame: &'a Bytes) -> Self {
+        Decoder {
+            frame,
+            rest: frame.as_ref(),
+        }
+    }
+
+    /// Bytes not yet read.
+    pub fn remaining(&self) -> usize {
+        self.rest.len()
+    }
+
+    /// Whether everything has been read.
+    pub fn is_empty(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    /// Fails unless everything has been read.
+    pub fn finish(&self, what: &'static str) -> Result<(), DecodeError> {
+        if self.rest.is_empty() {
+            Ok(())
+        } else {
+            Err(DecodeError::TrailingBytes {
+                what,
+                remaining: self.rest.len(),
+            })
+        }
+    }
+
+    fn run<T>(
+        &mut self,
+        what: &'static str,
+        parser: impl FnOnce(&'a [u8]) -> ParseResult<'a, T>,
+    ) -> Result<T, DecodeError> {
+        match parser(self.rest) {
+            Ok((rest, value)) => {
+                self.rest = rest;
+                Ok(value)
+            }
+            Err(nom::Err::Error(error) | nom::Err::Failure(error)) => {
+                Err(decode_error(what, error, self.rest.len()))
+            }
+            Err(nom::Err::Incomplete(_)) => Err(DecodeError::UnexpectedEnd {
+                what,
+                needed: self.rest.len() + 1,
+                remaining: self.rest.len(),
+            }),
+        }
+    }
+
+    /// Reads a signed 8-bit integer.
+    pub fn int8(&mut self, what: &'static str) -> Result<i8, DecodeError> {
+        self.run(what, parse::int8)
+    }
+
+    /// Reads a signed 16-bit integer.
+    pub fn int16(&mut self, what: &'static str) -> Result<i16, DecodeError> {
+        self.run(what, parse::int16)
+    }
+
+    /// Reads a signed 32-bit integer.
+    pub fn int32(&mut self, what: &'static str) -> Result<i32, DecodeError> {
+        self.run(what, parse::int32)
+    }
+
+    /// Reads a signed 64-bit integer.
+    pub fn int64(&mut self, what: &'static str) -> Result<i64, DecodeError> {
+        self.run(what, parse::int64)
+    }
+
+    /// Reads an unsigned 16-bit integer.
+    pub fn uint16(&mut self, what: &'static str) -> Result<u16, DecodeError> {
+        self.run(what, parse::uint16)
+    }
+
+    /// Reads an unsigned 32-bit integer.
+    pub fn uint32(&mut self, what: &'static str) -> Result<u32, DecodeError> {
+        self.run(what, parse::uint32)
+    }
+
+    /// Reads a 64-bit float.
+    pub fn float64(&mut self, what: &'static str) -> Result<f64, DecodeError> {
+        self.run(what, parse::float64)
+    }
+
+    /// Reads a boolean: any non-zero byte is `true`, as in Kafka's own reader.
+    pub fn boolean(&mut self, what: &'static str) -> Result<bool, DecodeError> {
+        self.run(what, parse::int8).map(|byte| byte != 0)
+    }
+
+    /// Reads a UUID.
+    pub fn uuid(&mut self, what: &'static str) -> Result<Uuid, DecodeError> {
+        self.run(what, parse::uuid_bytes).map(Uuid::from_bytes)
+    }
+
+    /// Reads an unsigned varint.
+    pub fn unsigned_varint(&mut self, what: &'static str) -> Result<u32, DecodeError> {
+        self.run(what, parse::unsigned_varint)
+    }
+
+    /// Reads a zig-zag signed varint.
+    pub fn varint(&mut self, what: &'static str) -> Result<i32, DecodeError> {
+        self.run(what, parse::varint)
+    }
+
+    /// Reads a zig-zag signed varlong.
+    pub fn varlong(&mut self, what: &'static str) -> Result<i64, DecodeError> {
+        self.run(what, parse::varlong)
+    }
+
+    /// Takes the next `length` bytes as a slice of the frame.
+    pub fn take(&mut self, what: &'static str, length: usize) -> Result<Bytes, DecodeError> {
+        if length > self.rest.len() {
+            return Err(DecodeError::LengthExceedsInput {
+                what,
+                length: length as u64,
+                remaining: self.rest.len(),
+            });
+        }
+        let slice = self.run(what, parse::take(length))?;
+        Ok(self.frame.slice_ref(slice))
+    }
+
+    /// Reads a length that may be `-1` for null and checks it against the bytes left.
+    ///
+    /// `raw` is the prefix as read: a signed int for classic encodings, or the unsigned
+    /// varint minus one for compact ones.
+    fn checked_length(
+        &self,
+        what: &'static str,
+        raw: i64,
+        min_element_size: usize,
+    ) -> Result<Option<usize>, DecodeError> {
+        match raw {
+            -1 => Ok(None),
+            length if length < -1 => Err(DecodeError::InvalidLength { what, length }),
+            length => {
+                let length = length as u64;
+                let needed = length.saturating_mul(min_element_size.max(1) as u64);
+                if needed > self.rest.len() as u64 {
+                    return Err(DecodeError::LengthExceedsInput {
+                        what,
+                        length,
+                        remaining: self.rest.len(),
+                    });
+                }
+                Ok(Some(length as usize))
+            }
+        }
+    }
+
+    fn length_prefix(
+        &mut self,
+        what: &'static str,
+        compact: bool,
+        wide: bool,
+        min_element_size: usize,
+    ) -> Result<Option<usize>, DecodeError> {
+        let raw = if compact {
+            i64::from(self.unsigned_varint(what)?) - 1
+        } else if wide {
+            i64::from(self.int32(what)?)
+        } else {
+            i64::from(self.int16(what)?)
+        };
+        self.checked_length(what, raw, min_element_size)
+    }
+
+    fn utf8(&self, what: &'static str, raw: Bytes) -> Result<KafkaString, DecodeError> {
+        KafkaString::from_utf8(raw).map_err(|_| DecodeError::InvalidUtf8 { what })
+    }
+
+    /// Reads a nullable string: compact (unsigned varint length + 1) or classic (int16 length).
+    pub fn nullable_string(
+        &mut self,
+        what: &'static str,
+        compact: bool,
+    ) -> Result<Option<KafkaString>, DecodeError> {
+        match self.length_prefix(what, compact, false, 1)? {
+            None => Ok(None),
+            Some(length) => {
+                let raw = self.take(what, length)?;
+                self.utf8(what, raw).map(Some)
+            }
+        }
+    }
+
+    /// Reads a non-null classic string (int16 length).
+    pub fn string(&mut self, what: &'static str) -> Result<KafkaString, DecodeError> {
+        self.nullable_string(what, false)?
+            .ok_or(DecodeError::UnexpectedNull { what })
+    }
+
+    /// Reads a non-null compact string (unsigned varint length + 1).
+    pub fn compact_string(&mut self, what: &'static str) -> Result<KafkaString, DecodeError> {
+        self.nullable_string(what, true)?
+            .ok_or(DecodeError::UnexpectedNull { what })
+    }
+
+    /// Reads nullable bytes: compact (unsigned varint length + 1) or classic (int32 length).
+    pub fn nullable_bytes(
+        &mut self,
+        what: &'static str,
+        compact: bool,
+    ) -> Result<Option<Bytes>, DecodeError> {
+        match self.length_prefix(what, compact, true, 1)? {
+            None => Ok(None),
+            Some(length) => self.take(what, length).map(Some),
+        }
+    }
+
+    /// Reads non-null bytes, compact or classic.
+    pub fn bytes(&mut self, what: &'static str, compact: bool) -> Result<Bytes, DecodeError> {
+        self.nullable_bytes(what, compact)?
+            .ok_or(DecodeError::UnexpectedNull { what })
+    }
+
+    /// Reads a nullable array whose elements each take at least `min_element_size` bytes.
+    pub fn nullable_array<T>(
+        &mut self,
+        what: &'static str,
+        compact: bool,
+        min_element_size: usize,
+        mut element: impl FnMut(&mut Self) -> Result<T, DecodeError>,
+    ) -> Result<Option<Vec<T>>, DecodeError> {
+        let Some(length) = self.length_prefix(what, compact, true, min_element_size)? else {
+            return Ok(None);
+        };
+        let mut items = Vec::with_capacity(length);
+        for _ in 0..length {
+            items.push(element(self)?);
+        }
+        Ok(Some(items))
+    }
+
+    /// Reads a non-null array whose elements each take at least `min_element_size` bytes.
+    pub fn array<T>(
+        &mut self,
+        what: &'static str,
+        compact: bool,
+        min_element_size: usize,
+        element: impl FnMut(&mut Self) -> Result<T, DecodeError>,
+    ) -> Result<Vec<T>, DecodeError> {
+        self.nullable_array(what, compact, min_element_size, element)?
+            .ok_or(DecodeError::UnexpectedNull { what })
+    }
+
+    /// Reads a tagged-field section.
+    ///
+    /// `known` is called with each tag and a decoder over exactly that field's bytes; it returns
+    /// `Ok(false)` for a tag it does not know, whose bytes are then kept in the returned
+    /// [`UnknownTaggedFields`] so they can be written back unchanged.
+    pub fn tagged_fields(
+        &mut self,
+        what: &'static str,
+        mut known: impl FnMut(u32, &mut Decoder<'a>) -> Result<bool, DecodeError>,
+    ) -> Result<UnknownTaggedFields, DecodeError> {
+        let count = self.unsigned_varint(what)?;
+        // Each field takes at least two bytes (tag and size), so the count is bounded by the input.
+        self.checked_length(what, i64::from(count), 2)?;
+        let mut unknown = UnknownTaggedFields::default();
+        for _ in 0..count {
+            let tag = self.unsigned_varint(what)?;
+            let size = self.unsigned_varint(what)? as usize;
+            if size > self.rest.len() {
+                return Err(DecodeError::LengthExceedsInput {
+                    what,
+                    length: size as u64,
+                    remaining: self.rest.len(),
+                });
+            }
+            let (value, rest) = self.rest.split_at(size);
+            self.rest = rest;
+            let mut field = Decoder {
+                frame: self.frame,
+                rest: value,
+            };
+            if known(tag, &mut field)? {
+                if !field.is_empty() {
+                    return Err(DecodeError::TaggedFieldSize {
+                        what,
+                        tag,
+                        declared: size,
+                        used: size - field.remaining(),
+                    });
+                }
+            } else {
+                unknown.push(tag, self.frame.slice_ref(value));
+            }
+        }
+        Ok(unknown)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(bytes: &[u8]) -> Bytes {
+        Bytes::copy_from_slice(bytes)
+    }
+
+    #[test]
+    fn decode_rejects_array_longer_than_frame() {
+        // Four bytes claiming 2^31 - 1 entries must fail before allocating anything.
+        let input = frame(&[0x7f, 0xff, 0xff, 0xff]);
+        let mut decoder = Decoder::new(&input);
+        let result = decoder.array("Topics", false, 4, |d| d.int32("x"));
+        assert_eq!(
+            result,
+            Err(DecodeError::LengthExceedsInput {
+                what: "Topics",
+                length: i32::MAX as u64,
+                remaining: 0
+            })
+        );
+    }
+
+    #[test]
+    fn decode_rejects_compact_array_longer_than_frame() {
+        let input = frame(&[0xff, 0xff, 0xff, 0xff, 0x07]);
+        let mut decoder = Decoder::new(&input);
+        assert!(matches!(
+            decoder.array("Topics", true, 1, |d| d.int8("x")),
+            Err(DecodeError::LengthExceedsInput { .. })
+        ));
+    }
+
+    #[test]
+    fn strings_share_the_frame() {
+        let input = frame(&[0, 3, b'a', b'b', b'c']);
+        let mut decoder = Decoder::new(&input);
+        let text = decoder.string("name").unwrap();
+        assert_eq!(text, "abc");
+        assert_eq!(text.as_bytes().as_ptr(), input[2..].as_ptr());
+    }
+
+    #[test]
+    fn null_string_is_rejected_where_not_nullable() {
+        let input = frame(&[0xff, 0xff]);
+        assert_eq!(
+            Decoder::new(&input).string("name"),
+            Err(DecodeError::UnexpectedNull { what: "name" })
+        );
+        assert_eq!(Decoder::new(&input).nullable_string("name", false), Ok(None));
+    }
+
+    #[test]
+    fn negative_lengths_other_than_null_are_invalid() {
+        let input = frame(&[0xff, 0xfe]);
+        assert_eq!(
+            Decoder::new(&input).nullable_string("name", false),
+            Err(DecodeError::InvalidLength {
+                what: "name",
+                length: -2
+            })
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_an_error() {
+        let input = frame(&[0, 2, 0xc3, 0x28]);
+        assert_eq!(
+            Decoder::new(&input).string("name"),
+            Err(DecodeError::InvalidUtf8 { what: "name" })
+        );
+    }
+
+    #[test]
+    fn unknown_tagged_fields_are_kept() {
+        // Two fields: tag 0 (known, int8 = 7) and tag 5 (unknown, 2 bytes).
+        let input = frame(&[2, 0, 1, 7, 5, 2, 0xaa, 0xbb]);
+        let mut decoder = Decoder::new(&input);
+        let mut seen = None;
+        let unknown = decoder
+            .tagged_fields("tags", |tag, field| match tag {
+                0 => {
+                    seen = Some(field.int8("t0")?);
+                    Ok(true)
+                }
+                _ => Ok(false),
+            })
+            .unwrap();
+        assert_eq!(seen, Some(7));
+        assert_eq!(unknown.iter().collect::<Vec<_>>(), vec![(5, &[0xaa, 0xbb][..])]);
+        assert!(decoder.is_empty());
+    }
+
+    #[test]
+    fn known_tagged_field_must_fill_its_size() {
+        let input = frame(&[1, 0, 2, 7, 8]);
+        let mut decoder = Decoder::new(&input);
+        let result = decoder.tagged_fields("tags", |_, field| field.int8("t0").map(|_| true));
+        assert!(matches!(result, Err(DecodeError::TaggedFieldSize { .. })));
+    }
+
+    #[test]
+    fn truncated_int_names_the_field() {
+        let input = frame(&[0, 1]);
+        assert_eq!(
+            Decoder::new(&input).int32("ThrottleTimeMs"),
+            Err(DecodeError::UnexpectedEnd {
+                what: "ThrottleTimeMs",
+                needed: 4,
+                remaining: 2
+            })
+        );
+    }
+}

@@ -1,0 +1,16 @@
+//! Kafka's primitive types: how each is read (with `nom`) and written (with [`bytes::BufMut`]).
+//!
+//! Generated messages are built from these; most users never call them directly.
+
+mod decoder;
+pub mod encoder;
+pub mod parse;
+mod string;
+mod tagged;
+mod uuid;
+
+pub use decoder::Decoder;
+pub use encoder::UnknownTagWriter;
+pub use string::KafkaString;
+pub use tagged::UnknownTaggedFields;
+pub use uuid::{ParseUuidError, Uuid};
