@@ -129,6 +129,39 @@ pub enum DecodeError {
         /// The codec's name.
         codec: &'static str,
     },
+    /// A record's length prefix does not match the bytes its fields took.
+    #[error("record batch at base offset {base_offset}: record {index} declares {declared} bytes but its fields took {used}")]
+    RecordLengthMismatch {
+        /// The batch's base offset.
+        base_offset: i64,
+        /// The record's position in the batch, from 0.
+        index: usize,
+        /// The length the record's prefix declared.
+        declared: usize,
+        /// The bytes its fields took.
+        used: usize,
+    },
+    /// A compressed record batch could not be decompressed.
+    #[error("record batch at base offset {base_offset}: {codec} decompression failed: {reason}")]
+    DecompressionFailed {
+        /// The batch's base offset.
+        base_offset: i64,
+        /// The codec's name.
+        codec: &'static str,
+        /// The codec's own description of the failure.
+        reason: String,
+    },
+    /// A compressed record batch inflates past the configured limit (a decompression bomb, or a
+    /// limit set too low).
+    #[error("record batch at base offset {base_offset}: {codec} data inflates past the limit of {limit} bytes")]
+    DecompressedTooLarge {
+        /// The batch's base offset.
+        base_offset: i64,
+        /// The codec's name.
+        codec: &'static str,
+        /// The most bytes the batch was allowed to inflate to.
+        limit: usize,
+    },
 }
 
 /// Why a value could not be encoded.
@@ -170,5 +203,21 @@ pub enum EncodeError {
         length: usize,
         /// The largest length the encoding allows.
         max: usize,
+    },
+    /// A record batch asks for a compression codec this build does not include.
+    #[error(
+        "compression {codec} is not supported (enable the klamm-protocol feature of that name)"
+    )]
+    UnsupportedCompression {
+        /// The codec's name.
+        codec: &'static str,
+    },
+    /// A codec failed to compress a record batch.
+    #[error("{codec} compression failed: {reason}")]
+    CompressionFailed {
+        /// The codec's name.
+        codec: &'static str,
+        /// The codec's own description of the failure.
+        reason: String,
     },
 }

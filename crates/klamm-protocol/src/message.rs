@@ -47,3 +47,11 @@ pub trait Message: Encode + Decode + Clone + Default + PartialEq + std::fmt::Deb
         Ok(value)
     }
 }
+
+/// A request message, tied to its API and its response type.
+pub trait Request: Message {
+    /// The API the request belongs to.
+    const API_KEY: crate::ApiKey;
+    /// The message the broker answers with.
+    type Response: Message;
+}

@@ -18,7 +18,7 @@ use crate::DecodeError;
 ///
 /// let frame = Bytes::from_static(&[0, 5, b'h', b'e', b'l', b'l', b'o', 0, 0, 0, 7]);
 /// let mut decoder = Decoder::new(&frame);
-/// assert_eq!(decoder.string("greeting")?, "hello");
+/// assert_eq!(decoder.string("greeting", false)?, "hello");
 /// assert_eq!(decoder.int32("count")?, 7);
 /// assert!(decoder.is_empty());
 /// # Ok::<(), klamm_protocol::DecodeError>(())
@@ -229,15 +229,9 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    /// Reads a non-null classic string (int16 length).
-    pub fn string(&mut self, what: &'static str) -> Result<KafkaString, DecodeError> {
-        self.nullable_string(what, false)?
-            .ok_or(DecodeError::UnexpectedNull { what })
-    }
-
-    /// Reads a non-null compact string (unsigned varint length + 1).
-    pub fn compact_string(&mut self, what: &'static str) -> Result<KafkaString, DecodeError> {
-        self.nullable_string(what, true)?
+    /// Reads a non-null string, compact or classic.
+    pub fn string(&mut self, what: &'static str, compact: bool) -> Result<KafkaString, DecodeError> {
+        self.nullable_string(what, compact)?
             .ok_or(DecodeError::UnexpectedNull { what })
     }
 
@@ -374,7 +368,7 @@ mod tests {
     fn strings_share_the_frame() {
         let input = frame(&[0, 3, b'a', b'b', b'c']);
         let mut decoder = Decoder::new(&input);
-        let text = decoder.string("name").unwrap();
+        let text = decoder.string("name", false).unwrap();
         assert_eq!(text, "abc");
         assert_eq!(text.as_bytes().as_ptr(), input[2..].as_ptr());
     }
@@ -383,7 +377,7 @@ mod tests {
     fn null_string_is_rejected_where_not_nullable() {
         let input = frame(&[0xff, 0xff]);
         assert_eq!(
-            Decoder::new(&input).string("name"),
+            Decoder::new(&input).string("name", false),
             Err(DecodeError::UnexpectedNull { what: "name" })
         );
         assert_eq!(Decoder::new(&input).nullable_string("name", false), Ok(None));
@@ -405,7 +399,7 @@ mod tests {
     fn invalid_utf8_is_an_error() {
         let input = frame(&[0, 2, 0xc3, 0x28]);
         assert_eq!(
-            Decoder::new(&input).string("name"),
+            Decoder::new(&input).string("name", false),
             Err(DecodeError::InvalidUtf8 { what: "name" })
         );
     }

@@ -2,6 +2,8 @@
 //!
 //! Generated messages are built from these; most users never call them directly.
 
+#[cfg(any(test, feature = "proptest"))]
+pub mod arbitrary;
 mod decoder;
 pub mod encoder;
 pub mod parse;
