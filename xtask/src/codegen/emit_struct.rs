@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use anyhow::{bail, Result};
 
-use super::names::{doc_comment, field_ident, uses};
+use super::names::{doc_comment, field_ident};
 use super::spec::{Field, Message, Struct, Type, Versions};
 
 /// When something applies, as Rust code over `version`.
@@ -22,17 +22,17 @@ impl Cond {
         let Some(range) = range.and_then(|r| r.intersect(valid)) else {
             return Cond::Never;
         };
-        let mut parts = Vec::new();
-        if range.min > valid.min {
-            parts.push(format!("version >= {}", range.min));
-        }
-        if range.max < valid.max {
-            parts.push(format!("version <= {}", range.max));
-        }
-        if parts.is_empty() {
-            Cond::Always
-        } else {
-            Cond::When(parts.join(" && "))
+        match (range.min > valid.min, range.max < valid.max) {
+            (false, false) => Cond::Always,
+            (true, false) => Cond::When(format!("version >= {}", range.min)),
+            (false, true) => Cond::When(format!("version <= {}", range.max)),
+            (true, true) if range.min == range.max => {
+                Cond::When(format!("version == {}", range.min))
+            }
+            (true, true) => Cond::When(format!(
+                "({}..={}).contains(&version)",
+                range.min, range.max
+            )),
         }
     }
 
@@ -158,31 +158,49 @@ pub fn default_expr(field: &Field) -> Result<String> {
     })
 }
 
-/// Whether `place` (a field of `self`) holds the field's default, as a Rust expression.
-pub fn is_default(field: &Field, place: &str) -> Result<String> {
+/// Whether `place` (a field of `self`) holds something other than the field's default, as a
+/// Rust expression.
+pub fn is_set(field: &Field, place: &str) -> Result<String> {
     let text = default_text(field);
-    let empty_default = text.as_deref().is_none_or(str::is_empty);
+    let default = default_expr(field)?;
     Ok(match (&field.ty, field.nullable.is_some()) {
-        (Type::Array(_) | Type::Bytes | Type::Records, false) => format!("{place}.is_empty()"),
-        (Type::String, false) if empty_default => format!("{place}.is_empty()"),
-        (Type::Array(_) | Type::Bytes | Type::Records, true) if text.as_deref() == Some("null") => {
-            format!("{place}.is_none()")
-        }
+        (_, true) if default == "None" => format!("{place}.is_some()"),
         (Type::Array(_) | Type::Bytes | Type::Records, true) => {
-            format!("{place}.as_ref().is_some_and(|v| v.is_empty())")
+            format!("{place}.as_ref().is_none_or(|v| !v.is_empty())")
         }
-        _ => format!("{place} == {}", default_expr(field)?),
+        (Type::Array(_) | Type::Bytes | Type::Records, false) => format!("!{place}.is_empty()"),
+        (Type::String, false) if text.as_deref().is_none_or(str::is_empty) => {
+            format!("!{place}.is_empty()")
+        }
+        (Type::Bool, false) if default == "true" => format!("!{place}"),
+        (Type::Bool, false) => place.to_string(),
+        _ => format!("{place} != {default}"),
     })
 }
 
-/// `cond && !is_default`, simplified.
+/// `cond && is_set`, simplified.
 fn present_and_set(cond: &Cond, field: &Field, place: &str) -> Result<String> {
-    let set = format!("!({})", is_default(field, place)?);
+    let set = is_set(field, place)?;
     Ok(match cond {
         Cond::Always => set,
         Cond::Never => "false".into(),
         Cond::When(c) => format!("{c} && {set}"),
     })
+}
+
+/// Whether the field's default is its type's `Default`, so the struct can derive `Default`.
+fn has_type_default(field: &Field) -> Result<bool> {
+    let default = default_expr(field)?;
+    Ok(matches!(
+        default.as_str(),
+        "0" | "0.0"
+            | "false"
+            | "None"
+            | "Vec::new()"
+            | "Bytes::new()"
+            | "Uuid::ZERO"
+            | "KafkaString::from_static(\"\")"
+    ) || default == format!("{}::default()", base_type(&field.ty)))
 }
 
 /// Code that writes a value of `ty`; `value` is an expression of the value (for `Copy` types)
@@ -197,7 +215,10 @@ fn write_value(ty: &Type, value: &str, compact: &str, what: &str) -> String {
         Type::Uint32 => format!("buf.put_u32({value});"),
         Type::Int64 => format!("buf.put_i64({value});"),
         Type::Float64 => format!("buf.put_f64({value});"),
-        Type::Uuid => format!("buf.put_slice(Uuid::as_bytes(&{value}));"),
+        Type::Uuid => match value.strip_prefix('*') {
+            Some(reference) => format!("buf.put_slice({reference}.as_bytes());"),
+            None => format!("buf.put_slice({value}.as_bytes());"),
+        },
         Type::String => format!(
             "encoder::put_nullable_string(buf, {what}, Some({value}.as_str()), {compact})?;"
         ),
@@ -241,6 +262,7 @@ fn value_len(ty: &Type, value: &str, compact: &str) -> String {
         Type::Array(inner) => {
             let prefix = format!("encoder::length_len(Some({value}.len()), {compact}, true)");
             match fixed_size(inner) {
+                Some(1) => format!("{prefix} + {value}.len()"),
                 Some(size) => format!("{prefix} + {value}.len() * {size}"),
                 None => format!(
                     "{prefix} + {value}.iter().map(|item| {}).sum::<usize>()",
@@ -277,10 +299,19 @@ fn read_value(ty: &Type, compact: &str, what: &str) -> String {
         Type::Bytes | Type::Records => format!("decoder.bytes({what}, {compact})?"),
         Type::Struct(name) => format!("{name}::decode(decoder, version)?"),
         Type::Array(inner) => format!(
-            "decoder.array({what}, {compact}, {}, |decoder| Ok({}))?",
+            "decoder.array({what}, {compact}, {}, |decoder| {})?",
             fixed_size(inner).unwrap_or(1),
-            read_value(inner, compact, what)
+            element_read(inner, compact, what)
         ),
+    }
+}
+
+/// The body of an array's element closure: the element's read, returning its `Result`.
+fn element_read(ty: &Type, compact: &str, what: &str) -> String {
+    let read = read_value(ty, compact, what);
+    match read.strip_suffix('?') {
+        Some(result) => result.to_owned(),
+        None => format!("Ok({read})"),
     }
 }
 
@@ -289,9 +320,9 @@ fn read_nullable(ty: &Type, compact: &str, what: &str) -> String {
         Type::String => format!("decoder.nullable_string({what}, {compact})?"),
         Type::Bytes | Type::Records => format!("decoder.nullable_bytes({what}, {compact})?"),
         Type::Array(inner) => format!(
-            "decoder.nullable_array({what}, {compact}, {}, |decoder| Ok({}))?",
+            "decoder.nullable_array({what}, {compact}, {}, |decoder| {})?",
             fixed_size(inner).unwrap_or(1),
-            read_value(inner, compact, what)
+            element_read(inner, compact, what)
         ),
         Type::Struct(name) => format!(
             "if decoder.int8({what})? < 0 {{ None }} else {{ Some({name}::decode(decoder, version)?) }}"
@@ -372,7 +403,15 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
         st.about.clone()
     };
     out.push_str(&doc_comment(&about, ""));
-    out.push_str("#[derive(Debug, Clone, PartialEq)]\n");
+    let mut derivable = true;
+    for field in &st.fields {
+        derivable &= has_type_default(field)?;
+    }
+    if derivable {
+        out.push_str("#[derive(Debug, Clone, Default, PartialEq)]\n");
+    } else {
+        out.push_str("#[derive(Debug, Clone, PartialEq)]\n");
+    }
     writeln!(out, "pub struct {name} {{")?;
     for field in &st.fields {
         let mut doc = field.about.clone();
@@ -402,20 +441,22 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
     out.push_str("}\n\n");
 
     // Default.
-    writeln!(out, "impl Default for {name} {{")?;
-    out.push_str("    fn default() -> Self {\n        Self {\n");
-    for field in &st.fields {
-        writeln!(
-            out,
-            "            {}: {},",
-            field_ident(&field.name),
-            default_expr(field)?
-        )?;
+    if !derivable {
+        writeln!(out, "impl Default for {name} {{")?;
+        out.push_str("    fn default() -> Self {\n        Self {\n");
+        for field in &st.fields {
+            writeln!(
+                out,
+                "            {}: {},",
+                field_ident(&field.name),
+                default_expr(field)?
+            )?;
+        }
+        if tagged_section {
+            out.push_str("            unknown_tagged_fields: UnknownTaggedFields::default(),\n");
+        }
+        out.push_str("        }\n    }\n}\n\n");
     }
-    if tagged_section {
-        out.push_str("            unknown_tagged_fields: UnknownTaggedFields::default(),\n");
-    }
-    out.push_str("        }\n    }\n}\n\n");
 
     // Encode.
     writeln!(out, "impl Encode for {name} {{")?;
@@ -473,8 +514,8 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
             None
         } else {
             Some(format!(
-                "if !({}) {{ return Err(EncodeError::FieldNotInVersion {{ field: {what}, version }}); }}",
-                is_default(field, &format!("self.{ident}"))?
+                "if {} {{ return Err(EncodeError::FieldNotInVersion {{ field: {what}, version }}); }}",
+                is_set(field, &format!("self.{ident}"))?
             ))
         };
         match (&regular, &tag_cond) {
@@ -763,7 +804,10 @@ fn base_strategy(ty: &Type) -> String {
         Type::String => "arbitrary::string()".into(),
         Type::Bytes | Type::Records => "arbitrary::bytes()".into(),
         Type::Struct(name) => format!("{name}::strategy(version)"),
-        Type::Array(inner) => format!("arbitrary::vec({})", base_strategy(inner)),
+        Type::Array(inner) if matches!(inner.as_ref(), Type::Struct(_)) => {
+            format!("arbitrary::vec({})", base_strategy(inner))
+        }
+        Type::Array(inner) => format!("arbitrary::long_vec({})", base_strategy(inner)),
     }
 }
 

@@ -7,7 +7,7 @@ use crate::primitives::Decoder;
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The AbortedTxn message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AbortedTxn {
     /// The producer id associated with the aborted transaction
     ///
@@ -25,17 +25,6 @@ pub struct AbortedTxn {
     ///
     /// Versions: 0.
     pub last_stable_offset: i64,
-}
-
-impl Default for AbortedTxn {
-    fn default() -> Self {
-        Self {
-            producer_id: 0,
-            first_offset: 0,
-            last_offset: 0,
-            last_stable_offset: 0,
-        }
-    }
 }
 
 impl Encode for AbortedTxn {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The AddOffsetsToTxnRequest message (versions 0-4).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AddOffsetsToTxnRequest {
     /// The transactional id corresponding to the transaction.
     ///
@@ -29,18 +29,6 @@ pub struct AddOffsetsToTxnRequest {
     pub group_id: KafkaString,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AddOffsetsToTxnRequest {
-    fn default() -> Self {
-        Self {
-            transactional_id: KafkaString::from_static(""),
-            producer_id: 0,
-            producer_epoch: 0,
-            group_id: KafkaString::from_static(""),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AddOffsetsToTxnRequest {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The AddPartitionsToTxnRequest message (versions 0-5).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AddPartitionsToTxnRequest {
     /// List of transactions to add partitions to.
     ///
@@ -35,19 +35,6 @@ pub struct AddPartitionsToTxnRequest {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for AddPartitionsToTxnRequest {
-    fn default() -> Self {
-        Self {
-            transactions: Vec::new(),
-            v3_and_below_transactional_id: KafkaString::from_static(""),
-            v3_and_below_producer_id: 0,
-            v3_and_below_producer_epoch: 0,
-            v3_and_below_topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for AddPartitionsToTxnRequest {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -70,7 +57,7 @@ impl Encode for AddPartitionsToTxnRequest {
                 item.encode(buf, version)?;
             }
         } else {
-            if !(self.transactions.is_empty()) {
+            if !self.transactions.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "AddPartitionsToTxnRequest.Transactions",
                     version,
@@ -85,7 +72,7 @@ impl Encode for AddPartitionsToTxnRequest {
                 flexible,
             )?;
         } else {
-            if !(self.v3_and_below_transactional_id.is_empty()) {
+            if !self.v3_and_below_transactional_id.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "AddPartitionsToTxnRequest.V3AndBelowTransactionalId",
                     version,
@@ -95,7 +82,7 @@ impl Encode for AddPartitionsToTxnRequest {
         if version <= 3 {
             buf.put_i64(self.v3_and_below_producer_id);
         } else {
-            if !(self.v3_and_below_producer_id == 0) {
+            if self.v3_and_below_producer_id != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "AddPartitionsToTxnRequest.V3AndBelowProducerId",
                     version,
@@ -105,7 +92,7 @@ impl Encode for AddPartitionsToTxnRequest {
         if version <= 3 {
             buf.put_i16(self.v3_and_below_producer_epoch);
         } else {
-            if !(self.v3_and_below_producer_epoch == 0) {
+            if self.v3_and_below_producer_epoch != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "AddPartitionsToTxnRequest.V3AndBelowProducerEpoch",
                     version,
@@ -124,7 +111,7 @@ impl Encode for AddPartitionsToTxnRequest {
                 item.encode(buf, version)?;
             }
         } else {
-            if !(self.v3_and_below_topics.is_empty()) {
+            if !self.v3_and_below_topics.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "AddPartitionsToTxnRequest.V3AndBelowTopics",
                     version,
@@ -195,7 +182,7 @@ impl Decode for AddPartitionsToTxnRequest {
                 "AddPartitionsToTxnRequest.Transactions",
                 flexible,
                 1,
-                |decoder| Ok(AddPartitionsToTxnTransaction::decode(decoder, version)?),
+                |decoder| AddPartitionsToTxnTransaction::decode(decoder, version),
             )?
         } else {
             Vec::new()
@@ -223,7 +210,7 @@ impl Decode for AddPartitionsToTxnRequest {
                 "AddPartitionsToTxnRequest.V3AndBelowTopics",
                 flexible,
                 1,
-                |decoder| Ok(AddPartitionsToTxnTopic::decode(decoder, version)?),
+                |decoder| AddPartitionsToTxnTopic::decode(decoder, version),
             )?
         } else {
             Vec::new()
@@ -302,7 +289,7 @@ impl AddPartitionsToTxnRequest {
 }
 
 /// List of transactions to add partitions to.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AddPartitionsToTxnTransaction {
     /// The transactional id corresponding to the transaction.
     ///
@@ -328,19 +315,6 @@ pub struct AddPartitionsToTxnTransaction {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for AddPartitionsToTxnTransaction {
-    fn default() -> Self {
-        Self {
-            transactional_id: KafkaString::from_static(""),
-            producer_id: 0,
-            producer_epoch: 0,
-            verify_only: false,
-            topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for AddPartitionsToTxnTransaction {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 3;
@@ -352,7 +326,7 @@ impl Encode for AddPartitionsToTxnTransaction {
                 flexible,
             )?;
         } else {
-            if !(self.transactional_id.is_empty()) {
+            if !self.transactional_id.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "AddPartitionsToTxnTransaction.TransactionalId",
                     version,
@@ -362,7 +336,7 @@ impl Encode for AddPartitionsToTxnTransaction {
         if version >= 4 {
             buf.put_i64(self.producer_id);
         } else {
-            if !(self.producer_id == 0) {
+            if self.producer_id != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "AddPartitionsToTxnTransaction.ProducerId",
                     version,
@@ -372,7 +346,7 @@ impl Encode for AddPartitionsToTxnTransaction {
         if version >= 4 {
             buf.put_i16(self.producer_epoch);
         } else {
-            if !(self.producer_epoch == 0) {
+            if self.producer_epoch != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "AddPartitionsToTxnTransaction.ProducerEpoch",
                     version,
@@ -382,7 +356,7 @@ impl Encode for AddPartitionsToTxnTransaction {
         if version >= 4 {
             encoder::put_bool(buf, self.verify_only);
         } else {
-            if !(self.verify_only == false) {
+            if self.verify_only {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "AddPartitionsToTxnTransaction.VerifyOnly",
                     version,
@@ -401,7 +375,7 @@ impl Encode for AddPartitionsToTxnTransaction {
                 item.encode(buf, version)?;
             }
         } else {
-            if !(self.topics.is_empty()) {
+            if !self.topics.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "AddPartitionsToTxnTransaction.Topics",
                     version,
@@ -477,7 +451,7 @@ impl Decode for AddPartitionsToTxnTransaction {
                 "AddPartitionsToTxnTransaction.Topics",
                 flexible,
                 1,
-                |decoder| Ok(AddPartitionsToTxnTopic::decode(decoder, version)?),
+                |decoder| AddPartitionsToTxnTopic::decode(decoder, version),
             )?
         } else {
             Vec::new()
@@ -550,7 +524,7 @@ impl AddPartitionsToTxnTransaction {
 }
 
 /// The AddPartitionsToTxnTopic structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AddPartitionsToTxnTopic {
     /// The name of the topic.
     ///
@@ -562,16 +536,6 @@ pub struct AddPartitionsToTxnTopic {
     pub partitions: Vec<i32>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AddPartitionsToTxnTopic {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AddPartitionsToTxnTopic {
@@ -625,7 +589,7 @@ impl Decode for AddPartitionsToTxnTopic {
             "AddPartitionsToTxnTopic.Partitions",
             flexible,
             4,
-            |decoder| Ok(decoder.int32("AddPartitionsToTxnTopic.Partitions")?),
+            |decoder| decoder.int32("AddPartitionsToTxnTopic.Partitions"),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("AddPartitionsToTxnTopic", |_, _| Ok(false))?
@@ -646,7 +610,7 @@ impl AddPartitionsToTxnTopic {
     pub fn strategy(version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
-        let f1 = arbitrary::vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed());
         let unknown = if version >= 3 {
             arbitrary::unknown_tagged_fields(0)
         } else {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The AddPartitionsToTxnResponse message (versions 0-5).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AddPartitionsToTxnResponse {
     /// Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -29,18 +29,6 @@ pub struct AddPartitionsToTxnResponse {
     pub results_by_topic_v3_and_below: Vec<AddPartitionsToTxnTopicResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AddPartitionsToTxnResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            error_code: 0,
-            results_by_transaction: Vec::new(),
-            results_by_topic_v3_and_below: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AddPartitionsToTxnResponse {
@@ -69,7 +57,7 @@ impl Encode for AddPartitionsToTxnResponse {
                 item.encode(buf, version)?;
             }
         } else {
-            if !(self.results_by_transaction.is_empty()) {
+            if !self.results_by_transaction.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "AddPartitionsToTxnResponse.ResultsByTransaction",
                     version,
@@ -88,7 +76,7 @@ impl Encode for AddPartitionsToTxnResponse {
                 item.encode(buf, version)?;
             }
         } else {
-            if !(self.results_by_topic_v3_and_below.is_empty()) {
+            if !self.results_by_topic_v3_and_below.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow",
                     version,
@@ -160,7 +148,7 @@ impl Decode for AddPartitionsToTxnResponse {
                 "AddPartitionsToTxnResponse.ResultsByTransaction",
                 flexible,
                 1,
-                |decoder| Ok(AddPartitionsToTxnResult::decode(decoder, version)?),
+                |decoder| AddPartitionsToTxnResult::decode(decoder, version),
             )?
         } else {
             Vec::new()
@@ -170,7 +158,7 @@ impl Decode for AddPartitionsToTxnResponse {
                 "AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow",
                 flexible,
                 1,
-                |decoder| Ok(AddPartitionsToTxnTopicResult::decode(decoder, version)?),
+                |decoder| AddPartitionsToTxnTopicResult::decode(decoder, version),
             )?
         } else {
             Vec::new()
@@ -238,7 +226,7 @@ impl AddPartitionsToTxnResponse {
 }
 
 /// Results categorized by transactional ID.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AddPartitionsToTxnResult {
     /// The transactional id corresponding to the transaction.
     ///
@@ -252,16 +240,6 @@ pub struct AddPartitionsToTxnResult {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for AddPartitionsToTxnResult {
-    fn default() -> Self {
-        Self {
-            transactional_id: KafkaString::from_static(""),
-            topic_results: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for AddPartitionsToTxnResult {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 3;
@@ -273,7 +251,7 @@ impl Encode for AddPartitionsToTxnResult {
                 flexible,
             )?;
         } else {
-            if !(self.transactional_id.is_empty()) {
+            if !self.transactional_id.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "AddPartitionsToTxnResult.TransactionalId",
                     version,
@@ -292,7 +270,7 @@ impl Encode for AddPartitionsToTxnResult {
                 item.encode(buf, version)?;
             }
         } else {
-            if !(self.topic_results.is_empty()) {
+            if !self.topic_results.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "AddPartitionsToTxnResult.TopicResults",
                     version,
@@ -344,7 +322,7 @@ impl Decode for AddPartitionsToTxnResult {
                 "AddPartitionsToTxnResult.TopicResults",
                 flexible,
                 1,
-                |decoder| Ok(AddPartitionsToTxnTopicResult::decode(decoder, version)?),
+                |decoder| AddPartitionsToTxnTopicResult::decode(decoder, version),
             )?
         } else {
             Vec::new()
@@ -396,7 +374,7 @@ impl AddPartitionsToTxnResult {
 }
 
 /// The AddPartitionsToTxnTopicResult structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AddPartitionsToTxnTopicResult {
     /// The topic name.
     ///
@@ -408,16 +386,6 @@ pub struct AddPartitionsToTxnTopicResult {
     pub results_by_partition: Vec<AddPartitionsToTxnPartitionResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AddPartitionsToTxnTopicResult {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            results_by_partition: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AddPartitionsToTxnTopicResult {
@@ -475,7 +443,7 @@ impl Decode for AddPartitionsToTxnTopicResult {
             "AddPartitionsToTxnTopicResult.ResultsByPartition",
             flexible,
             1,
-            |decoder| Ok(AddPartitionsToTxnPartitionResult::decode(decoder, version)?),
+            |decoder| AddPartitionsToTxnPartitionResult::decode(decoder, version),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("AddPartitionsToTxnTopicResult", |_, _| Ok(false))?
@@ -516,7 +484,7 @@ impl AddPartitionsToTxnTopicResult {
 }
 
 /// The AddPartitionsToTxnPartitionResult structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AddPartitionsToTxnPartitionResult {
     /// The partition indexes.
     ///
@@ -528,16 +496,6 @@ pub struct AddPartitionsToTxnPartitionResult {
     pub partition_error_code: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AddPartitionsToTxnPartitionResult {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            partition_error_code: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AddPartitionsToTxnPartitionResult {

@@ -79,7 +79,7 @@ impl Encode for AddRaftVoterRequest {
         }
         buf.put_i32(self.timeout_ms);
         buf.put_i32(self.voter_id);
-        buf.put_slice(Uuid::as_bytes(&self.voter_directory_id));
+        buf.put_slice(self.voter_directory_id.as_bytes());
         encoder::put_length(
             buf,
             "AddRaftVoterRequest.Listeners",
@@ -93,7 +93,7 @@ impl Encode for AddRaftVoterRequest {
         if version >= 1 {
             encoder::put_bool(buf, self.ack_when_committed);
         } else {
-            if !(self.ack_when_committed == true) {
+            if !self.ack_when_committed {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "AddRaftVoterRequest.AckWhenCommitted",
                     version,
@@ -146,7 +146,7 @@ impl Decode for AddRaftVoterRequest {
         let voter_id = decoder.int32("AddRaftVoterRequest.VoterId")?;
         let voter_directory_id = decoder.uuid("AddRaftVoterRequest.VoterDirectoryId")?;
         let listeners = decoder.array("AddRaftVoterRequest.Listeners", true, 1, |decoder| {
-            Ok(Listener::decode(decoder, version)?)
+            Listener::decode(decoder, version)
         })?;
         let ack_when_committed = if version >= 1 {
             decoder.boolean("AddRaftVoterRequest.AckWhenCommitted")?
@@ -207,7 +207,7 @@ impl AddRaftVoterRequest {
 }
 
 /// The endpoints that can be used to communicate with the voter.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Listener {
     /// The name of the endpoint.
     ///
@@ -223,17 +223,6 @@ pub struct Listener {
     pub port: u16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for Listener {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            host: KafkaString::from_static(""),
-            port: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for Listener {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields}
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The AllocateProducerIdsResponse message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AllocateProducerIdsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -29,18 +29,6 @@ pub struct AllocateProducerIdsResponse {
     pub producer_id_len: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AllocateProducerIdsResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            error_code: 0,
-            producer_id_start: 0,
-            producer_id_len: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AllocateProducerIdsResponse {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The AlterClientQuotasRequest message (versions 0-1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlterClientQuotasRequest {
     /// The quota configuration entries to alter.
     ///
@@ -21,16 +21,6 @@ pub struct AlterClientQuotasRequest {
     pub validate_only: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AlterClientQuotasRequest {
-    fn default() -> Self {
-        Self {
-            entries: Vec::new(),
-            validate_only: false,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AlterClientQuotasRequest {
@@ -94,7 +84,7 @@ impl Decode for AlterClientQuotasRequest {
         let flexible = version >= 1;
         let entries =
             decoder.array("AlterClientQuotasRequest.Entries", flexible, 1, |decoder| {
-                Ok(EntryData::decode(decoder, version)?)
+                EntryData::decode(decoder, version)
             })?;
         let validate_only = decoder.boolean("AlterClientQuotasRequest.ValidateOnly")?;
         let unknown_tagged_fields = if flexible {
@@ -142,7 +132,7 @@ impl AlterClientQuotasRequest {
 }
 
 /// The quota configuration entries to alter.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntryData {
     /// The quota entity to alter.
     ///
@@ -154,16 +144,6 @@ pub struct EntryData {
     pub ops: Vec<OpData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for EntryData {
-    fn default() -> Self {
-        Self {
-            entity: Vec::new(),
-            ops: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for EntryData {
@@ -220,10 +200,10 @@ impl Decode for EntryData {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 1;
         let entity = decoder.array("EntryData.Entity", flexible, 1, |decoder| {
-            Ok(EntityData::decode(decoder, version)?)
+            EntityData::decode(decoder, version)
         })?;
         let ops = decoder.array("EntryData.Ops", flexible, 1, |decoder| {
-            Ok(OpData::decode(decoder, version)?)
+            OpData::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("EntryData", |_, _| Ok(false))?
@@ -380,7 +360,7 @@ impl EntityData {
 }
 
 /// An individual quota configuration entry to alter.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OpData {
     /// The quota configuration key.
     ///
@@ -396,17 +376,6 @@ pub struct OpData {
     pub remove: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for OpData {
-    fn default() -> Self {
-        Self {
-            key: KafkaString::from_static(""),
-            value: 0.0,
-            remove: false,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for OpData {

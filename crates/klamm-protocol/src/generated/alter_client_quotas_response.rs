@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The AlterClientQuotasResponse message (versions 0-1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlterClientQuotasResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -21,16 +21,6 @@ pub struct AlterClientQuotasResponse {
     pub entries: Vec<EntryData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AlterClientQuotasResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            entries: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AlterClientQuotasResponse {
@@ -97,7 +87,7 @@ impl Decode for AlterClientQuotasResponse {
             "AlterClientQuotasResponse.Entries",
             flexible,
             1,
-            |decoder| Ok(EntryData::decode(decoder, version)?),
+            |decoder| EntryData::decode(decoder, version),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("AlterClientQuotasResponse", |_, _| Ok(false))?
@@ -238,7 +228,7 @@ impl Decode for EntryData {
         let error_code = decoder.int16("EntryData.ErrorCode")?;
         let error_message = decoder.nullable_string("EntryData.ErrorMessage", flexible)?;
         let entity = decoder.array("EntryData.Entity", flexible, 1, |decoder| {
-            Ok(EntityData::decode(decoder, version)?)
+            EntityData::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("EntryData", |_, _| Ok(false))?

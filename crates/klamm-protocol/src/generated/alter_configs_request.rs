@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The AlterConfigsRequest message (versions 0-2).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlterConfigsRequest {
     /// The updates for each resource.
     ///
@@ -21,16 +21,6 @@ pub struct AlterConfigsRequest {
     pub validate_only: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AlterConfigsRequest {
-    fn default() -> Self {
-        Self {
-            resources: Vec::new(),
-            validate_only: false,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AlterConfigsRequest {
@@ -93,7 +83,7 @@ impl Decode for AlterConfigsRequest {
         }
         let flexible = version >= 2;
         let resources = decoder.array("AlterConfigsRequest.Resources", flexible, 1, |decoder| {
-            Ok(AlterConfigsResource::decode(decoder, version)?)
+            AlterConfigsResource::decode(decoder, version)
         })?;
         let validate_only = decoder.boolean("AlterConfigsRequest.ValidateOnly")?;
         let unknown_tagged_fields = if flexible {
@@ -141,7 +131,7 @@ impl AlterConfigsRequest {
 }
 
 /// The updates for each resource.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlterConfigsResource {
     /// The resource type.
     ///
@@ -157,17 +147,6 @@ pub struct AlterConfigsResource {
     pub configs: Vec<AlterableConfig>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AlterConfigsResource {
-    fn default() -> Self {
-        Self {
-            resource_type: 0,
-            resource_name: KafkaString::from_static(""),
-            configs: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AlterConfigsResource {
@@ -225,7 +204,7 @@ impl Decode for AlterConfigsResource {
         let resource_type = decoder.int8("AlterConfigsResource.ResourceType")?;
         let resource_name = decoder.string("AlterConfigsResource.ResourceName", flexible)?;
         let configs = decoder.array("AlterConfigsResource.Configs", flexible, 1, |decoder| {
-            Ok(AlterableConfig::decode(decoder, version)?)
+            AlterableConfig::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("AlterConfigsResource", |_, _| Ok(false))?

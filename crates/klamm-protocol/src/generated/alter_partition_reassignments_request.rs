@@ -51,7 +51,7 @@ impl Encode for AlterPartitionReassignmentsRequest {
         if version >= 1 {
             encoder::put_bool(buf, self.allow_replication_factor_change);
         } else {
-            if !(self.allow_replication_factor_change == true) {
+            if !self.allow_replication_factor_change {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "AlterPartitionReassignmentsRequest.AllowReplicationFactorChange",
                     version,
@@ -113,7 +113,7 @@ impl Decode for AlterPartitionReassignmentsRequest {
             "AlterPartitionReassignmentsRequest.Topics",
             true,
             1,
-            |decoder| Ok(ReassignableTopic::decode(decoder, version)?),
+            |decoder| ReassignableTopic::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("AlterPartitionReassignmentsRequest", |_, _| Ok(false))?;
@@ -160,7 +160,7 @@ impl AlterPartitionReassignmentsRequest {
 }
 
 /// The topics to reassign.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReassignableTopic {
     /// The topic name.
     ///
@@ -172,16 +172,6 @@ pub struct ReassignableTopic {
     pub partitions: Vec<ReassignablePartition>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ReassignableTopic {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ReassignableTopic {
@@ -229,7 +219,7 @@ impl Decode for ReassignableTopic {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("ReassignableTopic.Name", true)?;
         let partitions = decoder.array("ReassignableTopic.Partitions", true, 1, |decoder| {
-            Ok(ReassignablePartition::decode(decoder, version)?)
+            ReassignablePartition::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("ReassignableTopic", |_, _| Ok(false))?;
         Ok(Self {
@@ -262,7 +252,7 @@ impl ReassignableTopic {
 }
 
 /// The partitions to reassign.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReassignablePartition {
     /// The partition index.
     ///
@@ -274,16 +264,6 @@ pub struct ReassignablePartition {
     pub replicas: Option<Vec<i32>>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ReassignablePartition {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            replicas: None,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ReassignablePartition {
@@ -332,7 +312,7 @@ impl Decode for ReassignablePartition {
         let partition_index = decoder.int32("ReassignablePartition.PartitionIndex")?;
         let replicas =
             decoder.nullable_array("ReassignablePartition.Replicas", true, 4, |decoder| {
-                Ok(decoder.int32("ReassignablePartition.Replicas")?)
+                decoder.int32("ReassignablePartition.Replicas")
             })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("ReassignablePartition", |_, _| Ok(false))?;
@@ -350,7 +330,7 @@ impl ReassignablePartition {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = any::<i32>().boxed();
-        let f1 = proptest::option::of(arbitrary::vec(any::<i32>().boxed())).boxed();
+        let f1 = proptest::option::of(arbitrary::long_vec(any::<i32>().boxed())).boxed();
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1), unknown)
             .prop_map(|((f0, f1), unknown)| {

@@ -144,7 +144,7 @@ impl Decode for AlterPartitionReassignmentsResponse {
             "AlterPartitionReassignmentsResponse.Responses",
             true,
             1,
-            |decoder| Ok(ReassignableTopicResponse::decode(decoder, version)?),
+            |decoder| ReassignableTopicResponse::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("AlterPartitionReassignmentsResponse", |_, _| Ok(false))?;
@@ -197,7 +197,7 @@ impl AlterPartitionReassignmentsResponse {
 }
 
 /// The responses to topics to reassign.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReassignableTopicResponse {
     /// The topic name.
     ///
@@ -209,16 +209,6 @@ pub struct ReassignableTopicResponse {
     pub partitions: Vec<ReassignablePartitionResponse>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ReassignableTopicResponse {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ReassignableTopicResponse {
@@ -267,7 +257,7 @@ impl Decode for ReassignableTopicResponse {
         let name = decoder.string("ReassignableTopicResponse.Name", true)?;
         let partitions =
             decoder.array("ReassignableTopicResponse.Partitions", true, 1, |decoder| {
-                Ok(ReassignablePartitionResponse::decode(decoder, version)?)
+                ReassignablePartitionResponse::decode(decoder, version)
             })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("ReassignableTopicResponse", |_, _| Ok(false))?;

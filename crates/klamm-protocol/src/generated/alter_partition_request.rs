@@ -95,7 +95,7 @@ impl Decode for AlterPartitionRequest {
         let broker_id = decoder.int32("AlterPartitionRequest.BrokerId")?;
         let broker_epoch = decoder.int64("AlterPartitionRequest.BrokerEpoch")?;
         let topics = decoder.array("AlterPartitionRequest.Topics", true, 1, |decoder| {
-            Ok(TopicData::decode(decoder, version)?)
+            TopicData::decode(decoder, version)
         })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("AlterPartitionRequest", |_, _| Ok(false))?;
@@ -138,7 +138,7 @@ impl AlterPartitionRequest {
 }
 
 /// The topics to alter ISRs for.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicData {
     /// The ID of the topic to alter ISRs for.
     ///
@@ -152,19 +152,9 @@ pub struct TopicData {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for TopicData {
-    fn default() -> Self {
-        Self {
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for TopicData {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         encoder::put_length(
             buf,
             "TopicData.Partitions",
@@ -202,7 +192,7 @@ impl Decode for TopicData {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("TopicData.TopicId")?;
         let partitions = decoder.array("TopicData.Partitions", true, 1, |decoder| {
-            Ok(PartitionData::decode(decoder, version)?)
+            PartitionData::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("TopicData", |_, _| Ok(false))?;
         Ok(Self {
@@ -235,7 +225,7 @@ impl TopicData {
 }
 
 /// The partitions to alter ISRs for.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartitionData {
     /// The partition index.
     ///
@@ -265,20 +255,6 @@ pub struct PartitionData {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for PartitionData {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            leader_epoch: 0,
-            new_isr: Vec::new(),
-            new_isr_with_epochs: Vec::new(),
-            leader_recovery_state: 0,
-            partition_epoch: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for PartitionData {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         buf.put_i32(self.partition_index);
@@ -295,7 +271,7 @@ impl Encode for PartitionData {
                 buf.put_i32(*item);
             }
         } else {
-            if !(self.new_isr.is_empty()) {
+            if !self.new_isr.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "PartitionData.NewIsr",
                     version,
@@ -314,7 +290,7 @@ impl Encode for PartitionData {
                 item.encode(buf, version)?;
             }
         } else {
-            if !(self.new_isr_with_epochs.is_empty()) {
+            if !self.new_isr_with_epochs.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "PartitionData.NewIsrWithEpochs",
                     version,
@@ -361,14 +337,14 @@ impl Decode for PartitionData {
         let leader_epoch = decoder.int32("PartitionData.LeaderEpoch")?;
         let new_isr = if version <= 2 {
             decoder.array("PartitionData.NewIsr", true, 4, |decoder| {
-                Ok(decoder.int32("PartitionData.NewIsr")?)
+                decoder.int32("PartitionData.NewIsr")
             })?
         } else {
             Vec::new()
         };
         let new_isr_with_epochs = if version >= 3 {
             decoder.array("PartitionData.NewIsrWithEpochs", true, 1, |decoder| {
-                Ok(BrokerState::decode(decoder, version)?)
+                BrokerState::decode(decoder, version)
             })?
         } else {
             Vec::new()
@@ -396,7 +372,7 @@ impl PartitionData {
         let f0 = any::<i32>().boxed();
         let f1 = any::<i32>().boxed();
         let f2 = if version <= 2 {
-            arbitrary::vec(any::<i32>().boxed())
+            arbitrary::long_vec(any::<i32>().boxed())
         } else {
             Just(Vec::new()).boxed()
         };
@@ -455,7 +431,7 @@ impl Encode for BrokerState {
         if version >= 3 {
             buf.put_i32(self.broker_id);
         } else {
-            if !(self.broker_id == 0) {
+            if self.broker_id != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "BrokerState.BrokerId",
                     version,
@@ -465,7 +441,7 @@ impl Encode for BrokerState {
         if version >= 3 {
             buf.put_i64(self.broker_epoch);
         } else {
-            if !(self.broker_epoch == -1) {
+            if self.broker_epoch != -1 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "BrokerState.BrokerEpoch",
                     version,

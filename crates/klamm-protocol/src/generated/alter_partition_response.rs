@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields,
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The AlterPartitionResponse message (versions 2-3).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlterPartitionResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -25,17 +25,6 @@ pub struct AlterPartitionResponse {
     pub topics: Vec<TopicData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AlterPartitionResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            error_code: 0,
-            topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AlterPartitionResponse {
@@ -95,7 +84,7 @@ impl Decode for AlterPartitionResponse {
         let throttle_time_ms = decoder.int32("AlterPartitionResponse.ThrottleTimeMs")?;
         let error_code = decoder.int16("AlterPartitionResponse.ErrorCode")?;
         let topics = decoder.array("AlterPartitionResponse.Topics", true, 1, |decoder| {
-            Ok(TopicData::decode(decoder, version)?)
+            TopicData::decode(decoder, version)
         })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("AlterPartitionResponse", |_, _| Ok(false))?;
@@ -138,7 +127,7 @@ impl AlterPartitionResponse {
 }
 
 /// The responses for each topic.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicData {
     /// The ID of the topic.
     ///
@@ -152,19 +141,9 @@ pub struct TopicData {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for TopicData {
-    fn default() -> Self {
-        Self {
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for TopicData {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         encoder::put_length(
             buf,
             "TopicData.Partitions",
@@ -202,7 +181,7 @@ impl Decode for TopicData {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("TopicData.TopicId")?;
         let partitions = decoder.array("TopicData.Partitions", true, 1, |decoder| {
-            Ok(PartitionData::decode(decoder, version)?)
+            PartitionData::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("TopicData", |_, _| Ok(false))?;
         Ok(Self {
@@ -235,7 +214,7 @@ impl TopicData {
 }
 
 /// The responses for each partition.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartitionData {
     /// The partition index.
     ///
@@ -267,21 +246,6 @@ pub struct PartitionData {
     pub partition_epoch: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for PartitionData {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            error_code: 0,
-            leader_id: 0,
-            leader_epoch: 0,
-            isr: Vec::new(),
-            leader_recovery_state: 0,
-            partition_epoch: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for PartitionData {
@@ -326,7 +290,7 @@ impl Decode for PartitionData {
         let leader_id = decoder.int32("PartitionData.LeaderId")?;
         let leader_epoch = decoder.int32("PartitionData.LeaderEpoch")?;
         let isr = decoder.array("PartitionData.Isr", true, 4, |decoder| {
-            Ok(decoder.int32("PartitionData.Isr")?)
+            decoder.int32("PartitionData.Isr")
         })?;
         let leader_recovery_state = decoder.int8("PartitionData.LeaderRecoveryState")?;
         let partition_epoch = decoder.int32("PartitionData.PartitionEpoch")?;
@@ -353,7 +317,7 @@ impl PartitionData {
         let f1 = any::<i16>().boxed();
         let f2 = any::<i32>().boxed();
         let f3 = any::<i32>().boxed();
-        let f4 = arbitrary::vec(any::<i32>().boxed());
+        let f4 = arbitrary::long_vec(any::<i32>().boxed());
         let f5 = any::<i8>().boxed();
         let f6 = any::<i32>().boxed();
         let unknown = arbitrary::unknown_tagged_fields(0);

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The AlterReplicaLogDirsRequest message (versions 1-2).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlterReplicaLogDirsRequest {
     /// The alterations to make for each directory.
     ///
@@ -17,15 +17,6 @@ pub struct AlterReplicaLogDirsRequest {
     pub dirs: Vec<AlterReplicaLogDir>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AlterReplicaLogDirsRequest {
-    fn default() -> Self {
-        Self {
-            dirs: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AlterReplicaLogDirsRequest {
@@ -86,7 +77,7 @@ impl Decode for AlterReplicaLogDirsRequest {
         }
         let flexible = version >= 2;
         let dirs = decoder.array("AlterReplicaLogDirsRequest.Dirs", flexible, 1, |decoder| {
-            Ok(AlterReplicaLogDir::decode(decoder, version)?)
+            AlterReplicaLogDir::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("AlterReplicaLogDirsRequest", |_, _| Ok(false))?
@@ -130,7 +121,7 @@ impl AlterReplicaLogDirsRequest {
 }
 
 /// The alterations to make for each directory.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlterReplicaLogDir {
     /// The absolute directory path.
     ///
@@ -142,16 +133,6 @@ pub struct AlterReplicaLogDir {
     pub topics: Vec<AlterReplicaLogDirTopic>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AlterReplicaLogDir {
-    fn default() -> Self {
-        Self {
-            path: KafkaString::from_static(""),
-            topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AlterReplicaLogDir {
@@ -206,7 +187,7 @@ impl Decode for AlterReplicaLogDir {
         let flexible = version >= 2;
         let path = decoder.string("AlterReplicaLogDir.Path", flexible)?;
         let topics = decoder.array("AlterReplicaLogDir.Topics", flexible, 1, |decoder| {
-            Ok(AlterReplicaLogDirTopic::decode(decoder, version)?)
+            AlterReplicaLogDirTopic::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("AlterReplicaLogDir", |_, _| Ok(false))?
@@ -247,7 +228,7 @@ impl AlterReplicaLogDir {
 }
 
 /// The topics to add to the directory.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlterReplicaLogDirTopic {
     /// The topic name.
     ///
@@ -259,16 +240,6 @@ pub struct AlterReplicaLogDirTopic {
     pub partitions: Vec<i32>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AlterReplicaLogDirTopic {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AlterReplicaLogDirTopic {
@@ -322,7 +293,7 @@ impl Decode for AlterReplicaLogDirTopic {
             "AlterReplicaLogDirTopic.Partitions",
             flexible,
             4,
-            |decoder| Ok(decoder.int32("AlterReplicaLogDirTopic.Partitions")?),
+            |decoder| decoder.int32("AlterReplicaLogDirTopic.Partitions"),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("AlterReplicaLogDirTopic", |_, _| Ok(false))?
@@ -343,7 +314,7 @@ impl AlterReplicaLogDirTopic {
     pub fn strategy(version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
-        let f1 = arbitrary::vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed());
         let unknown = if version >= 2 {
             arbitrary::unknown_tagged_fields(0)
         } else {

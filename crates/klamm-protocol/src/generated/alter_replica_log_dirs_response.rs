@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The AlterReplicaLogDirsResponse message (versions 1-2).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlterReplicaLogDirsResponse {
     /// Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -21,16 +21,6 @@ pub struct AlterReplicaLogDirsResponse {
     pub results: Vec<AlterReplicaLogDirTopicResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AlterReplicaLogDirsResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            results: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AlterReplicaLogDirsResponse {
@@ -97,7 +87,7 @@ impl Decode for AlterReplicaLogDirsResponse {
             "AlterReplicaLogDirsResponse.Results",
             flexible,
             1,
-            |decoder| Ok(AlterReplicaLogDirTopicResult::decode(decoder, version)?),
+            |decoder| AlterReplicaLogDirTopicResult::decode(decoder, version),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("AlterReplicaLogDirsResponse", |_, _| Ok(false))?
@@ -144,7 +134,7 @@ impl AlterReplicaLogDirsResponse {
 }
 
 /// The results for each topic.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlterReplicaLogDirTopicResult {
     /// The name of the topic.
     ///
@@ -156,16 +146,6 @@ pub struct AlterReplicaLogDirTopicResult {
     pub partitions: Vec<AlterReplicaLogDirPartitionResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AlterReplicaLogDirTopicResult {
-    fn default() -> Self {
-        Self {
-            topic_name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AlterReplicaLogDirTopicResult {
@@ -223,7 +203,7 @@ impl Decode for AlterReplicaLogDirTopicResult {
             "AlterReplicaLogDirTopicResult.Partitions",
             flexible,
             1,
-            |decoder| Ok(AlterReplicaLogDirPartitionResult::decode(decoder, version)?),
+            |decoder| AlterReplicaLogDirPartitionResult::decode(decoder, version),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("AlterReplicaLogDirTopicResult", |_, _| Ok(false))?
@@ -264,7 +244,7 @@ impl AlterReplicaLogDirTopicResult {
 }
 
 /// The results for each partition.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlterReplicaLogDirPartitionResult {
     /// The partition index.
     ///
@@ -276,16 +256,6 @@ pub struct AlterReplicaLogDirPartitionResult {
     pub error_code: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AlterReplicaLogDirPartitionResult {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            error_code: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AlterReplicaLogDirPartitionResult {

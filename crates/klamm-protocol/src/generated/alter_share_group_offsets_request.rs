@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The AlterShareGroupOffsetsRequest message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlterShareGroupOffsetsRequest {
     /// The group identifier.
     ///
@@ -21,16 +21,6 @@ pub struct AlterShareGroupOffsetsRequest {
     pub topics: Vec<AlterShareGroupOffsetsRequestTopic>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AlterShareGroupOffsetsRequest {
-    fn default() -> Self {
-        Self {
-            group_id: KafkaString::from_static(""),
-            topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AlterShareGroupOffsetsRequest {
@@ -92,9 +82,7 @@ impl Decode for AlterShareGroupOffsetsRequest {
         }
         let group_id = decoder.string("AlterShareGroupOffsetsRequest.GroupId", true)?;
         let topics = decoder.array("AlterShareGroupOffsetsRequest.Topics", true, 1, |decoder| {
-            Ok(AlterShareGroupOffsetsRequestTopic::decode(
-                decoder, version,
-            )?)
+            AlterShareGroupOffsetsRequestTopic::decode(decoder, version)
         })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("AlterShareGroupOffsetsRequest", |_, _| Ok(false))?;
@@ -134,7 +122,7 @@ impl AlterShareGroupOffsetsRequest {
 }
 
 /// The topics to alter offsets for.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlterShareGroupOffsetsRequestTopic {
     /// The topic name.
     ///
@@ -146,16 +134,6 @@ pub struct AlterShareGroupOffsetsRequestTopic {
     pub partitions: Vec<AlterShareGroupOffsetsRequestPartition>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AlterShareGroupOffsetsRequestTopic {
-    fn default() -> Self {
-        Self {
-            topic_name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AlterShareGroupOffsetsRequestTopic {
@@ -206,11 +184,7 @@ impl Decode for AlterShareGroupOffsetsRequestTopic {
             "AlterShareGroupOffsetsRequestTopic.Partitions",
             true,
             1,
-            |decoder| {
-                Ok(AlterShareGroupOffsetsRequestPartition::decode(
-                    decoder, version,
-                )?)
-            },
+            |decoder| AlterShareGroupOffsetsRequestPartition::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("AlterShareGroupOffsetsRequestTopic", |_, _| Ok(false))?;
@@ -244,7 +218,7 @@ impl AlterShareGroupOffsetsRequestTopic {
 }
 
 /// Each partition to alter offsets for.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlterShareGroupOffsetsRequestPartition {
     /// The partition index.
     ///
@@ -256,16 +230,6 @@ pub struct AlterShareGroupOffsetsRequestPartition {
     pub start_offset: i64,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AlterShareGroupOffsetsRequestPartition {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            start_offset: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AlterShareGroupOffsetsRequestPartition {

@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The AlterShareGroupOffsetsResponse message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlterShareGroupOffsetsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -31,18 +31,6 @@ pub struct AlterShareGroupOffsetsResponse {
     pub responses: Vec<AlterShareGroupOffsetsResponseTopic>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AlterShareGroupOffsetsResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            error_code: 0,
-            error_message: None,
-            responses: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AlterShareGroupOffsetsResponse {
@@ -129,11 +117,7 @@ impl Decode for AlterShareGroupOffsetsResponse {
             "AlterShareGroupOffsetsResponse.Responses",
             true,
             1,
-            |decoder| {
-                Ok(AlterShareGroupOffsetsResponseTopic::decode(
-                    decoder, version,
-                )?)
-            },
+            |decoder| AlterShareGroupOffsetsResponseTopic::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("AlterShareGroupOffsetsResponse", |_, _| Ok(false))?;
@@ -179,7 +163,7 @@ impl AlterShareGroupOffsetsResponse {
 }
 
 /// The results for each topic.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlterShareGroupOffsetsResponseTopic {
     /// The topic name.
     ///
@@ -197,17 +181,6 @@ pub struct AlterShareGroupOffsetsResponseTopic {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for AlterShareGroupOffsetsResponseTopic {
-    fn default() -> Self {
-        Self {
-            topic_name: KafkaString::from_static(""),
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for AlterShareGroupOffsetsResponseTopic {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         encoder::put_nullable_string(
@@ -216,7 +189,7 @@ impl Encode for AlterShareGroupOffsetsResponseTopic {
             Some(self.topic_name.as_str()),
             true,
         )?;
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         encoder::put_length(
             buf,
             "AlterShareGroupOffsetsResponseTopic.Partitions",
@@ -259,11 +232,7 @@ impl Decode for AlterShareGroupOffsetsResponseTopic {
             "AlterShareGroupOffsetsResponseTopic.Partitions",
             true,
             1,
-            |decoder| {
-                Ok(AlterShareGroupOffsetsResponsePartition::decode(
-                    decoder, version,
-                )?)
-            },
+            |decoder| AlterShareGroupOffsetsResponsePartition::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("AlterShareGroupOffsetsResponseTopic", |_, _| Ok(false))?;
@@ -300,7 +269,7 @@ impl AlterShareGroupOffsetsResponseTopic {
 }
 
 /// The AlterShareGroupOffsetsResponsePartition structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlterShareGroupOffsetsResponsePartition {
     /// The partition index.
     ///
@@ -316,17 +285,6 @@ pub struct AlterShareGroupOffsetsResponsePartition {
     pub error_message: Option<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AlterShareGroupOffsetsResponsePartition {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            error_code: 0,
-            error_message: None,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AlterShareGroupOffsetsResponsePartition {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The AlterUserScramCredentialsRequest message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlterUserScramCredentialsRequest {
     /// The SCRAM credentials to remove.
     ///
@@ -21,16 +21,6 @@ pub struct AlterUserScramCredentialsRequest {
     pub upsertions: Vec<ScramCredentialUpsertion>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AlterUserScramCredentialsRequest {
-    fn default() -> Self {
-        Self {
-            deletions: Vec::new(),
-            upsertions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AlterUserScramCredentialsRequest {
@@ -103,13 +93,13 @@ impl Decode for AlterUserScramCredentialsRequest {
             "AlterUserScramCredentialsRequest.Deletions",
             true,
             1,
-            |decoder| Ok(ScramCredentialDeletion::decode(decoder, version)?),
+            |decoder| ScramCredentialDeletion::decode(decoder, version),
         )?;
         let upsertions = decoder.array(
             "AlterUserScramCredentialsRequest.Upsertions",
             true,
             1,
-            |decoder| Ok(ScramCredentialUpsertion::decode(decoder, version)?),
+            |decoder| ScramCredentialUpsertion::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("AlterUserScramCredentialsRequest", |_, _| Ok(false))?;
@@ -149,7 +139,7 @@ impl AlterUserScramCredentialsRequest {
 }
 
 /// The SCRAM credentials to remove.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScramCredentialDeletion {
     /// The user name.
     ///
@@ -161,16 +151,6 @@ pub struct ScramCredentialDeletion {
     pub mechanism: i8,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ScramCredentialDeletion {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            mechanism: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ScramCredentialDeletion {
@@ -236,7 +216,7 @@ impl ScramCredentialDeletion {
 }
 
 /// The SCRAM credentials to update/insert.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScramCredentialUpsertion {
     /// The user name.
     ///
@@ -260,19 +240,6 @@ pub struct ScramCredentialUpsertion {
     pub salted_password: Bytes,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ScramCredentialUpsertion {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            mechanism: 0,
-            iterations: 0,
-            salt: Bytes::new(),
-            salted_password: Bytes::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ScramCredentialUpsertion {

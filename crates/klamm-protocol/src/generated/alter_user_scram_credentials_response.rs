@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The AlterUserScramCredentialsResponse message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlterUserScramCredentialsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -21,16 +21,6 @@ pub struct AlterUserScramCredentialsResponse {
     pub results: Vec<AlterUserScramCredentialsResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AlterUserScramCredentialsResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            results: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AlterUserScramCredentialsResponse {
@@ -90,7 +80,7 @@ impl Decode for AlterUserScramCredentialsResponse {
             "AlterUserScramCredentialsResponse.Results",
             true,
             1,
-            |decoder| Ok(AlterUserScramCredentialsResult::decode(decoder, version)?),
+            |decoder| AlterUserScramCredentialsResult::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("AlterUserScramCredentialsResponse", |_, _| Ok(false))?;

@@ -84,21 +84,21 @@ impl Encode for ApiVersionsResponse {
         }
         if flexible {
             let mut tagged_count = self.unknown_tagged_fields.len();
-            if version >= 3 && !(self.supported_features.is_empty()) {
+            if version >= 3 && !self.supported_features.is_empty() {
                 tagged_count += 1;
             }
-            if version >= 3 && !(self.finalized_features_epoch == -1) {
+            if version >= 3 && self.finalized_features_epoch != -1 {
                 tagged_count += 1;
             }
-            if version >= 3 && !(self.finalized_features.is_empty()) {
+            if version >= 3 && !self.finalized_features.is_empty() {
                 tagged_count += 1;
             }
-            if version >= 3 && !(self.zk_migration_ready == false) {
+            if version >= 3 && self.zk_migration_ready {
                 tagged_count += 1;
             }
             encoder::put_unsigned_varint(buf, tagged_count as u32);
             let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            if version >= 3 && !(self.supported_features.is_empty()) {
+            if version >= 3 && !self.supported_features.is_empty() {
                 unknown.write_before(buf, 0);
                 encoder::put_unsigned_varint(buf, 0);
                 let size = encoder::length_len(Some(self.supported_features.len()), flexible, true)
@@ -119,14 +119,14 @@ impl Encode for ApiVersionsResponse {
                     item.encode(buf, version)?;
                 }
             }
-            if version >= 3 && !(self.finalized_features_epoch == -1) {
+            if version >= 3 && self.finalized_features_epoch != -1 {
                 unknown.write_before(buf, 1);
                 encoder::put_unsigned_varint(buf, 1);
                 let size = 8;
                 encoder::put_unsigned_varint(buf, size as u32);
                 buf.put_i64(self.finalized_features_epoch);
             }
-            if version >= 3 && !(self.finalized_features.is_empty()) {
+            if version >= 3 && !self.finalized_features.is_empty() {
                 unknown.write_before(buf, 2);
                 encoder::put_unsigned_varint(buf, 2);
                 let size = encoder::length_len(Some(self.finalized_features.len()), flexible, true)
@@ -147,7 +147,7 @@ impl Encode for ApiVersionsResponse {
                     item.encode(buf, version)?;
                 }
             }
-            if version >= 3 && !(self.zk_migration_ready == false) {
+            if version >= 3 && self.zk_migration_ready {
                 unknown.write_before(buf, 3);
                 encoder::put_unsigned_varint(buf, 3);
                 let size = 1;
@@ -175,7 +175,7 @@ impl Encode for ApiVersionsResponse {
         if flexible {
             let mut tagged_count = self.unknown_tagged_fields.len();
             let mut tagged_len = self.unknown_tagged_fields.encoded_len();
-            if version >= 3 && !(self.supported_features.is_empty()) {
+            if version >= 3 && !self.supported_features.is_empty() {
                 tagged_count += 1;
                 tagged_len += encoder::tagged_field_len(
                     0,
@@ -187,11 +187,11 @@ impl Encode for ApiVersionsResponse {
                             .sum::<usize>(),
                 );
             }
-            if version >= 3 && !(self.finalized_features_epoch == -1) {
+            if version >= 3 && self.finalized_features_epoch != -1 {
                 tagged_count += 1;
                 tagged_len += encoder::tagged_field_len(1, 8);
             }
-            if version >= 3 && !(self.finalized_features.is_empty()) {
+            if version >= 3 && !self.finalized_features.is_empty() {
                 tagged_count += 1;
                 tagged_len += encoder::tagged_field_len(
                     2,
@@ -203,7 +203,7 @@ impl Encode for ApiVersionsResponse {
                             .sum::<usize>(),
                 );
             }
-            if version >= 3 && !(self.zk_migration_ready == false) {
+            if version >= 3 && self.zk_migration_ready {
                 tagged_count += 1;
                 tagged_len += encoder::tagged_field_len(3, 1);
             }
@@ -225,7 +225,7 @@ impl Decode for ApiVersionsResponse {
         let flexible = version >= 3;
         let error_code = decoder.int16("ApiVersionsResponse.ErrorCode")?;
         let api_keys = decoder.array("ApiVersionsResponse.ApiKeys", flexible, 1, |decoder| {
-            Ok(ApiVersion::decode(decoder, version)?)
+            ApiVersion::decode(decoder, version)
         })?;
         let throttle_time_ms = if version >= 1 {
             decoder.int32("ApiVersionsResponse.ThrottleTimeMs")?
@@ -243,7 +243,7 @@ impl Decode for ApiVersionsResponse {
                         "ApiVersionsResponse.SupportedFeatures",
                         flexible,
                         1,
-                        |decoder| Ok(SupportedFeatureKey::decode(decoder, version)?),
+                        |decoder| SupportedFeatureKey::decode(decoder, version),
                     )?;
                     Ok(true)
                 }
@@ -257,7 +257,7 @@ impl Decode for ApiVersionsResponse {
                         "ApiVersionsResponse.FinalizedFeatures",
                         flexible,
                         1,
-                        |decoder| Ok(FinalizedFeatureKey::decode(decoder, version)?),
+                        |decoder| FinalizedFeatureKey::decode(decoder, version),
                     )?;
                     Ok(true)
                 }
@@ -345,7 +345,7 @@ impl ApiVersionsResponse {
 }
 
 /// The APIs supported by the broker.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ApiVersion {
     /// The API index.
     ///
@@ -361,17 +361,6 @@ pub struct ApiVersion {
     pub max_version: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ApiVersion {
-    fn default() -> Self {
-        Self {
-            api_key: 0,
-            min_version: 0,
-            max_version: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ApiVersion {
@@ -452,7 +441,7 @@ impl ApiVersion {
 }
 
 /// Features supported by the broker. Note: in v0-v3, features with MinSupportedVersion = 0 are omitted.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SupportedFeatureKey {
     /// The name of the feature.
     ///
@@ -470,17 +459,6 @@ pub struct SupportedFeatureKey {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for SupportedFeatureKey {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            min_version: 0,
-            max_version: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for SupportedFeatureKey {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 3;
@@ -492,7 +470,7 @@ impl Encode for SupportedFeatureKey {
                 flexible,
             )?;
         } else {
-            if !(self.name.is_empty()) {
+            if !self.name.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "SupportedFeatureKey.Name",
                     version,
@@ -502,7 +480,7 @@ impl Encode for SupportedFeatureKey {
         if version >= 3 {
             buf.put_i16(self.min_version);
         } else {
-            if !(self.min_version == 0) {
+            if self.min_version != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "SupportedFeatureKey.MinVersion",
                     version,
@@ -512,7 +490,7 @@ impl Encode for SupportedFeatureKey {
         if version >= 3 {
             buf.put_i16(self.max_version);
         } else {
-            if !(self.max_version == 0) {
+            if self.max_version != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "SupportedFeatureKey.MaxVersion",
                     version,
@@ -621,7 +599,7 @@ impl SupportedFeatureKey {
 }
 
 /// List of cluster-wide finalized features. The information is valid only if FinalizedFeaturesEpoch &gt;= 0.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FinalizedFeatureKey {
     /// The name of the feature.
     ///
@@ -639,17 +617,6 @@ pub struct FinalizedFeatureKey {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for FinalizedFeatureKey {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            max_version_level: 0,
-            min_version_level: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for FinalizedFeatureKey {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 3;
@@ -661,7 +628,7 @@ impl Encode for FinalizedFeatureKey {
                 flexible,
             )?;
         } else {
-            if !(self.name.is_empty()) {
+            if !self.name.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "FinalizedFeatureKey.Name",
                     version,
@@ -671,7 +638,7 @@ impl Encode for FinalizedFeatureKey {
         if version >= 3 {
             buf.put_i16(self.max_version_level);
         } else {
-            if !(self.max_version_level == 0) {
+            if self.max_version_level != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "FinalizedFeatureKey.MaxVersionLevel",
                     version,
@@ -681,7 +648,7 @@ impl Encode for FinalizedFeatureKey {
         if version >= 3 {
             buf.put_i16(self.min_version_level);
         } else {
-            if !(self.min_version_level == 0) {
+            if self.min_version_level != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "FinalizedFeatureKey.MinVersionLevel",
                     version,

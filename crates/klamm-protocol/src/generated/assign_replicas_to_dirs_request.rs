@@ -98,7 +98,7 @@ impl Decode for AssignReplicasToDirsRequest {
             "AssignReplicasToDirsRequest.Directories",
             true,
             1,
-            |decoder| Ok(DirectoryData::decode(decoder, version)?),
+            |decoder| DirectoryData::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("AssignReplicasToDirsRequest", |_, _| Ok(false))?;
@@ -141,7 +141,7 @@ impl AssignReplicasToDirsRequest {
 }
 
 /// The directories to which replicas should be assigned.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DirectoryData {
     /// The ID of the directory.
     ///
@@ -155,19 +155,9 @@ pub struct DirectoryData {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for DirectoryData {
-    fn default() -> Self {
-        Self {
-            id: Uuid::ZERO,
-            topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for DirectoryData {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        buf.put_slice(Uuid::as_bytes(&self.id));
+        buf.put_slice(self.id.as_bytes());
         encoder::put_length(
             buf,
             "DirectoryData.Topics",
@@ -205,7 +195,7 @@ impl Decode for DirectoryData {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let id = decoder.uuid("DirectoryData.Id")?;
         let topics = decoder.array("DirectoryData.Topics", true, 1, |decoder| {
-            Ok(TopicData::decode(decoder, version)?)
+            TopicData::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("DirectoryData", |_, _| Ok(false))?;
         Ok(Self {
@@ -238,7 +228,7 @@ impl DirectoryData {
 }
 
 /// The topics assigned to the directory.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicData {
     /// The ID of the assigned topic.
     ///
@@ -252,19 +242,9 @@ pub struct TopicData {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for TopicData {
-    fn default() -> Self {
-        Self {
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for TopicData {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         encoder::put_length(
             buf,
             "TopicData.Partitions",
@@ -302,7 +282,7 @@ impl Decode for TopicData {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("TopicData.TopicId")?;
         let partitions = decoder.array("TopicData.Partitions", true, 1, |decoder| {
-            Ok(PartitionData::decode(decoder, version)?)
+            PartitionData::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("TopicData", |_, _| Ok(false))?;
         Ok(Self {
@@ -335,7 +315,7 @@ impl TopicData {
 }
 
 /// The partitions assigned to the directory.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartitionData {
     /// The partition index.
     ///
@@ -343,15 +323,6 @@ pub struct PartitionData {
     pub partition_index: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for PartitionData {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for PartitionData {

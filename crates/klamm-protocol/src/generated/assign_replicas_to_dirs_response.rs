@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields,
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The AssignReplicasToDirsResponse message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssignReplicasToDirsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -25,17 +25,6 @@ pub struct AssignReplicasToDirsResponse {
     pub directories: Vec<DirectoryData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AssignReplicasToDirsResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            error_code: 0,
-            directories: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AssignReplicasToDirsResponse {
@@ -98,7 +87,7 @@ impl Decode for AssignReplicasToDirsResponse {
             "AssignReplicasToDirsResponse.Directories",
             true,
             1,
-            |decoder| Ok(DirectoryData::decode(decoder, version)?),
+            |decoder| DirectoryData::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("AssignReplicasToDirsResponse", |_, _| Ok(false))?;
@@ -141,7 +130,7 @@ impl AssignReplicasToDirsResponse {
 }
 
 /// The list of directories and their assigned partitions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DirectoryData {
     /// The ID of the directory.
     ///
@@ -155,19 +144,9 @@ pub struct DirectoryData {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for DirectoryData {
-    fn default() -> Self {
-        Self {
-            id: Uuid::ZERO,
-            topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for DirectoryData {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        buf.put_slice(Uuid::as_bytes(&self.id));
+        buf.put_slice(self.id.as_bytes());
         encoder::put_length(
             buf,
             "DirectoryData.Topics",
@@ -205,7 +184,7 @@ impl Decode for DirectoryData {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let id = decoder.uuid("DirectoryData.Id")?;
         let topics = decoder.array("DirectoryData.Topics", true, 1, |decoder| {
-            Ok(TopicData::decode(decoder, version)?)
+            TopicData::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("DirectoryData", |_, _| Ok(false))?;
         Ok(Self {
@@ -238,7 +217,7 @@ impl DirectoryData {
 }
 
 /// The list of topics and their assigned partitions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicData {
     /// The ID of the assigned topic.
     ///
@@ -252,19 +231,9 @@ pub struct TopicData {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for TopicData {
-    fn default() -> Self {
-        Self {
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for TopicData {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         encoder::put_length(
             buf,
             "TopicData.Partitions",
@@ -302,7 +271,7 @@ impl Decode for TopicData {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("TopicData.TopicId")?;
         let partitions = decoder.array("TopicData.Partitions", true, 1, |decoder| {
-            Ok(PartitionData::decode(decoder, version)?)
+            PartitionData::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("TopicData", |_, _| Ok(false))?;
         Ok(Self {
@@ -335,7 +304,7 @@ impl TopicData {
 }
 
 /// The list of assigned partitions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartitionData {
     /// The partition index.
     ///
@@ -347,16 +316,6 @@ pub struct PartitionData {
     pub error_code: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for PartitionData {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            error_code: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for PartitionData {

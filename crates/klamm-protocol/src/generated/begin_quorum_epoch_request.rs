@@ -157,14 +157,14 @@ impl Decode for BeginQuorumEpochRequest {
             -1
         };
         let topics = decoder.array("BeginQuorumEpochRequest.Topics", flexible, 1, |decoder| {
-            Ok(TopicData::decode(decoder, version)?)
+            TopicData::decode(decoder, version)
         })?;
         let leader_endpoints = if version >= 1 {
             decoder.array(
                 "BeginQuorumEpochRequest.LeaderEndpoints",
                 flexible,
                 1,
-                |decoder| Ok(LeaderEndpoint::decode(decoder, version)?),
+                |decoder| LeaderEndpoint::decode(decoder, version),
             )?
         } else {
             Vec::new()
@@ -228,7 +228,7 @@ impl BeginQuorumEpochRequest {
 }
 
 /// The topics.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicData {
     /// The topic name.
     ///
@@ -240,16 +240,6 @@ pub struct TopicData {
     pub partitions: Vec<PartitionData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TopicData {
-    fn default() -> Self {
-        Self {
-            topic_name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TopicData {
@@ -304,7 +294,7 @@ impl Decode for TopicData {
         let flexible = version >= 1;
         let topic_name = decoder.string("TopicData.TopicName", flexible)?;
         let partitions = decoder.array("TopicData.Partitions", flexible, 1, |decoder| {
-            Ok(PartitionData::decode(decoder, version)?)
+            PartitionData::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("TopicData", |_, _| Ok(false))?
@@ -345,7 +335,7 @@ impl TopicData {
 }
 
 /// The partitions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartitionData {
     /// The partition index.
     ///
@@ -367,24 +357,12 @@ pub struct PartitionData {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for PartitionData {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            voter_directory_id: Uuid::ZERO,
-            leader_id: 0,
-            leader_epoch: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for PartitionData {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 1;
         buf.put_i32(self.partition_index);
         if version >= 1 {
-            buf.put_slice(Uuid::as_bytes(&self.voter_directory_id));
+            buf.put_slice(self.voter_directory_id.as_bytes());
         }
         buf.put_i32(self.leader_id);
         buf.put_i32(self.leader_epoch);
@@ -475,7 +453,7 @@ impl PartitionData {
 }
 
 /// Endpoints for the leader.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LeaderEndpoint {
     /// The name of the endpoint.
     ///
@@ -493,17 +471,6 @@ pub struct LeaderEndpoint {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for LeaderEndpoint {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            host: KafkaString::from_static(""),
-            port: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for LeaderEndpoint {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 1;
@@ -515,7 +482,7 @@ impl Encode for LeaderEndpoint {
                 flexible,
             )?;
         } else {
-            if !(self.name.is_empty()) {
+            if !self.name.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "LeaderEndpoint.Name",
                     version,
@@ -530,7 +497,7 @@ impl Encode for LeaderEndpoint {
                 flexible,
             )?;
         } else {
-            if !(self.host.is_empty()) {
+            if !self.host.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "LeaderEndpoint.Host",
                     version,
@@ -540,7 +507,7 @@ impl Encode for LeaderEndpoint {
         if version >= 1 {
             buf.put_u16(self.port);
         } else {
-            if !(self.port == 0) {
+            if self.port != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "LeaderEndpoint.Port",
                     version,

@@ -73,15 +73,15 @@ impl Encode for BrokerHeartbeatRequest {
         encoder::put_bool(buf, self.want_fence);
         encoder::put_bool(buf, self.want_shut_down);
         let mut tagged_count = self.unknown_tagged_fields.len();
-        if version >= 1 && !(self.offline_log_dirs.is_empty()) {
+        if version >= 1 && !self.offline_log_dirs.is_empty() {
             tagged_count += 1;
         }
-        if version >= 2 && !(self.cordoned_log_dirs.is_none()) {
+        if version >= 2 && self.cordoned_log_dirs.is_some() {
             tagged_count += 1;
         }
         encoder::put_unsigned_varint(buf, tagged_count as u32);
         let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        if version >= 1 && !(self.offline_log_dirs.is_empty()) {
+        if version >= 1 && !self.offline_log_dirs.is_empty() {
             unknown.write_before(buf, 0);
             encoder::put_unsigned_varint(buf, 0);
             let size = encoder::length_len(Some(self.offline_log_dirs.len()), true, true)
@@ -95,10 +95,10 @@ impl Encode for BrokerHeartbeatRequest {
                 true,
             )?;
             for item in self.offline_log_dirs.iter() {
-                buf.put_slice(Uuid::as_bytes(&*item));
+                buf.put_slice(item.as_bytes());
             }
         }
-        if version >= 2 && !(self.cordoned_log_dirs.is_none()) {
+        if version >= 2 && self.cordoned_log_dirs.is_some() {
             unknown.write_before(buf, 1);
             encoder::put_unsigned_varint(buf, 1);
             let size = match &self.cordoned_log_dirs {
@@ -118,7 +118,7 @@ impl Encode for BrokerHeartbeatRequest {
                         true,
                     )?;
                     for item in value.iter() {
-                        buf.put_slice(Uuid::as_bytes(&*item));
+                        buf.put_slice(item.as_bytes());
                     }
                 }
                 None => {
@@ -145,7 +145,7 @@ impl Encode for BrokerHeartbeatRequest {
         len += 1;
         let mut tagged_count = self.unknown_tagged_fields.len();
         let mut tagged_len = self.unknown_tagged_fields.encoded_len();
-        if version >= 1 && !(self.offline_log_dirs.is_empty()) {
+        if version >= 1 && !self.offline_log_dirs.is_empty() {
             tagged_count += 1;
             tagged_len += encoder::tagged_field_len(
                 0,
@@ -153,7 +153,7 @@ impl Encode for BrokerHeartbeatRequest {
                     + self.offline_log_dirs.len() * 16,
             );
         }
-        if version >= 2 && !(self.cordoned_log_dirs.is_none()) {
+        if version >= 2 && self.cordoned_log_dirs.is_some() {
             tagged_count += 1;
             tagged_len += encoder::tagged_field_len(
                 1,
@@ -194,7 +194,7 @@ impl Decode for BrokerHeartbeatRequest {
                         "BrokerHeartbeatRequest.OfflineLogDirs",
                         true,
                         16,
-                        |decoder| Ok(decoder.uuid("BrokerHeartbeatRequest.OfflineLogDirs")?),
+                        |decoder| decoder.uuid("BrokerHeartbeatRequest.OfflineLogDirs"),
                     )?;
                     Ok(true)
                 }
@@ -204,14 +204,14 @@ impl Decode for BrokerHeartbeatRequest {
                             "BrokerHeartbeatRequest.CordonedLogDirs",
                             true,
                             16,
-                            |decoder| Ok(decoder.uuid("BrokerHeartbeatRequest.CordonedLogDirs")?),
+                            |decoder| decoder.uuid("BrokerHeartbeatRequest.CordonedLogDirs"),
                         )?
                     } else {
                         Some(decoder.array(
                             "BrokerHeartbeatRequest.CordonedLogDirs",
                             true,
                             16,
-                            |decoder| Ok(decoder.uuid("BrokerHeartbeatRequest.CordonedLogDirs")?),
+                            |decoder| decoder.uuid("BrokerHeartbeatRequest.CordonedLogDirs"),
                         )?)
                     };
                     Ok(true)
@@ -248,15 +248,17 @@ impl BrokerHeartbeatRequest {
         let f3 = any::<bool>().boxed();
         let f4 = any::<bool>().boxed();
         let f5 = if version >= 1 {
-            arbitrary::vec(arbitrary::uuid())
+            arbitrary::long_vec(arbitrary::uuid())
         } else {
             Just(Vec::new()).boxed()
         };
         let f6 = if version >= 2 {
             if version >= 2 {
-                proptest::option::of(arbitrary::vec(arbitrary::uuid())).boxed()
+                proptest::option::of(arbitrary::long_vec(arbitrary::uuid())).boxed()
             } else {
-                arbitrary::vec(arbitrary::uuid()).prop_map(Some).boxed()
+                arbitrary::long_vec(arbitrary::uuid())
+                    .prop_map(Some)
+                    .boxed()
             }
         } else {
             Just(None).boxed()

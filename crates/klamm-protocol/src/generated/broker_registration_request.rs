@@ -86,7 +86,7 @@ impl Encode for BrokerRegistrationRequest {
             Some(self.cluster_id.as_str()),
             true,
         )?;
-        buf.put_slice(Uuid::as_bytes(&self.incarnation_id));
+        buf.put_slice(self.incarnation_id.as_bytes());
         encoder::put_length(
             buf,
             "BrokerRegistrationRequest.Listeners",
@@ -123,7 +123,7 @@ impl Encode for BrokerRegistrationRequest {
         if version >= 1 {
             encoder::put_bool(buf, self.is_migrating_zk_broker);
         } else {
-            if !(self.is_migrating_zk_broker == false) {
+            if self.is_migrating_zk_broker {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "BrokerRegistrationRequest.IsMigratingZkBroker",
                     version,
@@ -139,7 +139,7 @@ impl Encode for BrokerRegistrationRequest {
                 true,
             )?;
             for item in self.log_dirs.iter() {
-                buf.put_slice(Uuid::as_bytes(&*item));
+                buf.put_slice(item.as_bytes());
             }
         }
         if version >= 3 {
@@ -204,10 +204,10 @@ impl Decode for BrokerRegistrationRequest {
         let incarnation_id = decoder.uuid("BrokerRegistrationRequest.IncarnationId")?;
         let listeners =
             decoder.array("BrokerRegistrationRequest.Listeners", true, 1, |decoder| {
-                Ok(Listener::decode(decoder, version)?)
+                Listener::decode(decoder, version)
             })?;
         let features = decoder.array("BrokerRegistrationRequest.Features", true, 1, |decoder| {
-            Ok(Feature::decode(decoder, version)?)
+            Feature::decode(decoder, version)
         })?;
         let rack = decoder.nullable_string("BrokerRegistrationRequest.Rack", true)?;
         let is_migrating_zk_broker = if version >= 1 {
@@ -217,7 +217,7 @@ impl Decode for BrokerRegistrationRequest {
         };
         let log_dirs = if version >= 2 {
             decoder.array("BrokerRegistrationRequest.LogDirs", true, 16, |decoder| {
-                Ok(decoder.uuid("BrokerRegistrationRequest.LogDirs")?)
+                decoder.uuid("BrokerRegistrationRequest.LogDirs")
             })?
         } else {
             Vec::new()
@@ -267,7 +267,7 @@ impl BrokerRegistrationRequest {
             Just(false).boxed()
         };
         let f7 = if version >= 2 {
-            arbitrary::vec(arbitrary::uuid())
+            arbitrary::long_vec(arbitrary::uuid())
         } else {
             Just(Vec::new()).boxed()
         };
@@ -298,7 +298,7 @@ impl BrokerRegistrationRequest {
 }
 
 /// The listeners of this broker.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Listener {
     /// The name of the endpoint.
     ///
@@ -318,18 +318,6 @@ pub struct Listener {
     pub security_protocol: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for Listener {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            host: KafkaString::from_static(""),
-            port: 0,
-            security_protocol: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for Listener {
@@ -401,7 +389,7 @@ impl Listener {
 }
 
 /// The features on this broker. Note: in v0-v3, features with MinSupportedVersion = 0 are omitted.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Feature {
     /// The feature name.
     ///
@@ -417,17 +405,6 @@ pub struct Feature {
     pub max_supported_version: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for Feature {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            min_supported_version: 0,
-            max_supported_version: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for Feature {

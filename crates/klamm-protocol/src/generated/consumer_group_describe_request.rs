@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The ConsumerGroupDescribeRequest message (versions 0-1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConsumerGroupDescribeRequest {
     /// The ids of the groups to describe.
     ///
@@ -21,16 +21,6 @@ pub struct ConsumerGroupDescribeRequest {
     pub include_authorized_operations: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ConsumerGroupDescribeRequest {
-    fn default() -> Self {
-        Self {
-            group_ids: Vec::new(),
-            include_authorized_operations: false,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ConsumerGroupDescribeRequest {
@@ -94,7 +84,7 @@ impl Decode for ConsumerGroupDescribeRequest {
             "ConsumerGroupDescribeRequest.GroupIds",
             true,
             1,
-            |decoder| Ok(decoder.string("ConsumerGroupDescribeRequest.GroupIds", true)?),
+            |decoder| decoder.string("ConsumerGroupDescribeRequest.GroupIds", true),
         )?;
         let include_authorized_operations =
             decoder.boolean("ConsumerGroupDescribeRequest.IncludeAuthorizedOperations")?;
@@ -119,7 +109,7 @@ impl ConsumerGroupDescribeRequest {
     /// A proptest strategy making values that can be written at `version`.
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
-        let f0 = arbitrary::vec(arbitrary::string());
+        let f0 = arbitrary::long_vec(arbitrary::string());
         let f1 = any::<bool>().boxed();
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1), unknown)

@@ -189,7 +189,7 @@ impl Encode for ConsumerGroupHeartbeatRequest {
                 }
             }
         } else {
-            if !(self.subscribed_topic_regex == None) {
+            if self.subscribed_topic_regex.is_some() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "ConsumerGroupHeartbeatRequest.SubscribedTopicRegex",
                     version,
@@ -316,9 +316,7 @@ impl Decode for ConsumerGroupHeartbeatRequest {
             "ConsumerGroupHeartbeatRequest.SubscribedTopicNames",
             true,
             1,
-            |decoder| {
-                Ok(decoder.string("ConsumerGroupHeartbeatRequest.SubscribedTopicNames", true)?)
-            },
+            |decoder| decoder.string("ConsumerGroupHeartbeatRequest.SubscribedTopicNames", true),
         )?;
         let subscribed_topic_regex = if version >= 1 {
             if version >= 1 {
@@ -336,7 +334,7 @@ impl Decode for ConsumerGroupHeartbeatRequest {
             "ConsumerGroupHeartbeatRequest.TopicPartitions",
             true,
             1,
-            |decoder| Ok(TopicPartitions::decode(decoder, version)?),
+            |decoder| TopicPartitions::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("ConsumerGroupHeartbeatRequest", |_, _| Ok(false))?;
@@ -373,7 +371,7 @@ impl ConsumerGroupHeartbeatRequest {
         let f3 = proptest::option::of(arbitrary::string()).boxed();
         let f4 = proptest::option::of(arbitrary::string()).boxed();
         let f5 = any::<i32>().boxed();
-        let f6 = proptest::option::of(arbitrary::vec(arbitrary::string())).boxed();
+        let f6 = proptest::option::of(arbitrary::long_vec(arbitrary::string())).boxed();
         let f7 = if version >= 1 {
             if version >= 1 {
                 proptest::option::of(arbitrary::string()).boxed()
@@ -408,7 +406,7 @@ impl ConsumerGroupHeartbeatRequest {
 }
 
 /// null if it didn't change since the last heartbeat; the partitions owned by the member.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicPartitions {
     /// The topic ID.
     ///
@@ -422,19 +420,9 @@ pub struct TopicPartitions {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for TopicPartitions {
-    fn default() -> Self {
-        Self {
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for TopicPartitions {
     fn encode(&self, buf: &mut BytesMut, _version: i16) -> Result<(), EncodeError> {
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         encoder::put_length(
             buf,
             "TopicPartitions.Partitions",
@@ -468,7 +456,7 @@ impl Decode for TopicPartitions {
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("TopicPartitions.TopicId")?;
         let partitions = decoder.array("TopicPartitions.Partitions", true, 4, |decoder| {
-            Ok(decoder.int32("TopicPartitions.Partitions")?)
+            decoder.int32("TopicPartitions.Partitions")
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("TopicPartitions", |_, _| Ok(false))?;
         Ok(Self {
@@ -485,7 +473,7 @@ impl TopicPartitions {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::uuid();
-        let f1 = arbitrary::vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed());
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1), unknown)
             .prop_map(|((f0, f1), unknown)| {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString};
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The ConsumerProtocolAssignment message (versions 0-3).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConsumerProtocolAssignment {
     /// The list of topics and partitions assigned to this consumer.
     ///
@@ -19,15 +19,6 @@ pub struct ConsumerProtocolAssignment {
     ///
     /// Versions: 0-3; nullable in 0-3.
     pub user_data: Option<Bytes>,
-}
-
-impl Default for ConsumerProtocolAssignment {
-    fn default() -> Self {
-        Self {
-            assigned_partitions: Vec::new(),
-            user_data: None,
-        }
-    }
 }
 
 impl Encode for ConsumerProtocolAssignment {
@@ -99,7 +90,7 @@ impl Decode for ConsumerProtocolAssignment {
             "ConsumerProtocolAssignment.AssignedPartitions",
             false,
             1,
-            |decoder| Ok(TopicPartition::decode(decoder, version)?),
+            |decoder| TopicPartition::decode(decoder, version),
         )?;
         let user_data = decoder.nullable_bytes("ConsumerProtocolAssignment.UserData", false)?;
         Ok(Self {
@@ -136,7 +127,7 @@ impl ConsumerProtocolAssignment {
 }
 
 /// The list of topics and partitions assigned to this consumer.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicPartition {
     /// The topic name.
     ///
@@ -146,15 +137,6 @@ pub struct TopicPartition {
     ///
     /// Versions: 0-3.
     pub partitions: Vec<i32>,
-}
-
-impl Default for TopicPartition {
-    fn default() -> Self {
-        Self {
-            topic: KafkaString::from_static(""),
-            partitions: Vec::new(),
-        }
-    }
 }
 
 impl Encode for TopicPartition {
@@ -191,7 +173,7 @@ impl Decode for TopicPartition {
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let topic = decoder.string("TopicPartition.Topic", false)?;
         let partitions = decoder.array("TopicPartition.Partitions", false, 4, |decoder| {
-            Ok(decoder.int32("TopicPartition.Partitions")?)
+            decoder.int32("TopicPartition.Partitions")
         })?;
         Ok(Self { topic, partitions })
     }
@@ -203,7 +185,7 @@ impl TopicPartition {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
-        let f1 = arbitrary::vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed());
         let unknown = Just(());
         ((f0, f1), unknown)
             .prop_map(|((f0, f1), unknown)| {

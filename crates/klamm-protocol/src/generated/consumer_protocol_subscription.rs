@@ -175,7 +175,7 @@ impl Decode for ConsumerProtocolSubscription {
             });
         }
         let topics = decoder.array("ConsumerProtocolSubscription.Topics", false, 1, |decoder| {
-            Ok(decoder.string("ConsumerProtocolSubscription.Topics", false)?)
+            decoder.string("ConsumerProtocolSubscription.Topics", false)
         })?;
         let user_data = decoder.nullable_bytes("ConsumerProtocolSubscription.UserData", false)?;
         let owned_partitions = if version >= 1 {
@@ -183,7 +183,7 @@ impl Decode for ConsumerProtocolSubscription {
                 "ConsumerProtocolSubscription.OwnedPartitions",
                 false,
                 1,
-                |decoder| Ok(TopicPartition::decode(decoder, version)?),
+                |decoder| TopicPartition::decode(decoder, version),
             )?
         } else {
             Vec::new()
@@ -223,7 +223,7 @@ impl ConsumerProtocolSubscription {
     /// A proptest strategy making values that can be written at `version`.
     pub fn strategy(version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
-        let f0 = arbitrary::vec(arbitrary::string());
+        let f0 = arbitrary::long_vec(arbitrary::string());
         let f1 = proptest::option::of(arbitrary::bytes()).boxed();
         let f2 = if version >= 1 {
             arbitrary::vec(TopicPartition::strategy(version))
@@ -261,7 +261,7 @@ impl ConsumerProtocolSubscription {
 }
 
 /// The partitions that the member owns.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicPartition {
     /// The topic name.
     ///
@@ -271,15 +271,6 @@ pub struct TopicPartition {
     ///
     /// Versions: 1-3.
     pub partitions: Vec<i32>,
-}
-
-impl Default for TopicPartition {
-    fn default() -> Self {
-        Self {
-            topic: KafkaString::from_static(""),
-            partitions: Vec::new(),
-        }
-    }
 }
 
 impl Encode for TopicPartition {
@@ -292,7 +283,7 @@ impl Encode for TopicPartition {
                 false,
             )?;
         } else {
-            if !(self.topic.is_empty()) {
+            if !self.topic.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "TopicPartition.Topic",
                     version,
@@ -311,7 +302,7 @@ impl Encode for TopicPartition {
                 buf.put_i32(*item);
             }
         } else {
-            if !(self.partitions.is_empty()) {
+            if !self.partitions.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "TopicPartition.Partitions",
                     version,
@@ -343,7 +334,7 @@ impl Decode for TopicPartition {
         };
         let partitions = if version >= 1 {
             decoder.array("TopicPartition.Partitions", false, 4, |decoder| {
-                Ok(decoder.int32("TopicPartition.Partitions")?)
+                decoder.int32("TopicPartition.Partitions")
             })?
         } else {
             Vec::new()
@@ -363,7 +354,7 @@ impl TopicPartition {
             Just(KafkaString::from_static("")).boxed()
         };
         let f1 = if version >= 1 {
-            arbitrary::vec(any::<i32>().boxed())
+            arbitrary::long_vec(any::<i32>().boxed())
         } else {
             Just(Vec::new()).boxed()
         };

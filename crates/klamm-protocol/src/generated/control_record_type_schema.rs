@@ -7,18 +7,12 @@ use crate::primitives::Decoder;
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The ControlRecordTypeSchema message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ControlRecordTypeSchema {
     /// The type of the control record, such as commit or abort
     ///
     /// Versions: 0.
     pub r#type: i16,
-}
-
-impl Default for ControlRecordTypeSchema {
-    fn default() -> Self {
-        Self { r#type: 0 }
-    }
 }
 
 impl Encode for ControlRecordTypeSchema {

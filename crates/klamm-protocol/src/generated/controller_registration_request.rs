@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The ControllerRegistrationRequest message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ControllerRegistrationRequest {
     /// The ID of the controller to register.
     ///
@@ -37,19 +37,6 @@ pub struct ControllerRegistrationRequest {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for ControllerRegistrationRequest {
-    fn default() -> Self {
-        Self {
-            controller_id: 0,
-            incarnation_id: Uuid::ZERO,
-            zk_migration_ready: false,
-            listeners: Vec::new(),
-            features: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for ControllerRegistrationRequest {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -60,7 +47,7 @@ impl Encode for ControllerRegistrationRequest {
             });
         }
         buf.put_i32(self.controller_id);
-        buf.put_slice(Uuid::as_bytes(&self.incarnation_id));
+        buf.put_slice(self.incarnation_id.as_bytes());
         encoder::put_bool(buf, self.zk_migration_ready);
         encoder::put_length(
             buf,
@@ -130,13 +117,13 @@ impl Decode for ControllerRegistrationRequest {
             "ControllerRegistrationRequest.Listeners",
             true,
             1,
-            |decoder| Ok(Listener::decode(decoder, version)?),
+            |decoder| Listener::decode(decoder, version),
         )?;
         let features = decoder.array(
             "ControllerRegistrationRequest.Features",
             true,
             1,
-            |decoder| Ok(Feature::decode(decoder, version)?),
+            |decoder| Feature::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("ControllerRegistrationRequest", |_, _| Ok(false))?;
@@ -185,7 +172,7 @@ impl ControllerRegistrationRequest {
 }
 
 /// The listeners of this controller.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Listener {
     /// The name of the endpoint.
     ///
@@ -205,18 +192,6 @@ pub struct Listener {
     pub security_protocol: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for Listener {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            host: KafkaString::from_static(""),
-            port: 0,
-            security_protocol: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for Listener {
@@ -288,7 +263,7 @@ impl Listener {
 }
 
 /// The features on this controller.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Feature {
     /// The feature name.
     ///
@@ -304,17 +279,6 @@ pub struct Feature {
     pub max_supported_version: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for Feature {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            min_supported_version: 0,
-            max_supported_version: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for Feature {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The CreateAclsRequest message (versions 1-3).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateAclsRequest {
     /// The ACLs that we want to create.
     ///
@@ -17,15 +17,6 @@ pub struct CreateAclsRequest {
     pub creations: Vec<AclCreation>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for CreateAclsRequest {
-    fn default() -> Self {
-        Self {
-            creations: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for CreateAclsRequest {
@@ -86,7 +77,7 @@ impl Decode for CreateAclsRequest {
         }
         let flexible = version >= 2;
         let creations = decoder.array("CreateAclsRequest.Creations", flexible, 1, |decoder| {
-            Ok(AclCreation::decode(decoder, version)?)
+            AclCreation::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("CreateAclsRequest", |_, _| Ok(false))?

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The CreateAclsResponse message (versions 1-3).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateAclsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -21,16 +21,6 @@ pub struct CreateAclsResponse {
     pub results: Vec<AclCreationResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for CreateAclsResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            results: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for CreateAclsResponse {
@@ -94,7 +84,7 @@ impl Decode for CreateAclsResponse {
         let flexible = version >= 2;
         let throttle_time_ms = decoder.int32("CreateAclsResponse.ThrottleTimeMs")?;
         let results = decoder.array("CreateAclsResponse.Results", flexible, 1, |decoder| {
-            Ok(AclCreationResult::decode(decoder, version)?)
+            AclCreationResult::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("CreateAclsResponse", |_, _| Ok(false))?

@@ -80,7 +80,7 @@ impl Encode for CreateDelegationTokenRequest {
                 }
             }
         } else {
-            if !(self.owner_principal_type == Some(KafkaString::from_static(""))) {
+            if self.owner_principal_type != Some(KafkaString::from_static("")) {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "CreateDelegationTokenRequest.OwnerPrincipalType",
                     version,
@@ -114,7 +114,7 @@ impl Encode for CreateDelegationTokenRequest {
                 }
             }
         } else {
-            if !(self.owner_principal_name == Some(KafkaString::from_static(""))) {
+            if self.owner_principal_name != Some(KafkaString::from_static("")) {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "CreateDelegationTokenRequest.OwnerPrincipalName",
                     version,
@@ -206,7 +206,7 @@ impl Decode for CreateDelegationTokenRequest {
             "CreateDelegationTokenRequest.Renewers",
             flexible,
             1,
-            |decoder| Ok(CreatableRenewers::decode(decoder, version)?),
+            |decoder| CreatableRenewers::decode(decoder, version),
         )?;
         let max_lifetime_ms = decoder.int64("CreateDelegationTokenRequest.MaxLifetimeMs")?;
         let unknown_tagged_fields = if flexible {
@@ -276,7 +276,7 @@ impl CreateDelegationTokenRequest {
 }
 
 /// A list of those who are allowed to renew this token before it expires.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreatableRenewers {
     /// The type of the Kafka principal.
     ///
@@ -288,16 +288,6 @@ pub struct CreatableRenewers {
     pub principal_name: KafkaString,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for CreatableRenewers {
-    fn default() -> Self {
-        Self {
-            principal_type: KafkaString::from_static(""),
-            principal_name: KafkaString::from_static(""),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for CreatableRenewers {

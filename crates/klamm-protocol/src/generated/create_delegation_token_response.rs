@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The CreateDelegationTokenResponse message (versions 1-3).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateDelegationTokenResponse {
     /// The top-level error, or zero if there was no error.
     ///
@@ -59,25 +59,6 @@ pub struct CreateDelegationTokenResponse {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for CreateDelegationTokenResponse {
-    fn default() -> Self {
-        Self {
-            error_code: 0,
-            principal_type: KafkaString::from_static(""),
-            principal_name: KafkaString::from_static(""),
-            token_requester_principal_type: KafkaString::from_static(""),
-            token_requester_principal_name: KafkaString::from_static(""),
-            issue_timestamp_ms: 0,
-            expiry_timestamp_ms: 0,
-            max_timestamp_ms: 0,
-            token_id: KafkaString::from_static(""),
-            hmac: Bytes::new(),
-            throttle_time_ms: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for CreateDelegationTokenResponse {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -109,7 +90,7 @@ impl Encode for CreateDelegationTokenResponse {
                 flexible,
             )?;
         } else {
-            if !(self.token_requester_principal_type.is_empty()) {
+            if !self.token_requester_principal_type.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "CreateDelegationTokenResponse.TokenRequesterPrincipalType",
                     version,
@@ -124,7 +105,7 @@ impl Encode for CreateDelegationTokenResponse {
                 flexible,
             )?;
         } else {
-            if !(self.token_requester_principal_name.is_empty()) {
+            if !self.token_requester_principal_name.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "CreateDelegationTokenResponse.TokenRequesterPrincipalName",
                     version,

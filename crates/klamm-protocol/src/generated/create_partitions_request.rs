@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The CreatePartitionsRequest message (versions 0-3).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreatePartitionsRequest {
     /// Each topic that we want to create new partitions inside.
     ///
@@ -25,17 +25,6 @@ pub struct CreatePartitionsRequest {
     pub validate_only: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for CreatePartitionsRequest {
-    fn default() -> Self {
-        Self {
-            topics: Vec::new(),
-            timeout_ms: 0,
-            validate_only: false,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for CreatePartitionsRequest {
@@ -100,7 +89,7 @@ impl Decode for CreatePartitionsRequest {
         }
         let flexible = version >= 2;
         let topics = decoder.array("CreatePartitionsRequest.Topics", flexible, 1, |decoder| {
-            Ok(CreatePartitionsTopic::decode(decoder, version)?)
+            CreatePartitionsTopic::decode(decoder, version)
         })?;
         let timeout_ms = decoder.int32("CreatePartitionsRequest.TimeoutMs")?;
         let validate_only = decoder.boolean("CreatePartitionsRequest.ValidateOnly")?;
@@ -256,7 +245,7 @@ impl Decode for CreatePartitionsTopic {
             "CreatePartitionsTopic.Assignments",
             flexible,
             1,
-            |decoder| Ok(CreatePartitionsAssignment::decode(decoder, version)?),
+            |decoder| CreatePartitionsAssignment::decode(decoder, version),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("CreatePartitionsTopic", |_, _| Ok(false))?
@@ -303,7 +292,7 @@ impl CreatePartitionsTopic {
 }
 
 /// The new partition assignments.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreatePartitionsAssignment {
     /// The assigned broker IDs.
     ///
@@ -311,15 +300,6 @@ pub struct CreatePartitionsAssignment {
     pub broker_ids: Vec<i32>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for CreatePartitionsAssignment {
-    fn default() -> Self {
-        Self {
-            broker_ids: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for CreatePartitionsAssignment {
@@ -365,7 +345,7 @@ impl Decode for CreatePartitionsAssignment {
             "CreatePartitionsAssignment.BrokerIds",
             flexible,
             4,
-            |decoder| Ok(decoder.int32("CreatePartitionsAssignment.BrokerIds")?),
+            |decoder| decoder.int32("CreatePartitionsAssignment.BrokerIds"),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("CreatePartitionsAssignment", |_, _| Ok(false))?
@@ -384,7 +364,7 @@ impl CreatePartitionsAssignment {
     /// A proptest strategy making values that can be written at `version`.
     pub fn strategy(version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
-        let f0 = arbitrary::vec(any::<i32>().boxed());
+        let f0 = arbitrary::long_vec(any::<i32>().boxed());
         let unknown = if version >= 2 {
             arbitrary::unknown_tagged_fields(0)
         } else {

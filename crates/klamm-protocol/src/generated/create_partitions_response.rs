@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The CreatePartitionsResponse message (versions 0-3).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreatePartitionsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -21,16 +21,6 @@ pub struct CreatePartitionsResponse {
     pub results: Vec<CreatePartitionsTopicResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for CreatePartitionsResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            results: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for CreatePartitionsResponse {
@@ -95,7 +85,7 @@ impl Decode for CreatePartitionsResponse {
         let throttle_time_ms = decoder.int32("CreatePartitionsResponse.ThrottleTimeMs")?;
         let results =
             decoder.array("CreatePartitionsResponse.Results", flexible, 1, |decoder| {
-                Ok(CreatePartitionsTopicResult::decode(decoder, version)?)
+                CreatePartitionsTopicResult::decode(decoder, version)
             })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("CreatePartitionsResponse", |_, _| Ok(false))?
@@ -142,7 +132,7 @@ impl CreatePartitionsResponse {
 }
 
 /// The partition creation results for each topic.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreatePartitionsTopicResult {
     /// The topic name.
     ///
@@ -158,17 +148,6 @@ pub struct CreatePartitionsTopicResult {
     pub error_message: Option<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for CreatePartitionsTopicResult {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            error_code: 0,
-            error_message: None,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for CreatePartitionsTopicResult {

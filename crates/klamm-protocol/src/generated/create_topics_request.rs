@@ -100,7 +100,7 @@ impl Decode for CreateTopicsRequest {
         }
         let flexible = version >= 5;
         let topics = decoder.array("CreateTopicsRequest.Topics", flexible, 1, |decoder| {
-            Ok(CreatableTopic::decode(decoder, version)?)
+            CreatableTopic::decode(decoder, version)
         })?;
         let timeout_ms = decoder.int32("CreateTopicsRequest.timeoutMs")?;
         let validate_only = decoder.boolean("CreateTopicsRequest.validateOnly")?;
@@ -152,7 +152,7 @@ impl CreateTopicsRequest {
 }
 
 /// The topics to create.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreatableTopic {
     /// The topic name.
     ///
@@ -176,19 +176,6 @@ pub struct CreatableTopic {
     pub configs: Vec<CreatableTopicConfig>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for CreatableTopic {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            num_partitions: 0,
-            replication_factor: 0,
-            assignments: Vec::new(),
-            configs: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for CreatableTopic {
@@ -265,10 +252,10 @@ impl Decode for CreatableTopic {
         let num_partitions = decoder.int32("CreatableTopic.NumPartitions")?;
         let replication_factor = decoder.int16("CreatableTopic.ReplicationFactor")?;
         let assignments = decoder.array("CreatableTopic.Assignments", flexible, 1, |decoder| {
-            Ok(CreatableReplicaAssignment::decode(decoder, version)?)
+            CreatableReplicaAssignment::decode(decoder, version)
         })?;
         let configs = decoder.array("CreatableTopic.Configs", flexible, 1, |decoder| {
-            Ok(CreatableTopicConfig::decode(decoder, version)?)
+            CreatableTopicConfig::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("CreatableTopic", |_, _| Ok(false))?
@@ -318,7 +305,7 @@ impl CreatableTopic {
 }
 
 /// The manual partition assignment, or the empty array if we are using automatic assignment.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreatableReplicaAssignment {
     /// The partition index.
     ///
@@ -330,16 +317,6 @@ pub struct CreatableReplicaAssignment {
     pub broker_ids: Vec<i32>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for CreatableReplicaAssignment {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            broker_ids: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for CreatableReplicaAssignment {
@@ -388,7 +365,7 @@ impl Decode for CreatableReplicaAssignment {
             "CreatableReplicaAssignment.BrokerIds",
             flexible,
             4,
-            |decoder| Ok(decoder.int32("CreatableReplicaAssignment.BrokerIds")?),
+            |decoder| decoder.int32("CreatableReplicaAssignment.BrokerIds"),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("CreatableReplicaAssignment", |_, _| Ok(false))?
@@ -409,7 +386,7 @@ impl CreatableReplicaAssignment {
     pub fn strategy(version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = any::<i32>().boxed();
-        let f1 = arbitrary::vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed());
         let unknown = if version >= 5 {
             arbitrary::unknown_tagged_fields(0)
         } else {

@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The CreateTopicsResponse message (versions 2-7).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CreateTopicsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -23,16 +23,6 @@ pub struct CreateTopicsResponse {
     pub topics: Vec<CreatableTopicResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for CreateTopicsResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for CreateTopicsResponse {
@@ -96,7 +86,7 @@ impl Decode for CreateTopicsResponse {
         let flexible = version >= 5;
         let throttle_time_ms = decoder.int32("CreateTopicsResponse.ThrottleTimeMs")?;
         let topics = decoder.array("CreateTopicsResponse.Topics", flexible, 1, |decoder| {
-            Ok(CreatableTopicResult::decode(decoder, version)?)
+            CreatableTopicResult::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("CreateTopicsResponse", |_, _| Ok(false))?
@@ -207,7 +197,7 @@ impl Encode for CreatableTopicResult {
             flexible,
         )?;
         if version >= 7 {
-            buf.put_slice(Uuid::as_bytes(&self.topic_id));
+            buf.put_slice(self.topic_id.as_bytes());
         }
         buf.put_i16(self.error_code);
         match &self.error_message {
@@ -268,12 +258,12 @@ impl Encode for CreatableTopicResult {
         }
         if flexible {
             let mut tagged_count = self.unknown_tagged_fields.len();
-            if version >= 5 && !(self.topic_config_error_code == 0) {
+            if version >= 5 && self.topic_config_error_code != 0 {
                 tagged_count += 1;
             }
             encoder::put_unsigned_varint(buf, tagged_count as u32);
             let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            if version >= 5 && !(self.topic_config_error_code == 0) {
+            if version >= 5 && self.topic_config_error_code != 0 {
                 unknown.write_before(buf, 0);
                 encoder::put_unsigned_varint(buf, 0);
                 let size = 2;
@@ -318,7 +308,7 @@ impl Encode for CreatableTopicResult {
         if flexible {
             let mut tagged_count = self.unknown_tagged_fields.len();
             let mut tagged_len = self.unknown_tagged_fields.encoded_len();
-            if version >= 5 && !(self.topic_config_error_code == 0) {
+            if version >= 5 && self.topic_config_error_code != 0 {
                 tagged_count += 1;
                 tagged_len += encoder::tagged_field_len(0, 2);
             }
@@ -354,12 +344,12 @@ impl Decode for CreatableTopicResult {
         let configs = if version >= 5 {
             if version >= 5 {
                 decoder.nullable_array("CreatableTopicResult.Configs", flexible, 1, |decoder| {
-                    Ok(CreatableTopicConfigs::decode(decoder, version)?)
+                    CreatableTopicConfigs::decode(decoder, version)
                 })?
             } else {
                 Some(
                     decoder.array("CreatableTopicResult.Configs", flexible, 1, |decoder| {
-                        Ok(CreatableTopicConfigs::decode(decoder, version)?)
+                        CreatableTopicConfigs::decode(decoder, version)
                     })?,
                 )
             }
@@ -507,7 +497,7 @@ impl Encode for CreatableTopicConfigs {
                 flexible,
             )?;
         } else {
-            if !(self.name.is_empty()) {
+            if !self.name.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "CreatableTopicConfigs.Name",
                     version,
@@ -541,7 +531,7 @@ impl Encode for CreatableTopicConfigs {
                 }
             }
         } else {
-            if !(self.value == Some(KafkaString::from_static(""))) {
+            if self.value != Some(KafkaString::from_static("")) {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "CreatableTopicConfigs.Value",
                     version,
@@ -551,7 +541,7 @@ impl Encode for CreatableTopicConfigs {
         if version >= 5 {
             encoder::put_bool(buf, self.read_only);
         } else {
-            if !(self.read_only == false) {
+            if self.read_only {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "CreatableTopicConfigs.ReadOnly",
                     version,
@@ -564,7 +554,7 @@ impl Encode for CreatableTopicConfigs {
         if version >= 5 {
             encoder::put_bool(buf, self.is_sensitive);
         } else {
-            if !(self.is_sensitive == false) {
+            if self.is_sensitive {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "CreatableTopicConfigs.IsSensitive",
                     version,

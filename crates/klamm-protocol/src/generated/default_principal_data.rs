@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DefaultPrincipalData message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DefaultPrincipalData {
     /// The principal type.
     ///
@@ -25,17 +25,6 @@ pub struct DefaultPrincipalData {
     pub token_authenticated: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DefaultPrincipalData {
-    fn default() -> Self {
-        Self {
-            r#type: KafkaString::from_static(""),
-            name: KafkaString::from_static(""),
-            token_authenticated: false,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DefaultPrincipalData {

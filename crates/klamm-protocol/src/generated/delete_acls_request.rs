@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DeleteAclsRequest message (versions 1-3).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteAclsRequest {
     /// The filters to use when deleting ACLs.
     ///
@@ -17,15 +17,6 @@ pub struct DeleteAclsRequest {
     pub filters: Vec<DeleteAclsFilter>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DeleteAclsRequest {
-    fn default() -> Self {
-        Self {
-            filters: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DeleteAclsRequest {
@@ -86,7 +77,7 @@ impl Decode for DeleteAclsRequest {
         }
         let flexible = version >= 2;
         let filters = decoder.array("DeleteAclsRequest.Filters", flexible, 1, |decoder| {
-            Ok(DeleteAclsFilter::decode(decoder, version)?)
+            DeleteAclsFilter::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("DeleteAclsRequest", |_, _| Ok(false))?

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DeleteAclsResponse message (versions 1-3).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteAclsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -21,16 +21,6 @@ pub struct DeleteAclsResponse {
     pub filter_results: Vec<DeleteAclsFilterResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DeleteAclsResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            filter_results: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DeleteAclsResponse {
@@ -95,7 +85,7 @@ impl Decode for DeleteAclsResponse {
         let throttle_time_ms = decoder.int32("DeleteAclsResponse.ThrottleTimeMs")?;
         let filter_results =
             decoder.array("DeleteAclsResponse.FilterResults", flexible, 1, |decoder| {
-                Ok(DeleteAclsFilterResult::decode(decoder, version)?)
+                DeleteAclsFilterResult::decode(decoder, version)
             })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("DeleteAclsResponse", |_, _| Ok(false))?
@@ -245,7 +235,7 @@ impl Decode for DeleteAclsFilterResult {
             "DeleteAclsFilterResult.MatchingAcls",
             flexible,
             1,
-            |decoder| Ok(DeleteAclsMatchingAcl::decode(decoder, version)?),
+            |decoder| DeleteAclsMatchingAcl::decode(decoder, version),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("DeleteAclsFilterResult", |_, _| Ok(false))?

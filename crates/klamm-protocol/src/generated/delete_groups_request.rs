@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DeleteGroupsRequest message (versions 0-3).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteGroupsRequest {
     /// The group names to delete.
     ///
@@ -17,15 +17,6 @@ pub struct DeleteGroupsRequest {
     pub groups_names: Vec<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DeleteGroupsRequest {
-    fn default() -> Self {
-        Self {
-            groups_names: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DeleteGroupsRequest {
@@ -92,7 +83,7 @@ impl Decode for DeleteGroupsRequest {
         let flexible = version >= 2;
         let groups_names =
             decoder.array("DeleteGroupsRequest.GroupsNames", flexible, 1, |decoder| {
-                Ok(decoder.string("DeleteGroupsRequest.GroupsNames", flexible)?)
+                decoder.string("DeleteGroupsRequest.GroupsNames", flexible)
             })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("DeleteGroupsRequest", |_, _| Ok(false))?
@@ -117,7 +108,7 @@ impl DeleteGroupsRequest {
     /// A proptest strategy making values that can be written at `version`.
     pub fn strategy(version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
-        let f0 = arbitrary::vec(arbitrary::string());
+        let f0 = arbitrary::long_vec(arbitrary::string());
         let unknown = if version >= 2 {
             arbitrary::unknown_tagged_fields(0)
         } else {

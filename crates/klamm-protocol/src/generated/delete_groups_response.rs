@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DeleteGroupsResponse message (versions 0-3).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteGroupsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -21,16 +21,6 @@ pub struct DeleteGroupsResponse {
     pub results: Vec<DeletableGroupResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DeleteGroupsResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            results: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DeleteGroupsResponse {
@@ -94,7 +84,7 @@ impl Decode for DeleteGroupsResponse {
         let flexible = version >= 2;
         let throttle_time_ms = decoder.int32("DeleteGroupsResponse.ThrottleTimeMs")?;
         let results = decoder.array("DeleteGroupsResponse.Results", flexible, 1, |decoder| {
-            Ok(DeletableGroupResult::decode(decoder, version)?)
+            DeletableGroupResult::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("DeleteGroupsResponse", |_, _| Ok(false))?
@@ -141,7 +131,7 @@ impl DeleteGroupsResponse {
 }
 
 /// The deletion results.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeletableGroupResult {
     /// The group id.
     ///
@@ -157,17 +147,6 @@ pub struct DeletableGroupResult {
     pub error_message: Option<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DeletableGroupResult {
-    fn default() -> Self {
-        Self {
-            group_id: KafkaString::from_static(""),
-            error_code: 0,
-            error_message: None,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DeletableGroupResult {

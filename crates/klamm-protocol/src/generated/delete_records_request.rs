@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DeleteRecordsRequest message (versions 0-2).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteRecordsRequest {
     /// Each topic that we want to delete records from.
     ///
@@ -21,16 +21,6 @@ pub struct DeleteRecordsRequest {
     pub timeout_ms: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DeleteRecordsRequest {
-    fn default() -> Self {
-        Self {
-            topics: Vec::new(),
-            timeout_ms: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DeleteRecordsRequest {
@@ -93,7 +83,7 @@ impl Decode for DeleteRecordsRequest {
         }
         let flexible = version >= 2;
         let topics = decoder.array("DeleteRecordsRequest.Topics", flexible, 1, |decoder| {
-            Ok(DeleteRecordsTopic::decode(decoder, version)?)
+            DeleteRecordsTopic::decode(decoder, version)
         })?;
         let timeout_ms = decoder.int32("DeleteRecordsRequest.TimeoutMs")?;
         let unknown_tagged_fields = if flexible {
@@ -141,7 +131,7 @@ impl DeleteRecordsRequest {
 }
 
 /// Each topic that we want to delete records from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteRecordsTopic {
     /// The topic name.
     ///
@@ -153,16 +143,6 @@ pub struct DeleteRecordsTopic {
     pub partitions: Vec<DeleteRecordsPartition>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DeleteRecordsTopic {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DeleteRecordsTopic {
@@ -218,7 +198,7 @@ impl Decode for DeleteRecordsTopic {
         let name = decoder.string("DeleteRecordsTopic.Name", flexible)?;
         let partitions =
             decoder.array("DeleteRecordsTopic.Partitions", flexible, 1, |decoder| {
-                Ok(DeleteRecordsPartition::decode(decoder, version)?)
+                DeleteRecordsPartition::decode(decoder, version)
             })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("DeleteRecordsTopic", |_, _| Ok(false))?
@@ -259,7 +239,7 @@ impl DeleteRecordsTopic {
 }
 
 /// Each partition that we want to delete records from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteRecordsPartition {
     /// The partition index.
     ///
@@ -271,16 +251,6 @@ pub struct DeleteRecordsPartition {
     pub offset: i64,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DeleteRecordsPartition {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            offset: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DeleteRecordsPartition {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DeleteRecordsResponse message (versions 0-2).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteRecordsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -21,16 +21,6 @@ pub struct DeleteRecordsResponse {
     pub topics: Vec<DeleteRecordsTopicResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DeleteRecordsResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DeleteRecordsResponse {
@@ -94,7 +84,7 @@ impl Decode for DeleteRecordsResponse {
         let flexible = version >= 2;
         let throttle_time_ms = decoder.int32("DeleteRecordsResponse.ThrottleTimeMs")?;
         let topics = decoder.array("DeleteRecordsResponse.Topics", flexible, 1, |decoder| {
-            Ok(DeleteRecordsTopicResult::decode(decoder, version)?)
+            DeleteRecordsTopicResult::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("DeleteRecordsResponse", |_, _| Ok(false))?
@@ -141,7 +131,7 @@ impl DeleteRecordsResponse {
 }
 
 /// Each topic that we wanted to delete records from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteRecordsTopicResult {
     /// The topic name.
     ///
@@ -153,16 +143,6 @@ pub struct DeleteRecordsTopicResult {
     pub partitions: Vec<DeleteRecordsPartitionResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DeleteRecordsTopicResult {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DeleteRecordsTopicResult {
@@ -220,7 +200,7 @@ impl Decode for DeleteRecordsTopicResult {
             "DeleteRecordsTopicResult.Partitions",
             flexible,
             1,
-            |decoder| Ok(DeleteRecordsPartitionResult::decode(decoder, version)?),
+            |decoder| DeleteRecordsPartitionResult::decode(decoder, version),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("DeleteRecordsTopicResult", |_, _| Ok(false))?
@@ -261,7 +241,7 @@ impl DeleteRecordsTopicResult {
 }
 
 /// Each partition that we wanted to delete records from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteRecordsPartitionResult {
     /// The partition index.
     ///
@@ -277,17 +257,6 @@ pub struct DeleteRecordsPartitionResult {
     pub error_code: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DeleteRecordsPartitionResult {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            low_watermark: 0,
-            error_code: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DeleteRecordsPartitionResult {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DeleteShareGroupOffsetsRequest message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteShareGroupOffsetsRequest {
     /// The group identifier.
     ///
@@ -21,16 +21,6 @@ pub struct DeleteShareGroupOffsetsRequest {
     pub topics: Vec<DeleteShareGroupOffsetsRequestTopic>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DeleteShareGroupOffsetsRequest {
-    fn default() -> Self {
-        Self {
-            group_id: KafkaString::from_static(""),
-            topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DeleteShareGroupOffsetsRequest {
@@ -95,11 +85,7 @@ impl Decode for DeleteShareGroupOffsetsRequest {
             "DeleteShareGroupOffsetsRequest.Topics",
             true,
             1,
-            |decoder| {
-                Ok(DeleteShareGroupOffsetsRequestTopic::decode(
-                    decoder, version,
-                )?)
-            },
+            |decoder| DeleteShareGroupOffsetsRequestTopic::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("DeleteShareGroupOffsetsRequest", |_, _| Ok(false))?;
@@ -139,7 +125,7 @@ impl DeleteShareGroupOffsetsRequest {
 }
 
 /// The topics to delete offsets for.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteShareGroupOffsetsRequestTopic {
     /// The topic name.
     ///
@@ -147,15 +133,6 @@ pub struct DeleteShareGroupOffsetsRequestTopic {
     pub topic_name: KafkaString,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DeleteShareGroupOffsetsRequestTopic {
-    fn default() -> Self {
-        Self {
-            topic_name: KafkaString::from_static(""),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DeleteShareGroupOffsetsRequestTopic {

@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DeleteShareGroupOffsetsResponse message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteShareGroupOffsetsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -31,18 +31,6 @@ pub struct DeleteShareGroupOffsetsResponse {
     pub responses: Vec<DeleteShareGroupOffsetsResponseTopic>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DeleteShareGroupOffsetsResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            error_code: 0,
-            error_message: None,
-            responses: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DeleteShareGroupOffsetsResponse {
@@ -129,11 +117,7 @@ impl Decode for DeleteShareGroupOffsetsResponse {
             "DeleteShareGroupOffsetsResponse.Responses",
             true,
             1,
-            |decoder| {
-                Ok(DeleteShareGroupOffsetsResponseTopic::decode(
-                    decoder, version,
-                )?)
-            },
+            |decoder| DeleteShareGroupOffsetsResponseTopic::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("DeleteShareGroupOffsetsResponse", |_, _| Ok(false))?;
@@ -179,7 +163,7 @@ impl DeleteShareGroupOffsetsResponse {
 }
 
 /// The results for each topic.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteShareGroupOffsetsResponseTopic {
     /// The topic name.
     ///
@@ -201,18 +185,6 @@ pub struct DeleteShareGroupOffsetsResponseTopic {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for DeleteShareGroupOffsetsResponseTopic {
-    fn default() -> Self {
-        Self {
-            topic_name: KafkaString::from_static(""),
-            topic_id: Uuid::ZERO,
-            error_code: 0,
-            error_message: None,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for DeleteShareGroupOffsetsResponseTopic {
     fn encode(&self, buf: &mut BytesMut, _version: i16) -> Result<(), EncodeError> {
         encoder::put_nullable_string(
@@ -221,7 +193,7 @@ impl Encode for DeleteShareGroupOffsetsResponseTopic {
             Some(self.topic_name.as_str()),
             true,
         )?;
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         buf.put_i16(self.error_code);
         match &self.error_message {
             Some(value) => {

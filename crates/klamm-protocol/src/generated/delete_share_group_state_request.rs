@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DeleteShareGroupStateRequest message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteShareGroupStateRequest {
     /// The group identifier.
     ///
@@ -23,16 +23,6 @@ pub struct DeleteShareGroupStateRequest {
     pub topics: Vec<DeleteStateData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DeleteShareGroupStateRequest {
-    fn default() -> Self {
-        Self {
-            group_id: KafkaString::from_static(""),
-            topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DeleteShareGroupStateRequest {
@@ -94,7 +84,7 @@ impl Decode for DeleteShareGroupStateRequest {
         }
         let group_id = decoder.string("DeleteShareGroupStateRequest.GroupId", true)?;
         let topics = decoder.array("DeleteShareGroupStateRequest.Topics", true, 1, |decoder| {
-            Ok(DeleteStateData::decode(decoder, version)?)
+            DeleteStateData::decode(decoder, version)
         })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("DeleteShareGroupStateRequest", |_, _| Ok(false))?;
@@ -134,7 +124,7 @@ impl DeleteShareGroupStateRequest {
 }
 
 /// The data for the topics.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteStateData {
     /// The topic identifier.
     ///
@@ -148,19 +138,9 @@ pub struct DeleteStateData {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for DeleteStateData {
-    fn default() -> Self {
-        Self {
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for DeleteStateData {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         encoder::put_length(
             buf,
             "DeleteStateData.Partitions",
@@ -198,7 +178,7 @@ impl Decode for DeleteStateData {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("DeleteStateData.TopicId")?;
         let partitions = decoder.array("DeleteStateData.Partitions", true, 1, |decoder| {
-            Ok(PartitionData::decode(decoder, version)?)
+            PartitionData::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("DeleteStateData", |_, _| Ok(false))?;
         Ok(Self {
@@ -231,7 +211,7 @@ impl DeleteStateData {
 }
 
 /// The data for the partitions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartitionData {
     /// The partition index.
     ///
@@ -239,15 +219,6 @@ pub struct PartitionData {
     pub partition: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for PartitionData {
-    fn default() -> Self {
-        Self {
-            partition: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for PartitionData {

@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DeleteShareGroupStateResponse message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteShareGroupStateResponse {
     /// The delete results.
     ///
@@ -19,15 +19,6 @@ pub struct DeleteShareGroupStateResponse {
     pub results: Vec<DeleteStateResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DeleteShareGroupStateResponse {
-    fn default() -> Self {
-        Self {
-            results: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DeleteShareGroupStateResponse {
@@ -84,7 +75,7 @@ impl Decode for DeleteShareGroupStateResponse {
             "DeleteShareGroupStateResponse.Results",
             true,
             1,
-            |decoder| Ok(DeleteStateResult::decode(decoder, version)?),
+            |decoder| DeleteStateResult::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("DeleteShareGroupStateResponse", |_, _| Ok(false))?;
@@ -121,7 +112,7 @@ impl DeleteShareGroupStateResponse {
 }
 
 /// The delete results.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteStateResult {
     /// The topic identifier.
     ///
@@ -135,19 +126,9 @@ pub struct DeleteStateResult {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for DeleteStateResult {
-    fn default() -> Self {
-        Self {
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for DeleteStateResult {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         encoder::put_length(
             buf,
             "DeleteStateResult.Partitions",
@@ -185,7 +166,7 @@ impl Decode for DeleteStateResult {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("DeleteStateResult.TopicId")?;
         let partitions = decoder.array("DeleteStateResult.Partitions", true, 1, |decoder| {
-            Ok(PartitionResult::decode(decoder, version)?)
+            PartitionResult::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("DeleteStateResult", |_, _| Ok(false))?;
         Ok(Self {
@@ -218,7 +199,7 @@ impl DeleteStateResult {
 }
 
 /// The results for the partitions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartitionResult {
     /// The partition index.
     ///
@@ -234,17 +215,6 @@ pub struct PartitionResult {
     pub error_message: Option<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for PartitionResult {
-    fn default() -> Self {
-        Self {
-            partition: 0,
-            error_code: 0,
-            error_message: None,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for PartitionResult {

@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DeleteTopicsRequest message (versions 1-6).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteTopicsRequest {
     /// The name or topic ID of the topic.
     ///
@@ -27,17 +27,6 @@ pub struct DeleteTopicsRequest {
     pub timeout_ms: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DeleteTopicsRequest {
-    fn default() -> Self {
-        Self {
-            topics: Vec::new(),
-            topic_names: Vec::new(),
-            timeout_ms: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DeleteTopicsRequest {
@@ -62,7 +51,7 @@ impl Encode for DeleteTopicsRequest {
                 item.encode(buf, version)?;
             }
         } else {
-            if !(self.topics.is_empty()) {
+            if !self.topics.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "DeleteTopicsRequest.Topics",
                     version,
@@ -137,14 +126,14 @@ impl Decode for DeleteTopicsRequest {
         let flexible = version >= 4;
         let topics = if version >= 6 {
             decoder.array("DeleteTopicsRequest.Topics", flexible, 1, |decoder| {
-                Ok(DeleteTopicState::decode(decoder, version)?)
+                DeleteTopicState::decode(decoder, version)
             })?
         } else {
             Vec::new()
         };
         let topic_names = if version <= 5 {
             decoder.array("DeleteTopicsRequest.TopicNames", flexible, 1, |decoder| {
-                Ok(decoder.string("DeleteTopicsRequest.TopicNames", flexible)?)
+                decoder.string("DeleteTopicsRequest.TopicNames", flexible)
             })?
         } else {
             Vec::new()
@@ -181,7 +170,7 @@ impl DeleteTopicsRequest {
             Just(Vec::new()).boxed()
         };
         let f1 = if version <= 5 {
-            arbitrary::vec(arbitrary::string())
+            arbitrary::long_vec(arbitrary::string())
         } else {
             Just(Vec::new()).boxed()
         };
@@ -206,7 +195,7 @@ impl DeleteTopicsRequest {
 }
 
 /// The name or topic ID of the topic.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteTopicState {
     /// The topic name.
     ///
@@ -218,16 +207,6 @@ pub struct DeleteTopicState {
     pub topic_id: Uuid,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DeleteTopicState {
-    fn default() -> Self {
-        Self {
-            name: None,
-            topic_id: Uuid::ZERO,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DeleteTopicState {
@@ -255,7 +234,7 @@ impl Encode for DeleteTopicState {
                 }
             }
         } else {
-            if !(self.name == None) {
+            if self.name.is_some() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "DeleteTopicState.Name",
                     version,
@@ -263,9 +242,9 @@ impl Encode for DeleteTopicState {
             }
         }
         if version >= 6 {
-            buf.put_slice(Uuid::as_bytes(&self.topic_id));
+            buf.put_slice(self.topic_id.as_bytes());
         } else {
-            if !(self.topic_id == Uuid::ZERO) {
+            if self.topic_id != Uuid::ZERO {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "DeleteTopicState.TopicId",
                     version,

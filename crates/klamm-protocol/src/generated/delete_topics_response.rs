@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DeleteTopicsResponse message (versions 1-6).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeleteTopicsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -23,16 +23,6 @@ pub struct DeleteTopicsResponse {
     pub responses: Vec<DeletableTopicResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DeleteTopicsResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            responses: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DeleteTopicsResponse {
@@ -97,7 +87,7 @@ impl Decode for DeleteTopicsResponse {
         let throttle_time_ms = decoder.int32("DeleteTopicsResponse.ThrottleTimeMs")?;
         let responses =
             decoder.array("DeleteTopicsResponse.Responses", flexible, 1, |decoder| {
-                Ok(DeletableTopicResult::decode(decoder, version)?)
+                DeletableTopicResult::decode(decoder, version)
             })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("DeleteTopicsResponse", |_, _| Ok(false))?
@@ -202,7 +192,7 @@ impl Encode for DeletableTopicResult {
             }
         }
         if version >= 6 {
-            buf.put_slice(Uuid::as_bytes(&self.topic_id));
+            buf.put_slice(self.topic_id.as_bytes());
         }
         buf.put_i16(self.error_code);
         if version >= 5 {

@@ -132,7 +132,7 @@ impl Decode for DescribeAclsResponse {
             decoder.nullable_string("DescribeAclsResponse.ErrorMessage", flexible)?;
         let resources =
             decoder.array("DescribeAclsResponse.Resources", flexible, 1, |decoder| {
-                Ok(DescribeAclsResource::decode(decoder, version)?)
+                DescribeAclsResource::decode(decoder, version)
             })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("DescribeAclsResponse", |_, _| Ok(false))?
@@ -277,7 +277,7 @@ impl Decode for DescribeAclsResource {
         let resource_name = decoder.string("DescribeAclsResource.ResourceName", flexible)?;
         let pattern_type = decoder.int8("DescribeAclsResource.PatternType")?;
         let acls = decoder.array("DescribeAclsResource.Acls", flexible, 1, |decoder| {
-            Ok(AclDescription::decode(decoder, version)?)
+            AclDescription::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("DescribeAclsResource", |_, _| Ok(false))?
@@ -324,7 +324,7 @@ impl DescribeAclsResource {
 }
 
 /// The ACLs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AclDescription {
     /// The ACL principal.
     ///
@@ -344,18 +344,6 @@ pub struct AclDescription {
     pub permission_type: i8,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AclDescription {
-    fn default() -> Self {
-        Self {
-            principal: KafkaString::from_static(""),
-            host: KafkaString::from_static(""),
-            operation: 0,
-            permission_type: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AclDescription {

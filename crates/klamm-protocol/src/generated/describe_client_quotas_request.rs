@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeClientQuotasRequest message (versions 0-1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeClientQuotasRequest {
     /// Filter components to apply to quota entities.
     ///
@@ -21,16 +21,6 @@ pub struct DescribeClientQuotasRequest {
     pub strict: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DescribeClientQuotasRequest {
-    fn default() -> Self {
-        Self {
-            components: Vec::new(),
-            strict: false,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DescribeClientQuotasRequest {
@@ -96,7 +86,7 @@ impl Decode for DescribeClientQuotasRequest {
             "DescribeClientQuotasRequest.Components",
             flexible,
             1,
-            |decoder| Ok(ComponentData::decode(decoder, version)?),
+            |decoder| ComponentData::decode(decoder, version),
         )?;
         let strict = decoder.boolean("DescribeClientQuotasRequest.Strict")?;
         let unknown_tagged_fields = if flexible {

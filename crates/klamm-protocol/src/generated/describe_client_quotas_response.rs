@@ -151,7 +151,7 @@ impl Decode for DescribeClientQuotasResponse {
             "DescribeClientQuotasResponse.Entries",
             flexible,
             1,
-            |decoder| Ok(EntryData::decode(decoder, version)?),
+            |decoder| EntryData::decode(decoder, version),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("DescribeClientQuotasResponse", |_, _| Ok(false))?
@@ -204,7 +204,7 @@ impl DescribeClientQuotasResponse {
 }
 
 /// A result entry.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntryData {
     /// The quota entity description.
     ///
@@ -216,16 +216,6 @@ pub struct EntryData {
     pub values: Vec<ValueData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for EntryData {
-    fn default() -> Self {
-        Self {
-            entity: Vec::new(),
-            values: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for EntryData {
@@ -288,10 +278,10 @@ impl Decode for EntryData {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 1;
         let entity = decoder.array("EntryData.Entity", flexible, 1, |decoder| {
-            Ok(EntityData::decode(decoder, version)?)
+            EntityData::decode(decoder, version)
         })?;
         let values = decoder.array("EntryData.Values", flexible, 1, |decoder| {
-            Ok(ValueData::decode(decoder, version)?)
+            ValueData::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("EntryData", |_, _| Ok(false))?
@@ -448,7 +438,7 @@ impl EntityData {
 }
 
 /// The quota values for the entity.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ValueData {
     /// The quota configuration key.
     ///
@@ -460,16 +450,6 @@ pub struct ValueData {
     pub value: f64,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ValueData {
-    fn default() -> Self {
-        Self {
-            key: KafkaString::from_static(""),
-            value: 0.0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ValueData {

@@ -51,7 +51,7 @@ impl Encode for DescribeClusterRequest {
         if version >= 1 {
             buf.put_i8(self.endpoint_type);
         } else {
-            if !(self.endpoint_type == 1) {
+            if self.endpoint_type != 1 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "DescribeClusterRequest.EndpointType",
                     version,
@@ -61,7 +61,7 @@ impl Encode for DescribeClusterRequest {
         if version >= 2 {
             encoder::put_bool(buf, self.include_fenced_brokers);
         } else {
-            if !(self.include_fenced_brokers == false) {
+            if self.include_fenced_brokers {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "DescribeClusterRequest.IncludeFencedBrokers",
                     version,

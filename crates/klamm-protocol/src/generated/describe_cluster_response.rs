@@ -95,7 +95,7 @@ impl Encode for DescribeClusterResponse {
         if version >= 1 {
             buf.put_i8(self.endpoint_type);
         } else {
-            if !(self.endpoint_type == 1) {
+            if self.endpoint_type != 1 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "DescribeClusterResponse.EndpointType",
                     version,
@@ -175,7 +175,7 @@ impl Decode for DescribeClusterResponse {
         let cluster_id = decoder.string("DescribeClusterResponse.ClusterId", true)?;
         let controller_id = decoder.int32("DescribeClusterResponse.ControllerId")?;
         let brokers = decoder.array("DescribeClusterResponse.Brokers", true, 1, |decoder| {
-            Ok(DescribeClusterBroker::decode(decoder, version)?)
+            DescribeClusterBroker::decode(decoder, version)
         })?;
         let cluster_authorized_operations =
             decoder.int32("DescribeClusterResponse.ClusterAuthorizedOperations")?;
@@ -239,7 +239,7 @@ impl DescribeClusterResponse {
 }
 
 /// Each broker in the response.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeClusterBroker {
     /// The broker ID.
     ///
@@ -263,19 +263,6 @@ pub struct DescribeClusterBroker {
     pub is_fenced: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DescribeClusterBroker {
-    fn default() -> Self {
-        Self {
-            broker_id: 0,
-            host: KafkaString::from_static(""),
-            port: 0,
-            rack: None,
-            is_fenced: false,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DescribeClusterBroker {
@@ -304,7 +291,7 @@ impl Encode for DescribeClusterBroker {
         if version >= 2 {
             encoder::put_bool(buf, self.is_fenced);
         } else {
-            if !(self.is_fenced == false) {
+            if self.is_fenced {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "DescribeClusterBroker.IsFenced",
                     version,

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeConfigsRequest message (versions 1-4).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeConfigsRequest {
     /// The resources whose configurations we want to describe.
     ///
@@ -25,17 +25,6 @@ pub struct DescribeConfigsRequest {
     pub include_documentation: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DescribeConfigsRequest {
-    fn default() -> Self {
-        Self {
-            resources: Vec::new(),
-            include_synonyms: false,
-            include_documentation: false,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DescribeConfigsRequest {
@@ -62,7 +51,7 @@ impl Encode for DescribeConfigsRequest {
         if version >= 3 {
             encoder::put_bool(buf, self.include_documentation);
         } else {
-            if !(self.include_documentation == false) {
+            if self.include_documentation {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "DescribeConfigsRequest.IncludeDocumentation",
                     version,
@@ -112,7 +101,7 @@ impl Decode for DescribeConfigsRequest {
         let flexible = version >= 4;
         let resources =
             decoder.array("DescribeConfigsRequest.Resources", flexible, 1, |decoder| {
-                Ok(DescribeConfigsResource::decode(decoder, version)?)
+                DescribeConfigsResource::decode(decoder, version)
             })?;
         let include_synonyms = decoder.boolean("DescribeConfigsRequest.IncludeSynonyms")?;
         let include_documentation = if version >= 3 {
@@ -281,7 +270,7 @@ impl Decode for DescribeConfigsResource {
             "DescribeConfigsResource.ConfigurationKeys",
             flexible,
             1,
-            |decoder| Ok(decoder.string("DescribeConfigsResource.ConfigurationKeys", flexible)?),
+            |decoder| decoder.string("DescribeConfigsResource.ConfigurationKeys", flexible),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("DescribeConfigsResource", |_, _| Ok(false))?
@@ -304,7 +293,7 @@ impl DescribeConfigsResource {
         use proptest::prelude::*;
         let f0 = any::<i8>().boxed();
         let f1 = arbitrary::string();
-        let f2 = proptest::option::of(arbitrary::vec(arbitrary::string())).boxed();
+        let f2 = proptest::option::of(arbitrary::long_vec(arbitrary::string())).boxed();
         let unknown = if version >= 4 {
             arbitrary::unknown_tagged_fields(0)
         } else {

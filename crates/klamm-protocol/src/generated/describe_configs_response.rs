@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeConfigsResponse message (versions 1-4).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeConfigsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -21,16 +21,6 @@ pub struct DescribeConfigsResponse {
     pub results: Vec<DescribeConfigsResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DescribeConfigsResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            results: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DescribeConfigsResponse {
@@ -94,7 +84,7 @@ impl Decode for DescribeConfigsResponse {
         let flexible = version >= 4;
         let throttle_time_ms = decoder.int32("DescribeConfigsResponse.ThrottleTimeMs")?;
         let results = decoder.array("DescribeConfigsResponse.Results", flexible, 1, |decoder| {
-            Ok(DescribeConfigsResult::decode(decoder, version)?)
+            DescribeConfigsResult::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("DescribeConfigsResponse", |_, _| Ok(false))?
@@ -262,7 +252,7 @@ impl Decode for DescribeConfigsResult {
         let resource_type = decoder.int8("DescribeConfigsResult.ResourceType")?;
         let resource_name = decoder.string("DescribeConfigsResult.ResourceName", flexible)?;
         let configs = decoder.array("DescribeConfigsResult.Configs", flexible, 1, |decoder| {
-            Ok(DescribeConfigsResourceResult::decode(decoder, version)?)
+            DescribeConfigsResourceResult::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("DescribeConfigsResult", |_, _| Ok(false))?
@@ -485,7 +475,7 @@ impl Decode for DescribeConfigsResourceResult {
             "DescribeConfigsResourceResult.Synonyms",
             flexible,
             1,
-            |decoder| Ok(DescribeConfigsSynonym::decode(decoder, version)?),
+            |decoder| DescribeConfigsSynonym::decode(decoder, version),
         )?;
         let config_type = if version >= 3 {
             decoder.int8("DescribeConfigsResourceResult.ConfigType")?

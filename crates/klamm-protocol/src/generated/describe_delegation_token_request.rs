@@ -106,7 +106,7 @@ impl Decode for DescribeDelegationTokenRequest {
             "DescribeDelegationTokenRequest.Owners",
             flexible,
             1,
-            |decoder| Ok(DescribeDelegationTokenOwner::decode(decoder, version)?),
+            |decoder| DescribeDelegationTokenOwner::decode(decoder, version),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("DescribeDelegationTokenRequest", |_, _| Ok(false))?
@@ -153,7 +153,7 @@ impl DescribeDelegationTokenRequest {
 }
 
 /// Each owner that we want to describe delegation tokens for, or null to describe all tokens.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeDelegationTokenOwner {
     /// The owner principal type.
     ///
@@ -165,16 +165,6 @@ pub struct DescribeDelegationTokenOwner {
     pub principal_name: KafkaString,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DescribeDelegationTokenOwner {
-    fn default() -> Self {
-        Self {
-            principal_type: KafkaString::from_static(""),
-            principal_name: KafkaString::from_static(""),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DescribeDelegationTokenOwner {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeDelegationTokenResponse message (versions 1-3).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeDelegationTokenResponse {
     /// The error code, or 0 if there was no error.
     ///
@@ -25,17 +25,6 @@ pub struct DescribeDelegationTokenResponse {
     pub throttle_time_ms: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DescribeDelegationTokenResponse {
-    fn default() -> Self {
-        Self {
-            error_code: 0,
-            tokens: Vec::new(),
-            throttle_time_ms: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DescribeDelegationTokenResponse {
@@ -104,7 +93,7 @@ impl Decode for DescribeDelegationTokenResponse {
             "DescribeDelegationTokenResponse.Tokens",
             flexible,
             1,
-            |decoder| Ok(DescribedDelegationToken::decode(decoder, version)?),
+            |decoder| DescribedDelegationToken::decode(decoder, version),
         )?;
         let throttle_time_ms = decoder.int32("DescribeDelegationTokenResponse.ThrottleTimeMs")?;
         let unknown_tagged_fields = if flexible {
@@ -155,7 +144,7 @@ impl DescribeDelegationTokenResponse {
 }
 
 /// The tokens.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribedDelegationToken {
     /// The token principal type.
     ///
@@ -201,24 +190,6 @@ pub struct DescribedDelegationToken {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for DescribedDelegationToken {
-    fn default() -> Self {
-        Self {
-            principal_type: KafkaString::from_static(""),
-            principal_name: KafkaString::from_static(""),
-            token_requester_principal_type: KafkaString::from_static(""),
-            token_requester_principal_name: KafkaString::from_static(""),
-            issue_timestamp: 0,
-            expiry_timestamp: 0,
-            max_timestamp: 0,
-            token_id: KafkaString::from_static(""),
-            hmac: Bytes::new(),
-            renewers: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for DescribedDelegationToken {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 2;
@@ -242,7 +213,7 @@ impl Encode for DescribedDelegationToken {
                 flexible,
             )?;
         } else {
-            if !(self.token_requester_principal_type.is_empty()) {
+            if !self.token_requester_principal_type.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "DescribedDelegationToken.TokenRequesterPrincipalType",
                     version,
@@ -257,7 +228,7 @@ impl Encode for DescribedDelegationToken {
                 flexible,
             )?;
         } else {
-            if !(self.token_requester_principal_name.is_empty()) {
+            if !self.token_requester_principal_name.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "DescribedDelegationToken.TokenRequesterPrincipalName",
                     version,
@@ -365,7 +336,7 @@ impl Decode for DescribedDelegationToken {
             "DescribedDelegationToken.Renewers",
             flexible,
             1,
-            |decoder| Ok(DescribedDelegationTokenRenewer::decode(decoder, version)?),
+            |decoder| DescribedDelegationTokenRenewer::decode(decoder, version),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("DescribedDelegationToken", |_, _| Ok(false))?
@@ -438,7 +409,7 @@ impl DescribedDelegationToken {
 }
 
 /// Those who are able to renew this token before it expires.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribedDelegationTokenRenewer {
     /// The renewer principal type.
     ///
@@ -450,16 +421,6 @@ pub struct DescribedDelegationTokenRenewer {
     pub principal_name: KafkaString,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DescribedDelegationTokenRenewer {
-    fn default() -> Self {
-        Self {
-            principal_type: KafkaString::from_static(""),
-            principal_name: KafkaString::from_static(""),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DescribedDelegationTokenRenewer {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeGroupsRequest message (versions 0-6).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeGroupsRequest {
     /// The names of the groups to describe.
     ///
@@ -21,16 +21,6 @@ pub struct DescribeGroupsRequest {
     pub include_authorized_operations: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DescribeGroupsRequest {
-    fn default() -> Self {
-        Self {
-            groups: Vec::new(),
-            include_authorized_operations: false,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DescribeGroupsRequest {
@@ -61,7 +51,7 @@ impl Encode for DescribeGroupsRequest {
         if version >= 3 {
             encoder::put_bool(buf, self.include_authorized_operations);
         } else {
-            if !(self.include_authorized_operations == false) {
+            if self.include_authorized_operations {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "DescribeGroupsRequest.IncludeAuthorizedOperations",
                     version,
@@ -109,7 +99,7 @@ impl Decode for DescribeGroupsRequest {
         }
         let flexible = version >= 5;
         let groups = decoder.array("DescribeGroupsRequest.Groups", flexible, 1, |decoder| {
-            Ok(decoder.string("DescribeGroupsRequest.Groups", flexible)?)
+            decoder.string("DescribeGroupsRequest.Groups", flexible)
         })?;
         let include_authorized_operations = if version >= 3 {
             decoder.boolean("DescribeGroupsRequest.IncludeAuthorizedOperations")?
@@ -140,7 +130,7 @@ impl DescribeGroupsRequest {
     /// A proptest strategy making values that can be written at `version`.
     pub fn strategy(version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
-        let f0 = arbitrary::vec(arbitrary::string());
+        let f0 = arbitrary::long_vec(arbitrary::string());
         let f1 = if version >= 3 {
             any::<bool>().boxed()
         } else {

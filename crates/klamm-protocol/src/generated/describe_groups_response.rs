@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeGroupsResponse message (versions 0-6).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeGroupsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -21,16 +21,6 @@ pub struct DescribeGroupsResponse {
     pub groups: Vec<DescribedGroup>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DescribeGroupsResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            groups: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DescribeGroupsResponse {
@@ -102,7 +92,7 @@ impl Decode for DescribeGroupsResponse {
             0
         };
         let groups = decoder.array("DescribeGroupsResponse.Groups", flexible, 1, |decoder| {
-            Ok(DescribedGroup::decode(decoder, version)?)
+            DescribedGroup::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("DescribeGroupsResponse", |_, _| Ok(false))?
@@ -238,7 +228,7 @@ impl Encode for DescribedGroup {
                 }
             }
         } else {
-            if !(self.error_message == None) {
+            if self.error_message.is_some() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "DescribedGroup.ErrorMessage",
                     version,
@@ -282,7 +272,7 @@ impl Encode for DescribedGroup {
         if version >= 3 {
             buf.put_i32(self.authorized_operations);
         } else {
-            if !(self.authorized_operations == -2147483648) {
+            if self.authorized_operations != -2147483648 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "DescribedGroup.AuthorizedOperations",
                     version,
@@ -348,7 +338,7 @@ impl Decode for DescribedGroup {
         let protocol_type = decoder.string("DescribedGroup.ProtocolType", flexible)?;
         let protocol_data = decoder.string("DescribedGroup.ProtocolData", flexible)?;
         let members = decoder.array("DescribedGroup.Members", flexible, 1, |decoder| {
-            Ok(DescribedGroupMember::decode(decoder, version)?)
+            DescribedGroupMember::decode(decoder, version)
         })?;
         let authorized_operations = if version >= 3 {
             decoder.int32("DescribedGroup.AuthorizedOperations")?
@@ -424,7 +414,7 @@ impl DescribedGroup {
 }
 
 /// The group members.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribedGroupMember {
     /// The member id.
     ///
@@ -452,20 +442,6 @@ pub struct DescribedGroupMember {
     pub member_assignment: Bytes,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DescribedGroupMember {
-    fn default() -> Self {
-        Self {
-            member_id: KafkaString::from_static(""),
-            group_instance_id: None,
-            client_id: KafkaString::from_static(""),
-            client_host: KafkaString::from_static(""),
-            member_metadata: Bytes::new(),
-            member_assignment: Bytes::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DescribedGroupMember {

@@ -98,7 +98,7 @@ impl Decode for DescribeLogDirsRequest {
         let flexible = version >= 2;
         let topics =
             decoder.nullable_array("DescribeLogDirsRequest.Topics", flexible, 1, |decoder| {
-                Ok(DescribableLogDirTopic::decode(decoder, version)?)
+                DescribableLogDirTopic::decode(decoder, version)
             })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("DescribeLogDirsRequest", |_, _| Ok(false))?
@@ -143,7 +143,7 @@ impl DescribeLogDirsRequest {
 }
 
 /// Each topic that we want to describe log directories for, or null for all topics.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribableLogDirTopic {
     /// The topic name.
     ///
@@ -155,16 +155,6 @@ pub struct DescribableLogDirTopic {
     pub partitions: Vec<i32>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DescribableLogDirTopic {
-    fn default() -> Self {
-        Self {
-            topic: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DescribableLogDirTopic {
@@ -218,7 +208,7 @@ impl Decode for DescribableLogDirTopic {
             "DescribableLogDirTopic.Partitions",
             flexible,
             4,
-            |decoder| Ok(decoder.int32("DescribableLogDirTopic.Partitions")?),
+            |decoder| decoder.int32("DescribableLogDirTopic.Partitions"),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("DescribableLogDirTopic", |_, _| Ok(false))?
@@ -239,7 +229,7 @@ impl DescribableLogDirTopic {
     pub fn strategy(version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
-        let f1 = arbitrary::vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed());
         let unknown = if version >= 2 {
             arbitrary::unknown_tagged_fields(0)
         } else {

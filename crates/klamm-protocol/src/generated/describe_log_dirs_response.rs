@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeLogDirsResponse message (versions 1-5).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeLogDirsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -25,17 +25,6 @@ pub struct DescribeLogDirsResponse {
     pub results: Vec<DescribeLogDirsResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DescribeLogDirsResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            error_code: 0,
-            results: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DescribeLogDirsResponse {
@@ -110,7 +99,7 @@ impl Decode for DescribeLogDirsResponse {
             0
         };
         let results = decoder.array("DescribeLogDirsResponse.Results", flexible, 1, |decoder| {
-            Ok(DescribeLogDirsResult::decode(decoder, version)?)
+            DescribeLogDirsResult::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("DescribeLogDirsResponse", |_, _| Ok(false))?
@@ -281,7 +270,7 @@ impl Decode for DescribeLogDirsResult {
         let error_code = decoder.int16("DescribeLogDirsResult.ErrorCode")?;
         let log_dir = decoder.string("DescribeLogDirsResult.LogDir", flexible)?;
         let topics = decoder.array("DescribeLogDirsResult.Topics", flexible, 1, |decoder| {
-            Ok(DescribeLogDirsTopic::decode(decoder, version)?)
+            DescribeLogDirsTopic::decode(decoder, version)
         })?;
         let total_bytes = if version >= 4 {
             decoder.int64("DescribeLogDirsResult.TotalBytes")?
@@ -361,7 +350,7 @@ impl DescribeLogDirsResult {
 }
 
 /// The topics.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeLogDirsTopic {
     /// The topic name.
     ///
@@ -373,16 +362,6 @@ pub struct DescribeLogDirsTopic {
     pub partitions: Vec<DescribeLogDirsPartition>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DescribeLogDirsTopic {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DescribeLogDirsTopic {
@@ -438,7 +417,7 @@ impl Decode for DescribeLogDirsTopic {
         let name = decoder.string("DescribeLogDirsTopic.Name", flexible)?;
         let partitions =
             decoder.array("DescribeLogDirsTopic.Partitions", flexible, 1, |decoder| {
-                Ok(DescribeLogDirsPartition::decode(decoder, version)?)
+                DescribeLogDirsPartition::decode(decoder, version)
             })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("DescribeLogDirsTopic", |_, _| Ok(false))?
@@ -479,7 +458,7 @@ impl DescribeLogDirsTopic {
 }
 
 /// The partitions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeLogDirsPartition {
     /// The partition index.
     ///
@@ -499,18 +478,6 @@ pub struct DescribeLogDirsPartition {
     pub is_future_key: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DescribeLogDirsPartition {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            partition_size: 0,
-            offset_lag: 0,
-            is_future_key: false,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DescribeLogDirsPartition {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeProducersRequest message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeProducersRequest {
     /// The topics to list producers for.
     ///
@@ -17,15 +17,6 @@ pub struct DescribeProducersRequest {
     pub topics: Vec<TopicRequest>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DescribeProducersRequest {
-    fn default() -> Self {
-        Self {
-            topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DescribeProducersRequest {
@@ -79,7 +70,7 @@ impl Decode for DescribeProducersRequest {
             });
         }
         let topics = decoder.array("DescribeProducersRequest.Topics", true, 1, |decoder| {
-            Ok(TopicRequest::decode(decoder, version)?)
+            TopicRequest::decode(decoder, version)
         })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("DescribeProducersRequest", |_, _| Ok(false))?;
@@ -116,7 +107,7 @@ impl DescribeProducersRequest {
 }
 
 /// The topics to list producers for.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicRequest {
     /// The topic name.
     ///
@@ -128,16 +119,6 @@ pub struct TopicRequest {
     pub partition_indexes: Vec<i32>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TopicRequest {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            partition_indexes: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TopicRequest {
@@ -177,7 +158,7 @@ impl Decode for TopicRequest {
         let name = decoder.string("TopicRequest.Name", true)?;
         let partition_indexes =
             decoder.array("TopicRequest.PartitionIndexes", true, 4, |decoder| {
-                Ok(decoder.int32("TopicRequest.PartitionIndexes")?)
+                decoder.int32("TopicRequest.PartitionIndexes")
             })?;
         let unknown_tagged_fields = decoder.tagged_fields("TopicRequest", |_, _| Ok(false))?;
         Ok(Self {
@@ -194,7 +175,7 @@ impl TopicRequest {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
-        let f1 = arbitrary::vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed());
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1), unknown)
             .prop_map(|((f0, f1), unknown)| {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeProducersResponse message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeProducersResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -21,16 +21,6 @@ pub struct DescribeProducersResponse {
     pub topics: Vec<TopicResponse>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DescribeProducersResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DescribeProducersResponse {
@@ -87,7 +77,7 @@ impl Decode for DescribeProducersResponse {
         }
         let throttle_time_ms = decoder.int32("DescribeProducersResponse.ThrottleTimeMs")?;
         let topics = decoder.array("DescribeProducersResponse.Topics", true, 1, |decoder| {
-            Ok(TopicResponse::decode(decoder, version)?)
+            TopicResponse::decode(decoder, version)
         })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("DescribeProducersResponse", |_, _| Ok(false))?;
@@ -127,7 +117,7 @@ impl DescribeProducersResponse {
 }
 
 /// Each topic in the response.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicResponse {
     /// The topic name.
     ///
@@ -139,16 +129,6 @@ pub struct TopicResponse {
     pub partitions: Vec<PartitionResponse>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TopicResponse {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TopicResponse {
@@ -191,7 +171,7 @@ impl Decode for TopicResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("TopicResponse.Name", true)?;
         let partitions = decoder.array("TopicResponse.Partitions", true, 1, |decoder| {
-            Ok(PartitionResponse::decode(decoder, version)?)
+            PartitionResponse::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("TopicResponse", |_, _| Ok(false))?;
         Ok(Self {
@@ -224,7 +204,7 @@ impl TopicResponse {
 }
 
 /// Each partition in the response.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartitionResponse {
     /// The partition index.
     ///
@@ -244,18 +224,6 @@ pub struct PartitionResponse {
     pub active_producers: Vec<ProducerState>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for PartitionResponse {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            error_code: 0,
-            error_message: None,
-            active_producers: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for PartitionResponse {
@@ -320,7 +288,7 @@ impl Decode for PartitionResponse {
         let error_message = decoder.nullable_string("PartitionResponse.ErrorMessage", true)?;
         let active_producers =
             decoder.array("PartitionResponse.ActiveProducers", true, 1, |decoder| {
-                Ok(ProducerState::decode(decoder, version)?)
+                ProducerState::decode(decoder, version)
             })?;
         let unknown_tagged_fields = decoder.tagged_fields("PartitionResponse", |_, _| Ok(false))?;
         Ok(Self {

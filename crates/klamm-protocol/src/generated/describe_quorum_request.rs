@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeQuorumRequest message (versions 0-2).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeQuorumRequest {
     /// The topics to describe.
     ///
@@ -17,15 +17,6 @@ pub struct DescribeQuorumRequest {
     pub topics: Vec<TopicData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DescribeQuorumRequest {
-    fn default() -> Self {
-        Self {
-            topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DescribeQuorumRequest {
@@ -79,7 +70,7 @@ impl Decode for DescribeQuorumRequest {
             });
         }
         let topics = decoder.array("DescribeQuorumRequest.Topics", true, 1, |decoder| {
-            Ok(TopicData::decode(decoder, version)?)
+            TopicData::decode(decoder, version)
         })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("DescribeQuorumRequest", |_, _| Ok(false))?;
@@ -116,7 +107,7 @@ impl DescribeQuorumRequest {
 }
 
 /// The topics to describe.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicData {
     /// The topic name.
     ///
@@ -128,16 +119,6 @@ pub struct TopicData {
     pub partitions: Vec<PartitionData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TopicData {
-    fn default() -> Self {
-        Self {
-            topic_name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TopicData {
@@ -185,7 +166,7 @@ impl Decode for TopicData {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_name = decoder.string("TopicData.TopicName", true)?;
         let partitions = decoder.array("TopicData.Partitions", true, 1, |decoder| {
-            Ok(PartitionData::decode(decoder, version)?)
+            PartitionData::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("TopicData", |_, _| Ok(false))?;
         Ok(Self {
@@ -218,7 +199,7 @@ impl TopicData {
 }
 
 /// The partitions to describe.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartitionData {
     /// The partition index.
     ///
@@ -226,15 +207,6 @@ pub struct PartitionData {
     pub partition_index: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for PartitionData {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for PartitionData {

@@ -104,7 +104,7 @@ impl Encode for DescribeQuorumResponse {
                 item.encode(buf, version)?;
             }
         } else {
-            if !(self.nodes.is_empty()) {
+            if !self.nodes.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "DescribeQuorumResponse.Nodes",
                     version,
@@ -168,11 +168,11 @@ impl Decode for DescribeQuorumResponse {
             Some(KafkaString::from_static(""))
         };
         let topics = decoder.array("DescribeQuorumResponse.Topics", true, 1, |decoder| {
-            Ok(TopicData::decode(decoder, version)?)
+            TopicData::decode(decoder, version)
         })?;
         let nodes = if version >= 2 {
             decoder.array("DescribeQuorumResponse.Nodes", true, 1, |decoder| {
-                Ok(Node::decode(decoder, version)?)
+                Node::decode(decoder, version)
             })?
         } else {
             Vec::new()
@@ -233,7 +233,7 @@ impl DescribeQuorumResponse {
 }
 
 /// The response from the describe quorum API.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicData {
     /// The topic name.
     ///
@@ -245,16 +245,6 @@ pub struct TopicData {
     pub partitions: Vec<PartitionData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TopicData {
-    fn default() -> Self {
-        Self {
-            topic_name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TopicData {
@@ -302,7 +292,7 @@ impl Decode for TopicData {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_name = decoder.string("TopicData.TopicName", true)?;
         let partitions = decoder.array("TopicData.Partitions", true, 1, |decoder| {
-            Ok(PartitionData::decode(decoder, version)?)
+            PartitionData::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("TopicData", |_, _| Ok(false))?;
         Ok(Self {
@@ -499,10 +489,10 @@ impl Decode for PartitionData {
         let leader_epoch = decoder.int32("PartitionData.LeaderEpoch")?;
         let high_watermark = decoder.int64("PartitionData.HighWatermark")?;
         let current_voters = decoder.array("PartitionData.CurrentVoters", true, 1, |decoder| {
-            Ok(ReplicaState::decode(decoder, version)?)
+            ReplicaState::decode(decoder, version)
         })?;
         let observers = decoder.array("PartitionData.Observers", true, 1, |decoder| {
-            Ok(ReplicaState::decode(decoder, version)?)
+            ReplicaState::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("PartitionData", |_, _| Ok(false))?;
         Ok(Self {
@@ -561,7 +551,7 @@ impl PartitionData {
 }
 
 /// The nodes in the quorum.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Node {
     /// The ID of the associated node.
     ///
@@ -575,22 +565,12 @@ pub struct Node {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for Node {
-    fn default() -> Self {
-        Self {
-            node_id: 0,
-            listeners: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for Node {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         if version >= 2 {
             buf.put_i32(self.node_id);
         } else {
-            if !(self.node_id == 0) {
+            if self.node_id != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "Node.NodeId",
                     version,
@@ -609,7 +589,7 @@ impl Encode for Node {
                 item.encode(buf, version)?;
             }
         } else {
-            if !(self.listeners.is_empty()) {
+            if !self.listeners.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "Node.Listeners",
                     version,
@@ -652,7 +632,7 @@ impl Decode for Node {
         };
         let listeners = if version >= 2 {
             decoder.array("Node.Listeners", true, 1, |decoder| {
-                Ok(Listener::decode(decoder, version)?)
+                Listener::decode(decoder, version)
             })?
         } else {
             Vec::new()
@@ -696,7 +676,7 @@ impl Node {
 }
 
 /// The listeners of this controller.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Listener {
     /// The name of the endpoint.
     ///
@@ -714,23 +694,12 @@ pub struct Listener {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for Listener {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            host: KafkaString::from_static(""),
-            port: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for Listener {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         if version >= 2 {
             encoder::put_nullable_string(buf, "Listener.Name", Some(self.name.as_str()), true)?;
         } else {
-            if !(self.name.is_empty()) {
+            if !self.name.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "Listener.Name",
                     version,
@@ -740,7 +709,7 @@ impl Encode for Listener {
         if version >= 2 {
             encoder::put_nullable_string(buf, "Listener.Host", Some(self.host.as_str()), true)?;
         } else {
-            if !(self.host.is_empty()) {
+            if !self.host.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "Listener.Host",
                     version,
@@ -750,7 +719,7 @@ impl Encode for Listener {
         if version >= 2 {
             buf.put_u16(self.port);
         } else {
-            if !(self.port == 0) {
+            if self.port != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "Listener.Port",
                     version,
@@ -888,9 +857,9 @@ impl Encode for ReplicaState {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         buf.put_i32(self.replica_id);
         if version >= 2 {
-            buf.put_slice(Uuid::as_bytes(&self.replica_directory_id));
+            buf.put_slice(self.replica_directory_id.as_bytes());
         } else {
-            if !(self.replica_directory_id == Uuid::ZERO) {
+            if self.replica_directory_id != Uuid::ZERO {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "ReplicaState.ReplicaDirectoryId",
                     version,

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeShareGroupOffsetsRequest message (versions 0-1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeShareGroupOffsetsRequest {
     /// The groups to describe offsets for.
     ///
@@ -17,15 +17,6 @@ pub struct DescribeShareGroupOffsetsRequest {
     pub groups: Vec<DescribeShareGroupOffsetsRequestGroup>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DescribeShareGroupOffsetsRequest {
-    fn default() -> Self {
-        Self {
-            groups: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DescribeShareGroupOffsetsRequest {
@@ -82,11 +73,7 @@ impl Decode for DescribeShareGroupOffsetsRequest {
             "DescribeShareGroupOffsetsRequest.Groups",
             true,
             1,
-            |decoder| {
-                Ok(DescribeShareGroupOffsetsRequestGroup::decode(
-                    decoder, version,
-                )?)
-            },
+            |decoder| DescribeShareGroupOffsetsRequestGroup::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("DescribeShareGroupOffsetsRequest", |_, _| Ok(false))?;
@@ -212,11 +199,7 @@ impl Decode for DescribeShareGroupOffsetsRequestGroup {
             "DescribeShareGroupOffsetsRequestGroup.Topics",
             true,
             1,
-            |decoder| {
-                Ok(DescribeShareGroupOffsetsRequestTopic::decode(
-                    decoder, version,
-                )?)
-            },
+            |decoder| DescribeShareGroupOffsetsRequestTopic::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("DescribeShareGroupOffsetsRequestGroup", |_, _| Ok(false))?;
@@ -253,7 +236,7 @@ impl DescribeShareGroupOffsetsRequestGroup {
 }
 
 /// The topics to describe offsets for, or null for all topic-partitions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeShareGroupOffsetsRequestTopic {
     /// The topic name.
     ///
@@ -265,16 +248,6 @@ pub struct DescribeShareGroupOffsetsRequestTopic {
     pub partitions: Vec<i32>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DescribeShareGroupOffsetsRequestTopic {
-    fn default() -> Self {
-        Self {
-            topic_name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DescribeShareGroupOffsetsRequestTopic {
@@ -321,7 +294,7 @@ impl Decode for DescribeShareGroupOffsetsRequestTopic {
             "DescribeShareGroupOffsetsRequestTopic.Partitions",
             true,
             4,
-            |decoder| Ok(decoder.int32("DescribeShareGroupOffsetsRequestTopic.Partitions")?),
+            |decoder| decoder.int32("DescribeShareGroupOffsetsRequestTopic.Partitions"),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("DescribeShareGroupOffsetsRequestTopic", |_, _| Ok(false))?;
@@ -339,7 +312,7 @@ impl DescribeShareGroupOffsetsRequestTopic {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
-        let f1 = arbitrary::vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed());
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1), unknown)
             .prop_map(|((f0, f1), unknown)| {

@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeShareGroupOffsetsResponse message (versions 0-1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeShareGroupOffsetsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -23,16 +23,6 @@ pub struct DescribeShareGroupOffsetsResponse {
     pub groups: Vec<DescribeShareGroupOffsetsResponseGroup>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DescribeShareGroupOffsetsResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            groups: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DescribeShareGroupOffsetsResponse {
@@ -92,11 +82,7 @@ impl Decode for DescribeShareGroupOffsetsResponse {
             "DescribeShareGroupOffsetsResponse.Groups",
             true,
             1,
-            |decoder| {
-                Ok(DescribeShareGroupOffsetsResponseGroup::decode(
-                    decoder, version,
-                )?)
-            },
+            |decoder| DescribeShareGroupOffsetsResponseGroup::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("DescribeShareGroupOffsetsResponse", |_, _| Ok(false))?;
@@ -136,7 +122,7 @@ impl DescribeShareGroupOffsetsResponse {
 }
 
 /// The results for each group.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeShareGroupOffsetsResponseGroup {
     /// The group identifier.
     ///
@@ -156,18 +142,6 @@ pub struct DescribeShareGroupOffsetsResponseGroup {
     pub error_message: Option<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DescribeShareGroupOffsetsResponseGroup {
-    fn default() -> Self {
-        Self {
-            group_id: KafkaString::from_static(""),
-            topics: Vec::new(),
-            error_code: 0,
-            error_message: None,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DescribeShareGroupOffsetsResponseGroup {
@@ -242,11 +216,7 @@ impl Decode for DescribeShareGroupOffsetsResponseGroup {
             "DescribeShareGroupOffsetsResponseGroup.Topics",
             true,
             1,
-            |decoder| {
-                Ok(DescribeShareGroupOffsetsResponseTopic::decode(
-                    decoder, version,
-                )?)
-            },
+            |decoder| DescribeShareGroupOffsetsResponseTopic::decode(decoder, version),
         )?;
         let error_code = decoder.int16("DescribeShareGroupOffsetsResponseGroup.ErrorCode")?;
         let error_message =
@@ -289,7 +259,7 @@ impl DescribeShareGroupOffsetsResponseGroup {
 }
 
 /// The results for each topic.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeShareGroupOffsetsResponseTopic {
     /// The topic name.
     ///
@@ -307,17 +277,6 @@ pub struct DescribeShareGroupOffsetsResponseTopic {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for DescribeShareGroupOffsetsResponseTopic {
-    fn default() -> Self {
-        Self {
-            topic_name: KafkaString::from_static(""),
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for DescribeShareGroupOffsetsResponseTopic {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         encoder::put_nullable_string(
@@ -326,7 +285,7 @@ impl Encode for DescribeShareGroupOffsetsResponseTopic {
             Some(self.topic_name.as_str()),
             true,
         )?;
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         encoder::put_length(
             buf,
             "DescribeShareGroupOffsetsResponseTopic.Partitions",
@@ -370,11 +329,7 @@ impl Decode for DescribeShareGroupOffsetsResponseTopic {
             "DescribeShareGroupOffsetsResponseTopic.Partitions",
             true,
             1,
-            |decoder| {
-                Ok(DescribeShareGroupOffsetsResponsePartition::decode(
-                    decoder, version,
-                )?)
-            },
+            |decoder| DescribeShareGroupOffsetsResponsePartition::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("DescribeShareGroupOffsetsResponseTopic", |_, _| Ok(false))?;

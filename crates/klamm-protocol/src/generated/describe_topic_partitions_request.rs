@@ -107,7 +107,7 @@ impl Decode for DescribeTopicPartitionsRequest {
             "DescribeTopicPartitionsRequest.Topics",
             true,
             1,
-            |decoder| Ok(TopicRequest::decode(decoder, version)?),
+            |decoder| TopicRequest::decode(decoder, version),
         )?;
         let response_partition_limit =
             decoder.int32("DescribeTopicPartitionsRequest.ResponsePartitionLimit")?;
@@ -157,7 +157,7 @@ impl DescribeTopicPartitionsRequest {
 }
 
 /// The topics to fetch details for.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicRequest {
     /// The topic name.
     ///
@@ -165,15 +165,6 @@ pub struct TopicRequest {
     pub name: KafkaString,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TopicRequest {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TopicRequest {
@@ -227,7 +218,7 @@ impl TopicRequest {
 }
 
 /// The first topic and partition index to fetch details for.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Cursor {
     /// The name for the first topic to process.
     ///
@@ -239,16 +230,6 @@ pub struct Cursor {
     pub partition_index: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for Cursor {
-    fn default() -> Self {
-        Self {
-            topic_name: KafkaString::from_static(""),
-            partition_index: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for Cursor {

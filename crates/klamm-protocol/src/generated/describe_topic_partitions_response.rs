@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeTopicPartitionsResponse message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeTopicPartitionsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -27,17 +27,6 @@ pub struct DescribeTopicPartitionsResponse {
     pub next_cursor: Option<Cursor>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DescribeTopicPartitionsResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            topics: Vec::new(),
-            next_cursor: None,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DescribeTopicPartitionsResponse {
@@ -110,11 +99,7 @@ impl Decode for DescribeTopicPartitionsResponse {
             "DescribeTopicPartitionsResponse.Topics",
             true,
             1,
-            |decoder| {
-                Ok(DescribeTopicPartitionsResponseTopic::decode(
-                    decoder, version,
-                )?)
-            },
+            |decoder| DescribeTopicPartitionsResponseTopic::decode(decoder, version),
         )?;
         let next_cursor = if decoder.int8("DescribeTopicPartitionsResponse.NextCursor")? < 0 {
             None
@@ -227,7 +212,7 @@ impl Encode for DescribeTopicPartitionsResponseTopic {
                 )?;
             }
         }
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         encoder::put_bool(buf, self.is_internal);
         encoder::put_length(
             buf,
@@ -280,11 +265,7 @@ impl Decode for DescribeTopicPartitionsResponseTopic {
             "DescribeTopicPartitionsResponseTopic.Partitions",
             true,
             1,
-            |decoder| {
-                Ok(DescribeTopicPartitionsResponsePartition::decode(
-                    decoder, version,
-                )?)
-            },
+            |decoder| DescribeTopicPartitionsResponsePartition::decode(decoder, version),
         )?;
         let topic_authorized_operations =
             decoder.int32("DescribeTopicPartitionsResponseTopic.TopicAuthorizedOperations")?;
@@ -518,41 +499,34 @@ impl Decode for DescribeTopicPartitionsResponsePartition {
             "DescribeTopicPartitionsResponsePartition.ReplicaNodes",
             true,
             4,
-            |decoder| Ok(decoder.int32("DescribeTopicPartitionsResponsePartition.ReplicaNodes")?),
+            |decoder| decoder.int32("DescribeTopicPartitionsResponsePartition.ReplicaNodes"),
         )?;
         let isr_nodes = decoder.array(
             "DescribeTopicPartitionsResponsePartition.IsrNodes",
             true,
             4,
-            |decoder| Ok(decoder.int32("DescribeTopicPartitionsResponsePartition.IsrNodes")?),
+            |decoder| decoder.int32("DescribeTopicPartitionsResponsePartition.IsrNodes"),
         )?;
         let eligible_leader_replicas = decoder.nullable_array(
             "DescribeTopicPartitionsResponsePartition.EligibleLeaderReplicas",
             true,
             4,
             |decoder| {
-                Ok(decoder
-                    .int32("DescribeTopicPartitionsResponsePartition.EligibleLeaderReplicas")?)
+                decoder.int32("DescribeTopicPartitionsResponsePartition.EligibleLeaderReplicas")
             },
         )?;
         let last_known_elr = decoder.nullable_array(
             "DescribeTopicPartitionsResponsePartition.LastKnownElr",
             true,
             4,
-            |decoder| Ok(decoder.int32("DescribeTopicPartitionsResponsePartition.LastKnownElr")?),
+            |decoder| decoder.int32("DescribeTopicPartitionsResponsePartition.LastKnownElr"),
         )?;
-        let offline_replicas =
-            decoder.array(
-                "DescribeTopicPartitionsResponsePartition.OfflineReplicas",
-                true,
-                4,
-                |decoder| {
-                    Ok(
-                        decoder
-                            .int32("DescribeTopicPartitionsResponsePartition.OfflineReplicas")?,
-                    )
-                },
-            )?;
+        let offline_replicas = decoder.array(
+            "DescribeTopicPartitionsResponsePartition.OfflineReplicas",
+            true,
+            4,
+            |decoder| decoder.int32("DescribeTopicPartitionsResponsePartition.OfflineReplicas"),
+        )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("DescribeTopicPartitionsResponsePartition", |_, _| Ok(false))?;
         Ok(Self {
@@ -579,11 +553,11 @@ impl DescribeTopicPartitionsResponsePartition {
         let f1 = any::<i32>().boxed();
         let f2 = any::<i32>().boxed();
         let f3 = any::<i32>().boxed();
-        let f4 = arbitrary::vec(any::<i32>().boxed());
-        let f5 = arbitrary::vec(any::<i32>().boxed());
-        let f6 = proptest::option::of(arbitrary::vec(any::<i32>().boxed())).boxed();
-        let f7 = proptest::option::of(arbitrary::vec(any::<i32>().boxed())).boxed();
-        let f8 = arbitrary::vec(any::<i32>().boxed());
+        let f4 = arbitrary::long_vec(any::<i32>().boxed());
+        let f5 = arbitrary::long_vec(any::<i32>().boxed());
+        let f6 = proptest::option::of(arbitrary::long_vec(any::<i32>().boxed())).boxed();
+        let f7 = proptest::option::of(arbitrary::long_vec(any::<i32>().boxed())).boxed();
+        let f8 = arbitrary::long_vec(any::<i32>().boxed());
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1, f2, f3, f4, f5, f6, f7, f8), unknown)
             .prop_map(|((f0, f1, f2, f3, f4, f5, f6, f7, f8), unknown)| {
@@ -606,7 +580,7 @@ impl DescribeTopicPartitionsResponsePartition {
 }
 
 /// The next topic and partition index to fetch details for.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Cursor {
     /// The name for the first topic to process.
     ///
@@ -618,16 +592,6 @@ pub struct Cursor {
     pub partition_index: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for Cursor {
-    fn default() -> Self {
-        Self {
-            topic_name: KafkaString::from_static(""),
-            partition_index: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for Cursor {

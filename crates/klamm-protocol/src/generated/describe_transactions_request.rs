@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeTransactionsRequest message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeTransactionsRequest {
     /// Array of transactionalIds to include in describe results. If empty, then no results will be returned.
     ///
@@ -17,15 +17,6 @@ pub struct DescribeTransactionsRequest {
     pub transactional_ids: Vec<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DescribeTransactionsRequest {
-    fn default() -> Self {
-        Self {
-            transactional_ids: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DescribeTransactionsRequest {
@@ -87,7 +78,7 @@ impl Decode for DescribeTransactionsRequest {
             "DescribeTransactionsRequest.TransactionalIds",
             true,
             1,
-            |decoder| Ok(decoder.string("DescribeTransactionsRequest.TransactionalIds", true)?),
+            |decoder| decoder.string("DescribeTransactionsRequest.TransactionalIds", true),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("DescribeTransactionsRequest", |_, _| Ok(false))?;
@@ -109,7 +100,7 @@ impl DescribeTransactionsRequest {
     /// A proptest strategy making values that can be written at `version`.
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
-        let f0 = arbitrary::vec(arbitrary::string());
+        let f0 = arbitrary::long_vec(arbitrary::string());
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0,), unknown)
             .prop_map(|((f0,), unknown)| {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeTransactionsResponse message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct DescribeTransactionsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -21,16 +21,6 @@ pub struct DescribeTransactionsResponse {
     pub transaction_states: Vec<TransactionState>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for DescribeTransactionsResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            transaction_states: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for DescribeTransactionsResponse {
@@ -90,7 +80,7 @@ impl Decode for DescribeTransactionsResponse {
             "DescribeTransactionsResponse.TransactionStates",
             true,
             1,
-            |decoder| Ok(TransactionState::decode(decoder, version)?),
+            |decoder| TransactionState::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("DescribeTransactionsResponse", |_, _| Ok(false))?;
@@ -130,7 +120,7 @@ impl DescribeTransactionsResponse {
 }
 
 /// The current state of the transaction.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TransactionState {
     /// The error code.
     ///
@@ -166,22 +156,6 @@ pub struct TransactionState {
     pub topics: Vec<TopicData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TransactionState {
-    fn default() -> Self {
-        Self {
-            error_code: 0,
-            transactional_id: KafkaString::from_static(""),
-            transaction_state: KafkaString::from_static(""),
-            transaction_timeout_ms: 0,
-            transaction_start_time_ms: 0,
-            producer_id: 0,
-            producer_epoch: 0,
-            topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TransactionState {
@@ -252,7 +226,7 @@ impl Decode for TransactionState {
         let producer_id = decoder.int64("TransactionState.ProducerId")?;
         let producer_epoch = decoder.int16("TransactionState.ProducerEpoch")?;
         let topics = decoder.array("TransactionState.Topics", true, 1, |decoder| {
-            Ok(TopicData::decode(decoder, version)?)
+            TopicData::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("TransactionState", |_, _| Ok(false))?;
         Ok(Self {
@@ -303,7 +277,7 @@ impl TransactionState {
 }
 
 /// The set of partitions included in the current transaction (if active). When a transaction is preparing to commit or abort, this will include only partitions which do not have markers.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicData {
     /// The topic name.
     ///
@@ -315,16 +289,6 @@ pub struct TopicData {
     pub partitions: Vec<i32>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TopicData {
-    fn default() -> Self {
-        Self {
-            topic: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TopicData {
@@ -363,7 +327,7 @@ impl Decode for TopicData {
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let topic = decoder.string("TopicData.Topic", true)?;
         let partitions = decoder.array("TopicData.Partitions", true, 4, |decoder| {
-            Ok(decoder.int32("TopicData.Partitions")?)
+            decoder.int32("TopicData.Partitions")
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("TopicData", |_, _| Ok(false))?;
         Ok(Self {
@@ -380,7 +344,7 @@ impl TopicData {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
-        let f1 = arbitrary::vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed());
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1), unknown)
             .prop_map(|((f0, f1), unknown)| {

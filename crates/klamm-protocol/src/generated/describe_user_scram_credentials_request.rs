@@ -99,7 +99,7 @@ impl Decode for DescribeUserScramCredentialsRequest {
             "DescribeUserScramCredentialsRequest.Users",
             true,
             1,
-            |decoder| Ok(UserName::decode(decoder, version)?),
+            |decoder| UserName::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("DescribeUserScramCredentialsRequest", |_, _| Ok(false))?;
@@ -136,7 +136,7 @@ impl DescribeUserScramCredentialsRequest {
 }
 
 /// The users to describe, or null/empty to describe all users.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserName {
     /// The user name.
     ///
@@ -144,15 +144,6 @@ pub struct UserName {
     pub name: KafkaString,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for UserName {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for UserName {

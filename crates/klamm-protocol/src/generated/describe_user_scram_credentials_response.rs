@@ -128,11 +128,7 @@ impl Decode for DescribeUserScramCredentialsResponse {
             "DescribeUserScramCredentialsResponse.Results",
             true,
             1,
-            |decoder| {
-                Ok(DescribeUserScramCredentialsResult::decode(
-                    decoder, version,
-                )?)
-            },
+            |decoder| DescribeUserScramCredentialsResult::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("DescribeUserScramCredentialsResponse", |_, _| Ok(false))?;
@@ -287,7 +283,7 @@ impl Decode for DescribeUserScramCredentialsResult {
             "DescribeUserScramCredentialsResult.CredentialInfos",
             true,
             1,
-            |decoder| Ok(CredentialInfo::decode(decoder, version)?),
+            |decoder| CredentialInfo::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("DescribeUserScramCredentialsResult", |_, _| Ok(false))?;
@@ -327,7 +323,7 @@ impl DescribeUserScramCredentialsResult {
 }
 
 /// The mechanism and related information associated with the user's SCRAM credentials.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CredentialInfo {
     /// The SCRAM mechanism.
     ///
@@ -339,16 +335,6 @@ pub struct CredentialInfo {
     pub iterations: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for CredentialInfo {
-    fn default() -> Self {
-        Self {
-            mechanism: 0,
-            iterations: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for CredentialInfo {

@@ -51,7 +51,7 @@ impl Encode for ElectLeadersRequest {
         if version >= 1 {
             buf.put_i8(self.election_type);
         } else {
-            if !(self.election_type == 0) {
+            if self.election_type != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "ElectLeadersRequest.ElectionType",
                     version,
@@ -136,7 +136,7 @@ impl Decode for ElectLeadersRequest {
             "ElectLeadersRequest.TopicPartitions",
             flexible,
             1,
-            |decoder| Ok(TopicPartitions::decode(decoder, version)?),
+            |decoder| TopicPartitions::decode(decoder, version),
         )?;
         let timeout_ms = decoder.int32("ElectLeadersRequest.TimeoutMs")?;
         let unknown_tagged_fields = if flexible {
@@ -191,7 +191,7 @@ impl ElectLeadersRequest {
 }
 
 /// The topic partitions to elect leaders.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicPartitions {
     /// The name of a topic.
     ///
@@ -203,16 +203,6 @@ pub struct TopicPartitions {
     pub partitions: Vec<i32>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TopicPartitions {
-    fn default() -> Self {
-        Self {
-            topic: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TopicPartitions {
@@ -263,7 +253,7 @@ impl Decode for TopicPartitions {
         let flexible = version >= 2;
         let topic = decoder.string("TopicPartitions.Topic", flexible)?;
         let partitions = decoder.array("TopicPartitions.Partitions", flexible, 4, |decoder| {
-            Ok(decoder.int32("TopicPartitions.Partitions")?)
+            decoder.int32("TopicPartitions.Partitions")
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("TopicPartitions", |_, _| Ok(false))?
@@ -284,7 +274,7 @@ impl TopicPartitions {
     pub fn strategy(version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
-        let f1 = arbitrary::vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed());
         let unknown = if version >= 2 {
             arbitrary::unknown_tagged_fields(0)
         } else {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The ElectLeadersResponse message (versions 0-2).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ElectLeadersResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -27,17 +27,6 @@ pub struct ElectLeadersResponse {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for ElectLeadersResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            error_code: 0,
-            replica_election_results: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for ElectLeadersResponse {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -52,7 +41,7 @@ impl Encode for ElectLeadersResponse {
         if version >= 1 {
             buf.put_i16(self.error_code);
         } else {
-            if !(self.error_code == 0) {
+            if self.error_code != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "ElectLeadersResponse.ErrorCode",
                     version,
@@ -120,7 +109,7 @@ impl Decode for ElectLeadersResponse {
             "ElectLeadersResponse.ReplicaElectionResults",
             flexible,
             1,
-            |decoder| Ok(ReplicaElectionResult::decode(decoder, version)?),
+            |decoder| ReplicaElectionResult::decode(decoder, version),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("ElectLeadersResponse", |_, _| Ok(false))?
@@ -174,7 +163,7 @@ impl ElectLeadersResponse {
 }
 
 /// The election results, or an empty array if the requester did not have permission and the request asks for all partitions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReplicaElectionResult {
     /// The topic name.
     ///
@@ -186,16 +175,6 @@ pub struct ReplicaElectionResult {
     pub partition_result: Vec<PartitionResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ReplicaElectionResult {
-    fn default() -> Self {
-        Self {
-            topic: KafkaString::from_static(""),
-            partition_result: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ReplicaElectionResult {
@@ -253,7 +232,7 @@ impl Decode for ReplicaElectionResult {
             "ReplicaElectionResult.PartitionResult",
             flexible,
             1,
-            |decoder| Ok(PartitionResult::decode(decoder, version)?),
+            |decoder| PartitionResult::decode(decoder, version),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("ReplicaElectionResult", |_, _| Ok(false))?

@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The EndQuorumEpochRequest message (versions 0-1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EndQuorumEpochRequest {
     /// The cluster id.
     ///
@@ -27,17 +27,6 @@ pub struct EndQuorumEpochRequest {
     pub leader_endpoints: Vec<LeaderEndpoint>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for EndQuorumEpochRequest {
-    fn default() -> Self {
-        Self {
-            cluster_id: None,
-            topics: Vec::new(),
-            leader_endpoints: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for EndQuorumEpochRequest {
@@ -141,14 +130,14 @@ impl Decode for EndQuorumEpochRequest {
         let flexible = version >= 1;
         let cluster_id = decoder.nullable_string("EndQuorumEpochRequest.ClusterId", flexible)?;
         let topics = decoder.array("EndQuorumEpochRequest.Topics", flexible, 1, |decoder| {
-            Ok(TopicData::decode(decoder, version)?)
+            TopicData::decode(decoder, version)
         })?;
         let leader_endpoints = if version >= 1 {
             decoder.array(
                 "EndQuorumEpochRequest.LeaderEndpoints",
                 flexible,
                 1,
-                |decoder| Ok(LeaderEndpoint::decode(decoder, version)?),
+                |decoder| LeaderEndpoint::decode(decoder, version),
             )?
         } else {
             Vec::new()
@@ -205,7 +194,7 @@ impl EndQuorumEpochRequest {
 }
 
 /// The topics.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicData {
     /// The topic name.
     ///
@@ -217,16 +206,6 @@ pub struct TopicData {
     pub partitions: Vec<PartitionData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TopicData {
-    fn default() -> Self {
-        Self {
-            topic_name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TopicData {
@@ -281,7 +260,7 @@ impl Decode for TopicData {
         let flexible = version >= 1;
         let topic_name = decoder.string("TopicData.TopicName", flexible)?;
         let partitions = decoder.array("TopicData.Partitions", flexible, 1, |decoder| {
-            Ok(PartitionData::decode(decoder, version)?)
+            PartitionData::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("TopicData", |_, _| Ok(false))?
@@ -322,7 +301,7 @@ impl TopicData {
 }
 
 /// The partitions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartitionData {
     /// The partition index.
     ///
@@ -346,19 +325,6 @@ pub struct PartitionData {
     pub preferred_candidates: Vec<ReplicaInfo>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for PartitionData {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            leader_id: 0,
-            leader_epoch: 0,
-            preferred_successors: Vec::new(),
-            preferred_candidates: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for PartitionData {
@@ -438,7 +404,7 @@ impl Decode for PartitionData {
                 "PartitionData.PreferredSuccessors",
                 flexible,
                 4,
-                |decoder| Ok(decoder.int32("PartitionData.PreferredSuccessors")?),
+                |decoder| decoder.int32("PartitionData.PreferredSuccessors"),
             )?
         } else {
             Vec::new()
@@ -448,7 +414,7 @@ impl Decode for PartitionData {
                 "PartitionData.PreferredCandidates",
                 flexible,
                 1,
-                |decoder| Ok(ReplicaInfo::decode(decoder, version)?),
+                |decoder| ReplicaInfo::decode(decoder, version),
             )?
         } else {
             Vec::new()
@@ -478,7 +444,7 @@ impl PartitionData {
         let f1 = any::<i32>().boxed();
         let f2 = any::<i32>().boxed();
         let f3 = if version <= 0 {
-            arbitrary::vec(any::<i32>().boxed())
+            arbitrary::long_vec(any::<i32>().boxed())
         } else {
             Just(Vec::new()).boxed()
         };
@@ -509,7 +475,7 @@ impl PartitionData {
 }
 
 /// A sorted list of preferred candidates to start the election.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReplicaInfo {
     /// The ID of the candidate replica.
     ///
@@ -523,23 +489,13 @@ pub struct ReplicaInfo {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for ReplicaInfo {
-    fn default() -> Self {
-        Self {
-            candidate_id: 0,
-            candidate_directory_id: Uuid::ZERO,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for ReplicaInfo {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 1;
         if version >= 1 {
             buf.put_i32(self.candidate_id);
         } else {
-            if !(self.candidate_id == 0) {
+            if self.candidate_id != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "ReplicaInfo.CandidateId",
                     version,
@@ -547,9 +503,9 @@ impl Encode for ReplicaInfo {
             }
         }
         if version >= 1 {
-            buf.put_slice(Uuid::as_bytes(&self.candidate_directory_id));
+            buf.put_slice(self.candidate_directory_id.as_bytes());
         } else {
-            if !(self.candidate_directory_id == Uuid::ZERO) {
+            if self.candidate_directory_id != Uuid::ZERO {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "ReplicaInfo.CandidateDirectoryId",
                     version,
@@ -643,7 +599,7 @@ impl ReplicaInfo {
 }
 
 /// Endpoints for the leader.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LeaderEndpoint {
     /// The name of the endpoint.
     ///
@@ -661,17 +617,6 @@ pub struct LeaderEndpoint {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for LeaderEndpoint {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            host: KafkaString::from_static(""),
-            port: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for LeaderEndpoint {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 1;
@@ -683,7 +628,7 @@ impl Encode for LeaderEndpoint {
                 flexible,
             )?;
         } else {
-            if !(self.name.is_empty()) {
+            if !self.name.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "LeaderEndpoint.Name",
                     version,
@@ -698,7 +643,7 @@ impl Encode for LeaderEndpoint {
                 flexible,
             )?;
         } else {
-            if !(self.host.is_empty()) {
+            if !self.host.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "LeaderEndpoint.Host",
                     version,
@@ -708,7 +653,7 @@ impl Encode for LeaderEndpoint {
         if version >= 1 {
             buf.put_u16(self.port);
         } else {
-            if !(self.port == 0) {
+            if self.port != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "LeaderEndpoint.Port",
                     version,

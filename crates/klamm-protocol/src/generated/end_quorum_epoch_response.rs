@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The EndQuorumEpochResponse message (versions 0-1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EndQuorumEpochResponse {
     /// The top level error code.
     ///
@@ -25,17 +25,6 @@ pub struct EndQuorumEpochResponse {
     pub node_endpoints: Vec<NodeEndpoint>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for EndQuorumEpochResponse {
-    fn default() -> Self {
-        Self {
-            error_code: 0,
-            topics: Vec::new(),
-            node_endpoints: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for EndQuorumEpochResponse {
@@ -61,12 +50,12 @@ impl Encode for EndQuorumEpochResponse {
         }
         if flexible {
             let mut tagged_count = self.unknown_tagged_fields.len();
-            if version >= 1 && !(self.node_endpoints.is_empty()) {
+            if version >= 1 && !self.node_endpoints.is_empty() {
                 tagged_count += 1;
             }
             encoder::put_unsigned_varint(buf, tagged_count as u32);
             let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            if version >= 1 && !(self.node_endpoints.is_empty()) {
+            if version >= 1 && !self.node_endpoints.is_empty() {
                 unknown.write_before(buf, 0);
                 encoder::put_unsigned_varint(buf, 0);
                 let size = encoder::length_len(Some(self.node_endpoints.len()), flexible, true)
@@ -105,7 +94,7 @@ impl Encode for EndQuorumEpochResponse {
         if flexible {
             let mut tagged_count = self.unknown_tagged_fields.len();
             let mut tagged_len = self.unknown_tagged_fields.encoded_len();
-            if version >= 1 && !(self.node_endpoints.is_empty()) {
+            if version >= 1 && !self.node_endpoints.is_empty() {
                 tagged_count += 1;
                 tagged_len += encoder::tagged_field_len(
                     0,
@@ -135,7 +124,7 @@ impl Decode for EndQuorumEpochResponse {
         let flexible = version >= 1;
         let error_code = decoder.int16("EndQuorumEpochResponse.ErrorCode")?;
         let topics = decoder.array("EndQuorumEpochResponse.Topics", flexible, 1, |decoder| {
-            Ok(TopicData::decode(decoder, version)?)
+            TopicData::decode(decoder, version)
         })?;
         let mut node_endpoints = Vec::new();
         let unknown_tagged_fields = if flexible {
@@ -145,7 +134,7 @@ impl Decode for EndQuorumEpochResponse {
                         "EndQuorumEpochResponse.NodeEndpoints",
                         flexible,
                         1,
-                        |decoder| Ok(NodeEndpoint::decode(decoder, version)?),
+                        |decoder| NodeEndpoint::decode(decoder, version),
                     )?;
                     Ok(true)
                 }
@@ -201,7 +190,7 @@ impl EndQuorumEpochResponse {
 }
 
 /// The topic data.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicData {
     /// The topic name.
     ///
@@ -213,16 +202,6 @@ pub struct TopicData {
     pub partitions: Vec<PartitionData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TopicData {
-    fn default() -> Self {
-        Self {
-            topic_name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TopicData {
@@ -277,7 +256,7 @@ impl Decode for TopicData {
         let flexible = version >= 1;
         let topic_name = decoder.string("TopicData.TopicName", flexible)?;
         let partitions = decoder.array("TopicData.Partitions", flexible, 1, |decoder| {
-            Ok(PartitionData::decode(decoder, version)?)
+            PartitionData::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("TopicData", |_, _| Ok(false))?
@@ -318,7 +297,7 @@ impl TopicData {
 }
 
 /// The partition data.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartitionData {
     /// The partition index.
     ///
@@ -338,18 +317,6 @@ pub struct PartitionData {
     pub leader_epoch: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for PartitionData {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            error_code: 0,
-            leader_id: 0,
-            leader_epoch: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for PartitionData {
@@ -436,7 +403,7 @@ impl PartitionData {
 }
 
 /// Endpoints for all leaders enumerated in PartitionData.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NodeEndpoint {
     /// The ID of the associated node.
     ///
@@ -454,24 +421,13 @@ pub struct NodeEndpoint {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for NodeEndpoint {
-    fn default() -> Self {
-        Self {
-            node_id: 0,
-            host: KafkaString::from_static(""),
-            port: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for NodeEndpoint {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 1;
         if version >= 1 {
             buf.put_i32(self.node_id);
         } else {
-            if !(self.node_id == 0) {
+            if self.node_id != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "NodeEndpoint.NodeId",
                     version,
@@ -486,7 +442,7 @@ impl Encode for NodeEndpoint {
                 flexible,
             )?;
         } else {
-            if !(self.host.is_empty()) {
+            if !self.host.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "NodeEndpoint.Host",
                     version,
@@ -496,7 +452,7 @@ impl Encode for NodeEndpoint {
         if version >= 1 {
             buf.put_u16(self.port);
         } else {
-            if !(self.port == 0) {
+            if self.port != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "NodeEndpoint.Port",
                     version,

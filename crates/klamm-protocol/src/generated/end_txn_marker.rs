@@ -7,20 +7,12 @@ use crate::primitives::Decoder;
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The EndTxnMarker message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EndTxnMarker {
     /// The coordinator epoch when appending the record
     ///
     /// Versions: 0.
     pub coordinator_epoch: i32,
-}
-
-impl Default for EndTxnMarker {
-    fn default() -> Self {
-        Self {
-            coordinator_epoch: 0,
-        }
-    }
 }
 
 impl Encode for EndTxnMarker {

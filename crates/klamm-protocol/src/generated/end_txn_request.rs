@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The EndTxnRequest message (versions 0-5).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EndTxnRequest {
     /// The ID of the transaction to end.
     ///
@@ -29,18 +29,6 @@ pub struct EndTxnRequest {
     pub committed: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for EndTxnRequest {
-    fn default() -> Self {
-        Self {
-            transactional_id: KafkaString::from_static(""),
-            producer_id: 0,
-            producer_epoch: 0,
-            committed: false,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for EndTxnRequest {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields}
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The EnvelopeResponse message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EnvelopeResponse {
     /// The embedded response header and data.
     ///
@@ -21,16 +21,6 @@ pub struct EnvelopeResponse {
     pub error_code: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for EnvelopeResponse {
-    fn default() -> Self {
-        Self {
-            response_data: None,
-            error_code: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for EnvelopeResponse {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields}
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The ExpireDelegationTokenRequest message (versions 1-2).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExpireDelegationTokenRequest {
     /// The HMAC of the delegation token to be expired.
     ///
@@ -21,16 +21,6 @@ pub struct ExpireDelegationTokenRequest {
     pub expiry_time_period_ms: i64,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ExpireDelegationTokenRequest {
-    fn default() -> Self {
-        Self {
-            hmac: Bytes::new(),
-            expiry_time_period_ms: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ExpireDelegationTokenRequest {

@@ -98,7 +98,7 @@ impl Encode for FetchRequest {
         if version <= 14 {
             buf.put_i32(self.replica_id);
         } else {
-            if !(self.replica_id == -1) {
+            if self.replica_id != -1 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "FetchRequest.ReplicaId",
                     version,
@@ -137,7 +137,7 @@ impl Encode for FetchRequest {
                 item.encode(buf, version)?;
             }
         } else {
-            if !(self.forgotten_topics_data.is_empty()) {
+            if !self.forgotten_topics_data.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "FetchRequest.ForgottenTopicsData",
                     version,
@@ -154,15 +154,15 @@ impl Encode for FetchRequest {
         }
         if flexible {
             let mut tagged_count = self.unknown_tagged_fields.len();
-            if version >= 12 && !(self.cluster_id == None) {
+            if version >= 12 && self.cluster_id.is_some() {
                 tagged_count += 1;
             }
-            if version >= 15 && !(self.replica_state == ReplicaState::default()) {
+            if version >= 15 && self.replica_state != ReplicaState::default() {
                 tagged_count += 1;
             }
             encoder::put_unsigned_varint(buf, tagged_count as u32);
             let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            if version >= 12 && !(self.cluster_id == None) {
+            if version >= 12 && self.cluster_id.is_some() {
                 unknown.write_before(buf, 0);
                 encoder::put_unsigned_varint(buf, 0);
                 let size = match &self.cluster_id {
@@ -189,7 +189,7 @@ impl Encode for FetchRequest {
                     }
                 }
             }
-            if version >= 15 && !(self.replica_state == ReplicaState::default()) {
+            if version >= 15 && self.replica_state != ReplicaState::default() {
                 unknown.write_before(buf, 1);
                 encoder::put_unsigned_varint(buf, 1);
                 let size = self.replica_state.encoded_len(version);
@@ -237,7 +237,7 @@ impl Encode for FetchRequest {
         if flexible {
             let mut tagged_count = self.unknown_tagged_fields.len();
             let mut tagged_len = self.unknown_tagged_fields.encoded_len();
-            if version >= 12 && !(self.cluster_id == None) {
+            if version >= 12 && self.cluster_id.is_some() {
                 tagged_count += 1;
                 tagged_len += encoder::tagged_field_len(
                     0,
@@ -247,7 +247,7 @@ impl Encode for FetchRequest {
                     },
                 );
             }
-            if version >= 15 && !(self.replica_state == ReplicaState::default()) {
+            if version >= 15 && self.replica_state != ReplicaState::default() {
                 tagged_count += 1;
                 tagged_len += encoder::tagged_field_len(1, self.replica_state.encoded_len(version));
             }
@@ -289,11 +289,11 @@ impl Decode for FetchRequest {
             -1
         };
         let topics = decoder.array("FetchRequest.Topics", flexible, 1, |decoder| {
-            Ok(FetchTopic::decode(decoder, version)?)
+            FetchTopic::decode(decoder, version)
         })?;
         let forgotten_topics_data = if version >= 7 {
             decoder.array("FetchRequest.ForgottenTopicsData", flexible, 1, |decoder| {
-                Ok(ForgottenTopic::decode(decoder, version)?)
+                ForgottenTopic::decode(decoder, version)
             })?
         } else {
             Vec::new()
@@ -459,7 +459,7 @@ impl Encode for ReplicaState {
         if version >= 15 {
             buf.put_i32(self.replica_id);
         } else {
-            if !(self.replica_id == -1) {
+            if self.replica_id != -1 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "ReplicaState.ReplicaId",
                     version,
@@ -469,7 +469,7 @@ impl Encode for ReplicaState {
         if version >= 15 {
             buf.put_i64(self.replica_epoch);
         } else {
-            if !(self.replica_epoch == -1) {
+            if self.replica_epoch != -1 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "ReplicaState.ReplicaEpoch",
                     version,
@@ -563,7 +563,7 @@ impl ReplicaState {
 }
 
 /// The topics to fetch.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FetchTopic {
     /// The name of the topic to fetch.
     ///
@@ -581,17 +581,6 @@ pub struct FetchTopic {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for FetchTopic {
-    fn default() -> Self {
-        Self {
-            topic: KafkaString::from_static(""),
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for FetchTopic {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 12;
@@ -604,7 +593,7 @@ impl Encode for FetchTopic {
             )?;
         }
         if version >= 13 {
-            buf.put_slice(Uuid::as_bytes(&self.topic_id));
+            buf.put_slice(self.topic_id.as_bytes());
         }
         encoder::put_length(
             buf,
@@ -663,7 +652,7 @@ impl Decode for FetchTopic {
             Uuid::ZERO
         };
         let partitions = decoder.array("FetchTopic.Partitions", flexible, 1, |decoder| {
-            Ok(FetchPartition::decode(decoder, version)?)
+            FetchPartition::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("FetchTopic", |_, _| Ok(false))?
@@ -780,7 +769,7 @@ impl Encode for FetchPartition {
         if version >= 12 {
             buf.put_i32(self.last_fetched_epoch);
         } else {
-            if !(self.last_fetched_epoch == -1) {
+            if self.last_fetched_epoch != -1 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "FetchPartition.LastFetchedEpoch",
                     version,
@@ -793,22 +782,22 @@ impl Encode for FetchPartition {
         buf.put_i32(self.partition_max_bytes);
         if flexible {
             let mut tagged_count = self.unknown_tagged_fields.len();
-            if version >= 17 && !(self.replica_directory_id == Uuid::ZERO) {
+            if version >= 17 && self.replica_directory_id != Uuid::ZERO {
                 tagged_count += 1;
             }
-            if version >= 18 && !(self.high_watermark == 9223372036854775807) {
+            if version >= 18 && self.high_watermark != 9223372036854775807 {
                 tagged_count += 1;
             }
             encoder::put_unsigned_varint(buf, tagged_count as u32);
             let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            if version >= 17 && !(self.replica_directory_id == Uuid::ZERO) {
+            if version >= 17 && self.replica_directory_id != Uuid::ZERO {
                 unknown.write_before(buf, 0);
                 encoder::put_unsigned_varint(buf, 0);
                 let size = 16;
                 encoder::put_unsigned_varint(buf, size as u32);
-                buf.put_slice(Uuid::as_bytes(&self.replica_directory_id));
+                buf.put_slice(self.replica_directory_id.as_bytes());
             }
-            if version >= 18 && !(self.high_watermark == 9223372036854775807) {
+            if version >= 18 && self.high_watermark != 9223372036854775807 {
                 unknown.write_before(buf, 1);
                 encoder::put_unsigned_varint(buf, 1);
                 let size = 8;
@@ -838,11 +827,11 @@ impl Encode for FetchPartition {
         if flexible {
             let mut tagged_count = self.unknown_tagged_fields.len();
             let mut tagged_len = self.unknown_tagged_fields.encoded_len();
-            if version >= 17 && !(self.replica_directory_id == Uuid::ZERO) {
+            if version >= 17 && self.replica_directory_id != Uuid::ZERO {
                 tagged_count += 1;
                 tagged_len += encoder::tagged_field_len(0, 16);
             }
-            if version >= 18 && !(self.high_watermark == 9223372036854775807) {
+            if version >= 18 && self.high_watermark != 9223372036854775807 {
                 tagged_count += 1;
                 tagged_len += encoder::tagged_field_len(1, 8);
             }
@@ -962,7 +951,7 @@ impl FetchPartition {
 }
 
 /// In an incremental fetch request, the partitions to remove.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ForgottenTopic {
     /// The topic name.
     ///
@@ -980,21 +969,10 @@ pub struct ForgottenTopic {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for ForgottenTopic {
-    fn default() -> Self {
-        Self {
-            topic: KafkaString::from_static(""),
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for ForgottenTopic {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 12;
-        if version >= 7 && version <= 12 {
+        if (7..=12).contains(&version) {
             encoder::put_nullable_string(
                 buf,
                 "ForgottenTopic.Topic",
@@ -1003,7 +981,7 @@ impl Encode for ForgottenTopic {
             )?;
         }
         if version >= 13 {
-            buf.put_slice(Uuid::as_bytes(&self.topic_id));
+            buf.put_slice(self.topic_id.as_bytes());
         }
         if version >= 7 {
             encoder::put_length(
@@ -1017,7 +995,7 @@ impl Encode for ForgottenTopic {
                 buf.put_i32(*item);
             }
         } else {
-            if !(self.partitions.is_empty()) {
+            if !self.partitions.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "ForgottenTopic.Partitions",
                     version,
@@ -1036,7 +1014,7 @@ impl Encode for ForgottenTopic {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 12;
         let mut len = 0;
-        if version >= 7 && version <= 12 {
+        if (7..=12).contains(&version) {
             len += encoder::nullable_string_len(Some(self.topic.as_str()), flexible);
         }
         if version >= 13 {
@@ -1058,7 +1036,7 @@ impl Encode for ForgottenTopic {
 impl Decode for ForgottenTopic {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 12;
-        let topic = if version >= 7 && version <= 12 {
+        let topic = if (7..=12).contains(&version) {
             decoder.string("ForgottenTopic.Topic", flexible)?
         } else {
             KafkaString::from_static("")
@@ -1070,7 +1048,7 @@ impl Decode for ForgottenTopic {
         };
         let partitions = if version >= 7 {
             decoder.array("ForgottenTopic.Partitions", flexible, 4, |decoder| {
-                Ok(decoder.int32("ForgottenTopic.Partitions")?)
+                decoder.int32("ForgottenTopic.Partitions")
             })?
         } else {
             Vec::new()
@@ -1094,7 +1072,7 @@ impl ForgottenTopic {
     /// A proptest strategy making values that can be written at `version`.
     pub fn strategy(version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
-        let f0 = if version >= 7 && version <= 12 {
+        let f0 = if (7..=12).contains(&version) {
             arbitrary::string()
         } else {
             Just(KafkaString::from_static("")).boxed()
@@ -1105,7 +1083,7 @@ impl ForgottenTopic {
             Just(Uuid::ZERO).boxed()
         };
         let f2 = if version >= 7 {
-            arbitrary::vec(any::<i32>().boxed())
+            arbitrary::long_vec(any::<i32>().boxed())
         } else {
             Just(Vec::new()).boxed()
         };

@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The FetchResponse message (versions 4-18).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FetchResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -37,19 +37,6 @@ pub struct FetchResponse {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for FetchResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            error_code: 0,
-            session_id: 0,
-            responses: Vec::new(),
-            node_endpoints: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for FetchResponse {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -67,7 +54,7 @@ impl Encode for FetchResponse {
         if version >= 7 {
             buf.put_i32(self.session_id);
         } else {
-            if !(self.session_id == 0) {
+            if self.session_id != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "FetchResponse.SessionId",
                     version,
@@ -86,12 +73,12 @@ impl Encode for FetchResponse {
         }
         if flexible {
             let mut tagged_count = self.unknown_tagged_fields.len();
-            if version >= 16 && !(self.node_endpoints.is_empty()) {
+            if version >= 16 && !self.node_endpoints.is_empty() {
                 tagged_count += 1;
             }
             encoder::put_unsigned_varint(buf, tagged_count as u32);
             let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            if version >= 16 && !(self.node_endpoints.is_empty()) {
+            if version >= 16 && !self.node_endpoints.is_empty() {
                 unknown.write_before(buf, 0);
                 encoder::put_unsigned_varint(buf, 0);
                 let size = encoder::length_len(Some(self.node_endpoints.len()), flexible, true)
@@ -136,7 +123,7 @@ impl Encode for FetchResponse {
         if flexible {
             let mut tagged_count = self.unknown_tagged_fields.len();
             let mut tagged_len = self.unknown_tagged_fields.encoded_len();
-            if version >= 16 && !(self.node_endpoints.is_empty()) {
+            if version >= 16 && !self.node_endpoints.is_empty() {
                 tagged_count += 1;
                 tagged_len += encoder::tagged_field_len(
                     0,
@@ -176,7 +163,7 @@ impl Decode for FetchResponse {
             0
         };
         let responses = decoder.array("FetchResponse.Responses", flexible, 1, |decoder| {
-            Ok(FetchableTopicResponse::decode(decoder, version)?)
+            FetchableTopicResponse::decode(decoder, version)
         })?;
         let mut node_endpoints = Vec::new();
         let unknown_tagged_fields = if flexible {
@@ -184,7 +171,7 @@ impl Decode for FetchResponse {
                 0 if version >= 16 => {
                     node_endpoints =
                         decoder.array("FetchResponse.NodeEndpoints", flexible, 1, |decoder| {
-                            Ok(NodeEndpoint::decode(decoder, version)?)
+                            NodeEndpoint::decode(decoder, version)
                         })?;
                     Ok(true)
                 }
@@ -254,7 +241,7 @@ impl FetchResponse {
 }
 
 /// The response topics.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FetchableTopicResponse {
     /// The topic name.
     ///
@@ -272,17 +259,6 @@ pub struct FetchableTopicResponse {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for FetchableTopicResponse {
-    fn default() -> Self {
-        Self {
-            topic: KafkaString::from_static(""),
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for FetchableTopicResponse {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 12;
@@ -295,7 +271,7 @@ impl Encode for FetchableTopicResponse {
             )?;
         }
         if version >= 13 {
-            buf.put_slice(Uuid::as_bytes(&self.topic_id));
+            buf.put_slice(self.topic_id.as_bytes());
         }
         encoder::put_length(
             buf,
@@ -357,7 +333,7 @@ impl Decode for FetchableTopicResponse {
             "FetchableTopicResponse.Partitions",
             flexible,
             1,
-            |decoder| Ok(PartitionData::decode(decoder, version)?),
+            |decoder| PartitionData::decode(decoder, version),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("FetchableTopicResponse", |_, _| Ok(false))?
@@ -514,7 +490,7 @@ impl Encode for PartitionData {
         if version >= 11 {
             buf.put_i32(self.preferred_read_replica);
         } else {
-            if !(self.preferred_read_replica == -1) {
+            if self.preferred_read_replica != -1 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "PartitionData.PreferredReadReplica",
                     version,
@@ -536,32 +512,32 @@ impl Encode for PartitionData {
         }
         if flexible {
             let mut tagged_count = self.unknown_tagged_fields.len();
-            if version >= 12 && !(self.diverging_epoch == EpochEndOffset::default()) {
+            if version >= 12 && self.diverging_epoch != EpochEndOffset::default() {
                 tagged_count += 1;
             }
-            if version >= 12 && !(self.current_leader == LeaderIdAndEpoch::default()) {
+            if version >= 12 && self.current_leader != LeaderIdAndEpoch::default() {
                 tagged_count += 1;
             }
-            if version >= 12 && !(self.snapshot_id == SnapshotId::default()) {
+            if version >= 12 && self.snapshot_id != SnapshotId::default() {
                 tagged_count += 1;
             }
             encoder::put_unsigned_varint(buf, tagged_count as u32);
             let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            if version >= 12 && !(self.diverging_epoch == EpochEndOffset::default()) {
+            if version >= 12 && self.diverging_epoch != EpochEndOffset::default() {
                 unknown.write_before(buf, 0);
                 encoder::put_unsigned_varint(buf, 0);
                 let size = self.diverging_epoch.encoded_len(version);
                 encoder::put_unsigned_varint(buf, size as u32);
                 self.diverging_epoch.encode(buf, version)?;
             }
-            if version >= 12 && !(self.current_leader == LeaderIdAndEpoch::default()) {
+            if version >= 12 && self.current_leader != LeaderIdAndEpoch::default() {
                 unknown.write_before(buf, 1);
                 encoder::put_unsigned_varint(buf, 1);
                 let size = self.current_leader.encoded_len(version);
                 encoder::put_unsigned_varint(buf, size as u32);
                 self.current_leader.encode(buf, version)?;
             }
-            if version >= 12 && !(self.snapshot_id == SnapshotId::default()) {
+            if version >= 12 && self.snapshot_id != SnapshotId::default() {
                 unknown.write_before(buf, 2);
                 encoder::put_unsigned_varint(buf, 2);
                 let size = self.snapshot_id.encoded_len(version);
@@ -603,17 +579,17 @@ impl Encode for PartitionData {
         if flexible {
             let mut tagged_count = self.unknown_tagged_fields.len();
             let mut tagged_len = self.unknown_tagged_fields.encoded_len();
-            if version >= 12 && !(self.diverging_epoch == EpochEndOffset::default()) {
+            if version >= 12 && self.diverging_epoch != EpochEndOffset::default() {
                 tagged_count += 1;
                 tagged_len +=
                     encoder::tagged_field_len(0, self.diverging_epoch.encoded_len(version));
             }
-            if version >= 12 && !(self.current_leader == LeaderIdAndEpoch::default()) {
+            if version >= 12 && self.current_leader != LeaderIdAndEpoch::default() {
                 tagged_count += 1;
                 tagged_len +=
                     encoder::tagged_field_len(1, self.current_leader.encoded_len(version));
             }
-            if version >= 12 && !(self.snapshot_id == SnapshotId::default()) {
+            if version >= 12 && self.snapshot_id != SnapshotId::default() {
                 tagged_count += 1;
                 tagged_len += encoder::tagged_field_len(2, self.snapshot_id.encoded_len(version));
             }
@@ -642,7 +618,7 @@ impl Decode for PartitionData {
             "PartitionData.AbortedTransactions",
             flexible,
             1,
-            |decoder| Ok(AbortedTransaction::decode(decoder, version)?),
+            |decoder| AbortedTransaction::decode(decoder, version),
         )?;
         let preferred_read_replica = if version >= 11 {
             decoder.int32("PartitionData.PreferredReadReplica")?
@@ -783,7 +759,7 @@ impl Encode for EpochEndOffset {
         if version >= 12 {
             buf.put_i32(self.epoch);
         } else {
-            if !(self.epoch == -1) {
+            if self.epoch != -1 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "EpochEndOffset.Epoch",
                     version,
@@ -793,7 +769,7 @@ impl Encode for EpochEndOffset {
         if version >= 12 {
             buf.put_i64(self.end_offset);
         } else {
-            if !(self.end_offset == -1) {
+            if self.end_offset != -1 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "EpochEndOffset.EndOffset",
                     version,
@@ -917,7 +893,7 @@ impl Encode for LeaderIdAndEpoch {
         if version >= 12 {
             buf.put_i32(self.leader_id);
         } else {
-            if !(self.leader_id == -1) {
+            if self.leader_id != -1 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "LeaderIdAndEpoch.LeaderId",
                     version,
@@ -927,7 +903,7 @@ impl Encode for LeaderIdAndEpoch {
         if version >= 12 {
             buf.put_i32(self.leader_epoch);
         } else {
-            if !(self.leader_epoch == -1) {
+            if self.leader_epoch != -1 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "LeaderIdAndEpoch.LeaderEpoch",
                     version,
@@ -1117,7 +1093,7 @@ impl SnapshotId {
 }
 
 /// The aborted transactions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AbortedTransaction {
     /// The producer id associated with the aborted transaction.
     ///
@@ -1129,16 +1105,6 @@ pub struct AbortedTransaction {
     pub first_offset: i64,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AbortedTransaction {
-    fn default() -> Self {
-        Self {
-            producer_id: 0,
-            first_offset: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AbortedTransaction {
@@ -1213,7 +1179,7 @@ impl AbortedTransaction {
 }
 
 /// Endpoints for all current-leaders enumerated in PartitionData, with errors NOT_LEADER_OR_FOLLOWER & FENCED_LEADER_EPOCH.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NodeEndpoint {
     /// The ID of the associated node.
     ///
@@ -1235,25 +1201,13 @@ pub struct NodeEndpoint {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for NodeEndpoint {
-    fn default() -> Self {
-        Self {
-            node_id: 0,
-            host: KafkaString::from_static(""),
-            port: 0,
-            rack: None,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for NodeEndpoint {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 12;
         if version >= 16 {
             buf.put_i32(self.node_id);
         } else {
-            if !(self.node_id == 0) {
+            if self.node_id != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "NodeEndpoint.NodeId",
                     version,
@@ -1268,7 +1222,7 @@ impl Encode for NodeEndpoint {
                 flexible,
             )?;
         } else {
-            if !(self.host.is_empty()) {
+            if !self.host.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "NodeEndpoint.Host",
                     version,
@@ -1278,7 +1232,7 @@ impl Encode for NodeEndpoint {
         if version >= 16 {
             buf.put_i32(self.port);
         } else {
-            if !(self.port == 0) {
+            if self.port != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "NodeEndpoint.Port",
                     version,
@@ -1307,7 +1261,7 @@ impl Encode for NodeEndpoint {
                 }
             }
         } else {
-            if !(self.rack == None) {
+            if self.rack.is_some() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "NodeEndpoint.Rack",
                     version,

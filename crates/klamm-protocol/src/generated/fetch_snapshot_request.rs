@@ -67,12 +67,12 @@ impl Encode for FetchSnapshotRequest {
             item.encode(buf, version)?;
         }
         let mut tagged_count = self.unknown_tagged_fields.len();
-        if !(self.cluster_id == None) {
+        if self.cluster_id.is_some() {
             tagged_count += 1;
         }
         encoder::put_unsigned_varint(buf, tagged_count as u32);
         let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        if !(self.cluster_id == None) {
+        if self.cluster_id.is_some() {
             unknown.write_before(buf, 0);
             encoder::put_unsigned_varint(buf, 0);
             let size = match &self.cluster_id {
@@ -115,7 +115,7 @@ impl Encode for FetchSnapshotRequest {
                 .sum::<usize>();
         let mut tagged_count = self.unknown_tagged_fields.len();
         let mut tagged_len = self.unknown_tagged_fields.encoded_len();
-        if !(self.cluster_id == None) {
+        if self.cluster_id.is_some() {
             tagged_count += 1;
             tagged_len += encoder::tagged_field_len(
                 0,
@@ -143,7 +143,7 @@ impl Decode for FetchSnapshotRequest {
         let replica_id = decoder.int32("FetchSnapshotRequest.ReplicaId")?;
         let max_bytes = decoder.int32("FetchSnapshotRequest.MaxBytes")?;
         let topics = decoder.array("FetchSnapshotRequest.Topics", true, 1, |decoder| {
-            Ok(TopicSnapshot::decode(decoder, version)?)
+            TopicSnapshot::decode(decoder, version)
         })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("FetchSnapshotRequest", |tag, decoder| match tag {
@@ -195,7 +195,7 @@ impl FetchSnapshotRequest {
 }
 
 /// The topics to fetch.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicSnapshot {
     /// The name of the topic to fetch.
     ///
@@ -207,16 +207,6 @@ pub struct TopicSnapshot {
     pub partitions: Vec<PartitionSnapshot>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TopicSnapshot {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TopicSnapshot {
@@ -259,7 +249,7 @@ impl Decode for TopicSnapshot {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("TopicSnapshot.Name", true)?;
         let partitions = decoder.array("TopicSnapshot.Partitions", true, 1, |decoder| {
-            Ok(PartitionSnapshot::decode(decoder, version)?)
+            PartitionSnapshot::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("TopicSnapshot", |_, _| Ok(false))?;
         Ok(Self {
@@ -292,7 +282,7 @@ impl TopicSnapshot {
 }
 
 /// The partitions to fetch.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartitionSnapshot {
     /// The partition index.
     ///
@@ -318,19 +308,6 @@ pub struct PartitionSnapshot {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for PartitionSnapshot {
-    fn default() -> Self {
-        Self {
-            partition: 0,
-            current_leader_epoch: 0,
-            snapshot_id: SnapshotId::default(),
-            position: 0,
-            replica_directory_id: Uuid::ZERO,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for PartitionSnapshot {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         buf.put_i32(self.partition);
@@ -338,17 +315,17 @@ impl Encode for PartitionSnapshot {
         self.snapshot_id.encode(buf, version)?;
         buf.put_i64(self.position);
         let mut tagged_count = self.unknown_tagged_fields.len();
-        if version >= 1 && !(self.replica_directory_id == Uuid::ZERO) {
+        if version >= 1 && self.replica_directory_id != Uuid::ZERO {
             tagged_count += 1;
         }
         encoder::put_unsigned_varint(buf, tagged_count as u32);
         let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        if version >= 1 && !(self.replica_directory_id == Uuid::ZERO) {
+        if version >= 1 && self.replica_directory_id != Uuid::ZERO {
             unknown.write_before(buf, 0);
             encoder::put_unsigned_varint(buf, 0);
             let size = 16;
             encoder::put_unsigned_varint(buf, size as u32);
-            buf.put_slice(Uuid::as_bytes(&self.replica_directory_id));
+            buf.put_slice(self.replica_directory_id.as_bytes());
         }
         unknown.finish(buf);
         Ok(())
@@ -362,7 +339,7 @@ impl Encode for PartitionSnapshot {
         len += 8;
         let mut tagged_count = self.unknown_tagged_fields.len();
         let mut tagged_len = self.unknown_tagged_fields.encoded_len();
-        if version >= 1 && !(self.replica_directory_id == Uuid::ZERO) {
+        if version >= 1 && self.replica_directory_id != Uuid::ZERO {
             tagged_count += 1;
             tagged_len += encoder::tagged_field_len(0, 16);
         }
@@ -429,7 +406,7 @@ impl PartitionSnapshot {
 }
 
 /// The snapshot endOffset and epoch to fetch.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SnapshotId {
     /// The end offset of the snapshot.
     ///
@@ -441,16 +418,6 @@ pub struct SnapshotId {
     pub epoch: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for SnapshotId {
-    fn default() -> Self {
-        Self {
-            end_offset: 0,
-            epoch: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for SnapshotId {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The FetchSnapshotResponse message (versions 0-1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FetchSnapshotResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -29,18 +29,6 @@ pub struct FetchSnapshotResponse {
     pub node_endpoints: Vec<NodeEndpoint>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for FetchSnapshotResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            error_code: 0,
-            topics: Vec::new(),
-            node_endpoints: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for FetchSnapshotResponse {
@@ -65,12 +53,12 @@ impl Encode for FetchSnapshotResponse {
             item.encode(buf, version)?;
         }
         let mut tagged_count = self.unknown_tagged_fields.len();
-        if version >= 1 && !(self.node_endpoints.is_empty()) {
+        if version >= 1 && !self.node_endpoints.is_empty() {
             tagged_count += 1;
         }
         encoder::put_unsigned_varint(buf, tagged_count as u32);
         let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        if version >= 1 && !(self.node_endpoints.is_empty()) {
+        if version >= 1 && !self.node_endpoints.is_empty() {
             unknown.write_before(buf, 0);
             encoder::put_unsigned_varint(buf, 0);
             let size = encoder::length_len(Some(self.node_endpoints.len()), true, true)
@@ -107,7 +95,7 @@ impl Encode for FetchSnapshotResponse {
                 .sum::<usize>();
         let mut tagged_count = self.unknown_tagged_fields.len();
         let mut tagged_len = self.unknown_tagged_fields.encoded_len();
-        if version >= 1 && !(self.node_endpoints.is_empty()) {
+        if version >= 1 && !self.node_endpoints.is_empty() {
             tagged_count += 1;
             tagged_len += encoder::tagged_field_len(
                 0,
@@ -136,7 +124,7 @@ impl Decode for FetchSnapshotResponse {
         let throttle_time_ms = decoder.int32("FetchSnapshotResponse.ThrottleTimeMs")?;
         let error_code = decoder.int16("FetchSnapshotResponse.ErrorCode")?;
         let topics = decoder.array("FetchSnapshotResponse.Topics", true, 1, |decoder| {
-            Ok(TopicSnapshot::decode(decoder, version)?)
+            TopicSnapshot::decode(decoder, version)
         })?;
         let mut node_endpoints = Vec::new();
         let unknown_tagged_fields =
@@ -146,7 +134,7 @@ impl Decode for FetchSnapshotResponse {
                         "FetchSnapshotResponse.NodeEndpoints",
                         true,
                         1,
-                        |decoder| Ok(NodeEndpoint::decode(decoder, version)?),
+                        |decoder| NodeEndpoint::decode(decoder, version),
                     )?;
                     Ok(true)
                 }
@@ -198,7 +186,7 @@ impl FetchSnapshotResponse {
 }
 
 /// The topics to fetch.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicSnapshot {
     /// The name of the topic to fetch.
     ///
@@ -210,16 +198,6 @@ pub struct TopicSnapshot {
     pub partitions: Vec<PartitionSnapshot>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TopicSnapshot {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TopicSnapshot {
@@ -262,7 +240,7 @@ impl Decode for TopicSnapshot {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("TopicSnapshot.Name", true)?;
         let partitions = decoder.array("TopicSnapshot.Partitions", true, 1, |decoder| {
-            Ok(PartitionSnapshot::decode(decoder, version)?)
+            PartitionSnapshot::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("TopicSnapshot", |_, _| Ok(false))?;
         Ok(Self {
@@ -295,7 +273,7 @@ impl TopicSnapshot {
 }
 
 /// The partitions to fetch.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartitionSnapshot {
     /// The partition index.
     ///
@@ -329,21 +307,6 @@ pub struct PartitionSnapshot {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for PartitionSnapshot {
-    fn default() -> Self {
-        Self {
-            index: 0,
-            error_code: 0,
-            snapshot_id: SnapshotId::default(),
-            current_leader: LeaderIdAndEpoch::default(),
-            size: 0,
-            position: 0,
-            unaligned_records: Bytes::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for PartitionSnapshot {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         buf.put_i32(self.index);
@@ -358,12 +321,12 @@ impl Encode for PartitionSnapshot {
             true,
         )?;
         let mut tagged_count = self.unknown_tagged_fields.len();
-        if !(self.current_leader == LeaderIdAndEpoch::default()) {
+        if self.current_leader != LeaderIdAndEpoch::default() {
             tagged_count += 1;
         }
         encoder::put_unsigned_varint(buf, tagged_count as u32);
         let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        if !(self.current_leader == LeaderIdAndEpoch::default()) {
+        if self.current_leader != LeaderIdAndEpoch::default() {
             unknown.write_before(buf, 0);
             encoder::put_unsigned_varint(buf, 0);
             let size = self.current_leader.encoded_len(version);
@@ -384,7 +347,7 @@ impl Encode for PartitionSnapshot {
         len += encoder::nullable_bytes_len(Some(&self.unaligned_records[..]), true);
         let mut tagged_count = self.unknown_tagged_fields.len();
         let mut tagged_len = self.unknown_tagged_fields.encoded_len();
-        if !(self.current_leader == LeaderIdAndEpoch::default()) {
+        if self.current_leader != LeaderIdAndEpoch::default() {
             tagged_count += 1;
             tagged_len += encoder::tagged_field_len(0, self.current_leader.encoded_len(version));
         }
@@ -455,7 +418,7 @@ impl PartitionSnapshot {
 }
 
 /// The snapshot endOffset and epoch fetched.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SnapshotId {
     /// The snapshot end offset.
     ///
@@ -467,16 +430,6 @@ pub struct SnapshotId {
     pub epoch: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for SnapshotId {
-    fn default() -> Self {
-        Self {
-            end_offset: 0,
-            epoch: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for SnapshotId {
@@ -536,7 +489,7 @@ impl SnapshotId {
 }
 
 /// The leader of the partition at the time of the snapshot.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LeaderIdAndEpoch {
     /// The ID of the current leader or -1 if the leader is unknown.
     ///
@@ -548,16 +501,6 @@ pub struct LeaderIdAndEpoch {
     pub leader_epoch: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for LeaderIdAndEpoch {
-    fn default() -> Self {
-        Self {
-            leader_id: 0,
-            leader_epoch: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for LeaderIdAndEpoch {
@@ -617,7 +560,7 @@ impl LeaderIdAndEpoch {
 }
 
 /// Endpoints for all current-leaders enumerated in PartitionSnapshot.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NodeEndpoint {
     /// The ID of the associated node.
     ///
@@ -635,23 +578,12 @@ pub struct NodeEndpoint {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for NodeEndpoint {
-    fn default() -> Self {
-        Self {
-            node_id: 0,
-            host: KafkaString::from_static(""),
-            port: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for NodeEndpoint {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         if version >= 1 {
             buf.put_i32(self.node_id);
         } else {
-            if !(self.node_id == 0) {
+            if self.node_id != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "NodeEndpoint.NodeId",
                     version,
@@ -661,7 +593,7 @@ impl Encode for NodeEndpoint {
         if version >= 1 {
             encoder::put_nullable_string(buf, "NodeEndpoint.Host", Some(self.host.as_str()), true)?;
         } else {
-            if !(self.host.is_empty()) {
+            if !self.host.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "NodeEndpoint.Host",
                     version,
@@ -671,7 +603,7 @@ impl Encode for NodeEndpoint {
         if version >= 1 {
             buf.put_u16(self.port);
         } else {
-            if !(self.port == 0) {
+            if self.port != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "NodeEndpoint.Port",
                     version,

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The FindCoordinatorRequest message (versions 0-6).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FindCoordinatorRequest {
     /// The coordinator key.
     ///
@@ -25,17 +25,6 @@ pub struct FindCoordinatorRequest {
     pub coordinator_keys: Vec<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for FindCoordinatorRequest {
-    fn default() -> Self {
-        Self {
-            key: KafkaString::from_static(""),
-            key_type: 0,
-            coordinator_keys: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for FindCoordinatorRequest {
@@ -56,7 +45,7 @@ impl Encode for FindCoordinatorRequest {
                 flexible,
             )?;
         } else {
-            if !(self.key.is_empty()) {
+            if !self.key.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "FindCoordinatorRequest.Key",
                     version,
@@ -66,7 +55,7 @@ impl Encode for FindCoordinatorRequest {
         if version >= 1 {
             buf.put_i8(self.key_type);
         } else {
-            if !(self.key_type == 0) {
+            if self.key_type != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "FindCoordinatorRequest.KeyType",
                     version,
@@ -90,7 +79,7 @@ impl Encode for FindCoordinatorRequest {
                 )?;
             }
         } else {
-            if !(self.coordinator_keys.is_empty()) {
+            if !self.coordinator_keys.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "FindCoordinatorRequest.CoordinatorKeys",
                     version,
@@ -157,7 +146,7 @@ impl Decode for FindCoordinatorRequest {
                 "FindCoordinatorRequest.CoordinatorKeys",
                 flexible,
                 1,
-                |decoder| Ok(decoder.string("FindCoordinatorRequest.CoordinatorKeys", flexible)?),
+                |decoder| decoder.string("FindCoordinatorRequest.CoordinatorKeys", flexible),
             )?
         } else {
             Vec::new()
@@ -198,7 +187,7 @@ impl FindCoordinatorRequest {
             Just(0).boxed()
         };
         let f2 = if version >= 4 {
-            arbitrary::vec(arbitrary::string())
+            arbitrary::long_vec(arbitrary::string())
         } else {
             Just(Vec::new()).boxed()
         };

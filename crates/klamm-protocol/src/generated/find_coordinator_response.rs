@@ -74,14 +74,14 @@ impl Encode for FindCoordinatorResponse {
         if version <= 3 {
             buf.put_i16(self.error_code);
         } else {
-            if !(self.error_code == 0) {
+            if self.error_code != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "FindCoordinatorResponse.ErrorCode",
                     version,
                 });
             }
         }
-        if version >= 1 && version <= 3 {
+        if (1..=3).contains(&version) {
             match &self.error_message {
                 Some(value) => {
                     encoder::put_nullable_string(
@@ -92,7 +92,7 @@ impl Encode for FindCoordinatorResponse {
                     )?;
                 }
                 None => {
-                    if version >= 1 && version <= 3 {
+                    if (1..=3).contains(&version) {
                         encoder::put_nullable_string(
                             buf,
                             "FindCoordinatorResponse.ErrorMessage",
@@ -111,7 +111,7 @@ impl Encode for FindCoordinatorResponse {
         if version <= 3 {
             buf.put_i32(self.node_id);
         } else {
-            if !(self.node_id == 0) {
+            if self.node_id != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "FindCoordinatorResponse.NodeId",
                     version,
@@ -126,7 +126,7 @@ impl Encode for FindCoordinatorResponse {
                 flexible,
             )?;
         } else {
-            if !(self.host.is_empty()) {
+            if !self.host.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "FindCoordinatorResponse.Host",
                     version,
@@ -136,7 +136,7 @@ impl Encode for FindCoordinatorResponse {
         if version <= 3 {
             buf.put_i32(self.port);
         } else {
-            if !(self.port == 0) {
+            if self.port != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "FindCoordinatorResponse.Port",
                     version,
@@ -155,7 +155,7 @@ impl Encode for FindCoordinatorResponse {
                 item.encode(buf, version)?;
             }
         } else {
-            if !(self.coordinators.is_empty()) {
+            if !self.coordinators.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "FindCoordinatorResponse.Coordinators",
                     version,
@@ -180,7 +180,7 @@ impl Encode for FindCoordinatorResponse {
         if version <= 3 {
             len += 2;
         }
-        if version >= 1 && version <= 3 {
+        if (1..=3).contains(&version) {
             len += match &self.error_message {
                 Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
@@ -232,8 +232,8 @@ impl Decode for FindCoordinatorResponse {
         } else {
             0
         };
-        let error_message = if version >= 1 && version <= 3 {
-            if version >= 1 && version <= 3 {
+        let error_message = if (1..=3).contains(&version) {
+            if (1..=3).contains(&version) {
                 decoder.nullable_string("FindCoordinatorResponse.ErrorMessage", flexible)?
             } else {
                 Some(decoder.string("FindCoordinatorResponse.ErrorMessage", flexible)?)
@@ -261,7 +261,7 @@ impl Decode for FindCoordinatorResponse {
                 "FindCoordinatorResponse.Coordinators",
                 flexible,
                 1,
-                |decoder| Ok(Coordinator::decode(decoder, version)?),
+                |decoder| Coordinator::decode(decoder, version),
             )?
         } else {
             Vec::new()
@@ -305,8 +305,8 @@ impl FindCoordinatorResponse {
         } else {
             Just(0).boxed()
         };
-        let f2 = if version >= 1 && version <= 3 {
-            if version >= 1 && version <= 3 {
+        let f2 = if (1..=3).contains(&version) {
+            if (1..=3).contains(&version) {
                 proptest::option::of(arbitrary::string()).boxed()
             } else {
                 arbitrary::string().prop_map(Some).boxed()
@@ -413,7 +413,7 @@ impl Encode for Coordinator {
                 flexible,
             )?;
         } else {
-            if !(self.key.is_empty()) {
+            if !self.key.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "Coordinator.Key",
                     version,
@@ -423,7 +423,7 @@ impl Encode for Coordinator {
         if version >= 4 {
             buf.put_i32(self.node_id);
         } else {
-            if !(self.node_id == 0) {
+            if self.node_id != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "Coordinator.NodeId",
                     version,
@@ -438,7 +438,7 @@ impl Encode for Coordinator {
                 flexible,
             )?;
         } else {
-            if !(self.host.is_empty()) {
+            if !self.host.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "Coordinator.Host",
                     version,
@@ -448,7 +448,7 @@ impl Encode for Coordinator {
         if version >= 4 {
             buf.put_i32(self.port);
         } else {
-            if !(self.port == 0) {
+            if self.port != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "Coordinator.Port",
                     version,
@@ -458,7 +458,7 @@ impl Encode for Coordinator {
         if version >= 4 {
             buf.put_i16(self.error_code);
         } else {
-            if !(self.error_code == 0) {
+            if self.error_code != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "Coordinator.ErrorCode",
                     version,

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields,
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The GetTelemetrySubscriptionsRequest message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetTelemetrySubscriptionsRequest {
     /// Unique id for this client instance, must be set to 0 on the first request.
     ///
@@ -17,15 +17,6 @@ pub struct GetTelemetrySubscriptionsRequest {
     pub client_instance_id: Uuid,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for GetTelemetrySubscriptionsRequest {
-    fn default() -> Self {
-        Self {
-            client_instance_id: Uuid::ZERO,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for GetTelemetrySubscriptionsRequest {
@@ -37,7 +28,7 @@ impl Encode for GetTelemetrySubscriptionsRequest {
                 valid: Self::VERSIONS,
             });
         }
-        buf.put_slice(Uuid::as_bytes(&self.client_instance_id));
+        buf.put_slice(self.client_instance_id.as_bytes());
         let tagged_count = self.unknown_tagged_fields.len();
         encoder::put_unsigned_varint(buf, tagged_count as u32);
         let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);

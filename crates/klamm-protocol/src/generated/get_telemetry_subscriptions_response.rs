@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The GetTelemetrySubscriptionsResponse message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetTelemetrySubscriptionsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -53,23 +53,6 @@ pub struct GetTelemetrySubscriptionsResponse {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for GetTelemetrySubscriptionsResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            error_code: 0,
-            client_instance_id: Uuid::ZERO,
-            subscription_id: 0,
-            accepted_compression_types: Vec::new(),
-            push_interval_ms: 0,
-            telemetry_max_bytes: 0,
-            delta_temporality: false,
-            requested_metrics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for GetTelemetrySubscriptionsResponse {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -81,7 +64,7 @@ impl Encode for GetTelemetrySubscriptionsResponse {
         }
         buf.put_i32(self.throttle_time_ms);
         buf.put_i16(self.error_code);
-        buf.put_slice(Uuid::as_bytes(&self.client_instance_id));
+        buf.put_slice(self.client_instance_id.as_bytes());
         buf.put_i32(self.subscription_id);
         encoder::put_length(
             buf,
@@ -125,7 +108,7 @@ impl Encode for GetTelemetrySubscriptionsResponse {
         len += 16;
         len += 4;
         len += encoder::length_len(Some(self.accepted_compression_types.len()), true, true)
-            + self.accepted_compression_types.len() * 1;
+            + self.accepted_compression_types.len();
         len += 4;
         len += 4;
         len += 1;
@@ -160,9 +143,7 @@ impl Decode for GetTelemetrySubscriptionsResponse {
             "GetTelemetrySubscriptionsResponse.AcceptedCompressionTypes",
             true,
             1,
-            |decoder| {
-                Ok(decoder.int8("GetTelemetrySubscriptionsResponse.AcceptedCompressionTypes")?)
-            },
+            |decoder| decoder.int8("GetTelemetrySubscriptionsResponse.AcceptedCompressionTypes"),
         )?;
         let push_interval_ms = decoder.int32("GetTelemetrySubscriptionsResponse.PushIntervalMs")?;
         let telemetry_max_bytes =
@@ -173,9 +154,7 @@ impl Decode for GetTelemetrySubscriptionsResponse {
             "GetTelemetrySubscriptionsResponse.RequestedMetrics",
             true,
             1,
-            |decoder| {
-                Ok(decoder.string("GetTelemetrySubscriptionsResponse.RequestedMetrics", true)?)
-            },
+            |decoder| decoder.string("GetTelemetrySubscriptionsResponse.RequestedMetrics", true),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("GetTelemetrySubscriptionsResponse", |_, _| Ok(false))?;
@@ -209,11 +188,11 @@ impl GetTelemetrySubscriptionsResponse {
         let f1 = any::<i16>().boxed();
         let f2 = arbitrary::uuid();
         let f3 = any::<i32>().boxed();
-        let f4 = arbitrary::vec(any::<i8>().boxed());
+        let f4 = arbitrary::long_vec(any::<i8>().boxed());
         let f5 = any::<i32>().boxed();
         let f6 = any::<i32>().boxed();
         let f7 = any::<bool>().boxed();
-        let f8 = arbitrary::vec(arbitrary::string());
+        let f8 = arbitrary::long_vec(arbitrary::string());
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1, f2, f3, f4, f5, f6, f7, f8), unknown)
             .prop_map(|((f0, f1, f2, f3, f4, f5, f6, f7, f8), unknown)| {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The HeartbeatRequest message (versions 0-4).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct HeartbeatRequest {
     /// The group id.
     ///
@@ -29,18 +29,6 @@ pub struct HeartbeatRequest {
     pub group_instance_id: Option<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for HeartbeatRequest {
-    fn default() -> Self {
-        Self {
-            group_id: KafkaString::from_static(""),
-            generation_id: 0,
-            member_id: KafkaString::from_static(""),
-            group_instance_id: None,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for HeartbeatRequest {
@@ -93,7 +81,7 @@ impl Encode for HeartbeatRequest {
                 }
             }
         } else {
-            if !(self.group_instance_id == None) {
+            if self.group_instance_id.is_some() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "HeartbeatRequest.GroupInstanceId",
                     version,

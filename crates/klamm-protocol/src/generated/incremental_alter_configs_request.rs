@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The IncrementalAlterConfigsRequest message (versions 0-1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct IncrementalAlterConfigsRequest {
     /// The incremental updates for each resource.
     ///
@@ -21,16 +21,6 @@ pub struct IncrementalAlterConfigsRequest {
     pub validate_only: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for IncrementalAlterConfigsRequest {
-    fn default() -> Self {
-        Self {
-            resources: Vec::new(),
-            validate_only: false,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for IncrementalAlterConfigsRequest {
@@ -96,7 +86,7 @@ impl Decode for IncrementalAlterConfigsRequest {
             "IncrementalAlterConfigsRequest.Resources",
             flexible,
             1,
-            |decoder| Ok(AlterConfigsResource::decode(decoder, version)?),
+            |decoder| AlterConfigsResource::decode(decoder, version),
         )?;
         let validate_only = decoder.boolean("IncrementalAlterConfigsRequest.ValidateOnly")?;
         let unknown_tagged_fields = if flexible {
@@ -144,7 +134,7 @@ impl IncrementalAlterConfigsRequest {
 }
 
 /// The incremental updates for each resource.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlterConfigsResource {
     /// The resource type.
     ///
@@ -160,17 +150,6 @@ pub struct AlterConfigsResource {
     pub configs: Vec<AlterableConfig>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AlterConfigsResource {
-    fn default() -> Self {
-        Self {
-            resource_type: 0,
-            resource_name: KafkaString::from_static(""),
-            configs: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AlterConfigsResource {
@@ -228,7 +207,7 @@ impl Decode for AlterConfigsResource {
         let resource_type = decoder.int8("AlterConfigsResource.ResourceType")?;
         let resource_name = decoder.string("AlterConfigsResource.ResourceName", flexible)?;
         let configs = decoder.array("AlterConfigsResource.Configs", flexible, 1, |decoder| {
-            Ok(AlterableConfig::decode(decoder, version)?)
+            AlterableConfig::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("AlterConfigsResource", |_, _| Ok(false))?

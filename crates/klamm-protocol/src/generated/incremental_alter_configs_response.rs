@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The IncrementalAlterConfigsResponse message (versions 0-1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct IncrementalAlterConfigsResponse {
     /// Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -21,16 +21,6 @@ pub struct IncrementalAlterConfigsResponse {
     pub responses: Vec<AlterConfigsResourceResponse>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for IncrementalAlterConfigsResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            responses: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for IncrementalAlterConfigsResponse {
@@ -97,7 +87,7 @@ impl Decode for IncrementalAlterConfigsResponse {
             "IncrementalAlterConfigsResponse.Responses",
             flexible,
             1,
-            |decoder| Ok(AlterConfigsResourceResponse::decode(decoder, version)?),
+            |decoder| AlterConfigsResourceResponse::decode(decoder, version),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("IncrementalAlterConfigsResponse", |_, _| Ok(false))?

@@ -85,7 +85,7 @@ impl Encode for InitProducerIdRequest {
         if version >= 3 {
             buf.put_i64(self.producer_id);
         } else {
-            if !(self.producer_id == -1) {
+            if self.producer_id != -1 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "InitProducerIdRequest.ProducerId",
                     version,
@@ -95,7 +95,7 @@ impl Encode for InitProducerIdRequest {
         if version >= 3 {
             buf.put_i16(self.producer_epoch);
         } else {
-            if !(self.producer_epoch == -1) {
+            if self.producer_epoch != -1 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "InitProducerIdRequest.ProducerEpoch",
                     version,
@@ -105,7 +105,7 @@ impl Encode for InitProducerIdRequest {
         if version >= 6 {
             encoder::put_bool(buf, self.enable2_pc);
         } else {
-            if !(self.enable2_pc == false) {
+            if self.enable2_pc {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "InitProducerIdRequest.Enable2Pc",
                     version,
@@ -115,7 +115,7 @@ impl Encode for InitProducerIdRequest {
         if version >= 6 {
             encoder::put_bool(buf, self.keep_prepared_txn);
         } else {
-            if !(self.keep_prepared_txn == false) {
+            if self.keep_prepared_txn {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "InitProducerIdRequest.KeepPreparedTxn",
                     version,

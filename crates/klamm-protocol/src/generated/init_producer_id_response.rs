@@ -70,7 +70,7 @@ impl Encode for InitProducerIdResponse {
         if version >= 6 {
             buf.put_i64(self.ongoing_txn_producer_id);
         } else {
-            if !(self.ongoing_txn_producer_id == -1) {
+            if self.ongoing_txn_producer_id != -1 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "InitProducerIdResponse.OngoingTxnProducerId",
                     version,
@@ -80,7 +80,7 @@ impl Encode for InitProducerIdResponse {
         if version >= 6 {
             buf.put_i16(self.ongoing_txn_producer_epoch);
         } else {
-            if !(self.ongoing_txn_producer_epoch == -1) {
+            if self.ongoing_txn_producer_epoch != -1 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "InitProducerIdResponse.OngoingTxnProducerEpoch",
                     version,

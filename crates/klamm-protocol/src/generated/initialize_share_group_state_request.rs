@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The InitializeShareGroupStateRequest message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct InitializeShareGroupStateRequest {
     /// The group identifier.
     ///
@@ -23,16 +23,6 @@ pub struct InitializeShareGroupStateRequest {
     pub topics: Vec<InitializeStateData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for InitializeShareGroupStateRequest {
-    fn default() -> Self {
-        Self {
-            group_id: KafkaString::from_static(""),
-            topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for InitializeShareGroupStateRequest {
@@ -97,7 +87,7 @@ impl Decode for InitializeShareGroupStateRequest {
             "InitializeShareGroupStateRequest.Topics",
             true,
             1,
-            |decoder| Ok(InitializeStateData::decode(decoder, version)?),
+            |decoder| InitializeStateData::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("InitializeShareGroupStateRequest", |_, _| Ok(false))?;
@@ -137,7 +127,7 @@ impl InitializeShareGroupStateRequest {
 }
 
 /// The data for the topics.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct InitializeStateData {
     /// The topic identifier.
     ///
@@ -151,19 +141,9 @@ pub struct InitializeStateData {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for InitializeStateData {
-    fn default() -> Self {
-        Self {
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for InitializeStateData {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         encoder::put_length(
             buf,
             "InitializeStateData.Partitions",
@@ -201,7 +181,7 @@ impl Decode for InitializeStateData {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("InitializeStateData.TopicId")?;
         let partitions = decoder.array("InitializeStateData.Partitions", true, 1, |decoder| {
-            Ok(PartitionData::decode(decoder, version)?)
+            PartitionData::decode(decoder, version)
         })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("InitializeStateData", |_, _| Ok(false))?;
@@ -235,7 +215,7 @@ impl InitializeStateData {
 }
 
 /// The data for the partitions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartitionData {
     /// The partition index.
     ///
@@ -251,17 +231,6 @@ pub struct PartitionData {
     pub start_offset: i64,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for PartitionData {
-    fn default() -> Self {
-        Self {
-            partition: 0,
-            state_epoch: 0,
-            start_offset: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for PartitionData {

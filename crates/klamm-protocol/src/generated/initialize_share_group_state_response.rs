@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The InitializeShareGroupStateResponse message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct InitializeShareGroupStateResponse {
     /// The initialization results.
     ///
@@ -19,15 +19,6 @@ pub struct InitializeShareGroupStateResponse {
     pub results: Vec<InitializeStateResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for InitializeShareGroupStateResponse {
-    fn default() -> Self {
-        Self {
-            results: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for InitializeShareGroupStateResponse {
@@ -84,7 +75,7 @@ impl Decode for InitializeShareGroupStateResponse {
             "InitializeShareGroupStateResponse.Results",
             true,
             1,
-            |decoder| Ok(InitializeStateResult::decode(decoder, version)?),
+            |decoder| InitializeStateResult::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("InitializeShareGroupStateResponse", |_, _| Ok(false))?;
@@ -121,7 +112,7 @@ impl InitializeShareGroupStateResponse {
 }
 
 /// The initialization results.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct InitializeStateResult {
     /// The topic identifier.
     ///
@@ -135,19 +126,9 @@ pub struct InitializeStateResult {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for InitializeStateResult {
-    fn default() -> Self {
-        Self {
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for InitializeStateResult {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         encoder::put_length(
             buf,
             "InitializeStateResult.Partitions",
@@ -185,7 +166,7 @@ impl Decode for InitializeStateResult {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("InitializeStateResult.TopicId")?;
         let partitions = decoder.array("InitializeStateResult.Partitions", true, 1, |decoder| {
-            Ok(PartitionResult::decode(decoder, version)?)
+            PartitionResult::decode(decoder, version)
         })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("InitializeStateResult", |_, _| Ok(false))?;
@@ -219,7 +200,7 @@ impl InitializeStateResult {
 }
 
 /// The results for the partitions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartitionResult {
     /// The partition index.
     ///
@@ -235,17 +216,6 @@ pub struct PartitionResult {
     pub error_message: Option<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for PartitionResult {
-    fn default() -> Self {
-        Self {
-            partition: 0,
-            error_code: 0,
-            error_message: None,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for PartitionResult {

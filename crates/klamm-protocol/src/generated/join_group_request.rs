@@ -116,7 +116,7 @@ impl Encode for JoinGroupRequest {
                 }
             }
         } else {
-            if !(self.group_instance_id == None) {
+            if self.group_instance_id.is_some() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "JoinGroupRequest.GroupInstanceId",
                     version,
@@ -241,7 +241,7 @@ impl Decode for JoinGroupRequest {
         };
         let protocol_type = decoder.string("JoinGroupRequest.ProtocolType", flexible)?;
         let protocols = decoder.array("JoinGroupRequest.Protocols", flexible, 1, |decoder| {
-            Ok(JoinGroupRequestProtocol::decode(decoder, version)?)
+            JoinGroupRequestProtocol::decode(decoder, version)
         })?;
         let reason = if version >= 8 {
             if version >= 8 {
@@ -335,7 +335,7 @@ impl JoinGroupRequest {
 }
 
 /// The list of protocols that the member supports.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct JoinGroupRequestProtocol {
     /// The protocol name.
     ///
@@ -347,16 +347,6 @@ pub struct JoinGroupRequestProtocol {
     pub metadata: Bytes,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for JoinGroupRequestProtocol {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            metadata: Bytes::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for JoinGroupRequestProtocol {

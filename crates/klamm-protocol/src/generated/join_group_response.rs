@@ -144,7 +144,7 @@ impl Encode for JoinGroupResponse {
         if version >= 9 {
             encoder::put_bool(buf, self.skip_assignment);
         } else {
-            if !(self.skip_assignment == false) {
+            if self.skip_assignment {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "JoinGroupResponse.SkipAssignment",
                     version,
@@ -253,7 +253,7 @@ impl Decode for JoinGroupResponse {
         };
         let member_id = decoder.string("JoinGroupResponse.MemberId", flexible)?;
         let members = decoder.array("JoinGroupResponse.Members", flexible, 1, |decoder| {
-            Ok(JoinGroupResponseMember::decode(decoder, version)?)
+            JoinGroupResponseMember::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("JoinGroupResponse", |_, _| Ok(false))?
@@ -341,7 +341,7 @@ impl JoinGroupResponse {
 }
 
 /// The group members.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct JoinGroupResponseMember {
     /// The group member ID.
     ///
@@ -357,17 +357,6 @@ pub struct JoinGroupResponseMember {
     pub metadata: Bytes,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for JoinGroupResponseMember {
-    fn default() -> Self {
-        Self {
-            member_id: KafkaString::from_static(""),
-            group_instance_id: None,
-            metadata: Bytes::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for JoinGroupResponseMember {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields}
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The KRaftVersionRecord message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct KRaftVersionRecord {
     /// The version of the kraft version record.
     ///
@@ -21,16 +21,6 @@ pub struct KRaftVersionRecord {
     pub kraft_version: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for KRaftVersionRecord {
-    fn default() -> Self {
-        Self {
-            version: 0,
-            kraft_version: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for KRaftVersionRecord {

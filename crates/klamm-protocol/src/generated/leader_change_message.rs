@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields,
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The LeaderChangeMessage message (versions 0-1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LeaderChangeMessage {
     /// The version of the leader change message.
     ///
@@ -29,18 +29,6 @@ pub struct LeaderChangeMessage {
     pub granting_voters: Vec<Voter>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for LeaderChangeMessage {
-    fn default() -> Self {
-        Self {
-            version: 0,
-            leader_id: 0,
-            voters: Vec::new(),
-            granting_voters: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for LeaderChangeMessage {
@@ -116,11 +104,11 @@ impl Decode for LeaderChangeMessage {
         let version_field = decoder.int16("LeaderChangeMessage.Version")?;
         let leader_id = decoder.int32("LeaderChangeMessage.LeaderId")?;
         let voters = decoder.array("LeaderChangeMessage.Voters", true, 1, |decoder| {
-            Ok(Voter::decode(decoder, version)?)
+            Voter::decode(decoder, version)
         })?;
         let granting_voters =
             decoder.array("LeaderChangeMessage.GrantingVoters", true, 1, |decoder| {
-                Ok(Voter::decode(decoder, version)?)
+                Voter::decode(decoder, version)
             })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("LeaderChangeMessage", |_, _| Ok(false))?;
@@ -166,7 +154,7 @@ impl LeaderChangeMessage {
 }
 
 /// The Voter structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Voter {
     /// The ID of the voter.
     ///
@@ -180,23 +168,13 @@ pub struct Voter {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for Voter {
-    fn default() -> Self {
-        Self {
-            voter_id: 0,
-            voter_directory_id: Uuid::ZERO,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for Voter {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         buf.put_i32(self.voter_id);
         if version >= 1 {
-            buf.put_slice(Uuid::as_bytes(&self.voter_directory_id));
+            buf.put_slice(self.voter_directory_id.as_bytes());
         } else {
-            if !(self.voter_directory_id == Uuid::ZERO) {
+            if self.voter_directory_id != Uuid::ZERO {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "Voter.VoterDirectoryId",
                     version,

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The LeaveGroupRequest message (versions 0-5).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LeaveGroupRequest {
     /// The ID of the group to leave.
     ///
@@ -25,17 +25,6 @@ pub struct LeaveGroupRequest {
     pub members: Vec<MemberIdentity>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for LeaveGroupRequest {
-    fn default() -> Self {
-        Self {
-            group_id: KafkaString::from_static(""),
-            member_id: KafkaString::from_static(""),
-            members: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for LeaveGroupRequest {
@@ -62,7 +51,7 @@ impl Encode for LeaveGroupRequest {
                 flexible,
             )?;
         } else {
-            if !(self.member_id.is_empty()) {
+            if !self.member_id.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "LeaveGroupRequest.MemberId",
                     version,
@@ -81,7 +70,7 @@ impl Encode for LeaveGroupRequest {
                 item.encode(buf, version)?;
             }
         } else {
-            if !(self.members.is_empty()) {
+            if !self.members.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "LeaveGroupRequest.Members",
                     version,
@@ -139,7 +128,7 @@ impl Decode for LeaveGroupRequest {
         };
         let members = if version >= 3 {
             decoder.array("LeaveGroupRequest.Members", flexible, 1, |decoder| {
-                Ok(MemberIdentity::decode(decoder, version)?)
+                MemberIdentity::decode(decoder, version)
             })?
         } else {
             Vec::new()
@@ -200,7 +189,7 @@ impl LeaveGroupRequest {
 }
 
 /// List of leaving member identities.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MemberIdentity {
     /// The member ID to remove from the group.
     ///
@@ -218,17 +207,6 @@ pub struct MemberIdentity {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for MemberIdentity {
-    fn default() -> Self {
-        Self {
-            member_id: KafkaString::from_static(""),
-            group_instance_id: None,
-            reason: None,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for MemberIdentity {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 4;
@@ -240,7 +218,7 @@ impl Encode for MemberIdentity {
                 flexible,
             )?;
         } else {
-            if !(self.member_id.is_empty()) {
+            if !self.member_id.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "MemberIdentity.MemberId",
                     version,
@@ -274,7 +252,7 @@ impl Encode for MemberIdentity {
                 }
             }
         } else {
-            if !(self.group_instance_id == None) {
+            if self.group_instance_id.is_some() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "MemberIdentity.GroupInstanceId",
                     version,

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The LeaveGroupResponse message (versions 0-5).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LeaveGroupResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -25,17 +25,6 @@ pub struct LeaveGroupResponse {
     pub members: Vec<MemberResponse>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for LeaveGroupResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            error_code: 0,
-            members: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for LeaveGroupResponse {
@@ -64,7 +53,7 @@ impl Encode for LeaveGroupResponse {
                 item.encode(buf, version)?;
             }
         } else {
-            if !(self.members.is_empty()) {
+            if !self.members.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "LeaveGroupResponse.Members",
                     version,
@@ -122,7 +111,7 @@ impl Decode for LeaveGroupResponse {
         let error_code = decoder.int16("LeaveGroupResponse.ErrorCode")?;
         let members = if version >= 3 {
             decoder.array("LeaveGroupResponse.Members", flexible, 1, |decoder| {
-                Ok(MemberResponse::decode(decoder, version)?)
+                MemberResponse::decode(decoder, version)
             })?
         } else {
             Vec::new()
@@ -223,7 +212,7 @@ impl Encode for MemberResponse {
                 flexible,
             )?;
         } else {
-            if !(self.member_id.is_empty()) {
+            if !self.member_id.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "MemberResponse.MemberId",
                     version,
@@ -257,7 +246,7 @@ impl Encode for MemberResponse {
                 }
             }
         } else {
-            if !(self.group_instance_id == Some(KafkaString::from_static(""))) {
+            if self.group_instance_id != Some(KafkaString::from_static("")) {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "MemberResponse.GroupInstanceId",
                     version,
@@ -267,7 +256,7 @@ impl Encode for MemberResponse {
         if version >= 3 {
             buf.put_i16(self.error_code);
         } else {
-            if !(self.error_code == 0) {
+            if self.error_code != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "MemberResponse.ErrorCode",
                     version,

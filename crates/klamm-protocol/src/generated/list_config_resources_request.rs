@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields}
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The ListConfigResourcesRequest message (versions 0-1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListConfigResourcesRequest {
     /// The list of resource type. If the list is empty, it uses default supported config resource types.
     ///
@@ -17,15 +17,6 @@ pub struct ListConfigResourcesRequest {
     pub resource_types: Vec<i8>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ListConfigResourcesRequest {
-    fn default() -> Self {
-        Self {
-            resource_types: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ListConfigResourcesRequest {
@@ -49,7 +40,7 @@ impl Encode for ListConfigResourcesRequest {
                 buf.put_i8(*item);
             }
         } else {
-            if !(self.resource_types.is_empty()) {
+            if !self.resource_types.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "ListConfigResourcesRequest.ResourceTypes",
                     version,
@@ -67,7 +58,7 @@ impl Encode for ListConfigResourcesRequest {
         let mut len = 0;
         if version >= 1 {
             len += encoder::length_len(Some(self.resource_types.len()), true, true)
-                + self.resource_types.len() * 1;
+                + self.resource_types.len();
         }
         let tagged_count = self.unknown_tagged_fields.len();
         let tagged_len = self.unknown_tagged_fields.encoded_len();
@@ -90,7 +81,7 @@ impl Decode for ListConfigResourcesRequest {
                 "ListConfigResourcesRequest.ResourceTypes",
                 true,
                 1,
-                |decoder| Ok(decoder.int8("ListConfigResourcesRequest.ResourceTypes")?),
+                |decoder| decoder.int8("ListConfigResourcesRequest.ResourceTypes"),
             )?
         } else {
             Vec::new()
@@ -116,7 +107,7 @@ impl ListConfigResourcesRequest {
     pub fn strategy(version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = if version >= 1 {
-            arbitrary::vec(any::<i8>().boxed())
+            arbitrary::long_vec(any::<i8>().boxed())
         } else {
             Just(Vec::new()).boxed()
         };

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The ListConfigResourcesResponse message (versions 0-1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListConfigResourcesResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -25,17 +25,6 @@ pub struct ListConfigResourcesResponse {
     pub config_resources: Vec<ConfigResource>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ListConfigResourcesResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            error_code: 0,
-            config_resources: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ListConfigResourcesResponse {
@@ -98,7 +87,7 @@ impl Decode for ListConfigResourcesResponse {
             "ListConfigResourcesResponse.ConfigResources",
             true,
             1,
-            |decoder| Ok(ConfigResource::decode(decoder, version)?),
+            |decoder| ConfigResource::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("ListConfigResourcesResponse", |_, _| Ok(false))?;

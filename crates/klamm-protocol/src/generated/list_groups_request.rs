@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The ListGroupsRequest message (versions 0-5).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListGroupsRequest {
     /// The states of the groups we want to list. If empty, all groups are returned with their state.
     ///
@@ -21,16 +21,6 @@ pub struct ListGroupsRequest {
     pub types_filter: Vec<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ListGroupsRequest {
-    fn default() -> Self {
-        Self {
-            states_filter: Vec::new(),
-            types_filter: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ListGroupsRequest {
@@ -60,7 +50,7 @@ impl Encode for ListGroupsRequest {
                 )?;
             }
         } else {
-            if !(self.states_filter.is_empty()) {
+            if !self.states_filter.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "ListGroupsRequest.StatesFilter",
                     version,
@@ -84,7 +74,7 @@ impl Encode for ListGroupsRequest {
                 )?;
             }
         } else {
-            if !(self.types_filter.is_empty()) {
+            if !self.types_filter.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "ListGroupsRequest.TypesFilter",
                     version,
@@ -140,14 +130,14 @@ impl Decode for ListGroupsRequest {
         let flexible = version >= 3;
         let states_filter = if version >= 4 {
             decoder.array("ListGroupsRequest.StatesFilter", flexible, 1, |decoder| {
-                Ok(decoder.string("ListGroupsRequest.StatesFilter", flexible)?)
+                decoder.string("ListGroupsRequest.StatesFilter", flexible)
             })?
         } else {
             Vec::new()
         };
         let types_filter = if version >= 5 {
             decoder.array("ListGroupsRequest.TypesFilter", flexible, 1, |decoder| {
-                Ok(decoder.string("ListGroupsRequest.TypesFilter", flexible)?)
+                decoder.string("ListGroupsRequest.TypesFilter", flexible)
             })?
         } else {
             Vec::new()
@@ -177,12 +167,12 @@ impl ListGroupsRequest {
     pub fn strategy(version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = if version >= 4 {
-            arbitrary::vec(arbitrary::string())
+            arbitrary::long_vec(arbitrary::string())
         } else {
             Just(Vec::new()).boxed()
         };
         let f1 = if version >= 5 {
-            arbitrary::vec(arbitrary::string())
+            arbitrary::long_vec(arbitrary::string())
         } else {
             Just(Vec::new()).boxed()
         };

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The ListGroupsResponse message (versions 0-5).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListGroupsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -25,17 +25,6 @@ pub struct ListGroupsResponse {
     pub groups: Vec<ListedGroup>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ListGroupsResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            error_code: 0,
-            groups: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ListGroupsResponse {
@@ -110,7 +99,7 @@ impl Decode for ListGroupsResponse {
         };
         let error_code = decoder.int16("ListGroupsResponse.ErrorCode")?;
         let groups = decoder.array("ListGroupsResponse.Groups", flexible, 1, |decoder| {
-            Ok(ListedGroup::decode(decoder, version)?)
+            ListedGroup::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("ListGroupsResponse", |_, _| Ok(false))?
@@ -164,7 +153,7 @@ impl ListGroupsResponse {
 }
 
 /// Each group in the response.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListedGroup {
     /// The group ID.
     ///
@@ -184,18 +173,6 @@ pub struct ListedGroup {
     pub group_type: KafkaString,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ListedGroup {
-    fn default() -> Self {
-        Self {
-            group_id: KafkaString::from_static(""),
-            protocol_type: KafkaString::from_static(""),
-            group_state: KafkaString::from_static(""),
-            group_type: KafkaString::from_static(""),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ListedGroup {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The ListOffsetsRequest message (versions 1-11).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListOffsetsRequest {
     /// The broker ID of the requester, or -1 if this request is being made by a normal consumer.
     ///
@@ -31,18 +31,6 @@ pub struct ListOffsetsRequest {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for ListOffsetsRequest {
-    fn default() -> Self {
-        Self {
-            replica_id: 0,
-            isolation_level: 0,
-            topics: Vec::new(),
-            timeout_ms: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for ListOffsetsRequest {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -57,7 +45,7 @@ impl Encode for ListOffsetsRequest {
         if version >= 2 {
             buf.put_i8(self.isolation_level);
         } else {
-            if !(self.isolation_level == 0) {
+            if self.isolation_level != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "ListOffsetsRequest.IsolationLevel",
                     version,
@@ -128,7 +116,7 @@ impl Decode for ListOffsetsRequest {
             0
         };
         let topics = decoder.array("ListOffsetsRequest.Topics", flexible, 1, |decoder| {
-            Ok(ListOffsetsTopic::decode(decoder, version)?)
+            ListOffsetsTopic::decode(decoder, version)
         })?;
         let timeout_ms = if version >= 10 {
             decoder.int32("ListOffsetsRequest.TimeoutMs")?
@@ -194,7 +182,7 @@ impl ListOffsetsRequest {
 }
 
 /// Each topic in the request.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListOffsetsTopic {
     /// The topic name.
     ///
@@ -206,16 +194,6 @@ pub struct ListOffsetsTopic {
     pub partitions: Vec<ListOffsetsPartition>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ListOffsetsTopic {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ListOffsetsTopic {
@@ -270,7 +248,7 @@ impl Decode for ListOffsetsTopic {
         let flexible = version >= 6;
         let name = decoder.string("ListOffsetsTopic.Name", flexible)?;
         let partitions = decoder.array("ListOffsetsTopic.Partitions", flexible, 1, |decoder| {
-            Ok(ListOffsetsPartition::decode(decoder, version)?)
+            ListOffsetsPartition::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("ListOffsetsTopic", |_, _| Ok(false))?

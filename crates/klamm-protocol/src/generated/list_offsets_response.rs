@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The ListOffsetsResponse message (versions 1-11).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListOffsetsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -21,16 +21,6 @@ pub struct ListOffsetsResponse {
     pub topics: Vec<ListOffsetsTopicResponse>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ListOffsetsResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ListOffsetsResponse {
@@ -102,7 +92,7 @@ impl Decode for ListOffsetsResponse {
             0
         };
         let topics = decoder.array("ListOffsetsResponse.Topics", flexible, 1, |decoder| {
-            Ok(ListOffsetsTopicResponse::decode(decoder, version)?)
+            ListOffsetsTopicResponse::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("ListOffsetsResponse", |_, _| Ok(false))?
@@ -153,7 +143,7 @@ impl ListOffsetsResponse {
 }
 
 /// Each topic in the response.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListOffsetsTopicResponse {
     /// The topic name.
     ///
@@ -165,16 +155,6 @@ pub struct ListOffsetsTopicResponse {
     pub partitions: Vec<ListOffsetsPartitionResponse>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ListOffsetsTopicResponse {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ListOffsetsTopicResponse {
@@ -232,7 +212,7 @@ impl Decode for ListOffsetsTopicResponse {
             "ListOffsetsTopicResponse.Partitions",
             flexible,
             1,
-            |decoder| Ok(ListOffsetsPartitionResponse::decode(decoder, version)?),
+            |decoder| ListOffsetsPartitionResponse::decode(decoder, version),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("ListOffsetsTopicResponse", |_, _| Ok(false))?
@@ -322,7 +302,7 @@ impl Encode for ListOffsetsPartitionResponse {
         if version >= 4 {
             buf.put_i32(self.leader_epoch);
         } else {
-            if !(self.leader_epoch == -1) {
+            if self.leader_epoch != -1 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "ListOffsetsPartitionResponse.LeaderEpoch",
                     version,

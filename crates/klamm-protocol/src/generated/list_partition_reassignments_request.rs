@@ -107,7 +107,7 @@ impl Decode for ListPartitionReassignmentsRequest {
             "ListPartitionReassignmentsRequest.Topics",
             true,
             1,
-            |decoder| Ok(ListPartitionReassignmentsTopics::decode(decoder, version)?),
+            |decoder| ListPartitionReassignmentsTopics::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("ListPartitionReassignmentsRequest", |_, _| Ok(false))?;
@@ -150,7 +150,7 @@ impl ListPartitionReassignmentsRequest {
 }
 
 /// The topics to list partition reassignments for, or null to list everything.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListPartitionReassignmentsTopics {
     /// The topic name.
     ///
@@ -162,16 +162,6 @@ pub struct ListPartitionReassignmentsTopics {
     pub partition_indexes: Vec<i32>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ListPartitionReassignmentsTopics {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            partition_indexes: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ListPartitionReassignmentsTopics {
@@ -218,7 +208,7 @@ impl Decode for ListPartitionReassignmentsTopics {
             "ListPartitionReassignmentsTopics.PartitionIndexes",
             true,
             4,
-            |decoder| Ok(decoder.int32("ListPartitionReassignmentsTopics.PartitionIndexes")?),
+            |decoder| decoder.int32("ListPartitionReassignmentsTopics.PartitionIndexes"),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("ListPartitionReassignmentsTopics", |_, _| Ok(false))?;
@@ -236,7 +226,7 @@ impl ListPartitionReassignmentsTopics {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
-        let f1 = arbitrary::vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed());
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1), unknown)
             .prop_map(|((f0, f1), unknown)| {

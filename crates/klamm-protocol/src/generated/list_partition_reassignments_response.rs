@@ -128,7 +128,7 @@ impl Decode for ListPartitionReassignmentsResponse {
             "ListPartitionReassignmentsResponse.Topics",
             true,
             1,
-            |decoder| Ok(OngoingTopicReassignment::decode(decoder, version)?),
+            |decoder| OngoingTopicReassignment::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("ListPartitionReassignmentsResponse", |_, _| Ok(false))?;
@@ -174,7 +174,7 @@ impl ListPartitionReassignmentsResponse {
 }
 
 /// The ongoing reassignments for each topic.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OngoingTopicReassignment {
     /// The topic name.
     ///
@@ -186,16 +186,6 @@ pub struct OngoingTopicReassignment {
     pub partitions: Vec<OngoingPartitionReassignment>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for OngoingTopicReassignment {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for OngoingTopicReassignment {
@@ -244,7 +234,7 @@ impl Decode for OngoingTopicReassignment {
         let name = decoder.string("OngoingTopicReassignment.Name", true)?;
         let partitions =
             decoder.array("OngoingTopicReassignment.Partitions", true, 1, |decoder| {
-                Ok(OngoingPartitionReassignment::decode(decoder, version)?)
+                OngoingPartitionReassignment::decode(decoder, version)
             })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("OngoingTopicReassignment", |_, _| Ok(false))?;
@@ -278,7 +268,7 @@ impl OngoingTopicReassignment {
 }
 
 /// The ongoing reassignments for each partition.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OngoingPartitionReassignment {
     /// The index of the partition.
     ///
@@ -298,18 +288,6 @@ pub struct OngoingPartitionReassignment {
     pub removing_replicas: Vec<i32>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for OngoingPartitionReassignment {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            replicas: Vec::new(),
-            adding_replicas: Vec::new(),
-            removing_replicas: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for OngoingPartitionReassignment {
@@ -374,19 +352,19 @@ impl Decode for OngoingPartitionReassignment {
             "OngoingPartitionReassignment.Replicas",
             true,
             4,
-            |decoder| Ok(decoder.int32("OngoingPartitionReassignment.Replicas")?),
+            |decoder| decoder.int32("OngoingPartitionReassignment.Replicas"),
         )?;
         let adding_replicas = decoder.array(
             "OngoingPartitionReassignment.AddingReplicas",
             true,
             4,
-            |decoder| Ok(decoder.int32("OngoingPartitionReassignment.AddingReplicas")?),
+            |decoder| decoder.int32("OngoingPartitionReassignment.AddingReplicas"),
         )?;
         let removing_replicas = decoder.array(
             "OngoingPartitionReassignment.RemovingReplicas",
             true,
             4,
-            |decoder| Ok(decoder.int32("OngoingPartitionReassignment.RemovingReplicas")?),
+            |decoder| decoder.int32("OngoingPartitionReassignment.RemovingReplicas"),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("OngoingPartitionReassignment", |_, _| Ok(false))?;
@@ -406,9 +384,9 @@ impl OngoingPartitionReassignment {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = any::<i32>().boxed();
-        let f1 = arbitrary::vec(any::<i32>().boxed());
-        let f2 = arbitrary::vec(any::<i32>().boxed());
-        let f3 = arbitrary::vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed());
+        let f2 = arbitrary::long_vec(any::<i32>().boxed());
+        let f3 = arbitrary::long_vec(any::<i32>().boxed());
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1, f2, f3), unknown)
             .prop_map(|((f0, f1, f2, f3), unknown)| {

@@ -80,7 +80,7 @@ impl Encode for ListTransactionsRequest {
         if version >= 1 {
             buf.put_i64(self.duration_filter);
         } else {
-            if !(self.duration_filter == -1) {
+            if self.duration_filter != -1 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "ListTransactionsRequest.DurationFilter",
                     version,
@@ -114,7 +114,7 @@ impl Encode for ListTransactionsRequest {
                 }
             }
         } else {
-            if !(self.transactional_id_pattern == None) {
+            if self.transactional_id_pattern.is_some() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "ListTransactionsRequest.TransactionalIdPattern",
                     version,
@@ -165,13 +165,13 @@ impl Decode for ListTransactionsRequest {
         }
         let state_filters =
             decoder.array("ListTransactionsRequest.StateFilters", true, 1, |decoder| {
-                Ok(decoder.string("ListTransactionsRequest.StateFilters", true)?)
+                decoder.string("ListTransactionsRequest.StateFilters", true)
             })?;
         let producer_id_filters = decoder.array(
             "ListTransactionsRequest.ProducerIdFilters",
             true,
             8,
-            |decoder| Ok(decoder.int64("ListTransactionsRequest.ProducerIdFilters")?),
+            |decoder| decoder.int64("ListTransactionsRequest.ProducerIdFilters"),
         )?;
         let duration_filter = if version >= 1 {
             decoder.int64("ListTransactionsRequest.DurationFilter")?
@@ -210,8 +210,8 @@ impl ListTransactionsRequest {
     /// A proptest strategy making values that can be written at `version`.
     pub fn strategy(version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
-        let f0 = arbitrary::vec(arbitrary::string());
-        let f1 = arbitrary::vec(any::<i64>().boxed());
+        let f0 = arbitrary::long_vec(arbitrary::string());
+        let f1 = arbitrary::long_vec(any::<i64>().boxed());
         let f2 = if version >= 1 {
             any::<i64>().boxed()
         } else {

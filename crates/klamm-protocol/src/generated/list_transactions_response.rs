@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The ListTransactionsResponse message (versions 0-2).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListTransactionsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -29,18 +29,6 @@ pub struct ListTransactionsResponse {
     pub transaction_states: Vec<TransactionState>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ListTransactionsResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            error_code: 0,
-            unknown_state_filters: Vec::new(),
-            transaction_states: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ListTransactionsResponse {
@@ -124,13 +112,13 @@ impl Decode for ListTransactionsResponse {
             "ListTransactionsResponse.UnknownStateFilters",
             true,
             1,
-            |decoder| Ok(decoder.string("ListTransactionsResponse.UnknownStateFilters", true)?),
+            |decoder| decoder.string("ListTransactionsResponse.UnknownStateFilters", true),
         )?;
         let transaction_states = decoder.array(
             "ListTransactionsResponse.TransactionStates",
             true,
             1,
-            |decoder| Ok(TransactionState::decode(decoder, version)?),
+            |decoder| TransactionState::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("ListTransactionsResponse", |_, _| Ok(false))?;
@@ -157,7 +145,7 @@ impl ListTransactionsResponse {
         use proptest::prelude::*;
         let f0 = any::<i32>().boxed();
         let f1 = any::<i16>().boxed();
-        let f2 = arbitrary::vec(arbitrary::string());
+        let f2 = arbitrary::long_vec(arbitrary::string());
         let f3 = arbitrary::vec(TransactionState::strategy(version));
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1, f2, f3), unknown)
@@ -176,7 +164,7 @@ impl ListTransactionsResponse {
 }
 
 /// The current state of the transaction for the transactional id.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TransactionState {
     /// The transactional id.
     ///
@@ -192,17 +180,6 @@ pub struct TransactionState {
     pub transaction_state: KafkaString,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TransactionState {
-    fn default() -> Self {
-        Self {
-            transactional_id: KafkaString::from_static(""),
-            producer_id: 0,
-            transaction_state: KafkaString::from_static(""),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TransactionState {

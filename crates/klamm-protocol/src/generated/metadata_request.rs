@@ -82,17 +82,17 @@ impl Encode for MetadataRequest {
         if version >= 4 {
             encoder::put_bool(buf, self.allow_auto_topic_creation);
         } else {
-            if !(self.allow_auto_topic_creation == true) {
+            if !self.allow_auto_topic_creation {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "MetadataRequest.AllowAutoTopicCreation",
                     version,
                 });
             }
         }
-        if version >= 8 && version <= 10 {
+        if (8..=10).contains(&version) {
             encoder::put_bool(buf, self.include_cluster_authorized_operations);
         } else {
-            if !(self.include_cluster_authorized_operations == false) {
+            if self.include_cluster_authorized_operations {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "MetadataRequest.IncludeClusterAuthorizedOperations",
                     version,
@@ -102,7 +102,7 @@ impl Encode for MetadataRequest {
         if version >= 8 {
             encoder::put_bool(buf, self.include_topic_authorized_operations);
         } else {
-            if !(self.include_topic_authorized_operations == false) {
+            if self.include_topic_authorized_operations {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "MetadataRequest.IncludeTopicAuthorizedOperations",
                     version,
@@ -134,7 +134,7 @@ impl Encode for MetadataRequest {
         if version >= 4 {
             len += 1;
         }
-        if version >= 8 && version <= 10 {
+        if (8..=10).contains(&version) {
             len += 1;
         }
         if version >= 8 {
@@ -161,12 +161,12 @@ impl Decode for MetadataRequest {
         let flexible = version >= 9;
         let topics = if version >= 1 {
             decoder.nullable_array("MetadataRequest.Topics", flexible, 1, |decoder| {
-                Ok(MetadataRequestTopic::decode(decoder, version)?)
+                MetadataRequestTopic::decode(decoder, version)
             })?
         } else {
             Some(
                 decoder.array("MetadataRequest.Topics", flexible, 1, |decoder| {
-                    Ok(MetadataRequestTopic::decode(decoder, version)?)
+                    MetadataRequestTopic::decode(decoder, version)
                 })?,
             )
         };
@@ -175,7 +175,7 @@ impl Decode for MetadataRequest {
         } else {
             true
         };
-        let include_cluster_authorized_operations = if version >= 8 && version <= 10 {
+        let include_cluster_authorized_operations = if (8..=10).contains(&version) {
             decoder.boolean("MetadataRequest.IncludeClusterAuthorizedOperations")?
         } else {
             false
@@ -223,7 +223,7 @@ impl MetadataRequest {
         } else {
             Just(true).boxed()
         };
-        let f2 = if version >= 8 && version <= 10 {
+        let f2 = if (8..=10).contains(&version) {
             any::<bool>().boxed()
         } else {
             Just(false).boxed()
@@ -282,7 +282,7 @@ impl Encode for MetadataRequestTopic {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         if version >= 10 {
-            buf.put_slice(Uuid::as_bytes(&self.topic_id));
+            buf.put_slice(self.topic_id.as_bytes());
         }
         match &self.name {
             Some(value) => {

@@ -123,10 +123,10 @@ impl Encode for MetadataResponse {
         for item in self.topics.iter() {
             item.encode(buf, version)?;
         }
-        if version >= 8 && version <= 10 {
+        if (8..=10).contains(&version) {
             buf.put_i32(self.cluster_authorized_operations);
         } else {
-            if !(self.cluster_authorized_operations == -2147483648) {
+            if self.cluster_authorized_operations != -2147483648 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "MetadataResponse.ClusterAuthorizedOperations",
                     version,
@@ -172,7 +172,7 @@ impl Encode for MetadataResponse {
                 .iter()
                 .map(|item| item.encoded_len(version))
                 .sum::<usize>();
-        if version >= 8 && version <= 10 {
+        if (8..=10).contains(&version) {
             len += 4;
         }
         if version >= 13 {
@@ -203,7 +203,7 @@ impl Decode for MetadataResponse {
             0
         };
         let brokers = decoder.array("MetadataResponse.Brokers", flexible, 1, |decoder| {
-            Ok(MetadataResponseBroker::decode(decoder, version)?)
+            MetadataResponseBroker::decode(decoder, version)
         })?;
         let cluster_id = if version >= 2 {
             if version >= 2 {
@@ -220,9 +220,9 @@ impl Decode for MetadataResponse {
             -1
         };
         let topics = decoder.array("MetadataResponse.Topics", flexible, 1, |decoder| {
-            Ok(MetadataResponseTopic::decode(decoder, version)?)
+            MetadataResponseTopic::decode(decoder, version)
         })?;
-        let cluster_authorized_operations = if version >= 8 && version <= 10 {
+        let cluster_authorized_operations = if (8..=10).contains(&version) {
             decoder.int32("MetadataResponse.ClusterAuthorizedOperations")?
         } else {
             -2147483648
@@ -282,7 +282,7 @@ impl MetadataResponse {
             Just(-1).boxed()
         };
         let f4 = arbitrary::vec(MetadataResponseTopic::strategy(version));
-        let f5 = if version >= 8 && version <= 10 {
+        let f5 = if (8..=10).contains(&version) {
             any::<i32>().boxed()
         } else {
             Just(-2147483648).boxed()
@@ -316,7 +316,7 @@ impl MetadataResponse {
 }
 
 /// A list of brokers present in the cluster.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MetadataResponseBroker {
     /// The broker ID.
     ///
@@ -336,18 +336,6 @@ pub struct MetadataResponseBroker {
     pub rack: Option<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for MetadataResponseBroker {
-    fn default() -> Self {
-        Self {
-            node_id: 0,
-            host: KafkaString::from_static(""),
-            port: 0,
-            rack: None,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for MetadataResponseBroker {
@@ -560,7 +548,7 @@ impl Encode for MetadataResponseTopic {
             }
         }
         if version >= 10 {
-            buf.put_slice(Uuid::as_bytes(&self.topic_id));
+            buf.put_slice(self.topic_id.as_bytes());
         }
         if version >= 1 {
             encoder::put_bool(buf, self.is_internal);
@@ -578,7 +566,7 @@ impl Encode for MetadataResponseTopic {
         if version >= 8 {
             buf.put_i32(self.topic_authorized_operations);
         } else {
-            if !(self.topic_authorized_operations == -2147483648) {
+            if self.topic_authorized_operations != -2147483648 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "MetadataResponseTopic.TopicAuthorizedOperations",
                     version,
@@ -647,7 +635,7 @@ impl Decode for MetadataResponseTopic {
         };
         let partitions =
             decoder.array("MetadataResponseTopic.Partitions", flexible, 1, |decoder| {
-                Ok(MetadataResponsePartition::decode(decoder, version)?)
+                MetadataResponsePartition::decode(decoder, version)
             })?;
         let topic_authorized_operations = if version >= 8 {
             decoder.int32("MetadataResponseTopic.TopicAuthorizedOperations")?
@@ -861,20 +849,20 @@ impl Decode for MetadataResponsePartition {
             "MetadataResponsePartition.ReplicaNodes",
             flexible,
             4,
-            |decoder| Ok(decoder.int32("MetadataResponsePartition.ReplicaNodes")?),
+            |decoder| decoder.int32("MetadataResponsePartition.ReplicaNodes"),
         )?;
         let isr_nodes = decoder.array(
             "MetadataResponsePartition.IsrNodes",
             flexible,
             4,
-            |decoder| Ok(decoder.int32("MetadataResponsePartition.IsrNodes")?),
+            |decoder| decoder.int32("MetadataResponsePartition.IsrNodes"),
         )?;
         let offline_replicas = if version >= 5 {
             decoder.array(
                 "MetadataResponsePartition.OfflineReplicas",
                 flexible,
                 4,
-                |decoder| Ok(decoder.int32("MetadataResponsePartition.OfflineReplicas")?),
+                |decoder| decoder.int32("MetadataResponsePartition.OfflineReplicas"),
             )?
         } else {
             Vec::new()
@@ -910,10 +898,10 @@ impl MetadataResponsePartition {
         } else {
             Just(-1).boxed()
         };
-        let f4 = arbitrary::vec(any::<i32>().boxed());
-        let f5 = arbitrary::vec(any::<i32>().boxed());
+        let f4 = arbitrary::long_vec(any::<i32>().boxed());
+        let f5 = arbitrary::long_vec(any::<i32>().boxed());
         let f6 = if version >= 5 {
-            arbitrary::vec(any::<i32>().boxed())
+            arbitrary::long_vec(any::<i32>().boxed())
         } else {
             Just(Vec::new()).boxed()
         };

@@ -105,7 +105,7 @@ impl Encode for OffsetCommitRequest {
                 }
             }
         } else {
-            if !(self.group_instance_id == None) {
+            if self.group_instance_id.is_some() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetCommitRequest.GroupInstanceId",
                     version,
@@ -193,7 +193,7 @@ impl Decode for OffsetCommitRequest {
             -1
         };
         let topics = decoder.array("OffsetCommitRequest.Topics", flexible, 1, |decoder| {
-            Ok(OffsetCommitRequestTopic::decode(decoder, version)?)
+            OffsetCommitRequestTopic::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("OffsetCommitRequest", |_, _| Ok(false))?
@@ -264,7 +264,7 @@ impl OffsetCommitRequest {
 }
 
 /// The topics to commit offsets for.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OffsetCommitRequestTopic {
     /// The topic name.
     ///
@@ -282,17 +282,6 @@ pub struct OffsetCommitRequestTopic {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for OffsetCommitRequestTopic {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for OffsetCommitRequestTopic {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 8;
@@ -305,7 +294,7 @@ impl Encode for OffsetCommitRequestTopic {
             )?;
         }
         if version >= 10 {
-            buf.put_slice(Uuid::as_bytes(&self.topic_id));
+            buf.put_slice(self.topic_id.as_bytes());
         }
         encoder::put_length(
             buf,
@@ -367,7 +356,7 @@ impl Decode for OffsetCommitRequestTopic {
             "OffsetCommitRequestTopic.Partitions",
             flexible,
             1,
-            |decoder| Ok(OffsetCommitRequestPartition::decode(decoder, version)?),
+            |decoder| OffsetCommitRequestPartition::decode(decoder, version),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("OffsetCommitRequestTopic", |_, _| Ok(false))?

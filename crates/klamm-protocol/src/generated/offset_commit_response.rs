@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The OffsetCommitResponse message (versions 2-10).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OffsetCommitResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -23,16 +23,6 @@ pub struct OffsetCommitResponse {
     pub topics: Vec<OffsetCommitResponseTopic>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for OffsetCommitResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for OffsetCommitResponse {
@@ -104,7 +94,7 @@ impl Decode for OffsetCommitResponse {
             0
         };
         let topics = decoder.array("OffsetCommitResponse.Topics", flexible, 1, |decoder| {
-            Ok(OffsetCommitResponseTopic::decode(decoder, version)?)
+            OffsetCommitResponseTopic::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("OffsetCommitResponse", |_, _| Ok(false))?
@@ -155,7 +145,7 @@ impl OffsetCommitResponse {
 }
 
 /// The responses for each topic.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OffsetCommitResponseTopic {
     /// The topic name.
     ///
@@ -173,17 +163,6 @@ pub struct OffsetCommitResponseTopic {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for OffsetCommitResponseTopic {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for OffsetCommitResponseTopic {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 8;
@@ -196,7 +175,7 @@ impl Encode for OffsetCommitResponseTopic {
             )?;
         }
         if version >= 10 {
-            buf.put_slice(Uuid::as_bytes(&self.topic_id));
+            buf.put_slice(self.topic_id.as_bytes());
         }
         encoder::put_length(
             buf,
@@ -258,7 +237,7 @@ impl Decode for OffsetCommitResponseTopic {
             "OffsetCommitResponseTopic.Partitions",
             flexible,
             1,
-            |decoder| Ok(OffsetCommitResponsePartition::decode(decoder, version)?),
+            |decoder| OffsetCommitResponsePartition::decode(decoder, version),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("OffsetCommitResponseTopic", |_, _| Ok(false))?
@@ -310,7 +289,7 @@ impl OffsetCommitResponseTopic {
 }
 
 /// The responses for each partition in the topic.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OffsetCommitResponsePartition {
     /// The partition index.
     ///
@@ -322,16 +301,6 @@ pub struct OffsetCommitResponsePartition {
     pub error_code: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for OffsetCommitResponsePartition {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            error_code: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for OffsetCommitResponsePartition {

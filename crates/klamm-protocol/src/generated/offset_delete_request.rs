@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString};
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The OffsetDeleteRequest message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OffsetDeleteRequest {
     /// The unique group identifier.
     ///
@@ -19,15 +19,6 @@ pub struct OffsetDeleteRequest {
     ///
     /// Versions: 0.
     pub topics: Vec<OffsetDeleteRequestTopic>,
-}
-
-impl Default for OffsetDeleteRequest {
-    fn default() -> Self {
-        Self {
-            group_id: KafkaString::from_static(""),
-            topics: Vec::new(),
-        }
-    }
 }
 
 impl Encode for OffsetDeleteRequest {
@@ -82,7 +73,7 @@ impl Decode for OffsetDeleteRequest {
         }
         let group_id = decoder.string("OffsetDeleteRequest.GroupId", false)?;
         let topics = decoder.array("OffsetDeleteRequest.Topics", false, 1, |decoder| {
-            Ok(OffsetDeleteRequestTopic::decode(decoder, version)?)
+            OffsetDeleteRequestTopic::decode(decoder, version)
         })?;
         Ok(Self { group_id, topics })
     }
@@ -115,7 +106,7 @@ impl OffsetDeleteRequest {
 }
 
 /// The topics to delete offsets for.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OffsetDeleteRequestTopic {
     /// The topic name.
     ///
@@ -125,15 +116,6 @@ pub struct OffsetDeleteRequestTopic {
     ///
     /// Versions: 0.
     pub partitions: Vec<OffsetDeleteRequestPartition>,
-}
-
-impl Default for OffsetDeleteRequestTopic {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-        }
-    }
 }
 
 impl Encode for OffsetDeleteRequestTopic {
@@ -175,7 +157,7 @@ impl Decode for OffsetDeleteRequestTopic {
         let name = decoder.string("OffsetDeleteRequestTopic.Name", false)?;
         let partitions =
             decoder.array("OffsetDeleteRequestTopic.Partitions", false, 1, |decoder| {
-                Ok(OffsetDeleteRequestPartition::decode(decoder, version)?)
+                OffsetDeleteRequestPartition::decode(decoder, version)
             })?;
         Ok(Self { name, partitions })
     }
@@ -202,18 +184,12 @@ impl OffsetDeleteRequestTopic {
 }
 
 /// Each partition to delete offsets for.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OffsetDeleteRequestPartition {
     /// The partition index.
     ///
     /// Versions: 0.
     pub partition_index: i32,
-}
-
-impl Default for OffsetDeleteRequestPartition {
-    fn default() -> Self {
-        Self { partition_index: 0 }
-    }
 }
 
 impl Encode for OffsetDeleteRequestPartition {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString};
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The OffsetDeleteResponse message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OffsetDeleteResponse {
     /// The top-level error code, or 0 if there was no error.
     ///
@@ -23,16 +23,6 @@ pub struct OffsetDeleteResponse {
     ///
     /// Versions: 0.
     pub topics: Vec<OffsetDeleteResponseTopic>,
-}
-
-impl Default for OffsetDeleteResponse {
-    fn default() -> Self {
-        Self {
-            error_code: 0,
-            throttle_time_ms: 0,
-            topics: Vec::new(),
-        }
-    }
 }
 
 impl Encode for OffsetDeleteResponse {
@@ -85,7 +75,7 @@ impl Decode for OffsetDeleteResponse {
         let error_code = decoder.int16("OffsetDeleteResponse.ErrorCode")?;
         let throttle_time_ms = decoder.int32("OffsetDeleteResponse.ThrottleTimeMs")?;
         let topics = decoder.array("OffsetDeleteResponse.Topics", false, 1, |decoder| {
-            Ok(OffsetDeleteResponseTopic::decode(decoder, version)?)
+            OffsetDeleteResponseTopic::decode(decoder, version)
         })?;
         Ok(Self {
             error_code,
@@ -124,7 +114,7 @@ impl OffsetDeleteResponse {
 }
 
 /// The responses for each topic.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OffsetDeleteResponseTopic {
     /// The topic name.
     ///
@@ -134,15 +124,6 @@ pub struct OffsetDeleteResponseTopic {
     ///
     /// Versions: 0.
     pub partitions: Vec<OffsetDeleteResponsePartition>,
-}
-
-impl Default for OffsetDeleteResponseTopic {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-        }
-    }
 }
 
 impl Encode for OffsetDeleteResponseTopic {
@@ -186,7 +167,7 @@ impl Decode for OffsetDeleteResponseTopic {
             "OffsetDeleteResponseTopic.Partitions",
             false,
             1,
-            |decoder| Ok(OffsetDeleteResponsePartition::decode(decoder, version)?),
+            |decoder| OffsetDeleteResponsePartition::decode(decoder, version),
         )?;
         Ok(Self { name, partitions })
     }
@@ -213,7 +194,7 @@ impl OffsetDeleteResponseTopic {
 }
 
 /// The responses for each partition in the topic.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OffsetDeleteResponsePartition {
     /// The partition index.
     ///
@@ -223,15 +204,6 @@ pub struct OffsetDeleteResponsePartition {
     ///
     /// Versions: 0.
     pub error_code: i16,
-}
-
-impl Default for OffsetDeleteResponsePartition {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            error_code: 0,
-        }
-    }
 }
 
 impl Encode for OffsetDeleteResponsePartition {

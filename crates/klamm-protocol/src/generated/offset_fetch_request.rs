@@ -63,7 +63,7 @@ impl Encode for OffsetFetchRequest {
                 flexible,
             )?;
         } else {
-            if !(self.group_id.is_empty()) {
+            if !self.group_id.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetFetchRequest.GroupId",
                     version,
@@ -85,7 +85,7 @@ impl Encode for OffsetFetchRequest {
                     }
                 }
                 None => {
-                    if version >= 2 && version <= 7 {
+                    if (2..=7).contains(&version) {
                         encoder::put_length(
                             buf,
                             "OffsetFetchRequest.Topics",
@@ -102,7 +102,7 @@ impl Encode for OffsetFetchRequest {
                 }
             }
         } else {
-            if !(self.topics.as_ref().is_some_and(|v| v.is_empty())) {
+            if self.topics.as_ref().is_none_or(|v| !v.is_empty()) {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetFetchRequest.Topics",
                     version,
@@ -121,7 +121,7 @@ impl Encode for OffsetFetchRequest {
                 item.encode(buf, version)?;
             }
         } else {
-            if !(self.groups.is_empty()) {
+            if !self.groups.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetFetchRequest.Groups",
                     version,
@@ -131,7 +131,7 @@ impl Encode for OffsetFetchRequest {
         if version >= 7 {
             encoder::put_bool(buf, self.require_stable);
         } else {
-            if !(self.require_stable == false) {
+            if self.require_stable {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetFetchRequest.RequireStable",
                     version,
@@ -201,14 +201,14 @@ impl Decode for OffsetFetchRequest {
             KafkaString::from_static("")
         };
         let topics = if version <= 7 {
-            if version >= 2 && version <= 7 {
+            if (2..=7).contains(&version) {
                 decoder.nullable_array("OffsetFetchRequest.Topics", flexible, 1, |decoder| {
-                    Ok(OffsetFetchRequestTopic::decode(decoder, version)?)
+                    OffsetFetchRequestTopic::decode(decoder, version)
                 })?
             } else {
                 Some(
                     decoder.array("OffsetFetchRequest.Topics", flexible, 1, |decoder| {
-                        Ok(OffsetFetchRequestTopic::decode(decoder, version)?)
+                        OffsetFetchRequestTopic::decode(decoder, version)
                     })?,
                 )
             }
@@ -217,7 +217,7 @@ impl Decode for OffsetFetchRequest {
         };
         let groups = if version >= 8 {
             decoder.array("OffsetFetchRequest.Groups", flexible, 1, |decoder| {
-                Ok(OffsetFetchRequestGroup::decode(decoder, version)?)
+                OffsetFetchRequestGroup::decode(decoder, version)
             })?
         } else {
             Vec::new()
@@ -259,7 +259,7 @@ impl OffsetFetchRequest {
             Just(KafkaString::from_static("")).boxed()
         };
         let f1 = if version <= 7 {
-            if version >= 2 && version <= 7 {
+            if (2..=7).contains(&version) {
                 proptest::option::of(arbitrary::vec(OffsetFetchRequestTopic::strategy(version)))
                     .boxed()
             } else {
@@ -301,7 +301,7 @@ impl OffsetFetchRequest {
 }
 
 /// Each topic we would like to fetch offsets for, or null to fetch offsets for all topics.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OffsetFetchRequestTopic {
     /// The topic name.
     ///
@@ -315,16 +315,6 @@ pub struct OffsetFetchRequestTopic {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for OffsetFetchRequestTopic {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            partition_indexes: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for OffsetFetchRequestTopic {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 6;
@@ -336,7 +326,7 @@ impl Encode for OffsetFetchRequestTopic {
                 flexible,
             )?;
         } else {
-            if !(self.name.is_empty()) {
+            if !self.name.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetFetchRequestTopic.Name",
                     version,
@@ -355,7 +345,7 @@ impl Encode for OffsetFetchRequestTopic {
                 buf.put_i32(*item);
             }
         } else {
-            if !(self.partition_indexes.is_empty()) {
+            if !self.partition_indexes.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetFetchRequestTopic.PartitionIndexes",
                     version,
@@ -403,7 +393,7 @@ impl Decode for OffsetFetchRequestTopic {
                 "OffsetFetchRequestTopic.PartitionIndexes",
                 flexible,
                 4,
-                |decoder| Ok(decoder.int32("OffsetFetchRequestTopic.PartitionIndexes")?),
+                |decoder| decoder.int32("OffsetFetchRequestTopic.PartitionIndexes"),
             )?
         } else {
             Vec::new()
@@ -432,7 +422,7 @@ impl OffsetFetchRequestTopic {
             Just(KafkaString::from_static("")).boxed()
         };
         let f1 = if version <= 7 {
-            arbitrary::vec(any::<i32>().boxed())
+            arbitrary::long_vec(any::<i32>().boxed())
         } else {
             Just(Vec::new()).boxed()
         };
@@ -500,7 +490,7 @@ impl Encode for OffsetFetchRequestGroup {
                 flexible,
             )?;
         } else {
-            if !(self.group_id.is_empty()) {
+            if !self.group_id.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetFetchRequestGroup.GroupId",
                     version,
@@ -569,7 +559,7 @@ impl Encode for OffsetFetchRequestGroup {
                 }
             }
         } else {
-            if !(self.topics.as_ref().is_some_and(|v| v.is_empty())) {
+            if self.topics.as_ref().is_none_or(|v| !v.is_empty()) {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetFetchRequestGroup.Topics",
                     version,
@@ -649,12 +639,12 @@ impl Decode for OffsetFetchRequestGroup {
                     "OffsetFetchRequestGroup.Topics",
                     flexible,
                     1,
-                    |decoder| Ok(OffsetFetchRequestTopics::decode(decoder, version)?),
+                    |decoder| OffsetFetchRequestTopics::decode(decoder, version),
                 )?
             } else {
                 Some(
                     decoder.array("OffsetFetchRequestGroup.Topics", flexible, 1, |decoder| {
-                        Ok(OffsetFetchRequestTopics::decode(decoder, version)?)
+                        OffsetFetchRequestTopics::decode(decoder, version)
                     })?,
                 )
             }
@@ -733,7 +723,7 @@ impl OffsetFetchRequestGroup {
 }
 
 /// Each topic we would like to fetch offsets for, or null to fetch offsets for all topics.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OffsetFetchRequestTopics {
     /// The topic name.
     ///
@@ -751,21 +741,10 @@ pub struct OffsetFetchRequestTopics {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for OffsetFetchRequestTopics {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            topic_id: Uuid::ZERO,
-            partition_indexes: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for OffsetFetchRequestTopics {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 6;
-        if version >= 8 && version <= 9 {
+        if (8..=9).contains(&version) {
             encoder::put_nullable_string(
                 buf,
                 "OffsetFetchRequestTopics.Name",
@@ -774,7 +753,7 @@ impl Encode for OffsetFetchRequestTopics {
             )?;
         }
         if version >= 10 {
-            buf.put_slice(Uuid::as_bytes(&self.topic_id));
+            buf.put_slice(self.topic_id.as_bytes());
         }
         if version >= 8 {
             encoder::put_length(
@@ -788,7 +767,7 @@ impl Encode for OffsetFetchRequestTopics {
                 buf.put_i32(*item);
             }
         } else {
-            if !(self.partition_indexes.is_empty()) {
+            if !self.partition_indexes.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetFetchRequestTopics.PartitionIndexes",
                     version,
@@ -807,7 +786,7 @@ impl Encode for OffsetFetchRequestTopics {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 6;
         let mut len = 0;
-        if version >= 8 && version <= 9 {
+        if (8..=9).contains(&version) {
             len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
         }
         if version >= 10 {
@@ -829,7 +808,7 @@ impl Encode for OffsetFetchRequestTopics {
 impl Decode for OffsetFetchRequestTopics {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
-        let name = if version >= 8 && version <= 9 {
+        let name = if (8..=9).contains(&version) {
             decoder.string("OffsetFetchRequestTopics.Name", flexible)?
         } else {
             KafkaString::from_static("")
@@ -844,7 +823,7 @@ impl Decode for OffsetFetchRequestTopics {
                 "OffsetFetchRequestTopics.PartitionIndexes",
                 flexible,
                 4,
-                |decoder| Ok(decoder.int32("OffsetFetchRequestTopics.PartitionIndexes")?),
+                |decoder| decoder.int32("OffsetFetchRequestTopics.PartitionIndexes"),
             )?
         } else {
             Vec::new()
@@ -868,7 +847,7 @@ impl OffsetFetchRequestTopics {
     /// A proptest strategy making values that can be written at `version`.
     pub fn strategy(version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
-        let f0 = if version >= 8 && version <= 9 {
+        let f0 = if (8..=9).contains(&version) {
             arbitrary::string()
         } else {
             Just(KafkaString::from_static("")).boxed()
@@ -879,7 +858,7 @@ impl OffsetFetchRequestTopics {
             Just(Uuid::ZERO).boxed()
         };
         let f2 = if version >= 8 {
-            arbitrary::vec(any::<i32>().boxed())
+            arbitrary::long_vec(any::<i32>().boxed())
         } else {
             Just(Vec::new()).boxed()
         };

@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The OffsetFetchResponse message (versions 1-10).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OffsetFetchResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -31,18 +31,6 @@ pub struct OffsetFetchResponse {
     pub groups: Vec<OffsetFetchResponseGroup>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for OffsetFetchResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            topics: Vec::new(),
-            error_code: 0,
-            groups: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for OffsetFetchResponse {
@@ -70,14 +58,14 @@ impl Encode for OffsetFetchResponse {
                 item.encode(buf, version)?;
             }
         } else {
-            if !(self.topics.is_empty()) {
+            if !self.topics.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetFetchResponse.Topics",
                     version,
                 });
             }
         }
-        if version >= 2 && version <= 7 {
+        if (2..=7).contains(&version) {
             buf.put_i16(self.error_code);
         }
         if version >= 8 {
@@ -92,7 +80,7 @@ impl Encode for OffsetFetchResponse {
                 item.encode(buf, version)?;
             }
         } else {
-            if !(self.groups.is_empty()) {
+            if !self.groups.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetFetchResponse.Groups",
                     version,
@@ -122,7 +110,7 @@ impl Encode for OffsetFetchResponse {
                     .map(|item| item.encoded_len(version))
                     .sum::<usize>();
         }
-        if version >= 2 && version <= 7 {
+        if (2..=7).contains(&version) {
             len += 2;
         }
         if version >= 8 {
@@ -159,19 +147,19 @@ impl Decode for OffsetFetchResponse {
         };
         let topics = if version <= 7 {
             decoder.array("OffsetFetchResponse.Topics", flexible, 1, |decoder| {
-                Ok(OffsetFetchResponseTopic::decode(decoder, version)?)
+                OffsetFetchResponseTopic::decode(decoder, version)
             })?
         } else {
             Vec::new()
         };
-        let error_code = if version >= 2 && version <= 7 {
+        let error_code = if (2..=7).contains(&version) {
             decoder.int16("OffsetFetchResponse.ErrorCode")?
         } else {
             0
         };
         let groups = if version >= 8 {
             decoder.array("OffsetFetchResponse.Groups", flexible, 1, |decoder| {
-                Ok(OffsetFetchResponseGroup::decode(decoder, version)?)
+                OffsetFetchResponseGroup::decode(decoder, version)
             })?
         } else {
             Vec::new()
@@ -212,7 +200,7 @@ impl OffsetFetchResponse {
         } else {
             Just(Vec::new()).boxed()
         };
-        let f2 = if version >= 2 && version <= 7 {
+        let f2 = if (2..=7).contains(&version) {
             any::<i16>().boxed()
         } else {
             Just(0).boxed()
@@ -243,7 +231,7 @@ impl OffsetFetchResponse {
 }
 
 /// The responses per topic.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OffsetFetchResponseTopic {
     /// The topic name.
     ///
@@ -257,16 +245,6 @@ pub struct OffsetFetchResponseTopic {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for OffsetFetchResponseTopic {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for OffsetFetchResponseTopic {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 6;
@@ -278,7 +256,7 @@ impl Encode for OffsetFetchResponseTopic {
                 flexible,
             )?;
         } else {
-            if !(self.name.is_empty()) {
+            if !self.name.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetFetchResponseTopic.Name",
                     version,
@@ -297,7 +275,7 @@ impl Encode for OffsetFetchResponseTopic {
                 item.encode(buf, version)?;
             }
         } else {
-            if !(self.partitions.is_empty()) {
+            if !self.partitions.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetFetchResponseTopic.Partitions",
                     version,
@@ -349,7 +327,7 @@ impl Decode for OffsetFetchResponseTopic {
                 "OffsetFetchResponseTopic.Partitions",
                 flexible,
                 1,
-                |decoder| Ok(OffsetFetchResponsePartition::decode(decoder, version)?),
+                |decoder| OffsetFetchResponsePartition::decode(decoder, version),
             )?
         } else {
             Vec::new()
@@ -446,7 +424,7 @@ impl Encode for OffsetFetchResponsePartition {
         if version <= 7 {
             buf.put_i32(self.partition_index);
         } else {
-            if !(self.partition_index == 0) {
+            if self.partition_index != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetFetchResponsePartition.PartitionIndex",
                     version,
@@ -456,14 +434,14 @@ impl Encode for OffsetFetchResponsePartition {
         if version <= 7 {
             buf.put_i64(self.committed_offset);
         } else {
-            if !(self.committed_offset == 0) {
+            if self.committed_offset != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetFetchResponsePartition.CommittedOffset",
                     version,
                 });
             }
         }
-        if version >= 5 && version <= 7 {
+        if (5..=7).contains(&version) {
             buf.put_i32(self.committed_leader_epoch);
         }
         if version <= 7 {
@@ -493,7 +471,7 @@ impl Encode for OffsetFetchResponsePartition {
                 }
             }
         } else {
-            if !(self.metadata == Some(KafkaString::from_static(""))) {
+            if self.metadata != Some(KafkaString::from_static("")) {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetFetchResponsePartition.Metadata",
                     version,
@@ -503,7 +481,7 @@ impl Encode for OffsetFetchResponsePartition {
         if version <= 7 {
             buf.put_i16(self.error_code);
         } else {
-            if !(self.error_code == 0) {
+            if self.error_code != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetFetchResponsePartition.ErrorCode",
                     version,
@@ -528,7 +506,7 @@ impl Encode for OffsetFetchResponsePartition {
         if version <= 7 {
             len += 8;
         }
-        if version >= 5 && version <= 7 {
+        if (5..=7).contains(&version) {
             len += 4;
         }
         if version <= 7 {
@@ -562,7 +540,7 @@ impl Decode for OffsetFetchResponsePartition {
         } else {
             0
         };
-        let committed_leader_epoch = if version >= 5 && version <= 7 {
+        let committed_leader_epoch = if (5..=7).contains(&version) {
             decoder.int32("OffsetFetchResponsePartition.CommittedLeaderEpoch")?
         } else {
             -1
@@ -612,7 +590,7 @@ impl OffsetFetchResponsePartition {
         } else {
             Just(0).boxed()
         };
-        let f2 = if version >= 5 && version <= 7 {
+        let f2 = if (5..=7).contains(&version) {
             any::<i32>().boxed()
         } else {
             Just(-1).boxed()
@@ -653,7 +631,7 @@ impl OffsetFetchResponsePartition {
 }
 
 /// The responses per group id.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OffsetFetchResponseGroup {
     /// The group ID.
     ///
@@ -671,17 +649,6 @@ pub struct OffsetFetchResponseGroup {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for OffsetFetchResponseGroup {
-    fn default() -> Self {
-        Self {
-            group_id: KafkaString::from_static(""),
-            topics: Vec::new(),
-            error_code: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for OffsetFetchResponseGroup {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 6;
@@ -693,7 +660,7 @@ impl Encode for OffsetFetchResponseGroup {
                 flexible,
             )?;
         } else {
-            if !(self.group_id.is_empty()) {
+            if !self.group_id.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetFetchResponseGroup.GroupId",
                     version,
@@ -712,7 +679,7 @@ impl Encode for OffsetFetchResponseGroup {
                 item.encode(buf, version)?;
             }
         } else {
-            if !(self.topics.is_empty()) {
+            if !self.topics.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetFetchResponseGroup.Topics",
                     version,
@@ -722,7 +689,7 @@ impl Encode for OffsetFetchResponseGroup {
         if version >= 8 {
             buf.put_i16(self.error_code);
         } else {
-            if !(self.error_code == 0) {
+            if self.error_code != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetFetchResponseGroup.ErrorCode",
                     version,
@@ -774,7 +741,7 @@ impl Decode for OffsetFetchResponseGroup {
         };
         let topics = if version >= 8 {
             decoder.array("OffsetFetchResponseGroup.Topics", flexible, 1, |decoder| {
-                Ok(OffsetFetchResponseTopics::decode(decoder, version)?)
+                OffsetFetchResponseTopics::decode(decoder, version)
             })?
         } else {
             Vec::new()
@@ -838,7 +805,7 @@ impl OffsetFetchResponseGroup {
 }
 
 /// The responses per topic.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OffsetFetchResponseTopics {
     /// The topic name.
     ///
@@ -856,21 +823,10 @@ pub struct OffsetFetchResponseTopics {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for OffsetFetchResponseTopics {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for OffsetFetchResponseTopics {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 6;
-        if version >= 8 && version <= 9 {
+        if (8..=9).contains(&version) {
             encoder::put_nullable_string(
                 buf,
                 "OffsetFetchResponseTopics.Name",
@@ -879,7 +835,7 @@ impl Encode for OffsetFetchResponseTopics {
             )?;
         }
         if version >= 10 {
-            buf.put_slice(Uuid::as_bytes(&self.topic_id));
+            buf.put_slice(self.topic_id.as_bytes());
         }
         if version >= 8 {
             encoder::put_length(
@@ -893,7 +849,7 @@ impl Encode for OffsetFetchResponseTopics {
                 item.encode(buf, version)?;
             }
         } else {
-            if !(self.partitions.is_empty()) {
+            if !self.partitions.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetFetchResponseTopics.Partitions",
                     version,
@@ -912,7 +868,7 @@ impl Encode for OffsetFetchResponseTopics {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 6;
         let mut len = 0;
-        if version >= 8 && version <= 9 {
+        if (8..=9).contains(&version) {
             len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
         }
         if version >= 10 {
@@ -938,7 +894,7 @@ impl Encode for OffsetFetchResponseTopics {
 impl Decode for OffsetFetchResponseTopics {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
-        let name = if version >= 8 && version <= 9 {
+        let name = if (8..=9).contains(&version) {
             decoder.string("OffsetFetchResponseTopics.Name", flexible)?
         } else {
             KafkaString::from_static("")
@@ -953,7 +909,7 @@ impl Decode for OffsetFetchResponseTopics {
                 "OffsetFetchResponseTopics.Partitions",
                 flexible,
                 1,
-                |decoder| Ok(OffsetFetchResponsePartitions::decode(decoder, version)?),
+                |decoder| OffsetFetchResponsePartitions::decode(decoder, version),
             )?
         } else {
             Vec::new()
@@ -977,7 +933,7 @@ impl OffsetFetchResponseTopics {
     /// A proptest strategy making values that can be written at `version`.
     pub fn strategy(version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
-        let f0 = if version >= 8 && version <= 9 {
+        let f0 = if (8..=9).contains(&version) {
             arbitrary::string()
         } else {
             Just(KafkaString::from_static("")).boxed()
@@ -1057,7 +1013,7 @@ impl Encode for OffsetFetchResponsePartitions {
         if version >= 8 {
             buf.put_i32(self.partition_index);
         } else {
-            if !(self.partition_index == 0) {
+            if self.partition_index != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetFetchResponsePartitions.PartitionIndex",
                     version,
@@ -1067,7 +1023,7 @@ impl Encode for OffsetFetchResponsePartitions {
         if version >= 8 {
             buf.put_i64(self.committed_offset);
         } else {
-            if !(self.committed_offset == 0) {
+            if self.committed_offset != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetFetchResponsePartitions.CommittedOffset",
                     version,
@@ -1104,7 +1060,7 @@ impl Encode for OffsetFetchResponsePartitions {
                 }
             }
         } else {
-            if !(self.metadata == Some(KafkaString::from_static(""))) {
+            if self.metadata != Some(KafkaString::from_static("")) {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetFetchResponsePartitions.Metadata",
                     version,
@@ -1114,7 +1070,7 @@ impl Encode for OffsetFetchResponsePartitions {
         if version >= 8 {
             buf.put_i16(self.error_code);
         } else {
-            if !(self.error_code == 0) {
+            if self.error_code != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "OffsetFetchResponsePartitions.ErrorCode",
                     version,

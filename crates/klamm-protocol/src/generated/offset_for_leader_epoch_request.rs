@@ -105,7 +105,7 @@ impl Decode for OffsetForLeaderEpochRequest {
             "OffsetForLeaderEpochRequest.Topics",
             flexible,
             1,
-            |decoder| Ok(OffsetForLeaderTopic::decode(decoder, version)?),
+            |decoder| OffsetForLeaderTopic::decode(decoder, version),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("OffsetForLeaderEpochRequest", |_, _| Ok(false))?
@@ -156,7 +156,7 @@ impl OffsetForLeaderEpochRequest {
 }
 
 /// Each topic to get offsets for.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OffsetForLeaderTopic {
     /// The topic name.
     ///
@@ -168,16 +168,6 @@ pub struct OffsetForLeaderTopic {
     pub partitions: Vec<OffsetForLeaderPartition>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for OffsetForLeaderTopic {
-    fn default() -> Self {
-        Self {
-            topic: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for OffsetForLeaderTopic {
@@ -233,7 +223,7 @@ impl Decode for OffsetForLeaderTopic {
         let topic = decoder.string("OffsetForLeaderTopic.Topic", flexible)?;
         let partitions =
             decoder.array("OffsetForLeaderTopic.Partitions", flexible, 1, |decoder| {
-                Ok(OffsetForLeaderPartition::decode(decoder, version)?)
+                OffsetForLeaderPartition::decode(decoder, version)
             })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("OffsetForLeaderTopic", |_, _| Ok(false))?

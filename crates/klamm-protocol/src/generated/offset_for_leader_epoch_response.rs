@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The OffsetForLeaderEpochResponse message (versions 2-4).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OffsetForLeaderEpochResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -21,16 +21,6 @@ pub struct OffsetForLeaderEpochResponse {
     pub topics: Vec<OffsetForLeaderTopicResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for OffsetForLeaderEpochResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for OffsetForLeaderEpochResponse {
@@ -97,7 +87,7 @@ impl Decode for OffsetForLeaderEpochResponse {
             "OffsetForLeaderEpochResponse.Topics",
             flexible,
             1,
-            |decoder| Ok(OffsetForLeaderTopicResult::decode(decoder, version)?),
+            |decoder| OffsetForLeaderTopicResult::decode(decoder, version),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("OffsetForLeaderEpochResponse", |_, _| Ok(false))?
@@ -144,7 +134,7 @@ impl OffsetForLeaderEpochResponse {
 }
 
 /// Each topic we fetched offsets for.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OffsetForLeaderTopicResult {
     /// The topic name.
     ///
@@ -156,16 +146,6 @@ pub struct OffsetForLeaderTopicResult {
     pub partitions: Vec<EpochEndOffset>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for OffsetForLeaderTopicResult {
-    fn default() -> Self {
-        Self {
-            topic: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for OffsetForLeaderTopicResult {
@@ -223,7 +203,7 @@ impl Decode for OffsetForLeaderTopicResult {
             "OffsetForLeaderTopicResult.Partitions",
             flexible,
             1,
-            |decoder| Ok(EpochEndOffset::decode(decoder, version)?),
+            |decoder| EpochEndOffset::decode(decoder, version),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("OffsetForLeaderTopicResult", |_, _| Ok(false))?

@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The ProduceRequest message (versions 3-13).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProduceRequest {
     /// The transactional ID, or null if the producer is not transactional.
     ///
@@ -31,18 +31,6 @@ pub struct ProduceRequest {
     pub topic_data: Vec<TopicProduceData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ProduceRequest {
-    fn default() -> Self {
-        Self {
-            transactional_id: None,
-            acks: 0,
-            timeout_ms: 0,
-            topic_data: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ProduceRequest {
@@ -133,7 +121,7 @@ impl Decode for ProduceRequest {
         let acks = decoder.int16("ProduceRequest.Acks")?;
         let timeout_ms = decoder.int32("ProduceRequest.TimeoutMs")?;
         let topic_data = decoder.array("ProduceRequest.TopicData", flexible, 1, |decoder| {
-            Ok(TopicProduceData::decode(decoder, version)?)
+            TopicProduceData::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("ProduceRequest", |_, _| Ok(false))?
@@ -186,7 +174,7 @@ impl ProduceRequest {
 }
 
 /// Each topic to produce to.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicProduceData {
     /// The topic name.
     ///
@@ -204,17 +192,6 @@ pub struct TopicProduceData {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for TopicProduceData {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            topic_id: Uuid::ZERO,
-            partition_data: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for TopicProduceData {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 9;
@@ -227,7 +204,7 @@ impl Encode for TopicProduceData {
             )?;
         }
         if version >= 13 {
-            buf.put_slice(Uuid::as_bytes(&self.topic_id));
+            buf.put_slice(self.topic_id.as_bytes());
         }
         encoder::put_length(
             buf,
@@ -287,7 +264,7 @@ impl Decode for TopicProduceData {
         };
         let partition_data =
             decoder.array("TopicProduceData.PartitionData", flexible, 1, |decoder| {
-                Ok(PartitionProduceData::decode(decoder, version)?)
+                PartitionProduceData::decode(decoder, version)
             })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("TopicProduceData", |_, _| Ok(false))?

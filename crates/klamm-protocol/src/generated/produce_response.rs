@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The ProduceResponse message (versions 3-13).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProduceResponse {
     /// Each produce response.
     ///
@@ -27,17 +27,6 @@ pub struct ProduceResponse {
     pub node_endpoints: Vec<NodeEndpoint>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ProduceResponse {
-    fn default() -> Self {
-        Self {
-            responses: Vec::new(),
-            throttle_time_ms: 0,
-            node_endpoints: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ProduceResponse {
@@ -63,12 +52,12 @@ impl Encode for ProduceResponse {
         buf.put_i32(self.throttle_time_ms);
         if flexible {
             let mut tagged_count = self.unknown_tagged_fields.len();
-            if version >= 10 && !(self.node_endpoints.is_empty()) {
+            if version >= 10 && !self.node_endpoints.is_empty() {
                 tagged_count += 1;
             }
             encoder::put_unsigned_varint(buf, tagged_count as u32);
             let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            if version >= 10 && !(self.node_endpoints.is_empty()) {
+            if version >= 10 && !self.node_endpoints.is_empty() {
                 unknown.write_before(buf, 0);
                 encoder::put_unsigned_varint(buf, 0);
                 let size = encoder::length_len(Some(self.node_endpoints.len()), flexible, true)
@@ -107,7 +96,7 @@ impl Encode for ProduceResponse {
         if flexible {
             let mut tagged_count = self.unknown_tagged_fields.len();
             let mut tagged_len = self.unknown_tagged_fields.encoded_len();
-            if version >= 10 && !(self.node_endpoints.is_empty()) {
+            if version >= 10 && !self.node_endpoints.is_empty() {
                 tagged_count += 1;
                 tagged_len += encoder::tagged_field_len(
                     0,
@@ -136,7 +125,7 @@ impl Decode for ProduceResponse {
         }
         let flexible = version >= 9;
         let responses = decoder.array("ProduceResponse.Responses", flexible, 1, |decoder| {
-            Ok(TopicProduceResponse::decode(decoder, version)?)
+            TopicProduceResponse::decode(decoder, version)
         })?;
         let throttle_time_ms = decoder.int32("ProduceResponse.ThrottleTimeMs")?;
         let mut node_endpoints = Vec::new();
@@ -145,7 +134,7 @@ impl Decode for ProduceResponse {
                 0 if version >= 10 => {
                     node_endpoints =
                         decoder.array("ProduceResponse.NodeEndpoints", flexible, 1, |decoder| {
-                            Ok(NodeEndpoint::decode(decoder, version)?)
+                            NodeEndpoint::decode(decoder, version)
                         })?;
                     Ok(true)
                 }
@@ -201,7 +190,7 @@ impl ProduceResponse {
 }
 
 /// Each produce response.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicProduceResponse {
     /// The topic name.
     ///
@@ -219,17 +208,6 @@ pub struct TopicProduceResponse {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for TopicProduceResponse {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            topic_id: Uuid::ZERO,
-            partition_responses: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for TopicProduceResponse {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 9;
@@ -242,7 +220,7 @@ impl Encode for TopicProduceResponse {
             )?;
         }
         if version >= 13 {
-            buf.put_slice(Uuid::as_bytes(&self.topic_id));
+            buf.put_slice(self.topic_id.as_bytes());
         }
         encoder::put_length(
             buf,
@@ -304,7 +282,7 @@ impl Decode for TopicProduceResponse {
             "TopicProduceResponse.PartitionResponses",
             flexible,
             1,
-            |decoder| Ok(PartitionProduceResponse::decode(decoder, version)?),
+            |decoder| PartitionProduceResponse::decode(decoder, version),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("TopicProduceResponse", |_, _| Ok(false))?
@@ -461,12 +439,12 @@ impl Encode for PartitionProduceResponse {
         }
         if flexible {
             let mut tagged_count = self.unknown_tagged_fields.len();
-            if version >= 10 && !(self.current_leader == LeaderIdAndEpoch::default()) {
+            if version >= 10 && self.current_leader != LeaderIdAndEpoch::default() {
                 tagged_count += 1;
             }
             encoder::put_unsigned_varint(buf, tagged_count as u32);
             let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            if version >= 10 && !(self.current_leader == LeaderIdAndEpoch::default()) {
+            if version >= 10 && self.current_leader != LeaderIdAndEpoch::default() {
                 unknown.write_before(buf, 0);
                 encoder::put_unsigned_varint(buf, 0);
                 let size = self.current_leader.encoded_len(version);
@@ -505,7 +483,7 @@ impl Encode for PartitionProduceResponse {
         if flexible {
             let mut tagged_count = self.unknown_tagged_fields.len();
             let mut tagged_len = self.unknown_tagged_fields.encoded_len();
-            if version >= 10 && !(self.current_leader == LeaderIdAndEpoch::default()) {
+            if version >= 10 && self.current_leader != LeaderIdAndEpoch::default() {
                 tagged_count += 1;
                 tagged_len +=
                     encoder::tagged_field_len(0, self.current_leader.encoded_len(version));
@@ -533,7 +511,7 @@ impl Decode for PartitionProduceResponse {
                 "PartitionProduceResponse.RecordErrors",
                 flexible,
                 1,
-                |decoder| Ok(BatchIndexAndErrorMessage::decode(decoder, version)?),
+                |decoder| BatchIndexAndErrorMessage::decode(decoder, version),
             )?
         } else {
             Vec::new()
@@ -631,7 +609,7 @@ impl PartitionProduceResponse {
 }
 
 /// The batch indices of records that caused the batch to be dropped.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct BatchIndexAndErrorMessage {
     /// The batch index of the record that caused the batch to be dropped.
     ///
@@ -645,23 +623,13 @@ pub struct BatchIndexAndErrorMessage {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for BatchIndexAndErrorMessage {
-    fn default() -> Self {
-        Self {
-            batch_index: 0,
-            batch_index_error_message: None,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for BatchIndexAndErrorMessage {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         if version >= 8 {
             buf.put_i32(self.batch_index);
         } else {
-            if !(self.batch_index == 0) {
+            if self.batch_index != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "BatchIndexAndErrorMessage.BatchIndex",
                     version,
@@ -695,7 +663,7 @@ impl Encode for BatchIndexAndErrorMessage {
                 }
             }
         } else {
-            if !(self.batch_index_error_message == None) {
+            if self.batch_index_error_message.is_some() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "BatchIndexAndErrorMessage.BatchIndexErrorMessage",
                     version,
@@ -831,7 +799,7 @@ impl Encode for LeaderIdAndEpoch {
         if version >= 10 {
             buf.put_i32(self.leader_id);
         } else {
-            if !(self.leader_id == -1) {
+            if self.leader_id != -1 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "LeaderIdAndEpoch.LeaderId",
                     version,
@@ -841,7 +809,7 @@ impl Encode for LeaderIdAndEpoch {
         if version >= 10 {
             buf.put_i32(self.leader_epoch);
         } else {
-            if !(self.leader_epoch == -1) {
+            if self.leader_epoch != -1 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "LeaderIdAndEpoch.LeaderEpoch",
                     version,
@@ -935,7 +903,7 @@ impl LeaderIdAndEpoch {
 }
 
 /// Endpoints for all current-leaders enumerated in PartitionProduceResponses, with errors NOT_LEADER_OR_FOLLOWER.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NodeEndpoint {
     /// The ID of the associated node.
     ///
@@ -957,25 +925,13 @@ pub struct NodeEndpoint {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for NodeEndpoint {
-    fn default() -> Self {
-        Self {
-            node_id: 0,
-            host: KafkaString::from_static(""),
-            port: 0,
-            rack: None,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for NodeEndpoint {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         if version >= 10 {
             buf.put_i32(self.node_id);
         } else {
-            if !(self.node_id == 0) {
+            if self.node_id != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "NodeEndpoint.NodeId",
                     version,
@@ -990,7 +946,7 @@ impl Encode for NodeEndpoint {
                 flexible,
             )?;
         } else {
-            if !(self.host.is_empty()) {
+            if !self.host.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "NodeEndpoint.Host",
                     version,
@@ -1000,7 +956,7 @@ impl Encode for NodeEndpoint {
         if version >= 10 {
             buf.put_i32(self.port);
         } else {
-            if !(self.port == 0) {
+            if self.port != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "NodeEndpoint.Port",
                     version,
@@ -1029,7 +985,7 @@ impl Encode for NodeEndpoint {
                 }
             }
         } else {
-            if !(self.rack == None) {
+            if self.rack.is_some() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "NodeEndpoint.Rack",
                     version,

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields,
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The PushTelemetryRequest message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PushTelemetryRequest {
     /// Unique id for this client instance.
     ///
@@ -35,19 +35,6 @@ pub struct PushTelemetryRequest {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for PushTelemetryRequest {
-    fn default() -> Self {
-        Self {
-            client_instance_id: Uuid::ZERO,
-            subscription_id: 0,
-            terminating: false,
-            compression_type: 0,
-            metrics: Bytes::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for PushTelemetryRequest {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -57,7 +44,7 @@ impl Encode for PushTelemetryRequest {
                 valid: Self::VERSIONS,
             });
         }
-        buf.put_slice(Uuid::as_bytes(&self.client_instance_id));
+        buf.put_slice(self.client_instance_id.as_bytes());
         buf.put_i32(self.subscription_id);
         encoder::put_bool(buf, self.terminating);
         buf.put_i8(self.compression_type);

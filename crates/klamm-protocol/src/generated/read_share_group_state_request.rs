@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The ReadShareGroupStateRequest message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReadShareGroupStateRequest {
     /// The group identifier.
     ///
@@ -23,16 +23,6 @@ pub struct ReadShareGroupStateRequest {
     pub topics: Vec<ReadStateData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ReadShareGroupStateRequest {
-    fn default() -> Self {
-        Self {
-            group_id: KafkaString::from_static(""),
-            topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ReadShareGroupStateRequest {
@@ -94,7 +84,7 @@ impl Decode for ReadShareGroupStateRequest {
         }
         let group_id = decoder.string("ReadShareGroupStateRequest.GroupId", true)?;
         let topics = decoder.array("ReadShareGroupStateRequest.Topics", true, 1, |decoder| {
-            Ok(ReadStateData::decode(decoder, version)?)
+            ReadStateData::decode(decoder, version)
         })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("ReadShareGroupStateRequest", |_, _| Ok(false))?;
@@ -134,7 +124,7 @@ impl ReadShareGroupStateRequest {
 }
 
 /// The data for the topics.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReadStateData {
     /// The topic identifier.
     ///
@@ -148,19 +138,9 @@ pub struct ReadStateData {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for ReadStateData {
-    fn default() -> Self {
-        Self {
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for ReadStateData {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         encoder::put_length(
             buf,
             "ReadStateData.Partitions",
@@ -198,7 +178,7 @@ impl Decode for ReadStateData {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("ReadStateData.TopicId")?;
         let partitions = decoder.array("ReadStateData.Partitions", true, 1, |decoder| {
-            Ok(PartitionData::decode(decoder, version)?)
+            PartitionData::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("ReadStateData", |_, _| Ok(false))?;
         Ok(Self {
@@ -231,7 +211,7 @@ impl ReadStateData {
 }
 
 /// The data for the partitions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartitionData {
     /// The partition index.
     ///
@@ -243,16 +223,6 @@ pub struct PartitionData {
     pub leader_epoch: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for PartitionData {
-    fn default() -> Self {
-        Self {
-            partition: 0,
-            leader_epoch: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for PartitionData {

@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The ReadShareGroupStateResponse message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReadShareGroupStateResponse {
     /// The read results.
     ///
@@ -19,15 +19,6 @@ pub struct ReadShareGroupStateResponse {
     pub results: Vec<ReadStateResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ReadShareGroupStateResponse {
-    fn default() -> Self {
-        Self {
-            results: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ReadShareGroupStateResponse {
@@ -81,7 +72,7 @@ impl Decode for ReadShareGroupStateResponse {
             });
         }
         let results = decoder.array("ReadShareGroupStateResponse.Results", true, 1, |decoder| {
-            Ok(ReadStateResult::decode(decoder, version)?)
+            ReadStateResult::decode(decoder, version)
         })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("ReadShareGroupStateResponse", |_, _| Ok(false))?;
@@ -118,7 +109,7 @@ impl ReadShareGroupStateResponse {
 }
 
 /// The read results.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReadStateResult {
     /// The topic identifier.
     ///
@@ -132,19 +123,9 @@ pub struct ReadStateResult {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for ReadStateResult {
-    fn default() -> Self {
-        Self {
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for ReadStateResult {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         encoder::put_length(
             buf,
             "ReadStateResult.Partitions",
@@ -182,7 +163,7 @@ impl Decode for ReadStateResult {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("ReadStateResult.TopicId")?;
         let partitions = decoder.array("ReadStateResult.Partitions", true, 1, |decoder| {
-            Ok(PartitionResult::decode(decoder, version)?)
+            PartitionResult::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("ReadStateResult", |_, _| Ok(false))?;
         Ok(Self {
@@ -215,7 +196,7 @@ impl ReadStateResult {
 }
 
 /// The results for the partitions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartitionResult {
     /// The partition index.
     ///
@@ -243,20 +224,6 @@ pub struct PartitionResult {
     pub state_batches: Vec<StateBatch>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for PartitionResult {
-    fn default() -> Self {
-        Self {
-            partition: 0,
-            error_code: 0,
-            error_message: None,
-            state_epoch: 0,
-            start_offset: 0,
-            state_batches: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for PartitionResult {
@@ -326,7 +293,7 @@ impl Decode for PartitionResult {
         let state_epoch = decoder.int32("PartitionResult.StateEpoch")?;
         let start_offset = decoder.int64("PartitionResult.StartOffset")?;
         let state_batches = decoder.array("PartitionResult.StateBatches", true, 1, |decoder| {
-            Ok(StateBatch::decode(decoder, version)?)
+            StateBatch::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("PartitionResult", |_, _| Ok(false))?;
         Ok(Self {
@@ -371,7 +338,7 @@ impl PartitionResult {
 }
 
 /// The state batches for this share-partition.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct StateBatch {
     /// The first offset of this state batch.
     ///
@@ -391,18 +358,6 @@ pub struct StateBatch {
     pub delivery_count: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for StateBatch {
-    fn default() -> Self {
-        Self {
-            first_offset: 0,
-            last_offset: 0,
-            delivery_state: 0,
-            delivery_count: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for StateBatch {

@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The ReadShareGroupStateSummaryRequest message (versions 0-1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReadShareGroupStateSummaryRequest {
     /// The group identifier.
     ///
@@ -23,16 +23,6 @@ pub struct ReadShareGroupStateSummaryRequest {
     pub topics: Vec<ReadStateSummaryData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ReadShareGroupStateSummaryRequest {
-    fn default() -> Self {
-        Self {
-            group_id: KafkaString::from_static(""),
-            topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ReadShareGroupStateSummaryRequest {
@@ -97,7 +87,7 @@ impl Decode for ReadShareGroupStateSummaryRequest {
             "ReadShareGroupStateSummaryRequest.Topics",
             true,
             1,
-            |decoder| Ok(ReadStateSummaryData::decode(decoder, version)?),
+            |decoder| ReadStateSummaryData::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("ReadShareGroupStateSummaryRequest", |_, _| Ok(false))?;
@@ -137,7 +127,7 @@ impl ReadShareGroupStateSummaryRequest {
 }
 
 /// The data for the topics.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReadStateSummaryData {
     /// The topic identifier.
     ///
@@ -151,19 +141,9 @@ pub struct ReadStateSummaryData {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for ReadStateSummaryData {
-    fn default() -> Self {
-        Self {
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for ReadStateSummaryData {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         encoder::put_length(
             buf,
             "ReadStateSummaryData.Partitions",
@@ -201,7 +181,7 @@ impl Decode for ReadStateSummaryData {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("ReadStateSummaryData.TopicId")?;
         let partitions = decoder.array("ReadStateSummaryData.Partitions", true, 1, |decoder| {
-            Ok(PartitionData::decode(decoder, version)?)
+            PartitionData::decode(decoder, version)
         })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("ReadStateSummaryData", |_, _| Ok(false))?;
@@ -235,7 +215,7 @@ impl ReadStateSummaryData {
 }
 
 /// The data for the partitions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartitionData {
     /// The partition index.
     ///
@@ -247,16 +227,6 @@ pub struct PartitionData {
     pub leader_epoch: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for PartitionData {
-    fn default() -> Self {
-        Self {
-            partition: 0,
-            leader_epoch: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for PartitionData {

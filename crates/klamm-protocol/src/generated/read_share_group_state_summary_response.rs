@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The ReadShareGroupStateSummaryResponse message (versions 0-1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReadShareGroupStateSummaryResponse {
     /// The read results.
     ///
@@ -19,15 +19,6 @@ pub struct ReadShareGroupStateSummaryResponse {
     pub results: Vec<ReadStateSummaryResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ReadShareGroupStateSummaryResponse {
-    fn default() -> Self {
-        Self {
-            results: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ReadShareGroupStateSummaryResponse {
@@ -84,7 +75,7 @@ impl Decode for ReadShareGroupStateSummaryResponse {
             "ReadShareGroupStateSummaryResponse.Results",
             true,
             1,
-            |decoder| Ok(ReadStateSummaryResult::decode(decoder, version)?),
+            |decoder| ReadStateSummaryResult::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("ReadShareGroupStateSummaryResponse", |_, _| Ok(false))?;
@@ -121,7 +112,7 @@ impl ReadShareGroupStateSummaryResponse {
 }
 
 /// The read results.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReadStateSummaryResult {
     /// The topic identifier.
     ///
@@ -135,19 +126,9 @@ pub struct ReadStateSummaryResult {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for ReadStateSummaryResult {
-    fn default() -> Self {
-        Self {
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for ReadStateSummaryResult {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         encoder::put_length(
             buf,
             "ReadStateSummaryResult.Partitions",
@@ -186,7 +167,7 @@ impl Decode for ReadStateSummaryResult {
         let topic_id = decoder.uuid("ReadStateSummaryResult.TopicId")?;
         let partitions =
             decoder.array("ReadStateSummaryResult.Partitions", true, 1, |decoder| {
-                Ok(PartitionResult::decode(decoder, version)?)
+                PartitionResult::decode(decoder, version)
             })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("ReadStateSummaryResult", |_, _| Ok(false))?;

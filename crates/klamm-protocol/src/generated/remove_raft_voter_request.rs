@@ -63,7 +63,7 @@ impl Encode for RemoveRaftVoterRequest {
             }
         }
         buf.put_i32(self.voter_id);
-        buf.put_slice(Uuid::as_bytes(&self.voter_directory_id));
+        buf.put_slice(self.voter_directory_id.as_bytes());
         let tagged_count = self.unknown_tagged_fields.len();
         encoder::put_unsigned_varint(buf, tagged_count as u32);
         let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields}
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The RenewDelegationTokenResponse message (versions 1-2).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RenewDelegationTokenResponse {
     /// The error code, or 0 if there was no error.
     ///
@@ -25,17 +25,6 @@ pub struct RenewDelegationTokenResponse {
     pub throttle_time_ms: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for RenewDelegationTokenResponse {
-    fn default() -> Self {
-        Self {
-            error_code: 0,
-            expiry_timestamp_ms: 0,
-            throttle_time_ms: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for RenewDelegationTokenResponse {

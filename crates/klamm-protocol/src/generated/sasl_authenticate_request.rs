@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields}
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The SaslAuthenticateRequest message (versions 0-2).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SaslAuthenticateRequest {
     /// The SASL authentication bytes from the client, as defined by the SASL mechanism.
     ///
@@ -17,15 +17,6 @@ pub struct SaslAuthenticateRequest {
     pub auth_bytes: Bytes,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for SaslAuthenticateRequest {
-    fn default() -> Self {
-        Self {
-            auth_bytes: Bytes::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for SaslAuthenticateRequest {

@@ -9,20 +9,12 @@ use crate::primitives::{encoder, Decoder, KafkaString};
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The SaslHandshakeRequest message (versions 0-1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SaslHandshakeRequest {
     /// The SASL mechanism chosen by the client.
     ///
     /// Versions: 0-1.
     pub mechanism: KafkaString,
-}
-
-impl Default for SaslHandshakeRequest {
-    fn default() -> Self {
-        Self {
-            mechanism: KafkaString::from_static(""),
-        }
-    }
 }
 
 impl Encode for SaslHandshakeRequest {

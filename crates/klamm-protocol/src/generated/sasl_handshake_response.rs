@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString};
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The SaslHandshakeResponse message (versions 0-1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SaslHandshakeResponse {
     /// The error code, or 0 if there was no error.
     ///
@@ -19,15 +19,6 @@ pub struct SaslHandshakeResponse {
     ///
     /// Versions: 0-1.
     pub mechanisms: Vec<KafkaString>,
-}
-
-impl Default for SaslHandshakeResponse {
-    fn default() -> Self {
-        Self {
-            error_code: 0,
-            mechanisms: Vec::new(),
-        }
-    }
 }
 
 impl Encode for SaslHandshakeResponse {
@@ -83,7 +74,7 @@ impl Decode for SaslHandshakeResponse {
         let error_code = decoder.int16("SaslHandshakeResponse.ErrorCode")?;
         let mechanisms =
             decoder.array("SaslHandshakeResponse.Mechanisms", false, 1, |decoder| {
-                Ok(decoder.string("SaslHandshakeResponse.Mechanisms", false)?)
+                decoder.string("SaslHandshakeResponse.Mechanisms", false)
             })?;
         Ok(Self {
             error_code,
@@ -104,7 +95,7 @@ impl SaslHandshakeResponse {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = any::<i16>().boxed();
-        let f1 = arbitrary::vec(arbitrary::string());
+        let f1 = arbitrary::long_vec(arbitrary::string());
         let unknown = Just(());
         ((f0, f1), unknown)
             .prop_map(|((f0, f1), unknown)| {

@@ -89,7 +89,7 @@ impl Encode for ShareAcknowledgeRequest {
         if version >= 2 {
             encoder::put_bool(buf, self.is_renew_ack);
         } else {
-            if !(self.is_renew_ack == false) {
+            if self.is_renew_ack {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "ShareAcknowledgeRequest.IsRenewAck",
                     version,
@@ -158,7 +158,7 @@ impl Decode for ShareAcknowledgeRequest {
             false
         };
         let topics = decoder.array("ShareAcknowledgeRequest.Topics", true, 1, |decoder| {
-            Ok(AcknowledgeTopic::decode(decoder, version)?)
+            AcknowledgeTopic::decode(decoder, version)
         })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("ShareAcknowledgeRequest", |_, _| Ok(false))?;
@@ -211,7 +211,7 @@ impl ShareAcknowledgeRequest {
 }
 
 /// The topics containing records to acknowledge.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AcknowledgeTopic {
     /// The unique topic ID.
     ///
@@ -225,19 +225,9 @@ pub struct AcknowledgeTopic {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for AcknowledgeTopic {
-    fn default() -> Self {
-        Self {
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for AcknowledgeTopic {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         encoder::put_length(
             buf,
             "AcknowledgeTopic.Partitions",
@@ -275,7 +265,7 @@ impl Decode for AcknowledgeTopic {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("AcknowledgeTopic.TopicId")?;
         let partitions = decoder.array("AcknowledgeTopic.Partitions", true, 1, |decoder| {
-            Ok(AcknowledgePartition::decode(decoder, version)?)
+            AcknowledgePartition::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("AcknowledgeTopic", |_, _| Ok(false))?;
         Ok(Self {
@@ -308,7 +298,7 @@ impl AcknowledgeTopic {
 }
 
 /// The partitions containing records to acknowledge.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AcknowledgePartition {
     /// The partition index.
     ///
@@ -320,16 +310,6 @@ pub struct AcknowledgePartition {
     pub acknowledgement_batches: Vec<AcknowledgementBatch>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AcknowledgePartition {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            acknowledgement_batches: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AcknowledgePartition {
@@ -375,7 +355,7 @@ impl Decode for AcknowledgePartition {
             "AcknowledgePartition.AcknowledgementBatches",
             true,
             1,
-            |decoder| Ok(AcknowledgementBatch::decode(decoder, version)?),
+            |decoder| AcknowledgementBatch::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("AcknowledgePartition", |_, _| Ok(false))?;
@@ -409,7 +389,7 @@ impl AcknowledgePartition {
 }
 
 /// Record batches to acknowledge.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AcknowledgementBatch {
     /// First offset of batch of records to acknowledge.
     ///
@@ -425,17 +405,6 @@ pub struct AcknowledgementBatch {
     pub acknowledge_types: Vec<i8>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AcknowledgementBatch {
-    fn default() -> Self {
-        Self {
-            first_offset: 0,
-            last_offset: 0,
-            acknowledge_types: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AcknowledgementBatch {
@@ -464,7 +433,7 @@ impl Encode for AcknowledgementBatch {
         len += 8;
         len += 8;
         len += encoder::length_len(Some(self.acknowledge_types.len()), true, true)
-            + self.acknowledge_types.len() * 1;
+            + self.acknowledge_types.len();
         let tagged_count = self.unknown_tagged_fields.len();
         let tagged_len = self.unknown_tagged_fields.encoded_len();
         len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
@@ -480,7 +449,7 @@ impl Decode for AcknowledgementBatch {
             "AcknowledgementBatch.AcknowledgeTypes",
             true,
             1,
-            |decoder| Ok(decoder.int8("AcknowledgementBatch.AcknowledgeTypes")?),
+            |decoder| decoder.int8("AcknowledgementBatch.AcknowledgeTypes"),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("AcknowledgementBatch", |_, _| Ok(false))?;
@@ -500,7 +469,7 @@ impl AcknowledgementBatch {
         use proptest::prelude::*;
         let f0 = any::<i64>().boxed();
         let f1 = any::<i64>().boxed();
-        let f2 = arbitrary::vec(any::<i8>().boxed());
+        let f2 = arbitrary::long_vec(any::<i8>().boxed());
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1, f2), unknown)
             .prop_map(|((f0, f1, f2), unknown)| {

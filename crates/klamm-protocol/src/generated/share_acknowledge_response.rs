@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The ShareAcknowledgeResponse message (versions 1-2).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ShareAcknowledgeResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -39,20 +39,6 @@ pub struct ShareAcknowledgeResponse {
     pub node_endpoints: Vec<NodeEndpoint>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ShareAcknowledgeResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            error_code: 0,
-            error_message: None,
-            acquisition_lock_timeout_ms: 0,
-            responses: Vec::new(),
-            node_endpoints: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ShareAcknowledgeResponse {
@@ -164,13 +150,13 @@ impl Decode for ShareAcknowledgeResponse {
         };
         let responses =
             decoder.array("ShareAcknowledgeResponse.Responses", true, 1, |decoder| {
-                Ok(ShareAcknowledgeTopicResponse::decode(decoder, version)?)
+                ShareAcknowledgeTopicResponse::decode(decoder, version)
             })?;
         let node_endpoints = decoder.array(
             "ShareAcknowledgeResponse.NodeEndpoints",
             true,
             1,
-            |decoder| Ok(NodeEndpoint::decode(decoder, version)?),
+            |decoder| NodeEndpoint::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("ShareAcknowledgeResponse", |_, _| Ok(false))?;
@@ -226,7 +212,7 @@ impl ShareAcknowledgeResponse {
 }
 
 /// The response topics.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ShareAcknowledgeTopicResponse {
     /// The unique topic ID.
     ///
@@ -240,19 +226,9 @@ pub struct ShareAcknowledgeTopicResponse {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for ShareAcknowledgeTopicResponse {
-    fn default() -> Self {
-        Self {
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for ShareAcknowledgeTopicResponse {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         encoder::put_length(
             buf,
             "ShareAcknowledgeTopicResponse.Partitions",
@@ -293,7 +269,7 @@ impl Decode for ShareAcknowledgeTopicResponse {
             "ShareAcknowledgeTopicResponse.Partitions",
             true,
             1,
-            |decoder| Ok(PartitionData::decode(decoder, version)?),
+            |decoder| PartitionData::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("ShareAcknowledgeTopicResponse", |_, _| Ok(false))?;
@@ -327,7 +303,7 @@ impl ShareAcknowledgeTopicResponse {
 }
 
 /// The topic partitions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartitionData {
     /// The partition index.
     ///
@@ -347,18 +323,6 @@ pub struct PartitionData {
     pub current_leader: LeaderIdAndEpoch,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for PartitionData {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            error_code: 0,
-            error_message: None,
-            current_leader: LeaderIdAndEpoch::default(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for PartitionData {
@@ -445,7 +409,7 @@ impl PartitionData {
 }
 
 /// The current leader of the partition.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LeaderIdAndEpoch {
     /// The ID of the current leader or -1 if the leader is unknown.
     ///
@@ -457,16 +421,6 @@ pub struct LeaderIdAndEpoch {
     pub leader_epoch: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for LeaderIdAndEpoch {
-    fn default() -> Self {
-        Self {
-            leader_id: 0,
-            leader_epoch: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for LeaderIdAndEpoch {
@@ -526,7 +480,7 @@ impl LeaderIdAndEpoch {
 }
 
 /// Endpoints for all current leaders enumerated in PartitionData with error NOT_LEADER_OR_FOLLOWER.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NodeEndpoint {
     /// The ID of the associated node.
     ///
@@ -546,18 +500,6 @@ pub struct NodeEndpoint {
     pub rack: Option<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for NodeEndpoint {
-    fn default() -> Self {
-        Self {
-            node_id: 0,
-            host: KafkaString::from_static(""),
-            port: 0,
-            rack: None,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for NodeEndpoint {

@@ -132,7 +132,7 @@ impl Encode for ShareFetchRequest {
         if version >= 2 {
             encoder::put_bool(buf, self.is_renew_ack);
         } else {
-            if !(self.is_renew_ack == false) {
+            if self.is_renew_ack {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "ShareFetchRequest.IsRenewAck",
                     version,
@@ -235,13 +235,13 @@ impl Decode for ShareFetchRequest {
             false
         };
         let topics = decoder.array("ShareFetchRequest.Topics", true, 1, |decoder| {
-            Ok(FetchTopic::decode(decoder, version)?)
+            FetchTopic::decode(decoder, version)
         })?;
         let forgotten_topics_data = decoder.array(
             "ShareFetchRequest.ForgottenTopicsData",
             true,
             1,
-            |decoder| Ok(ForgottenTopic::decode(decoder, version)?),
+            |decoder| ForgottenTopic::decode(decoder, version),
         )?;
         let unknown_tagged_fields = decoder.tagged_fields("ShareFetchRequest", |_, _| Ok(false))?;
         Ok(Self {
@@ -323,7 +323,7 @@ impl ShareFetchRequest {
 }
 
 /// The topics to fetch.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FetchTopic {
     /// The unique topic ID.
     ///
@@ -337,19 +337,9 @@ pub struct FetchTopic {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for FetchTopic {
-    fn default() -> Self {
-        Self {
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for FetchTopic {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         encoder::put_length(
             buf,
             "FetchTopic.Partitions",
@@ -387,7 +377,7 @@ impl Decode for FetchTopic {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("FetchTopic.TopicId")?;
         let partitions = decoder.array("FetchTopic.Partitions", true, 1, |decoder| {
-            Ok(FetchPartition::decode(decoder, version)?)
+            FetchPartition::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("FetchTopic", |_, _| Ok(false))?;
         Ok(Self {
@@ -420,7 +410,7 @@ impl FetchTopic {
 }
 
 /// The partitions to fetch.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FetchPartition {
     /// The partition index.
     ///
@@ -438,21 +428,10 @@ pub struct FetchPartition {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for FetchPartition {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            partition_max_bytes: 0,
-            acknowledgement_batches: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for FetchPartition {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         buf.put_i32(self.partition_index);
-        if !(self.partition_max_bytes == 0) {
+        if self.partition_max_bytes != 0 {
             return Err(EncodeError::FieldNotInVersion {
                 field: "FetchPartition.PartitionMaxBytes",
                 version,
@@ -499,7 +478,7 @@ impl Decode for FetchPartition {
             "FetchPartition.AcknowledgementBatches",
             true,
             1,
-            |decoder| Ok(AcknowledgementBatch::decode(decoder, version)?),
+            |decoder| AcknowledgementBatch::decode(decoder, version),
         )?;
         let unknown_tagged_fields = decoder.tagged_fields("FetchPartition", |_, _| Ok(false))?;
         Ok(Self {
@@ -535,7 +514,7 @@ impl FetchPartition {
 }
 
 /// Record batches to acknowledge.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AcknowledgementBatch {
     /// First offset of batch of records to acknowledge.
     ///
@@ -551,17 +530,6 @@ pub struct AcknowledgementBatch {
     pub acknowledge_types: Vec<i8>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AcknowledgementBatch {
-    fn default() -> Self {
-        Self {
-            first_offset: 0,
-            last_offset: 0,
-            acknowledge_types: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AcknowledgementBatch {
@@ -590,7 +558,7 @@ impl Encode for AcknowledgementBatch {
         len += 8;
         len += 8;
         len += encoder::length_len(Some(self.acknowledge_types.len()), true, true)
-            + self.acknowledge_types.len() * 1;
+            + self.acknowledge_types.len();
         let tagged_count = self.unknown_tagged_fields.len();
         let tagged_len = self.unknown_tagged_fields.encoded_len();
         len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
@@ -606,7 +574,7 @@ impl Decode for AcknowledgementBatch {
             "AcknowledgementBatch.AcknowledgeTypes",
             true,
             1,
-            |decoder| Ok(decoder.int8("AcknowledgementBatch.AcknowledgeTypes")?),
+            |decoder| decoder.int8("AcknowledgementBatch.AcknowledgeTypes"),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("AcknowledgementBatch", |_, _| Ok(false))?;
@@ -626,7 +594,7 @@ impl AcknowledgementBatch {
         use proptest::prelude::*;
         let f0 = any::<i64>().boxed();
         let f1 = any::<i64>().boxed();
-        let f2 = arbitrary::vec(any::<i8>().boxed());
+        let f2 = arbitrary::long_vec(any::<i8>().boxed());
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1, f2), unknown)
             .prop_map(|((f0, f1, f2), unknown)| {
@@ -643,7 +611,7 @@ impl AcknowledgementBatch {
 }
 
 /// The partitions to remove from this share session.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ForgottenTopic {
     /// The unique topic ID.
     ///
@@ -657,19 +625,9 @@ pub struct ForgottenTopic {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for ForgottenTopic {
-    fn default() -> Self {
-        Self {
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for ForgottenTopic {
     fn encode(&self, buf: &mut BytesMut, _version: i16) -> Result<(), EncodeError> {
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         encoder::put_length(
             buf,
             "ForgottenTopic.Partitions",
@@ -703,7 +661,7 @@ impl Decode for ForgottenTopic {
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("ForgottenTopic.TopicId")?;
         let partitions = decoder.array("ForgottenTopic.Partitions", true, 4, |decoder| {
-            Ok(decoder.int32("ForgottenTopic.Partitions")?)
+            decoder.int32("ForgottenTopic.Partitions")
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("ForgottenTopic", |_, _| Ok(false))?;
         Ok(Self {
@@ -720,7 +678,7 @@ impl ForgottenTopic {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::uuid();
-        let f1 = arbitrary::vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed());
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1), unknown)
             .prop_map(|((f0, f1), unknown)| {

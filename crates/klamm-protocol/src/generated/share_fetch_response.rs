@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The ShareFetchResponse message (versions 1-2).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ShareFetchResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -39,20 +39,6 @@ pub struct ShareFetchResponse {
     pub node_endpoints: Vec<NodeEndpoint>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ShareFetchResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            error_code: 0,
-            error_message: None,
-            acquisition_lock_timeout_ms: 0,
-            responses: Vec::new(),
-            node_endpoints: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ShareFetchResponse {
@@ -150,11 +136,11 @@ impl Decode for ShareFetchResponse {
         let acquisition_lock_timeout_ms =
             decoder.int32("ShareFetchResponse.AcquisitionLockTimeoutMs")?;
         let responses = decoder.array("ShareFetchResponse.Responses", true, 1, |decoder| {
-            Ok(ShareFetchableTopicResponse::decode(decoder, version)?)
+            ShareFetchableTopicResponse::decode(decoder, version)
         })?;
         let node_endpoints =
             decoder.array("ShareFetchResponse.NodeEndpoints", true, 1, |decoder| {
-                Ok(NodeEndpoint::decode(decoder, version)?)
+                NodeEndpoint::decode(decoder, version)
             })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("ShareFetchResponse", |_, _| Ok(false))?;
@@ -206,7 +192,7 @@ impl ShareFetchResponse {
 }
 
 /// The response topics.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ShareFetchableTopicResponse {
     /// The unique topic ID.
     ///
@@ -220,19 +206,9 @@ pub struct ShareFetchableTopicResponse {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for ShareFetchableTopicResponse {
-    fn default() -> Self {
-        Self {
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for ShareFetchableTopicResponse {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         encoder::put_length(
             buf,
             "ShareFetchableTopicResponse.Partitions",
@@ -273,7 +249,7 @@ impl Decode for ShareFetchableTopicResponse {
             "ShareFetchableTopicResponse.Partitions",
             true,
             1,
-            |decoder| Ok(PartitionData::decode(decoder, version)?),
+            |decoder| PartitionData::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("ShareFetchableTopicResponse", |_, _| Ok(false))?;
@@ -307,7 +283,7 @@ impl ShareFetchableTopicResponse {
 }
 
 /// The topic partitions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartitionData {
     /// The partition index.
     ///
@@ -343,22 +319,6 @@ pub struct PartitionData {
     pub acquired_records: Vec<AcquiredRecords>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for PartitionData {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            error_code: 0,
-            error_message: None,
-            acknowledge_error_code: 0,
-            acknowledge_error_message: None,
-            current_leader: LeaderIdAndEpoch::default(),
-            records: Bytes::new(),
-            acquired_records: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for PartitionData {
@@ -456,7 +416,7 @@ impl Decode for PartitionData {
         let records = decoder.bytes("PartitionData.Records", true)?;
         let acquired_records =
             decoder.array("PartitionData.AcquiredRecords", true, 1, |decoder| {
-                Ok(AcquiredRecords::decode(decoder, version)?)
+                AcquiredRecords::decode(decoder, version)
             })?;
         let unknown_tagged_fields = decoder.tagged_fields("PartitionData", |_, _| Ok(false))?;
         Ok(Self {
@@ -507,7 +467,7 @@ impl PartitionData {
 }
 
 /// The current leader of the partition.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LeaderIdAndEpoch {
     /// The ID of the current leader or -1 if the leader is unknown.
     ///
@@ -519,16 +479,6 @@ pub struct LeaderIdAndEpoch {
     pub leader_epoch: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for LeaderIdAndEpoch {
-    fn default() -> Self {
-        Self {
-            leader_id: 0,
-            leader_epoch: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for LeaderIdAndEpoch {
@@ -588,7 +538,7 @@ impl LeaderIdAndEpoch {
 }
 
 /// The acquired records.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AcquiredRecords {
     /// The earliest offset in this batch of acquired records.
     ///
@@ -604,17 +554,6 @@ pub struct AcquiredRecords {
     pub delivery_count: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for AcquiredRecords {
-    fn default() -> Self {
-        Self {
-            first_offset: 0,
-            last_offset: 0,
-            delivery_count: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for AcquiredRecords {
@@ -680,7 +619,7 @@ impl AcquiredRecords {
 }
 
 /// Endpoints for all current leaders enumerated in PartitionData with error NOT_LEADER_OR_FOLLOWER.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NodeEndpoint {
     /// The ID of the associated node.
     ///
@@ -700,18 +639,6 @@ pub struct NodeEndpoint {
     pub rack: Option<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for NodeEndpoint {
-    fn default() -> Self {
-        Self {
-            node_id: 0,
-            host: KafkaString::from_static(""),
-            port: 0,
-            rack: None,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for NodeEndpoint {

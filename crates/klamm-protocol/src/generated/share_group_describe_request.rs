@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The ShareGroupDescribeRequest message (versions 1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ShareGroupDescribeRequest {
     /// The ids of the groups to describe.
     ///
@@ -21,16 +21,6 @@ pub struct ShareGroupDescribeRequest {
     pub include_authorized_operations: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ShareGroupDescribeRequest {
-    fn default() -> Self {
-        Self {
-            group_ids: Vec::new(),
-            include_authorized_operations: false,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ShareGroupDescribeRequest {
@@ -92,7 +82,7 @@ impl Decode for ShareGroupDescribeRequest {
         }
         let group_ids =
             decoder.array("ShareGroupDescribeRequest.GroupIds", true, 1, |decoder| {
-                Ok(decoder.string("ShareGroupDescribeRequest.GroupIds", true)?)
+                decoder.string("ShareGroupDescribeRequest.GroupIds", true)
             })?;
         let include_authorized_operations =
             decoder.boolean("ShareGroupDescribeRequest.IncludeAuthorizedOperations")?;
@@ -117,7 +107,7 @@ impl ShareGroupDescribeRequest {
     /// A proptest strategy making values that can be written at `version`.
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
-        let f0 = arbitrary::vec(arbitrary::string());
+        let f0 = arbitrary::long_vec(arbitrary::string());
         let f1 = any::<bool>().boxed();
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1), unknown)

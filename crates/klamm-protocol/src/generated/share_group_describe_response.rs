@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The ShareGroupDescribeResponse message (versions 1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ShareGroupDescribeResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -23,16 +23,6 @@ pub struct ShareGroupDescribeResponse {
     pub groups: Vec<DescribedGroup>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ShareGroupDescribeResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            groups: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ShareGroupDescribeResponse {
@@ -89,7 +79,7 @@ impl Decode for ShareGroupDescribeResponse {
         }
         let throttle_time_ms = decoder.int32("ShareGroupDescribeResponse.ThrottleTimeMs")?;
         let groups = decoder.array("ShareGroupDescribeResponse.Groups", true, 1, |decoder| {
-            Ok(DescribedGroup::decode(decoder, version)?)
+            DescribedGroup::decode(decoder, version)
         })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("ShareGroupDescribeResponse", |_, _| Ok(false))?;
@@ -278,7 +268,7 @@ impl Decode for DescribedGroup {
         let assignment_epoch = decoder.int32("DescribedGroup.AssignmentEpoch")?;
         let assignor_name = decoder.string("DescribedGroup.AssignorName", true)?;
         let members = decoder.array("DescribedGroup.Members", true, 1, |decoder| {
-            Ok(Member::decode(decoder, version)?)
+            Member::decode(decoder, version)
         })?;
         let authorized_operations = decoder.int32("DescribedGroup.AuthorizedOperations")?;
         let unknown_tagged_fields = decoder.tagged_fields("DescribedGroup", |_, _| Ok(false))?;
@@ -333,7 +323,7 @@ impl DescribedGroup {
 }
 
 /// The members.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Member {
     /// The member ID.
     ///
@@ -365,21 +355,6 @@ pub struct Member {
     pub assignment: Assignment,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for Member {
-    fn default() -> Self {
-        Self {
-            member_id: KafkaString::from_static(""),
-            rack_id: None,
-            member_epoch: 0,
-            client_id: KafkaString::from_static(""),
-            client_host: KafkaString::from_static(""),
-            subscribed_topic_names: Vec::new(),
-            assignment: Assignment::default(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for Member {
@@ -457,7 +432,7 @@ impl Decode for Member {
         let client_host = decoder.string("Member.ClientHost", true)?;
         let subscribed_topic_names =
             decoder.array("Member.SubscribedTopicNames", true, 1, |decoder| {
-                Ok(decoder.string("Member.SubscribedTopicNames", true)?)
+                decoder.string("Member.SubscribedTopicNames", true)
             })?;
         let assignment = Assignment::decode(decoder, version)?;
         let unknown_tagged_fields = decoder.tagged_fields("Member", |_, _| Ok(false))?;
@@ -484,7 +459,7 @@ impl Member {
         let f2 = any::<i32>().boxed();
         let f3 = arbitrary::string();
         let f4 = arbitrary::string();
-        let f5 = arbitrary::vec(arbitrary::string());
+        let f5 = arbitrary::long_vec(arbitrary::string());
         let f6 = Assignment::strategy(version);
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1, f2, f3, f4, f5, f6), unknown)
@@ -506,7 +481,7 @@ impl Member {
 }
 
 /// The TopicPartitions structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicPartitions {
     /// The topic ID.
     ///
@@ -524,20 +499,9 @@ pub struct TopicPartitions {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for TopicPartitions {
-    fn default() -> Self {
-        Self {
-            topic_id: Uuid::ZERO,
-            topic_name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for TopicPartitions {
     fn encode(&self, buf: &mut BytesMut, _version: i16) -> Result<(), EncodeError> {
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         encoder::put_nullable_string(
             buf,
             "TopicPartitions.TopicName",
@@ -579,7 +543,7 @@ impl Decode for TopicPartitions {
         let topic_id = decoder.uuid("TopicPartitions.TopicId")?;
         let topic_name = decoder.string("TopicPartitions.TopicName", true)?;
         let partitions = decoder.array("TopicPartitions.Partitions", true, 4, |decoder| {
-            Ok(decoder.int32("TopicPartitions.Partitions")?)
+            decoder.int32("TopicPartitions.Partitions")
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("TopicPartitions", |_, _| Ok(false))?;
         Ok(Self {
@@ -598,7 +562,7 @@ impl TopicPartitions {
         use proptest::prelude::*;
         let f0 = arbitrary::uuid();
         let f1 = arbitrary::string();
-        let f2 = arbitrary::vec(any::<i32>().boxed());
+        let f2 = arbitrary::long_vec(any::<i32>().boxed());
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1, f2), unknown)
             .prop_map(|((f0, f1, f2), unknown)| {
@@ -615,7 +579,7 @@ impl TopicPartitions {
 }
 
 /// The Assignment structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Assignment {
     /// The assigned topic-partitions to the member.
     ///
@@ -623,15 +587,6 @@ pub struct Assignment {
     pub topic_partitions: Vec<TopicPartitions>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for Assignment {
-    fn default() -> Self {
-        Self {
-            topic_partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for Assignment {
@@ -671,7 +626,7 @@ impl Encode for Assignment {
 impl Decode for Assignment {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_partitions = decoder.array("Assignment.TopicPartitions", true, 1, |decoder| {
-            Ok(TopicPartitions::decode(decoder, version)?)
+            TopicPartitions::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("Assignment", |_, _| Ok(false))?;
         Ok(Self {

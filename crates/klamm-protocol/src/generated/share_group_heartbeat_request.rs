@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The ShareGroupHeartbeatRequest message (versions 1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ShareGroupHeartbeatRequest {
     /// The group identifier.
     ///
@@ -33,19 +33,6 @@ pub struct ShareGroupHeartbeatRequest {
     pub subscribed_topic_names: Option<Vec<KafkaString>>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ShareGroupHeartbeatRequest {
-    fn default() -> Self {
-        Self {
-            group_id: KafkaString::from_static(""),
-            member_id: KafkaString::from_static(""),
-            member_epoch: 0,
-            rack_id: None,
-            subscribed_topic_names: None,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ShareGroupHeartbeatRequest {
@@ -161,7 +148,7 @@ impl Decode for ShareGroupHeartbeatRequest {
             "ShareGroupHeartbeatRequest.SubscribedTopicNames",
             true,
             1,
-            |decoder| Ok(decoder.string("ShareGroupHeartbeatRequest.SubscribedTopicNames", true)?),
+            |decoder| decoder.string("ShareGroupHeartbeatRequest.SubscribedTopicNames", true),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("ShareGroupHeartbeatRequest", |_, _| Ok(false))?;
@@ -191,7 +178,7 @@ impl ShareGroupHeartbeatRequest {
         let f1 = arbitrary::string();
         let f2 = any::<i32>().boxed();
         let f3 = proptest::option::of(arbitrary::string()).boxed();
-        let f4 = proptest::option::of(arbitrary::vec(arbitrary::string())).boxed();
+        let f4 = proptest::option::of(arbitrary::long_vec(arbitrary::string())).boxed();
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1, f2, f3, f4), unknown)
             .prop_map(|((f0, f1, f2, f3, f4), unknown)| {

@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The ShareGroupHeartbeatResponse message (versions 1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ShareGroupHeartbeatResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -43,21 +43,6 @@ pub struct ShareGroupHeartbeatResponse {
     pub assignment: Option<Assignment>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for ShareGroupHeartbeatResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            error_code: 0,
-            error_message: None,
-            member_id: None,
-            member_epoch: 0,
-            heartbeat_interval_ms: 0,
-            assignment: None,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for ShareGroupHeartbeatResponse {
@@ -225,7 +210,7 @@ impl ShareGroupHeartbeatResponse {
 }
 
 /// null if not provided; the assignment otherwise.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Assignment {
     /// The partitions assigned to the member.
     ///
@@ -233,15 +218,6 @@ pub struct Assignment {
     pub topic_partitions: Vec<TopicPartitions>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for Assignment {
-    fn default() -> Self {
-        Self {
-            topic_partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for Assignment {
@@ -281,7 +257,7 @@ impl Encode for Assignment {
 impl Decode for Assignment {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_partitions = decoder.array("Assignment.TopicPartitions", true, 1, |decoder| {
-            Ok(TopicPartitions::decode(decoder, version)?)
+            TopicPartitions::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("Assignment", |_, _| Ok(false))?;
         Ok(Self {
@@ -311,7 +287,7 @@ impl Assignment {
 }
 
 /// The TopicPartitions structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicPartitions {
     /// The topic ID.
     ///
@@ -325,19 +301,9 @@ pub struct TopicPartitions {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for TopicPartitions {
-    fn default() -> Self {
-        Self {
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for TopicPartitions {
     fn encode(&self, buf: &mut BytesMut, _version: i16) -> Result<(), EncodeError> {
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         encoder::put_length(
             buf,
             "TopicPartitions.Partitions",
@@ -371,7 +337,7 @@ impl Decode for TopicPartitions {
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("TopicPartitions.TopicId")?;
         let partitions = decoder.array("TopicPartitions.Partitions", true, 4, |decoder| {
-            Ok(decoder.int32("TopicPartitions.Partitions")?)
+            decoder.int32("TopicPartitions.Partitions")
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("TopicPartitions", |_, _| Ok(false))?;
         Ok(Self {
@@ -388,7 +354,7 @@ impl TopicPartitions {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::uuid();
-        let f1 = arbitrary::vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed());
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1), unknown)
             .prop_map(|((f0, f1), unknown)| {

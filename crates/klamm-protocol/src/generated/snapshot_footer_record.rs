@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields}
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The SnapshotFooterRecord message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SnapshotFooterRecord {
     /// The version of the snapshot footer record.
     ///
@@ -17,15 +17,6 @@ pub struct SnapshotFooterRecord {
     pub version: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for SnapshotFooterRecord {
-    fn default() -> Self {
-        Self {
-            version: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for SnapshotFooterRecord {

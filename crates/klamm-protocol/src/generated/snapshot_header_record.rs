@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields}
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The SnapshotHeaderRecord message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SnapshotHeaderRecord {
     /// The version of the snapshot header record.
     ///
@@ -21,16 +21,6 @@ pub struct SnapshotHeaderRecord {
     pub last_contained_log_timestamp: i64,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for SnapshotHeaderRecord {
-    fn default() -> Self {
-        Self {
-            version: 0,
-            last_contained_log_timestamp: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for SnapshotHeaderRecord {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The StreamsGroupDescribeRequest message (versions 0-1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct StreamsGroupDescribeRequest {
     /// The ids of the groups to describe
     ///
@@ -25,17 +25,6 @@ pub struct StreamsGroupDescribeRequest {
     pub include_topology_description: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for StreamsGroupDescribeRequest {
-    fn default() -> Self {
-        Self {
-            group_ids: Vec::new(),
-            include_authorized_operations: false,
-            include_topology_description: false,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for StreamsGroupDescribeRequest {
@@ -66,7 +55,7 @@ impl Encode for StreamsGroupDescribeRequest {
         if version >= 1 {
             encoder::put_bool(buf, self.include_topology_description);
         } else {
-            if !(self.include_topology_description == false) {
+            if self.include_topology_description {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "StreamsGroupDescribeRequest.IncludeTopologyDescription",
                     version,
@@ -110,7 +99,7 @@ impl Decode for StreamsGroupDescribeRequest {
         }
         let group_ids =
             decoder.array("StreamsGroupDescribeRequest.GroupIds", true, 1, |decoder| {
-                Ok(decoder.string("StreamsGroupDescribeRequest.GroupIds", true)?)
+                decoder.string("StreamsGroupDescribeRequest.GroupIds", true)
             })?;
         let include_authorized_operations =
             decoder.boolean("StreamsGroupDescribeRequest.IncludeAuthorizedOperations")?;
@@ -141,7 +130,7 @@ impl StreamsGroupDescribeRequest {
     /// A proptest strategy making values that can be written at `version`.
     pub fn strategy(version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
-        let f0 = arbitrary::vec(arbitrary::string());
+        let f0 = arbitrary::long_vec(arbitrary::string());
         let f1 = any::<bool>().boxed();
         let f2 = if version >= 1 {
             any::<bool>().boxed()

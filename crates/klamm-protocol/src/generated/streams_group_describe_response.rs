@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The StreamsGroupDescribeResponse message (versions 0-1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct StreamsGroupDescribeResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -21,16 +21,6 @@ pub struct StreamsGroupDescribeResponse {
     pub groups: Vec<DescribedGroup>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for StreamsGroupDescribeResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            groups: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for StreamsGroupDescribeResponse {
@@ -87,7 +77,7 @@ impl Decode for StreamsGroupDescribeResponse {
         }
         let throttle_time_ms = decoder.int32("StreamsGroupDescribeResponse.ThrottleTimeMs")?;
         let groups = decoder.array("StreamsGroupDescribeResponse.Groups", true, 1, |decoder| {
-            Ok(DescribedGroup::decode(decoder, version)?)
+            DescribedGroup::decode(decoder, version)
         })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("StreamsGroupDescribeResponse", |_, _| Ok(false))?;
@@ -271,7 +261,7 @@ impl Encode for DescribedGroup {
                 }
             }
         } else {
-            if !(self.topology_description == None) {
+            if self.topology_description.is_some() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "DescribedGroup.TopologyDescription",
                     version,
@@ -281,7 +271,7 @@ impl Encode for DescribedGroup {
         if version >= 1 {
             buf.put_i8(self.topology_description_status);
         } else {
-            if !(self.topology_description_status == 0) {
+            if self.topology_description_status != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "DescribedGroup.TopologyDescriptionStatus",
                     version,
@@ -380,7 +370,7 @@ impl Decode for DescribedGroup {
             Some(Topology::decode(decoder, version)?)
         };
         let members = decoder.array("DescribedGroup.Members", true, 1, |decoder| {
-            Ok(Member::decode(decoder, version)?)
+            Member::decode(decoder, version)
         })?;
         let authorized_operations = decoder.int32("DescribedGroup.AuthorizedOperations")?;
         let topology_description = if version >= 1 {
@@ -498,7 +488,7 @@ impl DescribedGroup {
 }
 
 /// The topology metadata currently initialized for the streams application. Can be null in case of a describe error.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Topology {
     /// The epoch of the currently initialized topology for this group.
     ///
@@ -510,16 +500,6 @@ pub struct Topology {
     pub subtopologies: Option<Vec<Subtopology>>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for Topology {
-    fn default() -> Self {
-        Self {
-            epoch: 0,
-            subtopologies: None,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for Topology {
@@ -568,7 +548,7 @@ impl Decode for Topology {
         let epoch = decoder.int32("Topology.Epoch")?;
         let subtopologies =
             decoder.nullable_array("Topology.Subtopologies", true, 1, |decoder| {
-                Ok(Subtopology::decode(decoder, version)?)
+                Subtopology::decode(decoder, version)
             })?;
         let unknown_tagged_fields = decoder.tagged_fields("Topology", |_, _| Ok(false))?;
         Ok(Self {
@@ -601,7 +581,7 @@ impl Topology {
 }
 
 /// The subtopologies of the streams application. This contains the configured subtopologies, where the number of partitions are set and any regular expressions are resolved to actual topics. Null if the group is uninitialized, source topics are missing or incorrectly partitioned.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Subtopology {
     /// String to uniquely identify the subtopology.
     ///
@@ -625,19 +605,6 @@ pub struct Subtopology {
     pub repartition_source_topics: Vec<TopicInfo>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for Subtopology {
-    fn default() -> Self {
-        Self {
-            subtopology_id: KafkaString::from_static(""),
-            source_topics: Vec::new(),
-            repartition_sink_topics: Vec::new(),
-            state_changelog_topics: Vec::new(),
-            repartition_source_topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for Subtopology {
@@ -743,19 +710,19 @@ impl Decode for Subtopology {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let subtopology_id = decoder.string("Subtopology.SubtopologyId", true)?;
         let source_topics = decoder.array("Subtopology.SourceTopics", true, 1, |decoder| {
-            Ok(decoder.string("Subtopology.SourceTopics", true)?)
+            decoder.string("Subtopology.SourceTopics", true)
         })?;
         let repartition_sink_topics =
             decoder.array("Subtopology.RepartitionSinkTopics", true, 1, |decoder| {
-                Ok(decoder.string("Subtopology.RepartitionSinkTopics", true)?)
+                decoder.string("Subtopology.RepartitionSinkTopics", true)
             })?;
         let state_changelog_topics =
             decoder.array("Subtopology.StateChangelogTopics", true, 1, |decoder| {
-                Ok(TopicInfo::decode(decoder, version)?)
+                TopicInfo::decode(decoder, version)
             })?;
         let repartition_source_topics =
             decoder.array("Subtopology.RepartitionSourceTopics", true, 1, |decoder| {
-                Ok(TopicInfo::decode(decoder, version)?)
+                TopicInfo::decode(decoder, version)
             })?;
         let unknown_tagged_fields = decoder.tagged_fields("Subtopology", |_, _| Ok(false))?;
         Ok(Self {
@@ -775,8 +742,8 @@ impl Subtopology {
     pub fn strategy(version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
-        let f1 = arbitrary::vec(arbitrary::string());
-        let f2 = arbitrary::vec(arbitrary::string());
+        let f1 = arbitrary::long_vec(arbitrary::string());
+        let f2 = arbitrary::long_vec(arbitrary::string());
         let f3 = arbitrary::vec(TopicInfo::strategy(version));
         let f4 = arbitrary::vec(TopicInfo::strategy(version));
         let unknown = arbitrary::unknown_tagged_fields(0);
@@ -797,7 +764,7 @@ impl Subtopology {
 }
 
 /// The members.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Member {
     /// The member ID.
     ///
@@ -861,29 +828,6 @@ pub struct Member {
     pub is_classic: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for Member {
-    fn default() -> Self {
-        Self {
-            member_id: KafkaString::from_static(""),
-            member_epoch: 0,
-            instance_id: None,
-            rack_id: None,
-            client_id: KafkaString::from_static(""),
-            client_host: KafkaString::from_static(""),
-            topology_epoch: 0,
-            process_id: KafkaString::from_static(""),
-            user_endpoint: None,
-            client_tags: Vec::new(),
-            task_offsets: Vec::new(),
-            task_end_offsets: Vec::new(),
-            assignment: Assignment::default(),
-            target_assignment: Assignment::default(),
-            is_classic: false,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for Member {
@@ -1033,13 +977,13 @@ impl Decode for Member {
             Some(Endpoint::decode(decoder, version)?)
         };
         let client_tags = decoder.array("Member.ClientTags", true, 1, |decoder| {
-            Ok(KeyValue::decode(decoder, version)?)
+            KeyValue::decode(decoder, version)
         })?;
         let task_offsets = decoder.array("Member.TaskOffsets", true, 1, |decoder| {
-            Ok(TaskOffset::decode(decoder, version)?)
+            TaskOffset::decode(decoder, version)
         })?;
         let task_end_offsets = decoder.array("Member.TaskEndOffsets", true, 1, |decoder| {
-            Ok(TaskOffset::decode(decoder, version)?)
+            TaskOffset::decode(decoder, version)
         })?;
         let assignment = Assignment::decode(decoder, version)?;
         let target_assignment = Assignment::decode(decoder, version)?;
@@ -1125,7 +1069,7 @@ impl Member {
 }
 
 /// The Endpoint structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Endpoint {
     /// host of the endpoint
     ///
@@ -1137,16 +1081,6 @@ pub struct Endpoint {
     pub port: u16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for Endpoint {
-    fn default() -> Self {
-        Self {
-            host: KafkaString::from_static(""),
-            port: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for Endpoint {
@@ -1206,7 +1140,7 @@ impl Endpoint {
 }
 
 /// The TaskOffset structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TaskOffset {
     /// The subtopology identifier.
     ///
@@ -1222,17 +1156,6 @@ pub struct TaskOffset {
     pub offset: i64,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TaskOffset {
-    fn default() -> Self {
-        Self {
-            subtopology_id: KafkaString::from_static(""),
-            partition: 0,
-            offset: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TaskOffset {
@@ -1303,7 +1226,7 @@ impl TaskOffset {
 }
 
 /// The Assignment structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Assignment {
     /// Active tasks for this client.
     ///
@@ -1319,17 +1242,6 @@ pub struct Assignment {
     pub warmup_tasks: Vec<TaskIds>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for Assignment {
-    fn default() -> Self {
-        Self {
-            active_tasks: Vec::new(),
-            standby_tasks: Vec::new(),
-            warmup_tasks: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for Assignment {
@@ -1401,13 +1313,13 @@ impl Encode for Assignment {
 impl Decode for Assignment {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let active_tasks = decoder.array("Assignment.ActiveTasks", true, 1, |decoder| {
-            Ok(TaskIds::decode(decoder, version)?)
+            TaskIds::decode(decoder, version)
         })?;
         let standby_tasks = decoder.array("Assignment.StandbyTasks", true, 1, |decoder| {
-            Ok(TaskIds::decode(decoder, version)?)
+            TaskIds::decode(decoder, version)
         })?;
         let warmup_tasks = decoder.array("Assignment.WarmupTasks", true, 1, |decoder| {
-            Ok(TaskIds::decode(decoder, version)?)
+            TaskIds::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("Assignment", |_, _| Ok(false))?;
         Ok(Self {
@@ -1443,7 +1355,7 @@ impl Assignment {
 }
 
 /// The TaskIds structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TaskIds {
     /// The subtopology identifier.
     ///
@@ -1455,16 +1367,6 @@ pub struct TaskIds {
     pub partitions: Vec<i32>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TaskIds {
-    fn default() -> Self {
-        Self {
-            subtopology_id: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TaskIds {
@@ -1508,7 +1410,7 @@ impl Decode for TaskIds {
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let subtopology_id = decoder.string("TaskIds.SubtopologyId", true)?;
         let partitions = decoder.array("TaskIds.Partitions", true, 4, |decoder| {
-            Ok(decoder.int32("TaskIds.Partitions")?)
+            decoder.int32("TaskIds.Partitions")
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("TaskIds", |_, _| Ok(false))?;
         Ok(Self {
@@ -1525,7 +1427,7 @@ impl TaskIds {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
-        let f1 = arbitrary::vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed());
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1), unknown)
             .prop_map(|((f0, f1), unknown)| {
@@ -1541,7 +1443,7 @@ impl TaskIds {
 }
 
 /// The KeyValue structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct KeyValue {
     /// key of the config
     ///
@@ -1553,16 +1455,6 @@ pub struct KeyValue {
     pub value: KafkaString,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for KeyValue {
-    fn default() -> Self {
-        Self {
-            key: KafkaString::from_static(""),
-            value: KafkaString::from_static(""),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for KeyValue {
@@ -1622,7 +1514,7 @@ impl KeyValue {
 }
 
 /// The TopicInfo structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicInfo {
     /// The name of the topic.
     ///
@@ -1642,18 +1534,6 @@ pub struct TopicInfo {
     pub topic_configs: Vec<KeyValue>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TopicInfo {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            partitions: 0,
-            replication_factor: 0,
-            topic_configs: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TopicInfo {
@@ -1702,7 +1582,7 @@ impl Decode for TopicInfo {
         let partitions = decoder.int32("TopicInfo.Partitions")?;
         let replication_factor = decoder.int16("TopicInfo.ReplicationFactor")?;
         let topic_configs = decoder.array("TopicInfo.TopicConfigs", true, 1, |decoder| {
-            Ok(KeyValue::decode(decoder, version)?)
+            KeyValue::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("TopicInfo", |_, _| Ok(false))?;
         Ok(Self {
@@ -1741,7 +1621,7 @@ impl TopicInfo {
 }
 
 /// The TopologyDescription structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopologyDescription {
     /// The subtopologies that make up this topology.
     ///
@@ -1753,16 +1633,6 @@ pub struct TopologyDescription {
     pub global_stores: Vec<TopologyDescriptionGlobalStore>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TopologyDescription {
-    fn default() -> Self {
-        Self {
-            subtopologies: Vec::new(),
-            global_stores: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TopologyDescription {
@@ -1779,7 +1649,7 @@ impl Encode for TopologyDescription {
                 item.encode(buf, version)?;
             }
         } else {
-            if !(self.subtopologies.is_empty()) {
+            if !self.subtopologies.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "TopologyDescription.Subtopologies",
                     version,
@@ -1798,7 +1668,7 @@ impl Encode for TopologyDescription {
                 item.encode(buf, version)?;
             }
         } else {
-            if !(self.global_stores.is_empty()) {
+            if !self.global_stores.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "TopologyDescription.GlobalStores",
                     version,
@@ -1841,14 +1711,14 @@ impl Decode for TopologyDescription {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let subtopologies = if version >= 1 {
             decoder.array("TopologyDescription.Subtopologies", true, 1, |decoder| {
-                Ok(TopologyDescriptionSubtopology::decode(decoder, version)?)
+                TopologyDescriptionSubtopology::decode(decoder, version)
             })?
         } else {
             Vec::new()
         };
         let global_stores = if version >= 1 {
             decoder.array("TopologyDescription.GlobalStores", true, 1, |decoder| {
-                Ok(TopologyDescriptionGlobalStore::decode(decoder, version)?)
+                TopologyDescriptionGlobalStore::decode(decoder, version)
             })?
         } else {
             Vec::new()
@@ -1893,7 +1763,7 @@ impl TopologyDescription {
 }
 
 /// The TopologyDescriptionSubtopology structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopologyDescriptionSubtopology {
     /// The subtopology identifier, unique within the topology.
     ///
@@ -1907,16 +1777,6 @@ pub struct TopologyDescriptionSubtopology {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for TopologyDescriptionSubtopology {
-    fn default() -> Self {
-        Self {
-            subtopology_id: KafkaString::from_static(""),
-            nodes: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for TopologyDescriptionSubtopology {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         if version >= 1 {
@@ -1927,7 +1787,7 @@ impl Encode for TopologyDescriptionSubtopology {
                 true,
             )?;
         } else {
-            if !(self.subtopology_id.is_empty()) {
+            if !self.subtopology_id.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "TopologyDescriptionSubtopology.SubtopologyId",
                     version,
@@ -1946,7 +1806,7 @@ impl Encode for TopologyDescriptionSubtopology {
                 item.encode(buf, version)?;
             }
         } else {
-            if !(self.nodes.is_empty()) {
+            if !self.nodes.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "TopologyDescriptionSubtopology.Nodes",
                     version,
@@ -1989,7 +1849,7 @@ impl Decode for TopologyDescriptionSubtopology {
         };
         let nodes = if version >= 1 {
             decoder.array("TopologyDescriptionSubtopology.Nodes", true, 1, |decoder| {
-                Ok(TopologyDescriptionNode::decode(decoder, version)?)
+                TopologyDescriptionNode::decode(decoder, version)
             })?
         } else {
             Vec::new()
@@ -2034,7 +1894,7 @@ impl TopologyDescriptionSubtopology {
 }
 
 /// The TopologyDescriptionNode structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopologyDescriptionNode {
     /// The name of this node (e.g., KSTREAM-SOURCE-0000000000).
     ///
@@ -2064,20 +1924,6 @@ pub struct TopologyDescriptionNode {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for TopologyDescriptionNode {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            node_type: 0,
-            source_topics: Vec::new(),
-            sink_topic: None,
-            stores: Vec::new(),
-            successors: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for TopologyDescriptionNode {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         if version >= 1 {
@@ -2088,7 +1934,7 @@ impl Encode for TopologyDescriptionNode {
                 true,
             )?;
         } else {
-            if !(self.name.is_empty()) {
+            if !self.name.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "TopologyDescriptionNode.Name",
                     version,
@@ -2098,7 +1944,7 @@ impl Encode for TopologyDescriptionNode {
         if version >= 1 {
             buf.put_i8(self.node_type);
         } else {
-            if !(self.node_type == 0) {
+            if self.node_type != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "TopologyDescriptionNode.NodeType",
                     version,
@@ -2122,7 +1968,7 @@ impl Encode for TopologyDescriptionNode {
                 )?;
             }
         } else {
-            if !(self.source_topics.is_empty()) {
+            if !self.source_topics.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "TopologyDescriptionNode.SourceTopics",
                     version,
@@ -2156,7 +2002,7 @@ impl Encode for TopologyDescriptionNode {
                 }
             }
         } else {
-            if !(self.sink_topic == None) {
+            if self.sink_topic.is_some() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "TopologyDescriptionNode.SinkTopic",
                     version,
@@ -2180,7 +2026,7 @@ impl Encode for TopologyDescriptionNode {
                 )?;
             }
         } else {
-            if !(self.stores.is_empty()) {
+            if !self.stores.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "TopologyDescriptionNode.Stores",
                     version,
@@ -2204,7 +2050,7 @@ impl Encode for TopologyDescriptionNode {
                 )?;
             }
         } else {
-            if !(self.successors.is_empty()) {
+            if !self.successors.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "TopologyDescriptionNode.Successors",
                     version,
@@ -2277,7 +2123,7 @@ impl Decode for TopologyDescriptionNode {
         };
         let source_topics = if version >= 1 {
             decoder.array("TopologyDescriptionNode.SourceTopics", true, 1, |decoder| {
-                Ok(decoder.string("TopologyDescriptionNode.SourceTopics", true)?)
+                decoder.string("TopologyDescriptionNode.SourceTopics", true)
             })?
         } else {
             Vec::new()
@@ -2293,14 +2139,14 @@ impl Decode for TopologyDescriptionNode {
         };
         let stores = if version >= 1 {
             decoder.array("TopologyDescriptionNode.Stores", true, 1, |decoder| {
-                Ok(decoder.string("TopologyDescriptionNode.Stores", true)?)
+                decoder.string("TopologyDescriptionNode.Stores", true)
             })?
         } else {
             Vec::new()
         };
         let successors = if version >= 1 {
             decoder.array("TopologyDescriptionNode.Successors", true, 1, |decoder| {
-                Ok(decoder.string("TopologyDescriptionNode.Successors", true)?)
+                decoder.string("TopologyDescriptionNode.Successors", true)
             })?
         } else {
             Vec::new()
@@ -2335,7 +2181,7 @@ impl TopologyDescriptionNode {
             Just(0).boxed()
         };
         let f2 = if version >= 1 {
-            arbitrary::vec(arbitrary::string())
+            arbitrary::long_vec(arbitrary::string())
         } else {
             Just(Vec::new()).boxed()
         };
@@ -2349,12 +2195,12 @@ impl TopologyDescriptionNode {
             Just(None).boxed()
         };
         let f4 = if version >= 1 {
-            arbitrary::vec(arbitrary::string())
+            arbitrary::long_vec(arbitrary::string())
         } else {
             Just(Vec::new()).boxed()
         };
         let f5 = if version >= 1 {
-            arbitrary::vec(arbitrary::string())
+            arbitrary::long_vec(arbitrary::string())
         } else {
             Just(Vec::new()).boxed()
         };
@@ -2377,7 +2223,7 @@ impl TopologyDescriptionNode {
 }
 
 /// The TopologyDescriptionGlobalStore structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopologyDescriptionGlobalStore {
     /// The source node providing data to the global store.
     ///
@@ -2391,22 +2237,12 @@ pub struct TopologyDescriptionGlobalStore {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for TopologyDescriptionGlobalStore {
-    fn default() -> Self {
-        Self {
-            source: TopologyDescriptionNode::default(),
-            processor: TopologyDescriptionNode::default(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for TopologyDescriptionGlobalStore {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         if version >= 1 {
             self.source.encode(buf, version)?;
         } else {
-            if !(self.source == TopologyDescriptionNode::default()) {
+            if self.source != TopologyDescriptionNode::default() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "TopologyDescriptionGlobalStore.Source",
                     version,
@@ -2416,7 +2252,7 @@ impl Encode for TopologyDescriptionGlobalStore {
         if version >= 1 {
             self.processor.encode(buf, version)?;
         } else {
-            if !(self.processor == TopologyDescriptionNode::default()) {
+            if self.processor != TopologyDescriptionNode::default() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "TopologyDescriptionGlobalStore.Processor",
                     version,

@@ -473,19 +473,19 @@ impl Decode for StreamsGroupHeartbeatRequest {
             "StreamsGroupHeartbeatRequest.ActiveTasks",
             true,
             1,
-            |decoder| Ok(TaskIds::decode(decoder, version)?),
+            |decoder| TaskIds::decode(decoder, version),
         )?;
         let standby_tasks = decoder.nullable_array(
             "StreamsGroupHeartbeatRequest.StandbyTasks",
             true,
             1,
-            |decoder| Ok(TaskIds::decode(decoder, version)?),
+            |decoder| TaskIds::decode(decoder, version),
         )?;
         let warmup_tasks = decoder.nullable_array(
             "StreamsGroupHeartbeatRequest.WarmupTasks",
             true,
             1,
-            |decoder| Ok(TaskIds::decode(decoder, version)?),
+            |decoder| TaskIds::decode(decoder, version),
         )?;
         let process_id = decoder.nullable_string("StreamsGroupHeartbeatRequest.ProcessId", true)?;
         let user_endpoint = if decoder.int8("StreamsGroupHeartbeatRequest.UserEndpoint")? < 0 {
@@ -497,19 +497,19 @@ impl Decode for StreamsGroupHeartbeatRequest {
             "StreamsGroupHeartbeatRequest.ClientTags",
             true,
             1,
-            |decoder| Ok(KeyValue::decode(decoder, version)?),
+            |decoder| KeyValue::decode(decoder, version),
         )?;
         let task_offsets = decoder.nullable_array(
             "StreamsGroupHeartbeatRequest.TaskOffsets",
             true,
             1,
-            |decoder| Ok(TaskOffset::decode(decoder, version)?),
+            |decoder| TaskOffset::decode(decoder, version),
         )?;
         let task_end_offsets = decoder.nullable_array(
             "StreamsGroupHeartbeatRequest.TaskEndOffsets",
             true,
             1,
-            |decoder| Ok(TaskOffset::decode(decoder, version)?),
+            |decoder| TaskOffset::decode(decoder, version),
         )?;
         let shutdown_application =
             decoder.boolean("StreamsGroupHeartbeatRequest.ShutdownApplication")?;
@@ -607,7 +607,7 @@ impl StreamsGroupHeartbeatRequest {
 }
 
 /// The topology metadata of the streams application. Used to initialize the topology of the group and to check if the topology corresponds to the topology initialized for the group. Only sent when memberEpoch = 0, must be non-empty. Null otherwise.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Topology {
     /// The epoch of the topology. Used to check if the topology corresponds to the topology initialized on the brokers.
     ///
@@ -619,16 +619,6 @@ pub struct Topology {
     pub subtopologies: Vec<Subtopology>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for Topology {
-    fn default() -> Self {
-        Self {
-            epoch: 0,
-            subtopologies: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for Topology {
@@ -671,7 +661,7 @@ impl Decode for Topology {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let epoch = decoder.int32("Topology.Epoch")?;
         let subtopologies = decoder.array("Topology.Subtopologies", true, 1, |decoder| {
-            Ok(Subtopology::decode(decoder, version)?)
+            Subtopology::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("Topology", |_, _| Ok(false))?;
         Ok(Self {
@@ -704,7 +694,7 @@ impl Topology {
 }
 
 /// The sub-topologies of the streams application.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Subtopology {
     /// String to uniquely identify the subtopology. Deterministically generated from the topology
     ///
@@ -736,21 +726,6 @@ pub struct Subtopology {
     pub copartition_groups: Vec<CopartitionGroup>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for Subtopology {
-    fn default() -> Self {
-        Self {
-            subtopology_id: KafkaString::from_static(""),
-            source_topics: Vec::new(),
-            source_topic_regex: Vec::new(),
-            state_changelog_topics: Vec::new(),
-            repartition_sink_topics: Vec::new(),
-            repartition_source_topics: Vec::new(),
-            copartition_groups: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for Subtopology {
@@ -893,27 +868,27 @@ impl Decode for Subtopology {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let subtopology_id = decoder.string("Subtopology.SubtopologyId", true)?;
         let source_topics = decoder.array("Subtopology.SourceTopics", true, 1, |decoder| {
-            Ok(decoder.string("Subtopology.SourceTopics", true)?)
+            decoder.string("Subtopology.SourceTopics", true)
         })?;
         let source_topic_regex =
             decoder.array("Subtopology.SourceTopicRegex", true, 1, |decoder| {
-                Ok(decoder.string("Subtopology.SourceTopicRegex", true)?)
+                decoder.string("Subtopology.SourceTopicRegex", true)
             })?;
         let state_changelog_topics =
             decoder.array("Subtopology.StateChangelogTopics", true, 1, |decoder| {
-                Ok(TopicInfo::decode(decoder, version)?)
+                TopicInfo::decode(decoder, version)
             })?;
         let repartition_sink_topics =
             decoder.array("Subtopology.RepartitionSinkTopics", true, 1, |decoder| {
-                Ok(decoder.string("Subtopology.RepartitionSinkTopics", true)?)
+                decoder.string("Subtopology.RepartitionSinkTopics", true)
             })?;
         let repartition_source_topics =
             decoder.array("Subtopology.RepartitionSourceTopics", true, 1, |decoder| {
-                Ok(TopicInfo::decode(decoder, version)?)
+                TopicInfo::decode(decoder, version)
             })?;
         let copartition_groups =
             decoder.array("Subtopology.CopartitionGroups", true, 1, |decoder| {
-                Ok(CopartitionGroup::decode(decoder, version)?)
+                CopartitionGroup::decode(decoder, version)
             })?;
         let unknown_tagged_fields = decoder.tagged_fields("Subtopology", |_, _| Ok(false))?;
         Ok(Self {
@@ -935,10 +910,10 @@ impl Subtopology {
     pub fn strategy(version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
-        let f1 = arbitrary::vec(arbitrary::string());
-        let f2 = arbitrary::vec(arbitrary::string());
+        let f1 = arbitrary::long_vec(arbitrary::string());
+        let f2 = arbitrary::long_vec(arbitrary::string());
         let f3 = arbitrary::vec(TopicInfo::strategy(version));
-        let f4 = arbitrary::vec(arbitrary::string());
+        let f4 = arbitrary::long_vec(arbitrary::string());
         let f5 = arbitrary::vec(TopicInfo::strategy(version));
         let f6 = arbitrary::vec(CopartitionGroup::strategy(version));
         let unknown = arbitrary::unknown_tagged_fields(0);
@@ -961,7 +936,7 @@ impl Subtopology {
 }
 
 /// A subset of source topics that must be copartitioned.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CopartitionGroup {
     /// The topics the topology reads from. Index into the array on the subtopology level.
     ///
@@ -977,17 +952,6 @@ pub struct CopartitionGroup {
     pub repartition_source_topics: Vec<i16>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for CopartitionGroup {
-    fn default() -> Self {
-        Self {
-            source_topics: Vec::new(),
-            source_topic_regex: Vec::new(),
-            repartition_source_topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for CopartitionGroup {
@@ -1047,17 +1011,17 @@ impl Encode for CopartitionGroup {
 impl Decode for CopartitionGroup {
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let source_topics = decoder.array("CopartitionGroup.SourceTopics", true, 2, |decoder| {
-            Ok(decoder.int16("CopartitionGroup.SourceTopics")?)
+            decoder.int16("CopartitionGroup.SourceTopics")
         })?;
         let source_topic_regex =
             decoder.array("CopartitionGroup.SourceTopicRegex", true, 2, |decoder| {
-                Ok(decoder.int16("CopartitionGroup.SourceTopicRegex")?)
+                decoder.int16("CopartitionGroup.SourceTopicRegex")
             })?;
         let repartition_source_topics = decoder.array(
             "CopartitionGroup.RepartitionSourceTopics",
             true,
             2,
-            |decoder| Ok(decoder.int16("CopartitionGroup.RepartitionSourceTopics")?),
+            |decoder| decoder.int16("CopartitionGroup.RepartitionSourceTopics"),
         )?;
         let unknown_tagged_fields = decoder.tagged_fields("CopartitionGroup", |_, _| Ok(false))?;
         Ok(Self {
@@ -1074,9 +1038,9 @@ impl CopartitionGroup {
     /// A proptest strategy making values that can be written at `version`.
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
-        let f0 = arbitrary::vec(any::<i16>().boxed());
-        let f1 = arbitrary::vec(any::<i16>().boxed());
-        let f2 = arbitrary::vec(any::<i16>().boxed());
+        let f0 = arbitrary::long_vec(any::<i16>().boxed());
+        let f1 = arbitrary::long_vec(any::<i16>().boxed());
+        let f2 = arbitrary::long_vec(any::<i16>().boxed());
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1, f2), unknown)
             .prop_map(|((f0, f1, f2), unknown)| {
@@ -1093,7 +1057,7 @@ impl CopartitionGroup {
 }
 
 /// The KeyValue structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct KeyValue {
     /// key of the config
     ///
@@ -1105,16 +1069,6 @@ pub struct KeyValue {
     pub value: KafkaString,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for KeyValue {
-    fn default() -> Self {
-        Self {
-            key: KafkaString::from_static(""),
-            value: KafkaString::from_static(""),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for KeyValue {
@@ -1174,7 +1128,7 @@ impl KeyValue {
 }
 
 /// The TopicInfo structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicInfo {
     /// The name of the topic.
     ///
@@ -1194,18 +1148,6 @@ pub struct TopicInfo {
     pub topic_configs: Vec<KeyValue>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TopicInfo {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            partitions: 0,
-            replication_factor: 0,
-            topic_configs: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TopicInfo {
@@ -1254,7 +1196,7 @@ impl Decode for TopicInfo {
         let partitions = decoder.int32("TopicInfo.Partitions")?;
         let replication_factor = decoder.int16("TopicInfo.ReplicationFactor")?;
         let topic_configs = decoder.array("TopicInfo.TopicConfigs", true, 1, |decoder| {
-            Ok(KeyValue::decode(decoder, version)?)
+            KeyValue::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("TopicInfo", |_, _| Ok(false))?;
         Ok(Self {
@@ -1293,7 +1235,7 @@ impl TopicInfo {
 }
 
 /// The Endpoint structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Endpoint {
     /// host of the endpoint
     ///
@@ -1305,16 +1247,6 @@ pub struct Endpoint {
     pub port: u16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for Endpoint {
-    fn default() -> Self {
-        Self {
-            host: KafkaString::from_static(""),
-            port: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for Endpoint {
@@ -1374,7 +1306,7 @@ impl Endpoint {
 }
 
 /// The TaskOffset structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TaskOffset {
     /// The subtopology identifier.
     ///
@@ -1390,17 +1322,6 @@ pub struct TaskOffset {
     pub offset: i64,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TaskOffset {
-    fn default() -> Self {
-        Self {
-            subtopology_id: KafkaString::from_static(""),
-            partition: 0,
-            offset: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TaskOffset {
@@ -1471,7 +1392,7 @@ impl TaskOffset {
 }
 
 /// The TaskIds structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TaskIds {
     /// The subtopology identifier.
     ///
@@ -1483,16 +1404,6 @@ pub struct TaskIds {
     pub partitions: Vec<i32>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TaskIds {
-    fn default() -> Self {
-        Self {
-            subtopology_id: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TaskIds {
@@ -1536,7 +1447,7 @@ impl Decode for TaskIds {
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let subtopology_id = decoder.string("TaskIds.SubtopologyId", true)?;
         let partitions = decoder.array("TaskIds.Partitions", true, 4, |decoder| {
-            Ok(decoder.int32("TaskIds.Partitions")?)
+            decoder.int32("TaskIds.Partitions")
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("TaskIds", |_, _| Ok(false))?;
         Ok(Self {
@@ -1553,7 +1464,7 @@ impl TaskIds {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
-        let f1 = arbitrary::vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed());
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1), unknown)
             .prop_map(|((f0, f1), unknown)| {

@@ -143,7 +143,7 @@ impl Encode for StreamsGroupHeartbeatResponse {
         if version <= 0 {
             buf.put_i32(self.acceptable_recovery_lag_legacy);
         } else {
-            if !(self.acceptable_recovery_lag_legacy == 0) {
+            if self.acceptable_recovery_lag_legacy != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "StreamsGroupHeartbeatResponse.AcceptableRecoveryLagLegacy",
                     version,
@@ -249,7 +249,7 @@ impl Encode for StreamsGroupHeartbeatResponse {
         if version >= 1 {
             encoder::put_bool(buf, self.topology_description_required);
         } else {
-            if !(self.topology_description_required == false) {
+            if self.topology_description_required {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "StreamsGroupHeartbeatResponse.TopologyDescriptionRequired",
                     version,
@@ -397,25 +397,25 @@ impl Decode for StreamsGroupHeartbeatResponse {
         };
         let status =
             decoder.nullable_array("StreamsGroupHeartbeatResponse.Status", true, 1, |decoder| {
-                Ok(Status::decode(decoder, version)?)
+                Status::decode(decoder, version)
             })?;
         let active_tasks = decoder.nullable_array(
             "StreamsGroupHeartbeatResponse.ActiveTasks",
             true,
             1,
-            |decoder| Ok(TaskIds::decode(decoder, version)?),
+            |decoder| TaskIds::decode(decoder, version),
         )?;
         let standby_tasks = decoder.nullable_array(
             "StreamsGroupHeartbeatResponse.StandbyTasks",
             true,
             1,
-            |decoder| Ok(TaskIds::decode(decoder, version)?),
+            |decoder| TaskIds::decode(decoder, version),
         )?;
         let warmup_tasks = decoder.nullable_array(
             "StreamsGroupHeartbeatResponse.WarmupTasks",
             true,
             1,
-            |decoder| Ok(TaskIds::decode(decoder, version)?),
+            |decoder| TaskIds::decode(decoder, version),
         )?;
         let topology_description_required = if version >= 1 {
             decoder.boolean("StreamsGroupHeartbeatResponse.TopologyDescriptionRequired")?
@@ -428,7 +428,7 @@ impl Decode for StreamsGroupHeartbeatResponse {
             "StreamsGroupHeartbeatResponse.PartitionsByUserEndpoint",
             true,
             1,
-            |decoder| Ok(EndpointToPartitions::decode(decoder, version)?),
+            |decoder| EndpointToPartitions::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("StreamsGroupHeartbeatResponse", |_, _| Ok(false))?;
@@ -534,7 +534,7 @@ impl StreamsGroupHeartbeatResponse {
 }
 
 /// Global assignment information used for IQ. There is one entry per member, so several entries carry the same UserEndpoint when a client runs more than one stream thread; clients must union the entries of an endpoint. Null if unchanged since last heartbeat.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EndpointToPartitions {
     /// User-defined endpoint to connect to the node
     ///
@@ -550,17 +550,6 @@ pub struct EndpointToPartitions {
     pub standby_partitions: Vec<TopicPartition>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for EndpointToPartitions {
-    fn default() -> Self {
-        Self {
-            user_endpoint: Endpoint::default(),
-            active_partitions: Vec::new(),
-            standby_partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for EndpointToPartitions {
@@ -622,13 +611,13 @@ impl Decode for EndpointToPartitions {
             "EndpointToPartitions.ActivePartitions",
             true,
             1,
-            |decoder| Ok(TopicPartition::decode(decoder, version)?),
+            |decoder| TopicPartition::decode(decoder, version),
         )?;
         let standby_partitions = decoder.array(
             "EndpointToPartitions.StandbyPartitions",
             true,
             1,
-            |decoder| Ok(TopicPartition::decode(decoder, version)?),
+            |decoder| TopicPartition::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("EndpointToPartitions", |_, _| Ok(false))?;
@@ -665,7 +654,7 @@ impl EndpointToPartitions {
 }
 
 /// The Status structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Status {
     /// A code to indicate that a particular status is active for the group membership
     ///
@@ -677,16 +666,6 @@ pub struct Status {
     pub status_detail: KafkaString,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for Status {
-    fn default() -> Self {
-        Self {
-            status_code: 0,
-            status_detail: KafkaString::from_static(""),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for Status {
@@ -751,7 +730,7 @@ impl Status {
 }
 
 /// The TopicPartition structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicPartition {
     /// topic name
     ///
@@ -763,16 +742,6 @@ pub struct TopicPartition {
     pub partitions: Vec<i32>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TopicPartition {
-    fn default() -> Self {
-        Self {
-            topic: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TopicPartition {
@@ -811,7 +780,7 @@ impl Decode for TopicPartition {
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let topic = decoder.string("TopicPartition.Topic", true)?;
         let partitions = decoder.array("TopicPartition.Partitions", true, 4, |decoder| {
-            Ok(decoder.int32("TopicPartition.Partitions")?)
+            decoder.int32("TopicPartition.Partitions")
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("TopicPartition", |_, _| Ok(false))?;
         Ok(Self {
@@ -828,7 +797,7 @@ impl TopicPartition {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
-        let f1 = arbitrary::vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed());
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1), unknown)
             .prop_map(|((f0, f1), unknown)| {
@@ -844,7 +813,7 @@ impl TopicPartition {
 }
 
 /// The TaskIds structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TaskIds {
     /// The subtopology identifier.
     ///
@@ -856,16 +825,6 @@ pub struct TaskIds {
     pub partitions: Vec<i32>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TaskIds {
-    fn default() -> Self {
-        Self {
-            subtopology_id: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TaskIds {
@@ -909,7 +868,7 @@ impl Decode for TaskIds {
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let subtopology_id = decoder.string("TaskIds.SubtopologyId", true)?;
         let partitions = decoder.array("TaskIds.Partitions", true, 4, |decoder| {
-            Ok(decoder.int32("TaskIds.Partitions")?)
+            decoder.int32("TaskIds.Partitions")
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("TaskIds", |_, _| Ok(false))?;
         Ok(Self {
@@ -926,7 +885,7 @@ impl TaskIds {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
-        let f1 = arbitrary::vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed());
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1), unknown)
             .prop_map(|((f0, f1), unknown)| {
@@ -942,7 +901,7 @@ impl TaskIds {
 }
 
 /// The Endpoint structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Endpoint {
     /// host of the endpoint
     ///
@@ -954,16 +913,6 @@ pub struct Endpoint {
     pub port: u16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for Endpoint {
-    fn default() -> Self {
-        Self {
-            host: KafkaString::from_static(""),
-            port: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for Endpoint {

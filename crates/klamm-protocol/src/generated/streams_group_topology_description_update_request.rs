@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The StreamsGroupTopologyDescriptionUpdateRequest message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct StreamsGroupTopologyDescriptionUpdateRequest {
     /// The streams group identifier.
     ///
@@ -29,18 +29,6 @@ pub struct StreamsGroupTopologyDescriptionUpdateRequest {
     pub topology_description: TopologyDescription,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for StreamsGroupTopologyDescriptionUpdateRequest {
-    fn default() -> Self {
-        Self {
-            group_id: KafkaString::from_static(""),
-            member_id: KafkaString::from_static(""),
-            topology_epoch: 0,
-            topology_description: TopologyDescription::default(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for StreamsGroupTopologyDescriptionUpdateRequest {
@@ -150,7 +138,7 @@ impl StreamsGroupTopologyDescriptionUpdateRequest {
 }
 
 /// The TopologyDescription structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopologyDescription {
     /// The subtopologies that make up this topology.
     ///
@@ -162,16 +150,6 @@ pub struct TopologyDescription {
     pub global_stores: Vec<TopologyDescriptionGlobalStore>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TopologyDescription {
-    fn default() -> Self {
-        Self {
-            subtopologies: Vec::new(),
-            global_stores: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TopologyDescription {
@@ -228,11 +206,11 @@ impl Decode for TopologyDescription {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let subtopologies =
             decoder.array("TopologyDescription.Subtopologies", true, 1, |decoder| {
-                Ok(TopologyDescriptionSubtopology::decode(decoder, version)?)
+                TopologyDescriptionSubtopology::decode(decoder, version)
             })?;
         let global_stores =
             decoder.array("TopologyDescription.GlobalStores", true, 1, |decoder| {
-                Ok(TopologyDescriptionGlobalStore::decode(decoder, version)?)
+                TopologyDescriptionGlobalStore::decode(decoder, version)
             })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("TopologyDescription", |_, _| Ok(false))?;
@@ -266,7 +244,7 @@ impl TopologyDescription {
 }
 
 /// The TopologyDescriptionSubtopology structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopologyDescriptionSubtopology {
     /// The subtopology identifier, unique within the topology.
     ///
@@ -278,16 +256,6 @@ pub struct TopologyDescriptionSubtopology {
     pub nodes: Vec<TopologyDescriptionNode>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TopologyDescriptionSubtopology {
-    fn default() -> Self {
-        Self {
-            subtopology_id: KafkaString::from_static(""),
-            nodes: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TopologyDescriptionSubtopology {
@@ -336,7 +304,7 @@ impl Decode for TopologyDescriptionSubtopology {
         let subtopology_id =
             decoder.string("TopologyDescriptionSubtopology.SubtopologyId", true)?;
         let nodes = decoder.array("TopologyDescriptionSubtopology.Nodes", true, 1, |decoder| {
-            Ok(TopologyDescriptionNode::decode(decoder, version)?)
+            TopologyDescriptionNode::decode(decoder, version)
         })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("TopologyDescriptionSubtopology", |_, _| Ok(false))?;
@@ -370,7 +338,7 @@ impl TopologyDescriptionSubtopology {
 }
 
 /// The TopologyDescriptionNode structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopologyDescriptionNode {
     /// The name of this node (e.g., KSTREAM-SOURCE-0000000000).
     ///
@@ -398,20 +366,6 @@ pub struct TopologyDescriptionNode {
     pub successors: Vec<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TopologyDescriptionNode {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            node_type: 0,
-            source_topics: Vec::new(),
-            sink_topic: None,
-            stores: Vec::new(),
-            successors: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TopologyDescriptionNode {
@@ -527,15 +481,15 @@ impl Decode for TopologyDescriptionNode {
         let node_type = decoder.int8("TopologyDescriptionNode.NodeType")?;
         let source_topics =
             decoder.array("TopologyDescriptionNode.SourceTopics", true, 1, |decoder| {
-                Ok(decoder.string("TopologyDescriptionNode.SourceTopics", true)?)
+                decoder.string("TopologyDescriptionNode.SourceTopics", true)
             })?;
         let sink_topic = decoder.nullable_string("TopologyDescriptionNode.SinkTopic", true)?;
         let stores = decoder.array("TopologyDescriptionNode.Stores", true, 1, |decoder| {
-            Ok(decoder.string("TopologyDescriptionNode.Stores", true)?)
+            decoder.string("TopologyDescriptionNode.Stores", true)
         })?;
         let successors =
             decoder.array("TopologyDescriptionNode.Successors", true, 1, |decoder| {
-                Ok(decoder.string("TopologyDescriptionNode.Successors", true)?)
+                decoder.string("TopologyDescriptionNode.Successors", true)
             })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("TopologyDescriptionNode", |_, _| Ok(false))?;
@@ -558,10 +512,10 @@ impl TopologyDescriptionNode {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
         let f1 = any::<i8>().boxed();
-        let f2 = arbitrary::vec(arbitrary::string());
+        let f2 = arbitrary::long_vec(arbitrary::string());
         let f3 = proptest::option::of(arbitrary::string()).boxed();
-        let f4 = arbitrary::vec(arbitrary::string());
-        let f5 = arbitrary::vec(arbitrary::string());
+        let f4 = arbitrary::long_vec(arbitrary::string());
+        let f5 = arbitrary::long_vec(arbitrary::string());
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1, f2, f3, f4, f5), unknown)
             .prop_map(|((f0, f1, f2, f3, f4, f5), unknown)| {
@@ -581,7 +535,7 @@ impl TopologyDescriptionNode {
 }
 
 /// The TopologyDescriptionGlobalStore structure.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopologyDescriptionGlobalStore {
     /// The source node providing data to the global store.
     ///
@@ -593,16 +547,6 @@ pub struct TopologyDescriptionGlobalStore {
     pub processor: TopologyDescriptionNode,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TopologyDescriptionGlobalStore {
-    fn default() -> Self {
-        Self {
-            source: TopologyDescriptionNode::default(),
-            processor: TopologyDescriptionNode::default(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TopologyDescriptionGlobalStore {

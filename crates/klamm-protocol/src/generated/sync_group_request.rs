@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The SyncGroupRequest message (versions 0-5).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SyncGroupRequest {
     /// The unique group identifier.
     ///
@@ -41,21 +41,6 @@ pub struct SyncGroupRequest {
     pub assignments: Vec<SyncGroupRequestAssignment>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for SyncGroupRequest {
-    fn default() -> Self {
-        Self {
-            group_id: KafkaString::from_static(""),
-            generation_id: 0,
-            member_id: KafkaString::from_static(""),
-            group_instance_id: None,
-            protocol_type: None,
-            protocol_name: None,
-            assignments: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for SyncGroupRequest {
@@ -108,7 +93,7 @@ impl Encode for SyncGroupRequest {
                 }
             }
         } else {
-            if !(self.group_instance_id == None) {
+            if self.group_instance_id.is_some() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "SyncGroupRequest.GroupInstanceId",
                     version,
@@ -269,7 +254,7 @@ impl Decode for SyncGroupRequest {
         };
         let assignments =
             decoder.array("SyncGroupRequest.Assignments", flexible, 1, |decoder| {
-                Ok(SyncGroupRequestAssignment::decode(decoder, version)?)
+                SyncGroupRequestAssignment::decode(decoder, version)
             })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("SyncGroupRequest", |_, _| Ok(false))?
@@ -355,7 +340,7 @@ impl SyncGroupRequest {
 }
 
 /// Each assignment.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SyncGroupRequestAssignment {
     /// The ID of the member to assign.
     ///
@@ -367,16 +352,6 @@ pub struct SyncGroupRequestAssignment {
     pub assignment: Bytes,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for SyncGroupRequestAssignment {
-    fn default() -> Self {
-        Self {
-            member_id: KafkaString::from_static(""),
-            assignment: Bytes::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for SyncGroupRequestAssignment {

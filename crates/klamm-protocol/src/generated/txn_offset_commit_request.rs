@@ -92,7 +92,7 @@ impl Encode for TxnOffsetCommitRequest {
         if version >= 3 {
             buf.put_i32(self.generation_id_or_member_epoch);
         } else {
-            if !(self.generation_id_or_member_epoch == -1) {
+            if self.generation_id_or_member_epoch != -1 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "TxnOffsetCommitRequest.GenerationIdOrMemberEpoch",
                     version,
@@ -107,7 +107,7 @@ impl Encode for TxnOffsetCommitRequest {
                 flexible,
             )?;
         } else {
-            if !(self.member_id.is_empty()) {
+            if !self.member_id.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "TxnOffsetCommitRequest.MemberId",
                     version,
@@ -141,7 +141,7 @@ impl Encode for TxnOffsetCommitRequest {
                 }
             }
         } else {
-            if !(self.group_instance_id == None) {
+            if self.group_instance_id.is_some() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "TxnOffsetCommitRequest.GroupInstanceId",
                     version,
@@ -236,7 +236,7 @@ impl Decode for TxnOffsetCommitRequest {
             None
         };
         let topics = decoder.array("TxnOffsetCommitRequest.Topics", flexible, 1, |decoder| {
-            Ok(TxnOffsetCommitRequestTopic::decode(decoder, version)?)
+            TxnOffsetCommitRequestTopic::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("TxnOffsetCommitRequest", |_, _| Ok(false))?
@@ -317,7 +317,7 @@ impl TxnOffsetCommitRequest {
 }
 
 /// Each topic that we want to commit offsets for.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TxnOffsetCommitRequestTopic {
     /// The topic name.
     ///
@@ -335,17 +335,6 @@ pub struct TxnOffsetCommitRequestTopic {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for TxnOffsetCommitRequestTopic {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for TxnOffsetCommitRequestTopic {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 3;
@@ -358,7 +347,7 @@ impl Encode for TxnOffsetCommitRequestTopic {
             )?;
         }
         if version >= 6 {
-            buf.put_slice(Uuid::as_bytes(&self.topic_id));
+            buf.put_slice(self.topic_id.as_bytes());
         }
         encoder::put_length(
             buf,
@@ -420,7 +409,7 @@ impl Decode for TxnOffsetCommitRequestTopic {
             "TxnOffsetCommitRequestTopic.Partitions",
             flexible,
             1,
-            |decoder| Ok(TxnOffsetCommitRequestPartition::decode(decoder, version)?),
+            |decoder| TxnOffsetCommitRequestPartition::decode(decoder, version),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("TxnOffsetCommitRequestTopic", |_, _| Ok(false))?

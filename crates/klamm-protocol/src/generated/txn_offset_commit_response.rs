@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The TxnOffsetCommitResponse message (versions 0-6).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TxnOffsetCommitResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -23,16 +23,6 @@ pub struct TxnOffsetCommitResponse {
     pub topics: Vec<TxnOffsetCommitResponseTopic>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TxnOffsetCommitResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TxnOffsetCommitResponse {
@@ -96,7 +86,7 @@ impl Decode for TxnOffsetCommitResponse {
         let flexible = version >= 3;
         let throttle_time_ms = decoder.int32("TxnOffsetCommitResponse.ThrottleTimeMs")?;
         let topics = decoder.array("TxnOffsetCommitResponse.Topics", flexible, 1, |decoder| {
-            Ok(TxnOffsetCommitResponseTopic::decode(decoder, version)?)
+            TxnOffsetCommitResponseTopic::decode(decoder, version)
         })?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("TxnOffsetCommitResponse", |_, _| Ok(false))?
@@ -143,7 +133,7 @@ impl TxnOffsetCommitResponse {
 }
 
 /// The responses for each topic.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TxnOffsetCommitResponseTopic {
     /// The topic name.
     ///
@@ -161,17 +151,6 @@ pub struct TxnOffsetCommitResponseTopic {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for TxnOffsetCommitResponseTopic {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for TxnOffsetCommitResponseTopic {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 3;
@@ -184,7 +163,7 @@ impl Encode for TxnOffsetCommitResponseTopic {
             )?;
         }
         if version >= 6 {
-            buf.put_slice(Uuid::as_bytes(&self.topic_id));
+            buf.put_slice(self.topic_id.as_bytes());
         }
         encoder::put_length(
             buf,
@@ -246,7 +225,7 @@ impl Decode for TxnOffsetCommitResponseTopic {
             "TxnOffsetCommitResponseTopic.Partitions",
             flexible,
             1,
-            |decoder| Ok(TxnOffsetCommitResponsePartition::decode(decoder, version)?),
+            |decoder| TxnOffsetCommitResponsePartition::decode(decoder, version),
         )?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("TxnOffsetCommitResponseTopic", |_, _| Ok(false))?
@@ -298,7 +277,7 @@ impl TxnOffsetCommitResponseTopic {
 }
 
 /// The responses for each partition in the topic.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TxnOffsetCommitResponsePartition {
     /// The partition index.
     ///
@@ -310,16 +289,6 @@ pub struct TxnOffsetCommitResponsePartition {
     pub error_code: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TxnOffsetCommitResponsePartition {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            error_code: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TxnOffsetCommitResponsePartition {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields}
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The UnregisterBrokerRequest message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UnregisterBrokerRequest {
     /// The broker ID to unregister.
     ///
@@ -17,15 +17,6 @@ pub struct UnregisterBrokerRequest {
     pub broker_id: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for UnregisterBrokerRequest {
-    fn default() -> Self {
-        Self {
-            broker_id: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for UnregisterBrokerRequest {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields}
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The UnregisterControllerRequest message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UnregisterControllerRequest {
     /// The controller ID to unregister.
     ///
@@ -17,15 +17,6 @@ pub struct UnregisterControllerRequest {
     pub controller_id: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for UnregisterControllerRequest {
-    fn default() -> Self {
-        Self {
-            controller_id: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for UnregisterControllerRequest {

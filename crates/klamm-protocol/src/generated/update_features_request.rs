@@ -61,7 +61,7 @@ impl Encode for UpdateFeaturesRequest {
         if version >= 1 {
             encoder::put_bool(buf, self.validate_only);
         } else {
-            if !(self.validate_only == false) {
+            if self.validate_only {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "UpdateFeaturesRequest.ValidateOnly",
                     version,
@@ -106,7 +106,7 @@ impl Decode for UpdateFeaturesRequest {
         let timeout_ms = decoder.int32("UpdateFeaturesRequest.timeoutMs")?;
         let feature_updates =
             decoder.array("UpdateFeaturesRequest.FeatureUpdates", true, 1, |decoder| {
-                Ok(FeatureUpdateKey::decode(decoder, version)?)
+                FeatureUpdateKey::decode(decoder, version)
             })?;
         let validate_only = if version >= 1 {
             decoder.boolean("UpdateFeaturesRequest.ValidateOnly")?
@@ -204,7 +204,7 @@ impl Encode for FeatureUpdateKey {
         if version <= 0 {
             encoder::put_bool(buf, self.allow_downgrade);
         } else {
-            if !(self.allow_downgrade == false) {
+            if self.allow_downgrade {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "FeatureUpdateKey.AllowDowngrade",
                     version,
@@ -214,7 +214,7 @@ impl Encode for FeatureUpdateKey {
         if version >= 1 {
             buf.put_i8(self.upgrade_type);
         } else {
-            if !(self.upgrade_type == 1) {
+            if self.upgrade_type != 1 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "FeatureUpdateKey.UpgradeType",
                     version,

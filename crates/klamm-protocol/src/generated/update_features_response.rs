@@ -128,7 +128,7 @@ impl Decode for UpdateFeaturesResponse {
         let error_message = decoder.nullable_string("UpdateFeaturesResponse.ErrorMessage", true)?;
         let results = if version <= 1 {
             decoder.array("UpdateFeaturesResponse.Results", true, 1, |decoder| {
-                Ok(UpdatableFeatureResult::decode(decoder, version)?)
+                UpdatableFeatureResult::decode(decoder, version)
             })?
         } else {
             Vec::new()

@@ -79,7 +79,7 @@ impl Encode for UpdateRaftVoterRequest {
         }
         buf.put_i32(self.current_leader_epoch);
         buf.put_i32(self.voter_id);
-        buf.put_slice(Uuid::as_bytes(&self.voter_directory_id));
+        buf.put_slice(self.voter_directory_id.as_bytes());
         encoder::put_length(
             buf,
             "UpdateRaftVoterRequest.Listeners",
@@ -135,7 +135,7 @@ impl Decode for UpdateRaftVoterRequest {
         let voter_id = decoder.int32("UpdateRaftVoterRequest.VoterId")?;
         let voter_directory_id = decoder.uuid("UpdateRaftVoterRequest.VoterDirectoryId")?;
         let listeners = decoder.array("UpdateRaftVoterRequest.Listeners", true, 1, |decoder| {
-            Ok(Listener::decode(decoder, version)?)
+            Listener::decode(decoder, version)
         })?;
         let kraft_version_feature = KRaftVersionFeature::decode(decoder, version)?;
         let unknown_tagged_fields =
@@ -188,7 +188,7 @@ impl UpdateRaftVoterRequest {
 }
 
 /// The endpoint that can be used to communicate with the leader.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Listener {
     /// The name of the endpoint.
     ///
@@ -204,17 +204,6 @@ pub struct Listener {
     pub port: u16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for Listener {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            host: KafkaString::from_static(""),
-            port: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for Listener {
@@ -280,7 +269,7 @@ impl Listener {
 }
 
 /// The range of versions of the protocol that the replica supports.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct KRaftVersionFeature {
     /// The minimum supported KRaft protocol version.
     ///
@@ -292,16 +281,6 @@ pub struct KRaftVersionFeature {
     pub max_supported_version: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for KRaftVersionFeature {
-    fn default() -> Self {
-        Self {
-            min_supported_version: 0,
-            max_supported_version: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for KRaftVersionFeature {

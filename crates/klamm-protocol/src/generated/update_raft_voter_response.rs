@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The UpdateRaftVoterResponse message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateRaftVoterResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -27,17 +27,6 @@ pub struct UpdateRaftVoterResponse {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for UpdateRaftVoterResponse {
-    fn default() -> Self {
-        Self {
-            throttle_time_ms: 0,
-            error_code: 0,
-            current_leader: CurrentLeader::default(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for UpdateRaftVoterResponse {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         if !Self::VERSIONS.contains(version) {
@@ -50,12 +39,12 @@ impl Encode for UpdateRaftVoterResponse {
         buf.put_i32(self.throttle_time_ms);
         buf.put_i16(self.error_code);
         let mut tagged_count = self.unknown_tagged_fields.len();
-        if !(self.current_leader == CurrentLeader::default()) {
+        if self.current_leader != CurrentLeader::default() {
             tagged_count += 1;
         }
         encoder::put_unsigned_varint(buf, tagged_count as u32);
         let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        if !(self.current_leader == CurrentLeader::default()) {
+        if self.current_leader != CurrentLeader::default() {
             unknown.write_before(buf, 0);
             encoder::put_unsigned_varint(buf, 0);
             let size = self.current_leader.encoded_len(version);
@@ -72,7 +61,7 @@ impl Encode for UpdateRaftVoterResponse {
         len += 2;
         let mut tagged_count = self.unknown_tagged_fields.len();
         let mut tagged_len = self.unknown_tagged_fields.encoded_len();
-        if !(self.current_leader == CurrentLeader::default()) {
+        if self.current_leader != CurrentLeader::default() {
             tagged_count += 1;
             tagged_len += encoder::tagged_field_len(0, self.current_leader.encoded_len(version));
         }

@@ -120,7 +120,7 @@ impl Decode for VoteRequest {
             -1
         };
         let topics = decoder.array("VoteRequest.Topics", true, 1, |decoder| {
-            Ok(TopicData::decode(decoder, version)?)
+            TopicData::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("VoteRequest", |_, _| Ok(false))?;
         Ok(Self {
@@ -166,7 +166,7 @@ impl VoteRequest {
 }
 
 /// The topic data.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicData {
     /// The topic name.
     ///
@@ -178,16 +178,6 @@ pub struct TopicData {
     pub partitions: Vec<PartitionData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TopicData {
-    fn default() -> Self {
-        Self {
-            topic_name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TopicData {
@@ -235,7 +225,7 @@ impl Decode for TopicData {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_name = decoder.string("TopicData.TopicName", true)?;
         let partitions = decoder.array("TopicData.Partitions", true, 1, |decoder| {
-            Ok(PartitionData::decode(decoder, version)?)
+            PartitionData::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("TopicData", |_, _| Ok(false))?;
         Ok(Self {
@@ -268,7 +258,7 @@ impl TopicData {
 }
 
 /// The partition data.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartitionData {
     /// The partition index.
     ///
@@ -306,39 +296,23 @@ pub struct PartitionData {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for PartitionData {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            replica_epoch: 0,
-            replica_id: 0,
-            replica_directory_id: Uuid::ZERO,
-            voter_directory_id: Uuid::ZERO,
-            last_offset_epoch: 0,
-            last_offset: 0,
-            pre_vote: false,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for PartitionData {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         buf.put_i32(self.partition_index);
         buf.put_i32(self.replica_epoch);
         buf.put_i32(self.replica_id);
         if version >= 1 {
-            buf.put_slice(Uuid::as_bytes(&self.replica_directory_id));
+            buf.put_slice(self.replica_directory_id.as_bytes());
         }
         if version >= 1 {
-            buf.put_slice(Uuid::as_bytes(&self.voter_directory_id));
+            buf.put_slice(self.voter_directory_id.as_bytes());
         }
         buf.put_i32(self.last_offset_epoch);
         buf.put_i64(self.last_offset);
         if version >= 2 {
             encoder::put_bool(buf, self.pre_vote);
         } else {
-            if !(self.pre_vote == false) {
+            if self.pre_vote {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "PartitionData.PreVote",
                     version,

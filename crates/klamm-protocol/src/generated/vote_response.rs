@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The VoteResponse message (versions 0-2).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct VoteResponse {
     /// The top level error code.
     ///
@@ -25,17 +25,6 @@ pub struct VoteResponse {
     pub node_endpoints: Vec<NodeEndpoint>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for VoteResponse {
-    fn default() -> Self {
-        Self {
-            error_code: 0,
-            topics: Vec::new(),
-            node_endpoints: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for VoteResponse {
@@ -59,12 +48,12 @@ impl Encode for VoteResponse {
             item.encode(buf, version)?;
         }
         let mut tagged_count = self.unknown_tagged_fields.len();
-        if version >= 1 && !(self.node_endpoints.is_empty()) {
+        if version >= 1 && !self.node_endpoints.is_empty() {
             tagged_count += 1;
         }
         encoder::put_unsigned_varint(buf, tagged_count as u32);
         let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        if version >= 1 && !(self.node_endpoints.is_empty()) {
+        if version >= 1 && !self.node_endpoints.is_empty() {
             unknown.write_before(buf, 0);
             encoder::put_unsigned_varint(buf, 0);
             let size = encoder::length_len(Some(self.node_endpoints.len()), true, true)
@@ -100,7 +89,7 @@ impl Encode for VoteResponse {
                 .sum::<usize>();
         let mut tagged_count = self.unknown_tagged_fields.len();
         let mut tagged_len = self.unknown_tagged_fields.encoded_len();
-        if version >= 1 && !(self.node_endpoints.is_empty()) {
+        if version >= 1 && !self.node_endpoints.is_empty() {
             tagged_count += 1;
             tagged_len += encoder::tagged_field_len(
                 0,
@@ -128,7 +117,7 @@ impl Decode for VoteResponse {
         }
         let error_code = decoder.int16("VoteResponse.ErrorCode")?;
         let topics = decoder.array("VoteResponse.Topics", true, 1, |decoder| {
-            Ok(TopicData::decode(decoder, version)?)
+            TopicData::decode(decoder, version)
         })?;
         let mut node_endpoints = Vec::new();
         let unknown_tagged_fields =
@@ -136,7 +125,7 @@ impl Decode for VoteResponse {
                 0 if version >= 1 => {
                     node_endpoints =
                         decoder.array("VoteResponse.NodeEndpoints", true, 1, |decoder| {
-                            Ok(NodeEndpoint::decode(decoder, version)?)
+                            NodeEndpoint::decode(decoder, version)
                         })?;
                     Ok(true)
                 }
@@ -185,7 +174,7 @@ impl VoteResponse {
 }
 
 /// The results for each topic.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TopicData {
     /// The topic name.
     ///
@@ -197,16 +186,6 @@ pub struct TopicData {
     pub partitions: Vec<PartitionData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for TopicData {
-    fn default() -> Self {
-        Self {
-            topic_name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for TopicData {
@@ -254,7 +233,7 @@ impl Decode for TopicData {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_name = decoder.string("TopicData.TopicName", true)?;
         let partitions = decoder.array("TopicData.Partitions", true, 1, |decoder| {
-            Ok(PartitionData::decode(decoder, version)?)
+            PartitionData::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("TopicData", |_, _| Ok(false))?;
         Ok(Self {
@@ -287,7 +266,7 @@ impl TopicData {
 }
 
 /// The results for each partition.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartitionData {
     /// The partition index.
     ///
@@ -311,19 +290,6 @@ pub struct PartitionData {
     pub vote_granted: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for PartitionData {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            error_code: 0,
-            leader_id: 0,
-            leader_epoch: 0,
-            vote_granted: false,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for PartitionData {
@@ -401,7 +367,7 @@ impl PartitionData {
 }
 
 /// Endpoints for all current-leaders enumerated in PartitionData.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NodeEndpoint {
     /// The ID of the associated node.
     ///
@@ -419,23 +385,12 @@ pub struct NodeEndpoint {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for NodeEndpoint {
-    fn default() -> Self {
-        Self {
-            node_id: 0,
-            host: KafkaString::from_static(""),
-            port: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for NodeEndpoint {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         if version >= 1 {
             buf.put_i32(self.node_id);
         } else {
-            if !(self.node_id == 0) {
+            if self.node_id != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "NodeEndpoint.NodeId",
                     version,
@@ -445,7 +400,7 @@ impl Encode for NodeEndpoint {
         if version >= 1 {
             encoder::put_nullable_string(buf, "NodeEndpoint.Host", Some(self.host.as_str()), true)?;
         } else {
-            if !(self.host.is_empty()) {
+            if !self.host.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "NodeEndpoint.Host",
                     version,
@@ -455,7 +410,7 @@ impl Encode for NodeEndpoint {
         if version >= 1 {
             buf.put_u16(self.port);
         } else {
-            if !(self.port == 0) {
+            if self.port != 0 {
                 return Err(EncodeError::FieldNotInVersion {
                     field: "NodeEndpoint.Port",
                     version,

@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The VotersRecord message (versions 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct VotersRecord {
     /// The version of the voters record.
     ///
@@ -23,16 +23,6 @@ pub struct VotersRecord {
     pub voters: Vec<Voter>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for VotersRecord {
-    fn default() -> Self {
-        Self {
-            version: 0,
-            voters: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for VotersRecord {
@@ -89,7 +79,7 @@ impl Decode for VotersRecord {
         }
         let version_field = decoder.int16("VotersRecord.Version")?;
         let voters = decoder.array("VotersRecord.Voters", true, 1, |decoder| {
-            Ok(Voter::decode(decoder, version)?)
+            Voter::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("VotersRecord", |_, _| Ok(false))?;
         Ok(Self {
@@ -128,7 +118,7 @@ impl VotersRecord {
 }
 
 /// The set of voters in the quorum for this epoch.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Voter {
     /// The replica id of the voter in the topic partition.
     ///
@@ -150,22 +140,10 @@ pub struct Voter {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for Voter {
-    fn default() -> Self {
-        Self {
-            voter_id: 0,
-            voter_directory_id: Uuid::ZERO,
-            endpoints: Vec::new(),
-            kraft_version_feature: KRaftVersionFeature::default(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for Voter {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         buf.put_i32(self.voter_id);
-        buf.put_slice(Uuid::as_bytes(&self.voter_directory_id));
+        buf.put_slice(self.voter_directory_id.as_bytes());
         encoder::put_length(
             buf,
             "Voter.Endpoints",
@@ -207,7 +185,7 @@ impl Decode for Voter {
         let voter_id = decoder.int32("Voter.VoterId")?;
         let voter_directory_id = decoder.uuid("Voter.VoterDirectoryId")?;
         let endpoints = decoder.array("Voter.Endpoints", true, 1, |decoder| {
-            Ok(Endpoint::decode(decoder, version)?)
+            Endpoint::decode(decoder, version)
         })?;
         let kraft_version_feature = KRaftVersionFeature::decode(decoder, version)?;
         let unknown_tagged_fields = decoder.tagged_fields("Voter", |_, _| Ok(false))?;
@@ -247,7 +225,7 @@ impl Voter {
 }
 
 /// The endpoint that can be used to communicate with the voter.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Endpoint {
     /// The name of the endpoint.
     ///
@@ -263,17 +241,6 @@ pub struct Endpoint {
     pub port: u16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for Endpoint {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            host: KafkaString::from_static(""),
-            port: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for Endpoint {
@@ -339,7 +306,7 @@ impl Endpoint {
 }
 
 /// The range of versions of the protocol that the replica supports.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct KRaftVersionFeature {
     /// The minimum supported KRaft protocol version.
     ///
@@ -351,16 +318,6 @@ pub struct KRaftVersionFeature {
     pub max_supported_version: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for KRaftVersionFeature {
-    fn default() -> Self {
-        Self {
-            min_supported_version: 0,
-            max_supported_version: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for KRaftVersionFeature {

@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The WriteShareGroupStateRequest message (versions 0-1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct WriteShareGroupStateRequest {
     /// The group identifier.
     ///
@@ -23,16 +23,6 @@ pub struct WriteShareGroupStateRequest {
     pub topics: Vec<WriteStateData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for WriteShareGroupStateRequest {
-    fn default() -> Self {
-        Self {
-            group_id: KafkaString::from_static(""),
-            topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for WriteShareGroupStateRequest {
@@ -94,7 +84,7 @@ impl Decode for WriteShareGroupStateRequest {
         }
         let group_id = decoder.string("WriteShareGroupStateRequest.GroupId", true)?;
         let topics = decoder.array("WriteShareGroupStateRequest.Topics", true, 1, |decoder| {
-            Ok(WriteStateData::decode(decoder, version)?)
+            WriteStateData::decode(decoder, version)
         })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("WriteShareGroupStateRequest", |_, _| Ok(false))?;
@@ -134,7 +124,7 @@ impl WriteShareGroupStateRequest {
 }
 
 /// The data for the topics.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct WriteStateData {
     /// The topic identifier.
     ///
@@ -148,19 +138,9 @@ pub struct WriteStateData {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for WriteStateData {
-    fn default() -> Self {
-        Self {
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for WriteStateData {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         encoder::put_length(
             buf,
             "WriteStateData.Partitions",
@@ -198,7 +178,7 @@ impl Decode for WriteStateData {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("WriteStateData.TopicId")?;
         let partitions = decoder.array("WriteStateData.Partitions", true, 1, |decoder| {
-            Ok(PartitionData::decode(decoder, version)?)
+            PartitionData::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("WriteStateData", |_, _| Ok(false))?;
         Ok(Self {
@@ -335,7 +315,7 @@ impl Decode for PartitionData {
             -1
         };
         let state_batches = decoder.array("PartitionData.StateBatches", true, 1, |decoder| {
-            Ok(StateBatch::decode(decoder, version)?)
+            StateBatch::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("PartitionData", |_, _| Ok(false))?;
         Ok(Self {
@@ -384,7 +364,7 @@ impl PartitionData {
 }
 
 /// The state batches for the share-partition.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct StateBatch {
     /// The first offset of this state batch.
     ///
@@ -404,18 +384,6 @@ pub struct StateBatch {
     pub delivery_count: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for StateBatch {
-    fn default() -> Self {
-        Self {
-            first_offset: 0,
-            last_offset: 0,
-            delivery_state: 0,
-            delivery_count: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for StateBatch {

@@ -11,7 +11,7 @@ use crate::primitives::{
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The WriteShareGroupStateResponse message (versions 0-1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct WriteShareGroupStateResponse {
     /// The write results.
     ///
@@ -19,15 +19,6 @@ pub struct WriteShareGroupStateResponse {
     pub results: Vec<WriteStateResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for WriteShareGroupStateResponse {
-    fn default() -> Self {
-        Self {
-            results: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for WriteShareGroupStateResponse {
@@ -82,7 +73,7 @@ impl Decode for WriteShareGroupStateResponse {
         }
         let results =
             decoder.array("WriteShareGroupStateResponse.Results", true, 1, |decoder| {
-                Ok(WriteStateResult::decode(decoder, version)?)
+                WriteStateResult::decode(decoder, version)
             })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("WriteShareGroupStateResponse", |_, _| Ok(false))?;
@@ -119,7 +110,7 @@ impl WriteShareGroupStateResponse {
 }
 
 /// The write results.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct WriteStateResult {
     /// The topic identifier.
     ///
@@ -133,19 +124,9 @@ pub struct WriteStateResult {
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
 
-impl Default for WriteStateResult {
-    fn default() -> Self {
-        Self {
-            topic_id: Uuid::ZERO,
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
-}
-
 impl Encode for WriteStateResult {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        buf.put_slice(Uuid::as_bytes(&self.topic_id));
+        buf.put_slice(self.topic_id.as_bytes());
         encoder::put_length(
             buf,
             "WriteStateResult.Partitions",
@@ -183,7 +164,7 @@ impl Decode for WriteStateResult {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("WriteStateResult.TopicId")?;
         let partitions = decoder.array("WriteStateResult.Partitions", true, 1, |decoder| {
-            Ok(PartitionResult::decode(decoder, version)?)
+            PartitionResult::decode(decoder, version)
         })?;
         let unknown_tagged_fields = decoder.tagged_fields("WriteStateResult", |_, _| Ok(false))?;
         Ok(Self {
@@ -216,7 +197,7 @@ impl WriteStateResult {
 }
 
 /// The results for the partitions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartitionResult {
     /// The partition index.
     ///
@@ -232,17 +213,6 @@ pub struct PartitionResult {
     pub error_message: Option<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for PartitionResult {
-    fn default() -> Self {
-        Self {
-            partition: 0,
-            error_code: 0,
-            error_message: None,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for PartitionResult {

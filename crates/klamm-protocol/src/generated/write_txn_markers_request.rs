@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The WriteTxnMarkersRequest message (versions 1-2).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct WriteTxnMarkersRequest {
     /// The transaction markers to be written.
     ///
@@ -17,15 +17,6 @@ pub struct WriteTxnMarkersRequest {
     pub markers: Vec<WritableTxnMarker>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for WriteTxnMarkersRequest {
-    fn default() -> Self {
-        Self {
-            markers: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for WriteTxnMarkersRequest {
@@ -79,7 +70,7 @@ impl Decode for WriteTxnMarkersRequest {
             });
         }
         let markers = decoder.array("WriteTxnMarkersRequest.Markers", true, 1, |decoder| {
-            Ok(WritableTxnMarker::decode(decoder, version)?)
+            WritableTxnMarker::decode(decoder, version)
         })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("WriteTxnMarkersRequest", |_, _| Ok(false))?;
@@ -116,7 +107,7 @@ impl WriteTxnMarkersRequest {
 }
 
 /// The transaction markers to be written.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct WritableTxnMarker {
     /// The current producer ID.
     ///
@@ -144,20 +135,6 @@ pub struct WritableTxnMarker {
     pub transaction_version: i8,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for WritableTxnMarker {
-    fn default() -> Self {
-        Self {
-            producer_id: 0,
-            producer_epoch: 0,
-            transaction_result: false,
-            topics: Vec::new(),
-            coordinator_epoch: 0,
-            transaction_version: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for WritableTxnMarker {
@@ -214,7 +191,7 @@ impl Decode for WritableTxnMarker {
         let producer_epoch = decoder.int16("WritableTxnMarker.ProducerEpoch")?;
         let transaction_result = decoder.boolean("WritableTxnMarker.TransactionResult")?;
         let topics = decoder.array("WritableTxnMarker.Topics", true, 1, |decoder| {
-            Ok(WritableTxnMarkerTopic::decode(decoder, version)?)
+            WritableTxnMarkerTopic::decode(decoder, version)
         })?;
         let coordinator_epoch = decoder.int32("WritableTxnMarker.CoordinatorEpoch")?;
         let transaction_version = if version >= 2 {
@@ -269,7 +246,7 @@ impl WritableTxnMarker {
 }
 
 /// Each topic that we want to write transaction marker(s) for.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct WritableTxnMarkerTopic {
     /// The topic name.
     ///
@@ -281,16 +258,6 @@ pub struct WritableTxnMarkerTopic {
     pub partition_indexes: Vec<i32>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for WritableTxnMarkerTopic {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            partition_indexes: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for WritableTxnMarkerTopic {
@@ -337,7 +304,7 @@ impl Decode for WritableTxnMarkerTopic {
             "WritableTxnMarkerTopic.PartitionIndexes",
             true,
             4,
-            |decoder| Ok(decoder.int32("WritableTxnMarkerTopic.PartitionIndexes")?),
+            |decoder| decoder.int32("WritableTxnMarkerTopic.PartitionIndexes"),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("WritableTxnMarkerTopic", |_, _| Ok(false))?;
@@ -355,7 +322,7 @@ impl WritableTxnMarkerTopic {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
-        let f1 = arbitrary::vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed());
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1), unknown)
             .prop_map(|((f0, f1), unknown)| {

@@ -9,7 +9,7 @@ use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, Unknown
 use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
 
 /// The WriteTxnMarkersResponse message (versions 1-2).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct WriteTxnMarkersResponse {
     /// The results for writing makers.
     ///
@@ -17,15 +17,6 @@ pub struct WriteTxnMarkersResponse {
     pub markers: Vec<WritableTxnMarkerResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for WriteTxnMarkersResponse {
-    fn default() -> Self {
-        Self {
-            markers: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for WriteTxnMarkersResponse {
@@ -79,7 +70,7 @@ impl Decode for WriteTxnMarkersResponse {
             });
         }
         let markers = decoder.array("WriteTxnMarkersResponse.Markers", true, 1, |decoder| {
-            Ok(WritableTxnMarkerResult::decode(decoder, version)?)
+            WritableTxnMarkerResult::decode(decoder, version)
         })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("WriteTxnMarkersResponse", |_, _| Ok(false))?;
@@ -116,7 +107,7 @@ impl WriteTxnMarkersResponse {
 }
 
 /// The results for writing makers.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct WritableTxnMarkerResult {
     /// The current producer ID in use by the transactional ID.
     ///
@@ -128,16 +119,6 @@ pub struct WritableTxnMarkerResult {
     pub topics: Vec<WritableTxnMarkerTopicResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for WritableTxnMarkerResult {
-    fn default() -> Self {
-        Self {
-            producer_id: 0,
-            topics: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for WritableTxnMarkerResult {
@@ -180,7 +161,7 @@ impl Decode for WritableTxnMarkerResult {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let producer_id = decoder.int64("WritableTxnMarkerResult.ProducerId")?;
         let topics = decoder.array("WritableTxnMarkerResult.Topics", true, 1, |decoder| {
-            Ok(WritableTxnMarkerTopicResult::decode(decoder, version)?)
+            WritableTxnMarkerTopicResult::decode(decoder, version)
         })?;
         let unknown_tagged_fields =
             decoder.tagged_fields("WritableTxnMarkerResult", |_, _| Ok(false))?;
@@ -214,7 +195,7 @@ impl WritableTxnMarkerResult {
 }
 
 /// The results by topic.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct WritableTxnMarkerTopicResult {
     /// The topic name.
     ///
@@ -226,16 +207,6 @@ pub struct WritableTxnMarkerTopicResult {
     pub partitions: Vec<WritableTxnMarkerPartitionResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for WritableTxnMarkerTopicResult {
-    fn default() -> Self {
-        Self {
-            name: KafkaString::from_static(""),
-            partitions: Vec::new(),
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for WritableTxnMarkerTopicResult {
@@ -286,7 +257,7 @@ impl Decode for WritableTxnMarkerTopicResult {
             "WritableTxnMarkerTopicResult.Partitions",
             true,
             1,
-            |decoder| Ok(WritableTxnMarkerPartitionResult::decode(decoder, version)?),
+            |decoder| WritableTxnMarkerPartitionResult::decode(decoder, version),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("WritableTxnMarkerTopicResult", |_, _| Ok(false))?;
@@ -320,7 +291,7 @@ impl WritableTxnMarkerTopicResult {
 }
 
 /// The results by partition.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct WritableTxnMarkerPartitionResult {
     /// The partition index.
     ///
@@ -332,16 +303,6 @@ pub struct WritableTxnMarkerPartitionResult {
     pub error_code: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
-}
-
-impl Default for WritableTxnMarkerPartitionResult {
-    fn default() -> Self {
-        Self {
-            partition_index: 0,
-            error_code: 0,
-            unknown_tagged_fields: UnknownTaggedFields::default(),
-        }
-    }
 }
 
 impl Encode for WritableTxnMarkerPartitionResult {

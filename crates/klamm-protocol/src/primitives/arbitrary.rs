@@ -1,28 +1,33 @@
 //! proptest strategies for the primitive types, used by the generated `strategy` functions.
 //!
-//! Available with the `proptest` feature (and in this crate's tests). Sizes are kept small so
-//! nested messages stay cheap to generate.
+//! Available with the `proptest` feature (and in this crate's tests). Sizes are mostly small so
+//! nested messages stay cheap to generate, with an occasional long value so that length
+//! prefixes needing a multi-byte varint (128 and up) are exercised too.
 
 use bytes::Bytes;
 use proptest::prelude::*;
 
 use super::{KafkaString, UnknownTaggedFields, Uuid};
 
-/// Strings of up to 8 characters, ASCII and beyond.
+/// Strings of 0 to 8 characters, ASCII and beyond, now and then 130 to 300.
 pub fn string() -> BoxedStrategy<KafkaString> {
     prop_oneof![
-        4 => "[a-zA-Z0-9._-]{0,8}",
-        1 => ".{0,4}",
+        16 => "[a-zA-Z0-9._-]{0,8}",
+        4 => ".{0,4}",
+        1 => "[a-z]{130,300}",
     ]
     .prop_map(KafkaString::from)
     .boxed()
 }
 
-/// Byte strings of up to 8 bytes.
+/// Byte strings of 0 to 8 bytes, now and then 130 to 300.
 pub fn bytes() -> BoxedStrategy<Bytes> {
-    proptest::collection::vec(any::<u8>(), 0..8)
-        .prop_map(Bytes::from)
-        .boxed()
+    prop_oneof![
+        20 => proptest::collection::vec(any::<u8>(), 0..=8),
+        1 => proptest::collection::vec(any::<u8>(), 130..=300),
+    ]
+    .prop_map(Bytes::from)
+    .boxed()
 }
 
 /// Any UUID.
@@ -35,9 +40,18 @@ pub fn float64() -> BoxedStrategy<f64> {
     any::<f64>().prop_filter("NaN", |v| !v.is_nan()).boxed()
 }
 
-/// Arrays of up to 3 elements.
+/// Arrays of 0 to 3 elements, for elements that may nest further arrays.
 pub fn vec<T: std::fmt::Debug + 'static>(element: BoxedStrategy<T>) -> BoxedStrategy<Vec<T>> {
-    proptest::collection::vec(element, 0..3).boxed()
+    proptest::collection::vec(element, 0..=3).boxed()
+}
+
+/// Arrays of 0 to 3 elements, now and then 130 to 140, for elements that nest nothing.
+pub fn long_vec<T: std::fmt::Debug + 'static>(element: BoxedStrategy<T>) -> BoxedStrategy<Vec<T>> {
+    prop_oneof![
+        20 => proptest::collection::vec(element.clone(), 0..=3),
+        1 => proptest::collection::vec(element, 130..=140),
+    ]
+    .boxed()
 }
 
 /// Unknown tagged fields with tags from `first_free_tag` up, so they never collide with

@@ -230,7 +230,11 @@ impl<'a> Decoder<'a> {
     }
 
     /// Reads a non-null string, compact or classic.
-    pub fn string(&mut self, what: &'static str, compact: bool) -> Result<KafkaString, DecodeError> {
+    pub fn string(
+        &mut self,
+        what: &'static str,
+        compact: bool,
+    ) -> Result<KafkaString, DecodeError> {
         self.nullable_string(what, compact)?
             .ok_or(DecodeError::UnexpectedNull { what })
     }
@@ -380,7 +384,10 @@ mod tests {
             Decoder::new(&input).string("name", false),
             Err(DecodeError::UnexpectedNull { what: "name" })
         );
-        assert_eq!(Decoder::new(&input).nullable_string("name", false), Ok(None));
+        assert_eq!(
+            Decoder::new(&input).nullable_string("name", false),
+            Ok(None)
+        );
     }
 
     #[test]
@@ -420,7 +427,10 @@ mod tests {
             })
             .unwrap();
         assert_eq!(seen, Some(7));
-        assert_eq!(unknown.iter().collect::<Vec<_>>(), vec![(5, &[0xaa, 0xbb][..])]);
+        assert_eq!(
+            unknown.iter().collect::<Vec<_>>(),
+            vec![(5, &[0xaa, 0xbb][..])]
+        );
         assert!(decoder.is_empty());
     }
 

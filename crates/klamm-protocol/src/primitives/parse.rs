@@ -111,8 +111,7 @@ pub fn varint(input: &[u8]) -> ParseResult<'_, i32> {
 
 /// A zig-zag encoded signed varlong (at most 10 bytes).
 pub fn varlong(input: &[u8]) -> ParseResult<'_, i64> {
-    unsigned_leb128(input, 10)
-        .map(|(rest, raw)| (rest, ((raw >> 1) as i64) ^ -((raw & 1) as i64)))
+    unsigned_leb128(input, 10).map(|(rest, raw)| (rest, ((raw >> 1) as i64) ^ -((raw & 1) as i64)))
 }
 
 /// Takes `count` raw bytes.
@@ -145,7 +144,10 @@ mod tests {
         assert_eq!(varint(&[0x00]), Ok((&[][..], 0)));
         assert_eq!(varint(&[0x01]), Ok((&[][..], -1)));
         assert_eq!(varint(&[0x02]), Ok((&[][..], 1)));
-        assert_eq!(varint(&[0xff, 0xff, 0xff, 0xff, 0x0f]), Ok((&[][..], i32::MIN)));
+        assert_eq!(
+            varint(&[0xff, 0xff, 0xff, 0xff, 0x0f]),
+            Ok((&[][..], i32::MIN))
+        );
         assert_eq!(unsigned_varint(&[0xac, 0x02]), Ok((&[][..], 300)));
     }
 

@@ -14,10 +14,8 @@ pub struct UnknownTaggedFields {
 }
 
 /// Iterator over unknown tagged fields as `(tag, value)`.
-pub type Iter<'a> = std::iter::Map<
-    std::slice::Iter<'a, (u32, Bytes)>,
-    fn(&'a (u32, Bytes)) -> (u32, &'a [u8]),
->;
+pub type Iter<'a> =
+    std::iter::Map<std::slice::Iter<'a, (u32, Bytes)>, fn(&'a (u32, Bytes)) -> (u32, &'a [u8])>;
 
 impl UnknownTaggedFields {
     /// Adds a field, keeping the fields sorted by tag (a repeated tag replaces the earlier one).
@@ -43,7 +41,9 @@ impl UnknownTaggedFields {
         fn entry((tag, value): &(u32, Bytes)) -> (u32, &[u8]) {
             (*tag, value)
         }
-        self.fields.iter().map(entry as fn(&(u32, Bytes)) -> (u32, &[u8]))
+        self.fields
+            .iter()
+            .map(entry as fn(&(u32, Bytes)) -> (u32, &[u8]))
     }
 
     /// Bytes these fields take when written (not counting the section's field count).

@@ -114,7 +114,8 @@ mod tests {
 
     #[test]
     fn round_trips_through_text() {
-        let id = Uuid::from_bytes(*b"\x8f\x01\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\xcc\xdd\xee\xff");
+        let id =
+            Uuid::from_bytes(*b"\x8f\x01\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\xcc\xdd\xee\xff");
         let text = id.to_string();
         assert_eq!(text.len(), 22);
         assert_eq!(text.parse::<Uuid>(), Ok(id));
@@ -125,7 +126,10 @@ mod tests {
         // Kafka's Uuid.METADATA_TOPIC_ID is 0x...01 and prints as "AAAAAAAAAAAAAAAAAAAAAQ".
         let mut bytes = [0u8; 16];
         bytes[15] = 1;
-        assert_eq!(Uuid::from_bytes(bytes).to_string(), "AAAAAAAAAAAAAAAAAAAAAQ");
+        assert_eq!(
+            Uuid::from_bytes(bytes).to_string(),
+            "AAAAAAAAAAAAAAAAAAAAAQ"
+        );
     }
 
     #[test]
