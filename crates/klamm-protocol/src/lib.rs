@@ -1,21 +1,30 @@
-//! # klamm-protocol
-//!
-//! The Apache Kafka wire protocol as plain Rust values, with no I/O: bytes in, values out, and
-//! back. Every request, response and header of every API at every version is generated from
-//! the JSON message specs shipped in Kafka's own `kafka-clients` jar, on top of a small set of
-//! hand-written primitives parsed with `nom`.
-//!
-//! Decoding takes a shared [`bytes::Bytes`] frame and hands out slices of it for strings and byte
-//! fields, so large responses are read without copying. Every failure is a typed
-//! [`DecodeError`] or [`EncodeError`] naming the field; nothing panics on bad input.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod error;
+mod generated;
 mod message;
 pub mod primitives;
+pub mod records;
 mod version;
 
 pub use error::{DecodeError, EncodeError};
-pub use message::{Decode, Encode, Message};
+pub use generated::{AnyRequest, AnyResponse, ApiKey, ErrorCode};
+pub use message::{Decode, Encode, Message, Request};
+
+/// Every message of the protocol: one module per spec, each top-level type re-exported here.
+///
+/// ```
+/// use klamm_protocol::messages::MetadataRequest;
+/// use klamm_protocol::Message;
+///
+/// let request = MetadataRequest::default();
+/// let bytes = request.to_bytes(12)?;
+/// assert_eq!(MetadataRequest::from_bytes(&bytes, 12)?, request);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub mod messages {
+    pub use crate::generated::*;
+}
 pub use version::VersionRange;
