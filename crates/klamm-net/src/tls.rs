@@ -1,0 +1,396 @@
+//! TLS settings (kafka-python's `ssl_*`) and their translation into a rustls `ClientConfig`
+//! (ring provider), plus the mapping of rustls failures onto [`TlsFailure`] kinds that say
+//! what to fix.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{
+    CertificateDer, CertificateRevocationListDer, PrivateKeyDer, ServerName, UnixTime,
+};
+use rustls::{AlertDescription, CertificateError, DigitallySignedStruct, RootCertStore};
+
+use crate::{NetError, Secret, TlsFailure};
+
+/// TLS settings, used with `SSL` and `SASL_SSL`.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct TlsConfig {
+    /// `ssl_cafile`: PEM CA certificates to trust; `None` trusts the system's store.
+    pub cafile: Option<PathBuf>,
+    /// `ssl_certfile`: PEM client certificate chain for mutual TLS (may also hold the key).
+    pub certfile: Option<PathBuf>,
+    /// `ssl_keyfile`: PEM private key (PKCS#8, PKCS#1 or SEC1) of the client certificate.
+    pub keyfile: Option<PathBuf>,
+    /// `ssl_password`: passphrase of an encrypted key (encrypted keys are not supported yet:
+    /// setting it, or giving an encrypted key, is a clear configuration error).
+    pub password: Option<Secret>,
+    /// `ssl_crlfile`: PEM CRLs; every certificate of the broker's chain is checked.
+    pub crlfile: Option<PathBuf>,
+    /// `ssl_check_hostname` (default `true`). When `false` the chain is still verified.
+    pub check_hostname: bool,
+    /// Name to verify (and send as SNI) instead of the host connected to.
+    pub server_name: Option<String>,
+    /// A ready rustls configuration (kafka-python's `ssl_context`); overrides the rest.
+    pub client_config: Option<Arc<rustls::ClientConfig>>,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        TlsConfig {
+            cafile: None,
+            certfile: None,
+            keyfile: None,
+            password: None,
+            crlfile: None,
+            check_hostname: true,
+            server_name: None,
+            client_config: None,
+        }
+    }
+}
+
+impl fmt::Debug for TlsConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsConfig")
+            .field("cafile", &self.cafile)
+            .field("certfile", &self.certfile)
+            .field("keyfile", &self.keyfile)
+            .field("password", &self.password)
+            .field("crlfile", &self.crlfile)
+            .field("check_hostname", &self.check_hostname)
+            .field("server_name", &self.server_name)
+            .field("client_config", &self.client_config.as_ref().map(|_| ".."))
+            .finish()
+    }
+}
+
+fn config_error(what: impl Into<String>, reason: impl fmt::Display) -> NetError {
+    NetError::TlsConfig {
+        what: what.into(),
+        reason: reason.to_string(),
+    }
+}
+
+fn read_pem(path: &Path) -> Result<Vec<u8>, NetError> {
+    std::fs::read(path).map_err(|error| config_error(path.display().to_string(), error))
+}
+
+fn load_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, NetError> {
+    let pem = read_pem(path)?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| config_error(path.display().to_string(), error))?;
+    if certs.is_empty() {
+        return Err(config_error(
+            path.display().to_string(),
+            "no PEM certificate found",
+        ));
+    }
+    Ok(certs)
+}
+
+fn load_private_key(
+    path: &Path,
+    password: Option<&Secret>,
+) -> Result<PrivateKeyDer<'static>, NetError> {
+    let pem = read_pem(path)?;
+    let encrypted = pem
+        .windows(b"ENCRYPTED PRIVATE KEY".len())
+        .any(|window| window == b"ENCRYPTED PRIVATE KEY");
+    if encrypted || password.is_some() {
+        return Err(config_error(
+            path.display().to_string(),
+            "encrypted private keys (ssl_password) are not supported yet; decrypt the key \
+             (`openssl pkcs8 -in key.pem -out plain.pem`) and drop ssl_password",
+        ));
+    }
+    PrivateKeyDer::from_pem_slice(&pem)
+        .map_err(|error| config_error(path.display().to_string(), error))
+}
+
+fn load_root_store(cafile: Option<&Path>) -> Result<RootCertStore, NetError> {
+    let mut roots = RootCertStore::empty();
+    match cafile {
+        Some(path) => {
+            for cert in load_certificates(path)? {
+                roots
+                    .add(cert)
+                    .map_err(|error| config_error(path.display().to_string(), error))?;
+            }
+        }
+        None => {
+            let native = rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(native.certs);
+            if roots.is_empty() {
+                return Err(config_error(
+                    "system trust store",
+                    "no CA certificates found; set ssl_cafile",
+                ));
+            }
+        }
+    }
+    Ok(roots)
+}
+
+/// Builds the rustls configuration `config` describes (or returns the caller's own).
+pub fn client_config(config: &TlsConfig) -> Result<Arc<rustls::ClientConfig>, NetError> {
+    if let Some(ready) = &config.client_config {
+        return Ok(ready.clone());
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let roots = Arc::new(load_root_store(config.cafile.as_deref())?);
+    let mut verifier = WebPkiServerVerifier::builder_with_provider(roots, provider.clone());
+    if let Some(path) = &config.crlfile {
+        let pem = read_pem(path)?;
+        let crls = CertificateRevocationListDer::pem_slice_iter(&pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|error| config_error(path.display().to_string(), error))?;
+        verifier = verifier.with_crls(crls);
+    }
+    let verifier = verifier
+        .build()
+        .map_err(|error| config_error("certificate verifier", error))?;
+    let verifier: Arc<dyn ServerCertVerifier> = if config.check_hostname {
+        verifier
+    } else {
+        Arc::new(ChainOnlyVerifier { inner: verifier })
+    };
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|error| config_error("protocol versions", error))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+    let tls = match (&config.certfile, &config.keyfile) {
+        (None, None) => builder.with_no_client_auth(),
+        (Some(certfile), keyfile) => {
+            let certs = load_certificates(certfile)?;
+            let key = load_private_key(
+                keyfile.as_deref().unwrap_or(certfile),
+                config.password.as_ref(),
+            )?;
+            builder
+                .with_client_auth_cert(certs, key)
+                .map_err(|error| config_error(certfile.display().to_string(), error))?
+        }
+        (None, Some(_)) => {
+            return Err(config_error(
+                "ssl_keyfile",
+                "a client key needs ssl_certfile too",
+            ))
+        }
+    };
+    Ok(Arc::new(tls))
+}
+
+/// The name the broker's certificate is verified against.
+pub fn server_name(config: &TlsConfig, host: &str) -> Result<ServerName<'static>, NetError> {
+    let name = config.server_name.as_deref().unwrap_or(host);
+    ServerName::try_from(name.to_owned())
+        .map_err(|error| config_error(format!("server name `{name}`"), error))
+}
+
+/// Verifies the chain (and CRLs) like the default verifier, but accepts a certificate issued
+/// for another name: `ssl_check_hostname = false`.
+#[derive(Debug)]
+struct ChainOnlyVerifier {
+    inner: Arc<WebPkiServerVerifier>,
+}
+
+impl ServerCertVerifier for ChainOnlyVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        // The webpki verifier checks the chain first and the name last, so a name error means
+        // the chain was good.
+        match self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        ) {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// What kind of failure a rustls error is.
+pub fn classify(error: &rustls::Error) -> TlsFailure {
+    use rustls::Error;
+    match error {
+        Error::InvalidCertificate(
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+        ) => TlsFailure::HostnameMismatch,
+        Error::InvalidCertificate(_) | Error::InvalidCertRevocationList(_) => {
+            TlsFailure::UntrustedCertificate
+        }
+        Error::AlertReceived(
+            AlertDescription::CertificateRequired
+            | AlertDescription::BadCertificate
+            | AlertDescription::UnknownCA
+            | AlertDescription::CertificateUnknown
+            | AlertDescription::UnsupportedCertificate
+            | AlertDescription::CertificateRevoked
+            | AlertDescription::CertificateExpired
+            | AlertDescription::AccessDenied,
+        ) => TlsFailure::ClientCertificateRejected,
+        _ => TlsFailure::Other,
+    }
+}
+
+/// The rustls error inside an I/O error from tokio-rustls, if there is one.
+pub fn rustls_error(error: &io::Error) -> Option<&rustls::Error> {
+    error.get_ref()?.downcast_ref::<rustls::Error>()
+}
+
+/// Turns an I/O error on a (possibly TLS) stream into [`NetError::Tls`] when rustls caused it,
+/// [`NetError::Io`] otherwise.
+pub fn map_io_error(addr: &str, error: io::Error) -> NetError {
+    match rustls_error(&error) {
+        Some(tls) => NetError::Tls {
+            addr: addr.to_owned(),
+            kind: classify(tls),
+            source: tls.clone(),
+        },
+        None => NetError::Io {
+            addr: addr.to_owned(),
+            source: Arc::new(error),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rustls_errors_map_to_what_to_fix() {
+        use rustls::Error;
+        let cases = [
+            (
+                Error::InvalidCertificate(CertificateError::UnknownIssuer),
+                TlsFailure::UntrustedCertificate,
+            ),
+            (
+                Error::InvalidCertificate(CertificateError::Expired),
+                TlsFailure::UntrustedCertificate,
+            ),
+            (
+                Error::InvalidCertificate(CertificateError::NotValidForName),
+                TlsFailure::HostnameMismatch,
+            ),
+            (
+                Error::AlertReceived(AlertDescription::CertificateRequired),
+                TlsFailure::ClientCertificateRejected,
+            ),
+            (
+                Error::AlertReceived(AlertDescription::BadCertificate),
+                TlsFailure::ClientCertificateRejected,
+            ),
+            (
+                Error::AlertReceived(AlertDescription::HandshakeFailure),
+                TlsFailure::Other,
+            ),
+        ];
+        for (error, kind) in cases {
+            assert_eq!(classify(&error), kind, "{error}");
+        }
+    }
+
+    #[test]
+    fn rustls_error_is_found_inside_io_error() {
+        let io = io::Error::new(
+            io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),
+        );
+        let mapped = map_io_error("b:9093", io);
+        assert!(matches!(
+            mapped,
+            NetError::Tls {
+                kind: TlsFailure::UntrustedCertificate,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn missing_cafile_is_a_config_error_naming_the_file() {
+        let config = TlsConfig {
+            cafile: Some("/nonexistent/ca.pem".into()),
+            ..Default::default()
+        };
+        let error = client_config(&config).unwrap_err();
+        assert!(
+            matches!(&error, NetError::TlsConfig { what, .. } if what.contains("/nonexistent/ca.pem")),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn encrypted_key_is_refused_with_a_clear_error() {
+        let dir = std::env::temp_dir().join(format!("klamm-net-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = dir.join("enc.key");
+        std::fs::write(
+            &key,
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        let error = load_private_key(&key, Some(&Secret::new("pw"))).unwrap_err();
+        assert!(error.to_string().contains("not supported"), "{error}");
+        assert!(!error.to_string().contains("pw\""));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn server_name_override_wins_over_host() {
+        let config = TlsConfig {
+            server_name: Some("kafka.internal".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            server_name(&config, "127.0.0.1").unwrap(),
+            ServerName::try_from("kafka.internal").unwrap()
+        );
+        assert!(matches!(
+            server_name(&TlsConfig::default(), "127.0.0.1").unwrap(),
+            ServerName::IpAddress(_)
+        ));
+    }
+}

@@ -1,0 +1,564 @@
+//! Fault injection against an in-process fake broker that speaks just enough Kafka
+//! (ApiVersions, Metadata) and misbehaves on cue: slow answers, out-of-order answers, unknown
+//! correlation ids, garbage, truncated bodies, abrupt closes, silence.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use klamm_net::{
+    CloseReason, Connection, ConnectionConfig, NetError, Phase, RequestOptions, SaslMechanism,
+    SecurityProtocol,
+};
+use klamm_protocol::messages::api_versions_response::ApiVersion;
+use klamm_protocol::messages::metadata_response::MetadataResponseBroker;
+use klamm_protocol::messages::{
+    ApiVersionsResponse, CreateTopicsRequest, MetadataRequest, MetadataResponse, RequestHeader,
+    ResponseHeader, SaslAuthenticateResponse, SaslHandshakeResponse,
+};
+use klamm_protocol::primitives::Decoder;
+use klamm_protocol::{ApiKey, Decode, Encode, ErrorCode};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::sync::Mutex;
+
+/// What the fake does with the n-th Metadata request (0-based) of a connection.
+#[derive(Debug, Clone)]
+enum Action {
+    Answer,
+    AnswerAfter(Duration),
+    AnswerWithCorrelationId(i32),
+    TruncatedBody,
+    Garbage(Vec<u8>),
+    Close,
+}
+
+#[derive(Clone)]
+struct Script {
+    /// Highest ApiVersions version the fake understands.
+    api_versions_max: i16,
+    /// Whether ApiVersions is answered at all.
+    answer_api_versions: bool,
+    metadata: Arc<dyn Fn(usize) -> Action + Send + Sync>,
+    /// `session_lifetime_ms` granted by SaslAuthenticate (PLAIN, any credentials).
+    session_lifetime_ms: i64,
+}
+
+impl Default for Script {
+    fn default() -> Self {
+        Script {
+            api_versions_max: ApiKey::ApiVersions.versions().max,
+            answer_api_versions: true,
+            metadata: Arc::new(|_| Action::Answer),
+            session_lifetime_ms: 0,
+        }
+    }
+}
+
+struct FakeBroker {
+    addr: String,
+    /// Metadata requests received and not yet answered, and the most ever at once.
+    outstanding: Arc<AtomicUsize>,
+    max_outstanding: Arc<AtomicUsize>,
+    /// SaslAuthenticate requests received.
+    authentications: Arc<AtomicUsize>,
+}
+
+async fn start(script: Script) -> FakeBroker {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let outstanding = Arc::new(AtomicUsize::new(0));
+    let max_outstanding = Arc::new(AtomicUsize::new(0));
+    let authentications = Arc::new(AtomicUsize::new(0));
+    let counters = Counters {
+        outstanding: outstanding.clone(),
+        max_outstanding: max_outstanding.clone(),
+        authentications: authentications.clone(),
+    };
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            tokio::spawn(serve(socket, script.clone(), counters.clone()));
+        }
+    });
+    FakeBroker {
+        addr,
+        outstanding,
+        max_outstanding,
+        authentications,
+    }
+}
+
+fn frame(
+    header: &ResponseHeader,
+    header_version: i16,
+    body: &impl Encode,
+    version: i16,
+) -> Vec<u8> {
+    let mut buf = BytesMut::new();
+    header.encode(&mut buf, header_version).unwrap();
+    body.encode(&mut buf, version).unwrap();
+    let mut out = (buf.len() as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(&buf);
+    out
+}
+
+#[derive(Clone)]
+struct Counters {
+    outstanding: Arc<AtomicUsize>,
+    max_outstanding: Arc<AtomicUsize>,
+    authentications: Arc<AtomicUsize>,
+}
+
+async fn serve(socket: tokio::net::TcpStream, script: Script, counters: Counters) {
+    let Counters {
+        outstanding,
+        max_outstanding,
+        authentications,
+    } = counters;
+    let (mut read, write) = socket.into_split();
+    let write = Arc::new(Mutex::new(write));
+    let mut metadata_count = 0;
+    loop {
+        let mut len = [0u8; 4];
+        if read.read_exact(&mut len).await.is_err() {
+            return;
+        }
+        let mut payload = vec![0u8; u32::from_be_bytes(len) as usize];
+        if read.read_exact(&mut payload).await.is_err() {
+            return;
+        }
+        let payload = Bytes::from(payload);
+        let api = ApiKey::from_key(i16::from_be_bytes([payload[0], payload[1]])).unwrap();
+        let version = i16::from_be_bytes([payload[2], payload[3]]);
+        let mut decoder = Decoder::new(&payload);
+        let header =
+            RequestHeader::decode(&mut decoder, api.request_header_version(version)).unwrap();
+        let response_header = ResponseHeader {
+            correlation_id: header.correlation_id,
+            ..Default::default()
+        };
+        let header_version = api.response_header_version(version);
+        let bytes = match api {
+            ApiKey::ApiVersions if !script.answer_api_versions => continue,
+            ApiKey::ApiVersions if version > script.api_versions_max => {
+                // What a real broker does: error 35 in a v0 body listing what it knows.
+                let body = ApiVersionsResponse {
+                    error_code: ErrorCode::UnsupportedVersion.code(),
+                    api_keys: vec![ApiVersion {
+                        api_key: ApiKey::ApiVersions.key(),
+                        min_version: 0,
+                        max_version: script.api_versions_max,
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                };
+                frame(&response_header, 0, &body, 0)
+            }
+            ApiKey::ApiVersions => {
+                let api_keys = [
+                    ApiKey::ApiVersions,
+                    ApiKey::Metadata,
+                    ApiKey::SaslHandshake,
+                    ApiKey::SaslAuthenticate,
+                ]
+                .iter()
+                .map(|api| ApiVersion {
+                    api_key: api.key(),
+                    min_version: 0,
+                    max_version: if *api == ApiKey::ApiVersions {
+                        script.api_versions_max
+                    } else {
+                        api.versions().max
+                    },
+                    ..Default::default()
+                })
+                .collect();
+                let body = ApiVersionsResponse {
+                    api_keys,
+                    ..Default::default()
+                };
+                frame(&response_header, header_version, &body, version)
+            }
+            ApiKey::Metadata => {
+                let action = (script.metadata)(metadata_count);
+                metadata_count += 1;
+                let body = MetadataResponse {
+                    brokers: vec![MetadataResponseBroker {
+                        node_id: 1,
+                        host: "fake".into(),
+                        port: 9092,
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                };
+                let answer = frame(&response_header, header_version, &body, version);
+                let now = outstanding.fetch_add(1, Ordering::SeqCst) + 1;
+                max_outstanding.fetch_max(now, Ordering::SeqCst);
+                let (write, outstanding) = (write.clone(), outstanding.clone());
+                match action {
+                    Action::Answer | Action::AnswerAfter(_) => {
+                        // Answered from a task, so a slow answer is overtaken by later ones.
+                        let delay = match action {
+                            Action::AnswerAfter(delay) => delay,
+                            _ => Duration::from_millis(20),
+                        };
+                        tokio::spawn(async move {
+                            tokio::time::sleep(delay).await;
+                            outstanding.fetch_sub(1, Ordering::SeqCst);
+                            let _ = write.lock().await.write_all(&answer).await;
+                        });
+                        continue;
+                    }
+                    Action::AnswerWithCorrelationId(id) => {
+                        let wrong = ResponseHeader {
+                            correlation_id: id,
+                            ..Default::default()
+                        };
+                        frame(&wrong, header_version, &body, version)
+                    }
+                    Action::TruncatedBody => {
+                        let mut short = answer[4..answer.len() - 3].to_vec();
+                        let mut out = (short.len() as u32).to_be_bytes().to_vec();
+                        out.append(&mut short);
+                        out
+                    }
+                    Action::Garbage(bytes) => bytes,
+                    Action::Close => return,
+                }
+            }
+            ApiKey::SaslHandshake => {
+                let body = SaslHandshakeResponse {
+                    mechanisms: vec!["PLAIN".into()],
+                    ..Default::default()
+                };
+                frame(&response_header, header_version, &body, version)
+            }
+            ApiKey::SaslAuthenticate => {
+                authentications.fetch_add(1, Ordering::SeqCst);
+                let body = SaslAuthenticateResponse {
+                    session_lifetime_ms: script.session_lifetime_ms,
+                    ..Default::default()
+                };
+                frame(&response_header, header_version, &body, version)
+            }
+            other => panic!("the fake broker does not speak {other}"),
+        };
+        if write.lock().await.write_all(&bytes).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn config() -> ConnectionConfig {
+    ConnectionConfig::builder()
+        .request_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+}
+
+async fn connect(script: Script) -> (FakeBroker, Connection) {
+    let broker = start(script).await;
+    let connection = Connection::connect(&broker.addr, &config()).await.unwrap();
+    (broker, connection)
+}
+
+fn script(metadata: impl Fn(usize) -> Action + Send + Sync + 'static) -> Script {
+    Script {
+        metadata: Arc::new(metadata),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn slow_response_times_out_only_that_request_and_its_late_answer_is_discarded() {
+    let (_broker, connection) = connect(script(|n| match n {
+        0 => Action::AnswerAfter(Duration::from_millis(600)),
+        _ => Action::Answer,
+    }))
+    .await;
+    let options = RequestOptions {
+        timeout: Some(Duration::from_millis(150)),
+        ..Default::default()
+    };
+    let error = connection
+        .send_with(MetadataRequest::default(), options)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            NetError::Timeout {
+                phase: Phase::Request(ApiKey::Metadata),
+                ..
+            }
+        ),
+        "{error}"
+    );
+    // The next request is answered (before the slow one: the fake answers out of order).
+    let metadata = connection.send(MetadataRequest::default()).await.unwrap();
+    assert_eq!(metadata.brokers[0].host, "fake");
+    // After the late answer arrives and is dropped, the connection still works.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    connection.send(MetadataRequest::default()).await.unwrap();
+    assert!(!connection.is_closed());
+    let metrics = connection.metrics();
+    let metadata_metrics = metrics.api(ApiKey::Metadata);
+    assert_eq!(
+        (metadata_metrics.requests, metadata_metrics.responses),
+        (3, 3)
+    );
+    assert_eq!(metadata_metrics.timeouts, 1);
+    assert_eq!(metrics.in_flight, 0);
+    assert!(metrics.bytes_sent > 0 && metrics.bytes_received > 0);
+}
+
+#[tokio::test]
+async fn unknown_correlation_id_closes_the_connection_with_a_clear_error() {
+    let (_broker, connection) = connect(script(|_| Action::AnswerWithCorrelationId(4242))).await;
+    let error = connection
+        .send(MetadataRequest::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error.root_cause(),
+            NetError::UnknownCorrelationId {
+                correlation_id: 4242,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(error.to_string().contains("correlation id 4242"), "{error}");
+    assert!(connection.is_closed());
+    let next = connection
+        .send(MetadataRequest::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(next, NetError::ConnectionClosed { .. }), "{next}");
+}
+
+#[tokio::test]
+async fn abrupt_close_mid_request_fails_it_as_peer_closed() {
+    let (_broker, connection) = connect(script(|_| Action::Close)).await;
+    let error = connection
+        .send(MetadataRequest::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            NetError::ConnectionClosed {
+                reason: CloseReason::PeerClosed,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(error.is_retriable());
+}
+
+#[tokio::test]
+async fn garbage_length_prefix_is_rejected_as_too_large() {
+    let (_broker, connection) = connect(script(|_| {
+        Action::Garbage(vec![0x7f, 0xff, 0xff, 0xff, 1, 2])
+    }))
+    .await;
+    let error = connection
+        .send(MetadataRequest::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error.root_cause(),
+            NetError::FrameTooLarge {
+                size: 0x7fff_ffff,
+                ..
+            }
+        ),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn truncated_body_fails_only_that_request() {
+    let (_broker, connection) = connect(script(|n| match n {
+        0 => Action::TruncatedBody,
+        _ => Action::Answer,
+    }))
+    .await;
+    let error = connection
+        .send(MetadataRequest::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            NetError::MalformedFrame {
+                what: "MetadataResponse",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    connection.send(MetadataRequest::default()).await.unwrap();
+}
+
+#[tokio::test]
+async fn many_tasks_pipeline_within_max_in_flight() {
+    let broker = start(Script::default()).await;
+    let config = ConnectionConfig::builder()
+        .max_in_flight_requests_per_connection(3)
+        .build()
+        .unwrap();
+    let connection = Connection::connect(&broker.addr, &config).await.unwrap();
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            let connection = connection.clone();
+            tokio::spawn(async move { connection.send(MetadataRequest::default()).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let max = broker.max_outstanding.load(Ordering::SeqCst);
+    assert!(max >= 2, "requests were not pipelined (max {max} at once)");
+    assert!(max <= 3, "{max} requests in flight, limit is 3");
+    assert_eq!(broker.outstanding.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn dropping_a_request_future_leaves_the_connection_usable() {
+    let (broker, connection) = connect(script(|n| match n {
+        0 => Action::AnswerAfter(Duration::from_millis(300)),
+        _ => Action::Answer,
+    }))
+    .await;
+    tokio::select! {
+        _ = connection.send(MetadataRequest::default()) => panic!("answered too early"),
+        _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+    }
+    assert_eq!(broker.outstanding.load(Ordering::SeqCst), 1);
+    connection.send(MetadataRequest::default()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    connection.send(MetadataRequest::default()).await.unwrap();
+    assert_eq!(connection.metrics().in_flight, 0);
+}
+
+#[tokio::test]
+async fn api_versions_falls_back_when_the_broker_knows_only_older_versions() {
+    let (_broker, connection) = connect(Script {
+        api_versions_max: 2,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(connection.version_for(ApiKey::ApiVersions).unwrap(), 2);
+    assert_eq!(
+        connection.version_for(ApiKey::Metadata).unwrap(),
+        ApiKey::Metadata.versions().max
+    );
+    // The fake lists no CreateTopics: a typed error, before anything is sent.
+    let error = connection
+        .send(CreateTopicsRequest::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            NetError::UnsupportedVersion {
+                api: ApiKey::CreateTopics,
+                broker_range: None,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert_eq!(connection.metrics().api(ApiKey::ApiVersions).requests, 2);
+}
+
+#[tokio::test]
+async fn silent_broker_times_out_in_the_api_versions_phase() {
+    let broker = start(Script {
+        answer_api_versions: false,
+        ..Default::default()
+    })
+    .await;
+    let config = ConnectionConfig::builder()
+        .api_version_auto_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let error = Connection::connect(&broker.addr, &config)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            NetError::Timeout {
+                phase: Phase::ApiVersions,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn idle_connection_closes_after_connections_max_idle() {
+    let broker = start(Script::default()).await;
+    let config = ConnectionConfig::builder()
+        .connections_max_idle(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let connection = Connection::connect(&broker.addr, &config).await.unwrap();
+    connection.send(MetadataRequest::default()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        matches!(connection.close_reason(), Some(CloseReason::Idle(_))),
+        "{:?}",
+        connection.close_reason()
+    );
+}
+
+#[tokio::test]
+async fn refused_port_fails_fast_naming_the_address() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let addr = format!("127.0.0.1:{port}");
+    let error = Connection::connect(&addr, &config()).await.unwrap_err();
+    assert!(
+        matches!(&error, NetError::Connect { addr: a, .. } if *a == addr),
+        "{error}"
+    );
+    assert!(error.to_string().contains(&addr));
+}
+
+#[tokio::test]
+async fn reauthenticates_before_the_session_lifetime_runs_out() {
+    let broker = start(Script {
+        session_lifetime_ms: 300,
+        ..Default::default()
+    })
+    .await;
+    let config = ConnectionConfig::builder()
+        .security_protocol(SecurityProtocol::SaslPlaintext)
+        .sasl_mechanism(SaslMechanism::Plain)
+        .sasl_plain_username("alice")
+        .sasl_plain_password("pw")
+        .build()
+        .unwrap();
+    let connection = Connection::connect(&broker.addr, &config).await.unwrap();
+    assert_eq!(broker.authentications.load(Ordering::SeqCst), 1);
+    // Requests keep flowing while sessions are renewed every 255–285 ms.
+    for _ in 0..8 {
+        connection.send(MetadataRequest::default()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let renewals = broker.authentications.load(Ordering::SeqCst) - 1;
+    assert!((2..=4).contains(&renewals), "{renewals} re-authentications");
+    assert!(!connection.is_closed());
+}
