@@ -1,0 +1,315 @@
+//! `target/kafka/<profile>/cluster.env`: how to reach a running profile, as `KEY=value` lines that
+//! a shell can `source` and that [`ClusterEnv`] parses back.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::{HarnessError, IoContext, Result};
+use crate::profile::{KafkaVersion, Profile};
+
+/// SASL users known to every SASL listener (for PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 alike).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaslUsers {
+    /// Enabled mechanisms, e.g. `PLAIN`, `SCRAM-SHA-256`, `SCRAM-SHA-512`.
+    pub mechanisms: Vec<String>,
+    /// A super user (`super.users`): allowed everything.
+    pub admin_user: String,
+    /// The super user's password.
+    pub admin_password: String,
+    /// An ordinary user without ACLs: every authorized operation is denied until a test grants it.
+    pub user: String,
+    /// The ordinary user's password.
+    pub password: String,
+}
+
+/// PEM files of the throw-away PKI the harness generated for this start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// CA that signed the broker and client certificates (`SSL_CA_FILE`).
+    pub ca_file: PathBuf,
+    /// Client certificate for mutual TLS on the SSL listener (`SSL_CLIENT_CERT_FILE`).
+    pub client_cert_file: PathBuf,
+    /// Its PKCS#8 private key (`SSL_CLIENT_KEY_FILE`).
+    pub client_key_file: PathBuf,
+    /// The principal the SSL listener derives from that certificate, e.g. `User:CN=klamm-client`.
+    /// It has no ACLs, so writes are denied (while an SSL client without a certificate is
+    /// `User:ANONYMOUS`, a super user).
+    pub client_principal: String,
+    /// An unrelated CA: trusting only it must make the handshake fail.
+    pub untrusted_ca_file: PathBuf,
+    /// A client certificate signed by the unrelated CA: the broker must refuse it.
+    pub untrusted_client_cert_file: PathBuf,
+    /// Its private key.
+    pub untrusted_client_key_file: PathBuf,
+}
+
+/// How to reach a running profile; parsed from, and written to, `cluster.env`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterEnv {
+    /// The profile (`KAFKA_PROFILE`).
+    pub profile: Profile,
+    /// The broker version (`KAFKA_VERSION`).
+    pub version: KafkaVersion,
+    /// The cluster id (`CLUSTER_ID`), checked by probes so a stale file never passes for live.
+    pub cluster_id: String,
+    /// `target/kafka/<profile>` (`STATE_DIR`): pids, logs, data and certificates.
+    pub state_dir: PathBuf,
+    /// Node ids (`BROKER_IDS`).
+    pub broker_ids: Vec<u32>,
+    /// Each broker's PLAINTEXT address (`BROKER_<id>_PLAINTEXT`), by id.
+    pub broker_plaintext: BTreeMap<u32, String>,
+    /// `host:port[,host:port…]` of the PLAINTEXT listeners (`BOOTSTRAP_PLAINTEXT`); the client
+    /// is `User:ANONYMOUS`, a super user.
+    pub bootstrap_plaintext: String,
+    /// SASL_PLAINTEXT listeners (`BOOTSTRAP_SASL_PLAINTEXT`), `single` profile only.
+    pub bootstrap_sasl_plaintext: Option<String>,
+    /// SSL listeners (`BOOTSTRAP_SSL`), `single` profile only.
+    pub bootstrap_ssl: Option<String>,
+    /// SASL_SSL listeners (`BOOTSTRAP_SASL_SSL`), `single` profile only.
+    pub bootstrap_sasl_ssl: Option<String>,
+    /// SASL users, `single` profile only.
+    pub sasl: Option<SaslUsers>,
+    /// TLS material, `single` profile only.
+    pub tls: Option<TlsFiles>,
+}
+
+impl ClusterEnv {
+    /// Reads and parses a `cluster.env` file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses `KEY=value` lines (values may be single-quoted); `path` is only for messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        let malformed = |reason: String| HarnessError::MalformedEnv {
+            path: path.to_owned(),
+            reason,
+        };
+        let mut vars = BTreeMap::new();
+        for (index, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (key, value) = line
+                .split_once('=')
+                .ok_or_else(|| malformed(format!("line {} has no `=`", index + 1)))?;
+            vars.insert(key.trim().to_owned(), unquote(value.trim()));
+        }
+        let required = |key: &str| {
+            vars.get(key)
+                .cloned()
+                .ok_or_else(|| malformed(format!("missing {key}")))
+        };
+        let optional = |key: &str| vars.get(key).filter(|v| !v.is_empty()).cloned();
+
+        let profile = required("KAFKA_PROFILE")?.parse()?;
+        let version = required("KAFKA_VERSION")?.parse()?;
+        let broker_ids = required("BROKER_IDS")?
+            .split(',')
+            .map(|id| {
+                id.trim()
+                    .parse::<u32>()
+                    .map_err(|_| malformed(format!("bad broker id `{id}`")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let broker_plaintext = broker_ids
+            .iter()
+            .filter_map(|id| optional(&format!("BROKER_{id}_PLAINTEXT")).map(|addr| (*id, addr)))
+            .collect();
+        let sasl = match optional("SASL_ADMIN_USER") {
+            None => None,
+            Some(admin_user) => Some(SaslUsers {
+                mechanisms: required("SASL_MECHANISMS")?
+                    .split(',')
+                    .map(str::to_owned)
+                    .collect(),
+                admin_user,
+                admin_password: required("SASL_ADMIN_PASSWORD")?,
+                user: required("SASL_USER")?,
+                password: required("SASL_PASSWORD")?,
+            }),
+        };
+        let tls = match optional("SSL_CA_FILE") {
+            None => None,
+            Some(ca_file) => Some(TlsFiles {
+                ca_file: ca_file.into(),
+                client_cert_file: required("SSL_CLIENT_CERT_FILE")?.into(),
+                client_key_file: required("SSL_CLIENT_KEY_FILE")?.into(),
+                client_principal: required("SSL_CLIENT_PRINCIPAL")?,
+                untrusted_ca_file: required("SSL_UNTRUSTED_CA_FILE")?.into(),
+                untrusted_client_cert_file: required("SSL_UNTRUSTED_CLIENT_CERT_FILE")?.into(),
+                untrusted_client_key_file: required("SSL_UNTRUSTED_CLIENT_KEY_FILE")?.into(),
+            }),
+        };
+        Ok(ClusterEnv {
+            profile,
+            version,
+            cluster_id: required("CLUSTER_ID")?,
+            state_dir: required("STATE_DIR")?.into(),
+            broker_ids,
+            broker_plaintext,
+            bootstrap_plaintext: required("BOOTSTRAP_PLAINTEXT")?,
+            bootstrap_sasl_plaintext: optional("BOOTSTRAP_SASL_PLAINTEXT"),
+            bootstrap_ssl: optional("BOOTSTRAP_SSL"),
+            bootstrap_sasl_ssl: optional("BOOTSTRAP_SASL_SSL"),
+            sasl,
+            tls,
+        })
+    }
+
+    /// The file's text: `KEY=value` lines, quoted where a shell needs it.
+    pub fn to_env_file(&self) -> String {
+        let mut out = String::from(
+            "# Written by klamm-test-harness; `source` it or parse it with ClusterEnv::load.\n",
+        );
+        let mut put = |key: &str, value: &str| {
+            let _ = writeln!(out, "{key}={}", quote(value));
+        };
+        let path = |p: &Path| p.display().to_string();
+        put("KAFKA_PROFILE", self.profile.name());
+        put("KAFKA_VERSION", self.version.as_str());
+        put("CLUSTER_ID", &self.cluster_id);
+        put("STATE_DIR", &path(&self.state_dir));
+        let ids: Vec<String> = self.broker_ids.iter().map(u32::to_string).collect();
+        put("BROKER_IDS", &ids.join(","));
+        for (id, addr) in &self.broker_plaintext {
+            put(&format!("BROKER_{id}_PLAINTEXT"), addr);
+        }
+        put("BOOTSTRAP_PLAINTEXT", &self.bootstrap_plaintext);
+        for (key, value) in [
+            ("BOOTSTRAP_SASL_PLAINTEXT", &self.bootstrap_sasl_plaintext),
+            ("BOOTSTRAP_SSL", &self.bootstrap_ssl),
+            ("BOOTSTRAP_SASL_SSL", &self.bootstrap_sasl_ssl),
+        ] {
+            if let Some(value) = value {
+                put(key, value);
+            }
+        }
+        if let Some(sasl) = &self.sasl {
+            put("SASL_MECHANISMS", &sasl.mechanisms.join(","));
+            put("SASL_ADMIN_USER", &sasl.admin_user);
+            put("SASL_ADMIN_PASSWORD", &sasl.admin_password);
+            put("SASL_USER", &sasl.user);
+            put("SASL_PASSWORD", &sasl.password);
+        }
+        if let Some(tls) = &self.tls {
+            put("SSL_CA_FILE", &path(&tls.ca_file));
+            put("SSL_CLIENT_CERT_FILE", &path(&tls.client_cert_file));
+            put("SSL_CLIENT_KEY_FILE", &path(&tls.client_key_file));
+            put("SSL_CLIENT_PRINCIPAL", &tls.client_principal);
+            put("SSL_UNTRUSTED_CA_FILE", &path(&tls.untrusted_ca_file));
+            put(
+                "SSL_UNTRUSTED_CLIENT_CERT_FILE",
+                &path(&tls.untrusted_client_cert_file),
+            );
+            put(
+                "SSL_UNTRUSTED_CLIENT_KEY_FILE",
+                &path(&tls.untrusted_client_key_file),
+            );
+        }
+        out
+    }
+
+    /// Writes the file atomically (temp file + rename), so readers never see half of it.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let temp = path.with_extension("env.tmp");
+        fs::write(&temp, self.to_env_file()).context(|| format!("writing {}", temp.display()))?;
+        fs::rename(&temp, path)
+            .context(|| format!("renaming {} to {}", temp.display(), path.display()))
+    }
+}
+
+/// Single-quotes a value unless every character is shell-safe.
+fn quote(value: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_.,:/@%+=".contains(c);
+    if !value.is_empty() && value.chars().all(safe) {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', r"'\''"))
+    }
+}
+
+/// Inverse of [`quote`] (also accepts plain double quotes without escapes).
+fn unquote(value: &str) -> String {
+    if value.len() >= 2 && value.starts_with('\'') && value.ends_with('\'') {
+        value[1..value.len() - 1].replace(r"'\''", "'")
+    } else if value.len() >= 2 && value.starts_with('"') && value.ends_with('"') {
+        value[1..value.len() - 1].to_owned()
+    } else {
+        value.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> ClusterEnv {
+        ClusterEnv {
+            profile: Profile::Single,
+            version: "4.4.0".parse().unwrap(),
+            cluster_id: "q1Sh-9_jQ5mZ0pC6t3Lx0w".into(),
+            state_dir: "/work/my repo/target/kafka/single".into(),
+            broker_ids: vec![1],
+            broker_plaintext: [(1, "127.0.0.1:20001".to_owned())].into(),
+            bootstrap_plaintext: "127.0.0.1:20001".into(),
+            bootstrap_sasl_plaintext: Some("127.0.0.1:20002".into()),
+            bootstrap_ssl: Some("127.0.0.1:20003".into()),
+            bootstrap_sasl_ssl: Some("127.0.0.1:20004".into()),
+            sasl: Some(SaslUsers {
+                mechanisms: vec!["PLAIN".into(), "SCRAM-SHA-256".into()],
+                admin_user: "klamm-admin".into(),
+                admin_password: "it's secret".into(),
+                user: "klamm-user".into(),
+                password: "user-secret".into(),
+            }),
+            tls: Some(TlsFiles {
+                ca_file: "/t/ca.crt".into(),
+                client_cert_file: "/t/client.crt".into(),
+                client_key_file: "/t/client.key".into(),
+                client_principal: "User:CN=klamm-client".into(),
+                untrusted_ca_file: "/t/untrusted-ca.crt".into(),
+                untrusted_client_cert_file: "/t/untrusted-client.crt".into(),
+                untrusted_client_key_file: "/t/untrusted-client.key".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn env_file_round_trips_including_quoted_values() {
+        let env = sample();
+        let text = env.to_env_file();
+        assert!(
+            text.contains("STATE_DIR='/work/my repo/target/kafka/single'\n"),
+            "{text}"
+        );
+        assert!(text.contains("BOOTSTRAP_SASL_SSL=127.0.0.1:20004\n"));
+        assert_eq!(ClusterEnv::parse(&text, Path::new("x")).unwrap(), env);
+    }
+
+    #[test]
+    fn env_file_without_security_parses_to_none() {
+        let mut env = sample();
+        env.profile = Profile::Cluster;
+        env.bootstrap_sasl_plaintext = None;
+        env.bootstrap_ssl = None;
+        env.bootstrap_sasl_ssl = None;
+        env.sasl = None;
+        env.tls = None;
+        let parsed = ClusterEnv::parse(&env.to_env_file(), Path::new("x")).unwrap();
+        assert_eq!(parsed, env);
+    }
+
+    #[test]
+    fn parse_reports_the_missing_key() {
+        let error = ClusterEnv::parse("KAFKA_PROFILE=single\n", Path::new("c.env")).unwrap_err();
+        assert!(
+            error.to_string().contains("missing KAFKA_VERSION"),
+            "{error}"
+        );
+    }
+}

@@ -1,0 +1,155 @@
+//! Getting a Kafka release's broker jars from Maven Central into a cache outside the source tree.
+//!
+//! No tarball: a tiny generated pom names `org.apache.kafka:kafka_2.13:<version>` plus the logging
+//! binding that version's tarball would have shipped, and `mvn dependency:copy-dependencies` copies
+//! the runtime classpath into `<cache>/<version>/libs`. A `.complete` marker written last makes
+//! later runs skip Maven; an interrupted download is redone from scratch.
+
+use std::fs;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::command::{run_checked, MAVEN};
+use crate::error::{IoContext, Result};
+use crate::lock::FileLock;
+use crate::profile::KafkaVersion;
+
+/// Environment variable overriding where the jars are cached.
+pub const CACHE_ENV_VAR: &str = "KLAMM_KAFKA_CACHE";
+
+/// Pinned so that a fresh `~/.m2` resolves the same plugin everywhere.
+const DEPENDENCY_PLUGIN: &str = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1";
+
+/// Marker file written once `libs/` holds the whole classpath.
+const COMPLETE_MARKER: &str = ".complete";
+
+/// A download of ~50 jars on a slow mirror can take minutes; a stuck one should still end.
+const FETCH_LOCK_TIMEOUT: Duration = Duration::from_secs(900);
+
+/// `$KLAMM_KAFKA_CACHE`, else `$XDG_CACHE_HOME/klamm/kafka`, else `~/.cache/klamm/kafka`.
+pub fn cache_root() -> PathBuf {
+    if let Some(dir) = std::env::var_os(CACHE_ENV_VAR).filter(|v| !v.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let home = std::env::var_os("HOME").unwrap_or_else(|| "/tmp".into());
+            PathBuf::from(home).join(".cache")
+        });
+    base.join("klamm").join("kafka")
+}
+
+/// Where `version`'s jars live once fetched: pass `'<dir>/*'` to `java -cp`.
+pub fn libs_dir(version: &KafkaVersion) -> PathBuf {
+    cache_root().join(version.as_str()).join("libs")
+}
+
+/// Whether `version`'s jars are already fully in the cache.
+pub fn is_fetched(version: &KafkaVersion) -> bool {
+    libs_dir(version).join(COMPLETE_MARKER).is_file()
+}
+
+/// Makes sure `version`'s broker classpath is in the cache, running Maven only when it is not,
+/// and returns the `libs` directory. Safe to call from several processes at once.
+pub fn ensure_libs(version: &KafkaVersion) -> Result<PathBuf> {
+    let libs = libs_dir(version);
+    if is_fetched(version) {
+        return Ok(libs);
+    }
+    let version_dir = cache_root().join(version.as_str());
+    fs::create_dir_all(&version_dir).context(|| format!("creating {}", version_dir.display()))?;
+    let _lock = FileLock::exclusive(&version_dir.join("fetch.lock"), FETCH_LOCK_TIMEOUT)?;
+    if is_fetched(version) {
+        return Ok(libs);
+    }
+
+    let pom = version_dir.join("pom.xml");
+    fs::write(&pom, pom_xml(version)).context(|| format!("writing {}", pom.display()))?;
+    let partial = version_dir.join("libs.partial");
+    if partial.exists() {
+        fs::remove_dir_all(&partial).context(|| format!("removing {}", partial.display()))?;
+    }
+    eprintln!(
+        "klamm-test-harness: fetching Kafka {version} jars from Maven Central into {}",
+        libs.display()
+    );
+    let mut mvn = MAVEN.command()?;
+    mvn.current_dir(&version_dir)
+        .arg("-q")
+        .arg("-B")
+        .arg("-f")
+        .arg(&pom)
+        .arg(format!("{DEPENDENCY_PLUGIN}:copy-dependencies"))
+        .arg("-DincludeScope=runtime")
+        .arg(format!("-DoutputDirectory={}", partial.display()));
+    run_checked(&mut mvn)?;
+
+    let jars = fs::read_dir(&partial)
+        .context(|| format!("listing {}", partial.display()))?
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.file_name().to_string_lossy().ends_with(".jar"))
+        .count();
+    let marker = partial.join(COMPLETE_MARKER);
+    fs::write(&marker, format!("kafka {version}\njars {jars}\n"))
+        .context(|| format!("writing {}", marker.display()))?;
+    if libs.exists() {
+        fs::remove_dir_all(&libs).context(|| format!("removing stale {}", libs.display()))?;
+    }
+    fs::rename(&partial, &libs)
+        .context(|| format!("moving {} to {}", partial.display(), libs.display()))?;
+    Ok(libs)
+}
+
+/// The generated pom: the broker plus the SLF4J binding its release tarball ships.
+///
+/// 3.x logs through reload4j (`slf4j-reload4j`), which core only declares `compileOnly`. 4.x
+/// brings log4j-api/core through `:server` but no SLF4J binding, so without `log4j-slf4j-impl`
+/// the broker would log nothing at all.
+fn pom_xml(version: &KafkaVersion) -> String {
+    let logging = if version.is_4x() {
+        dependency("org.apache.logging.log4j", "log4j-slf4j-impl", "2.25.5")
+    } else {
+        dependency("org.slf4j", "slf4j-reload4j", "1.7.36")
+            + &dependency("ch.qos.reload4j", "reload4j", "1.2.25")
+    };
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<!-- Generated by klamm-test-harness: the runtime classpath of an Apache Kafka {version} broker. -->
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>dev.klamm.test</groupId>
+  <artifactId>kafka-broker-libs</artifactId>
+  <version>{version}</version>
+  <packaging>pom</packaging>
+  <dependencies>
+{broker}{logging}  </dependencies>
+</project>
+"#,
+        broker = dependency("org.apache.kafka", "kafka_2.13", version.as_str()),
+    )
+}
+
+fn dependency(group: &str, artifact: &str, version: &str) -> String {
+    format!(
+        "    <dependency><groupId>{group}</groupId><artifactId>{artifact}</artifactId><version>{version}</version></dependency>\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pom_picks_the_logging_binding_by_major_version() {
+        let v4 = pom_xml(&"4.4.0".parse().unwrap());
+        assert!(v4.contains("<artifactId>kafka_2.13</artifactId><version>4.4.0</version>"));
+        assert!(v4.contains("log4j-slf4j-impl"));
+        assert!(!v4.contains("reload4j"));
+
+        let v3 = pom_xml(&"3.9.2".parse().unwrap());
+        assert!(v3.contains("slf4j-reload4j"));
+        assert!(!v3.contains("log4j-slf4j-impl"));
+    }
+}

@@ -1,0 +1,47 @@
+//! Real Apache Kafka brokers for Klamm's integration tests, with no Docker and no Kafka tarball.
+//!
+//! The broker jars of a release (4.4.0 by default, or 3.9.2) come from Maven Central into
+//! `~/.cache/klamm/kafka/<version>/libs` ([`fetch`]). A [`Profile`] is started in KRaft mode with
+//! `java -cp 'libs/*' kafka.Kafka` ([`up`]): `single` is one combined broker+controller with
+//! PLAINTEXT, SASL_PLAINTEXT, SSL and SASL_SSL listeners, SCRAM and PLAIN users and ACLs;
+//! `cluster` is three combined nodes on PLAINTEXT. What clients need to connect is written to
+//! `target/kafka/<profile>/cluster.env` and parsed as a [`ClusterEnv`]. `cargo xtask kafka` wraps
+//! these functions for the command line.
+//!
+//! Tests ask for a running profile with [`shared`]; it reuses brokers that `cargo xtask kafka up`
+//! started, or starts them once for the test run and stops them after it:
+//!
+//! ```no_run
+//! use klamm_test_harness::{shared, Profile};
+//!
+//! let env = shared(Profile::Single);
+//! let sasl = env.sasl.as_ref().expect("the single profile has SASL users");
+//! println!("connect to {} as {}", env.bootstrap_plaintext, sasl.admin_user);
+//! ```
+#![warn(missing_docs)]
+
+mod cluster;
+mod command;
+mod config;
+mod env;
+mod error;
+pub mod fetch;
+mod layout;
+mod lock;
+pub mod oracle;
+pub mod probe;
+mod process;
+mod profile;
+mod shared;
+mod status;
+mod tls;
+
+pub use cluster::{down, up, StopReport, START_TIMEOUT_ENV_VAR};
+pub use command::check_tools;
+pub use env::{ClusterEnv, SaslUsers, TlsFiles};
+pub use error::{HarnessError, Result};
+pub use layout::{env_file, state_root, STATE_ENV_VAR};
+pub use process::peak_rss_kib;
+pub use profile::{KafkaVersion, Profile};
+pub use shared::{shared, try_shared, LINGER_ENV_VAR};
+pub use status::{status, NodeStatus, Status};
