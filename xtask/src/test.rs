@@ -1,0 +1,161 @@
+//! `cargo xtask test`: the whole test suite, as CI runs it, from a fresh machine.
+//!
+//! Each step installs what it needs first (Kafka jars and the kafka-python oracle, cargo-fuzz),
+//! so this one command is all a new checkout needs. The brokers are started here, once, before
+//! the tests that share them, and stopped at the end whatever happened. Steps run in order and
+//! the run stops at the first failure; the last line counts the steps that passed and failed.
+
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use klamm_test_harness::{self as harness, KafkaVersion, Profile};
+
+use crate::specs::{self, workspace_root, KAFKA_CLIENTS_VERSION};
+
+/// Which steps to run.
+pub struct Options {
+    /// Skip the short fuzz runs (they need a build with sanitizers).
+    pub skip_fuzz: bool,
+    /// Messages per API version in the conformance run.
+    pub conformance_cases: u32,
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.current_dir(workspace_root());
+    command
+}
+
+fn run(mut command: Command, what: &str) -> Result<()> {
+    let status = command
+        .status()
+        .with_context(|| format!("starting {what}"))?;
+    if !status.success() {
+        bail!("{what} failed ({status})");
+    }
+    Ok(())
+}
+
+fn up(profile: Profile, version: &str) -> Result<()> {
+    let version: KafkaVersion = version.parse()?;
+    let started = Instant::now();
+    let env = harness::up(profile, &version)
+        .with_context(|| format!("starting the {profile} profile on Kafka {version}"))?;
+    eprintln!(
+        "    {profile} profile, Kafka {version}, brokers {:?}, up in {:.1?}",
+        env.broker_ids,
+        started.elapsed()
+    );
+    Ok(())
+}
+
+fn down_all() -> Result<()> {
+    for profile in Profile::ALL {
+        harness::down(profile).with_context(|| format!("stopping the {profile} profile"))?;
+    }
+    Ok(())
+}
+
+/// One named step of the suite.
+type Step = (&'static str, Box<dyn FnOnce() -> Result<()>>);
+
+fn steps(options: Options) -> Vec<Step> {
+    let mut steps: Vec<Step> = vec![
+        (
+            "fetch message specs",
+            Box::new(|| specs::ensure(KAFKA_CLIENTS_VERSION).map(|_| ())),
+        ),
+        (
+            "generated code is fresh",
+            Box::new(|| crate::codegen::run(true)),
+        ),
+        (
+            "fetch Kafka brokers and oracles",
+            Box::new(|| crate::kafka::run(crate::kafka::Command::Fetch { version: None })),
+        ),
+        (
+            "start Kafka 4.4.0 (single and cluster profiles)",
+            Box::new(|| {
+                down_all()?;
+                up(Profile::Single, KafkaVersion::DEFAULT)?;
+                up(Profile::Cluster, KafkaVersion::DEFAULT)
+            }),
+        ),
+        (
+            "cargo test (unit, property and real-broker tests)",
+            Box::new(|| {
+                let mut command = cargo();
+                command.args(["test", "--workspace", "--all-features"]);
+                command.env(KafkaVersion::ENV_VAR, KafkaVersion::DEFAULT);
+                run(command, "cargo test")
+            }),
+        ),
+        (
+            "real-broker tests against Kafka 3.9.2",
+            Box::new(|| {
+                down_all()?;
+                up(Profile::Single, KafkaVersion::LEGACY)?;
+                let mut command = cargo();
+                command.args(["test", "--all-features", "-p", "klamm-test-harness", "-p", "klamm-net"]);
+                command.env(KafkaVersion::ENV_VAR, KafkaVersion::LEGACY);
+                run(command, "cargo test against Kafka 3.9.2")?;
+                down_all()
+            }),
+        ),
+        (
+            "conformance against Kafka's Java codec",
+            Box::new(move || {
+                let mut command = cargo();
+                command.args(["xtask", "conformance", "--cases"]);
+                command.arg(options.conformance_cases.to_string());
+                run(command, "cargo xtask conformance")
+            }),
+        ),
+    ];
+    if !options.skip_fuzz {
+        steps.push((
+            "short fuzz runs",
+            Box::new(|| {
+                let mut command = Command::new("bash");
+                command.arg("fuzz/ci.sh").current_dir(workspace_root());
+                run(command, "fuzz/ci.sh")
+            }),
+        ));
+    }
+    steps
+}
+
+/// Runs the suite.
+pub fn run_all(options: Options) -> Result<()> {
+    let steps = steps(options);
+    let total = steps.len();
+    let mut passed = 0;
+    let mut failure = None;
+    for (name, step) in steps {
+        let started = Instant::now();
+        eprintln!("==> {name}");
+        match step() {
+            Ok(()) => {
+                passed += 1;
+                eprintln!("==> {name}: ok ({:.0?})", started.elapsed());
+            }
+            Err(error) => {
+                eprintln!("==> {name}: FAILED: {error:#}");
+                failure = Some(name);
+                break;
+            }
+        }
+    }
+    // Whatever happened, leave no broker behind.
+    if let Err(error) = down_all() {
+        eprintln!("==> stopping brokers: {error:#}");
+    }
+    let failed = usize::from(failure.is_some());
+    let skipped = total - passed - failed;
+    println!("xtask test: {passed} passed, {failed} failed, {skipped} skipped");
+    match failure {
+        Some(name) => bail!("step `{name}` failed"),
+        None => Ok(()),
+    }
+}
