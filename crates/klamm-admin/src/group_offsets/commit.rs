@@ -1,0 +1,163 @@
+//! `alter_consumer_group_offsets` (OffsetCommit as a simple group) and
+//! `delete_consumer_group_offsets` (OffsetDelete).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use klamm_cluster::{CoordinatorType, ResponseError, Target};
+use klamm_protocol::messages::offset_commit_request::{
+    OffsetCommitRequestPartition, OffsetCommitRequestTopic,
+};
+use klamm_protocol::messages::offset_delete_request::{
+    OffsetDeleteRequestPartition, OffsetDeleteRequestTopic,
+};
+use klamm_protocol::messages::{OffsetCommitRequest, OffsetDeleteRequest};
+use klamm_protocol::ErrorCode;
+
+use super::*;
+use crate::groups::{coordinator_retry, group_resource};
+use crate::{Admin, AdminError, Results, TopicPartition};
+
+impl Admin {
+    /// Commits offsets for a group as a simple consumer (generation -1), one result per
+    /// partition. The group must have no active members (`UNKNOWN_MEMBER_ID` otherwise).
+    pub async fn alter_consumer_group_offsets(
+        &self,
+        group_id: &str,
+        offsets: &BTreeMap<TopicPartition, OffsetAndMetadata>,
+        timeout: Option<Duration>,
+    ) -> Result<Results<TopicPartition, ()>, AdminError> {
+        let mut topics: Vec<String> = offsets.keys().map(|tp| tp.topic.clone()).collect();
+        topics.dedup();
+        let metadata = self.cluster.metadata_for_topics(&topics).await?;
+        let mut by_topic: BTreeMap<String, Vec<OffsetCommitRequestPartition>> = BTreeMap::new();
+        for (tp, commit) in offsets {
+            by_topic
+                .entry(tp.topic.clone())
+                .or_default()
+                .push(OffsetCommitRequestPartition {
+                    partition_index: tp.partition,
+                    committed_offset: commit.offset,
+                    committed_leader_epoch: commit.leader_epoch.unwrap_or(-1),
+                    committed_metadata: Some(commit.metadata.as_deref().unwrap_or("").into()),
+                    ..Default::default()
+                });
+        }
+        let request_topics: Vec<OffsetCommitRequestTopic> = by_topic
+            .into_iter()
+            .map(|(name, partitions)| OffsetCommitRequestTopic {
+                topic_id: topic_id(&metadata, &name),
+                name: name.into(),
+                partitions,
+                ..Default::default()
+            })
+            .collect();
+        let group = group_id.to_owned();
+        let response = self
+            .cluster
+            .call(
+                Target::Coordinator(CoordinatorType::Group, group_id.to_owned()),
+                Some(self.timeout(timeout)),
+                move |_| OffsetCommitRequest {
+                    group_id: group.as_str().into(),
+                    topics: request_topics.clone(),
+                    ..Default::default()
+                },
+                |response| {
+                    let code = response
+                        .topics
+                        .iter()
+                        .flat_map(|t| &t.partitions)
+                        .map(|p| p.error_code)
+                        .find(|c| coordinator_retry(*c).is_err());
+                    code.map_or(Ok(()), |c| Err(ResponseError::new(ErrorCode::from_code(c))))
+                },
+            )
+            .await?;
+        let mut results = Results::default();
+        for tp in offsets.keys() {
+            let answer = response
+                .topics
+                .iter()
+                .find(|t| {
+                    topic_name(&metadata, &t.name, &t.topic_id).as_deref()
+                        == Some(tp.topic.as_str())
+                })
+                .and_then(|t| {
+                    t.partitions
+                        .iter()
+                        .find(|p| p.partition_index == tp.partition)
+                });
+            let resource = format!("partition {tp} of {}", group_resource(group_id));
+            let result = match answer {
+                Some(p) => AdminError::check(p.error_code, None::<String>, resource),
+                None => Err(AdminError::MissingInResponse { resource }),
+            };
+            results.insert(tp.clone(), result);
+        }
+        Ok(results)
+    }
+
+    /// Deletes committed offsets of a group for partitions it is not subscribed to (OffsetDelete,
+    /// Kafka 2.4+), one result per partition. A group-level error fails the call.
+    pub async fn delete_consumer_group_offsets(
+        &self,
+        group_id: &str,
+        partitions: &[TopicPartition],
+        timeout: Option<Duration>,
+    ) -> Result<Results<TopicPartition, ()>, AdminError> {
+        let mut by_topic: BTreeMap<String, Vec<OffsetDeleteRequestPartition>> = BTreeMap::new();
+        for tp in partitions {
+            by_topic
+                .entry(tp.topic.clone())
+                .or_default()
+                .push(OffsetDeleteRequestPartition {
+                    partition_index: tp.partition,
+                });
+        }
+        let topics: Vec<OffsetDeleteRequestTopic> = by_topic
+            .into_iter()
+            .map(|(name, partitions)| OffsetDeleteRequestTopic {
+                name: name.into(),
+                partitions,
+            })
+            .collect();
+        let group = group_id.to_owned();
+        let response = self
+            .cluster
+            .call(
+                Target::Coordinator(CoordinatorType::Group, group_id.to_owned()),
+                Some(self.timeout(timeout)),
+                move |_| OffsetDeleteRequest {
+                    group_id: group.as_str().into(),
+                    topics: topics.clone(),
+                },
+                |response| coordinator_retry(response.error_code),
+            )
+            .await?;
+        AdminError::check(
+            response.error_code,
+            None::<String>,
+            group_resource(group_id),
+        )?;
+        let mut results = Results::default();
+        for tp in partitions {
+            let answer = response
+                .topics
+                .iter()
+                .find(|t| t.name == tp.topic.as_str())
+                .and_then(|t| {
+                    t.partitions
+                        .iter()
+                        .find(|p| p.partition_index == tp.partition)
+                });
+            let resource = format!("partition {tp} of {}", group_resource(group_id));
+            let result = match answer {
+                Some(p) => AdminError::check(p.error_code, None::<String>, resource),
+                None => Err(AdminError::MissingInResponse { resource }),
+            };
+            results.insert(tp.clone(), result);
+        }
+        Ok(results)
+    }
+}

@@ -1,0 +1,207 @@
+//! A create or delete whose first attempt got no answer (it timed out after being sent) is
+//! retried by the cluster layer; the retry then hears TOPIC_ALREADY_EXISTS /
+//! UNKNOWN_TOPIC_OR_PARTITION about our own success. An in-process fake broker plays that
+//! script: it applies the first CreateTopics / DeleteTopics silently and answers the retry
+//! with the error. klamm-admin must report what the metadata says instead.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use common::run;
+use klamm_admin::{
+    Admin, AdminConfig, CreateOutcome, CreateTopicsOptions, DeleteOutcome, DeleteTopicsOptions,
+    NewTopic, TopicRef,
+};
+use klamm_protocol::messages::api_versions_response::ApiVersion;
+use klamm_protocol::messages::create_topics_response::CreatableTopicResult;
+use klamm_protocol::messages::delete_topics_response::DeletableTopicResult;
+use klamm_protocol::messages::metadata_response::{
+    MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
+};
+use klamm_protocol::messages::{
+    ApiVersionsResponse, CreateTopicsResponse, DeleteTopicsResponse, MetadataResponse,
+    RequestHeader, ResponseHeader,
+};
+use klamm_protocol::primitives::Decoder;
+use klamm_protocol::{ApiKey, Decode, Encode};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+#[derive(Default)]
+struct State {
+    exists: AtomicBool,
+    creates: AtomicU32,
+    deletes: AtomicU32,
+}
+
+async fn fake_broker(state: Arc<State>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let state = state.clone();
+            tokio::spawn(async move {
+                loop {
+                    let mut len = [0u8; 4];
+                    if socket.read_exact(&mut len).await.is_err() {
+                        return;
+                    }
+                    let mut payload = vec![0u8; u32::from_be_bytes(len) as usize];
+                    if socket.read_exact(&mut payload).await.is_err() {
+                        return;
+                    }
+                    let payload = Bytes::from(payload);
+                    let api =
+                        ApiKey::from_key(i16::from_be_bytes([payload[0], payload[1]])).unwrap();
+                    let version = i16::from_be_bytes([payload[2], payload[3]]);
+                    let mut decoder = Decoder::new(&payload);
+                    let header =
+                        RequestHeader::decode(&mut decoder, api.request_header_version(version))
+                            .unwrap();
+                    let mut buf = BytesMut::new();
+                    ResponseHeader {
+                        correlation_id: header.correlation_id,
+                        ..Default::default()
+                    }
+                    .encode(&mut buf, api.response_header_version(version))
+                    .unwrap();
+                    match api {
+                        ApiKey::ApiVersions => ApiVersionsResponse {
+                            api_keys: [
+                                ApiKey::ApiVersions,
+                                ApiKey::Metadata,
+                                ApiKey::CreateTopics,
+                                ApiKey::DeleteTopics,
+                            ]
+                            .iter()
+                            .map(|api| ApiVersion {
+                                api_key: api.key(),
+                                min_version: api.versions().min,
+                                max_version: api.versions().max,
+                                ..Default::default()
+                            })
+                            .collect(),
+                            ..Default::default()
+                        }
+                        .encode(&mut buf, version)
+                        .unwrap(),
+                        ApiKey::Metadata => MetadataResponse {
+                            brokers: vec![MetadataResponseBroker {
+                                node_id: 1,
+                                host: addr.ip().to_string().as_str().into(),
+                                port: i32::from(addr.port()),
+                                ..Default::default()
+                            }],
+                            controller_id: 1,
+                            cluster_id: Some("fake".into()),
+                            topics: if state.exists.load(Ordering::SeqCst) {
+                                vec![MetadataResponseTopic {
+                                    name: Some("ghost".into()),
+                                    partitions: vec![MetadataResponsePartition {
+                                        partition_index: 0,
+                                        leader_id: 1,
+                                        replica_nodes: vec![1],
+                                        isr_nodes: vec![1],
+                                        ..Default::default()
+                                    }],
+                                    ..Default::default()
+                                }]
+                            } else {
+                                vec![]
+                            },
+                            ..Default::default()
+                        }
+                        .encode(&mut buf, version)
+                        .unwrap(),
+                        ApiKey::CreateTopics => {
+                            if state.creates.fetch_add(1, Ordering::SeqCst) == 0 {
+                                // Applied, but the answer is lost.
+                                state.exists.store(true, Ordering::SeqCst);
+                                continue;
+                            }
+                            CreateTopicsResponse {
+                                topics: vec![CreatableTopicResult {
+                                    name: "ghost".into(),
+                                    error_code: 36,
+                                    error_message: Some("Topic 'ghost' already exists.".into()),
+                                    ..Default::default()
+                                }],
+                                ..Default::default()
+                            }
+                            .encode(&mut buf, version)
+                            .unwrap()
+                        }
+                        ApiKey::DeleteTopics => {
+                            if state.deletes.fetch_add(1, Ordering::SeqCst) == 0 {
+                                state.exists.store(false, Ordering::SeqCst);
+                                continue;
+                            }
+                            DeleteTopicsResponse {
+                                responses: vec![DeletableTopicResult {
+                                    name: Some("ghost".into()),
+                                    error_code: 3,
+                                    ..Default::default()
+                                }],
+                                ..Default::default()
+                            }
+                            .encode(&mut buf, version)
+                            .unwrap()
+                        }
+                        _ => return,
+                    }
+                    let mut frame = (buf.len() as u32).to_be_bytes().to_vec();
+                    frame.extend_from_slice(&buf);
+                    if socket.write_all(&frame).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr.to_string()
+}
+
+#[test]
+fn retried_create_and_delete_report_the_real_outcome() {
+    run(async {
+        let state = Arc::new(State::default());
+        let bootstrap = fake_broker(state.clone()).await;
+        let config = AdminConfig::builder()
+            .bootstrap_servers(bootstrap)
+            .request_timeout(Duration::from_millis(400))
+            .default_api_timeout(Duration::from_secs(10))
+            .build()
+            .unwrap();
+        let admin = Admin::connect(config).await.unwrap();
+
+        let created = admin
+            .create_topics(
+                &[NewTopic::new("ghost", 1, 1)],
+                CreateTopicsOptions::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            state.creates.load(Ordering::SeqCst),
+            2,
+            "the first attempt timed out and was retried"
+        );
+        let topic = created["ghost"].as_ref().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(topic.outcome, CreateOutcome::ConfirmedAfterRetry);
+        assert_eq!(topic.num_partitions, Some(1));
+
+        let deleted = admin
+            .delete_topics(&[TopicRef::from("ghost")], DeleteTopicsOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(state.deletes.load(Ordering::SeqCst), 2);
+        assert_eq!(
+            deleted[&TopicRef::from("ghost")].as_ref().unwrap(),
+            &DeleteOutcome::ConfirmedAfterRetry
+        );
+    });
+}
