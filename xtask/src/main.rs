@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 mod codegen;
 mod conformance;
 mod kafka;
+mod quickstart;
 mod specs;
 mod test;
 
@@ -50,6 +51,8 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// Start a local broker and drive the klamm CLI against it.
+    Quickstart,
     /// Fetch the pinned kafka-clients jar and export its message specs into the cache.
     FetchSpecs {
         /// The kafka-clients version.
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
         Command::Kafka { command } => kafka::run(command),
         Command::Codegen { check } => codegen::run(check),
         Command::FetchSpecs { version } => specs::run(&version),
+        Command::Quickstart => quickstart::run(),
         Command::Conformance { cases, seed } => conformance::run(cases, seed),
         Command::Test {
             skip_fuzz,

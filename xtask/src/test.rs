@@ -97,7 +97,14 @@ fn steps(options: Options) -> Vec<Step> {
                 down_all()?;
                 up(Profile::Single, KafkaVersion::LEGACY)?;
                 let mut command = cargo();
-                command.args(["test", "--all-features", "-p", "klamm-test-harness", "-p", "klamm-net"]);
+                command.args([
+                    "test",
+                    "--all-features",
+                    "-p",
+                    "klamm-test-harness",
+                    "-p",
+                    "klamm-net",
+                ]);
                 command.env(KafkaVersion::ENV_VAR, KafkaVersion::LEGACY);
                 run(command, "cargo test against Kafka 3.9.2")?;
                 down_all()

@@ -1,0 +1,201 @@
+//! End-to-end tests of the `klamm` binary against a real single-node broker from
+//! `klamm-test-harness`: exit codes, stderr lines and the JSON documents scripts rely on.
+
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use klamm_test_harness::{shared, Profile};
+use serde_json::Value;
+
+fn klamm(args: &[&str]) -> Output {
+    let bootstrap = &shared(Profile::Single).bootstrap_plaintext;
+    Command::new(env!("CARGO_BIN_EXE_klamm"))
+        .args(["-b", bootstrap, "--timeout", "30000"])
+        .args(args)
+        .env_remove("KLAMM_BOOTSTRAP_SERVER")
+        .output()
+        .expect("the klamm binary runs")
+}
+
+fn json(output: &Output) -> Value {
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is one JSON document ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+fn stderr_lines(output: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A topic name no other test (or earlier run) uses.
+fn unique_topic(purpose: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!(
+        "klamm-cli-{purpose}-{}-{nanos}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+#[test]
+fn topic_lifecycle_create_list_describe_alter_delete() {
+    let topic = unique_topic("lifecycle");
+    let created = klamm(&[
+        "topic",
+        "create",
+        &topic,
+        "--partitions",
+        "3",
+        "--replication-factor",
+        "1",
+    ]);
+    assert_eq!(created.status.code(), Some(0), "{created:?}");
+
+    let listed = json(&klamm(&["topic", "list", "-o", "json"]));
+    let names: Vec<&str> = listed
+        .as_array()
+        .expect("topic list is an array")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(names.contains(&topic.as_str()), "{names:?}");
+
+    let described = json(&klamm(&["topic", "describe", &topic, "-o", "json"]));
+    assert_eq!(described[0]["name"], topic.as_str());
+    assert_eq!(described[0]["partitions"].as_array().map(Vec::len), Some(3));
+
+    let altered = klamm(&[
+        "config",
+        "alter",
+        "--topic",
+        &topic,
+        "--set",
+        "retention.ms=3600000",
+    ]);
+    assert_eq!(altered.status.code(), Some(0), "{altered:?}");
+    let configs = json(&klamm(&[
+        "config", "describe", "--topic", &topic, "-o", "json",
+    ]));
+    let retention = configs
+        .as_array()
+        .expect("configs are an array")
+        .iter()
+        .find(|c| c["name"] == "retention.ms")
+        .expect("retention.ms is shown as a non-default config");
+    assert_eq!(retention["value"], "3600000");
+
+    let deleted = klamm(&["topic", "delete", &topic]);
+    assert_eq!(deleted.status.code(), Some(0), "{deleted:?}");
+    let listed = json(&klamm(&["topic", "list", "-o", "json"]));
+    assert!(!listed.to_string().contains(&topic));
+}
+
+#[test]
+fn creating_an_existing_topic_exits_1_with_one_stderr_line() {
+    let topic = unique_topic("exists");
+    let args = [
+        "topic",
+        "create",
+        &topic,
+        "--partitions",
+        "1",
+        "--replication-factor",
+        "1",
+    ];
+    assert_eq!(klamm(&args).status.code(), Some(0));
+    let again = klamm(&args);
+    assert_eq!(again.status.code(), Some(1));
+    let lines = stderr_lines(&again);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(
+        lines[0],
+        format!("klamm: topic \"{topic}\": TOPIC_ALREADY_EXISTS: Topic '{topic}' already exists.")
+    );
+    klamm(&["topic", "delete", &topic]);
+}
+
+#[test]
+fn deleting_one_good_and_one_missing_topic_exits_3() {
+    let good = unique_topic("partial");
+    let missing = unique_topic("missing");
+    let created = klamm(&[
+        "topic",
+        "create",
+        &good,
+        "--partitions",
+        "1",
+        "--replication-factor",
+        "1",
+    ]);
+    assert_eq!(created.status.code(), Some(0), "{created:?}");
+    let deleted = klamm(&["topic", "delete", &good, &missing]);
+    assert_eq!(deleted.status.code(), Some(3), "{deleted:?}");
+    let lines = stderr_lines(&deleted);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains(&missing) && lines[0].contains("UNKNOWN_TOPIC_OR_PARTITION"));
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let output = Command::new(env!("CARGO_BIN_EXE_klamm"))
+        .args(["topic", "create", "x", "--partitions", "many"])
+        .output()
+        .expect("the klamm binary runs");
+    assert_eq!(output.status.code(), Some(2));
+    let output = Command::new(env!("CARGO_BIN_EXE_klamm"))
+        .args(["config", "describe", "--topic", "a", "--broker", "1"])
+        .output()
+        .expect("the klamm binary runs");
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn cluster_info_json_names_the_brokers() {
+    let info = json(&klamm(&["cluster", "info", "-o", "json"]));
+    assert!(info["cluster_id"].is_string(), "{info}");
+    assert_eq!(info["brokers"].as_array().map(Vec::len), Some(1), "{info}");
+}
+
+#[test]
+fn group_list_json_is_an_array() {
+    let groups = json(&klamm(&["group", "list", "-o", "json"]));
+    assert!(groups.is_array(), "{groups}");
+}
+
+#[test]
+fn unreachable_broker_fails_with_one_line_and_exit_1() {
+    let output = Command::new(env!("CARGO_BIN_EXE_klamm"))
+        .args(["-b", "127.0.0.1:1", "--timeout", "1500", "topic", "list"])
+        .output()
+        .expect("the klamm binary runs");
+    assert_eq!(output.status.code(), Some(1));
+    let lines = stderr_lines(&output);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("klamm: "), "{lines:?}");
+}
+
+#[test]
+fn completions_print_a_script() {
+    let output = Command::new(env!("CARGO_BIN_EXE_klamm"))
+        .args(["completions", "bash"])
+        .output()
+        .expect("the klamm binary runs");
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("klamm"));
+}
