@@ -297,9 +297,11 @@ impl Admin {
                                     .iter()
                                     .map(|t| t.to_string())
                                     .collect(),
+                                // Brokers send "" (not null) when there is no regex.
                                 subscribed_topic_regex: m
                                     .subscribed_topic_regex
                                     .as_ref()
+                                    .filter(|r| !r.is_empty())
                                     .map(|r| r.to_string()),
                                 assignment: partitions(&m.assignment),
                                 target_assignment: Some(partitions(&m.target_assignment)),

@@ -199,3 +199,179 @@ fn completions_print_a_script() {
     assert_eq!(output.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&output.stdout).contains("klamm"));
 }
+
+/// Committed offsets of `group` on `topic`, partition → offset, from `group offsets -o json`.
+fn committed(group: &str, topic: &str) -> std::collections::BTreeMap<i64, i64> {
+    let offsets = json(&klamm(&["group", "offsets", group, "-o", "json"]));
+    assert_eq!(offsets["group_id"], group, "{offsets}");
+    offsets["partitions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("partitions is an array: {offsets}"))
+        .iter()
+        .filter(|p| p["topic"] == topic)
+        .map(|p| {
+            (
+                p["partition"].as_i64().expect("partition"),
+                p["offset"]
+                    .as_i64()
+                    .unwrap_or_else(|| panic!("offset: {p}")),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn group_seek_to_earliest_moves_committed_offsets() {
+    use klamm_admin::{Admin, AdminConfig, OffsetAndMetadata, TopicPartition};
+
+    let topic = unique_topic("seek");
+    let group = unique_topic("seek-group");
+    let created = klamm(&[
+        "topic",
+        "create",
+        &topic,
+        "--partitions",
+        "2",
+        "--replication-factor",
+        "1",
+    ]);
+    assert_eq!(created.status.code(), Some(0), "{created:?}");
+
+    // A simple group: offsets committed directly (no members), 7 on both partitions.
+    let bootstrap = shared(Profile::Single).bootstrap_plaintext.clone();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let config = AdminConfig::builder()
+                .bootstrap_servers(bootstrap.as_str())
+                .build()
+                .unwrap();
+            let admin = Admin::connect(config).await.unwrap();
+            let offsets = (0..2)
+                .map(|p| {
+                    (
+                        TopicPartition::new(topic.clone(), p),
+                        OffsetAndMetadata::new(7),
+                    )
+                })
+                .collect();
+            let committed = admin
+                .alter_consumer_group_offsets(&group, &offsets, None)
+                .await
+                .unwrap();
+            assert!(committed.all_ok(), "{committed:?}");
+            admin.close();
+        });
+    assert_eq!(
+        committed(&group, &topic),
+        [(0, 7), (1, 7)].into_iter().collect(),
+        "committed before the seek"
+    );
+
+    // The topic is empty, so the earliest offset is 0 on both partitions.
+    let sought = json(&klamm(&[
+        "group",
+        "seek",
+        &group,
+        "--topic",
+        &topic,
+        "--to-earliest",
+        "-o",
+        "json",
+    ]));
+    let rows = sought.as_array().expect("seek prints an array");
+    assert_eq!(rows.len(), 2, "{sought}");
+    assert!(rows
+        .iter()
+        .all(|r| r["offset"] == 0 && r["topic"] == topic.as_str()));
+    assert_eq!(
+        committed(&group, &topic),
+        [(0, 0), (1, 0)].into_iter().collect(),
+        "committed after the seek"
+    );
+
+    assert_eq!(klamm(&["group", "delete", &group]).status.code(), Some(0));
+    assert_eq!(klamm(&["topic", "delete", &topic]).status.code(), Some(0));
+}
+
+/// A `--command-config` file for the SASL_PLAINTEXT listener with SCRAM-SHA-256 credentials.
+fn sasl_command_config(purpose: &str, user: &str, password: &str) -> std::path::PathBuf {
+    let env = shared(Profile::Single);
+    let bootstrap = env
+        .bootstrap_sasl_plaintext
+        .as_deref()
+        .expect("the single profile has a SASL_PLAINTEXT listener");
+    let path = std::env::temp_dir().join(format!("{}.properties", unique_topic(purpose)));
+    std::fs::write(
+        &path,
+        format!(
+            "bootstrap.servers={bootstrap}\n\
+             security.protocol=SASL_PLAINTEXT\n\
+             sasl.mechanism=SCRAM-SHA-256\n\
+             sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required \
+             username=\"{user}\" password=\"{password}\";\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// `klamm` with only `--command-config` (its `bootstrap.servers` is used, no `-b`).
+fn klamm_with_config(config: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_klamm"))
+        .arg("--command-config")
+        .arg(config)
+        .args(["--timeout", "30000"])
+        .args(args)
+        .env_remove("KLAMM_BOOTSTRAP_SERVER")
+        .output()
+        .expect("the klamm binary runs")
+}
+
+#[test]
+fn command_config_with_scram_credentials() {
+    let sasl = shared(Profile::Single)
+        .sasl
+        .as_ref()
+        .expect("the single profile has SASL users");
+
+    // The super user may list ACLs.
+    let admin_config = sasl_command_config("sasl-admin", &sasl.admin_user, &sasl.admin_password);
+    let listed = klamm_with_config(&admin_config, &["acl", "list"]);
+    assert_eq!(
+        listed.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let listed = klamm_with_config(&admin_config, &["acl", "list", "-o", "json"]);
+    assert!(json(&listed).is_array(), "{listed:?}");
+
+    // The ordinary user has no ACLs: creating a topic is refused, on one stderr line.
+    let user_config = sasl_command_config("sasl-user", &sasl.user, &sasl.password);
+    let topic = unique_topic("unauthorized");
+    let created = klamm_with_config(
+        &user_config,
+        &[
+            "topic",
+            "create",
+            &topic,
+            "--partitions",
+            "1",
+            "--replication-factor",
+            "1",
+        ],
+    );
+    assert_eq!(created.status.code(), Some(1), "{created:?}");
+    let lines = stderr_lines(&created);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with("klamm: ") && lines[0].contains("AUTHORIZATION_FAILED"),
+        "{lines:?}"
+    );
+
+    let _ = std::fs::remove_file(admin_config);
+    let _ = std::fs::remove_file(user_config);
+}
