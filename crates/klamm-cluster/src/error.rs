@@ -6,7 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 use klamm_net::NetError;
-use klamm_protocol::{ApiKey, ErrorCode};
+use klamm_protocol::{ApiKey, ErrorCode, VersionRange};
 
 use crate::CoordinatorType;
 
@@ -181,19 +181,29 @@ pub enum ClusterError {
         /// The partition's error code in the metadata, if any.
         error_code: Option<ErrorCode>,
     },
-    /// Every broker version we could use for this is too old.
-    #[error("{what} needs {api} version {needed}+ but broker {broker_id} supports at most v{max}")]
+    /// The broker supports no version of the API that we could use for this (nothing was
+    /// sent).
+    #[error("{what} needs {api} version {wanted} but broker {broker_id} {}", match .broker_range { Some(range) => format!("supports {range}"), None => "does not support it".to_owned() })]
     UnsupportedByBroker {
         /// What we tried to do.
         what: &'static str,
         /// The API.
         api: ApiKey,
-        /// The lowest version that can do it.
-        needed: i16,
+        /// The versions that can do it.
+        wanted: VersionRange,
         /// The broker.
         broker_id: i32,
-        /// The broker's highest version.
-        max: i16,
+        /// The versions the broker supports, `None` if it does not list the API.
+        broker_range: Option<VersionRange>,
+    },
+    /// The task running one broker's part of a [`fan_out`](crate::Cluster::fan_out) panicked
+    /// (a bug in the caller's `build` or `classify`, or in this crate).
+    #[error("the request to broker {broker_id} failed: its task panicked: {message}")]
+    TaskPanicked {
+        /// The broker.
+        broker_id: i32,
+        /// The panic message, if it was a string.
+        message: String,
     },
     /// The operation's deadline passed.
     #[error("{operation} timed out after {} ms while {waiting} ({attempts} attempt{}){}", .timeout.as_millis(), if *.attempts == 1 { "" } else { "s" }, match .last_error { Some(error) => format!("; last error: {error}"), None => String::new() })]
@@ -260,14 +270,42 @@ impl ClusterError {
     /// Whether a request may have reached the broker and taken effect even though no answer
     /// came back (the connection broke or timed out after sending). Callers of non-idempotent
     /// operations should re-read the state before reporting failure.
+    ///
+    /// `false` for failures before the request was written (no broker, unsupported version,
+    /// connection refused, handshake failures), where nothing can have happened.
     pub fn may_have_applied(&self) -> bool {
         match self {
-            ClusterError::Request { .. } => true,
+            ClusterError::Request { source, .. } => source.may_have_reached_broker(),
             ClusterError::DeadlineExceeded {
                 last_error: Some(error),
                 ..
             } => error.may_have_applied(),
             _ => false,
+        }
+    }
+}
+
+impl ClusterError {
+    /// The error for a request to `broker_id` that failed on its connection; a broker that
+    /// lacks every version we can use becomes [`ClusterError::UnsupportedByBroker`].
+    pub(crate) fn request(api: ApiKey, broker_id: i32, source: NetError) -> ClusterError {
+        match source {
+            NetError::UnsupportedVersion {
+                api,
+                wanted,
+                broker_range,
+            } => ClusterError::UnsupportedByBroker {
+                what: "the request",
+                api,
+                wanted,
+                broker_id,
+                broker_range,
+            },
+            source => ClusterError::Request {
+                api,
+                broker_id,
+                source: Box::new(source),
+            },
         }
     }
 }
@@ -377,6 +415,98 @@ mod tests {
             "{text}"
         );
         assert_eq!(error.error_code(), Some(ErrorCode::NotController));
+    }
+
+    #[test]
+    fn request_error_may_have_applied_only_after_sending() {
+        let unsupported = ClusterError::Request {
+            api: ApiKey::CreateTopics,
+            broker_id: 1,
+            source: Box::new(NetError::UnsupportedVersion {
+                api: ApiKey::CreateTopics,
+                wanted: VersionRange::new(2, 7),
+                broker_range: Some(VersionRange::new(0, 1)),
+            }),
+        };
+        assert!(!unsupported.may_have_applied());
+        let refused = ClusterError::Request {
+            api: ApiKey::CreateTopics,
+            broker_id: 1,
+            source: Box::new(refused("b:1")),
+        };
+        assert!(!refused.may_have_applied());
+        let lost = ClusterError::Request {
+            api: ApiKey::CreateTopics,
+            broker_id: 1,
+            source: Box::new(NetError::ConnectionClosed {
+                addr: "b:1".into(),
+                reason: klamm_net::CloseReason::PeerClosed,
+            }),
+        };
+        assert!(lost.may_have_applied());
+        let timed_out = ClusterError::Request {
+            api: ApiKey::CreateTopics,
+            broker_id: 1,
+            source: Box::new(NetError::Timeout {
+                addr: "b:1".into(),
+                phase: klamm_net::Phase::Request(ApiKey::CreateTopics),
+                after: Duration::from_secs(1),
+            }),
+        };
+        assert!(timed_out.may_have_applied());
+        let deadline = ClusterError::DeadlineExceeded {
+            operation: "CreateTopics to the controller".into(),
+            waiting: Waiting::RetryBackoff,
+            timeout: Duration::from_secs(1),
+            attempts: 2,
+            last_error: Some(Box::new(lost)),
+        };
+        assert!(deadline.may_have_applied());
+    }
+
+    #[test]
+    fn unsupported_version_becomes_unsupported_by_broker() {
+        let error = ClusterError::request(
+            ApiKey::DescribeConfigs,
+            2,
+            NetError::UnsupportedVersion {
+                api: ApiKey::DescribeConfigs,
+                wanted: VersionRange::new(4, 4),
+                broker_range: Some(VersionRange::new(0, 3)),
+            },
+        );
+        assert!(
+            matches!(
+                error,
+                ClusterError::UnsupportedByBroker {
+                    api: ApiKey::DescribeConfigs,
+                    broker_id: 2,
+                    broker_range: Some(_),
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert_eq!(
+            error.to_string(),
+            "the request needs DescribeConfigs version 4 but broker 2 supports 0-3"
+        );
+        assert!(!error.is_retriable() && !error.may_have_applied());
+        let missing = ClusterError::request(
+            ApiKey::DescribeConfigs,
+            2,
+            NetError::UnsupportedVersion {
+                api: ApiKey::DescribeConfigs,
+                wanted: VersionRange::new(0, 4),
+                broker_range: None,
+            },
+        );
+        assert!(
+            missing
+                .to_string()
+                .ends_with("broker 2 does not support it"),
+            "{missing}"
+        );
     }
 
     #[test]

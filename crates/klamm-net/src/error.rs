@@ -6,6 +6,7 @@
 
 use std::fmt;
 use std::io;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -148,6 +149,13 @@ pub enum NetError {
         what: String,
         /// What is wrong with it.
         reason: String,
+    },
+    /// `ssl_password` does not decrypt the encrypted private key (the password is never
+    /// shown).
+    #[error("TLS configuration: {}: ssl_password does not decrypt this private key (wrong password?)", keyfile.display())]
+    WrongKeyPassword {
+        /// The key file.
+        keyfile: PathBuf,
     },
     /// The TLS handshake (or a TLS alert right after it) failed.
     #[error("TLS with {addr} failed: {kind}: {source}")]
@@ -308,6 +316,42 @@ impl NetError {
             _ => false,
         }
     }
+
+    /// Whether the request this error ended may have reached the broker, so that the broker
+    /// may have acted on it although no answer came back.
+    ///
+    /// `false` only for errors that happen before the request is written: connecting and the
+    /// handshakes, version negotiation, encoding. Any failure of the connection afterwards
+    /// (closed, I/O error, request timeout, an unreadable or unmatched response) counts as
+    /// "may have", even when the connection had in fact closed before the request was queued:
+    /// [`NetError::ConnectionClosed`] does not say which, and erring this way is the safe one.
+    pub fn may_have_reached_broker(&self) -> bool {
+        match self {
+            NetError::ConnectionClosed { .. }
+            | NetError::Io { .. }
+            | NetError::UnknownCorrelationId { .. }
+            | NetError::MalformedFrame { .. }
+            | NetError::FrameTooLarge { .. }
+            | NetError::Timeout {
+                phase: Phase::Request(_),
+                ..
+            } => true,
+            NetError::InvalidAddress { .. }
+            | NetError::InvalidConfig { .. }
+            | NetError::Resolve { .. }
+            | NetError::Connect { .. }
+            | NetError::Timeout { .. }
+            | NetError::TlsConfig { .. }
+            | NetError::WrongKeyPassword { .. }
+            | NetError::Tls { .. }
+            | NetError::UnsupportedSaslMechanism { .. }
+            | NetError::AuthenticationFailed { .. }
+            | NetError::SaslProtocol { .. }
+            | NetError::UnsupportedVersion { .. }
+            | NetError::BrokerError { .. }
+            | NetError::Encode { .. } => false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -346,6 +390,48 @@ mod tests {
             }
         ));
         assert!(outer.to_string().contains("correlation id 7"), "{outer}");
+    }
+
+    #[test]
+    fn only_errors_after_writing_may_have_reached_the_broker() {
+        let addr = || "b:9092".to_owned();
+        let before = [
+            NetError::UnsupportedVersion {
+                api: ApiKey::CreateTopics,
+                wanted: VersionRange::new(2, 7),
+                broker_range: None,
+            },
+            NetError::Connect {
+                addr: addr(),
+                source: Arc::new(io::Error::from(io::ErrorKind::ConnectionRefused)),
+            },
+            NetError::Timeout {
+                addr: addr(),
+                phase: Phase::Connect,
+                after: Duration::from_secs(1),
+            },
+        ];
+        for error in &before {
+            assert!(!error.may_have_reached_broker(), "{error}");
+        }
+        let after = [
+            NetError::Timeout {
+                addr: addr(),
+                phase: Phase::Request(ApiKey::CreateTopics),
+                after: Duration::from_secs(1),
+            },
+            NetError::ConnectionClosed {
+                addr: addr(),
+                reason: CloseReason::PeerClosed,
+            },
+            NetError::Io {
+                addr: addr(),
+                source: Arc::new(io::Error::from(io::ErrorKind::ConnectionReset)),
+            },
+        ];
+        for error in &after {
+            assert!(error.may_have_reached_broker(), "{error}");
+        }
     }
 
     #[test]

@@ -11,7 +11,8 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{
-    CertificateDer, CertificateRevocationListDer, PrivateKeyDer, ServerName, UnixTime,
+    CertificateDer, CertificateRevocationListDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName,
+    UnixTime,
 };
 use rustls::{AlertDescription, CertificateError, DigitallySignedStruct, RootCertStore};
 
@@ -27,8 +28,8 @@ pub struct TlsConfig {
     pub certfile: Option<PathBuf>,
     /// `ssl_keyfile`: PEM private key (PKCS#8, PKCS#1 or SEC1) of the client certificate.
     pub keyfile: Option<PathBuf>,
-    /// `ssl_password`: passphrase of an encrypted key (encrypted keys are not supported yet:
-    /// setting it, or giving an encrypted key, is a clear configuration error).
+    /// `ssl_password`: passphrase of an encrypted PKCS#8 key (`ENCRYPTED PRIVATE KEY`, PBES2);
+    /// unused when the key is not encrypted.
     pub password: Option<Secret>,
     /// `ssl_crlfile`: PEM CRLs; every certificate of the broker's chain is checked.
     pub crlfile: Option<PathBuf>,
@@ -100,18 +101,74 @@ fn load_private_key(
     password: Option<&Secret>,
 ) -> Result<PrivateKeyDer<'static>, NetError> {
     let pem = read_pem(path)?;
-    let encrypted = pem
-        .windows(b"ENCRYPTED PRIVATE KEY".len())
-        .any(|window| window == b"ENCRYPTED PRIVATE KEY");
-    if encrypted || password.is_some() {
-        return Err(config_error(
-            path.display().to_string(),
-            "encrypted private keys (ssl_password) are not supported yet; decrypt the key \
-             (`openssl pkcs8 -in key.pem -out plain.pem`) and drop ssl_password",
-        ));
+    if let Some(block) = encrypted_key_block(&pem) {
+        let Some(password) = password else {
+            return Err(config_error(
+                path.display().to_string(),
+                "the private key is encrypted; set ssl_password",
+            ));
+        };
+        return decrypt_private_key(path, block, password);
     }
+    // Like Python's `load_cert_chain`, a password for a key that is not encrypted is unused.
     PrivateKeyDer::from_pem_slice(&pem)
         .map_err(|error| config_error(path.display().to_string(), error))
+}
+
+const ENCRYPTED_BEGIN: &str = "-----BEGIN ENCRYPTED PRIVATE KEY-----";
+const ENCRYPTED_END: &str = "-----END ENCRYPTED PRIVATE KEY-----";
+
+/// The `ENCRYPTED PRIVATE KEY` PEM block of a file that may hold other blocks too.
+fn encrypted_key_block(pem: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(pem).ok()?;
+    let start = text.find(ENCRYPTED_BEGIN)?;
+    let end = start + text[start..].find(ENCRYPTED_END)? + ENCRYPTED_END.len();
+    Some(&text[start..end])
+}
+
+/// Decrypts a PKCS#8 `EncryptedPrivateKeyInfo` (PBES2: PBKDF2 or scrypt with AES, what
+/// `openssl pkcs8 -topk8 -v2` writes).
+fn decrypt_private_key(
+    path: &Path,
+    block: &str,
+    password: &Secret,
+) -> Result<PrivateKeyDer<'static>, NetError> {
+    use pkcs8::der::Document;
+    use pkcs8::{pkcs5, EncryptedPrivateKeyInfoRef, PrivateKeyInfoRef};
+
+    let malformed = |error: &dyn std::fmt::Display| {
+        config_error(
+            path.display().to_string(),
+            format!("malformed encrypted private key: {error}"),
+        )
+    };
+    let (_, document) = Document::from_pem(block).map_err(|error| malformed(&error))?;
+    let info =
+        EncryptedPrivateKeyInfoRef::try_from(document.as_bytes()).map_err(|e| malformed(&e))?;
+    let decrypted = match info.decrypt(password.expose()) {
+        Ok(decrypted) => decrypted,
+        // A wrong key shows as bad padding, or (rarely) as garbage that is not DER.
+        Err(pkcs8::Error::EncryptedPrivateKey(pkcs5::Error::DecryptFailed))
+        | Err(pkcs8::Error::Asn1(_)) => {
+            return Err(NetError::WrongKeyPassword {
+                keyfile: path.to_path_buf(),
+            })
+        }
+        Err(error) => {
+            return Err(config_error(
+                path.display().to_string(),
+                format!("cannot decrypt the private key: {error}"),
+            ))
+        }
+    };
+    if PrivateKeyInfoRef::try_from(decrypted.as_bytes()).is_err() {
+        return Err(NetError::WrongKeyPassword {
+            keyfile: path.to_path_buf(),
+        });
+    }
+    Ok(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        decrypted.as_bytes().to_vec(),
+    )))
 }
 
 fn load_root_store(cafile: Option<&Path>) -> Result<RootCertStore, NetError> {
@@ -362,19 +419,62 @@ mod tests {
         );
     }
 
+    /// An encrypted copy of a fresh key, made by `openssl`; `None` (test skipped) without it.
+    fn encrypted_key(dir: &Path) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+        let plain = dir.join("plain.key");
+        let encrypted = dir.join("enc.key");
+        let ok = |args: &[&str]| {
+            std::process::Command::new("openssl")
+                .args(args)
+                .output()
+                .is_ok_and(|out| out.status.success())
+        };
+        let made = ok(&[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            plain.to_str()?,
+        ]) && ok(&[
+            "pkcs8",
+            "-topk8",
+            "-v2",
+            "aes-256-cbc",
+            "-in",
+            plain.to_str()?,
+            "-out",
+            encrypted.to_str()?,
+            "-passout",
+            "pass:secret",
+        ]);
+        made.then_some((plain, encrypted))
+    }
+
     #[test]
-    fn encrypted_key_is_refused_with_a_clear_error() {
+    fn encrypted_key_decrypts_with_its_password_and_names_the_file_when_wrong() {
         let dir = std::env::temp_dir().join(format!("klamm-net-tls-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let key = dir.join("enc.key");
-        std::fs::write(
-            &key,
-            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n",
-        )
-        .unwrap();
-        let error = load_private_key(&key, Some(&Secret::new("pw"))).unwrap_err();
-        assert!(error.to_string().contains("not supported"), "{error}");
-        assert!(!error.to_string().contains("pw\""));
+        let Some((plain, encrypted)) = encrypted_key(&dir) else {
+            eprintln!("openssl not available; skipped");
+            return;
+        };
+        let expected = load_private_key(&plain, None).unwrap();
+        let decrypted = load_private_key(&encrypted, Some(&Secret::new("secret"))).unwrap();
+        assert_eq!(decrypted.secret_der(), expected.secret_der());
+
+        let error = load_private_key(&encrypted, Some(&Secret::new("wrong-pw"))).unwrap_err();
+        assert!(
+            matches!(&error, NetError::WrongKeyPassword { keyfile } if *keyfile == encrypted),
+            "{error:?}"
+        );
+        let text = error.to_string();
+        assert!(text.contains(&encrypted.display().to_string()), "{text}");
+        assert!(!text.contains("wrong-pw") && !format!("{error:?}").contains("wrong-pw"));
+
+        let error = load_private_key(&encrypted, None).unwrap_err();
+        assert!(error.to_string().contains("set ssl_password"), "{error}");
         std::fs::remove_dir_all(&dir).ok();
     }
 

@@ -300,3 +300,48 @@ fn client_certificate_from_an_unknown_ca_is_rejected_by_the_broker() {
         );
     });
 }
+
+#[test]
+fn mutual_tls_with_an_encrypted_client_key_needs_its_password() {
+    let env = env();
+    let tls = env.tls.as_ref().unwrap();
+    let addr = env.bootstrap_ssl.as_deref().unwrap();
+    let dir = std::env::temp_dir().join(format!("klamm-net-enc-key-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let encrypted = dir.join("client-enc.key");
+    let status = std::process::Command::new("openssl")
+        .args(["pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in"])
+        .arg(&tls.client_key_file)
+        .arg("-out")
+        .arg(&encrypted)
+        .args(["-passout", "pass:secret"])
+        .status()
+        .expect("openssl runs");
+    assert!(status.success());
+    let pem = std::fs::read_to_string(&encrypted).unwrap();
+    assert!(pem.contains("BEGIN ENCRYPTED PRIVATE KEY"), "{pem}");
+    let mtls = |password: &str| {
+        with_ca(base(SecurityProtocol::Ssl))
+            .ssl_certfile(&tls.client_cert_file)
+            .ssl_keyfile(&encrypted)
+            .ssl_password(password)
+    };
+    run(async {
+        let config = mtls("secret").build().unwrap();
+        connect_and_fetch_metadata(addr, &config).await;
+
+        // The TLS configuration may be checked when building or when connecting.
+        let error = match mtls("not-the-secret").build() {
+            Err(error) => error,
+            Ok(config) => Connection::connect(addr, &config).await.unwrap_err(),
+        };
+        assert!(
+            matches!(&error, NetError::WrongKeyPassword { keyfile } if *keyfile == encrypted),
+            "{error:?}"
+        );
+        let text = error.to_string();
+        assert!(text.contains(&encrypted.display().to_string()), "{text}");
+        assert!(!text.contains("not-the-secret"), "{text}");
+    });
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -2,12 +2,12 @@
 //! DescribeLogDirs, broker configs …), each with its own retries under one shared deadline, and
 //! merging the per-broker results. One slow or dead broker costs only its own result.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 use klamm_protocol::Request;
-use tokio::task::JoinSet;
+use tokio::task::{JoinError, JoinSet};
 
 use super::Cluster;
 use crate::routing::Target;
@@ -56,11 +56,12 @@ impl Cluster {
         let classify = Arc::new(classify);
         let timeout = Some(timeout.unwrap_or(self.inner.config.default_api_timeout));
         let mut tasks = JoinSet::new();
+        let mut broker_of_task = HashMap::new();
         for broker_id in broker_ids {
             let cluster = self.clone();
             let build = build.clone();
             let classify = classify.clone();
-            tasks.spawn(async move {
+            let task = tasks.spawn(async move {
                 let result = cluster
                     .call(
                         Target::Broker(broker_id),
@@ -71,13 +72,40 @@ impl Cluster {
                     .await;
                 (broker_id, result)
             });
+            broker_of_task.insert(task.id(), broker_id);
         }
         let mut results = BTreeMap::new();
         while let Some(joined) = tasks.join_next().await {
-            if let Ok((broker_id, result)) = joined {
-                results.insert(broker_id, result);
+            match joined {
+                Ok((broker_id, result)) => {
+                    results.insert(broker_id, result);
+                }
+                // A panicking task must not make its broker vanish from the answer. (Tasks are
+                // only cancelled when this future is dropped, and then nobody reads this.)
+                Err(error) => {
+                    if let Some(&broker_id) = broker_of_task.get(&error.id()) {
+                        let message = panic_message(error);
+                        results.insert(
+                            broker_id,
+                            Err(ClusterError::TaskPanicked { broker_id, message }),
+                        );
+                    }
+                }
             }
         }
         results
     }
+}
+
+/// The panic's message when it was a string, as `panic!` makes it.
+fn panic_message(error: JoinError) -> String {
+    if !error.is_panic() {
+        return "cancelled".to_owned();
+    }
+    let payload = error.into_panic();
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(not a string)".to_owned())
 }

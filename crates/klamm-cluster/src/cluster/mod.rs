@@ -401,8 +401,7 @@ impl Cluster {
         timeout: Option<Duration>,
     ) -> Result<BTreeMap<String, Result<Coordinator, ClusterError>>, ClusterError> {
         self.check_open()?;
-        let mut pending: Vec<String> = keys.iter().map(|k| k.as_ref().to_owned()).collect();
-        pending.dedup();
+        let mut pending = unique_keys(keys);
         let mut results = BTreeMap::new();
         let operation = format!(
             "FindCoordinator for {coordinator_type} {}",
@@ -490,10 +489,30 @@ fn request_failure(
     broker_id: i32,
     source: klamm_net::NetError,
 ) -> Failure {
-    let error = ClusterError::Request {
-        api,
-        broker_id,
-        source: Box::new(source.clone()),
-    };
+    let error = ClusterError::request(api, broker_id, source.clone());
     Failure::request(error, broker_id, &source)
+}
+
+/// The keys without repeats, in the order first given.
+fn unique_keys<S: AsRef<str>>(keys: &[S]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    keys.iter()
+        .map(|key| key.as_ref())
+        .filter(|key| seen.insert(*key))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unique_keys;
+
+    #[test]
+    fn unique_keys_drops_non_adjacent_repeats_and_keeps_first_seen_order() {
+        assert_eq!(
+            unique_keys(&["b", "a", "b", "c", "a", "a"]),
+            ["b", "a", "c"]
+        );
+        assert!(unique_keys::<&str>(&[]).is_empty());
+    }
 }

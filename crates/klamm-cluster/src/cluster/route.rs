@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use klamm_net::{BrokerAddress, Connection, NetError, Phase};
-use klamm_protocol::ApiKey;
+use klamm_protocol::{ApiKey, VersionRange};
 
 use super::run::{Failure, Progress};
 use super::Cluster;
@@ -218,20 +218,16 @@ impl Cluster {
         }
         let (broker_id, connection) = self.route_any(progress, deadline).await?;
         let api = ApiKey::FindCoordinator;
-        let version = connection.version_for(api).map_err(|source| {
-            Failure::new(ClusterError::Request {
-                api,
-                broker_id,
-                source: Box::new(source),
-            })
-        })?;
+        let version = connection
+            .version_for(api)
+            .map_err(|source| Failure::new(ClusterError::request(api, broker_id, source)))?;
         if version < kind.min_version() {
             return Err(Failure::new(ClusterError::UnsupportedByBroker {
                 what: "finding a transaction coordinator",
                 api,
-                needed: kind.min_version(),
+                wanted: VersionRange::new(kind.min_version(), api.versions().max),
                 broker_id,
-                max: version,
+                broker_range: connection.api_versions().broker_range(api),
             }));
         }
         progress.set(Waiting::Response { api, broker_id });
@@ -248,11 +244,7 @@ impl Cluster {
                 .send_with(request, options)
                 .await
                 .map_err(|source| {
-                    let error = ClusterError::Request {
-                        api,
-                        broker_id,
-                        source: Box::new(source.clone()),
-                    };
+                    let error = ClusterError::request(api, broker_id, source.clone());
                     Failure::request(error, broker_id, &source)
                 })?;
             for (found_key, result) in read_find_coordinator(&response, version, key) {

@@ -77,10 +77,6 @@ impl Failure {
                 | NetError::Io { .. }
                 | NetError::UnknownCorrelationId { .. }
         );
-        let before_sending = matches!(
-            net.root_cause(),
-            NetError::UnsupportedVersion { .. } | NetError::Encode { .. }
-        );
         Failure {
             invalidation: if lost {
                 Invalidation::for_lost_connection()
@@ -88,7 +84,7 @@ impl Failure {
                 Invalidation::default()
             },
             broker_id: Some(broker_id),
-            sent: !before_sending,
+            sent: net.may_have_reached_broker(),
             ..Failure::new(error)
         }
     }
