@@ -198,6 +198,7 @@ impl Admin {
                     timeout,
                     attempts: 1,
                     last_error: None,
+                    may_have_applied: false,
                 })
             })??;
         Ok(HealthReport::from_metadata(&metadata))

@@ -218,6 +218,9 @@ pub enum ClusterError {
         attempts: u32,
         /// The error of the last failed attempt, if any failed.
         last_error: Option<Box<ClusterError>>,
+        /// Whether any attempt, not only the last, may have reached the broker: a request that
+        /// is not idempotent may then have been applied although every attempt failed.
+        may_have_applied: bool,
     },
     /// [`Cluster::close`](crate::Cluster::close) was called.
     #[error("the cluster client is closed")]
@@ -277,9 +280,8 @@ impl ClusterError {
         match self {
             ClusterError::Request { source, .. } => source.may_have_reached_broker(),
             ClusterError::DeadlineExceeded {
-                last_error: Some(error),
-                ..
-            } => error.may_have_applied(),
+                may_have_applied, ..
+            } => *may_have_applied,
             _ => false,
         }
     }
@@ -408,6 +410,7 @@ mod tests {
                 message: None,
                 resource: None,
             })),
+            may_have_applied: false,
         };
         let text = error.to_string();
         assert!(
@@ -460,8 +463,19 @@ mod tests {
             timeout: Duration::from_secs(1),
             attempts: 2,
             last_error: Some(Box::new(lost)),
+            may_have_applied: true,
         };
         assert!(deadline.may_have_applied());
+        // The last attempt was refused before sending, but an earlier one may have landed.
+        let refused_last = ClusterError::DeadlineExceeded {
+            operation: "CreateTopics to the controller".into(),
+            waiting: Waiting::RetryBackoff,
+            timeout: Duration::from_secs(1),
+            attempts: 2,
+            last_error: None,
+            may_have_applied: true,
+        };
+        assert!(refused_last.may_have_applied());
     }
 
     #[test]

@@ -275,6 +275,7 @@ impl Admin {
                         timeout,
                         attempts: 1,
                         last_error: None,
+                        may_have_applied: false,
                     },
                 ));
             }

@@ -106,6 +106,8 @@ pub(crate) struct Run<'c> {
     retry: Retry,
     pub progress: Progress,
     last_error: Option<ClusterError>,
+    /// Whether an earlier attempt may have reached the broker.
+    may_have_applied: bool,
     target: Option<Target>,
     resend: Resend,
 }
@@ -125,6 +127,7 @@ impl<'c> Run<'c> {
             retry: Retry::new(cluster.inner.policy, deadline),
             progress: Progress::new(first),
             last_error: None,
+            may_have_applied: false,
             target: None,
             resend: Resend::Allowed,
         }
@@ -155,6 +158,7 @@ impl<'c> Run<'c> {
             timeout: self.deadline().timeout(),
             attempts: self.retry.failures() + 1,
             last_error: self.last_error.take().map(Box::new),
+            may_have_applied: self.may_have_applied,
         }
     }
 
@@ -162,6 +166,7 @@ impl<'c> Run<'c> {
     /// next attempt (`Ok`) or returns the error to report.
     pub async fn failed(&mut self, failure: Failure) -> Result<(), ClusterError> {
         self.invalidate(&failure);
+        self.may_have_applied |= failure.error.may_have_applied();
         tracing::debug!(operation = %self.operation, error = %failure.error, "attempt failed");
         if failure.sent && self.resend == Resend::Never {
             return Err(failure.error);
