@@ -9,9 +9,9 @@ use std::time::Duration;
 use common::{admin, oracle, run, single, unique};
 use klamm_admin::{
     AclBinding, AclBindingFilter, AclOperation, AclPermissionType, AclResourceType, Admin,
-    AdminConfig, AdminError, AlterConfigOp, AlterConfigsOptions, CallOptions, ConfigResource,
-    ConfigSource, CreateTopicsOptions, DeleteTopicsOptions, DescribeConfigsOptions, ErrorCode,
-    NewTopic, PatternType, TopicRef,
+    AdminConfig, AdminError, AlterConfigOp, AlterConfigsOptions, CallOptions, ConfigEntry,
+    ConfigResource, ConfigSource, CreateTopicsOptions, DeleteTopicsOptions, DescribeConfigsOptions,
+    ErrorCode, NewTopic, PatternType, TopicRef,
 };
 
 #[test]
@@ -88,11 +88,12 @@ fn topic_configs_are_described_altered_and_reset_per_resource() {
             names: Some(vec!["retention.ms".into(), "segment.ms".into()]),
             ..Default::default()
         };
-        let described = admin
-            .describe_configs(std::slice::from_ref(&topic), filtered.clone())
-            .await
-            .unwrap();
-        let entries = described[&topic].as_ref().unwrap();
+        let entries = configs_settled(&admin, &topic, &filtered, |entries| {
+            entries
+                .iter()
+                .all(|e| e.source == ConfigSource::DynamicTopicConfig)
+        })
+        .await;
         assert_eq!(entries.len(), 2);
         assert!(
             entries
@@ -118,11 +119,12 @@ fn topic_configs_are_described_altered_and_reset_per_resource() {
             .await
             .unwrap()
             .all_ok());
-        let described = admin
-            .describe_configs(std::slice::from_ref(&topic), filtered)
-            .await
-            .unwrap();
-        let entries = described[&topic].as_ref().unwrap();
+        let entries = configs_settled(&admin, &topic, &filtered, |entries| {
+            entries
+                .iter()
+                .any(|e| e.name == "retention.ms" && e.source == ConfigSource::DefaultConfig)
+        })
+        .await;
         let source = |name: &str| entries.iter().find(|e| e.name == name).unwrap().source;
         assert_eq!(source("segment.ms"), ConfigSource::DynamicTopicConfig);
         assert_eq!(
@@ -217,20 +219,16 @@ fn acls_round_trip_and_kafka_python_agrees() {
             operation: AclOperation::Any,
             ..literal
         };
-        let found = admin
-            .describe_acls(&literal, CallOptions::default())
-            .await
-            .unwrap();
+        // KRaft brokers apply ACL changes from the metadata log a moment after the controller
+        // accepts them, so reads poll until they see the change (or time runs out).
+        let found = acls_settled(&admin, &literal, |found| found.len() == 2).await;
         assert_eq!(found, vec![read.clone(), write.clone()]);
         let matching = AclBindingFilter {
             pattern_type: PatternType::Match,
             operation: AclOperation::Any,
             ..read.to_filter()
         };
-        let matched = admin
-            .describe_acls(&matching, CallOptions::default())
-            .await
-            .unwrap();
+        let matched = acls_settled(&admin, &matching, |found| found.len() == 3).await;
         assert_eq!(matched.len(), 3, "{matched:#?}");
 
         // kafka-python sees Klamm's ACLs, and Klamm sees kafka-python's.
@@ -258,10 +256,7 @@ fn acls_round_trip_and_kafka_python_agrees() {
             principal: Some(other.clone()),
             ..literal.clone()
         };
-        let found = admin
-            .describe_acls(&by_bob, CallOptions::default())
-            .await
-            .unwrap();
+        let found = acls_settled(&admin, &by_bob, |found| found.len() == 1).await;
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].permission, AclPermissionType::Allow);
         assert_eq!(found[0].operation, AclOperation::Read);
@@ -276,12 +271,53 @@ fn acls_round_trip_and_kafka_python_agrees() {
         assert_eq!(deleted[&literal].as_ref().unwrap().len(), 2);
         assert_eq!(deleted[&by_bob].as_ref().unwrap().len(), 1);
         assert_eq!(deleted[&prefixed.to_filter()].as_ref().unwrap().len(), 1);
-        assert!(admin
-            .describe_acls(&matching, CallOptions::default())
+        assert!(acls_settled(&admin, &matching, |found| found.is_empty())
             .await
-            .unwrap()
             .is_empty());
     });
+}
+
+/// Describes one resource's configs until `settled` holds for its entries, for up to ten
+/// seconds (KRaft brokers apply config changes a moment after the controller accepts them), and
+/// returns the last entries either way.
+async fn configs_settled(
+    admin: &Admin,
+    resource: &ConfigResource,
+    options: &DescribeConfigsOptions,
+    settled: impl Fn(&[ConfigEntry]) -> bool,
+) -> Vec<ConfigEntry> {
+    let give_up = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let described = admin
+            .describe_configs(std::slice::from_ref(resource), options.clone())
+            .await
+            .unwrap();
+        let entries = described[resource].as_ref().unwrap().clone();
+        if settled(&entries) || std::time::Instant::now() >= give_up {
+            return entries;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Describes ACLs until `settled` holds for what comes back, for up to ten seconds, and returns
+/// the last answer either way (the caller's assertion then says what was wrong).
+async fn acls_settled(
+    admin: &Admin,
+    filter: &AclBindingFilter,
+    settled: impl Fn(&[AclBinding]) -> bool,
+) -> Vec<AclBinding> {
+    let give_up = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let found = admin
+            .describe_acls(filter, CallOptions::default())
+            .await
+            .unwrap();
+        if settled(&found) || std::time::Instant::now() >= give_up {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[test]

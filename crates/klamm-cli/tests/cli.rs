@@ -89,15 +89,27 @@ fn topic_lifecycle_create_list_describe_alter_delete() {
         "retention.ms=3600000",
     ]);
     assert_eq!(altered.status.code(), Some(0), "{altered:?}");
-    let configs = json(&klamm(&[
-        "config", "describe", "--topic", &topic, "-o", "json",
-    ]));
-    let retention = configs
-        .as_array()
-        .expect("configs are an array")
-        .iter()
-        .find(|c| c["name"] == "retention.ms")
-        .expect("retention.ms is shown as a non-default config");
+    // The broker applies the change from the metadata log a moment after the controller
+    // accepts it: describe until it shows, for up to ten seconds.
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let retention = loop {
+        let configs = json(&klamm(&[
+            "config", "describe", "--topic", &topic, "-o", "json",
+        ]));
+        let retention = configs
+            .as_array()
+            .expect("configs are an array")
+            .iter()
+            .find(|c| c["name"] == "retention.ms")
+            .cloned();
+        match retention {
+            Some(retention) => break retention,
+            None if std::time::Instant::now() < give_up => {
+                std::thread::sleep(std::time::Duration::from_millis(100))
+            }
+            None => panic!("retention.ms is not shown as a non-default config: {configs}"),
+        }
+    };
     assert_eq!(retention["value"], "3600000");
 
     let deleted = klamm(&["topic", "delete", &topic]);
