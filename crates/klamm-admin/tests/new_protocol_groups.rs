@@ -161,7 +161,7 @@ fn a_kip_848_member_is_described_and_listed() {
 
         // Described through ConsumerGroupDescribe.
         let described = admin
-            .describe_consumer_groups(&[group.clone()], None)
+            .describe_consumer_groups(std::slice::from_ref(&group), None)
             .await
             .unwrap();
         let description = described[&group].as_ref().unwrap();
@@ -237,7 +237,7 @@ fn a_kip_848_member_is_described_and_listed() {
         .await;
         assert_eq!(left.member_epoch, -1);
         let described = admin
-            .describe_consumer_groups(&[group.clone()], None)
+            .describe_consumer_groups(std::slice::from_ref(&group), None)
             .await
             .unwrap();
         let description = described[&group].as_ref().unwrap();
@@ -247,7 +247,7 @@ fn a_kip_848_member_is_described_and_listed() {
 
         // Clean up.
         let deleted = admin
-            .delete_consumer_groups(&[group.clone()], None)
+            .delete_consumer_groups(std::slice::from_ref(&group), None)
             .await
             .unwrap();
         assert!(deleted.all_ok(), "{deleted:?}");
