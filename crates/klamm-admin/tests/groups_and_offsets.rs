@@ -94,7 +94,9 @@ fn group_offsets_lag_alter_and_delete_agree_with_kafka_python() {
         assert_eq!(simple.partitions.len(), 1);
         assert_eq!(simple.partitions[0].offset, Some(1));
         let end0 = simple.partitions[0].log_end_offset.unwrap();
-        assert_eq!(simple.partitions[0].lag, Some(end0 - 1));
+        // The producer spreads records over both partitions at random, so partition 0 may be
+        // empty; an offset past the log end counts as no lag.
+        assert_eq!(simple.partitions[0].lag, Some((end0 - 1).max(0)));
         // A group with no commits has no partitions (Kafka answers with an empty list).
         assert!(listed[&missing_group]
             .as_ref()
