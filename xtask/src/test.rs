@@ -114,17 +114,20 @@ fn steps(options: Options) -> Vec<Step> {
             Box::new(|| {
                 down_all()?;
                 up(Profile::Single, KafkaVersion::LEGACY)?;
-                let mut command = cargo();
-                command.args([
-                    "test",
-                    "--all-features",
-                    "-p",
-                    "klamm-test-harness",
-                    "-p",
-                    "klamm-net",
-                ]);
-                command.env(KafkaVersion::ENV_VAR, KafkaVersion::LEGACY);
-                run(command, "cargo test against Kafka 3.9.2")?;
+                retry_once_if_flaky(|| {
+                    let mut command = cargo();
+                    command.args([
+                        "test",
+                        "--all-features",
+                        "--no-fail-fast",
+                        "-p",
+                        "klamm-test-harness",
+                        "-p",
+                        "klamm-net",
+                    ]);
+                    command.env(KafkaVersion::ENV_VAR, KafkaVersion::LEGACY);
+                    run(command, "cargo test against Kafka 3.9.2")
+                })?;
                 down_all()
             }),
         ),
