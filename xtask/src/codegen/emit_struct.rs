@@ -53,6 +53,16 @@ fn is_copy(ty: &Type) -> bool {
     )
 }
 
+/// How generated code names the value bound by `Some(value)` when matching `&Option<T>`:
+/// dereferenced for `Copy` types, as the reference otherwise.
+fn matched_value(ty: &Type) -> &'static str {
+    if is_copy(ty) {
+        "*value"
+    } else {
+        "value"
+    }
+}
+
 fn fixed_size(ty: &Type) -> Option<usize> {
     Some(match ty {
         Type::Bool | Type::Int8 => 1,
@@ -488,11 +498,7 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
             } else {
                 String::new()
             };
-            let inner = if is_copy(&field.ty) {
-                "*value"
-            } else {
-                "value"
-            };
+            let inner = matched_value(&field.ty);
             let null = match &nullable {
                 Cond::Always => write_null(&field.ty, &compact, &what),
                 Cond::Never => format!(
@@ -731,11 +737,7 @@ fn tagged_value_code(
         } else {
             ""
         };
-        let inner = if is_copy(&field.ty) {
-            "*value"
-        } else {
-            "value"
-        };
+        let inner = matched_value(&field.ty);
         format!(
             "match &self.{ident} {{\nSome(value) => {{ {prefix}{} }}\nNone => {{ {} }}\n}}",
             write_value(&field.ty, inner, compact, what),
@@ -762,11 +764,7 @@ fn field_len(field: &Field, ident: &str, compact: &str, valid: Versions) -> Stri
     } else {
         String::new()
     };
-    let value = if is_copy(&field.ty) {
-        "*value"
-    } else {
-        "value"
-    };
+    let value = matched_value(&field.ty);
     format!(
         "match &self.{ident} {{ Some(value) => {prefix}{}, None => {} }}",
         value_len(&field.ty, value, compact),
