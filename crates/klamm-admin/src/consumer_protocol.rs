@@ -83,7 +83,7 @@ pub fn decode_subscription(bytes: &Bytes) -> Result<MemberSubscription, AdminErr
             .iter()
             .map(|tp| TopicPartitions {
                 topic: tp.topic.to_string(),
-                partitions: tp.partitions.clone(),
+                partitions: tp.partitions.to_vec(),
             })
             .collect(),
         generation_id: s.generation_id,
@@ -110,7 +110,7 @@ pub fn decode_assignment(bytes: &Bytes) -> Result<MemberAssignment, AdminError> 
             .iter()
             .map(|tp| TopicPartitions {
                 topic: tp.topic.to_string(),
-                partitions: tp.partitions.clone(),
+                partitions: tp.partitions.to_vec(),
             })
             .collect(),
         user_data_len: a.user_data.as_ref().map(Bytes::len),
@@ -139,7 +139,7 @@ mod tests {
             topics: vec!["a".into(), "b".into()],
             owned_partitions: vec![OwnedPartitions {
                 topic: "a".into(),
-                partitions: vec![0, 2],
+                partitions: [0, 2].into(),
             }],
             generation_id: 7,
             rack_id: Some("r1".into()),
@@ -160,7 +160,7 @@ mod tests {
         let assignment = ConsumerProtocolAssignment {
             assigned_partitions: vec![AssignedPartitions {
                 topic: "t".into(),
-                partitions: vec![1],
+                partitions: [1].into(),
             }],
             ..Default::default()
         };

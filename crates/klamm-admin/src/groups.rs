@@ -273,7 +273,7 @@ impl Admin {
                     let partitions = |a: &klamm_protocol::messages::consumer_group_describe_response::Assignment| {
                         a.topic_partitions
                             .iter()
-                            .map(|tp| TopicPartitions { topic: tp.topic_name.to_string(), partitions: tp.partitions.clone() })
+                            .map(|tp| TopicPartitions { topic: tp.topic_name.to_string(), partitions: tp.partitions.to_vec() })
                             .collect::<Vec<_>>()
                     };
                     return Ok(GroupDescription {

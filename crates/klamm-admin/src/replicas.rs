@@ -108,7 +108,7 @@ impl Admin {
                 .into_iter()
                 .map(|(topic, partitions)| ElectTopic {
                     topic: topic.into(),
-                    partitions,
+                    partitions: partitions.into(),
                     ..Default::default()
                 })
                 .collect()
@@ -165,7 +165,7 @@ impl Admin {
                 .or_default()
                 .push(ReassignablePartition {
                     partition_index: tp.partition,
-                    replicas: replicas.clone(),
+                    replicas: replicas.clone().map(Into::into),
                     ..Default::default()
                 });
         }
@@ -239,7 +239,7 @@ impl Admin {
                 .map(
                     |(name, partition_indexes)| ListPartitionReassignmentsTopics {
                         name: name.into(),
-                        partition_indexes,
+                        partition_indexes: partition_indexes.into(),
                         ..Default::default()
                     },
                 )
@@ -269,9 +269,9 @@ impl Admin {
                     (
                         TopicPartition::new(t.name.to_string(), p.partition_index),
                         OngoingReassignment {
-                            replicas: p.replicas.clone(),
-                            adding_replicas: p.adding_replicas.clone(),
-                            removing_replicas: p.removing_replicas.clone(),
+                            replicas: p.replicas.to_vec(),
+                            adding_replicas: p.adding_replicas.to_vec(),
+                            removing_replicas: p.removing_replicas.to_vec(),
                         },
                     )
                 })

@@ -380,7 +380,7 @@ async fn join_as_classic_consumer(admin: &klamm_admin::Admin, group: &str, topic
     let assignment = ConsumerProtocolAssignment {
         assigned_partitions: vec![Assigned {
             topic: topic.into(),
-            partitions: vec![0],
+            partitions: [0].into(),
         }],
         ..Default::default()
     };

@@ -104,8 +104,8 @@ async fn fake_broker(state: Arc<State>) -> String {
                                     partitions: vec![MetadataResponsePartition {
                                         partition_index: 0,
                                         leader_id: 1,
-                                        replica_nodes: vec![1],
-                                        isr_nodes: vec![1],
+                                        replica_nodes: [1].into(),
+                                        isr_nodes: [1].into(),
                                         ..Default::default()
                                     }],
                                     ..Default::default()

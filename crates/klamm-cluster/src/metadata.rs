@@ -68,9 +68,9 @@ impl PartitionMetadata {
             partition: partition.partition_index,
             leader: (partition.leader_id >= 0).then_some(partition.leader_id),
             leader_epoch: (partition.leader_epoch >= 0).then_some(partition.leader_epoch),
-            replicas: partition.replica_nodes.clone(),
-            isr: partition.isr_nodes.clone(),
-            offline_replicas: partition.offline_replicas.clone(),
+            replicas: partition.replica_nodes.to_vec(),
+            isr: partition.isr_nodes.to_vec(),
+            offline_replicas: partition.offline_replicas.to_vec(),
             error: error_of(partition.error_code),
         }
     }
@@ -305,9 +305,9 @@ pub(crate) mod tests {
             partition_index: index,
             leader_id: leader,
             leader_epoch: 7,
-            replica_nodes: replicas.to_vec(),
-            isr_nodes: replicas[..1].to_vec(),
-            offline_replicas: vec![],
+            replica_nodes: replicas.into(),
+            isr_nodes: replicas[..1].into(),
+            offline_replicas: Default::default(),
             ..Default::default()
         }
     }

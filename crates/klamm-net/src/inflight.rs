@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use bytes::{BufMut, Bytes, BytesMut};
 use klamm_protocol::messages::{RequestHeader, ResponseHeader};
 use klamm_protocol::primitives::{Decoder, KafkaString};
-use klamm_protocol::{ApiKey, Decode, DecodeError, Encode, EncodeError};
+use klamm_protocol::{ApiKey, Decode, DecodeError, DecodeErrorKind, Encode, EncodeError};
 
 use crate::frame::LENGTH_PREFIX;
 
@@ -142,11 +142,14 @@ impl<W> InFlight<W> {
     /// response header with the version the request's API and version call for.
     pub fn complete(&mut self, frame: Bytes, now: Instant) -> Result<Completed<W>, MatchError> {
         if frame.len() < 4 {
-            return Err(MatchError::MalformedHeader(DecodeError::UnexpectedEnd {
-                what: "ResponseHeader.CorrelationId",
-                needed: 4,
-                remaining: frame.len(),
-            }));
+            return Err(MatchError::MalformedHeader(
+                DecodeErrorKind::UnexpectedEnd {
+                    what: "ResponseHeader.CorrelationId",
+                    needed: 4,
+                    remaining: frame.len(),
+                }
+                .into(),
+            ));
         }
         let correlation_id = i32::from_be_bytes([frame[0], frame[1], frame[2], frame[3]]);
         let request =

@@ -7,10 +7,46 @@ use crate::VersionRange;
 
 /// Why a frame could not be decoded.
 ///
-/// Decoding never panics: every malformed input ends in one of these.
+/// Decoding never panics: every malformed input ends in one of these. The error is a single
+/// pointer, so the `Result` of every field read stays small enough to live in registers;
+/// [`kind`](Self::kind) tells what went wrong.
+///
+/// ```
+/// use bytes::Bytes;
+/// use klamm_protocol::messages::MetadataResponse;
+/// use klamm_protocol::{DecodeErrorKind, Message};
+///
+/// let error = MetadataResponse::from_bytes(&Bytes::from_static(&[0, 0]), 12).unwrap_err();
+/// assert!(matches!(error.kind(), DecodeErrorKind::UnexpectedEnd { .. }));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(transparent)]
+pub struct DecodeError(Box<DecodeErrorKind>);
+
+impl DecodeError {
+    /// What went wrong.
+    pub fn kind(&self) -> &DecodeErrorKind {
+        &self.0
+    }
+
+    /// What went wrong, by value.
+    pub fn into_kind(self) -> DecodeErrorKind {
+        *self.0
+    }
+}
+
+impl From<DecodeErrorKind> for DecodeError {
+    #[cold]
+    #[inline(never)]
+    fn from(kind: DecodeErrorKind) -> Self {
+        DecodeError(Box::new(kind))
+    }
+}
+
+/// What went wrong while decoding: the detail behind a [`DecodeError`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum DecodeError {
+pub enum DecodeErrorKind {
     /// The input ended before a value was complete.
     #[error("{what}: needed {needed} bytes but only {remaining} remain")]
     UnexpectedEnd {

@@ -9,7 +9,7 @@ pub mod primitives;
 pub mod records;
 mod version;
 
-pub use error::{DecodeError, EncodeError};
+pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 pub use generated::{AnyRequest, AnyResponse, ApiKey, ErrorCode};
 pub use message::{Decode, Encode, Message, Request};
 

@@ -6,7 +6,9 @@ use klamm_protocol::messages::{
     ResponseHeader,
 };
 use klamm_protocol::primitives::{KafkaString, Uuid};
-use klamm_protocol::{ApiKey, DecodeError, EncodeError, ErrorCode, Message, Request};
+use klamm_protocol::{
+    ApiKey, DecodeError, DecodeErrorKind, EncodeError, ErrorCode, Message, Request,
+};
 
 #[test]
 fn request_header_v1_matches_kafka_bytes() {
@@ -103,8 +105,8 @@ fn unsupported_versions_are_typed_errors() {
         })
     ));
     assert!(matches!(
-        MetadataRequest::from_bytes(&Bytes::new(), -1),
-        Err(DecodeError::UnsupportedVersion { .. })
+        MetadataRequest::from_bytes(&Bytes::new(), -1).map_err(DecodeError::into_kind),
+        Err(DecodeErrorKind::UnsupportedVersion { .. })
     ));
 }
 
@@ -114,16 +116,17 @@ fn truncated_frames_name_the_field() {
     let truncated = bytes.slice(..bytes.len() - 1);
     assert_eq!(
         MetadataRequest::from_bytes(&truncated, 4),
-        Err(DecodeError::UnexpectedEnd {
+        Err(DecodeErrorKind::UnexpectedEnd {
             what: "MetadataRequest.AllowAutoTopicCreation",
             needed: 1,
             remaining: 0
-        })
+        }
+        .into())
     );
     let padded = Bytes::from([&bytes[..], &[0]].concat());
     assert!(matches!(
-        MetadataRequest::from_bytes(&padded, 4),
-        Err(DecodeError::TrailingBytes { .. })
+        MetadataRequest::from_bytes(&padded, 4).map_err(DecodeError::into_kind),
+        Err(DecodeErrorKind::TrailingBytes { .. })
     ));
 }
 

@@ -68,7 +68,7 @@ pub fn api_keys(messages: &[Message]) -> Result<String> {
     let apis = apis(messages)?;
     let mut out = header("every request and response spec");
     out.push_str("//! [`ApiKey`]: every Kafka API with its versions and header versions.\n\n");
-    out.push_str("use crate::{DecodeError, VersionRange};\n\n");
+    out.push_str("use crate::{DecodeError, DecodeErrorKind, VersionRange};\n\n");
     out.push_str("/// A Kafka API, identified on the wire by its 16-bit key.\n");
     out.push_str("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]\n#[non_exhaustive]\n#[repr(i16)]\npub enum ApiKey {\n");
     for api in &apis {
@@ -157,7 +157,7 @@ pub fn api_keys(messages: &[Message]) -> Result<String> {
     out.push_str("    /// The response header version that comes with `version` of this API.\n    pub const fn response_header_version(self, version: i16) -> i16 {\n        match self {\n");
     out.push_str("            ApiKey::ApiVersions => 0,\n");
     out.push_str("            _ => match self.flexible_versions() {\n                Some(flexible) if flexible.contains(version) => 1,\n                _ => 0,\n            },\n        }\n    }\n}\n\n");
-    out.push_str("impl TryFrom<i16> for ApiKey {\n    type Error = DecodeError;\n\n    fn try_from(key: i16) -> Result<Self, Self::Error> {\n        ApiKey::from_key(key).ok_or(DecodeError::UnknownApiKey { api_key: key })\n    }\n}\n\n");
+    out.push_str("impl TryFrom<i16> for ApiKey {\n    type Error = DecodeError;\n\n    fn try_from(key: i16) -> Result<Self, Self::Error> {\n        ApiKey::from_key(key).ok_or_else(|| DecodeErrorKind::UnknownApiKey { api_key: key }.into())\n    }\n}\n\n");
     out.push_str("impl std::fmt::Display for ApiKey {\n    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {\n        f.write_str(self.name())\n    }\n}\n");
     Ok(out)
 }

@@ -63,6 +63,12 @@ fn matched_value(ty: &Type) -> &'static str {
     }
 }
 
+/// Whether `ty` is `int32`: arrays of it decode into an inline `Int32Vec` (replica lists and
+/// the like, usually short) instead of a `Vec`.
+fn is_int32(ty: &Type) -> bool {
+    matches!(ty, Type::Int32)
+}
+
 fn fixed_size(ty: &Type) -> Option<usize> {
     Some(match ty {
         Type::Bool | Type::Int8 => 1,
@@ -88,6 +94,7 @@ pub fn base_type(ty: &Type) -> String {
         Type::String => "KafkaString".into(),
         Type::Bytes | Type::Records => "Bytes".into(),
         Type::Struct(name) => name.clone(),
+        Type::Array(inner) if is_int32(inner) => "Int32Vec".into(),
         Type::Array(inner) => format!("Vec<{}>", base_type(inner)),
     }
 }
@@ -147,6 +154,7 @@ fn base_default(ty: &Type, text: Option<&str>) -> Result<String> {
         },
         Type::Bytes | Type::Records => "Bytes::new()".into(),
         Type::Struct(name) => format!("{name}::default()"),
+        Type::Array(inner) if is_int32(inner) => "Int32Vec::new()".into(),
         Type::Array(_) => "Vec::new()".into(),
     })
 }
@@ -207,6 +215,7 @@ fn has_type_default(field: &Field) -> Result<bool> {
             | "false"
             | "None"
             | "Vec::new()"
+            | "Int32Vec::new()"
             | "Bytes::new()"
             | "Uuid::ZERO"
             | "KafkaString::from_static(\"\")"
@@ -236,6 +245,9 @@ fn write_value(ty: &Type, value: &str, compact: &str, what: &str) -> String {
             format!("encoder::put_nullable_bytes(buf, {what}, Some(&{value}[..]), {compact})?;")
         }
         Type::Struct(_) => format!("{value}.encode(buf, version)?;"),
+        Type::Array(inner) if is_int32(inner) => {
+            format!("encoder::put_int32_array(buf, {what}, Some({value}.as_slice()), {compact})?;")
+        }
         Type::Array(inner) => {
             let item = if is_copy(inner) { "*item" } else { "item" };
             format!(
@@ -308,6 +320,9 @@ fn read_value(ty: &Type, compact: &str, what: &str) -> String {
         Type::String => format!("decoder.string({what}, {compact})?"),
         Type::Bytes | Type::Records => format!("decoder.bytes({what}, {compact})?"),
         Type::Struct(name) => format!("{name}::decode(decoder, version)?"),
+        Type::Array(inner) if is_int32(inner) => {
+            format!("decoder.int32_array({what}, {compact})?")
+        }
         Type::Array(inner) => format!(
             "decoder.array({what}, {compact}, {}, |decoder| {})?",
             fixed_size(inner).unwrap_or(1),
@@ -329,6 +344,9 @@ fn read_nullable(ty: &Type, compact: &str, what: &str) -> String {
     match ty {
         Type::String => format!("decoder.nullable_string({what}, {compact})?"),
         Type::Bytes | Type::Records => format!("decoder.nullable_bytes({what}, {compact})?"),
+        Type::Array(inner) if is_int32(inner) => {
+            format!("decoder.nullable_int32_array({what}, {compact})?")
+        }
         Type::Array(inner) => format!(
             "decoder.nullable_array({what}, {compact}, {}, |decoder| {})?",
             fixed_size(inner).unwrap_or(1),
@@ -618,12 +636,17 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
 
     // Decode.
     writeln!(out, "impl Decode for {name} {{")?;
+    if !top {
+        // Nested structs are read in a loop of their parent's: inlined there, each one is
+        // built in place instead of being copied out of a returned `Result`.
+        out.push_str("    #[inline]\n");
+    }
     let start = out.len();
     out.push_str(
         "    fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {\n",
     );
     if top {
-        out.push_str("        if !Self::VERSIONS.contains(version) {\n            return Err(DecodeError::UnsupportedVersion { message: Self::NAME, version, valid: Self::VERSIONS });\n        }\n");
+        out.push_str("        if !Self::VERSIONS.contains(version) {\n            return Err(DecodeErrorKind::UnsupportedVersion { message: Self::NAME, version, valid: Self::VERSIONS }.into());\n        }\n");
     }
     out.push_str(&ctx.flexible_binding());
     for field in &st.fields {
@@ -805,6 +828,10 @@ fn base_strategy(ty: &Type) -> String {
         Type::Array(inner) if matches!(inner.as_ref(), Type::Struct(_)) => {
             format!("arbitrary::vec({})", base_strategy(inner))
         }
+        Type::Array(inner) if is_int32(inner) => format!(
+            "arbitrary::long_vec({}).prop_map(Int32Vec::from).boxed()",
+            base_strategy(inner)
+        ),
         Type::Array(inner) => format!("arbitrary::long_vec({})", base_strategy(inner)),
     }
 }

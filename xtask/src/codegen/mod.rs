@@ -125,6 +125,7 @@ fn imports(body: &str) -> String {
     let primitives = pick(&[
         ("encoder", body.contains("encoder::")),
         ("Decoder", true),
+        ("Int32Vec", uses(body, "Int32Vec")),
         ("KafkaString", uses(body, "KafkaString")),
         ("UnknownTagWriter", uses(body, "UnknownTagWriter")),
         ("UnknownTaggedFields", uses(body, "UnknownTaggedFields")),
@@ -140,9 +141,14 @@ fn imports(body: &str) -> String {
         "use crate::primitives::{{{}}};\n",
         primitives.join(", ")
     ));
-    out.push_str(
-        "use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};\n\n",
-    );
+    let kind = if body.contains("DecodeErrorKind::") {
+        "DecodeErrorKind, "
+    } else {
+        ""
+    };
+    out.push_str(&format!(
+        "use crate::{{Decode, DecodeError, {kind}Encode, EncodeError, Message, VersionRange}};\n\n"
+    ));
     out
 }
 

@@ -157,7 +157,7 @@ fn fetch_request(
                             .map(|(name, partitions)| OffsetFetchRequestTopics {
                                 name: name.into(),
                                 topic_id: topic_id(metadata, name),
-                                partition_indexes: partitions,
+                                partition_indexes: partitions.into(),
                                 ..Default::default()
                             })
                             .collect()
@@ -177,7 +177,7 @@ fn fetch_request(
                     .into_iter()
                     .map(|(name, partitions)| OffsetFetchRequestTopic {
                         name: name.into(),
-                        partition_indexes: partitions,
+                        partition_indexes: partitions.into(),
                         ..Default::default()
                     })
                     .collect()

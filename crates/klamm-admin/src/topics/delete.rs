@@ -191,7 +191,7 @@ impl Admin {
                     new.assignments
                         .iter()
                         .map(|brokers| CreatePartitionsAssignment {
-                            broker_ids: brokers.clone(),
+                            broker_ids: brokers.as_slice().into(),
                             ..Default::default()
                         })
                         .collect()

@@ -113,9 +113,9 @@ impl Admin {
                                 partition: p.partition_index,
                                 leader: (p.leader_id >= 0).then_some(p.leader_id),
                                 leader_epoch: (p.leader_epoch >= 0).then_some(p.leader_epoch),
-                                replicas: p.replica_nodes.clone(),
-                                isr: p.isr_nodes.clone(),
-                                offline_replicas: p.offline_replicas.clone(),
+                                replicas: p.replica_nodes.to_vec(),
+                                isr: p.isr_nodes.to_vec(),
+                                offline_replicas: p.offline_replicas.to_vec(),
                                 error: ErrorCode::from_code(p.error_code)
                                     .is_error()
                                     .then(|| ErrorCode::from_code(p.error_code).name().to_owned()),

@@ -87,7 +87,7 @@ impl NewTopic {
                 .iter()
                 .map(|(partition, brokers)| CreatableReplicaAssignment {
                     partition_index: *partition,
-                    broker_ids: brokers.clone(),
+                    broker_ids: brokers.as_slice().into(),
                     ..Default::default()
                 })
                 .collect(),

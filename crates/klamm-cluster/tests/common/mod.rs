@@ -78,7 +78,7 @@ pub async fn create_topic(
             .enumerate()
             .map(|(index, brokers)| CreatableReplicaAssignment {
                 partition_index: index as i32,
-                broker_ids: brokers.clone(),
+                broker_ids: brokers.as_slice().into(),
                 ..Default::default()
             })
             .collect(),

@@ -110,9 +110,9 @@ pub fn check_metadata(frame: &Bytes, version: i16) {
                         p.partition_index,
                         p.leader_id,
                         p.leader_epoch,
-                        p.replica_nodes.clone(),
-                        p.isr_nodes.clone(),
-                        p.offline_replicas.clone(),
+                        p.replica_nodes.to_vec(),
+                        p.isr_nodes.to_vec(),
+                        p.offline_replicas.to_vec(),
                     )
                 })
                 .collect();

@@ -100,9 +100,9 @@ fn partition(topic: i32, index: i32) -> MetadataResponsePartition {
         partition_index: index,
         leader_id: replicas[0],
         leader_epoch: 3 + (topic + index) % 11,
-        replica_nodes: replicas,
-        isr_nodes: isr,
-        offline_replicas: Vec::new(),
+        replica_nodes: replicas.into(),
+        isr_nodes: isr.into(),
+        offline_replicas: Default::default(),
         ..Default::default()
     }
 }

@@ -4,7 +4,7 @@
 use bytes::{BufMut, BytesMut};
 
 use crate::primitives::Decoder;
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The AbortedTxn message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -56,11 +56,12 @@ impl Encode for AbortedTxn {
 impl Decode for AbortedTxn {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let producer_id = decoder.int64("AbortedTxn.ProducerId")?;
         let first_offset = decoder.int64("AbortedTxn.FirstOffset")?;

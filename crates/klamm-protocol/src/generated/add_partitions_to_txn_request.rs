@@ -5,8 +5,10 @@ use bytes::{BufMut, BytesMut};
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::primitives::{
+    encoder, Decoder, Int32Vec, KafkaString, UnknownTagWriter, UnknownTaggedFields,
+};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The AddPartitionsToTxnRequest message (versions 0-5).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -170,11 +172,12 @@ impl Encode for AddPartitionsToTxnRequest {
 impl Decode for AddPartitionsToTxnRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 3;
         let transactions = if version >= 4 {
@@ -424,6 +427,7 @@ impl Encode for AddPartitionsToTxnTransaction {
 }
 
 impl Decode for AddPartitionsToTxnTransaction {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 3;
         let transactional_id = if version >= 4 {
@@ -533,7 +537,7 @@ pub struct AddPartitionsToTxnTopic {
     /// The partition indexes to add to the transaction.
     ///
     /// Versions: 0-5.
-    pub partitions: Vec<i32>,
+    pub partitions: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -547,16 +551,12 @@ impl Encode for AddPartitionsToTxnTopic {
             Some(self.name.as_str()),
             flexible,
         )?;
-        encoder::put_length(
+        encoder::put_int32_array(
             buf,
             "AddPartitionsToTxnTopic.Partitions",
-            Some(self.partitions.len()),
+            Some(self.partitions.as_slice()),
             flexible,
-            true,
         )?;
-        for item in self.partitions.iter() {
-            buf.put_i32(*item);
-        }
         if flexible {
             let tagged_count = self.unknown_tagged_fields.len();
             encoder::put_unsigned_varint(buf, tagged_count as u32);
@@ -582,15 +582,11 @@ impl Encode for AddPartitionsToTxnTopic {
 }
 
 impl Decode for AddPartitionsToTxnTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 3;
         let name = decoder.string("AddPartitionsToTxnTopic.Name", flexible)?;
-        let partitions = decoder.array(
-            "AddPartitionsToTxnTopic.Partitions",
-            flexible,
-            4,
-            |decoder| decoder.int32("AddPartitionsToTxnTopic.Partitions"),
-        )?;
+        let partitions = decoder.int32_array("AddPartitionsToTxnTopic.Partitions", flexible)?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("AddPartitionsToTxnTopic", |_, _| Ok(false))?
         } else {
@@ -610,7 +606,9 @@ impl AddPartitionsToTxnTopic {
     pub fn strategy(version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
-        let f1 = arbitrary::long_vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed())
+            .prop_map(Int32Vec::from)
+            .boxed();
         let unknown = if version >= 3 {
             arbitrary::unknown_tagged_fields(0)
         } else {

@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The AddPartitionsToTxnResponse message (versions 0-5).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -130,11 +130,12 @@ impl Encode for AddPartitionsToTxnResponse {
 impl Decode for AddPartitionsToTxnResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 3;
         let throttle_time_ms = decoder.int32("AddPartitionsToTxnResponse.ThrottleTimeMs")?;
@@ -310,6 +311,7 @@ impl Encode for AddPartitionsToTxnResult {
 }
 
 impl Decode for AddPartitionsToTxnResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 3;
         let transactional_id = if version >= 4 {
@@ -436,6 +438,7 @@ impl Encode for AddPartitionsToTxnTopicResult {
 }
 
 impl Decode for AddPartitionsToTxnTopicResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 3;
         let name = decoder.string("AddPartitionsToTxnTopicResult.Name", flexible)?;
@@ -527,6 +530,7 @@ impl Encode for AddPartitionsToTxnPartitionResult {
 }
 
 impl Decode for AddPartitionsToTxnPartitionResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 3;
         let partition_index = decoder.int32("AddPartitionsToTxnPartitionResult.PartitionIndex")?;

@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The AddRaftVoterRequest message (versions 0-1).
 #[derive(Debug, Clone, PartialEq)]
@@ -135,11 +135,12 @@ impl Encode for AddRaftVoterRequest {
 impl Decode for AddRaftVoterRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let cluster_id = decoder.nullable_string("AddRaftVoterRequest.ClusterId", true)?;
         let timeout_ms = decoder.int32("AddRaftVoterRequest.TimeoutMs")?;
@@ -250,6 +251,7 @@ impl Encode for Listener {
 }
 
 impl Decode for Listener {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("Listener.Name", true)?;
         let host = decoder.string("Listener.Host", true)?;

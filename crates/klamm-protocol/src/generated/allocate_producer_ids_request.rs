@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The AllocateProducerIdsRequest message (versions 0).
 #[derive(Debug, Clone, PartialEq)]
@@ -65,11 +65,12 @@ impl Encode for AllocateProducerIdsRequest {
 impl Decode for AllocateProducerIdsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let broker_id = decoder.int32("AllocateProducerIdsRequest.BrokerId")?;
         let broker_epoch = decoder.int64("AllocateProducerIdsRequest.BrokerEpoch")?;

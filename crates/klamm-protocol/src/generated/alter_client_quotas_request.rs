@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The AlterClientQuotasRequest message (versions 0-1).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -75,11 +75,12 @@ impl Encode for AlterClientQuotasRequest {
 impl Decode for AlterClientQuotasRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 1;
         let entries =
@@ -197,6 +198,7 @@ impl Encode for EntryData {
 }
 
 impl Decode for EntryData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 1;
         let entity = decoder.array("EntryData.Entity", flexible, 1, |decoder| {
@@ -317,6 +319,7 @@ impl Encode for EntityData {
 }
 
 impl Decode for EntityData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 1;
         let entity_type = decoder.string("EntityData.EntityType", flexible)?;
@@ -409,6 +412,7 @@ impl Encode for OpData {
 }
 
 impl Decode for OpData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 1;
         let key = decoder.string("OpData.Key", flexible)?;

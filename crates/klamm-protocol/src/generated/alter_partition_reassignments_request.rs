@@ -5,8 +5,10 @@ use bytes::{BufMut, BytesMut};
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::primitives::{
+    encoder, Decoder, Int32Vec, KafkaString, UnknownTagWriter, UnknownTaggedFields,
+};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The AlterPartitionReassignmentsRequest message (versions 0-1).
 #[derive(Debug, Clone, PartialEq)]
@@ -97,11 +99,12 @@ impl Encode for AlterPartitionReassignmentsRequest {
 impl Decode for AlterPartitionReassignmentsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let timeout_ms = decoder.int32("AlterPartitionReassignmentsRequest.TimeoutMs")?;
         let allow_replication_factor_change = if version >= 1 {
@@ -216,6 +219,7 @@ impl Encode for ReassignableTopic {
 }
 
 impl Decode for ReassignableTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("ReassignableTopic.Name", true)?;
         let partitions = decoder.array("ReassignableTopic.Partitions", true, 1, |decoder| {
@@ -261,7 +265,7 @@ pub struct ReassignablePartition {
     /// The replicas to place the partitions on, or null to cancel a pending reassignment for this partition.
     ///
     /// Versions: 0-1; nullable in 0-1.
-    pub replicas: Option<Vec<i32>>,
+    pub replicas: Option<Int32Vec>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -271,16 +275,12 @@ impl Encode for ReassignablePartition {
         buf.put_i32(self.partition_index);
         match &self.replicas {
             Some(value) => {
-                encoder::put_length(
+                encoder::put_int32_array(
                     buf,
                     "ReassignablePartition.Replicas",
-                    Some(value.len()),
-                    true,
+                    Some(value.as_slice()),
                     true,
                 )?;
-                for item in value.iter() {
-                    buf.put_i32(*item);
-                }
             }
             None => {
                 encoder::put_length(buf, "ReassignablePartition.Replicas", None, true, true)?;
@@ -308,12 +308,10 @@ impl Encode for ReassignablePartition {
 }
 
 impl Decode for ReassignablePartition {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let partition_index = decoder.int32("ReassignablePartition.PartitionIndex")?;
-        let replicas =
-            decoder.nullable_array("ReassignablePartition.Replicas", true, 4, |decoder| {
-                decoder.int32("ReassignablePartition.Replicas")
-            })?;
+        let replicas = decoder.nullable_int32_array("ReassignablePartition.Replicas", true)?;
         let unknown_tagged_fields =
             decoder.tagged_fields("ReassignablePartition", |_, _| Ok(false))?;
         Ok(Self {
@@ -330,7 +328,12 @@ impl ReassignablePartition {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = any::<i32>().boxed();
-        let f1 = proptest::option::of(arbitrary::long_vec(any::<i32>().boxed())).boxed();
+        let f1 = proptest::option::of(
+            arbitrary::long_vec(any::<i32>().boxed())
+                .prop_map(Int32Vec::from)
+                .boxed(),
+        )
+        .boxed();
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1), unknown)
             .prop_map(|((f0, f1), unknown)| {

@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The AlterPartitionReassignmentsResponse message (versions 0-1).
 #[derive(Debug, Clone, PartialEq)]
@@ -124,11 +124,12 @@ impl Encode for AlterPartitionReassignmentsResponse {
 impl Decode for AlterPartitionReassignmentsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let throttle_time_ms =
             decoder.int32("AlterPartitionReassignmentsResponse.ThrottleTimeMs")?;
@@ -253,6 +254,7 @@ impl Encode for ReassignableTopicResponse {
 }
 
 impl Decode for ReassignableTopicResponse {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("ReassignableTopicResponse.Name", true)?;
         let partitions =
@@ -365,6 +367,7 @@ impl Encode for ReassignablePartitionResponse {
 }
 
 impl Decode for ReassignablePartitionResponse {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let partition_index = decoder.int32("ReassignablePartitionResponse.PartitionIndex")?;
         let error_code = decoder.int16("ReassignablePartitionResponse.ErrorCode")?;

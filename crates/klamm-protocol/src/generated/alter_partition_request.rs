@@ -5,8 +5,8 @@ use bytes::{BufMut, BytesMut};
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields, Uuid};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::primitives::{encoder, Decoder, Int32Vec, UnknownTagWriter, UnknownTaggedFields, Uuid};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The AlterPartitionRequest message (versions 2-3).
 #[derive(Debug, Clone, PartialEq)]
@@ -86,11 +86,12 @@ impl Encode for AlterPartitionRequest {
 impl Decode for AlterPartitionRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let broker_id = decoder.int32("AlterPartitionRequest.BrokerId")?;
         let broker_epoch = decoder.int64("AlterPartitionRequest.BrokerEpoch")?;
@@ -189,6 +190,7 @@ impl Encode for TopicData {
 }
 
 impl Decode for TopicData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("TopicData.TopicId")?;
         let partitions = decoder.array("TopicData.Partitions", true, 1, |decoder| {
@@ -238,7 +240,7 @@ pub struct PartitionData {
     /// The ISR for this partition. Deprecated since version 3.
     ///
     /// Versions: 2.
-    pub new_isr: Vec<i32>,
+    pub new_isr: Int32Vec,
     /// The ISR for this partition.
     ///
     /// Versions: 3.
@@ -260,16 +262,12 @@ impl Encode for PartitionData {
         buf.put_i32(self.partition_index);
         buf.put_i32(self.leader_epoch);
         if version <= 2 {
-            encoder::put_length(
+            encoder::put_int32_array(
                 buf,
                 "PartitionData.NewIsr",
-                Some(self.new_isr.len()),
-                true,
+                Some(self.new_isr.as_slice()),
                 true,
             )?;
-            for item in self.new_isr.iter() {
-                buf.put_i32(*item);
-            }
         } else {
             if !self.new_isr.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
@@ -332,15 +330,14 @@ impl Encode for PartitionData {
 }
 
 impl Decode for PartitionData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let partition_index = decoder.int32("PartitionData.PartitionIndex")?;
         let leader_epoch = decoder.int32("PartitionData.LeaderEpoch")?;
         let new_isr = if version <= 2 {
-            decoder.array("PartitionData.NewIsr", true, 4, |decoder| {
-                decoder.int32("PartitionData.NewIsr")
-            })?
+            decoder.int32_array("PartitionData.NewIsr", true)?
         } else {
-            Vec::new()
+            Int32Vec::new()
         };
         let new_isr_with_epochs = if version >= 3 {
             decoder.array("PartitionData.NewIsrWithEpochs", true, 1, |decoder| {
@@ -373,8 +370,10 @@ impl PartitionData {
         let f1 = any::<i32>().boxed();
         let f2 = if version <= 2 {
             arbitrary::long_vec(any::<i32>().boxed())
+                .prop_map(Int32Vec::from)
+                .boxed()
         } else {
-            Just(Vec::new()).boxed()
+            Just(Int32Vec::new()).boxed()
         };
         let f3 = if version >= 3 {
             arbitrary::vec(BrokerState::strategy(version))
@@ -471,6 +470,7 @@ impl Encode for BrokerState {
 }
 
 impl Decode for BrokerState {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let broker_id = if version >= 3 {
             decoder.int32("BrokerState.BrokerId")?

@@ -5,8 +5,8 @@ use bytes::{BufMut, BytesMut};
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields, Uuid};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::primitives::{encoder, Decoder, Int32Vec, UnknownTagWriter, UnknownTaggedFields, Uuid};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The AlterPartitionResponse message (versions 2-3).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -75,11 +75,12 @@ impl Encode for AlterPartitionResponse {
 impl Decode for AlterPartitionResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let throttle_time_ms = decoder.int32("AlterPartitionResponse.ThrottleTimeMs")?;
         let error_code = decoder.int16("AlterPartitionResponse.ErrorCode")?;
@@ -178,6 +179,7 @@ impl Encode for TopicData {
 }
 
 impl Decode for TopicData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("TopicData.TopicId")?;
         let partitions = decoder.array("TopicData.Partitions", true, 1, |decoder| {
@@ -235,7 +237,7 @@ pub struct PartitionData {
     /// The in-sync replica IDs.
     ///
     /// Versions: 2-3.
-    pub isr: Vec<i32>,
+    pub isr: Int32Vec,
     /// 1 if the partition is recovering from an unclean leader election; 0 otherwise.
     ///
     /// Versions: 2-3; ignorable.
@@ -254,10 +256,7 @@ impl Encode for PartitionData {
         buf.put_i16(self.error_code);
         buf.put_i32(self.leader_id);
         buf.put_i32(self.leader_epoch);
-        encoder::put_length(buf, "PartitionData.Isr", Some(self.isr.len()), true, true)?;
-        for item in self.isr.iter() {
-            buf.put_i32(*item);
-        }
+        encoder::put_int32_array(buf, "PartitionData.Isr", Some(self.isr.as_slice()), true)?;
         buf.put_i8(self.leader_recovery_state);
         buf.put_i32(self.partition_epoch);
         let tagged_count = self.unknown_tagged_fields.len();
@@ -284,14 +283,13 @@ impl Encode for PartitionData {
 }
 
 impl Decode for PartitionData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let partition_index = decoder.int32("PartitionData.PartitionIndex")?;
         let error_code = decoder.int16("PartitionData.ErrorCode")?;
         let leader_id = decoder.int32("PartitionData.LeaderId")?;
         let leader_epoch = decoder.int32("PartitionData.LeaderEpoch")?;
-        let isr = decoder.array("PartitionData.Isr", true, 4, |decoder| {
-            decoder.int32("PartitionData.Isr")
-        })?;
+        let isr = decoder.int32_array("PartitionData.Isr", true)?;
         let leader_recovery_state = decoder.int8("PartitionData.LeaderRecoveryState")?;
         let partition_epoch = decoder.int32("PartitionData.PartitionEpoch")?;
         let unknown_tagged_fields = decoder.tagged_fields("PartitionData", |_, _| Ok(false))?;
@@ -317,7 +315,9 @@ impl PartitionData {
         let f1 = any::<i16>().boxed();
         let f2 = any::<i32>().boxed();
         let f3 = any::<i32>().boxed();
-        let f4 = arbitrary::long_vec(any::<i32>().boxed());
+        let f4 = arbitrary::long_vec(any::<i32>().boxed())
+            .prop_map(Int32Vec::from)
+            .boxed();
         let f5 = any::<i8>().boxed();
         let f6 = any::<i32>().boxed();
         let unknown = arbitrary::unknown_tagged_fields(0);

@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The AlterReplicaLogDirsResponse message (versions 1-2).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -75,11 +75,12 @@ impl Encode for AlterReplicaLogDirsResponse {
 impl Decode for AlterReplicaLogDirsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 2;
         let throttle_time_ms = decoder.int32("AlterReplicaLogDirsResponse.ThrottleTimeMs")?;
@@ -196,6 +197,7 @@ impl Encode for AlterReplicaLogDirTopicResult {
 }
 
 impl Decode for AlterReplicaLogDirTopicResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let topic_name = decoder.string("AlterReplicaLogDirTopicResult.TopicName", flexible)?;
@@ -287,6 +289,7 @@ impl Encode for AlterReplicaLogDirPartitionResult {
 }
 
 impl Decode for AlterReplicaLogDirPartitionResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let partition_index = decoder.int32("AlterReplicaLogDirPartitionResult.PartitionIndex")?;

@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The AlterShareGroupOffsetsRequest message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -74,11 +74,12 @@ impl Encode for AlterShareGroupOffsetsRequest {
 impl Decode for AlterShareGroupOffsetsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let group_id = decoder.string("AlterShareGroupOffsetsRequest.GroupId", true)?;
         let topics = decoder.array("AlterShareGroupOffsetsRequest.Topics", true, 1, |decoder| {
@@ -178,6 +179,7 @@ impl Encode for AlterShareGroupOffsetsRequestTopic {
 }
 
 impl Decode for AlterShareGroupOffsetsRequestTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_name = decoder.string("AlterShareGroupOffsetsRequestTopic.TopicName", true)?;
         let partitions = decoder.array(
@@ -255,6 +257,7 @@ impl Encode for AlterShareGroupOffsetsRequestPartition {
 }
 
 impl Decode for AlterShareGroupOffsetsRequestPartition {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let partition_index =
             decoder.int32("AlterShareGroupOffsetsRequestPartition.PartitionIndex")?;

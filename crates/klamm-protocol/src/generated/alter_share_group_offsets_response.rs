@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The AlterShareGroupOffsetsResponse message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -103,11 +103,12 @@ impl Encode for AlterShareGroupOffsetsResponse {
 impl Decode for AlterShareGroupOffsetsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let throttle_time_ms = decoder.int32("AlterShareGroupOffsetsResponse.ThrottleTimeMs")?;
         let error_code = decoder.int16("AlterShareGroupOffsetsResponse.ErrorCode")?;
@@ -225,6 +226,7 @@ impl Encode for AlterShareGroupOffsetsResponseTopic {
 }
 
 impl Decode for AlterShareGroupOffsetsResponseTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_name = decoder.string("AlterShareGroupOffsetsResponseTopic.TopicName", true)?;
         let topic_id = decoder.uuid("AlterShareGroupOffsetsResponseTopic.TopicId")?;
@@ -332,6 +334,7 @@ impl Encode for AlterShareGroupOffsetsResponsePartition {
 }
 
 impl Decode for AlterShareGroupOffsetsResponsePartition {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let partition_index =
             decoder.int32("AlterShareGroupOffsetsResponsePartition.PartitionIndex")?;

@@ -6,7 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The AlterUserScramCredentialsRequest message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -83,11 +83,12 @@ impl Encode for AlterUserScramCredentialsRequest {
 impl Decode for AlterUserScramCredentialsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let deletions = decoder.array(
             "AlterUserScramCredentialsRequest.Deletions",
@@ -181,6 +182,7 @@ impl Encode for ScramCredentialDeletion {
 }
 
 impl Decode for ScramCredentialDeletion {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("ScramCredentialDeletion.Name", true)?;
         let mechanism = decoder.int8("ScramCredentialDeletion.Mechanism")?;
@@ -286,6 +288,7 @@ impl Encode for ScramCredentialUpsertion {
 }
 
 impl Decode for ScramCredentialUpsertion {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("ScramCredentialUpsertion.Name", true)?;
         let mechanism = decoder.int8("ScramCredentialUpsertion.Mechanism")?;

@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The AlterUserScramCredentialsResponse message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -69,11 +69,12 @@ impl Encode for AlterUserScramCredentialsResponse {
 impl Decode for AlterUserScramCredentialsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let throttle_time_ms = decoder.int32("AlterUserScramCredentialsResponse.ThrottleTimeMs")?;
         let results = decoder.array(
@@ -199,6 +200,7 @@ impl Encode for AlterUserScramCredentialsResult {
 }
 
 impl Decode for AlterUserScramCredentialsResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let user = decoder.string("AlterUserScramCredentialsResult.User", true)?;
         let error_code = decoder.int16("AlterUserScramCredentialsResult.ErrorCode")?;

@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ApiVersionsResponse message (versions 0-5).
 #[derive(Debug, Clone, PartialEq)]
@@ -216,11 +216,12 @@ impl Encode for ApiVersionsResponse {
 impl Decode for ApiVersionsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 3;
         let error_code = decoder.int16("ApiVersionsResponse.ErrorCode")?;
@@ -394,6 +395,7 @@ impl Encode for ApiVersion {
 }
 
 impl Decode for ApiVersion {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 3;
         let api_key = decoder.int16("ApiVersion.ApiKey")?;
@@ -528,6 +530,7 @@ impl Encode for SupportedFeatureKey {
 }
 
 impl Decode for SupportedFeatureKey {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 3;
         let name = if version >= 3 {
@@ -686,6 +689,7 @@ impl Encode for FinalizedFeatureKey {
 }
 
 impl Decode for FinalizedFeatureKey {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 3;
         let name = if version >= 3 {

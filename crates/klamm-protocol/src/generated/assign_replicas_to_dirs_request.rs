@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields, Uuid};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The AssignReplicasToDirsRequest message (versions 0).
 #[derive(Debug, Clone, PartialEq)]
@@ -86,11 +86,12 @@ impl Encode for AssignReplicasToDirsRequest {
 impl Decode for AssignReplicasToDirsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let broker_id = decoder.int32("AssignReplicasToDirsRequest.BrokerId")?;
         let broker_epoch = decoder.int64("AssignReplicasToDirsRequest.BrokerEpoch")?;
@@ -192,6 +193,7 @@ impl Encode for DirectoryData {
 }
 
 impl Decode for DirectoryData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let id = decoder.uuid("DirectoryData.Id")?;
         let topics = decoder.array("DirectoryData.Topics", true, 1, |decoder| {
@@ -279,6 +281,7 @@ impl Encode for TopicData {
 }
 
 impl Decode for TopicData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("TopicData.TopicId")?;
         let partitions = decoder.array("TopicData.Partitions", true, 1, |decoder| {
@@ -346,6 +349,7 @@ impl Encode for PartitionData {
 }
 
 impl Decode for PartitionData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let partition_index = decoder.int32("PartitionData.PartitionIndex")?;
         let unknown_tagged_fields = decoder.tagged_fields("PartitionData", |_, _| Ok(false))?;

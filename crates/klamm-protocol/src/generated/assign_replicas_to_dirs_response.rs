@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields, Uuid};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The AssignReplicasToDirsResponse message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -75,11 +75,12 @@ impl Encode for AssignReplicasToDirsResponse {
 impl Decode for AssignReplicasToDirsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let throttle_time_ms = decoder.int32("AssignReplicasToDirsResponse.ThrottleTimeMs")?;
         let error_code = decoder.int16("AssignReplicasToDirsResponse.ErrorCode")?;
@@ -181,6 +182,7 @@ impl Encode for DirectoryData {
 }
 
 impl Decode for DirectoryData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let id = decoder.uuid("DirectoryData.Id")?;
         let topics = decoder.array("DirectoryData.Topics", true, 1, |decoder| {
@@ -268,6 +270,7 @@ impl Encode for TopicData {
 }
 
 impl Decode for TopicData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("TopicData.TopicId")?;
         let partitions = decoder.array("TopicData.Partitions", true, 1, |decoder| {
@@ -341,6 +344,7 @@ impl Encode for PartitionData {
 }
 
 impl Decode for PartitionData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let partition_index = decoder.int32("PartitionData.PartitionIndex")?;
         let error_code = decoder.int16("PartitionData.ErrorCode")?;

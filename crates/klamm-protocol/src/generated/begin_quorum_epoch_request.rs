@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The BeginQuorumEpochRequest message (versions 0-1).
 #[derive(Debug, Clone, PartialEq)]
@@ -143,11 +143,12 @@ impl Encode for BeginQuorumEpochRequest {
 impl Decode for BeginQuorumEpochRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 1;
         let cluster_id = decoder.nullable_string("BeginQuorumEpochRequest.ClusterId", flexible)?;
@@ -290,6 +291,7 @@ impl Encode for TopicData {
 }
 
 impl Decode for TopicData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 1;
         let topic_name = decoder.string("TopicData.TopicName", flexible)?;
@@ -394,6 +396,7 @@ impl Encode for PartitionData {
 }
 
 impl Decode for PartitionData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 1;
         let partition_index = decoder.int32("PartitionData.PartitionIndex")?;
@@ -545,6 +548,7 @@ impl Encode for LeaderEndpoint {
 }
 
 impl Decode for LeaderEndpoint {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 1;
         let name = if version >= 1 {

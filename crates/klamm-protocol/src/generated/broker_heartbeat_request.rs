@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields, Uuid};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The BrokerHeartbeatRequest message (versions 0-2).
 #[derive(Debug, Clone, PartialEq)]
@@ -173,11 +173,12 @@ impl Encode for BrokerHeartbeatRequest {
 impl Decode for BrokerHeartbeatRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let broker_id = decoder.int32("BrokerHeartbeatRequest.BrokerId")?;
         let broker_epoch = decoder.int64("BrokerHeartbeatRequest.BrokerEpoch")?;

@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The BrokerRegistrationRequest message (versions 0-4).
 #[derive(Debug, Clone, PartialEq)]
@@ -193,11 +193,12 @@ impl Encode for BrokerRegistrationRequest {
 impl Decode for BrokerRegistrationRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let broker_id = decoder.int32("BrokerRegistrationRequest.BrokerId")?;
         let cluster_id = decoder.string("BrokerRegistrationRequest.ClusterId", true)?;
@@ -347,6 +348,7 @@ impl Encode for Listener {
 }
 
 impl Decode for Listener {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("Listener.Name", true)?;
         let host = decoder.string("Listener.Host", true)?;
@@ -432,6 +434,7 @@ impl Encode for Feature {
 }
 
 impl Decode for Feature {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("Feature.Name", true)?;
         let min_supported_version = decoder.int16("Feature.MinSupportedVersion")?;

@@ -6,9 +6,9 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{
-    encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
+    encoder, Decoder, Int32Vec, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ConsumerGroupDescribeResponse message (versions 0-1).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -71,11 +71,12 @@ impl Encode for ConsumerGroupDescribeResponse {
 impl Decode for ConsumerGroupDescribeResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let throttle_time_ms = decoder.int32("ConsumerGroupDescribeResponse.ThrottleTimeMs")?;
         let groups = decoder.array("ConsumerGroupDescribeResponse.Groups", true, 1, |decoder| {
@@ -259,6 +260,7 @@ impl Encode for DescribedGroup {
 }
 
 impl Decode for DescribedGroup {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let error_code = decoder.int16("DescribedGroup.ErrorCode")?;
         let error_message = decoder.nullable_string("DescribedGroup.ErrorMessage", true)?;
@@ -496,6 +498,7 @@ impl Encode for Member {
 }
 
 impl Decode for Member {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let member_id = decoder.string("Member.MemberId", true)?;
         let instance_id = decoder.nullable_string("Member.InstanceId", true)?;
@@ -593,7 +596,7 @@ pub struct TopicPartitions {
     /// The partitions.
     ///
     /// Versions: 0-1.
-    pub partitions: Vec<i32>,
+    pub partitions: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -607,16 +610,12 @@ impl Encode for TopicPartitions {
             Some(self.topic_name.as_str()),
             true,
         )?;
-        encoder::put_length(
+        encoder::put_int32_array(
             buf,
             "TopicPartitions.Partitions",
-            Some(self.partitions.len()),
-            true,
+            Some(self.partitions.as_slice()),
             true,
         )?;
-        for item in self.partitions.iter() {
-            buf.put_i32(*item);
-        }
         let tagged_count = self.unknown_tagged_fields.len();
         encoder::put_unsigned_varint(buf, tagged_count as u32);
         let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
@@ -638,12 +637,11 @@ impl Encode for TopicPartitions {
 }
 
 impl Decode for TopicPartitions {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("TopicPartitions.TopicId")?;
         let topic_name = decoder.string("TopicPartitions.TopicName", true)?;
-        let partitions = decoder.array("TopicPartitions.Partitions", true, 4, |decoder| {
-            decoder.int32("TopicPartitions.Partitions")
-        })?;
+        let partitions = decoder.int32_array("TopicPartitions.Partitions", true)?;
         let unknown_tagged_fields = decoder.tagged_fields("TopicPartitions", |_, _| Ok(false))?;
         Ok(Self {
             topic_id,
@@ -661,7 +659,9 @@ impl TopicPartitions {
         use proptest::prelude::*;
         let f0 = arbitrary::uuid();
         let f1 = arbitrary::string();
-        let f2 = arbitrary::long_vec(any::<i32>().boxed());
+        let f2 = arbitrary::long_vec(any::<i32>().boxed())
+            .prop_map(Int32Vec::from)
+            .boxed();
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1, f2), unknown)
             .prop_map(|((f0, f1, f2), unknown)| {
@@ -723,6 +723,7 @@ impl Encode for Assignment {
 }
 
 impl Decode for Assignment {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_partitions = decoder.array("Assignment.TopicPartitions", true, 1, |decoder| {
             TopicPartitions::decode(decoder, version)

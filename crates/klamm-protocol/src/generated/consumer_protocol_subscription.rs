@@ -5,8 +5,8 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{encoder, Decoder, KafkaString};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::primitives::{encoder, Decoder, Int32Vec, KafkaString};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ConsumerProtocolSubscription message (versions 0-3).
 #[derive(Debug, Clone, PartialEq)]
@@ -168,11 +168,12 @@ impl Encode for ConsumerProtocolSubscription {
 impl Decode for ConsumerProtocolSubscription {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let topics = decoder.array("ConsumerProtocolSubscription.Topics", false, 1, |decoder| {
             decoder.string("ConsumerProtocolSubscription.Topics", false)
@@ -270,7 +271,7 @@ pub struct TopicPartition {
     /// The partition ids.
     ///
     /// Versions: 1-3.
-    pub partitions: Vec<i32>,
+    pub partitions: Int32Vec,
 }
 
 impl Encode for TopicPartition {
@@ -291,16 +292,12 @@ impl Encode for TopicPartition {
             }
         }
         if version >= 1 {
-            encoder::put_length(
+            encoder::put_int32_array(
                 buf,
                 "TopicPartition.Partitions",
-                Some(self.partitions.len()),
+                Some(self.partitions.as_slice()),
                 false,
-                true,
             )?;
-            for item in self.partitions.iter() {
-                buf.put_i32(*item);
-            }
         } else {
             if !self.partitions.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
@@ -326,6 +323,7 @@ impl Encode for TopicPartition {
 }
 
 impl Decode for TopicPartition {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic = if version >= 1 {
             decoder.string("TopicPartition.Topic", false)?
@@ -333,11 +331,9 @@ impl Decode for TopicPartition {
             KafkaString::from_static("")
         };
         let partitions = if version >= 1 {
-            decoder.array("TopicPartition.Partitions", false, 4, |decoder| {
-                decoder.int32("TopicPartition.Partitions")
-            })?
+            decoder.int32_array("TopicPartition.Partitions", false)?
         } else {
-            Vec::new()
+            Int32Vec::new()
         };
         Ok(Self { topic, partitions })
     }
@@ -355,8 +351,10 @@ impl TopicPartition {
         };
         let f1 = if version >= 1 {
             arbitrary::long_vec(any::<i32>().boxed())
+                .prop_map(Int32Vec::from)
+                .boxed()
         } else {
-            Just(Vec::new()).boxed()
+            Just(Int32Vec::new()).boxed()
         };
         let unknown = Just(());
         ((f0, f1), unknown)

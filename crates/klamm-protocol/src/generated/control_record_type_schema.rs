@@ -4,7 +4,7 @@
 use bytes::{BufMut, BytesMut};
 
 use crate::primitives::Decoder;
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ControlRecordTypeSchema message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -38,11 +38,12 @@ impl Encode for ControlRecordTypeSchema {
 impl Decode for ControlRecordTypeSchema {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let r#type = decoder.int16("ControlRecordTypeSchema.Type")?;
         Ok(Self { r#type })

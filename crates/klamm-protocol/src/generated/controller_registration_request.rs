@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ControllerRegistrationRequest message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -103,11 +103,12 @@ impl Encode for ControllerRegistrationRequest {
 impl Decode for ControllerRegistrationRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let controller_id = decoder.int32("ControllerRegistrationRequest.ControllerId")?;
         let incarnation_id = decoder.uuid("ControllerRegistrationRequest.IncarnationId")?;
@@ -221,6 +222,7 @@ impl Encode for Listener {
 }
 
 impl Decode for Listener {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("Listener.Name", true)?;
         let host = decoder.string("Listener.Host", true)?;
@@ -306,6 +308,7 @@ impl Encode for Feature {
 }
 
 impl Decode for Feature {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("Feature.Name", true)?;
         let min_supported_version = decoder.int16("Feature.MinSupportedVersion")?;

@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The CreateDelegationTokenRequest message (versions 1-3).
 #[derive(Debug, Clone, PartialEq)]
@@ -175,11 +175,12 @@ impl Encode for CreateDelegationTokenRequest {
 impl Decode for CreateDelegationTokenRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 2;
         let owner_principal_type = if version >= 3 {
@@ -329,6 +330,7 @@ impl Encode for CreatableRenewers {
 }
 
 impl Decode for CreatableRenewers {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let principal_type = decoder.string("CreatableRenewers.PrincipalType", flexible)?;

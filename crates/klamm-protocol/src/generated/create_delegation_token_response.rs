@@ -6,7 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The CreateDelegationTokenResponse message (versions 1-3).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -173,11 +173,12 @@ impl Encode for CreateDelegationTokenResponse {
 impl Decode for CreateDelegationTokenResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 2;
         let error_code = decoder.int16("CreateDelegationTokenResponse.ErrorCode")?;

@@ -5,8 +5,10 @@ use bytes::{BufMut, BytesMut};
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::primitives::{
+    encoder, Decoder, Int32Vec, KafkaString, UnknownTagWriter, UnknownTaggedFields,
+};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The CreatePartitionsRequest message (versions 0-3).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -81,11 +83,12 @@ impl Encode for CreatePartitionsRequest {
 impl Decode for CreatePartitionsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 2;
         let topics = decoder.array("CreatePartitionsRequest.Topics", flexible, 1, |decoder| {
@@ -237,6 +240,7 @@ impl Encode for CreatePartitionsTopic {
 }
 
 impl Decode for CreatePartitionsTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let name = decoder.string("CreatePartitionsTopic.Name", flexible)?;
@@ -297,7 +301,7 @@ pub struct CreatePartitionsAssignment {
     /// The assigned broker IDs.
     ///
     /// Versions: 0-3.
-    pub broker_ids: Vec<i32>,
+    pub broker_ids: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -305,16 +309,12 @@ pub struct CreatePartitionsAssignment {
 impl Encode for CreatePartitionsAssignment {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 2;
-        encoder::put_length(
+        encoder::put_int32_array(
             buf,
             "CreatePartitionsAssignment.BrokerIds",
-            Some(self.broker_ids.len()),
+            Some(self.broker_ids.as_slice()),
             flexible,
-            true,
         )?;
-        for item in self.broker_ids.iter() {
-            buf.put_i32(*item);
-        }
         if flexible {
             let tagged_count = self.unknown_tagged_fields.len();
             encoder::put_unsigned_varint(buf, tagged_count as u32);
@@ -339,14 +339,10 @@ impl Encode for CreatePartitionsAssignment {
 }
 
 impl Decode for CreatePartitionsAssignment {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
-        let broker_ids = decoder.array(
-            "CreatePartitionsAssignment.BrokerIds",
-            flexible,
-            4,
-            |decoder| decoder.int32("CreatePartitionsAssignment.BrokerIds"),
-        )?;
+        let broker_ids = decoder.int32_array("CreatePartitionsAssignment.BrokerIds", flexible)?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("CreatePartitionsAssignment", |_, _| Ok(false))?
         } else {
@@ -364,7 +360,9 @@ impl CreatePartitionsAssignment {
     /// A proptest strategy making values that can be written at `version`.
     pub fn strategy(version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
-        let f0 = arbitrary::long_vec(any::<i32>().boxed());
+        let f0 = arbitrary::long_vec(any::<i32>().boxed())
+            .prop_map(Int32Vec::from)
+            .boxed();
         let unknown = if version >= 2 {
             arbitrary::unknown_tagged_fields(0)
         } else {

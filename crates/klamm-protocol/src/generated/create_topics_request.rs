@@ -5,8 +5,10 @@ use bytes::{BufMut, BytesMut};
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::primitives::{
+    encoder, Decoder, Int32Vec, KafkaString, UnknownTagWriter, UnknownTaggedFields,
+};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The CreateTopicsRequest message (versions 2-7).
 #[derive(Debug, Clone, PartialEq)]
@@ -92,11 +94,12 @@ impl Encode for CreateTopicsRequest {
 impl Decode for CreateTopicsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 5;
         let topics = decoder.array("CreateTopicsRequest.Topics", flexible, 1, |decoder| {
@@ -246,6 +249,7 @@ impl Encode for CreatableTopic {
 }
 
 impl Decode for CreatableTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 5;
         let name = decoder.string("CreatableTopic.Name", flexible)?;
@@ -314,7 +318,7 @@ pub struct CreatableReplicaAssignment {
     /// The brokers to place the partition on.
     ///
     /// Versions: 2-7.
-    pub broker_ids: Vec<i32>,
+    pub broker_ids: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -323,16 +327,12 @@ impl Encode for CreatableReplicaAssignment {
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 5;
         buf.put_i32(self.partition_index);
-        encoder::put_length(
+        encoder::put_int32_array(
             buf,
             "CreatableReplicaAssignment.BrokerIds",
-            Some(self.broker_ids.len()),
+            Some(self.broker_ids.as_slice()),
             flexible,
-            true,
         )?;
-        for item in self.broker_ids.iter() {
-            buf.put_i32(*item);
-        }
         if flexible {
             let tagged_count = self.unknown_tagged_fields.len();
             encoder::put_unsigned_varint(buf, tagged_count as u32);
@@ -358,15 +358,11 @@ impl Encode for CreatableReplicaAssignment {
 }
 
 impl Decode for CreatableReplicaAssignment {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 5;
         let partition_index = decoder.int32("CreatableReplicaAssignment.PartitionIndex")?;
-        let broker_ids = decoder.array(
-            "CreatableReplicaAssignment.BrokerIds",
-            flexible,
-            4,
-            |decoder| decoder.int32("CreatableReplicaAssignment.BrokerIds"),
-        )?;
+        let broker_ids = decoder.int32_array("CreatableReplicaAssignment.BrokerIds", flexible)?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("CreatableReplicaAssignment", |_, _| Ok(false))?
         } else {
@@ -386,7 +382,9 @@ impl CreatableReplicaAssignment {
     pub fn strategy(version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = any::<i32>().boxed();
-        let f1 = arbitrary::long_vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed())
+            .prop_map(Int32Vec::from)
+            .boxed();
         let unknown = if version >= 5 {
             arbitrary::unknown_tagged_fields(0)
         } else {
@@ -479,6 +477,7 @@ impl Encode for CreatableTopicConfig {
 }
 
 impl Decode for CreatableTopicConfig {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 5;
         let name = decoder.string("CreatableTopicConfig.Name", flexible)?;

@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The CreateTopicsResponse message (versions 2-7).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -77,11 +77,12 @@ impl Encode for CreateTopicsResponse {
 impl Decode for CreateTopicsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 5;
         let throttle_time_ms = decoder.int32("CreateTopicsResponse.ThrottleTimeMs")?;
@@ -319,6 +320,7 @@ impl Encode for CreatableTopicResult {
 }
 
 impl Decode for CreatableTopicResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 5;
         let name = decoder.string("CreatableTopicResult.Name", flexible)?;
@@ -601,6 +603,7 @@ impl Encode for CreatableTopicConfigs {
 }
 
 impl Decode for CreatableTopicConfigs {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 5;
         let name = if version >= 5 {

@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DeleteAclsRequest message (versions 1-3).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -69,11 +69,12 @@ impl Encode for DeleteAclsRequest {
 impl Decode for DeleteAclsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 2;
         let filters = decoder.array("DeleteAclsRequest.Filters", flexible, 1, |decoder| {
@@ -264,6 +265,7 @@ impl Encode for DeleteAclsFilter {
 }
 
 impl Decode for DeleteAclsFilter {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let resource_type_filter = decoder.int8("DeleteAclsFilter.ResourceTypeFilter")?;

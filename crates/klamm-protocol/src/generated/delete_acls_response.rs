@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DeleteAclsResponse message (versions 1-3).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -75,11 +75,12 @@ impl Encode for DeleteAclsResponse {
 impl Decode for DeleteAclsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 2;
         let throttle_time_ms = decoder.int32("DeleteAclsResponse.ThrottleTimeMs")?;
@@ -226,6 +227,7 @@ impl Encode for DeleteAclsFilterResult {
 }
 
 impl Decode for DeleteAclsFilterResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let error_code = decoder.int16("DeleteAclsFilterResult.ErrorCode")?;
@@ -416,6 +418,7 @@ impl Encode for DeleteAclsMatchingAcl {
 }
 
 impl Decode for DeleteAclsMatchingAcl {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let error_code = decoder.int16("DeleteAclsMatchingAcl.ErrorCode")?;

@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DeleteRecordsRequest message (versions 0-2).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -75,11 +75,12 @@ impl Encode for DeleteRecordsRequest {
 impl Decode for DeleteRecordsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 2;
         let topics = decoder.array("DeleteRecordsRequest.Topics", flexible, 1, |decoder| {
@@ -193,6 +194,7 @@ impl Encode for DeleteRecordsTopic {
 }
 
 impl Decode for DeleteRecordsTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let name = decoder.string("DeleteRecordsTopic.Name", flexible)?;
@@ -282,6 +284,7 @@ impl Encode for DeleteRecordsPartition {
 }
 
 impl Decode for DeleteRecordsPartition {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let partition_index = decoder.int32("DeleteRecordsPartition.PartitionIndex")?;

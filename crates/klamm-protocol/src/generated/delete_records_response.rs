@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DeleteRecordsResponse message (versions 0-2).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -75,11 +75,12 @@ impl Encode for DeleteRecordsResponse {
 impl Decode for DeleteRecordsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 2;
         let throttle_time_ms = decoder.int32("DeleteRecordsResponse.ThrottleTimeMs")?;
@@ -193,6 +194,7 @@ impl Encode for DeleteRecordsTopicResult {
 }
 
 impl Decode for DeleteRecordsTopicResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let name = decoder.string("DeleteRecordsTopicResult.Name", flexible)?;
@@ -290,6 +292,7 @@ impl Encode for DeleteRecordsPartitionResult {
 }
 
 impl Decode for DeleteRecordsPartitionResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let partition_index = decoder.int32("DeleteRecordsPartitionResult.PartitionIndex")?;

@@ -6,7 +6,7 @@ use bytes::BytesMut;
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DeleteShareGroupOffsetsRequest message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -74,11 +74,12 @@ impl Encode for DeleteShareGroupOffsetsRequest {
 impl Decode for DeleteShareGroupOffsetsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let group_id = decoder.string("DeleteShareGroupOffsetsRequest.GroupId", true)?;
         let topics = decoder.array(
@@ -161,6 +162,7 @@ impl Encode for DeleteShareGroupOffsetsRequestTopic {
 }
 
 impl Decode for DeleteShareGroupOffsetsRequestTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let topic_name = decoder.string("DeleteShareGroupOffsetsRequestTopic.TopicName", true)?;
         let unknown_tagged_fields =

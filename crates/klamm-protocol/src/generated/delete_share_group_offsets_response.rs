@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DeleteShareGroupOffsetsResponse message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -103,11 +103,12 @@ impl Encode for DeleteShareGroupOffsetsResponse {
 impl Decode for DeleteShareGroupOffsetsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let throttle_time_ms = decoder.int32("DeleteShareGroupOffsetsResponse.ThrottleTimeMs")?;
         let error_code = decoder.int16("DeleteShareGroupOffsetsResponse.ErrorCode")?;
@@ -237,6 +238,7 @@ impl Encode for DeleteShareGroupOffsetsResponseTopic {
 }
 
 impl Decode for DeleteShareGroupOffsetsResponseTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let topic_name = decoder.string("DeleteShareGroupOffsetsResponseTopic.TopicName", true)?;
         let topic_id = decoder.uuid("DeleteShareGroupOffsetsResponseTopic.TopicId")?;

@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DeleteShareGroupStateRequest message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -76,11 +76,12 @@ impl Encode for DeleteShareGroupStateRequest {
 impl Decode for DeleteShareGroupStateRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let group_id = decoder.string("DeleteShareGroupStateRequest.GroupId", true)?;
         let topics = decoder.array("DeleteShareGroupStateRequest.Topics", true, 1, |decoder| {
@@ -175,6 +176,7 @@ impl Encode for DeleteStateData {
 }
 
 impl Decode for DeleteStateData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("DeleteStateData.TopicId")?;
         let partitions = decoder.array("DeleteStateData.Partitions", true, 1, |decoder| {
@@ -242,6 +244,7 @@ impl Encode for PartitionData {
 }
 
 impl Decode for PartitionData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let partition = decoder.int32("PartitionData.Partition")?;
         let unknown_tagged_fields = decoder.tagged_fields("PartitionData", |_, _| Ok(false))?;

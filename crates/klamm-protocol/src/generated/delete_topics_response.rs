@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DeleteTopicsResponse message (versions 1-6).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -77,11 +77,12 @@ impl Encode for DeleteTopicsResponse {
 impl Decode for DeleteTopicsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 4;
         let throttle_time_ms = decoder.int32("DeleteTopicsResponse.ThrottleTimeMs")?;
@@ -258,6 +259,7 @@ impl Encode for DeletableTopicResult {
 }
 
 impl Decode for DeletableTopicResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 4;
         let name = if version >= 6 {

@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeAclsRequest message (versions 1-3).
 #[derive(Debug, Clone, PartialEq)]
@@ -166,11 +166,12 @@ impl Encode for DescribeAclsRequest {
 impl Decode for DescribeAclsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 2;
         let resource_type_filter = decoder.int8("DescribeAclsRequest.ResourceTypeFilter")?;

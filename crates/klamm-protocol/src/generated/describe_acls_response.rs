@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeAclsResponse message (versions 1-3).
 #[derive(Debug, Clone, PartialEq)]
@@ -119,11 +119,12 @@ impl Encode for DescribeAclsResponse {
 impl Decode for DescribeAclsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 2;
         let throttle_time_ms = decoder.int32("DescribeAclsResponse.ThrottleTimeMs")?;
@@ -271,6 +272,7 @@ impl Encode for DescribeAclsResource {
 }
 
 impl Decode for DescribeAclsResource {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let resource_type = decoder.int8("DescribeAclsResource.ResourceType")?;
@@ -389,6 +391,7 @@ impl Encode for AclDescription {
 }
 
 impl Decode for AclDescription {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let principal = decoder.string("AclDescription.Principal", flexible)?;

@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeClientQuotasResponse message (versions 0-1).
 #[derive(Debug, Clone, PartialEq)]
@@ -136,11 +136,12 @@ impl Encode for DescribeClientQuotasResponse {
 impl Decode for DescribeClientQuotasResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 1;
         let throttle_time_ms = decoder.int32("DescribeClientQuotasResponse.ThrottleTimeMs")?;
@@ -275,6 +276,7 @@ impl Encode for EntryData {
 }
 
 impl Decode for EntryData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 1;
         let entity = decoder.array("EntryData.Entity", flexible, 1, |decoder| {
@@ -395,6 +397,7 @@ impl Encode for EntityData {
 }
 
 impl Decode for EntityData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 1;
         let entity_type = decoder.string("EntityData.EntityType", flexible)?;
@@ -481,6 +484,7 @@ impl Encode for ValueData {
 }
 
 impl Decode for ValueData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 1;
         let key = decoder.string("ValueData.Key", flexible)?;

@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeClusterResponse message (versions 0-2).
 #[derive(Debug, Clone, PartialEq)]
@@ -157,11 +157,12 @@ impl Encode for DescribeClusterResponse {
 impl Decode for DescribeClusterResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let throttle_time_ms = decoder.int32("DescribeClusterResponse.ThrottleTimeMs")?;
         let error_code = decoder.int16("DescribeClusterResponse.ErrorCode")?;
@@ -325,6 +326,7 @@ impl Encode for DescribeClusterBroker {
 }
 
 impl Decode for DescribeClusterBroker {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let broker_id = decoder.int32("DescribeClusterBroker.BrokerId")?;
         let host = decoder.string("DescribeClusterBroker.Host", true)?;

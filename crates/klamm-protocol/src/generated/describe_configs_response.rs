@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeConfigsResponse message (versions 1-4).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -75,11 +75,12 @@ impl Encode for DescribeConfigsResponse {
 impl Decode for DescribeConfigsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 4;
         let throttle_time_ms = decoder.int32("DescribeConfigsResponse.ThrottleTimeMs")?;
@@ -244,6 +245,7 @@ impl Encode for DescribeConfigsResult {
 }
 
 impl Decode for DescribeConfigsResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 4;
         let error_code = decoder.int16("DescribeConfigsResult.ErrorCode")?;
@@ -464,6 +466,7 @@ impl Encode for DescribeConfigsResourceResult {
 }
 
 impl Decode for DescribeConfigsResourceResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 4;
         let name = decoder.string("DescribeConfigsResourceResult.Name", flexible)?;
@@ -632,6 +635,7 @@ impl Encode for DescribeConfigsSynonym {
 }
 
 impl Decode for DescribeConfigsSynonym {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 4;
         let name = decoder.string("DescribeConfigsSynonym.Name", flexible)?;

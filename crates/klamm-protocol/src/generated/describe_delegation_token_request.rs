@@ -6,7 +6,7 @@ use bytes::BytesMut;
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeDelegationTokenRequest message (versions 1-3).
 #[derive(Debug, Clone, PartialEq)]
@@ -95,11 +95,12 @@ impl Encode for DescribeDelegationTokenRequest {
 impl Decode for DescribeDelegationTokenRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 2;
         let owners = decoder.nullable_array(
@@ -206,6 +207,7 @@ impl Encode for DescribeDelegationTokenOwner {
 }
 
 impl Decode for DescribeDelegationTokenOwner {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let principal_type =

@@ -6,7 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeDelegationTokenResponse message (versions 1-3).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -81,11 +81,12 @@ impl Encode for DescribeDelegationTokenResponse {
 impl Decode for DescribeDelegationTokenResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 2;
         let error_code = decoder.int16("DescribeDelegationTokenResponse.ErrorCode")?;
@@ -307,6 +308,7 @@ impl Encode for DescribedDelegationToken {
 }
 
 impl Decode for DescribedDelegationToken {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let principal_type = decoder.string("DescribedDelegationToken.PrincipalType", flexible)?;
@@ -462,6 +464,7 @@ impl Encode for DescribedDelegationTokenRenewer {
 }
 
 impl Decode for DescribedDelegationTokenRenewer {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let principal_type =

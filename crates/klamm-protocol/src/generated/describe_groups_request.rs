@@ -6,7 +6,7 @@ use bytes::BytesMut;
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeGroupsRequest message (versions 0-6).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -91,11 +91,12 @@ impl Encode for DescribeGroupsRequest {
 impl Decode for DescribeGroupsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 5;
         let groups = decoder.array("DescribeGroupsRequest.Groups", flexible, 1, |decoder| {

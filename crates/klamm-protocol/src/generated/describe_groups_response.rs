@@ -6,7 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeGroupsResponse message (versions 0-6).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -79,11 +79,12 @@ impl Encode for DescribeGroupsResponse {
 impl Decode for DescribeGroupsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 5;
         let throttle_time_ms = if version >= 1 {
@@ -321,6 +322,7 @@ impl Encode for DescribedGroup {
 }
 
 impl Decode for DescribedGroup {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 5;
         let error_code = decoder.int16("DescribedGroup.ErrorCode")?;
@@ -537,6 +539,7 @@ impl Encode for DescribedGroupMember {
 }
 
 impl Decode for DescribedGroupMember {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 5;
         let member_id = decoder.string("DescribedGroupMember.MemberId", flexible)?;

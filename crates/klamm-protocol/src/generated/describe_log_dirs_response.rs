@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeLogDirsResponse message (versions 1-5).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -85,11 +85,12 @@ impl Encode for DescribeLogDirsResponse {
 impl Decode for DescribeLogDirsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 2;
         let throttle_time_ms = decoder.int32("DescribeLogDirsResponse.ThrottleTimeMs")?;
@@ -265,6 +266,7 @@ impl Encode for DescribeLogDirsResult {
 }
 
 impl Decode for DescribeLogDirsResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let error_code = decoder.int16("DescribeLogDirsResult.ErrorCode")?;
@@ -412,6 +414,7 @@ impl Encode for DescribeLogDirsTopic {
 }
 
 impl Decode for DescribeLogDirsTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let name = decoder.string("DescribeLogDirsTopic.Name", flexible)?;
@@ -513,6 +516,7 @@ impl Encode for DescribeLogDirsPartition {
 }
 
 impl Decode for DescribeLogDirsPartition {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let partition_index = decoder.int32("DescribeLogDirsPartition.PartitionIndex")?;

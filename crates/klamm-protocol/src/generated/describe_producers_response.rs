@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeProducersResponse message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -69,11 +69,12 @@ impl Encode for DescribeProducersResponse {
 impl Decode for DescribeProducersResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let throttle_time_ms = decoder.int32("DescribeProducersResponse.ThrottleTimeMs")?;
         let topics = decoder.array("DescribeProducersResponse.Topics", true, 1, |decoder| {
@@ -168,6 +169,7 @@ impl Encode for TopicResponse {
 }
 
 impl Decode for TopicResponse {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("TopicResponse.Name", true)?;
         let partitions = decoder.array("TopicResponse.Partitions", true, 1, |decoder| {
@@ -282,6 +284,7 @@ impl Encode for PartitionResponse {
 }
 
 impl Decode for PartitionResponse {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let partition_index = decoder.int32("PartitionResponse.PartitionIndex")?;
         let error_code = decoder.int16("PartitionResponse.ErrorCode")?;
@@ -402,6 +405,7 @@ impl Encode for ProducerState {
 }
 
 impl Decode for ProducerState {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let producer_id = decoder.int64("ProducerState.ProducerId")?;
         let producer_epoch = decoder.int32("ProducerState.ProducerEpoch")?;

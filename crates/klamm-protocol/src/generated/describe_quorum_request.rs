@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeQuorumRequest message (versions 0-2).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -63,11 +63,12 @@ impl Encode for DescribeQuorumRequest {
 impl Decode for DescribeQuorumRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let topics = decoder.array("DescribeQuorumRequest.Topics", true, 1, |decoder| {
             TopicData::decode(decoder, version)
@@ -163,6 +164,7 @@ impl Encode for TopicData {
 }
 
 impl Decode for TopicData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_name = decoder.string("TopicData.TopicName", true)?;
         let partitions = decoder.array("TopicData.Partitions", true, 1, |decoder| {
@@ -230,6 +232,7 @@ impl Encode for PartitionData {
 }
 
 impl Decode for PartitionData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let partition_index = decoder.int32("PartitionData.PartitionIndex")?;
         let unknown_tagged_fields = decoder.tagged_fields("PartitionData", |_, _| Ok(false))?;

@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeQuorumResponse message (versions 0-2).
 #[derive(Debug, Clone, PartialEq)]
@@ -151,11 +151,12 @@ impl Encode for DescribeQuorumResponse {
 impl Decode for DescribeQuorumResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let error_code = decoder.int16("DescribeQuorumResponse.ErrorCode")?;
         let error_message = if version >= 2 {
@@ -289,6 +290,7 @@ impl Encode for TopicData {
 }
 
 impl Decode for TopicData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_name = decoder.string("TopicData.TopicName", true)?;
         let partitions = decoder.array("TopicData.Partitions", true, 1, |decoder| {
@@ -473,6 +475,7 @@ impl Encode for PartitionData {
 }
 
 impl Decode for PartitionData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let partition_index = decoder.int32("PartitionData.PartitionIndex")?;
         let error_code = decoder.int16("PartitionData.ErrorCode")?;
@@ -624,6 +627,7 @@ impl Encode for Node {
 }
 
 impl Decode for Node {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let node_id = if version >= 2 {
             decoder.int32("Node.NodeId")?
@@ -752,6 +756,7 @@ impl Encode for Listener {
 }
 
 impl Decode for Listener {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let name = if version >= 2 {
             decoder.string("Listener.Name", true)?
@@ -901,6 +906,7 @@ impl Encode for ReplicaState {
 }
 
 impl Decode for ReplicaState {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let replica_id = decoder.int32("ReplicaState.ReplicaId")?;
         let replica_directory_id = if version >= 2 {

@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeShareGroupOffsetsResponse message (versions 0-1).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -71,11 +71,12 @@ impl Encode for DescribeShareGroupOffsetsResponse {
 impl Decode for DescribeShareGroupOffsetsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let throttle_time_ms = decoder.int32("DescribeShareGroupOffsetsResponse.ThrottleTimeMs")?;
         let groups = decoder.array(
@@ -210,6 +211,7 @@ impl Encode for DescribeShareGroupOffsetsResponseGroup {
 }
 
 impl Decode for DescribeShareGroupOffsetsResponseGroup {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let group_id = decoder.string("DescribeShareGroupOffsetsResponseGroup.GroupId", true)?;
         let topics = decoder.array(
@@ -321,6 +323,7 @@ impl Encode for DescribeShareGroupOffsetsResponseTopic {
 }
 
 impl Decode for DescribeShareGroupOffsetsResponseTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_name =
             decoder.string("DescribeShareGroupOffsetsResponseTopic.TopicName", true)?;
@@ -467,6 +470,7 @@ impl Encode for DescribeShareGroupOffsetsResponsePartition {
 }
 
 impl Decode for DescribeShareGroupOffsetsResponsePartition {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let partition_index =
             decoder.int32("DescribeShareGroupOffsetsResponsePartition.PartitionIndex")?;

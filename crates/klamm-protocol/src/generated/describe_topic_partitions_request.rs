@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeTopicPartitionsRequest message (versions 0).
 #[derive(Debug, Clone, PartialEq)]
@@ -97,11 +97,12 @@ impl Encode for DescribeTopicPartitionsRequest {
 impl Decode for DescribeTopicPartitionsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let topics = decoder.array(
             "DescribeTopicPartitionsRequest.Topics",
@@ -188,6 +189,7 @@ impl Encode for TopicRequest {
 }
 
 impl Decode for TopicRequest {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("TopicRequest.Name", true)?;
         let unknown_tagged_fields = decoder.tagged_fields("TopicRequest", |_, _| Ok(false))?;
@@ -260,6 +262,7 @@ impl Encode for Cursor {
 }
 
 impl Decode for Cursor {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let topic_name = decoder.string("Cursor.TopicName", true)?;
         let partition_index = decoder.int32("Cursor.PartitionIndex")?;

@@ -6,9 +6,9 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{
-    encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
+    encoder, Decoder, Int32Vec, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeTopicPartitionsResponse message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -88,11 +88,12 @@ impl Encode for DescribeTopicPartitionsResponse {
 impl Decode for DescribeTopicPartitionsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let throttle_time_ms = decoder.int32("DescribeTopicPartitionsResponse.ThrottleTimeMs")?;
         let topics = decoder.array(
@@ -256,6 +257,7 @@ impl Encode for DescribeTopicPartitionsResponseTopic {
 }
 
 impl Decode for DescribeTopicPartitionsResponseTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let error_code = decoder.int16("DescribeTopicPartitionsResponseTopic.ErrorCode")?;
         let name = decoder.nullable_string("DescribeTopicPartitionsResponseTopic.Name", true)?;
@@ -334,23 +336,23 @@ pub struct DescribeTopicPartitionsResponsePartition {
     /// The set of all nodes that host this partition.
     ///
     /// Versions: 0.
-    pub replica_nodes: Vec<i32>,
+    pub replica_nodes: Int32Vec,
     /// The set of nodes that are in sync with the leader for this partition.
     ///
     /// Versions: 0.
-    pub isr_nodes: Vec<i32>,
+    pub isr_nodes: Int32Vec,
     /// The new eligible leader replicas otherwise.
     ///
     /// Versions: 0; nullable in 0.
-    pub eligible_leader_replicas: Option<Vec<i32>>,
+    pub eligible_leader_replicas: Option<Int32Vec>,
     /// The last known ELR.
     ///
     /// Versions: 0; nullable in 0.
-    pub last_known_elr: Option<Vec<i32>>,
+    pub last_known_elr: Option<Int32Vec>,
     /// The set of offline replicas of this partition.
     ///
     /// Versions: 0; ignorable.
-    pub offline_replicas: Vec<i32>,
+    pub offline_replicas: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -362,11 +364,11 @@ impl Default for DescribeTopicPartitionsResponsePartition {
             partition_index: 0,
             leader_id: 0,
             leader_epoch: -1,
-            replica_nodes: Vec::new(),
-            isr_nodes: Vec::new(),
+            replica_nodes: Int32Vec::new(),
+            isr_nodes: Int32Vec::new(),
             eligible_leader_replicas: None,
             last_known_elr: None,
-            offline_replicas: Vec::new(),
+            offline_replicas: Int32Vec::new(),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
     }
@@ -378,38 +380,26 @@ impl Encode for DescribeTopicPartitionsResponsePartition {
         buf.put_i32(self.partition_index);
         buf.put_i32(self.leader_id);
         buf.put_i32(self.leader_epoch);
-        encoder::put_length(
+        encoder::put_int32_array(
             buf,
             "DescribeTopicPartitionsResponsePartition.ReplicaNodes",
-            Some(self.replica_nodes.len()),
-            true,
+            Some(self.replica_nodes.as_slice()),
             true,
         )?;
-        for item in self.replica_nodes.iter() {
-            buf.put_i32(*item);
-        }
-        encoder::put_length(
+        encoder::put_int32_array(
             buf,
             "DescribeTopicPartitionsResponsePartition.IsrNodes",
-            Some(self.isr_nodes.len()),
-            true,
+            Some(self.isr_nodes.as_slice()),
             true,
         )?;
-        for item in self.isr_nodes.iter() {
-            buf.put_i32(*item);
-        }
         match &self.eligible_leader_replicas {
             Some(value) => {
-                encoder::put_length(
+                encoder::put_int32_array(
                     buf,
                     "DescribeTopicPartitionsResponsePartition.EligibleLeaderReplicas",
-                    Some(value.len()),
-                    true,
+                    Some(value.as_slice()),
                     true,
                 )?;
-                for item in value.iter() {
-                    buf.put_i32(*item);
-                }
             }
             None => {
                 encoder::put_length(
@@ -423,16 +413,12 @@ impl Encode for DescribeTopicPartitionsResponsePartition {
         }
         match &self.last_known_elr {
             Some(value) => {
-                encoder::put_length(
+                encoder::put_int32_array(
                     buf,
                     "DescribeTopicPartitionsResponsePartition.LastKnownElr",
-                    Some(value.len()),
-                    true,
+                    Some(value.as_slice()),
                     true,
                 )?;
-                for item in value.iter() {
-                    buf.put_i32(*item);
-                }
             }
             None => {
                 encoder::put_length(
@@ -444,16 +430,12 @@ impl Encode for DescribeTopicPartitionsResponsePartition {
                 )?;
             }
         }
-        encoder::put_length(
+        encoder::put_int32_array(
             buf,
             "DescribeTopicPartitionsResponsePartition.OfflineReplicas",
-            Some(self.offline_replicas.len()),
-            true,
+            Some(self.offline_replicas.as_slice()),
             true,
         )?;
-        for item in self.offline_replicas.iter() {
-            buf.put_i32(*item);
-        }
         let tagged_count = self.unknown_tagged_fields.len();
         encoder::put_unsigned_varint(buf, tagged_count as u32);
         let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
@@ -489,43 +471,30 @@ impl Encode for DescribeTopicPartitionsResponsePartition {
 }
 
 impl Decode for DescribeTopicPartitionsResponsePartition {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let error_code = decoder.int16("DescribeTopicPartitionsResponsePartition.ErrorCode")?;
         let partition_index =
             decoder.int32("DescribeTopicPartitionsResponsePartition.PartitionIndex")?;
         let leader_id = decoder.int32("DescribeTopicPartitionsResponsePartition.LeaderId")?;
         let leader_epoch = decoder.int32("DescribeTopicPartitionsResponsePartition.LeaderEpoch")?;
-        let replica_nodes = decoder.array(
+        let replica_nodes = decoder.int32_array(
             "DescribeTopicPartitionsResponsePartition.ReplicaNodes",
             true,
-            4,
-            |decoder| decoder.int32("DescribeTopicPartitionsResponsePartition.ReplicaNodes"),
         )?;
-        let isr_nodes = decoder.array(
-            "DescribeTopicPartitionsResponsePartition.IsrNodes",
-            true,
-            4,
-            |decoder| decoder.int32("DescribeTopicPartitionsResponsePartition.IsrNodes"),
-        )?;
-        let eligible_leader_replicas = decoder.nullable_array(
+        let isr_nodes =
+            decoder.int32_array("DescribeTopicPartitionsResponsePartition.IsrNodes", true)?;
+        let eligible_leader_replicas = decoder.nullable_int32_array(
             "DescribeTopicPartitionsResponsePartition.EligibleLeaderReplicas",
             true,
-            4,
-            |decoder| {
-                decoder.int32("DescribeTopicPartitionsResponsePartition.EligibleLeaderReplicas")
-            },
         )?;
-        let last_known_elr = decoder.nullable_array(
+        let last_known_elr = decoder.nullable_int32_array(
             "DescribeTopicPartitionsResponsePartition.LastKnownElr",
             true,
-            4,
-            |decoder| decoder.int32("DescribeTopicPartitionsResponsePartition.LastKnownElr"),
         )?;
-        let offline_replicas = decoder.array(
+        let offline_replicas = decoder.int32_array(
             "DescribeTopicPartitionsResponsePartition.OfflineReplicas",
             true,
-            4,
-            |decoder| decoder.int32("DescribeTopicPartitionsResponsePartition.OfflineReplicas"),
         )?;
         let unknown_tagged_fields =
             decoder.tagged_fields("DescribeTopicPartitionsResponsePartition", |_, _| Ok(false))?;
@@ -553,11 +522,27 @@ impl DescribeTopicPartitionsResponsePartition {
         let f1 = any::<i32>().boxed();
         let f2 = any::<i32>().boxed();
         let f3 = any::<i32>().boxed();
-        let f4 = arbitrary::long_vec(any::<i32>().boxed());
-        let f5 = arbitrary::long_vec(any::<i32>().boxed());
-        let f6 = proptest::option::of(arbitrary::long_vec(any::<i32>().boxed())).boxed();
-        let f7 = proptest::option::of(arbitrary::long_vec(any::<i32>().boxed())).boxed();
-        let f8 = arbitrary::long_vec(any::<i32>().boxed());
+        let f4 = arbitrary::long_vec(any::<i32>().boxed())
+            .prop_map(Int32Vec::from)
+            .boxed();
+        let f5 = arbitrary::long_vec(any::<i32>().boxed())
+            .prop_map(Int32Vec::from)
+            .boxed();
+        let f6 = proptest::option::of(
+            arbitrary::long_vec(any::<i32>().boxed())
+                .prop_map(Int32Vec::from)
+                .boxed(),
+        )
+        .boxed();
+        let f7 = proptest::option::of(
+            arbitrary::long_vec(any::<i32>().boxed())
+                .prop_map(Int32Vec::from)
+                .boxed(),
+        )
+        .boxed();
+        let f8 = arbitrary::long_vec(any::<i32>().boxed())
+            .prop_map(Int32Vec::from)
+            .boxed();
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1, f2, f3, f4, f5, f6, f7, f8), unknown)
             .prop_map(|((f0, f1, f2, f3, f4, f5, f6, f7, f8), unknown)| {
@@ -622,6 +607,7 @@ impl Encode for Cursor {
 }
 
 impl Decode for Cursor {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let topic_name = decoder.string("Cursor.TopicName", true)?;
         let partition_index = decoder.int32("Cursor.PartitionIndex")?;

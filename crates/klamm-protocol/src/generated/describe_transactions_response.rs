@@ -5,8 +5,10 @@ use bytes::{BufMut, BytesMut};
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::primitives::{
+    encoder, Decoder, Int32Vec, KafkaString, UnknownTagWriter, UnknownTaggedFields,
+};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeTransactionsResponse message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -69,11 +71,12 @@ impl Encode for DescribeTransactionsResponse {
 impl Decode for DescribeTransactionsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let throttle_time_ms = decoder.int32("DescribeTransactionsResponse.ThrottleTimeMs")?;
         let transaction_states = decoder.array(
@@ -217,6 +220,7 @@ impl Encode for TransactionState {
 }
 
 impl Decode for TransactionState {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let error_code = decoder.int16("TransactionState.ErrorCode")?;
         let transactional_id = decoder.string("TransactionState.TransactionalId", true)?;
@@ -286,7 +290,7 @@ pub struct TopicData {
     /// The partition ids included in the current transaction.
     ///
     /// Versions: 0.
-    pub partitions: Vec<i32>,
+    pub partitions: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -294,16 +298,12 @@ pub struct TopicData {
 impl Encode for TopicData {
     fn encode(&self, buf: &mut BytesMut, _version: i16) -> Result<(), EncodeError> {
         encoder::put_nullable_string(buf, "TopicData.Topic", Some(self.topic.as_str()), true)?;
-        encoder::put_length(
+        encoder::put_int32_array(
             buf,
             "TopicData.Partitions",
-            Some(self.partitions.len()),
-            true,
+            Some(self.partitions.as_slice()),
             true,
         )?;
-        for item in self.partitions.iter() {
-            buf.put_i32(*item);
-        }
         let tagged_count = self.unknown_tagged_fields.len();
         encoder::put_unsigned_varint(buf, tagged_count as u32);
         let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
@@ -324,11 +324,10 @@ impl Encode for TopicData {
 }
 
 impl Decode for TopicData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let topic = decoder.string("TopicData.Topic", true)?;
-        let partitions = decoder.array("TopicData.Partitions", true, 4, |decoder| {
-            decoder.int32("TopicData.Partitions")
-        })?;
+        let partitions = decoder.int32_array("TopicData.Partitions", true)?;
         let unknown_tagged_fields = decoder.tagged_fields("TopicData", |_, _| Ok(false))?;
         Ok(Self {
             topic,
@@ -344,7 +343,9 @@ impl TopicData {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
-        let f1 = arbitrary::long_vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed())
+            .prop_map(Int32Vec::from)
+            .boxed();
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1), unknown)
             .prop_map(|((f0, f1), unknown)| {

@@ -6,7 +6,7 @@ use bytes::BytesMut;
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeUserScramCredentialsRequest message (versions 0).
 #[derive(Debug, Clone, PartialEq)]
@@ -89,11 +89,12 @@ impl Encode for DescribeUserScramCredentialsRequest {
 impl Decode for DescribeUserScramCredentialsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let users = decoder.nullable_array(
             "DescribeUserScramCredentialsRequest.Users",
@@ -167,6 +168,7 @@ impl Encode for UserName {
 }
 
 impl Decode for UserName {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("UserName.Name", true)?;
         let unknown_tagged_fields = decoder.tagged_fields("UserName", |_, _| Ok(false))?;

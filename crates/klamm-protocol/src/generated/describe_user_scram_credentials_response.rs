@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeUserScramCredentialsResponse message (versions 0).
 #[derive(Debug, Clone, PartialEq)]
@@ -113,11 +113,12 @@ impl Encode for DescribeUserScramCredentialsResponse {
 impl Decode for DescribeUserScramCredentialsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let throttle_time_ms =
             decoder.int32("DescribeUserScramCredentialsResponse.ThrottleTimeMs")?;
@@ -274,6 +275,7 @@ impl Encode for DescribeUserScramCredentialsResult {
 }
 
 impl Decode for DescribeUserScramCredentialsResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let user = decoder.string("DescribeUserScramCredentialsResult.User", true)?;
         let error_code = decoder.int16("DescribeUserScramCredentialsResult.ErrorCode")?;
@@ -360,6 +362,7 @@ impl Encode for CredentialInfo {
 }
 
 impl Decode for CredentialInfo {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let mechanism = decoder.int8("CredentialInfo.Mechanism")?;
         let iterations = decoder.int32("CredentialInfo.Iterations")?;

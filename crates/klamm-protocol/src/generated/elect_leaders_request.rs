@@ -5,8 +5,10 @@ use bytes::{BufMut, BytesMut};
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::primitives::{
+    encoder, Decoder, Int32Vec, KafkaString, UnknownTagWriter, UnknownTaggedFields,
+};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ElectLeadersRequest message (versions 0-2).
 #[derive(Debug, Clone, PartialEq)]
@@ -120,11 +122,12 @@ impl Encode for ElectLeadersRequest {
 impl Decode for ElectLeadersRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 2;
         let election_type = if version >= 1 {
@@ -200,7 +203,7 @@ pub struct TopicPartitions {
     /// The partitions of this topic whose leader should be elected.
     ///
     /// Versions: 0-2.
-    pub partitions: Vec<i32>,
+    pub partitions: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -214,16 +217,12 @@ impl Encode for TopicPartitions {
             Some(self.topic.as_str()),
             flexible,
         )?;
-        encoder::put_length(
+        encoder::put_int32_array(
             buf,
             "TopicPartitions.Partitions",
-            Some(self.partitions.len()),
+            Some(self.partitions.as_slice()),
             flexible,
-            true,
         )?;
-        for item in self.partitions.iter() {
-            buf.put_i32(*item);
-        }
         if flexible {
             let tagged_count = self.unknown_tagged_fields.len();
             encoder::put_unsigned_varint(buf, tagged_count as u32);
@@ -249,12 +248,11 @@ impl Encode for TopicPartitions {
 }
 
 impl Decode for TopicPartitions {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let topic = decoder.string("TopicPartitions.Topic", flexible)?;
-        let partitions = decoder.array("TopicPartitions.Partitions", flexible, 4, |decoder| {
-            decoder.int32("TopicPartitions.Partitions")
-        })?;
+        let partitions = decoder.int32_array("TopicPartitions.Partitions", flexible)?;
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("TopicPartitions", |_, _| Ok(false))?
         } else {
@@ -274,7 +272,9 @@ impl TopicPartitions {
     pub fn strategy(version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
-        let f1 = arbitrary::long_vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed())
+            .prop_map(Int32Vec::from)
+            .boxed();
         let unknown = if version >= 2 {
             arbitrary::unknown_tagged_fields(0)
         } else {

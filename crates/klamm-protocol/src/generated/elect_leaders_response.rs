@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ElectLeadersResponse message (versions 0-2).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -92,11 +92,12 @@ impl Encode for ElectLeadersResponse {
 impl Decode for ElectLeadersResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 2;
         let throttle_time_ms = decoder.int32("ElectLeadersResponse.ThrottleTimeMs")?;
@@ -225,6 +226,7 @@ impl Encode for ReplicaElectionResult {
 }
 
 impl Decode for ReplicaElectionResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let topic = decoder.string("ReplicaElectionResult.Topic", flexible)?;
@@ -348,6 +350,7 @@ impl Encode for PartitionResult {
 }
 
 impl Decode for PartitionResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 2;
         let partition_id = decoder.int32("PartitionResult.PartitionId")?;

@@ -6,9 +6,9 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{
-    encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
+    encoder, Decoder, Int32Vec, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The EndQuorumEpochRequest message (versions 0-1).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -121,11 +121,12 @@ impl Encode for EndQuorumEpochRequest {
 impl Decode for EndQuorumEpochRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 1;
         let cluster_id = decoder.nullable_string("EndQuorumEpochRequest.ClusterId", flexible)?;
@@ -256,6 +257,7 @@ impl Encode for TopicData {
 }
 
 impl Decode for TopicData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 1;
         let topic_name = decoder.string("TopicData.TopicName", flexible)?;
@@ -318,7 +320,7 @@ pub struct PartitionData {
     /// A sorted list of preferred successors to start the election.
     ///
     /// Versions: 0; ignorable.
-    pub preferred_successors: Vec<i32>,
+    pub preferred_successors: Int32Vec,
     /// A sorted list of preferred candidates to start the election.
     ///
     /// Versions: 1; ignorable.
@@ -334,16 +336,12 @@ impl Encode for PartitionData {
         buf.put_i32(self.leader_id);
         buf.put_i32(self.leader_epoch);
         if version <= 0 {
-            encoder::put_length(
+            encoder::put_int32_array(
                 buf,
                 "PartitionData.PreferredSuccessors",
-                Some(self.preferred_successors.len()),
+                Some(self.preferred_successors.as_slice()),
                 flexible,
-                true,
             )?;
-            for item in self.preferred_successors.iter() {
-                buf.put_i32(*item);
-            }
         }
         if version >= 1 {
             encoder::put_length(
@@ -394,20 +392,16 @@ impl Encode for PartitionData {
 }
 
 impl Decode for PartitionData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 1;
         let partition_index = decoder.int32("PartitionData.PartitionIndex")?;
         let leader_id = decoder.int32("PartitionData.LeaderId")?;
         let leader_epoch = decoder.int32("PartitionData.LeaderEpoch")?;
         let preferred_successors = if version <= 0 {
-            decoder.array(
-                "PartitionData.PreferredSuccessors",
-                flexible,
-                4,
-                |decoder| decoder.int32("PartitionData.PreferredSuccessors"),
-            )?
+            decoder.int32_array("PartitionData.PreferredSuccessors", flexible)?
         } else {
-            Vec::new()
+            Int32Vec::new()
         };
         let preferred_candidates = if version >= 1 {
             decoder.array(
@@ -445,8 +439,10 @@ impl PartitionData {
         let f2 = any::<i32>().boxed();
         let f3 = if version <= 0 {
             arbitrary::long_vec(any::<i32>().boxed())
+                .prop_map(Int32Vec::from)
+                .boxed()
         } else {
-            Just(Vec::new()).boxed()
+            Just(Int32Vec::new()).boxed()
         };
         let f4 = if version >= 1 {
             arbitrary::vec(ReplicaInfo::strategy(version))
@@ -540,6 +536,7 @@ impl Encode for ReplicaInfo {
 }
 
 impl Decode for ReplicaInfo {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 1;
         let candidate_id = if version >= 1 {
@@ -691,6 +688,7 @@ impl Encode for LeaderEndpoint {
 }
 
 impl Decode for LeaderEndpoint {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 1;
         let name = if version >= 1 {

@@ -6,7 +6,7 @@ use bytes::{Bytes, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The EnvelopeRequest message (versions 0).
 #[derive(Debug, Clone, PartialEq)]
@@ -97,11 +97,12 @@ impl Encode for EnvelopeRequest {
 impl Decode for EnvelopeRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let request_data = decoder.bytes("EnvelopeRequest.RequestData", true)?;
         let request_principal = decoder.nullable_bytes("EnvelopeRequest.RequestPrincipal", true)?;

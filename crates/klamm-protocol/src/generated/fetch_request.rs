@@ -6,9 +6,9 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{
-    encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
+    encoder, Decoder, Int32Vec, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The FetchRequest message (versions 4-18).
 #[derive(Debug, Clone, PartialEq)]
@@ -260,11 +260,12 @@ impl Encode for FetchRequest {
 impl Decode for FetchRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 12;
         let mut cluster_id = None;
@@ -504,6 +505,7 @@ impl Encode for ReplicaState {
 }
 
 impl Decode for ReplicaState {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 12;
         let replica_id = if version >= 15 {
@@ -639,6 +641,7 @@ impl Encode for FetchTopic {
 }
 
 impl Decode for FetchTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 12;
         let topic = if version <= 12 {
@@ -842,6 +845,7 @@ impl Encode for FetchPartition {
 }
 
 impl Decode for FetchPartition {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 12;
         let partition = decoder.int32("FetchPartition.Partition")?;
@@ -964,7 +968,7 @@ pub struct ForgottenTopic {
     /// The partitions indexes to forget.
     ///
     /// Versions: 7-18.
-    pub partitions: Vec<i32>,
+    pub partitions: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -984,16 +988,12 @@ impl Encode for ForgottenTopic {
             buf.put_slice(self.topic_id.as_bytes());
         }
         if version >= 7 {
-            encoder::put_length(
+            encoder::put_int32_array(
                 buf,
                 "ForgottenTopic.Partitions",
-                Some(self.partitions.len()),
+                Some(self.partitions.as_slice()),
                 flexible,
-                true,
             )?;
-            for item in self.partitions.iter() {
-                buf.put_i32(*item);
-            }
         } else {
             if !self.partitions.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
@@ -1034,6 +1034,7 @@ impl Encode for ForgottenTopic {
 }
 
 impl Decode for ForgottenTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 12;
         let topic = if (7..=12).contains(&version) {
@@ -1047,11 +1048,9 @@ impl Decode for ForgottenTopic {
             Uuid::ZERO
         };
         let partitions = if version >= 7 {
-            decoder.array("ForgottenTopic.Partitions", flexible, 4, |decoder| {
-                decoder.int32("ForgottenTopic.Partitions")
-            })?
+            decoder.int32_array("ForgottenTopic.Partitions", flexible)?
         } else {
-            Vec::new()
+            Int32Vec::new()
         };
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("ForgottenTopic", |_, _| Ok(false))?
@@ -1084,8 +1083,10 @@ impl ForgottenTopic {
         };
         let f2 = if version >= 7 {
             arbitrary::long_vec(any::<i32>().boxed())
+                .prop_map(Int32Vec::from)
+                .boxed()
         } else {
-            Just(Vec::new()).boxed()
+            Just(Int32Vec::new()).boxed()
         };
         let unknown = if version >= 12 {
             arbitrary::unknown_tagged_fields(0)

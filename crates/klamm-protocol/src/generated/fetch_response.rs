@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The FetchResponse message (versions 4-18).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -144,11 +144,12 @@ impl Encode for FetchResponse {
 impl Decode for FetchResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 12;
         let throttle_time_ms = decoder.int32("FetchResponse.ThrottleTimeMs")?;
@@ -317,6 +318,7 @@ impl Encode for FetchableTopicResponse {
 }
 
 impl Decode for FetchableTopicResponse {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 12;
         let topic = if version <= 12 {
@@ -600,6 +602,7 @@ impl Encode for PartitionData {
 }
 
 impl Decode for PartitionData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 12;
         let partition_index = decoder.int32("PartitionData.PartitionIndex")?;
@@ -804,6 +807,7 @@ impl Encode for EpochEndOffset {
 }
 
 impl Decode for EpochEndOffset {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 12;
         let epoch = if version >= 12 {
@@ -938,6 +942,7 @@ impl Encode for LeaderIdAndEpoch {
 }
 
 impl Decode for LeaderIdAndEpoch {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 12;
         let leader_id = if version >= 12 {
@@ -1050,6 +1055,7 @@ impl Encode for SnapshotId {
 }
 
 impl Decode for SnapshotId {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 12;
         let end_offset = decoder.int64("SnapshotId.EndOffset")?;
@@ -1136,6 +1142,7 @@ impl Encode for AbortedTransaction {
 }
 
 impl Decode for AbortedTransaction {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 12;
         let producer_id = decoder.int64("AbortedTransaction.ProducerId")?;
@@ -1305,6 +1312,7 @@ impl Encode for NodeEndpoint {
 }
 
 impl Decode for NodeEndpoint {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 12;
         let node_id = if version >= 16 {

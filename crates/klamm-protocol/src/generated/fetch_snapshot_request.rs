@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The FetchSnapshotRequest message (versions 0-1).
 #[derive(Debug, Clone, PartialEq)]
@@ -133,11 +133,12 @@ impl Encode for FetchSnapshotRequest {
 impl Decode for FetchSnapshotRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let mut cluster_id = None;
         let replica_id = decoder.int32("FetchSnapshotRequest.ReplicaId")?;
@@ -246,6 +247,7 @@ impl Encode for TopicSnapshot {
 }
 
 impl Decode for TopicSnapshot {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("TopicSnapshot.Name", true)?;
         let partitions = decoder.array("TopicSnapshot.Partitions", true, 1, |decoder| {
@@ -349,6 +351,7 @@ impl Encode for PartitionSnapshot {
 }
 
 impl Decode for PartitionSnapshot {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let partition = decoder.int32("PartitionSnapshot.Partition")?;
         let current_leader_epoch = decoder.int32("PartitionSnapshot.CurrentLeaderEpoch")?;
@@ -443,6 +446,7 @@ impl Encode for SnapshotId {
 }
 
 impl Decode for SnapshotId {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let end_offset = decoder.int64("SnapshotId.EndOffset")?;
         let epoch = decoder.int32("SnapshotId.Epoch")?;

@@ -6,7 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The FetchSnapshotResponse message (versions 0-1).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -115,11 +115,12 @@ impl Encode for FetchSnapshotResponse {
 impl Decode for FetchSnapshotResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let throttle_time_ms = decoder.int32("FetchSnapshotResponse.ThrottleTimeMs")?;
         let error_code = decoder.int16("FetchSnapshotResponse.ErrorCode")?;
@@ -237,6 +238,7 @@ impl Encode for TopicSnapshot {
 }
 
 impl Decode for TopicSnapshot {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("TopicSnapshot.Name", true)?;
         let partitions = decoder.array("TopicSnapshot.Partitions", true, 1, |decoder| {
@@ -357,6 +359,7 @@ impl Encode for PartitionSnapshot {
 }
 
 impl Decode for PartitionSnapshot {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let index = decoder.int32("PartitionSnapshot.Index")?;
         let error_code = decoder.int16("PartitionSnapshot.ErrorCode")?;
@@ -455,6 +458,7 @@ impl Encode for SnapshotId {
 }
 
 impl Decode for SnapshotId {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let end_offset = decoder.int64("SnapshotId.EndOffset")?;
         let epoch = decoder.int32("SnapshotId.Epoch")?;
@@ -526,6 +530,7 @@ impl Encode for LeaderIdAndEpoch {
 }
 
 impl Decode for LeaderIdAndEpoch {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let leader_id = decoder.int32("LeaderIdAndEpoch.LeaderId")?;
         let leader_epoch = decoder.int32("LeaderIdAndEpoch.LeaderEpoch")?;
@@ -636,6 +641,7 @@ impl Encode for NodeEndpoint {
 }
 
 impl Decode for NodeEndpoint {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let node_id = if version >= 1 {
             decoder.int32("NodeEndpoint.NodeId")?

@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The GetTelemetrySubscriptionsResponse message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -128,11 +128,12 @@ impl Encode for GetTelemetrySubscriptionsResponse {
 impl Decode for GetTelemetrySubscriptionsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let throttle_time_ms = decoder.int32("GetTelemetrySubscriptionsResponse.ThrottleTimeMs")?;
         let error_code = decoder.int16("GetTelemetrySubscriptionsResponse.ErrorCode")?;

@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The InitializeShareGroupStateRequest message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -76,11 +76,12 @@ impl Encode for InitializeShareGroupStateRequest {
 impl Decode for InitializeShareGroupStateRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let group_id = decoder.string("InitializeShareGroupStateRequest.GroupId", true)?;
         let topics = decoder.array(
@@ -178,6 +179,7 @@ impl Encode for InitializeStateData {
 }
 
 impl Decode for InitializeStateData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("InitializeStateData.TopicId")?;
         let partitions = decoder.array("InitializeStateData.Partitions", true, 1, |decoder| {
@@ -258,6 +260,7 @@ impl Encode for PartitionData {
 }
 
 impl Decode for PartitionData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let partition = decoder.int32("PartitionData.Partition")?;
         let state_epoch = decoder.int32("PartitionData.StateEpoch")?;

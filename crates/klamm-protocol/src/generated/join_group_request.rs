@@ -6,7 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The JoinGroupRequest message (versions 0-9).
 #[derive(Debug, Clone, PartialEq)]
@@ -215,11 +215,12 @@ impl Encode for JoinGroupRequest {
 impl Decode for JoinGroupRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 6;
         let group_id = decoder.string("JoinGroupRequest.GroupId", flexible)?;
@@ -388,6 +389,7 @@ impl Encode for JoinGroupRequestProtocol {
 }
 
 impl Decode for JoinGroupRequestProtocol {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
         let name = decoder.string("JoinGroupRequestProtocol.Name", flexible)?;

@@ -6,7 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The JoinGroupResponse message (versions 0-9).
 #[derive(Debug, Clone, PartialEq)]
@@ -217,11 +217,12 @@ impl Encode for JoinGroupResponse {
 impl Decode for JoinGroupResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 6;
         let throttle_time_ms = if version >= 2 {
@@ -431,6 +432,7 @@ impl Encode for JoinGroupResponseMember {
 }
 
 impl Decode for JoinGroupResponseMember {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
         let member_id = decoder.string("JoinGroupResponseMember.MemberId", flexible)?;

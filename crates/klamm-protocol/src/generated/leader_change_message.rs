@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields, Uuid};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The LeaderChangeMessage message (versions 0-1).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -95,11 +95,12 @@ impl Encode for LeaderChangeMessage {
 impl Decode for LeaderChangeMessage {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let version_field = decoder.int16("LeaderChangeMessage.Version")?;
         let leader_id = decoder.int32("LeaderChangeMessage.LeaderId")?;
@@ -202,6 +203,7 @@ impl Encode for Voter {
 }
 
 impl Decode for Voter {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let voter_id = decoder.int32("Voter.VoterId")?;
         let voter_directory_id = if version >= 1 {

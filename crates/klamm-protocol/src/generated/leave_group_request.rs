@@ -6,7 +6,7 @@ use bytes::BytesMut;
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The LeaveGroupRequest message (versions 0-5).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -113,11 +113,12 @@ impl Encode for LeaveGroupRequest {
 impl Decode for LeaveGroupRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 4;
         let group_id = decoder.string("LeaveGroupRequest.GroupId", flexible)?;
@@ -318,6 +319,7 @@ impl Encode for MemberIdentity {
 }
 
 impl Decode for MemberIdentity {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 4;
         let member_id = if version >= 3 {

@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ListConfigResourcesResponse message (versions 0-1).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -75,11 +75,12 @@ impl Encode for ListConfigResourcesResponse {
 impl Decode for ListConfigResourcesResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let throttle_time_ms = decoder.int32("ListConfigResourcesResponse.ThrottleTimeMs")?;
         let error_code = decoder.int16("ListConfigResourcesResponse.ErrorCode")?;
@@ -186,6 +187,7 @@ impl Encode for ConfigResource {
 }
 
 impl Decode for ConfigResource {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let resource_name = decoder.string("ConfigResource.ResourceName", true)?;
         let resource_type = if version >= 1 {

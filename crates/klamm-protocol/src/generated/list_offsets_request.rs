@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ListOffsetsRequest message (versions 1-11).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -102,11 +102,12 @@ impl Encode for ListOffsetsRequest {
 impl Decode for ListOffsetsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 6;
         let replica_id = decoder.int32("ListOffsetsRequest.ReplicaId")?;
@@ -244,6 +245,7 @@ impl Encode for ListOffsetsTopic {
 }
 
 impl Decode for ListOffsetsTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
         let name = decoder.string("ListOffsetsTopic.Name", flexible)?;
@@ -353,6 +355,7 @@ impl Encode for ListOffsetsPartition {
 }
 
 impl Decode for ListOffsetsPartition {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
         let partition_index = decoder.int32("ListOffsetsPartition.PartitionIndex")?;

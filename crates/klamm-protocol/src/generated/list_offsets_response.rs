@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ListOffsetsResponse message (versions 1-11).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -79,11 +79,12 @@ impl Encode for ListOffsetsResponse {
 impl Decode for ListOffsetsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 6;
         let throttle_time_ms = if version >= 2 {
@@ -205,6 +206,7 @@ impl Encode for ListOffsetsTopicResponse {
 }
 
 impl Decode for ListOffsetsTopicResponse {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
         let name = decoder.string("ListOffsetsTopicResponse.Name", flexible)?;
@@ -338,6 +340,7 @@ impl Encode for ListOffsetsPartitionResponse {
 }
 
 impl Decode for ListOffsetsPartitionResponse {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
         let partition_index = decoder.int32("ListOffsetsPartitionResponse.PartitionIndex")?;

@@ -5,8 +5,10 @@ use bytes::{BufMut, BytesMut};
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::primitives::{
+    encoder, Decoder, Int32Vec, KafkaString, UnknownTagWriter, UnknownTaggedFields,
+};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ListPartitionReassignmentsRequest message (versions 0).
 #[derive(Debug, Clone, PartialEq)]
@@ -96,11 +98,12 @@ impl Encode for ListPartitionReassignmentsRequest {
 impl Decode for ListPartitionReassignmentsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let timeout_ms = decoder.int32("ListPartitionReassignmentsRequest.TimeoutMs")?;
         let topics = decoder.nullable_array(
@@ -159,7 +162,7 @@ pub struct ListPartitionReassignmentsTopics {
     /// The partitions to list partition reassignments for.
     ///
     /// Versions: 0.
-    pub partition_indexes: Vec<i32>,
+    pub partition_indexes: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -172,16 +175,12 @@ impl Encode for ListPartitionReassignmentsTopics {
             Some(self.name.as_str()),
             true,
         )?;
-        encoder::put_length(
+        encoder::put_int32_array(
             buf,
             "ListPartitionReassignmentsTopics.PartitionIndexes",
-            Some(self.partition_indexes.len()),
-            true,
+            Some(self.partition_indexes.as_slice()),
             true,
         )?;
-        for item in self.partition_indexes.iter() {
-            buf.put_i32(*item);
-        }
         let tagged_count = self.unknown_tagged_fields.len();
         encoder::put_unsigned_varint(buf, tagged_count as u32);
         let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
@@ -202,14 +201,11 @@ impl Encode for ListPartitionReassignmentsTopics {
 }
 
 impl Decode for ListPartitionReassignmentsTopics {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("ListPartitionReassignmentsTopics.Name", true)?;
-        let partition_indexes = decoder.array(
-            "ListPartitionReassignmentsTopics.PartitionIndexes",
-            true,
-            4,
-            |decoder| decoder.int32("ListPartitionReassignmentsTopics.PartitionIndexes"),
-        )?;
+        let partition_indexes =
+            decoder.int32_array("ListPartitionReassignmentsTopics.PartitionIndexes", true)?;
         let unknown_tagged_fields =
             decoder.tagged_fields("ListPartitionReassignmentsTopics", |_, _| Ok(false))?;
         Ok(Self {
@@ -226,7 +222,9 @@ impl ListPartitionReassignmentsTopics {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
-        let f1 = arbitrary::long_vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed())
+            .prop_map(Int32Vec::from)
+            .boxed();
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1), unknown)
             .prop_map(|((f0, f1), unknown)| {

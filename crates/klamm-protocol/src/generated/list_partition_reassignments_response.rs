@@ -5,8 +5,10 @@ use bytes::{BufMut, BytesMut};
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::primitives::{
+    encoder, Decoder, Int32Vec, KafkaString, UnknownTagWriter, UnknownTaggedFields,
+};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ListPartitionReassignmentsResponse message (versions 0).
 #[derive(Debug, Clone, PartialEq)]
@@ -113,11 +115,12 @@ impl Encode for ListPartitionReassignmentsResponse {
 impl Decode for ListPartitionReassignmentsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let throttle_time_ms =
             decoder.int32("ListPartitionReassignmentsResponse.ThrottleTimeMs")?;
@@ -230,6 +233,7 @@ impl Encode for OngoingTopicReassignment {
 }
 
 impl Decode for OngoingTopicReassignment {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("OngoingTopicReassignment.Name", true)?;
         let partitions =
@@ -277,15 +281,15 @@ pub struct OngoingPartitionReassignment {
     /// The current replica set.
     ///
     /// Versions: 0.
-    pub replicas: Vec<i32>,
+    pub replicas: Int32Vec,
     /// The set of replicas we are currently adding.
     ///
     /// Versions: 0.
-    pub adding_replicas: Vec<i32>,
+    pub adding_replicas: Int32Vec,
     /// The set of replicas we are currently removing.
     ///
     /// Versions: 0.
-    pub removing_replicas: Vec<i32>,
+    pub removing_replicas: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -293,36 +297,24 @@ pub struct OngoingPartitionReassignment {
 impl Encode for OngoingPartitionReassignment {
     fn encode(&self, buf: &mut BytesMut, _version: i16) -> Result<(), EncodeError> {
         buf.put_i32(self.partition_index);
-        encoder::put_length(
+        encoder::put_int32_array(
             buf,
             "OngoingPartitionReassignment.Replicas",
-            Some(self.replicas.len()),
-            true,
+            Some(self.replicas.as_slice()),
             true,
         )?;
-        for item in self.replicas.iter() {
-            buf.put_i32(*item);
-        }
-        encoder::put_length(
+        encoder::put_int32_array(
             buf,
             "OngoingPartitionReassignment.AddingReplicas",
-            Some(self.adding_replicas.len()),
-            true,
+            Some(self.adding_replicas.as_slice()),
             true,
         )?;
-        for item in self.adding_replicas.iter() {
-            buf.put_i32(*item);
-        }
-        encoder::put_length(
+        encoder::put_int32_array(
             buf,
             "OngoingPartitionReassignment.RemovingReplicas",
-            Some(self.removing_replicas.len()),
-            true,
+            Some(self.removing_replicas.as_slice()),
             true,
         )?;
-        for item in self.removing_replicas.iter() {
-            buf.put_i32(*item);
-        }
         let tagged_count = self.unknown_tagged_fields.len();
         encoder::put_unsigned_varint(buf, tagged_count as u32);
         let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
@@ -346,26 +338,14 @@ impl Encode for OngoingPartitionReassignment {
 }
 
 impl Decode for OngoingPartitionReassignment {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let partition_index = decoder.int32("OngoingPartitionReassignment.PartitionIndex")?;
-        let replicas = decoder.array(
-            "OngoingPartitionReassignment.Replicas",
-            true,
-            4,
-            |decoder| decoder.int32("OngoingPartitionReassignment.Replicas"),
-        )?;
-        let adding_replicas = decoder.array(
-            "OngoingPartitionReassignment.AddingReplicas",
-            true,
-            4,
-            |decoder| decoder.int32("OngoingPartitionReassignment.AddingReplicas"),
-        )?;
-        let removing_replicas = decoder.array(
-            "OngoingPartitionReassignment.RemovingReplicas",
-            true,
-            4,
-            |decoder| decoder.int32("OngoingPartitionReassignment.RemovingReplicas"),
-        )?;
+        let replicas = decoder.int32_array("OngoingPartitionReassignment.Replicas", true)?;
+        let adding_replicas =
+            decoder.int32_array("OngoingPartitionReassignment.AddingReplicas", true)?;
+        let removing_replicas =
+            decoder.int32_array("OngoingPartitionReassignment.RemovingReplicas", true)?;
         let unknown_tagged_fields =
             decoder.tagged_fields("OngoingPartitionReassignment", |_, _| Ok(false))?;
         Ok(Self {
@@ -384,9 +364,15 @@ impl OngoingPartitionReassignment {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = any::<i32>().boxed();
-        let f1 = arbitrary::long_vec(any::<i32>().boxed());
-        let f2 = arbitrary::long_vec(any::<i32>().boxed());
-        let f3 = arbitrary::long_vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed())
+            .prop_map(Int32Vec::from)
+            .boxed();
+        let f2 = arbitrary::long_vec(any::<i32>().boxed())
+            .prop_map(Int32Vec::from)
+            .boxed();
+        let f3 = arbitrary::long_vec(any::<i32>().boxed())
+            .prop_map(Int32Vec::from)
+            .boxed();
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1, f2, f3), unknown)
             .prop_map(|((f0, f1, f2, f3), unknown)| {

@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ListTransactionsResponse message (versions 0-2).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -100,11 +100,12 @@ impl Encode for ListTransactionsResponse {
 impl Decode for ListTransactionsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let throttle_time_ms = decoder.int32("ListTransactionsResponse.ThrottleTimeMs")?;
         let error_code = decoder.int16("ListTransactionsResponse.ErrorCode")?;
@@ -217,6 +218,7 @@ impl Encode for TransactionState {
 }
 
 impl Decode for TransactionState {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let transactional_id = decoder.string("TransactionState.TransactionalId", true)?;
         let producer_id = decoder.int64("TransactionState.ProducerId")?;

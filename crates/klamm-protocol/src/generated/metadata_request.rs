@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The MetadataRequest message (versions 0-13).
 #[derive(Debug, Clone, PartialEq)]
@@ -152,11 +152,12 @@ impl Encode for MetadataRequest {
 impl Decode for MetadataRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 9;
         let topics = if version >= 1 {
@@ -333,6 +334,7 @@ impl Encode for MetadataRequestTopic {
 }
 
 impl Decode for MetadataRequestTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 9;
         let topic_id = if version >= 10 {

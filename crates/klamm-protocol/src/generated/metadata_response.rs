@@ -6,9 +6,9 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{
-    encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
+    encoder, Decoder, Int32Vec, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The MetadataResponse message (versions 0-13).
 #[derive(Debug, Clone, PartialEq)]
@@ -190,11 +190,12 @@ impl Encode for MetadataResponse {
 impl Decode for MetadataResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 9;
         let throttle_time_ms = if version >= 3 {
@@ -407,6 +408,7 @@ impl Encode for MetadataResponseBroker {
 }
 
 impl Decode for MetadataResponseBroker {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 9;
         let node_id = decoder.int32("MetadataResponseBroker.NodeId")?;
@@ -615,6 +617,7 @@ impl Encode for MetadataResponseTopic {
 }
 
 impl Decode for MetadataResponseTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 9;
         let error_code = decoder.int16("MetadataResponseTopic.ErrorCode")?;
@@ -730,15 +733,15 @@ pub struct MetadataResponsePartition {
     /// The set of all nodes that host this partition.
     ///
     /// Versions: 0-13.
-    pub replica_nodes: Vec<i32>,
+    pub replica_nodes: Int32Vec,
     /// The set of nodes that are in sync with the leader for this partition.
     ///
     /// Versions: 0-13.
-    pub isr_nodes: Vec<i32>,
+    pub isr_nodes: Int32Vec,
     /// The set of offline replicas of this partition.
     ///
     /// Versions: 5-13; ignorable.
-    pub offline_replicas: Vec<i32>,
+    pub offline_replicas: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -750,9 +753,9 @@ impl Default for MetadataResponsePartition {
             partition_index: 0,
             leader_id: 0,
             leader_epoch: -1,
-            replica_nodes: Vec::new(),
-            isr_nodes: Vec::new(),
-            offline_replicas: Vec::new(),
+            replica_nodes: Int32Vec::new(),
+            isr_nodes: Int32Vec::new(),
+            offline_replicas: Int32Vec::new(),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
     }
@@ -767,37 +770,25 @@ impl Encode for MetadataResponsePartition {
         if version >= 7 {
             buf.put_i32(self.leader_epoch);
         }
-        encoder::put_length(
+        encoder::put_int32_array(
             buf,
             "MetadataResponsePartition.ReplicaNodes",
-            Some(self.replica_nodes.len()),
+            Some(self.replica_nodes.as_slice()),
             flexible,
-            true,
         )?;
-        for item in self.replica_nodes.iter() {
-            buf.put_i32(*item);
-        }
-        encoder::put_length(
+        encoder::put_int32_array(
             buf,
             "MetadataResponsePartition.IsrNodes",
-            Some(self.isr_nodes.len()),
+            Some(self.isr_nodes.as_slice()),
             flexible,
-            true,
         )?;
-        for item in self.isr_nodes.iter() {
-            buf.put_i32(*item);
-        }
         if version >= 5 {
-            encoder::put_length(
+            encoder::put_int32_array(
                 buf,
                 "MetadataResponsePartition.OfflineReplicas",
-                Some(self.offline_replicas.len()),
+                Some(self.offline_replicas.as_slice()),
                 flexible,
-                true,
             )?;
-            for item in self.offline_replicas.iter() {
-                buf.put_i32(*item);
-            }
         }
         if flexible {
             let tagged_count = self.unknown_tagged_fields.len();
@@ -835,6 +826,7 @@ impl Encode for MetadataResponsePartition {
 }
 
 impl Decode for MetadataResponsePartition {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 9;
         let error_code = decoder.int16("MetadataResponsePartition.ErrorCode")?;
@@ -845,27 +837,13 @@ impl Decode for MetadataResponsePartition {
         } else {
             -1
         };
-        let replica_nodes = decoder.array(
-            "MetadataResponsePartition.ReplicaNodes",
-            flexible,
-            4,
-            |decoder| decoder.int32("MetadataResponsePartition.ReplicaNodes"),
-        )?;
-        let isr_nodes = decoder.array(
-            "MetadataResponsePartition.IsrNodes",
-            flexible,
-            4,
-            |decoder| decoder.int32("MetadataResponsePartition.IsrNodes"),
-        )?;
+        let replica_nodes =
+            decoder.int32_array("MetadataResponsePartition.ReplicaNodes", flexible)?;
+        let isr_nodes = decoder.int32_array("MetadataResponsePartition.IsrNodes", flexible)?;
         let offline_replicas = if version >= 5 {
-            decoder.array(
-                "MetadataResponsePartition.OfflineReplicas",
-                flexible,
-                4,
-                |decoder| decoder.int32("MetadataResponsePartition.OfflineReplicas"),
-            )?
+            decoder.int32_array("MetadataResponsePartition.OfflineReplicas", flexible)?
         } else {
-            Vec::new()
+            Int32Vec::new()
         };
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("MetadataResponsePartition", |_, _| Ok(false))?
@@ -898,12 +876,18 @@ impl MetadataResponsePartition {
         } else {
             Just(-1).boxed()
         };
-        let f4 = arbitrary::long_vec(any::<i32>().boxed());
-        let f5 = arbitrary::long_vec(any::<i32>().boxed());
+        let f4 = arbitrary::long_vec(any::<i32>().boxed())
+            .prop_map(Int32Vec::from)
+            .boxed();
+        let f5 = arbitrary::long_vec(any::<i32>().boxed())
+            .prop_map(Int32Vec::from)
+            .boxed();
         let f6 = if version >= 5 {
             arbitrary::long_vec(any::<i32>().boxed())
+                .prop_map(Int32Vec::from)
+                .boxed()
         } else {
-            Just(Vec::new()).boxed()
+            Just(Int32Vec::new()).boxed()
         };
         let unknown = if version >= 9 {
             arbitrary::unknown_tagged_fields(0)

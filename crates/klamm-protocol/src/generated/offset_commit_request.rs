@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The OffsetCommitRequest message (versions 2-10).
 #[derive(Debug, Clone, PartialEq)]
@@ -167,11 +167,12 @@ impl Encode for OffsetCommitRequest {
 impl Decode for OffsetCommitRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 8;
         let group_id = decoder.string("OffsetCommitRequest.GroupId", flexible)?;
@@ -340,6 +341,7 @@ impl Encode for OffsetCommitRequestTopic {
 }
 
 impl Decode for OffsetCommitRequestTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 8;
         let name = if version <= 9 {
@@ -499,6 +501,7 @@ impl Encode for OffsetCommitRequestPartition {
 }
 
 impl Decode for OffsetCommitRequestPartition {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 8;
         let partition_index = decoder.int32("OffsetCommitRequestPartition.PartitionIndex")?;

@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The OffsetCommitResponse message (versions 2-10).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -81,11 +81,12 @@ impl Encode for OffsetCommitResponse {
 impl Decode for OffsetCommitResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 8;
         let throttle_time_ms = if version >= 3 {
@@ -221,6 +222,7 @@ impl Encode for OffsetCommitResponseTopic {
 }
 
 impl Decode for OffsetCommitResponseTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 8;
         let name = if version <= 9 {
@@ -332,6 +334,7 @@ impl Encode for OffsetCommitResponsePartition {
 }
 
 impl Decode for OffsetCommitResponsePartition {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 8;
         let partition_index = decoder.int32("OffsetCommitResponsePartition.PartitionIndex")?;

@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The OffsetDeleteRequest message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -65,11 +65,12 @@ impl Encode for OffsetDeleteRequest {
 impl Decode for OffsetDeleteRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let group_id = decoder.string("OffsetDeleteRequest.GroupId", false)?;
         let topics = decoder.array("OffsetDeleteRequest.Topics", false, 1, |decoder| {
@@ -153,6 +154,7 @@ impl Encode for OffsetDeleteRequestTopic {
 }
 
 impl Decode for OffsetDeleteRequestTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("OffsetDeleteRequestTopic.Name", false)?;
         let partitions =
@@ -206,6 +208,7 @@ impl Encode for OffsetDeleteRequestPartition {
 }
 
 impl Decode for OffsetDeleteRequestPartition {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let partition_index = decoder.int32("OffsetDeleteRequestPartition.PartitionIndex")?;
         Ok(Self { partition_index })

@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The OffsetDeleteResponse message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -66,11 +66,12 @@ impl Encode for OffsetDeleteResponse {
 impl Decode for OffsetDeleteResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let error_code = decoder.int16("OffsetDeleteResponse.ErrorCode")?;
         let throttle_time_ms = decoder.int32("OffsetDeleteResponse.ThrottleTimeMs")?;
@@ -161,6 +162,7 @@ impl Encode for OffsetDeleteResponseTopic {
 }
 
 impl Decode for OffsetDeleteResponseTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("OffsetDeleteResponseTopic.Name", false)?;
         let partitions = decoder.array(
@@ -222,6 +224,7 @@ impl Encode for OffsetDeleteResponsePartition {
 }
 
 impl Decode for OffsetDeleteResponsePartition {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let partition_index = decoder.int32("OffsetDeleteResponsePartition.PartitionIndex")?;
         let error_code = decoder.int16("OffsetDeleteResponsePartition.ErrorCode")?;

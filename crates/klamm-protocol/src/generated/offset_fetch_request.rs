@@ -6,9 +6,9 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{
-    encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
+    encoder, Decoder, Int32Vec, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The OffsetFetchRequest message (versions 1-10).
 #[derive(Debug, Clone, PartialEq)]
@@ -188,11 +188,12 @@ impl Encode for OffsetFetchRequest {
 impl Decode for OffsetFetchRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 6;
         let group_id = if version <= 7 {
@@ -310,7 +311,7 @@ pub struct OffsetFetchRequestTopic {
     /// The partition indexes we would like to fetch offsets for.
     ///
     /// Versions: 1-7.
-    pub partition_indexes: Vec<i32>,
+    pub partition_indexes: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -334,16 +335,12 @@ impl Encode for OffsetFetchRequestTopic {
             }
         }
         if version <= 7 {
-            encoder::put_length(
+            encoder::put_int32_array(
                 buf,
                 "OffsetFetchRequestTopic.PartitionIndexes",
-                Some(self.partition_indexes.len()),
+                Some(self.partition_indexes.as_slice()),
                 flexible,
-                true,
             )?;
-            for item in self.partition_indexes.iter() {
-                buf.put_i32(*item);
-            }
         } else {
             if !self.partition_indexes.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
@@ -381,6 +378,7 @@ impl Encode for OffsetFetchRequestTopic {
 }
 
 impl Decode for OffsetFetchRequestTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
         let name = if version <= 7 {
@@ -389,14 +387,9 @@ impl Decode for OffsetFetchRequestTopic {
             KafkaString::from_static("")
         };
         let partition_indexes = if version <= 7 {
-            decoder.array(
-                "OffsetFetchRequestTopic.PartitionIndexes",
-                flexible,
-                4,
-                |decoder| decoder.int32("OffsetFetchRequestTopic.PartitionIndexes"),
-            )?
+            decoder.int32_array("OffsetFetchRequestTopic.PartitionIndexes", flexible)?
         } else {
-            Vec::new()
+            Int32Vec::new()
         };
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("OffsetFetchRequestTopic", |_, _| Ok(false))?
@@ -423,8 +416,10 @@ impl OffsetFetchRequestTopic {
         };
         let f1 = if version <= 7 {
             arbitrary::long_vec(any::<i32>().boxed())
+                .prop_map(Int32Vec::from)
+                .boxed()
         } else {
-            Just(Vec::new()).boxed()
+            Just(Int32Vec::new()).boxed()
         };
         let unknown = if version >= 6 {
             arbitrary::unknown_tagged_fields(0)
@@ -612,6 +607,7 @@ impl Encode for OffsetFetchRequestGroup {
 }
 
 impl Decode for OffsetFetchRequestGroup {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
         let group_id = if version >= 8 {
@@ -736,7 +732,7 @@ pub struct OffsetFetchRequestTopics {
     /// The partition indexes we would like to fetch offsets for.
     ///
     /// Versions: 8-10.
-    pub partition_indexes: Vec<i32>,
+    pub partition_indexes: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -756,16 +752,12 @@ impl Encode for OffsetFetchRequestTopics {
             buf.put_slice(self.topic_id.as_bytes());
         }
         if version >= 8 {
-            encoder::put_length(
+            encoder::put_int32_array(
                 buf,
                 "OffsetFetchRequestTopics.PartitionIndexes",
-                Some(self.partition_indexes.len()),
+                Some(self.partition_indexes.as_slice()),
                 flexible,
-                true,
             )?;
-            for item in self.partition_indexes.iter() {
-                buf.put_i32(*item);
-            }
         } else {
             if !self.partition_indexes.is_empty() {
                 return Err(EncodeError::FieldNotInVersion {
@@ -806,6 +798,7 @@ impl Encode for OffsetFetchRequestTopics {
 }
 
 impl Decode for OffsetFetchRequestTopics {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
         let name = if (8..=9).contains(&version) {
@@ -819,14 +812,9 @@ impl Decode for OffsetFetchRequestTopics {
             Uuid::ZERO
         };
         let partition_indexes = if version >= 8 {
-            decoder.array(
-                "OffsetFetchRequestTopics.PartitionIndexes",
-                flexible,
-                4,
-                |decoder| decoder.int32("OffsetFetchRequestTopics.PartitionIndexes"),
-            )?
+            decoder.int32_array("OffsetFetchRequestTopics.PartitionIndexes", flexible)?
         } else {
-            Vec::new()
+            Int32Vec::new()
         };
         let unknown_tagged_fields = if flexible {
             decoder.tagged_fields("OffsetFetchRequestTopics", |_, _| Ok(false))?
@@ -859,8 +847,10 @@ impl OffsetFetchRequestTopics {
         };
         let f2 = if version >= 8 {
             arbitrary::long_vec(any::<i32>().boxed())
+                .prop_map(Int32Vec::from)
+                .boxed()
         } else {
-            Just(Vec::new()).boxed()
+            Just(Int32Vec::new()).boxed()
         };
         let unknown = if version >= 6 {
             arbitrary::unknown_tagged_fields(0)

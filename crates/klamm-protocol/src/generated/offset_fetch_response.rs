@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The OffsetFetchResponse message (versions 1-10).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -133,11 +133,12 @@ impl Encode for OffsetFetchResponse {
 impl Decode for OffsetFetchResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 6;
         let throttle_time_ms = if version >= 3 {
@@ -315,6 +316,7 @@ impl Encode for OffsetFetchResponseTopic {
 }
 
 impl Decode for OffsetFetchResponseTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
         let name = if version <= 7 {
@@ -528,6 +530,7 @@ impl Encode for OffsetFetchResponsePartition {
 }
 
 impl Decode for OffsetFetchResponsePartition {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
         let partition_index = if version <= 7 {
@@ -732,6 +735,7 @@ impl Encode for OffsetFetchResponseGroup {
 }
 
 impl Decode for OffsetFetchResponseGroup {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
         let group_id = if version >= 8 {
@@ -892,6 +896,7 @@ impl Encode for OffsetFetchResponseTopics {
 }
 
 impl Decode for OffsetFetchResponseTopics {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
         let name = if (8..=9).contains(&version) {
@@ -1117,6 +1122,7 @@ impl Encode for OffsetFetchResponsePartitions {
 }
 
 impl Decode for OffsetFetchResponsePartitions {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 6;
         let partition_index = if version >= 8 {

@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The OffsetForLeaderEpochRequest message (versions 2-4).
 #[derive(Debug, Clone, PartialEq)]
@@ -89,11 +89,12 @@ impl Encode for OffsetForLeaderEpochRequest {
 impl Decode for OffsetForLeaderEpochRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 4;
         let replica_id = if version >= 3 {
@@ -218,6 +219,7 @@ impl Encode for OffsetForLeaderTopic {
 }
 
 impl Decode for OffsetForLeaderTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 4;
         let topic = decoder.string("OffsetForLeaderTopic.Topic", flexible)?;
@@ -324,6 +326,7 @@ impl Encode for OffsetForLeaderPartition {
 }
 
 impl Decode for OffsetForLeaderPartition {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 4;
         let partition = decoder.int32("OffsetForLeaderPartition.Partition")?;

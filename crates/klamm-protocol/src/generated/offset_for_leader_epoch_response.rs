@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The OffsetForLeaderEpochResponse message (versions 2-4).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -75,11 +75,12 @@ impl Encode for OffsetForLeaderEpochResponse {
 impl Decode for OffsetForLeaderEpochResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 4;
         let throttle_time_ms = decoder.int32("OffsetForLeaderEpochResponse.ThrottleTimeMs")?;
@@ -196,6 +197,7 @@ impl Encode for OffsetForLeaderTopicResult {
 }
 
 impl Decode for OffsetForLeaderTopicResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 4;
         let topic = decoder.string("OffsetForLeaderTopicResult.Topic", flexible)?;
@@ -311,6 +313,7 @@ impl Encode for EpochEndOffset {
 }
 
 impl Decode for EpochEndOffset {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 4;
         let error_code = decoder.int16("EpochEndOffset.ErrorCode")?;

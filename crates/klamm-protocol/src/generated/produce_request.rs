@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ProduceRequest message (versions 3-13).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -109,11 +109,12 @@ impl Encode for ProduceRequest {
 impl Decode for ProduceRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 9;
         let transactional_id =
@@ -250,6 +251,7 @@ impl Encode for TopicProduceData {
 }
 
 impl Decode for TopicProduceData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 9;
         let name = if version <= 12 {
@@ -384,6 +386,7 @@ impl Encode for PartitionProduceData {
 }
 
 impl Decode for PartitionProduceData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 9;
         let index = decoder.int32("PartitionProduceData.Index")?;

@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ProduceResponse message (versions 3-13).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -117,11 +117,12 @@ impl Encode for ProduceResponse {
 impl Decode for ProduceResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 9;
         let responses = decoder.array("ProduceResponse.Responses", flexible, 1, |decoder| {
@@ -266,6 +267,7 @@ impl Encode for TopicProduceResponse {
 }
 
 impl Decode for TopicProduceResponse {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 9;
         let name = if version <= 12 {
@@ -495,6 +497,7 @@ impl Encode for PartitionProduceResponse {
 }
 
 impl Decode for PartitionProduceResponse {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 9;
         let index = decoder.int32("PartitionProduceResponse.Index")?;
@@ -701,6 +704,7 @@ impl Encode for BatchIndexAndErrorMessage {
 }
 
 impl Decode for BatchIndexAndErrorMessage {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 9;
         let batch_index = if version >= 8 {
@@ -844,6 +848,7 @@ impl Encode for LeaderIdAndEpoch {
 }
 
 impl Decode for LeaderIdAndEpoch {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 9;
         let leader_id = if version >= 10 {
@@ -1029,6 +1034,7 @@ impl Encode for NodeEndpoint {
 }
 
 impl Decode for NodeEndpoint {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 9;
         let node_id = if version >= 10 {

@@ -6,7 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields, Uuid};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The PushTelemetryRequest message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -78,11 +78,12 @@ impl Encode for PushTelemetryRequest {
 impl Decode for PushTelemetryRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let client_instance_id = decoder.uuid("PushTelemetryRequest.ClientInstanceId")?;
         let subscription_id = decoder.int32("PushTelemetryRequest.SubscriptionId")?;

@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ReadShareGroupStateRequest message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -76,11 +76,12 @@ impl Encode for ReadShareGroupStateRequest {
 impl Decode for ReadShareGroupStateRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let group_id = decoder.string("ReadShareGroupStateRequest.GroupId", true)?;
         let topics = decoder.array("ReadShareGroupStateRequest.Topics", true, 1, |decoder| {
@@ -175,6 +176,7 @@ impl Encode for ReadStateData {
 }
 
 impl Decode for ReadStateData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("ReadStateData.TopicId")?;
         let partitions = decoder.array("ReadStateData.Partitions", true, 1, |decoder| {
@@ -248,6 +250,7 @@ impl Encode for PartitionData {
 }
 
 impl Decode for PartitionData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let partition = decoder.int32("PartitionData.Partition")?;
         let leader_epoch = decoder.int32("PartitionData.LeaderEpoch")?;

@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ReadShareGroupStateResponse message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -65,11 +65,12 @@ impl Encode for ReadShareGroupStateResponse {
 impl Decode for ReadShareGroupStateResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let results = decoder.array("ReadShareGroupStateResponse.Results", true, 1, |decoder| {
             ReadStateResult::decode(decoder, version)
@@ -160,6 +161,7 @@ impl Encode for ReadStateResult {
 }
 
 impl Decode for ReadStateResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("ReadStateResult.TopicId")?;
         let partitions = decoder.array("ReadStateResult.Partitions", true, 1, |decoder| {
@@ -286,6 +288,7 @@ impl Encode for PartitionResult {
 }
 
 impl Decode for PartitionResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let partition = decoder.int32("PartitionResult.Partition")?;
         let error_code = decoder.int16("PartitionResult.ErrorCode")?;
@@ -387,6 +390,7 @@ impl Encode for StateBatch {
 }
 
 impl Decode for StateBatch {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let first_offset = decoder.int64("StateBatch.FirstOffset")?;
         let last_offset = decoder.int64("StateBatch.LastOffset")?;

@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ReadShareGroupStateSummaryResponse message (versions 0-1).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -65,11 +65,12 @@ impl Encode for ReadShareGroupStateSummaryResponse {
 impl Decode for ReadShareGroupStateSummaryResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let results = decoder.array(
             "ReadShareGroupStateSummaryResponse.Results",
@@ -163,6 +164,7 @@ impl Encode for ReadStateSummaryResult {
 }
 
 impl Decode for ReadStateSummaryResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("ReadStateSummaryResult.TopicId")?;
         let partitions =
@@ -302,6 +304,7 @@ impl Encode for PartitionResult {
 }
 
 impl Decode for PartitionResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let partition = decoder.int32("PartitionResult.Partition")?;
         let error_code = decoder.int16("PartitionResult.ErrorCode")?;

@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The RemoveRaftVoterRequest message (versions 0).
 #[derive(Debug, Clone, PartialEq)]
@@ -89,11 +89,12 @@ impl Encode for RemoveRaftVoterRequest {
 impl Decode for RemoveRaftVoterRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let cluster_id = decoder.nullable_string("RemoveRaftVoterRequest.ClusterId", true)?;
         let voter_id = decoder.int32("RemoveRaftVoterRequest.VoterId")?;

@@ -6,7 +6,7 @@ use bytes::{Bytes, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The SaslAuthenticateRequest message (versions 0-2).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -60,11 +60,12 @@ impl Encode for SaslAuthenticateRequest {
 impl Decode for SaslAuthenticateRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 2;
         let auth_bytes = decoder.bytes("SaslAuthenticateRequest.AuthBytes", flexible)?;

@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ShareAcknowledgeRequest message (versions 1-2).
 #[derive(Debug, Clone, PartialEq)]
@@ -143,11 +143,12 @@ impl Encode for ShareAcknowledgeRequest {
 impl Decode for ShareAcknowledgeRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let group_id = decoder.nullable_string("ShareAcknowledgeRequest.GroupId", true)?;
         let member_id = decoder.nullable_string("ShareAcknowledgeRequest.MemberId", true)?;
@@ -262,6 +263,7 @@ impl Encode for AcknowledgeTopic {
 }
 
 impl Decode for AcknowledgeTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("AcknowledgeTopic.TopicId")?;
         let partitions = decoder.array("AcknowledgeTopic.Partitions", true, 1, |decoder| {
@@ -349,6 +351,7 @@ impl Encode for AcknowledgePartition {
 }
 
 impl Decode for AcknowledgePartition {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let partition_index = decoder.int32("AcknowledgePartition.PartitionIndex")?;
         let acknowledgement_batches = decoder.array(
@@ -442,6 +445,7 @@ impl Encode for AcknowledgementBatch {
 }
 
 impl Decode for AcknowledgementBatch {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let first_offset = decoder.int64("AcknowledgementBatch.FirstOffset")?;
         let last_offset = decoder.int64("AcknowledgementBatch.LastOffset")?;

@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ShareAcknowledgeResponse message (versions 1-2).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -133,11 +133,12 @@ impl Encode for ShareAcknowledgeResponse {
 impl Decode for ShareAcknowledgeResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let throttle_time_ms = decoder.int32("ShareAcknowledgeResponse.ThrottleTimeMs")?;
         let error_code = decoder.int16("ShareAcknowledgeResponse.ErrorCode")?;
@@ -263,6 +264,7 @@ impl Encode for ShareAcknowledgeTopicResponse {
 }
 
 impl Decode for ShareAcknowledgeTopicResponse {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("ShareAcknowledgeTopicResponse.TopicId")?;
         let partitions = decoder.array(
@@ -367,6 +369,7 @@ impl Encode for PartitionData {
 }
 
 impl Decode for PartitionData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let partition_index = decoder.int32("PartitionData.PartitionIndex")?;
         let error_code = decoder.int16("PartitionData.ErrorCode")?;
@@ -446,6 +449,7 @@ impl Encode for LeaderIdAndEpoch {
 }
 
 impl Decode for LeaderIdAndEpoch {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let leader_id = decoder.int32("LeaderIdAndEpoch.LeaderId")?;
         let leader_epoch = decoder.int32("LeaderIdAndEpoch.LeaderEpoch")?;
@@ -539,6 +543,7 @@ impl Encode for NodeEndpoint {
 }
 
 impl Decode for NodeEndpoint {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let node_id = decoder.int32("NodeEndpoint.NodeId")?;
         let host = decoder.string("NodeEndpoint.Host", true)?;

@@ -6,9 +6,9 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{
-    encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
+    encoder, Decoder, Int32Vec, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ShareFetchRequest message (versions 1-2).
 #[derive(Debug, Clone, PartialEq)]
@@ -210,11 +210,12 @@ impl Encode for ShareFetchRequest {
 impl Decode for ShareFetchRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let group_id = decoder.nullable_string("ShareFetchRequest.GroupId", true)?;
         let member_id = decoder.nullable_string("ShareFetchRequest.MemberId", true)?;
@@ -374,6 +375,7 @@ impl Encode for FetchTopic {
 }
 
 impl Decode for FetchTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("FetchTopic.TopicId")?;
         let partitions = decoder.array("FetchTopic.Partitions", true, 1, |decoder| {
@@ -471,6 +473,7 @@ impl Encode for FetchPartition {
 }
 
 impl Decode for FetchPartition {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let partition_index = decoder.int32("FetchPartition.PartitionIndex")?;
         let partition_max_bytes = 0;
@@ -567,6 +570,7 @@ impl Encode for AcknowledgementBatch {
 }
 
 impl Decode for AcknowledgementBatch {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let first_offset = decoder.int64("AcknowledgementBatch.FirstOffset")?;
         let last_offset = decoder.int64("AcknowledgementBatch.LastOffset")?;
@@ -620,7 +624,7 @@ pub struct ForgottenTopic {
     /// The partitions indexes to forget.
     ///
     /// Versions: 1-2.
-    pub partitions: Vec<i32>,
+    pub partitions: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -628,16 +632,12 @@ pub struct ForgottenTopic {
 impl Encode for ForgottenTopic {
     fn encode(&self, buf: &mut BytesMut, _version: i16) -> Result<(), EncodeError> {
         buf.put_slice(self.topic_id.as_bytes());
-        encoder::put_length(
+        encoder::put_int32_array(
             buf,
             "ForgottenTopic.Partitions",
-            Some(self.partitions.len()),
-            true,
+            Some(self.partitions.as_slice()),
             true,
         )?;
-        for item in self.partitions.iter() {
-            buf.put_i32(*item);
-        }
         let tagged_count = self.unknown_tagged_fields.len();
         encoder::put_unsigned_varint(buf, tagged_count as u32);
         let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
@@ -658,11 +658,10 @@ impl Encode for ForgottenTopic {
 }
 
 impl Decode for ForgottenTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("ForgottenTopic.TopicId")?;
-        let partitions = decoder.array("ForgottenTopic.Partitions", true, 4, |decoder| {
-            decoder.int32("ForgottenTopic.Partitions")
-        })?;
+        let partitions = decoder.int32_array("ForgottenTopic.Partitions", true)?;
         let unknown_tagged_fields = decoder.tagged_fields("ForgottenTopic", |_, _| Ok(false))?;
         Ok(Self {
             topic_id,
@@ -678,7 +677,9 @@ impl ForgottenTopic {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::uuid();
-        let f1 = arbitrary::long_vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed())
+            .prop_map(Int32Vec::from)
+            .boxed();
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1), unknown)
             .prop_map(|((f0, f1), unknown)| {

@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ShareFetchResponse message (versions 1-2).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -124,11 +124,12 @@ impl Encode for ShareFetchResponse {
 impl Decode for ShareFetchResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let throttle_time_ms = decoder.int32("ShareFetchResponse.ThrottleTimeMs")?;
         let error_code = decoder.int16("ShareFetchResponse.ErrorCode")?;
@@ -243,6 +244,7 @@ impl Encode for ShareFetchableTopicResponse {
 }
 
 impl Decode for ShareFetchableTopicResponse {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("ShareFetchableTopicResponse.TopicId")?;
         let partitions = decoder.array(
@@ -405,6 +407,7 @@ impl Encode for PartitionData {
 }
 
 impl Decode for PartitionData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let partition_index = decoder.int32("PartitionData.PartitionIndex")?;
         let error_code = decoder.int16("PartitionData.ErrorCode")?;
@@ -504,6 +507,7 @@ impl Encode for LeaderIdAndEpoch {
 }
 
 impl Decode for LeaderIdAndEpoch {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let leader_id = decoder.int32("LeaderIdAndEpoch.LeaderId")?;
         let leader_epoch = decoder.int32("LeaderIdAndEpoch.LeaderEpoch")?;
@@ -581,6 +585,7 @@ impl Encode for AcquiredRecords {
 }
 
 impl Decode for AcquiredRecords {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let first_offset = decoder.int64("AcquiredRecords.FirstOffset")?;
         let last_offset = decoder.int64("AcquiredRecords.LastOffset")?;
@@ -678,6 +683,7 @@ impl Encode for NodeEndpoint {
 }
 
 impl Decode for NodeEndpoint {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let node_id = decoder.int32("NodeEndpoint.NodeId")?;
         let host = decoder.string("NodeEndpoint.Host", true)?;

@@ -6,7 +6,7 @@ use bytes::BytesMut;
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ShareGroupDescribeRequest message (versions 1).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -74,11 +74,12 @@ impl Encode for ShareGroupDescribeRequest {
 impl Decode for ShareGroupDescribeRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let group_ids =
             decoder.array("ShareGroupDescribeRequest.GroupIds", true, 1, |decoder| {

@@ -6,9 +6,9 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{
-    encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
+    encoder, Decoder, Int32Vec, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ShareGroupHeartbeatResponse message (versions 1).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -138,11 +138,12 @@ impl Encode for ShareGroupHeartbeatResponse {
 impl Decode for ShareGroupHeartbeatResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let throttle_time_ms = decoder.int32("ShareGroupHeartbeatResponse.ThrottleTimeMs")?;
         let error_code = decoder.int16("ShareGroupHeartbeatResponse.ErrorCode")?;
@@ -255,6 +256,7 @@ impl Encode for Assignment {
 }
 
 impl Decode for Assignment {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_partitions = decoder.array("Assignment.TopicPartitions", true, 1, |decoder| {
             TopicPartitions::decode(decoder, version)
@@ -296,7 +298,7 @@ pub struct TopicPartitions {
     /// The partitions.
     ///
     /// Versions: 1.
-    pub partitions: Vec<i32>,
+    pub partitions: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -304,16 +306,12 @@ pub struct TopicPartitions {
 impl Encode for TopicPartitions {
     fn encode(&self, buf: &mut BytesMut, _version: i16) -> Result<(), EncodeError> {
         buf.put_slice(self.topic_id.as_bytes());
-        encoder::put_length(
+        encoder::put_int32_array(
             buf,
             "TopicPartitions.Partitions",
-            Some(self.partitions.len()),
-            true,
+            Some(self.partitions.as_slice()),
             true,
         )?;
-        for item in self.partitions.iter() {
-            buf.put_i32(*item);
-        }
         let tagged_count = self.unknown_tagged_fields.len();
         encoder::put_unsigned_varint(buf, tagged_count as u32);
         let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
@@ -334,11 +332,10 @@ impl Encode for TopicPartitions {
 }
 
 impl Decode for TopicPartitions {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("TopicPartitions.TopicId")?;
-        let partitions = decoder.array("TopicPartitions.Partitions", true, 4, |decoder| {
-            decoder.int32("TopicPartitions.Partitions")
-        })?;
+        let partitions = decoder.int32_array("TopicPartitions.Partitions", true)?;
         let unknown_tagged_fields = decoder.tagged_fields("TopicPartitions", |_, _| Ok(false))?;
         Ok(Self {
             topic_id,
@@ -354,7 +351,9 @@ impl TopicPartitions {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::uuid();
-        let f1 = arbitrary::long_vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed())
+            .prop_map(Int32Vec::from)
+            .boxed();
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1), unknown)
             .prop_map(|((f0, f1), unknown)| {

@@ -5,8 +5,10 @@ use bytes::{BufMut, BytesMut};
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::primitives::{
+    encoder, Decoder, Int32Vec, KafkaString, UnknownTagWriter, UnknownTaggedFields,
+};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The StreamsGroupDescribeResponse message (versions 0-1).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -69,11 +71,12 @@ impl Encode for StreamsGroupDescribeResponse {
 impl Decode for StreamsGroupDescribeResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let throttle_time_ms = decoder.int32("StreamsGroupDescribeResponse.ThrottleTimeMs")?;
         let groups = decoder.array("StreamsGroupDescribeResponse.Groups", true, 1, |decoder| {
@@ -357,6 +360,7 @@ impl Encode for DescribedGroup {
 }
 
 impl Decode for DescribedGroup {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let error_code = decoder.int16("DescribedGroup.ErrorCode")?;
         let error_message = decoder.nullable_string("DescribedGroup.ErrorMessage", true)?;
@@ -544,6 +548,7 @@ impl Encode for Topology {
 }
 
 impl Decode for Topology {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let epoch = decoder.int32("Topology.Epoch")?;
         let subtopologies =
@@ -707,6 +712,7 @@ impl Encode for Subtopology {
 }
 
 impl Decode for Subtopology {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let subtopology_id = decoder.string("Subtopology.SubtopologyId", true)?;
         let source_topics = decoder.array("Subtopology.SourceTopics", true, 1, |decoder| {
@@ -962,6 +968,7 @@ impl Encode for Member {
 }
 
 impl Decode for Member {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let member_id = decoder.string("Member.MemberId", true)?;
         let member_epoch = decoder.int32("Member.MemberEpoch")?;
@@ -1106,6 +1113,7 @@ impl Encode for Endpoint {
 }
 
 impl Decode for Endpoint {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let host = decoder.string("Endpoint.Host", true)?;
         let port = decoder.uint16("Endpoint.Port")?;
@@ -1188,6 +1196,7 @@ impl Encode for TaskOffset {
 }
 
 impl Decode for TaskOffset {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let subtopology_id = decoder.string("TaskOffset.SubtopologyId", true)?;
         let partition = decoder.int32("TaskOffset.Partition")?;
@@ -1311,6 +1320,7 @@ impl Encode for Assignment {
 }
 
 impl Decode for Assignment {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let active_tasks = decoder.array("Assignment.ActiveTasks", true, 1, |decoder| {
             TaskIds::decode(decoder, version)
@@ -1364,7 +1374,7 @@ pub struct TaskIds {
     /// The partitions of the input topics processed by this member.
     ///
     /// Versions: 0-1.
-    pub partitions: Vec<i32>,
+    pub partitions: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -1377,16 +1387,12 @@ impl Encode for TaskIds {
             Some(self.subtopology_id.as_str()),
             true,
         )?;
-        encoder::put_length(
+        encoder::put_int32_array(
             buf,
             "TaskIds.Partitions",
-            Some(self.partitions.len()),
-            true,
+            Some(self.partitions.as_slice()),
             true,
         )?;
-        for item in self.partitions.iter() {
-            buf.put_i32(*item);
-        }
         let tagged_count = self.unknown_tagged_fields.len();
         encoder::put_unsigned_varint(buf, tagged_count as u32);
         let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
@@ -1407,11 +1413,10 @@ impl Encode for TaskIds {
 }
 
 impl Decode for TaskIds {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let subtopology_id = decoder.string("TaskIds.SubtopologyId", true)?;
-        let partitions = decoder.array("TaskIds.Partitions", true, 4, |decoder| {
-            decoder.int32("TaskIds.Partitions")
-        })?;
+        let partitions = decoder.int32_array("TaskIds.Partitions", true)?;
         let unknown_tagged_fields = decoder.tagged_fields("TaskIds", |_, _| Ok(false))?;
         Ok(Self {
             subtopology_id,
@@ -1427,7 +1432,9 @@ impl TaskIds {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
-        let f1 = arbitrary::long_vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed())
+            .prop_map(Int32Vec::from)
+            .boxed();
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1), unknown)
             .prop_map(|((f0, f1), unknown)| {
@@ -1480,6 +1487,7 @@ impl Encode for KeyValue {
 }
 
 impl Decode for KeyValue {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let key = decoder.string("KeyValue.Key", true)?;
         let value = decoder.string("KeyValue.Value", true)?;
@@ -1577,6 +1585,7 @@ impl Encode for TopicInfo {
 }
 
 impl Decode for TopicInfo {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("TopicInfo.Name", true)?;
         let partitions = decoder.int32("TopicInfo.Partitions")?;
@@ -1708,6 +1717,7 @@ impl Encode for TopologyDescription {
 }
 
 impl Decode for TopologyDescription {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let subtopologies = if version >= 1 {
             decoder.array("TopologyDescription.Subtopologies", true, 1, |decoder| {
@@ -1841,6 +1851,7 @@ impl Encode for TopologyDescriptionSubtopology {
 }
 
 impl Decode for TopologyDescriptionSubtopology {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let subtopology_id = if version >= 1 {
             decoder.string("TopologyDescriptionSubtopology.SubtopologyId", true)?
@@ -2110,6 +2121,7 @@ impl Encode for TopologyDescriptionNode {
 }
 
 impl Decode for TopologyDescriptionNode {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let name = if version >= 1 {
             decoder.string("TopologyDescriptionNode.Name", true)?
@@ -2282,6 +2294,7 @@ impl Encode for TopologyDescriptionGlobalStore {
 }
 
 impl Decode for TopologyDescriptionGlobalStore {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let source = if version >= 1 {
             TopologyDescriptionNode::decode(decoder, version)?

@@ -5,8 +5,10 @@ use bytes::{BufMut, BytesMut};
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::primitives::{
+    encoder, Decoder, Int32Vec, KafkaString, UnknownTagWriter, UnknownTaggedFields,
+};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The StreamsGroupHeartbeatRequest message (versions 0-1).
 #[derive(Debug, Clone, PartialEq)]
@@ -448,11 +450,12 @@ impl Encode for StreamsGroupHeartbeatRequest {
 impl Decode for StreamsGroupHeartbeatRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let group_id = decoder.string("StreamsGroupHeartbeatRequest.GroupId", true)?;
         let member_id = decoder.string("StreamsGroupHeartbeatRequest.MemberId", true)?;
@@ -658,6 +661,7 @@ impl Encode for Topology {
 }
 
 impl Decode for Topology {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let epoch = decoder.int32("Topology.Epoch")?;
         let subtopologies = decoder.array("Topology.Subtopologies", true, 1, |decoder| {
@@ -865,6 +869,7 @@ impl Encode for Subtopology {
 }
 
 impl Decode for Subtopology {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let subtopology_id = decoder.string("Subtopology.SubtopologyId", true)?;
         let source_topics = decoder.array("Subtopology.SourceTopics", true, 1, |decoder| {
@@ -1009,6 +1014,7 @@ impl Encode for CopartitionGroup {
 }
 
 impl Decode for CopartitionGroup {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let source_topics = decoder.array("CopartitionGroup.SourceTopics", true, 2, |decoder| {
             decoder.int16("CopartitionGroup.SourceTopics")
@@ -1094,6 +1100,7 @@ impl Encode for KeyValue {
 }
 
 impl Decode for KeyValue {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let key = decoder.string("KeyValue.Key", true)?;
         let value = decoder.string("KeyValue.Value", true)?;
@@ -1191,6 +1198,7 @@ impl Encode for TopicInfo {
 }
 
 impl Decode for TopicInfo {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("TopicInfo.Name", true)?;
         let partitions = decoder.int32("TopicInfo.Partitions")?;
@@ -1272,6 +1280,7 @@ impl Encode for Endpoint {
 }
 
 impl Decode for Endpoint {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let host = decoder.string("Endpoint.Host", true)?;
         let port = decoder.uint16("Endpoint.Port")?;
@@ -1354,6 +1363,7 @@ impl Encode for TaskOffset {
 }
 
 impl Decode for TaskOffset {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let subtopology_id = decoder.string("TaskOffset.SubtopologyId", true)?;
         let partition = decoder.int32("TaskOffset.Partition")?;
@@ -1401,7 +1411,7 @@ pub struct TaskIds {
     /// The partitions of the input topics processed by this member.
     ///
     /// Versions: 0-1.
-    pub partitions: Vec<i32>,
+    pub partitions: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -1414,16 +1424,12 @@ impl Encode for TaskIds {
             Some(self.subtopology_id.as_str()),
             true,
         )?;
-        encoder::put_length(
+        encoder::put_int32_array(
             buf,
             "TaskIds.Partitions",
-            Some(self.partitions.len()),
-            true,
+            Some(self.partitions.as_slice()),
             true,
         )?;
-        for item in self.partitions.iter() {
-            buf.put_i32(*item);
-        }
         let tagged_count = self.unknown_tagged_fields.len();
         encoder::put_unsigned_varint(buf, tagged_count as u32);
         let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
@@ -1444,11 +1450,10 @@ impl Encode for TaskIds {
 }
 
 impl Decode for TaskIds {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let subtopology_id = decoder.string("TaskIds.SubtopologyId", true)?;
-        let partitions = decoder.array("TaskIds.Partitions", true, 4, |decoder| {
-            decoder.int32("TaskIds.Partitions")
-        })?;
+        let partitions = decoder.int32_array("TaskIds.Partitions", true)?;
         let unknown_tagged_fields = decoder.tagged_fields("TaskIds", |_, _| Ok(false))?;
         Ok(Self {
             subtopology_id,
@@ -1464,7 +1469,9 @@ impl TaskIds {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
-        let f1 = arbitrary::long_vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed())
+            .prop_map(Int32Vec::from)
+            .boxed();
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1), unknown)
             .prop_map(|((f0, f1), unknown)| {

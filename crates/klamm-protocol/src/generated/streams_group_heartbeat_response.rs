@@ -5,8 +5,10 @@ use bytes::{BufMut, BytesMut};
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::primitives::{
+    encoder, Decoder, Int32Vec, KafkaString, UnknownTagWriter, UnknownTaggedFields,
+};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The StreamsGroupHeartbeatResponse message (versions 0-1).
 #[derive(Debug, Clone, PartialEq)]
@@ -369,11 +371,12 @@ impl Encode for StreamsGroupHeartbeatResponse {
 impl Decode for StreamsGroupHeartbeatResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let throttle_time_ms = decoder.int32("StreamsGroupHeartbeatResponse.ThrottleTimeMs")?;
         let error_code = decoder.int16("StreamsGroupHeartbeatResponse.ErrorCode")?;
@@ -605,6 +608,7 @@ impl Encode for EndpointToPartitions {
 }
 
 impl Decode for EndpointToPartitions {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let user_endpoint = Endpoint::decode(decoder, version)?;
         let active_partitions = decoder.array(
@@ -696,6 +700,7 @@ impl Encode for Status {
 }
 
 impl Decode for Status {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let status_code = decoder.int8("Status.StatusCode")?;
         let status_detail = decoder.string("Status.StatusDetail", true)?;
@@ -739,7 +744,7 @@ pub struct TopicPartition {
     /// partitions
     ///
     /// Versions: 0-1.
-    pub partitions: Vec<i32>,
+    pub partitions: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -747,16 +752,12 @@ pub struct TopicPartition {
 impl Encode for TopicPartition {
     fn encode(&self, buf: &mut BytesMut, _version: i16) -> Result<(), EncodeError> {
         encoder::put_nullable_string(buf, "TopicPartition.Topic", Some(self.topic.as_str()), true)?;
-        encoder::put_length(
+        encoder::put_int32_array(
             buf,
             "TopicPartition.Partitions",
-            Some(self.partitions.len()),
-            true,
+            Some(self.partitions.as_slice()),
             true,
         )?;
-        for item in self.partitions.iter() {
-            buf.put_i32(*item);
-        }
         let tagged_count = self.unknown_tagged_fields.len();
         encoder::put_unsigned_varint(buf, tagged_count as u32);
         let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
@@ -777,11 +778,10 @@ impl Encode for TopicPartition {
 }
 
 impl Decode for TopicPartition {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let topic = decoder.string("TopicPartition.Topic", true)?;
-        let partitions = decoder.array("TopicPartition.Partitions", true, 4, |decoder| {
-            decoder.int32("TopicPartition.Partitions")
-        })?;
+        let partitions = decoder.int32_array("TopicPartition.Partitions", true)?;
         let unknown_tagged_fields = decoder.tagged_fields("TopicPartition", |_, _| Ok(false))?;
         Ok(Self {
             topic,
@@ -797,7 +797,9 @@ impl TopicPartition {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
-        let f1 = arbitrary::long_vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed())
+            .prop_map(Int32Vec::from)
+            .boxed();
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1), unknown)
             .prop_map(|((f0, f1), unknown)| {
@@ -822,7 +824,7 @@ pub struct TaskIds {
     /// The partitions of the input topics processed by this member.
     ///
     /// Versions: 0-1.
-    pub partitions: Vec<i32>,
+    pub partitions: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -835,16 +837,12 @@ impl Encode for TaskIds {
             Some(self.subtopology_id.as_str()),
             true,
         )?;
-        encoder::put_length(
+        encoder::put_int32_array(
             buf,
             "TaskIds.Partitions",
-            Some(self.partitions.len()),
-            true,
+            Some(self.partitions.as_slice()),
             true,
         )?;
-        for item in self.partitions.iter() {
-            buf.put_i32(*item);
-        }
         let tagged_count = self.unknown_tagged_fields.len();
         encoder::put_unsigned_varint(buf, tagged_count as u32);
         let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
@@ -865,11 +863,10 @@ impl Encode for TaskIds {
 }
 
 impl Decode for TaskIds {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let subtopology_id = decoder.string("TaskIds.SubtopologyId", true)?;
-        let partitions = decoder.array("TaskIds.Partitions", true, 4, |decoder| {
-            decoder.int32("TaskIds.Partitions")
-        })?;
+        let partitions = decoder.int32_array("TaskIds.Partitions", true)?;
         let unknown_tagged_fields = decoder.tagged_fields("TaskIds", |_, _| Ok(false))?;
         Ok(Self {
             subtopology_id,
@@ -885,7 +882,9 @@ impl TaskIds {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
-        let f1 = arbitrary::long_vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed())
+            .prop_map(Int32Vec::from)
+            .boxed();
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1), unknown)
             .prop_map(|((f0, f1), unknown)| {
@@ -938,6 +937,7 @@ impl Encode for Endpoint {
 }
 
 impl Decode for Endpoint {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let host = decoder.string("Endpoint.Host", true)?;
         let port = decoder.uint16("Endpoint.Port")?;

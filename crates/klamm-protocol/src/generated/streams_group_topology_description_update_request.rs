@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The StreamsGroupTopologyDescriptionUpdateRequest message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -77,11 +77,12 @@ impl Encode for StreamsGroupTopologyDescriptionUpdateRequest {
 impl Decode for StreamsGroupTopologyDescriptionUpdateRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let group_id =
             decoder.string("StreamsGroupTopologyDescriptionUpdateRequest.GroupId", true)?;
@@ -203,6 +204,7 @@ impl Encode for TopologyDescription {
 }
 
 impl Decode for TopologyDescription {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let subtopologies =
             decoder.array("TopologyDescription.Subtopologies", true, 1, |decoder| {
@@ -300,6 +302,7 @@ impl Encode for TopologyDescriptionSubtopology {
 }
 
 impl Decode for TopologyDescriptionSubtopology {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let subtopology_id =
             decoder.string("TopologyDescriptionSubtopology.SubtopologyId", true)?;
@@ -476,6 +479,7 @@ impl Encode for TopologyDescriptionNode {
 }
 
 impl Decode for TopologyDescriptionNode {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("TopologyDescriptionNode.Name", true)?;
         let node_type = decoder.int8("TopologyDescriptionNode.NodeType")?;
@@ -572,6 +576,7 @@ impl Encode for TopologyDescriptionGlobalStore {
 }
 
 impl Decode for TopologyDescriptionGlobalStore {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let source = TopologyDescriptionNode::decode(decoder, version)?;
         let processor = TopologyDescriptionNode::decode(decoder, version)?;

@@ -6,7 +6,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The SyncGroupRequest message (versions 0-5).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -215,11 +215,12 @@ impl Encode for SyncGroupRequest {
 impl Decode for SyncGroupRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 4;
         let group_id = decoder.string("SyncGroupRequest.GroupId", flexible)?;
@@ -393,6 +394,7 @@ impl Encode for SyncGroupRequestAssignment {
 }
 
 impl Decode for SyncGroupRequestAssignment {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 4;
         let member_id = decoder.string("SyncGroupRequestAssignment.MemberId", flexible)?;

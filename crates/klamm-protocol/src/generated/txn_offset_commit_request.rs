@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The TxnOffsetCommitRequest message (versions 0-6).
 #[derive(Debug, Clone, PartialEq)]
@@ -204,11 +204,12 @@ impl Encode for TxnOffsetCommitRequest {
 impl Decode for TxnOffsetCommitRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 3;
         let transactional_id =
@@ -393,6 +394,7 @@ impl Encode for TxnOffsetCommitRequestTopic {
 }
 
 impl Decode for TxnOffsetCommitRequestTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 3;
         let name = if version <= 5 {
@@ -552,6 +554,7 @@ impl Encode for TxnOffsetCommitRequestPartition {
 }
 
 impl Decode for TxnOffsetCommitRequestPartition {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 3;
         let partition_index = decoder.int32("TxnOffsetCommitRequestPartition.PartitionIndex")?;

@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The TxnOffsetCommitResponse message (versions 0-6).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -77,11 +77,12 @@ impl Encode for TxnOffsetCommitResponse {
 impl Decode for TxnOffsetCommitResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let flexible = version >= 3;
         let throttle_time_ms = decoder.int32("TxnOffsetCommitResponse.ThrottleTimeMs")?;
@@ -209,6 +210,7 @@ impl Encode for TxnOffsetCommitResponseTopic {
 }
 
 impl Decode for TxnOffsetCommitResponseTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 3;
         let name = if version <= 5 {
@@ -320,6 +322,7 @@ impl Encode for TxnOffsetCommitResponsePartition {
 }
 
 impl Decode for TxnOffsetCommitResponsePartition {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let flexible = version >= 3;
         let partition_index = decoder.int32("TxnOffsetCommitResponsePartition.PartitionIndex")?;

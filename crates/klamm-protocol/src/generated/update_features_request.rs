@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The UpdateFeaturesRequest message (versions 0-2).
 #[derive(Debug, Clone, PartialEq)]
@@ -97,11 +97,12 @@ impl Encode for UpdateFeaturesRequest {
 impl Decode for UpdateFeaturesRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let timeout_ms = decoder.int32("UpdateFeaturesRequest.timeoutMs")?;
         let feature_updates =
@@ -246,6 +247,7 @@ impl Encode for FeatureUpdateKey {
 }
 
 impl Decode for FeatureUpdateKey {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let feature = decoder.string("FeatureUpdateKey.Feature", true)?;
         let max_version_level = decoder.int16("FeatureUpdateKey.MaxVersionLevel")?;

@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The UpdateFeaturesResponse message (versions 0-2).
 #[derive(Debug, Clone, PartialEq)]
@@ -117,11 +117,12 @@ impl Encode for UpdateFeaturesResponse {
 impl Decode for UpdateFeaturesResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let throttle_time_ms = decoder.int32("UpdateFeaturesResponse.ThrottleTimeMs")?;
         let error_code = decoder.int16("UpdateFeaturesResponse.ErrorCode")?;
@@ -260,6 +261,7 @@ impl Encode for UpdatableFeatureResult {
 }
 
 impl Decode for UpdatableFeatureResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let feature = decoder.string("UpdatableFeatureResult.Feature", true)?;
         let error_code = decoder.int16("UpdatableFeatureResult.ErrorCode")?;

@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The UpdateRaftVoterRequest message (versions 0).
 #[derive(Debug, Clone, PartialEq)]
@@ -124,11 +124,12 @@ impl Encode for UpdateRaftVoterRequest {
 impl Decode for UpdateRaftVoterRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let cluster_id = decoder.nullable_string("UpdateRaftVoterRequest.ClusterId", true)?;
         let current_leader_epoch = decoder.int32("UpdateRaftVoterRequest.CurrentLeaderEpoch")?;
@@ -231,6 +232,7 @@ impl Encode for Listener {
 }
 
 impl Decode for Listener {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("Listener.Name", true)?;
         let host = decoder.string("Listener.Host", true)?;
@@ -306,6 +308,7 @@ impl Encode for KRaftVersionFeature {
 }
 
 impl Decode for KRaftVersionFeature {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let min_supported_version = decoder.int16("KRaftVersionFeature.MinSupportedVersion")?;
         let max_supported_version = decoder.int16("KRaftVersionFeature.MaxSupportedVersion")?;

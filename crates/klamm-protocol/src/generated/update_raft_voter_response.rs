@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The UpdateRaftVoterResponse message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -73,11 +73,12 @@ impl Encode for UpdateRaftVoterResponse {
 impl Decode for UpdateRaftVoterResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let throttle_time_ms = decoder.int32("UpdateRaftVoterResponse.ThrottleTimeMs")?;
         let error_code = decoder.int16("UpdateRaftVoterResponse.ErrorCode")?;
@@ -190,6 +191,7 @@ impl Encode for CurrentLeader {
 }
 
 impl Decode for CurrentLeader {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let leader_id = decoder.int32("CurrentLeader.LeaderId")?;
         let leader_epoch = decoder.int32("CurrentLeader.LeaderEpoch")?;

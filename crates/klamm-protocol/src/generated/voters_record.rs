@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The VotersRecord message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -71,11 +71,12 @@ impl Encode for VotersRecord {
 impl Decode for VotersRecord {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let version_field = decoder.int16("VotersRecord.Version")?;
         let voters = decoder.array("VotersRecord.Voters", true, 1, |decoder| {
@@ -181,6 +182,7 @@ impl Encode for Voter {
 }
 
 impl Decode for Voter {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let voter_id = decoder.int32("Voter.VoterId")?;
         let voter_directory_id = decoder.uuid("Voter.VoterDirectoryId")?;
@@ -268,6 +270,7 @@ impl Encode for Endpoint {
 }
 
 impl Decode for Endpoint {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("Endpoint.Name", true)?;
         let host = decoder.string("Endpoint.Host", true)?;
@@ -343,6 +346,7 @@ impl Encode for KRaftVersionFeature {
 }
 
 impl Decode for KRaftVersionFeature {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let min_supported_version = decoder.int16("KRaftVersionFeature.MinSupportedVersion")?;
         let max_supported_version = decoder.int16("KRaftVersionFeature.MaxSupportedVersion")?;

@@ -8,7 +8,7 @@ use crate::primitives::arbitrary;
 use crate::primitives::{
     encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
 };
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The WriteShareGroupStateRequest message (versions 0-1).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -76,11 +76,12 @@ impl Encode for WriteShareGroupStateRequest {
 impl Decode for WriteShareGroupStateRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let group_id = decoder.string("WriteShareGroupStateRequest.GroupId", true)?;
         let topics = decoder.array("WriteShareGroupStateRequest.Topics", true, 1, |decoder| {
@@ -175,6 +176,7 @@ impl Encode for WriteStateData {
 }
 
 impl Decode for WriteStateData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let topic_id = decoder.uuid("WriteStateData.TopicId")?;
         let partitions = decoder.array("WriteStateData.Partitions", true, 1, |decoder| {
@@ -304,6 +306,7 @@ impl Encode for PartitionData {
 }
 
 impl Decode for PartitionData {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let partition = decoder.int32("PartitionData.Partition")?;
         let state_epoch = decoder.int32("PartitionData.StateEpoch")?;
@@ -413,6 +416,7 @@ impl Encode for StateBatch {
 }
 
 impl Decode for StateBatch {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let first_offset = decoder.int64("StateBatch.FirstOffset")?;
         let last_offset = decoder.int64("StateBatch.LastOffset")?;

@@ -5,8 +5,10 @@ use bytes::{BufMut, BytesMut};
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::primitives::{
+    encoder, Decoder, Int32Vec, KafkaString, UnknownTagWriter, UnknownTaggedFields,
+};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The WriteTxnMarkersRequest message (versions 1-2).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -63,11 +65,12 @@ impl Encode for WriteTxnMarkersRequest {
 impl Decode for WriteTxnMarkersRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let markers = decoder.array("WriteTxnMarkersRequest.Markers", true, 1, |decoder| {
             WritableTxnMarker::decode(decoder, version)
@@ -186,6 +189,7 @@ impl Encode for WritableTxnMarker {
 }
 
 impl Decode for WritableTxnMarker {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let producer_id = decoder.int64("WritableTxnMarker.ProducerId")?;
         let producer_epoch = decoder.int16("WritableTxnMarker.ProducerEpoch")?;
@@ -255,7 +259,7 @@ pub struct WritableTxnMarkerTopic {
     /// The indexes of the partitions to write transaction markers for.
     ///
     /// Versions: 1-2.
-    pub partition_indexes: Vec<i32>,
+    pub partition_indexes: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
 }
@@ -268,16 +272,12 @@ impl Encode for WritableTxnMarkerTopic {
             Some(self.name.as_str()),
             true,
         )?;
-        encoder::put_length(
+        encoder::put_int32_array(
             buf,
             "WritableTxnMarkerTopic.PartitionIndexes",
-            Some(self.partition_indexes.len()),
-            true,
+            Some(self.partition_indexes.as_slice()),
             true,
         )?;
-        for item in self.partition_indexes.iter() {
-            buf.put_i32(*item);
-        }
         let tagged_count = self.unknown_tagged_fields.len();
         encoder::put_unsigned_varint(buf, tagged_count as u32);
         let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
@@ -298,14 +298,11 @@ impl Encode for WritableTxnMarkerTopic {
 }
 
 impl Decode for WritableTxnMarkerTopic {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("WritableTxnMarkerTopic.Name", true)?;
-        let partition_indexes = decoder.array(
-            "WritableTxnMarkerTopic.PartitionIndexes",
-            true,
-            4,
-            |decoder| decoder.int32("WritableTxnMarkerTopic.PartitionIndexes"),
-        )?;
+        let partition_indexes =
+            decoder.int32_array("WritableTxnMarkerTopic.PartitionIndexes", true)?;
         let unknown_tagged_fields =
             decoder.tagged_fields("WritableTxnMarkerTopic", |_, _| Ok(false))?;
         Ok(Self {
@@ -322,7 +319,9 @@ impl WritableTxnMarkerTopic {
     pub fn strategy(_version: i16) -> proptest::strategy::BoxedStrategy<Self> {
         use proptest::prelude::*;
         let f0 = arbitrary::string();
-        let f1 = arbitrary::long_vec(any::<i32>().boxed());
+        let f1 = arbitrary::long_vec(any::<i32>().boxed())
+            .prop_map(Int32Vec::from)
+            .boxed();
         let unknown = arbitrary::unknown_tagged_fields(0);
         ((f0, f1), unknown)
             .prop_map(|((f0, f1), unknown)| {

@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
 use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
-use crate::{Decode, DecodeError, Encode, EncodeError, Message, VersionRange};
+use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The WriteTxnMarkersResponse message (versions 1-2).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -63,11 +63,12 @@ impl Encode for WriteTxnMarkersResponse {
 impl Decode for WriteTxnMarkersResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         if !Self::VERSIONS.contains(version) {
-            return Err(DecodeError::UnsupportedVersion {
+            return Err(DecodeErrorKind::UnsupportedVersion {
                 message: Self::NAME,
                 version,
                 valid: Self::VERSIONS,
-            });
+            }
+            .into());
         }
         let markers = decoder.array("WriteTxnMarkersResponse.Markers", true, 1, |decoder| {
             WritableTxnMarkerResult::decode(decoder, version)
@@ -158,6 +159,7 @@ impl Encode for WritableTxnMarkerResult {
 }
 
 impl Decode for WritableTxnMarkerResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let producer_id = decoder.int64("WritableTxnMarkerResult.ProducerId")?;
         let topics = decoder.array("WritableTxnMarkerResult.Topics", true, 1, |decoder| {
@@ -251,6 +253,7 @@ impl Encode for WritableTxnMarkerTopicResult {
 }
 
 impl Decode for WritableTxnMarkerTopicResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         let name = decoder.string("WritableTxnMarkerTopicResult.Name", true)?;
         let partitions = decoder.array(
@@ -328,6 +331,7 @@ impl Encode for WritableTxnMarkerPartitionResult {
 }
 
 impl Decode for WritableTxnMarkerPartitionResult {
+    #[inline]
     fn decode(decoder: &mut Decoder<'_>, _version: i16) -> Result<Self, DecodeError> {
         let partition_index = decoder.int32("WritableTxnMarkerPartitionResult.PartitionIndex")?;
         let error_code = decoder.int16("WritableTxnMarkerPartitionResult.ErrorCode")?;

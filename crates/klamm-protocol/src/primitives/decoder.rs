@@ -7,8 +7,8 @@
 use bytes::Bytes;
 
 use super::parse::{self, ParseError, ParseResult};
-use super::{KafkaString, UnknownTaggedFields, Uuid};
-use crate::DecodeError;
+use super::{Int32Vec, KafkaString, UnknownTaggedFields, Uuid};
+use crate::{DecodeError, DecodeErrorKind};
 
 /// A cursor over a frame that reads Kafka's primitive types.
 ///
@@ -29,14 +29,19 @@ pub struct Decoder<'a> {
     rest: &'a [u8],
 }
 
+#[cold]
+#[inline(never)]
 fn decode_error(what: &'static str, error: ParseError, remaining: usize) -> DecodeError {
     match error {
-        ParseError::Incomplete { needed } => DecodeError::UnexpectedEnd {
+        ParseError::Incomplete { needed } => DecodeErrorKind::UnexpectedEnd {
             what,
             needed,
             remaining,
-        },
-        ParseError::VarintTooLong { max_bytes } => DecodeError::VarintTooLong { what, max_bytes },
+        }
+        .into(),
+        ParseError::VarintTooLong { max_bytes } => {
+            DecodeErrorKind::VarintTooLong { what, max_bytes }.into()
+        }
     }
 }
 
@@ -64,13 +69,15 @@ impl<'a> Decoder<'a> {
         if self.rest.is_empty() {
             Ok(())
         } else {
-            Err(DecodeError::TrailingBytes {
+            Err(DecodeErrorKind::TrailingBytes {
                 what,
                 remaining: self.rest.len(),
-            })
+            }
+            .into())
         }
     }
 
+    #[inline(always)]
     fn run<T>(
         &mut self,
         what: &'static str,
@@ -84,91 +91,130 @@ impl<'a> Decoder<'a> {
             Err(nom::Err::Error(error) | nom::Err::Failure(error)) => {
                 Err(decode_error(what, error, self.rest.len()))
             }
-            Err(nom::Err::Incomplete(_)) => Err(DecodeError::UnexpectedEnd {
+            Err(nom::Err::Incomplete(_)) => Err(decode_error(
                 what,
-                needed: self.rest.len() + 1,
-                remaining: self.rest.len(),
-            }),
+                ParseError::Incomplete {
+                    needed: self.rest.len() + 1,
+                },
+                self.rest.len(),
+            )),
         }
     }
 
     /// Reads a signed 8-bit integer.
+    #[inline]
     pub fn int8(&mut self, what: &'static str) -> Result<i8, DecodeError> {
         self.run(what, parse::int8)
     }
 
     /// Reads a signed 16-bit integer.
+    #[inline]
     pub fn int16(&mut self, what: &'static str) -> Result<i16, DecodeError> {
         self.run(what, parse::int16)
     }
 
     /// Reads a signed 32-bit integer.
+    #[inline]
     pub fn int32(&mut self, what: &'static str) -> Result<i32, DecodeError> {
         self.run(what, parse::int32)
     }
 
     /// Reads a signed 64-bit integer.
+    #[inline]
     pub fn int64(&mut self, what: &'static str) -> Result<i64, DecodeError> {
         self.run(what, parse::int64)
     }
 
     /// Reads an unsigned 16-bit integer.
+    #[inline]
     pub fn uint16(&mut self, what: &'static str) -> Result<u16, DecodeError> {
         self.run(what, parse::uint16)
     }
 
     /// Reads an unsigned 32-bit integer.
+    #[inline]
     pub fn uint32(&mut self, what: &'static str) -> Result<u32, DecodeError> {
         self.run(what, parse::uint32)
     }
 
     /// Reads a 64-bit float.
+    #[inline]
     pub fn float64(&mut self, what: &'static str) -> Result<f64, DecodeError> {
         self.run(what, parse::float64)
     }
 
     /// Reads a boolean: any non-zero byte is `true`, as in Kafka's own reader.
+    #[inline]
     pub fn boolean(&mut self, what: &'static str) -> Result<bool, DecodeError> {
         self.run(what, parse::int8).map(|byte| byte != 0)
     }
 
     /// Reads a UUID.
+    #[inline]
     pub fn uuid(&mut self, what: &'static str) -> Result<Uuid, DecodeError> {
         self.run(what, parse::uuid_bytes).map(Uuid::from_bytes)
     }
 
     /// Reads an unsigned varint.
+    #[inline]
     pub fn unsigned_varint(&mut self, what: &'static str) -> Result<u32, DecodeError> {
+        // Lengths and counts almost always fit one byte.
+        if let Some((&byte, rest)) = self.rest.split_first() {
+            if byte < 0x80 {
+                self.rest = rest;
+                return Ok(u32::from(byte));
+            }
+        }
         self.run(what, parse::unsigned_varint)
     }
 
     /// Reads a zig-zag signed varint.
+    #[inline]
     pub fn varint(&mut self, what: &'static str) -> Result<i32, DecodeError> {
         self.run(what, parse::varint)
     }
 
     /// Reads a zig-zag signed varlong.
+    #[inline]
     pub fn varlong(&mut self, what: &'static str) -> Result<i64, DecodeError> {
         self.run(what, parse::varlong)
     }
 
     /// Takes the next `length` bytes as a slice of the frame.
+    #[inline]
     pub fn take(&mut self, what: &'static str, length: usize) -> Result<Bytes, DecodeError> {
-        if length > self.rest.len() {
-            return Err(DecodeError::LengthExceedsInput {
-                what,
-                length: length as u64,
-                remaining: self.rest.len(),
-            });
-        }
-        let slice = self.run(what, parse::take(length))?;
+        let slice = self.take_slice(what, length)?;
         Ok(self.frame.slice_ref(slice))
+    }
+
+    /// Takes the next `length` bytes as a plain slice.
+    #[inline(always)]
+    fn take_slice(&mut self, what: &'static str, length: usize) -> Result<&'a [u8], DecodeError> {
+        match self.rest.split_at_checked(length) {
+            Some((slice, rest)) => {
+                self.rest = rest;
+                Ok(slice)
+            }
+            None => Err(self.length_exceeds(what, length as u64)),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn length_exceeds(&self, what: &'static str, length: u64) -> DecodeError {
+        DecodeErrorKind::LengthExceedsInput {
+            what,
+            length,
+            remaining: self.rest.len(),
+        }
+        .into()
     }
 
     /// Reads a length that may be `-1` for null and checks it against the bytes left.
     ///
     /// `raw` is the prefix as read: a signed int for classic encodings, or the unsigned
     /// varint minus one for compact ones.
+    #[inline(always)]
     fn checked_length(
         &self,
         what: &'static str,
@@ -177,22 +223,19 @@ impl<'a> Decoder<'a> {
     ) -> Result<Option<usize>, DecodeError> {
         match raw {
             -1 => Ok(None),
-            length if length < -1 => Err(DecodeError::InvalidLength { what, length }),
+            length if length < -1 => Err(DecodeErrorKind::InvalidLength { what, length }.into()),
             length => {
                 let length = length as u64;
                 let needed = length.saturating_mul(min_element_size.max(1) as u64);
                 if needed > self.rest.len() as u64 {
-                    return Err(DecodeError::LengthExceedsInput {
-                        what,
-                        length,
-                        remaining: self.rest.len(),
-                    });
+                    return Err(self.length_exceeds(what, length));
                 }
                 Ok(Some(length as usize))
             }
         }
     }
 
+    #[inline(always)]
     fn length_prefix(
         &mut self,
         what: &'static str,
@@ -211,7 +254,7 @@ impl<'a> Decoder<'a> {
     }
 
     fn utf8(&self, what: &'static str, raw: Bytes) -> Result<KafkaString, DecodeError> {
-        KafkaString::from_utf8(raw).map_err(|_| DecodeError::InvalidUtf8 { what })
+        KafkaString::from_utf8(raw).map_err(|_| DecodeErrorKind::InvalidUtf8 { what }.into())
     }
 
     /// Reads a nullable string: compact (unsigned varint length + 1) or classic (int16 length).
@@ -236,7 +279,7 @@ impl<'a> Decoder<'a> {
         compact: bool,
     ) -> Result<KafkaString, DecodeError> {
         self.nullable_string(what, compact)?
-            .ok_or(DecodeError::UnexpectedNull { what })
+            .ok_or_else(|| DecodeErrorKind::UnexpectedNull { what }.into())
     }
 
     /// Reads nullable bytes: compact (unsigned varint length + 1) or classic (int32 length).
@@ -254,10 +297,11 @@ impl<'a> Decoder<'a> {
     /// Reads non-null bytes, compact or classic.
     pub fn bytes(&mut self, what: &'static str, compact: bool) -> Result<Bytes, DecodeError> {
         self.nullable_bytes(what, compact)?
-            .ok_or(DecodeError::UnexpectedNull { what })
+            .ok_or_else(|| DecodeErrorKind::UnexpectedNull { what }.into())
     }
 
     /// Reads a nullable array whose elements each take at least `min_element_size` bytes.
+    #[inline]
     pub fn nullable_array<T>(
         &mut self,
         what: &'static str,
@@ -276,6 +320,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Reads a non-null array whose elements each take at least `min_element_size` bytes.
+    #[inline]
     pub fn array<T>(
         &mut self,
         what: &'static str,
@@ -284,7 +329,35 @@ impl<'a> Decoder<'a> {
         element: impl FnMut(&mut Self) -> Result<T, DecodeError>,
     ) -> Result<Vec<T>, DecodeError> {
         self.nullable_array(what, compact, min_element_size, element)?
-            .ok_or(DecodeError::UnexpectedNull { what })
+            .ok_or_else(|| DecodeErrorKind::UnexpectedNull { what }.into())
+    }
+
+    /// Reads a nullable array of `int32`, keeping up to three values inline.
+    #[inline(always)]
+    pub fn nullable_int32_array(
+        &mut self,
+        what: &'static str,
+        compact: bool,
+    ) -> Result<Option<Int32Vec>, DecodeError> {
+        let Some(length) = self.length_prefix(what, compact, true, 4)? else {
+            return Ok(None);
+        };
+        let raw = self.take_slice(what, length * 4)?;
+        let (values, _) = raw.as_chunks::<4>();
+        Ok(Some(Int32Vec::from_iter_exact(
+            values.iter().map(|value| i32::from_be_bytes(*value)),
+        )))
+    }
+
+    /// Reads a non-null array of `int32`, keeping up to three values inline.
+    #[inline(always)]
+    pub fn int32_array(
+        &mut self,
+        what: &'static str,
+        compact: bool,
+    ) -> Result<Int32Vec, DecodeError> {
+        self.nullable_int32_array(what, compact)?
+            .ok_or_else(|| DecodeErrorKind::UnexpectedNull { what }.into())
     }
 
     /// Reads a tagged-field section.
@@ -298,6 +371,9 @@ impl<'a> Decoder<'a> {
         mut known: impl FnMut(u32, &mut Decoder<'a>) -> Result<bool, DecodeError>,
     ) -> Result<UnknownTaggedFields, DecodeError> {
         let count = self.unsigned_varint(what)?;
+        if count == 0 {
+            return Ok(UnknownTaggedFields::default());
+        }
         // Each field takes at least two bytes (tag and size), so the count is bounded by the input.
         self.checked_length(what, i64::from(count), 2)?;
         let mut unknown = UnknownTaggedFields::default();
@@ -305,11 +381,12 @@ impl<'a> Decoder<'a> {
             let tag = self.unsigned_varint(what)?;
             let size = self.unsigned_varint(what)? as usize;
             if size > self.rest.len() {
-                return Err(DecodeError::LengthExceedsInput {
+                return Err(DecodeErrorKind::LengthExceedsInput {
                     what,
                     length: size as u64,
                     remaining: self.rest.len(),
-                });
+                }
+                .into());
             }
             let (value, rest) = self.rest.split_at(size);
             self.rest = rest;
@@ -319,12 +396,13 @@ impl<'a> Decoder<'a> {
             };
             if known(tag, &mut field)? {
                 if !field.is_empty() {
-                    return Err(DecodeError::TaggedFieldSize {
+                    return Err(DecodeErrorKind::TaggedFieldSize {
                         what,
                         tag,
                         declared: size,
                         used: size - field.remaining(),
-                    });
+                    }
+                    .into());
                 }
             } else {
                 unknown.push(tag, self.frame.slice_ref(value));
@@ -350,11 +428,12 @@ mod tests {
         let result = decoder.array("Topics", false, 4, |d| d.int32("x"));
         assert_eq!(
             result,
-            Err(DecodeError::LengthExceedsInput {
+            Err(DecodeErrorKind::LengthExceedsInput {
                 what: "Topics",
                 length: i32::MAX as u64,
                 remaining: 0
-            })
+            }
+            .into())
         );
     }
 
@@ -363,8 +442,10 @@ mod tests {
         let input = frame(&[0xff, 0xff, 0xff, 0xff, 0x07]);
         let mut decoder = Decoder::new(&input);
         assert!(matches!(
-            decoder.array("Topics", true, 1, |d| d.int8("x")),
-            Err(DecodeError::LengthExceedsInput { .. })
+            decoder
+                .array("Topics", true, 1, |d| d.int8("x"))
+                .map_err(DecodeError::into_kind),
+            Err(DecodeErrorKind::LengthExceedsInput { .. })
         ));
     }
 
@@ -382,7 +463,7 @@ mod tests {
         let input = frame(&[0xff, 0xff]);
         assert_eq!(
             Decoder::new(&input).string("name", false),
-            Err(DecodeError::UnexpectedNull { what: "name" })
+            Err(DecodeErrorKind::UnexpectedNull { what: "name" }.into())
         );
         assert_eq!(
             Decoder::new(&input).nullable_string("name", false),
@@ -395,10 +476,11 @@ mod tests {
         let input = frame(&[0xff, 0xfe]);
         assert_eq!(
             Decoder::new(&input).nullable_string("name", false),
-            Err(DecodeError::InvalidLength {
+            Err(DecodeErrorKind::InvalidLength {
                 what: "name",
                 length: -2
-            })
+            }
+            .into())
         );
     }
 
@@ -407,7 +489,7 @@ mod tests {
         let input = frame(&[0, 2, 0xc3, 0x28]);
         assert_eq!(
             Decoder::new(&input).string("name", false),
-            Err(DecodeError::InvalidUtf8 { what: "name" })
+            Err(DecodeErrorKind::InvalidUtf8 { what: "name" }.into())
         );
     }
 
@@ -439,7 +521,10 @@ mod tests {
         let input = frame(&[1, 0, 2, 7, 8]);
         let mut decoder = Decoder::new(&input);
         let result = decoder.tagged_fields("tags", |_, field| field.int8("t0").map(|_| true));
-        assert!(matches!(result, Err(DecodeError::TaggedFieldSize { .. })));
+        assert!(matches!(
+            result.map_err(DecodeError::into_kind),
+            Err(DecodeErrorKind::TaggedFieldSize { .. })
+        ));
     }
 
     #[test]
@@ -447,11 +532,12 @@ mod tests {
         let input = frame(&[0, 1]);
         assert_eq!(
             Decoder::new(&input).int32("ThrottleTimeMs"),
-            Err(DecodeError::UnexpectedEnd {
+            Err(DecodeErrorKind::UnexpectedEnd {
                 what: "ThrottleTimeMs",
                 needed: 4,
                 remaining: 2
-            })
+            }
+            .into())
         );
     }
 }

@@ -10,6 +10,7 @@ use super::UnknownTaggedFields;
 use crate::EncodeError;
 
 /// Bytes an unsigned varint takes.
+#[inline]
 pub const fn unsigned_varint_len(value: u32) -> usize {
     match value {
         0..=0x7f => 1,
@@ -31,7 +32,12 @@ const fn unsigned_varlong_len(mut value: u64) -> usize {
 }
 
 /// Writes an unsigned varint.
+#[inline]
 pub fn put_unsigned_varint(buf: &mut BytesMut, mut value: u32) {
+    if value < 0x80 {
+        buf.put_u8(value as u8);
+        return;
+    }
     while value >= 0x80 {
         buf.put_u8((value as u8) | 0x80);
         value >>= 7;
@@ -76,6 +82,7 @@ pub fn varlong_len(value: i64) -> usize {
 }
 
 /// Writes a boolean as one byte, 1 or 0.
+#[inline]
 pub fn put_bool(buf: &mut BytesMut, value: bool) {
     buf.put_u8(u8::from(value));
 }
@@ -84,6 +91,7 @@ pub fn put_bool(buf: &mut BytesMut, value: bool) {
 ///
 /// Compact prefixes are an unsigned varint of length + 1 (0 for null); classic ones are int16
 /// for strings (`wide == false`) and int32 for bytes and arrays.
+#[inline]
 pub fn put_length(
     buf: &mut BytesMut,
     what: &'static str,
@@ -99,7 +107,7 @@ pub fn put_length(
         i16::MAX as usize
     };
     match length {
-        Some(length) if length > max => Err(EncodeError::TooLong { what, length, max }),
+        Some(length) if length > max => Err(too_long(what, length, max)),
         Some(length) if compact => {
             put_unsigned_varint(buf, length as u32 + 1);
             Ok(())
@@ -127,7 +135,14 @@ pub fn put_length(
     }
 }
 
+#[cold]
+#[inline(never)]
+fn too_long(what: &'static str, length: usize, max: usize) -> EncodeError {
+    EncodeError::TooLong { what, length, max }
+}
+
 /// Bytes a length prefix takes.
+#[inline]
 pub fn length_len(length: Option<usize>, compact: bool, wide: bool) -> usize {
     match (compact, wide) {
         (true, _) => unsigned_varint_len(length.map_or(0, |l| (l as u32).saturating_add(1))),
@@ -137,6 +152,7 @@ pub fn length_len(length: Option<usize>, compact: bool, wide: bool) -> usize {
 }
 
 /// Writes a nullable string, compact or classic.
+#[inline]
 pub fn put_nullable_string(
     buf: &mut BytesMut,
     what: &'static str,
@@ -151,12 +167,14 @@ pub fn put_nullable_string(
 }
 
 /// Bytes a nullable string takes.
+#[inline]
 pub fn nullable_string_len(value: Option<&str>, compact: bool) -> usize {
     let len = value.map(str::len);
     length_len(len, compact, false) + len.unwrap_or(0)
 }
 
 /// Writes nullable bytes, compact or classic.
+#[inline]
 pub fn put_nullable_bytes(
     buf: &mut BytesMut,
     what: &'static str,
@@ -171,9 +189,28 @@ pub fn put_nullable_bytes(
 }
 
 /// Bytes a nullable byte array takes.
+#[inline]
 pub fn nullable_bytes_len(value: Option<&[u8]>, compact: bool) -> usize {
     let len = value.map(<[u8]>::len);
     length_len(len, compact, true) + len.unwrap_or(0)
+}
+
+/// Writes a nullable array of `int32`, compact or classic.
+#[inline]
+pub fn put_int32_array(
+    buf: &mut BytesMut,
+    what: &'static str,
+    values: Option<&[i32]>,
+    compact: bool,
+) -> Result<(), EncodeError> {
+    put_length(buf, what, values.map(<[i32]>::len), compact, true)?;
+    if let Some(values) = values {
+        buf.reserve(values.len() * 4);
+        for value in values {
+            buf.put_i32(*value);
+        }
+    }
+    Ok(())
 }
 
 /// Writes the unknown tagged fields kept from decoding, interleaved in tag order with the
@@ -187,6 +224,7 @@ pub struct UnknownTagWriter<'a> {
 
 impl<'a> UnknownTagWriter<'a> {
     /// Starts writing `unknown`.
+    #[inline]
     pub fn new(unknown: &'a UnknownTaggedFields) -> Self {
         UnknownTagWriter {
             fields: unknown.iter().peekable(),
@@ -194,6 +232,7 @@ impl<'a> UnknownTagWriter<'a> {
     }
 
     /// Writes every unknown field whose tag sorts before `tag`.
+    #[inline]
     pub fn write_before(&mut self, buf: &mut BytesMut, tag: u32) {
         while let Some((unknown_tag, value)) = self.fields.next_if(|(t, _)| *t < tag) {
             put_unsigned_varint(buf, unknown_tag);
@@ -203,6 +242,7 @@ impl<'a> UnknownTagWriter<'a> {
     }
 
     /// Writes the unknown fields that are left.
+    #[inline]
     pub fn finish(mut self, buf: &mut BytesMut) {
         self.write_before(buf, u32::MAX);
         if let Some((tag, value)) = self.fields.next() {
@@ -214,6 +254,7 @@ impl<'a> UnknownTagWriter<'a> {
 }
 
 /// Bytes one tagged field takes: its tag, its size and its value.
+#[inline]
 pub fn tagged_field_len(tag: u32, size: usize) -> usize {
     unsigned_varint_len(tag) + unsigned_varint_len(size as u32) + size
 }

@@ -6,6 +6,7 @@
 pub mod arbitrary;
 mod decoder;
 pub mod encoder;
+pub mod inline_vec;
 pub mod parse;
 mod string;
 mod tagged;
@@ -13,6 +14,7 @@ mod uuid;
 
 pub use decoder::Decoder;
 pub use encoder::UnknownTagWriter;
+pub use inline_vec::{InlineVec, Int32Vec};
 pub use string::KafkaString;
 pub use tagged::UnknownTaggedFields;
 pub use uuid::{ParseUuidError, Uuid};

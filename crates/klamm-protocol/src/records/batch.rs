@@ -28,7 +28,7 @@ use super::compression::{Compression, InflateError};
 use super::record::{checked_count, checked_i32, Record, MIN_RECORD_LEN};
 use super::{DecompressionLimits, RecordBatchBuilder};
 use crate::primitives::Decoder;
-use crate::{DecodeError, EncodeError};
+use crate::{DecodeError, DecodeErrorKind, EncodeError};
 
 /// The baseOffset and batchLength fields that come before what batchLength counts.
 pub(super) const LOG_OVERHEAD: usize = 12;
@@ -184,20 +184,22 @@ impl RecordBatch {
         let mut decoder = Decoder::new(batch);
         decoder.int64("RecordBatch.baseOffset")?;
         let length = decoder.int32("RecordBatch.batchLength")?;
-        let length = usize::try_from(length).map_err(|_| DecodeError::InvalidLength {
+        let length = usize::try_from(length).map_err(|_| DecodeErrorKind::InvalidLength {
             what: "RecordBatch.batchLength",
             length: i64::from(length),
         })?;
         match decoder.remaining() {
-            remaining if remaining < length => Err(DecodeError::LengthExceedsInput {
+            remaining if remaining < length => Err(DecodeErrorKind::LengthExceedsInput {
                 what: "RecordBatch.batchLength",
                 length: length as u64,
                 remaining,
-            }),
-            remaining if remaining > length => Err(DecodeError::TrailingBytes {
+            }
+            .into()),
+            remaining if remaining > length => Err(DecodeErrorKind::TrailingBytes {
                 what: "RecordBatch",
                 remaining: remaining - length,
-            }),
+            }
+            .into()),
             _ => Self::decode_complete(batch, DecompressionLimits::DEFAULT.max_batch_size())
                 .map(|(batch, _)| batch),
         }
@@ -212,9 +214,12 @@ impl RecordBatch {
         let mut decoder = Decoder::new(batch);
         let base_offset = decoder.int64("RecordBatch.baseOffset")?;
         let length = decoder.int32("RecordBatch.batchLength")?;
-        let too_short = || DecodeError::InvalidLength {
-            what: "RecordBatch.batchLength",
-            length: i64::from(length),
+        let too_short = || {
+            DecodeErrorKind::InvalidLength {
+                what: "RecordBatch.batchLength",
+                length: i64::from(length),
+            }
+            .into()
         };
         if batch.len() <= MAGIC_OFFSET {
             return Err(too_short());
@@ -222,7 +227,7 @@ impl RecordBatch {
         let partition_leader_epoch = decoder.int32("RecordBatch.partitionLeaderEpoch")?;
         let magic = decoder.int8("RecordBatch.magic")?;
         if magic != MAGIC {
-            return Err(DecodeError::UnsupportedMagic { base_offset, magic });
+            return Err(DecodeErrorKind::UnsupportedMagic { base_offset, magic }.into());
         }
         if batch.len() < RECORD_BATCH_OVERHEAD {
             return Err(too_short());
@@ -230,15 +235,16 @@ impl RecordBatch {
         let expected = decoder.uint32("RecordBatch.crc")?;
         let actual = crc32c::crc32c(&batch[ATTRIBUTES_OFFSET..]);
         if expected != actual {
-            return Err(DecodeError::CrcMismatch {
+            return Err(DecodeErrorKind::CrcMismatch {
                 base_offset,
                 expected,
                 actual,
-            });
+            }
+            .into());
         }
         let attributes = decoder.int16("RecordBatch.attributes")?;
         let codec_id = (attributes & COMPRESSION_MASK) as u8;
-        let compression = Compression::from_id(codec_id).ok_or(DecodeError::InvalidValue {
+        let compression = Compression::from_id(codec_id).ok_or(DecodeErrorKind::InvalidValue {
             what: "RecordBatch.attributes.compression",
             value: i64::from(codec_id),
         })?;
@@ -364,16 +370,20 @@ fn inflate_error(
 ) -> DecodeError {
     let codec = codec.name();
     match error {
-        InflateError::Unsupported => DecodeError::UnsupportedCompression { base_offset, codec },
-        InflateError::Failed(reason) => DecodeError::DecompressionFailed {
+        InflateError::Unsupported => {
+            DecodeErrorKind::UnsupportedCompression { base_offset, codec }.into()
+        }
+        InflateError::Failed(reason) => DecodeErrorKind::DecompressionFailed {
             base_offset,
             codec,
             reason,
-        },
-        InflateError::TooLarge => DecodeError::DecompressedTooLarge {
+        }
+        .into(),
+        InflateError::TooLarge => DecodeErrorKind::DecompressedTooLarge {
             base_offset,
             codec,
             limit,
-        },
+        }
+        .into(),
     }
 }

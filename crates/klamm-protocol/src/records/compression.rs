@@ -4,7 +4,7 @@
 //! Each codec writes the same framing Kafka's Java client writes (gzip members, xerial-framed
 //! snappy, LZ4 frames with independent 64 KiB blocks, zstd frames), so brokers and other clients
 //! read what we write. A codec whose feature is off is still named here: decoding a batch that
-//! uses it fails with [`DecodeError::UnsupportedCompression`](crate::DecodeError) instead of
+//! uses it fails with [`DecodeErrorKind::UnsupportedCompression.into()`](crate::DecodeError) instead of
 //! misreading the bytes.
 //!
 //! Decompression is bounded: a batch may not inflate past the limit its caller passes, so a

@@ -7,9 +7,9 @@
 //! [`RecordBatch::encode`] writes a batch back, computing its length and CRC-32C.
 //!
 //! Only magic v2 (Kafka 0.11 and later) is supported; the older message sets (magic 0 and 1)
-//! are refused with [`DecodeError::UnsupportedMagic`]. Compressed batches need the codec's
+//! are refused with [`DecodeErrorKind::UnsupportedMagic.into()`]. Compressed batches need the codec's
 //! cargo feature (`gzip`, `snappy`, `lz4`, `zstd`, or `compression` for all four); without it
-//! they fail with [`DecodeError::UnsupportedCompression`]. Decompression is bounded by
+//! they fail with [`DecodeErrorKind::UnsupportedCompression.into()`]. Decompression is bounded by
 //! [`DecompressionLimits`].
 //!
 //! # Cut-off batches
@@ -54,7 +54,7 @@ mod tests;
 use bytes::Bytes;
 
 use crate::primitives::Decoder;
-use crate::DecodeError;
+use crate::{DecodeError, DecodeErrorKind};
 
 use batch::LOG_OVERHEAD;
 pub use batch::{RecordBatch, TimestampType};
@@ -71,7 +71,7 @@ pub fn decode_batches(records: &Bytes) -> Result<Vec<RecordBatch>, DecodeError> 
 }
 
 /// How far compressed batches may inflate before decoding gives up with
-/// [`DecodeError::DecompressedTooLarge`].
+/// [`DecodeErrorKind::DecompressedTooLarge.into()`].
 ///
 /// There are two caps: one per batch, and one for everything a single [`RecordBatches`] (one
 /// `records` field) decompresses, so many small hostile batches cannot add up either.
@@ -200,7 +200,7 @@ impl<'a> RecordBatches<'a> {
         let mut peek = self.decoder.clone();
         peek.int64("RecordBatch.baseOffset")?;
         let length = peek.int32("RecordBatch.batchLength")?;
-        let length = usize::try_from(length).map_err(|_| DecodeError::InvalidLength {
+        let length = usize::try_from(length).map_err(|_| DecodeErrorKind::InvalidLength {
             what: "RecordBatch.batchLength",
             length: i64::from(length),
         })?;

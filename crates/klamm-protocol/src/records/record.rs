@@ -17,7 +17,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::primitives::encoder::{put_varint, put_varlong, varint_len, varlong_len};
 use crate::primitives::{Decoder, KafkaString};
-use crate::{DecodeError, EncodeError};
+use crate::{DecodeError, DecodeErrorKind, EncodeError};
 
 /// The fewest bytes a record can take: a one-byte length and six one-byte fields.
 pub(super) const MIN_RECORD_LEN: usize = 7;
@@ -172,16 +172,17 @@ impl Record {
         index: usize,
     ) -> Result<Self, DecodeError> {
         let declared = decoder.varint("Record.length")?;
-        let declared = usize::try_from(declared).map_err(|_| DecodeError::InvalidLength {
+        let declared = usize::try_from(declared).map_err(|_| DecodeErrorKind::InvalidLength {
             what: "Record.length",
             length: i64::from(declared),
         })?;
         if declared > decoder.remaining() {
-            return Err(DecodeError::LengthExceedsInput {
+            return Err(DecodeErrorKind::LengthExceedsInput {
                 what: "Record.length",
                 length: declared as u64,
                 remaining: decoder.remaining(),
-            });
+            }
+            .into());
         }
         let start = decoder.remaining();
         // Kafka ignores the record attributes; there is nothing in them to keep.
@@ -195,10 +196,10 @@ impl Record {
         let mut headers = Vec::with_capacity(count);
         for _ in 0..count {
             let key =
-                nullable(decoder, "RecordHeader.key")?.ok_or(DecodeError::UnexpectedNull {
+                nullable(decoder, "RecordHeader.key")?.ok_or(DecodeErrorKind::UnexpectedNull {
                     what: "RecordHeader.key",
                 })?;
-            let key = KafkaString::from_utf8(key).map_err(|_| DecodeError::InvalidUtf8 {
+            let key = KafkaString::from_utf8(key).map_err(|_| DecodeErrorKind::InvalidUtf8 {
                 what: "RecordHeader.key",
             })?;
             let value = nullable(decoder, "RecordHeader.value")?;
@@ -206,12 +207,13 @@ impl Record {
         }
         let used = start - decoder.remaining();
         if used != declared {
-            return Err(DecodeError::RecordLengthMismatch {
+            return Err(DecodeErrorKind::RecordLengthMismatch {
                 base_offset,
                 index,
                 declared,
                 used,
-            });
+            }
+            .into());
         }
         Ok(Record {
             offset_delta,
@@ -231,16 +233,17 @@ pub(super) fn checked_count(
     count: i32,
     min_len: usize,
 ) -> Result<usize, DecodeError> {
-    let count = usize::try_from(count).map_err(|_| DecodeError::InvalidLength {
+    let count = usize::try_from(count).map_err(|_| DecodeErrorKind::InvalidLength {
         what,
         length: i64::from(count),
     })?;
     if count.saturating_mul(min_len) > decoder.remaining() {
-        return Err(DecodeError::LengthExceedsInput {
+        return Err(DecodeErrorKind::LengthExceedsInput {
             what,
             length: count as u64,
             remaining: decoder.remaining(),
-        });
+        }
+        .into());
     }
     Ok(count)
 }
@@ -249,10 +252,11 @@ pub(super) fn checked_count(
 fn nullable(decoder: &mut Decoder<'_>, what: &'static str) -> Result<Option<Bytes>, DecodeError> {
     match decoder.varint(what)? {
         -1 => Ok(None),
-        length if length < -1 => Err(DecodeError::InvalidLength {
+        length if length < -1 => Err(DecodeErrorKind::InvalidLength {
             what,
             length: i64::from(length),
-        }),
+        }
+        .into()),
         length => decoder.take(what, length as usize).map(Some),
     }
 }
@@ -360,18 +364,19 @@ mod tests {
         bytes[0] += 2;
         assert_eq!(
             decode(&Bytes::from(bytes.clone())),
-            Err(DecodeError::RecordLengthMismatch {
+            Err(DecodeErrorKind::RecordLengthMismatch {
                 base_offset: 0,
                 index: 0,
                 declared: 10,
                 used: 9
-            })
+            }
+            .into())
         );
         // Declares one byte fewer than the fields take.
         bytes[0] -= 4;
         assert!(matches!(
-            decode(&Bytes::from(bytes)),
-            Err(DecodeError::RecordLengthMismatch {
+            decode(&Bytes::from(bytes)).map_err(DecodeError::into_kind),
+            Err(DecodeErrorKind::RecordLengthMismatch {
                 declared: 8,
                 used: 9,
                 ..
@@ -384,8 +389,8 @@ mod tests {
         // length 5, attributes, deltas, null key and value, then 2^30 headers.
         let bytes = Bytes::from_static(&[0x0e, 0, 0, 0, 0x01, 0x01, 0x80, 0x80, 0x80, 0x80, 0x08]);
         assert!(matches!(
-            decode(&bytes),
-            Err(DecodeError::LengthExceedsInput {
+            decode(&bytes).map_err(DecodeError::into_kind),
+            Err(DecodeErrorKind::LengthExceedsInput {
                 what: "Record.headers",
                 ..
             })
@@ -396,16 +401,17 @@ mod tests {
     fn rejects_bad_lengths_and_header_keys() {
         // Negative record length.
         assert!(matches!(
-            decode(&Bytes::from_static(&[0x03])),
-            Err(DecodeError::InvalidLength {
+            decode(&Bytes::from_static(&[0x03])).map_err(DecodeError::into_kind),
+            Err(DecodeErrorKind::InvalidLength {
                 what: "Record.length",
                 length: -2
             })
         ));
         // Key length -2.
         assert!(matches!(
-            decode(&Bytes::from_static(&[0x0c, 0, 0, 0, 0x03, 0x01, 0x00])),
-            Err(DecodeError::InvalidLength {
+            decode(&Bytes::from_static(&[0x0c, 0, 0, 0, 0x03, 0x01, 0x00]))
+                .map_err(DecodeError::into_kind),
+            Err(DecodeErrorKind::InvalidLength {
                 what: "Record.key",
                 length: -2
             })
@@ -414,8 +420,9 @@ mod tests {
         assert!(matches!(
             decode(&Bytes::from_static(&[
                 0x0e, 0, 0, 0, 0x01, 0x01, 0x02, 0x01, 0x01
-            ])),
-            Err(DecodeError::UnexpectedNull {
+            ]))
+            .map_err(DecodeError::into_kind),
+            Err(DecodeErrorKind::UnexpectedNull {
                 what: "RecordHeader.key"
             })
         ));
@@ -423,8 +430,9 @@ mod tests {
         assert!(matches!(
             decode(&Bytes::from_static(&[
                 0x10, 0, 0, 0, 0x01, 0x01, 0x02, 0x02, 0xff, 0x01
-            ])),
-            Err(DecodeError::InvalidUtf8 {
+            ]))
+            .map_err(DecodeError::into_kind),
+            Err(DecodeErrorKind::InvalidUtf8 {
                 what: "RecordHeader.key"
             })
         ));

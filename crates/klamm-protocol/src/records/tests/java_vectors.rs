@@ -197,10 +197,11 @@ fn compressed_kafka_batches_decode_where_the_codec_is_built() {
         if !expected.compression.is_available() {
             assert_eq!(
                 result,
-                Err(DecodeError::UnsupportedCompression {
+                Err(DecodeErrorKind::UnsupportedCompression {
                     base_offset: expected.base_offset,
                     codec: expected.compression.name()
-                }),
+                }
+                .into()),
                 "{name}"
             );
             continue;

@@ -97,7 +97,10 @@ fn every_flipped_byte_under_the_crc_is_caught() {
         bytes[position] ^= 0xff;
         let result = RecordBatch::decode(&Bytes::from(bytes));
         assert!(
-            matches!(result, Err(DecodeError::CrcMismatch { base_offset: 0, .. })),
+            matches!(
+                result.as_ref().map_err(DecodeError::kind),
+                Err(DecodeErrorKind::CrcMismatch { base_offset: 0, .. })
+            ),
             "byte {position}: {result:?}"
         );
     }
@@ -110,11 +113,12 @@ fn crc_error_names_both_checksums() {
     let actual = crc32c::crc32c(&bytes[21..]);
     assert_eq!(
         RecordBatch::decode(&Bytes::from(bytes)),
-        Err(DecodeError::CrcMismatch {
+        Err(DecodeErrorKind::CrcMismatch {
             base_offset: 0,
             expected: 0x4093_b217,
             actual
-        })
+        }
+        .into())
     );
 }
 
@@ -125,10 +129,11 @@ fn legacy_magic_is_refused_clearly() {
         bytes[16] = magic;
         assert_eq!(
             decode_batches(&Bytes::from(bytes)),
-            Err(DecodeError::UnsupportedMagic {
+            Err(DecodeErrorKind::UnsupportedMagic {
                 base_offset: 0,
                 magic: magic as i8
-            })
+            }
+            .into())
         );
     }
     // A real magic 1 message (offset, size 22, crc, magic, attributes, timestamp, null key
@@ -140,10 +145,11 @@ fn legacy_magic_is_refused_clearly() {
     legacy.extend_from_slice(&[0xff; 8]);
     assert_eq!(
         decode_batches(&Bytes::from(legacy)),
-        Err(DecodeError::UnsupportedMagic {
+        Err(DecodeErrorKind::UnsupportedMagic {
             base_offset: 0,
             magic: 1
-        })
+        }
+        .into())
     );
 }
 
@@ -152,27 +158,30 @@ fn record_count_is_checked_before_allocating() {
     for (count, expected) in [
         (
             i32::MAX,
-            DecodeError::LengthExceedsInput {
+            DecodeErrorKind::LengthExceedsInput {
                 what: "RecordBatch.recordsCount",
                 length: i32::MAX as u64,
                 remaining: 21,
-            },
+            }
+            .into(),
         ),
         (
             -1,
-            DecodeError::InvalidLength {
+            DecodeErrorKind::InvalidLength {
                 what: "RecordBatch.recordsCount",
                 length: -1,
-            },
+            }
+            .into(),
         ),
         // Four records of at least 7 bytes each cannot fit in 21.
         (
             4,
-            DecodeError::LengthExceedsInput {
+            DecodeErrorKind::LengthExceedsInput {
                 what: "RecordBatch.recordsCount",
                 length: 4,
                 remaining: 21,
-            },
+            }
+            .into(),
         ),
     ] {
         let mut bytes = HAND_BUILT.to_vec();
@@ -190,18 +199,19 @@ fn records_must_fill_the_batch_exactly() {
     fix_crc(&mut bytes);
     assert_eq!(
         RecordBatch::decode(&Bytes::from(bytes)),
-        Err(DecodeError::TrailingBytes {
+        Err(DecodeErrorKind::TrailingBytes {
             what: "RecordBatch.records",
             remaining: 21
-        })
+        }
+        .into())
     );
     // Two records declared, bytes for one (but enough for the count check).
     let mut bytes = HAND_BUILT.to_vec();
     bytes[57..61].copy_from_slice(&2i32.to_be_bytes());
     fix_crc(&mut bytes);
     assert!(matches!(
-        RecordBatch::decode(&Bytes::from(bytes)),
-        Err(DecodeError::UnexpectedEnd { .. })
+        RecordBatch::decode(&Bytes::from(bytes)).map_err(DecodeError::into_kind),
+        Err(DecodeErrorKind::UnexpectedEnd { .. })
     ));
 }
 
@@ -211,44 +221,48 @@ fn batch_length_must_match_the_bytes() {
     longer[11] += 1;
     assert_eq!(
         RecordBatch::decode(&Bytes::from(longer)),
-        Err(DecodeError::LengthExceedsInput {
+        Err(DecodeErrorKind::LengthExceedsInput {
             what: "RecordBatch.batchLength",
             length: 71,
             remaining: 70
-        })
+        }
+        .into())
     );
     let mut shorter = HAND_BUILT.to_vec();
     shorter[11] -= 1;
     assert_eq!(
         RecordBatch::decode(&Bytes::from(shorter.clone())),
-        Err(DecodeError::TrailingBytes {
+        Err(DecodeErrorKind::TrailingBytes {
             what: "RecordBatch",
             remaining: 1
-        })
+        }
+        .into())
     );
     // Read as one batch of a field, the shorter batch loses its last byte and the CRC with it.
     assert!(matches!(
-        decode_batches(&Bytes::from(shorter)),
-        Err(DecodeError::CrcMismatch { .. })
+        decode_batches(&Bytes::from(shorter)).map_err(DecodeError::into_kind),
+        Err(DecodeErrorKind::CrcMismatch { .. })
     ));
     let mut negative = HAND_BUILT.to_vec();
     negative[8..12].copy_from_slice(&(-1i32).to_be_bytes());
     assert_eq!(
         decode_batches(&Bytes::from(negative)),
-        Err(DecodeError::InvalidLength {
+        Err(DecodeErrorKind::InvalidLength {
             what: "RecordBatch.batchLength",
             length: -1
-        })
+        }
+        .into())
     );
     // Complete, magic 2, but too short for a v2 header.
     let mut tiny = HAND_BUILT[..40].to_vec();
     tiny[8..12].copy_from_slice(&28i32.to_be_bytes());
     assert_eq!(
         decode_batches(&Bytes::from(tiny)),
-        Err(DecodeError::InvalidLength {
+        Err(DecodeErrorKind::InvalidLength {
             what: "RecordBatch.batchLength",
             length: 28
-        })
+        }
+        .into())
     );
 }
 
@@ -259,10 +273,11 @@ fn unknown_codec_id_is_invalid() {
     fix_crc(&mut bytes);
     assert_eq!(
         RecordBatch::decode(&Bytes::from(bytes)),
-        Err(DecodeError::InvalidValue {
+        Err(DecodeErrorKind::InvalidValue {
             what: "RecordBatch.attributes.compression",
             value: 5
-        })
+        }
+        .into())
     );
 }
 
@@ -281,16 +296,17 @@ fn codec_without_its_feature_is_refused_and_with_it_garbage_fails() {
         let result = RecordBatch::decode(&Bytes::from(bytes));
         if codec.is_available() {
             assert!(
-                matches!(result, Err(DecodeError::DecompressionFailed { codec: name, .. }) if name == codec.name()),
+                matches!(result.as_ref().map_err(DecodeError::kind), Err(DecodeErrorKind::DecompressionFailed { codec: name, .. }) if *name == codec.name()),
                 "{codec}: {result:?}"
             );
         } else {
             assert_eq!(
                 result,
-                Err(DecodeError::UnsupportedCompression {
+                Err(DecodeErrorKind::UnsupportedCompression {
                     base_offset: 0,
                     codec: codec.name()
-                })
+                }
+                .into())
             );
             let mut batch = one_record_batch();
             batch.compression = codec;
@@ -343,8 +359,8 @@ fn iteration_stops_after_an_error() {
     let bytes = Bytes::from(bytes);
     let mut batches = RecordBatches::new(&bytes);
     assert!(matches!(
-        batches.next(),
-        Some(Err(DecodeError::UnsupportedMagic { .. }))
+        batches.next().map(|r| r.map_err(DecodeError::into_kind)),
+        Some(Err(DecodeErrorKind::UnsupportedMagic { .. }))
     ));
     assert_eq!(batches.next(), None);
 }
@@ -402,11 +418,12 @@ mod limits {
                 RecordBatches::new(&bytes).with_limits(limits).collect();
             assert_eq!(
                 result,
-                Err(DecodeError::DecompressedTooLarge {
+                Err(DecodeErrorKind::DecompressedTooLarge {
                     base_offset: 0,
                     codec: codec.name(),
                     limit: 1 << 20
-                })
+                }
+                .into())
             );
             assert!(RecordBatches::new(&bytes).all(|batch| batch.is_ok()));
         }
@@ -422,8 +439,8 @@ mod limits {
             assert!(batches.next().unwrap().is_ok(), "{codec}");
             assert!(
                 matches!(
-                    batches.next(),
-                    Some(Err(DecodeError::DecompressedTooLarge { limit, .. })) if limit < 600 << 10
+                    batches.next().map(|r| r.map_err(DecodeError::into_kind)),
+                    Some(Err(DecodeErrorKind::DecompressedTooLarge { limit, .. })) if limit < 600 << 10
                 ),
                 "{codec}"
             );

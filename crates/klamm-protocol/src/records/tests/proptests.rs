@@ -171,8 +171,8 @@ proptest! {
         let position = 17 + position.index(bytes.len() - 17);
         bytes[position] ^= flip;
         let is_crc_mismatch = matches!(
-            RecordBatch::decode(&Bytes::from(bytes)),
-            Err(DecodeError::CrcMismatch { .. })
+            RecordBatch::decode(&Bytes::from(bytes)).map_err(DecodeError::into_kind),
+            Err(DecodeErrorKind::CrcMismatch { .. })
         );
         prop_assert!(is_crc_mismatch);
     }
