@@ -488,6 +488,9 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
 
     // Encode.
     writeln!(out, "impl Encode for {name} {{")?;
+    if !top {
+        out.push_str("    #[inline]\n");
+    }
     let start = out.len();
     out.push_str(
         "    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {\n",
@@ -557,7 +560,13 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
         }
     }
     tagged.sort_by_key(|f| f.tagged.map(|(tag, _)| tag));
-    if tagged_section {
+    if tagged_section && tagged.is_empty() {
+        let section = "encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);\n";
+        match &ctx.flexible {
+            Cond::Always => out.push_str(section),
+            _ => writeln!(out, "if flexible {{\n{section}}}")?,
+        }
+    } else if tagged_section {
         let mut section = String::new();
         section.push_str("let mut tagged_count = self.unknown_tagged_fields.len();\n");
         let mut writes = String::new();
@@ -588,6 +597,9 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
     tidy_function(out, start);
 
     // Encoded length.
+    if !top {
+        out.push_str("    #[inline]\n");
+    }
     let start = out.len();
     out.push_str("    fn encoded_len(&self, version: i16) -> usize {\n");
     out.push_str(&ctx.flexible_binding());
@@ -606,7 +618,13 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
             Cond::Never => {}
         }
     }
-    if tagged_section {
+    if tagged_section && tagged.is_empty() {
+        let section = "len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);\n";
+        match &ctx.flexible {
+            Cond::Always => out.push_str(section),
+            _ => writeln!(out, "if flexible {{\n{section}}}")?,
+        }
+    } else if tagged_section {
         let mut section = String::from(
             "let mut tagged_count = self.unknown_tagged_fields.len();\nlet mut tagged_len = self.unknown_tagged_fields.encoded_len();\n",
         );

@@ -5,7 +5,7 @@ use bytes::{BufMut, BytesMut};
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
+use crate::primitives::{encoder, Decoder, KafkaString, UnknownTaggedFields};
 use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The AlterClientQuotasRequest message (versions 0-1).
@@ -45,10 +45,7 @@ impl Encode for AlterClientQuotasRequest {
         }
         encoder::put_bool(buf, self.validate_only);
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            encoder::put_unsigned_varint(buf, tagged_count as u32);
-            let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            unknown.finish(buf);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         }
         Ok(())
     }
@@ -64,9 +61,7 @@ impl Encode for AlterClientQuotasRequest {
                 .sum::<usize>();
         len += 1;
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            let tagged_len = self.unknown_tagged_fields.encoded_len();
-            len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+            len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         }
         len
     }
@@ -148,6 +143,7 @@ pub struct EntryData {
 }
 
 impl Encode for EntryData {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 1;
         encoder::put_length(
@@ -165,14 +161,12 @@ impl Encode for EntryData {
             item.encode(buf, version)?;
         }
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            encoder::put_unsigned_varint(buf, tagged_count as u32);
-            let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            unknown.finish(buf);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         }
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 1;
         let mut len = 0;
@@ -189,9 +183,7 @@ impl Encode for EntryData {
                 .map(|item| item.encoded_len(version))
                 .sum::<usize>();
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            let tagged_len = self.unknown_tagged_fields.encoded_len();
-            len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+            len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         }
         len
     }
@@ -271,6 +263,7 @@ impl Default for EntityData {
 }
 
 impl Encode for EntityData {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 1;
         encoder::put_nullable_string(
@@ -293,14 +286,12 @@ impl Encode for EntityData {
             }
         }
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            encoder::put_unsigned_varint(buf, tagged_count as u32);
-            let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            unknown.finish(buf);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         }
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 1;
         let mut len = 0;
@@ -310,9 +301,7 @@ impl Encode for EntityData {
             None => encoder::nullable_string_len(None, flexible),
         };
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            let tagged_len = self.unknown_tagged_fields.encoded_len();
-            len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+            len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         }
         len
     }
@@ -382,20 +371,19 @@ pub struct OpData {
 }
 
 impl Encode for OpData {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 1;
         encoder::put_nullable_string(buf, "OpData.Key", Some(self.key.as_str()), flexible)?;
         buf.put_f64(self.value);
         encoder::put_bool(buf, self.remove);
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            encoder::put_unsigned_varint(buf, tagged_count as u32);
-            let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            unknown.finish(buf);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         }
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 1;
         let mut len = 0;
@@ -403,9 +391,7 @@ impl Encode for OpData {
         len += 8;
         len += 1;
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            let tagged_len = self.unknown_tagged_fields.encoded_len();
-            len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+            len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         }
         len
     }

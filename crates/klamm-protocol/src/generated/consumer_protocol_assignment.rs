@@ -141,6 +141,7 @@ pub struct TopicPartition {
 }
 
 impl Encode for TopicPartition {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, _version: i16) -> Result<(), EncodeError> {
         encoder::put_nullable_string(
             buf,
@@ -157,6 +158,7 @@ impl Encode for TopicPartition {
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
         len += encoder::nullable_string_len(Some(self.topic.as_str()), false);

@@ -275,6 +275,7 @@ pub struct TopicPartition {
 }
 
 impl Encode for TopicPartition {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         if version >= 1 {
             encoder::put_nullable_string(
@@ -309,6 +310,7 @@ impl Encode for TopicPartition {
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         if version >= 1 {

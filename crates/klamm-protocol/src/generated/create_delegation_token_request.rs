@@ -5,7 +5,7 @@ use bytes::{BufMut, BytesMut};
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
+use crate::primitives::{encoder, Decoder, KafkaString, UnknownTaggedFields};
 use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The CreateDelegationTokenRequest message (versions 1-3).
@@ -133,10 +133,7 @@ impl Encode for CreateDelegationTokenRequest {
         }
         buf.put_i64(self.max_lifetime_ms);
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            encoder::put_unsigned_varint(buf, tagged_count as u32);
-            let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            unknown.finish(buf);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         }
         Ok(())
     }
@@ -164,9 +161,7 @@ impl Encode for CreateDelegationTokenRequest {
                 .sum::<usize>();
         len += 8;
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            let tagged_len = self.unknown_tagged_fields.encoded_len();
-            len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+            len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         }
         len
     }
@@ -292,6 +287,7 @@ pub struct CreatableRenewers {
 }
 
 impl Encode for CreatableRenewers {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 2;
         encoder::put_nullable_string(
@@ -307,23 +303,19 @@ impl Encode for CreatableRenewers {
             flexible,
         )?;
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            encoder::put_unsigned_varint(buf, tagged_count as u32);
-            let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            unknown.finish(buf);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         }
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 2;
         let mut len = 0;
         len += encoder::nullable_string_len(Some(self.principal_type.as_str()), flexible);
         len += encoder::nullable_string_len(Some(self.principal_name.as_str()), flexible);
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            let tagged_len = self.unknown_tagged_fields.encoded_len();
-            len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+            len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         }
         len
     }

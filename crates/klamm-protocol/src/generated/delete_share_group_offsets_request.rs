@@ -5,7 +5,7 @@ use bytes::BytesMut;
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
+use crate::primitives::{encoder, Decoder, KafkaString, UnknownTaggedFields};
 use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DeleteShareGroupOffsetsRequest message (versions 0).
@@ -48,10 +48,7 @@ impl Encode for DeleteShareGroupOffsetsRequest {
         for item in self.topics.iter() {
             item.encode(buf, version)?;
         }
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
@@ -64,9 +61,7 @@ impl Encode for DeleteShareGroupOffsetsRequest {
                 .iter()
                 .map(|item| item.encoded_len(version))
                 .sum::<usize>();
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }
@@ -137,6 +132,7 @@ pub struct DeleteShareGroupOffsetsRequestTopic {
 }
 
 impl Encode for DeleteShareGroupOffsetsRequestTopic {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, _version: i16) -> Result<(), EncodeError> {
         encoder::put_nullable_string(
             buf,
@@ -144,19 +140,15 @@ impl Encode for DeleteShareGroupOffsetsRequestTopic {
             Some(self.topic_name.as_str()),
             true,
         )?;
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
         len += encoder::nullable_string_len(Some(self.topic_name.as_str()), true);
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }

@@ -5,7 +5,7 @@ use bytes::{BufMut, BytesMut};
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields};
+use crate::primitives::{encoder, Decoder, KafkaString, UnknownTaggedFields};
 use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The DescribeProducersResponse message (versions 0).
@@ -43,10 +43,7 @@ impl Encode for DescribeProducersResponse {
         for item in self.topics.iter() {
             item.encode(buf, version)?;
         }
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
@@ -59,9 +56,7 @@ impl Encode for DescribeProducersResponse {
                 .iter()
                 .map(|item| item.encoded_len(version))
                 .sum::<usize>();
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }
@@ -133,6 +128,7 @@ pub struct TopicResponse {
 }
 
 impl Encode for TopicResponse {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         encoder::put_nullable_string(buf, "TopicResponse.Name", Some(self.name.as_str()), true)?;
         encoder::put_length(
@@ -145,13 +141,11 @@ impl Encode for TopicResponse {
         for item in self.partitions.iter() {
             item.encode(buf, version)?;
         }
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         len += encoder::nullable_string_len(Some(self.name.as_str()), true);
@@ -161,9 +155,7 @@ impl Encode for TopicResponse {
                 .iter()
                 .map(|item| item.encoded_len(version))
                 .sum::<usize>();
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }
@@ -229,6 +221,7 @@ pub struct PartitionResponse {
 }
 
 impl Encode for PartitionResponse {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         buf.put_i32(self.partition_index);
         buf.put_i16(self.error_code);
@@ -255,13 +248,11 @@ impl Encode for PartitionResponse {
         for item in self.active_producers.iter() {
             item.encode(buf, version)?;
         }
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         len += 4;
@@ -276,9 +267,7 @@ impl Encode for PartitionResponse {
                 .iter()
                 .map(|item| item.encoded_len(version))
                 .sum::<usize>();
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }
@@ -375,6 +364,7 @@ impl Default for ProducerState {
 }
 
 impl Encode for ProducerState {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, _version: i16) -> Result<(), EncodeError> {
         buf.put_i64(self.producer_id);
         buf.put_i32(self.producer_epoch);
@@ -382,13 +372,11 @@ impl Encode for ProducerState {
         buf.put_i64(self.last_timestamp);
         buf.put_i32(self.coordinator_epoch);
         buf.put_i64(self.current_txn_start_offset);
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
         len += 8;
@@ -397,9 +385,7 @@ impl Encode for ProducerState {
         len += 8;
         len += 4;
         len += 8;
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }

@@ -5,7 +5,7 @@ use bytes::{Bytes, BytesMut};
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields};
+use crate::primitives::{encoder, Decoder, UnknownTaggedFields};
 use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The EnvelopeRequest message (versions 0).
@@ -72,10 +72,7 @@ impl Encode for EnvelopeRequest {
             Some(&self.client_host_address[..]),
             true,
         )?;
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
@@ -87,9 +84,7 @@ impl Encode for EnvelopeRequest {
             None => encoder::nullable_bytes_len(None, true),
         };
         len += encoder::nullable_bytes_len(Some(&self.client_host_address[..]), true);
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }

@@ -5,7 +5,7 @@ use bytes::{BufMut, BytesMut};
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields};
+use crate::primitives::{encoder, Decoder, UnknownTaggedFields};
 use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The HeartbeatResponse message (versions 0-4).
@@ -38,10 +38,7 @@ impl Encode for HeartbeatResponse {
         }
         buf.put_i16(self.error_code);
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            encoder::put_unsigned_varint(buf, tagged_count as u32);
-            let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            unknown.finish(buf);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         }
         Ok(())
     }
@@ -54,9 +51,7 @@ impl Encode for HeartbeatResponse {
         }
         len += 2;
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            let tagged_len = self.unknown_tagged_fields.encoded_len();
-            len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+            len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         }
         len
     }

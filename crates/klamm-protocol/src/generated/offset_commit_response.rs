@@ -5,9 +5,7 @@ use bytes::{BufMut, BytesMut};
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{
-    encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
-};
+use crate::primitives::{encoder, Decoder, KafkaString, UnknownTaggedFields, Uuid};
 use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The OffsetCommitResponse message (versions 2-10).
@@ -49,10 +47,7 @@ impl Encode for OffsetCommitResponse {
             item.encode(buf, version)?;
         }
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            encoder::put_unsigned_varint(buf, tagged_count as u32);
-            let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            unknown.finish(buf);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         }
         Ok(())
     }
@@ -70,9 +65,7 @@ impl Encode for OffsetCommitResponse {
                 .map(|item| item.encoded_len(version))
                 .sum::<usize>();
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            let tagged_len = self.unknown_tagged_fields.encoded_len();
-            len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+            len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         }
         len
     }
@@ -165,6 +158,7 @@ pub struct OffsetCommitResponseTopic {
 }
 
 impl Encode for OffsetCommitResponseTopic {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 8;
         if version <= 9 {
@@ -189,14 +183,12 @@ impl Encode for OffsetCommitResponseTopic {
             item.encode(buf, version)?;
         }
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            encoder::put_unsigned_varint(buf, tagged_count as u32);
-            let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            unknown.finish(buf);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         }
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 8;
         let mut len = 0;
@@ -213,9 +205,7 @@ impl Encode for OffsetCommitResponseTopic {
                 .map(|item| item.encoded_len(version))
                 .sum::<usize>();
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            let tagged_len = self.unknown_tagged_fields.encoded_len();
-            len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+            len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         }
         len
     }
@@ -306,28 +296,25 @@ pub struct OffsetCommitResponsePartition {
 }
 
 impl Encode for OffsetCommitResponsePartition {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 8;
         buf.put_i32(self.partition_index);
         buf.put_i16(self.error_code);
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            encoder::put_unsigned_varint(buf, tagged_count as u32);
-            let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            unknown.finish(buf);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         }
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 8;
         let mut len = 0;
         len += 4;
         len += 2;
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            let tagged_len = self.unknown_tagged_fields.encoded_len();
-            len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+            len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         }
         len
     }

@@ -120,6 +120,7 @@ pub struct OffsetDeleteRequestTopic {
 }
 
 impl Encode for OffsetDeleteRequestTopic {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         encoder::put_nullable_string(
             buf,
@@ -140,6 +141,7 @@ impl Encode for OffsetDeleteRequestTopic {
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         len += encoder::nullable_string_len(Some(self.name.as_str()), false);
@@ -195,11 +197,13 @@ pub struct OffsetDeleteRequestPartition {
 }
 
 impl Encode for OffsetDeleteRequestPartition {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, _version: i16) -> Result<(), EncodeError> {
         buf.put_i32(self.partition_index);
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
         len += 4;

@@ -128,6 +128,7 @@ pub struct OffsetDeleteResponseTopic {
 }
 
 impl Encode for OffsetDeleteResponseTopic {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         encoder::put_nullable_string(
             buf,
@@ -148,6 +149,7 @@ impl Encode for OffsetDeleteResponseTopic {
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         len += encoder::nullable_string_len(Some(self.name.as_str()), false);
@@ -209,12 +211,14 @@ pub struct OffsetDeleteResponsePartition {
 }
 
 impl Encode for OffsetDeleteResponsePartition {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, _version: i16) -> Result<(), EncodeError> {
         buf.put_i32(self.partition_index);
         buf.put_i16(self.error_code);
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
         len += 4;

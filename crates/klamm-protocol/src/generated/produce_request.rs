@@ -5,9 +5,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{
-    encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
-};
+use crate::primitives::{encoder, Decoder, KafkaString, UnknownTaggedFields, Uuid};
 use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ProduceRequest message (versions 3-13).
@@ -74,10 +72,7 @@ impl Encode for ProduceRequest {
             item.encode(buf, version)?;
         }
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            encoder::put_unsigned_varint(buf, tagged_count as u32);
-            let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            unknown.finish(buf);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         }
         Ok(())
     }
@@ -98,9 +93,7 @@ impl Encode for ProduceRequest {
                 .map(|item| item.encoded_len(version))
                 .sum::<usize>();
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            let tagged_len = self.unknown_tagged_fields.encoded_len();
-            len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+            len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         }
         len
     }
@@ -194,6 +187,7 @@ pub struct TopicProduceData {
 }
 
 impl Encode for TopicProduceData {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         if version <= 12 {
@@ -218,14 +212,12 @@ impl Encode for TopicProduceData {
             item.encode(buf, version)?;
         }
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            encoder::put_unsigned_varint(buf, tagged_count as u32);
-            let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            unknown.finish(buf);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         }
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 9;
         let mut len = 0;
@@ -242,9 +234,7 @@ impl Encode for TopicProduceData {
                 .map(|item| item.encoded_len(version))
                 .sum::<usize>();
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            let tagged_len = self.unknown_tagged_fields.encoded_len();
-            len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+            len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         }
         len
     }
@@ -343,6 +333,7 @@ impl Default for PartitionProduceData {
 }
 
 impl Encode for PartitionProduceData {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let flexible = version >= 9;
         buf.put_i32(self.index);
@@ -360,14 +351,12 @@ impl Encode for PartitionProduceData {
             }
         }
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            encoder::put_unsigned_varint(buf, tagged_count as u32);
-            let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            unknown.finish(buf);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         }
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 9;
         let mut len = 0;
@@ -377,9 +366,7 @@ impl Encode for PartitionProduceData {
             None => encoder::nullable_bytes_len(None, flexible),
         };
         if flexible {
-            let tagged_count = self.unknown_tagged_fields.len();
-            let tagged_len = self.unknown_tagged_fields.encoded_len();
-            len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+            len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         }
         len
     }

@@ -5,7 +5,7 @@ use bytes::{BufMut, BytesMut};
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{encoder, Decoder, UnknownTagWriter, UnknownTaggedFields};
+use crate::primitives::{encoder, Decoder, UnknownTaggedFields};
 use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The PushTelemetryResponse message (versions 0).
@@ -34,10 +34,7 @@ impl Encode for PushTelemetryResponse {
         }
         buf.put_i32(self.throttle_time_ms);
         buf.put_i16(self.error_code);
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
@@ -45,9 +42,7 @@ impl Encode for PushTelemetryResponse {
         let mut len = 0;
         len += 4;
         len += 2;
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }

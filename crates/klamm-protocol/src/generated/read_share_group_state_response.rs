@@ -5,9 +5,7 @@ use bytes::{BufMut, BytesMut};
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{
-    encoder, Decoder, KafkaString, UnknownTagWriter, UnknownTaggedFields, Uuid,
-};
+use crate::primitives::{encoder, Decoder, KafkaString, UnknownTaggedFields, Uuid};
 use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The ReadShareGroupStateResponse message (versions 0).
@@ -40,10 +38,7 @@ impl Encode for ReadShareGroupStateResponse {
         for item in self.results.iter() {
             item.encode(buf, version)?;
         }
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
@@ -55,9 +50,7 @@ impl Encode for ReadShareGroupStateResponse {
                 .iter()
                 .map(|item| item.encoded_len(version))
                 .sum::<usize>();
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }
@@ -125,6 +118,7 @@ pub struct ReadStateResult {
 }
 
 impl Encode for ReadStateResult {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         buf.put_slice(self.topic_id.as_bytes());
         encoder::put_length(
@@ -137,13 +131,11 @@ impl Encode for ReadStateResult {
         for item in self.partitions.iter() {
             item.encode(buf, version)?;
         }
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         len += 16;
@@ -153,9 +145,7 @@ impl Encode for ReadStateResult {
                 .iter()
                 .map(|item| item.encoded_len(version))
                 .sum::<usize>();
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }
@@ -229,6 +219,7 @@ pub struct PartitionResult {
 }
 
 impl Encode for PartitionResult {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         buf.put_i32(self.partition);
         buf.put_i16(self.error_code);
@@ -257,13 +248,11 @@ impl Encode for PartitionResult {
         for item in self.state_batches.iter() {
             item.encode(buf, version)?;
         }
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         len += 4;
@@ -280,9 +269,7 @@ impl Encode for PartitionResult {
                 .iter()
                 .map(|item| item.encoded_len(version))
                 .sum::<usize>();
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }
@@ -364,27 +351,24 @@ pub struct StateBatch {
 }
 
 impl Encode for StateBatch {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, _version: i16) -> Result<(), EncodeError> {
         buf.put_i64(self.first_offset);
         buf.put_i64(self.last_offset);
         buf.put_i8(self.delivery_state);
         buf.put_i16(self.delivery_count);
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
         len += 8;
         len += 8;
         len += 1;
         len += 2;
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }

@@ -5,9 +5,7 @@ use bytes::{BufMut, BytesMut};
 
 #[cfg(any(test, feature = "proptest"))]
 use crate::primitives::arbitrary;
-use crate::primitives::{
-    encoder, Decoder, Int32Vec, KafkaString, UnknownTagWriter, UnknownTaggedFields,
-};
+use crate::primitives::{encoder, Decoder, Int32Vec, KafkaString, UnknownTaggedFields};
 use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, VersionRange};
 
 /// The StreamsGroupDescribeResponse message (versions 0-1).
@@ -45,10 +43,7 @@ impl Encode for StreamsGroupDescribeResponse {
         for item in self.groups.iter() {
             item.encode(buf, version)?;
         }
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
@@ -61,9 +56,7 @@ impl Encode for StreamsGroupDescribeResponse {
                 .iter()
                 .map(|item| item.encoded_len(version))
                 .sum::<usize>();
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }
@@ -195,6 +188,7 @@ impl Default for DescribedGroup {
 }
 
 impl Encode for DescribedGroup {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         buf.put_i16(self.error_code);
         match &self.error_message {
@@ -308,13 +302,11 @@ impl Encode for DescribedGroup {
                 }
             }
         }
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         len += 2;
@@ -352,9 +344,7 @@ impl Encode for DescribedGroup {
                 None => encoder::nullable_string_len(None, true),
             };
         }
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }
@@ -507,6 +497,7 @@ pub struct Topology {
 }
 
 impl Encode for Topology {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         buf.put_i32(self.epoch);
         match &self.subtopologies {
@@ -520,13 +511,11 @@ impl Encode for Topology {
                 encoder::put_length(buf, "Topology.Subtopologies", None, true, true)?;
             }
         }
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         len += 4;
@@ -540,9 +529,7 @@ impl Encode for Topology {
             }
             None => encoder::length_len(None, true, true),
         };
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }
@@ -613,6 +600,7 @@ pub struct Subtopology {
 }
 
 impl Encode for Subtopology {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         encoder::put_nullable_string(
             buf,
@@ -670,13 +658,11 @@ impl Encode for Subtopology {
         for item in self.repartition_source_topics.iter() {
             item.encode(buf, version)?;
         }
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         len += encoder::nullable_string_len(Some(self.subtopology_id.as_str()), true);
@@ -704,9 +690,7 @@ impl Encode for Subtopology {
                 .iter()
                 .map(|item| item.encoded_len(version))
                 .sum::<usize>();
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }
@@ -837,6 +821,7 @@ pub struct Member {
 }
 
 impl Encode for Member {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         encoder::put_nullable_string(buf, "Member.MemberId", Some(self.member_id.as_str()), true)?;
         buf.put_i32(self.member_epoch);
@@ -912,13 +897,11 @@ impl Encode for Member {
         self.assignment.encode(buf, version)?;
         self.target_assignment.encode(buf, version)?;
         encoder::put_bool(buf, self.is_classic);
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         len += encoder::nullable_string_len(Some(self.member_id.as_str()), true);
@@ -960,9 +943,7 @@ impl Encode for Member {
         len += self.assignment.encoded_len(version);
         len += self.target_assignment.encoded_len(version);
         len += 1;
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }
@@ -1091,23 +1072,20 @@ pub struct Endpoint {
 }
 
 impl Encode for Endpoint {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, _version: i16) -> Result<(), EncodeError> {
         encoder::put_nullable_string(buf, "Endpoint.Host", Some(self.host.as_str()), true)?;
         buf.put_u16(self.port);
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
         len += encoder::nullable_string_len(Some(self.host.as_str()), true);
         len += 2;
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }
@@ -1167,6 +1145,7 @@ pub struct TaskOffset {
 }
 
 impl Encode for TaskOffset {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, _version: i16) -> Result<(), EncodeError> {
         encoder::put_nullable_string(
             buf,
@@ -1176,21 +1155,17 @@ impl Encode for TaskOffset {
         )?;
         buf.put_i32(self.partition);
         buf.put_i64(self.offset);
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
         len += encoder::nullable_string_len(Some(self.subtopology_id.as_str()), true);
         len += 4;
         len += 8;
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }
@@ -1254,6 +1229,7 @@ pub struct Assignment {
 }
 
 impl Encode for Assignment {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         encoder::put_length(
             buf,
@@ -1285,13 +1261,11 @@ impl Encode for Assignment {
         for item in self.warmup_tasks.iter() {
             item.encode(buf, version)?;
         }
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         len += encoder::length_len(Some(self.active_tasks.len()), true, true)
@@ -1312,9 +1286,7 @@ impl Encode for Assignment {
                 .iter()
                 .map(|item| item.encoded_len(version))
                 .sum::<usize>();
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }
@@ -1380,6 +1352,7 @@ pub struct TaskIds {
 }
 
 impl Encode for TaskIds {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, _version: i16) -> Result<(), EncodeError> {
         encoder::put_nullable_string(
             buf,
@@ -1393,21 +1366,17 @@ impl Encode for TaskIds {
             Some(self.partitions.as_slice()),
             true,
         )?;
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
         len += encoder::nullable_string_len(Some(self.subtopology_id.as_str()), true);
         len += encoder::length_len(Some(self.partitions.len()), true, true)
             + self.partitions.len() * 4;
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }
@@ -1465,23 +1434,20 @@ pub struct KeyValue {
 }
 
 impl Encode for KeyValue {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, _version: i16) -> Result<(), EncodeError> {
         encoder::put_nullable_string(buf, "KeyValue.Key", Some(self.key.as_str()), true)?;
         encoder::put_nullable_string(buf, "KeyValue.Value", Some(self.value.as_str()), true)?;
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
         len += encoder::nullable_string_len(Some(self.key.as_str()), true);
         len += encoder::nullable_string_len(Some(self.value.as_str()), true);
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }
@@ -1545,6 +1511,7 @@ pub struct TopicInfo {
 }
 
 impl Encode for TopicInfo {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         encoder::put_nullable_string(buf, "TopicInfo.Name", Some(self.name.as_str()), true)?;
         buf.put_i32(self.partitions);
@@ -1559,13 +1526,11 @@ impl Encode for TopicInfo {
         for item in self.topic_configs.iter() {
             item.encode(buf, version)?;
         }
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         len += encoder::nullable_string_len(Some(self.name.as_str()), true);
@@ -1577,9 +1542,7 @@ impl Encode for TopicInfo {
                 .iter()
                 .map(|item| item.encoded_len(version))
                 .sum::<usize>();
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }
@@ -1645,6 +1608,7 @@ pub struct TopologyDescription {
 }
 
 impl Encode for TopologyDescription {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         if version >= 1 {
             encoder::put_length(
@@ -1684,13 +1648,11 @@ impl Encode for TopologyDescription {
                 });
             }
         }
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         if version >= 1 {
@@ -1709,9 +1671,7 @@ impl Encode for TopologyDescription {
                     .map(|item| item.encoded_len(version))
                     .sum::<usize>();
         }
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }
@@ -1788,6 +1748,7 @@ pub struct TopologyDescriptionSubtopology {
 }
 
 impl Encode for TopologyDescriptionSubtopology {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         if version >= 1 {
             encoder::put_nullable_string(
@@ -1823,13 +1784,11 @@ impl Encode for TopologyDescriptionSubtopology {
                 });
             }
         }
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         if version >= 1 {
@@ -1843,9 +1802,7 @@ impl Encode for TopologyDescriptionSubtopology {
                     .map(|item| item.encoded_len(version))
                     .sum::<usize>();
         }
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }
@@ -1936,6 +1893,7 @@ pub struct TopologyDescriptionNode {
 }
 
 impl Encode for TopologyDescriptionNode {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         if version >= 1 {
             encoder::put_nullable_string(
@@ -2068,13 +2026,11 @@ impl Encode for TopologyDescriptionNode {
                 });
             }
         }
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         if version >= 1 {
@@ -2113,9 +2069,7 @@ impl Encode for TopologyDescriptionNode {
                     .map(|item| encoder::nullable_string_len(Some(item.as_str()), true))
                     .sum::<usize>();
         }
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }
@@ -2250,6 +2204,7 @@ pub struct TopologyDescriptionGlobalStore {
 }
 
 impl Encode for TopologyDescriptionGlobalStore {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         if version >= 1 {
             self.source.encode(buf, version)?;
@@ -2271,13 +2226,11 @@ impl Encode for TopologyDescriptionGlobalStore {
                 });
             }
         }
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         if version >= 1 {
@@ -2286,9 +2239,7 @@ impl Encode for TopologyDescriptionGlobalStore {
         if version >= 1 {
             len += self.processor.encoded_len(version);
         }
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }

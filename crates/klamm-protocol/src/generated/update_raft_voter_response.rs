@@ -165,27 +165,24 @@ impl Default for CurrentLeader {
 }
 
 impl Encode for CurrentLeader {
+    #[inline]
     fn encode(&self, buf: &mut BytesMut, _version: i16) -> Result<(), EncodeError> {
         buf.put_i32(self.leader_id);
         buf.put_i32(self.leader_epoch);
         encoder::put_nullable_string(buf, "CurrentLeader.Host", Some(self.host.as_str()), true)?;
         buf.put_i32(self.port);
-        let tagged_count = self.unknown_tagged_fields.len();
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        unknown.finish(buf);
+        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
         Ok(())
     }
 
+    #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
         len += 4;
         len += 4;
         len += encoder::nullable_string_len(Some(self.host.as_str()), true);
         len += 4;
-        let tagged_count = self.unknown_tagged_fields.len();
-        let tagged_len = self.unknown_tagged_fields.encoded_len();
-        len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;
+        len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
 }

@@ -181,7 +181,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Takes the next `length` bytes as a slice of the frame.
-    #[inline]
+    #[inline(always)]
     pub fn take(&mut self, what: &'static str, length: usize) -> Result<Bytes, DecodeError> {
         let slice = self.take_slice(what, length)?;
         Ok(self.frame.slice_ref(slice))
@@ -253,11 +253,13 @@ impl<'a> Decoder<'a> {
         self.checked_length(what, raw, min_element_size)
     }
 
+    #[inline(always)]
     fn utf8(&self, what: &'static str, raw: Bytes) -> Result<KafkaString, DecodeError> {
         KafkaString::from_utf8(raw).map_err(|_| DecodeErrorKind::InvalidUtf8 { what }.into())
     }
 
     /// Reads a nullable string: compact (unsigned varint length + 1) or classic (int16 length).
+    #[inline(always)]
     pub fn nullable_string(
         &mut self,
         what: &'static str,
@@ -273,6 +275,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Reads a non-null string, compact or classic.
+    #[inline(always)]
     pub fn string(
         &mut self,
         what: &'static str,
@@ -283,6 +286,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Reads nullable bytes: compact (unsigned varint length + 1) or classic (int32 length).
+    #[inline(always)]
     pub fn nullable_bytes(
         &mut self,
         what: &'static str,
@@ -295,6 +299,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Reads non-null bytes, compact or classic.
+    #[inline(always)]
     pub fn bytes(&mut self, what: &'static str, compact: bool) -> Result<Bytes, DecodeError> {
         self.nullable_bytes(what, compact)?
             .ok_or_else(|| DecodeErrorKind::UnexpectedNull { what }.into())
@@ -343,10 +348,9 @@ impl<'a> Decoder<'a> {
             return Ok(None);
         };
         let raw = self.take_slice(what, length * 4)?;
-        let (values, _) = raw.as_chunks::<4>();
-        Ok(Some(Int32Vec::from_iter_exact(
-            values.iter().map(|value| i32::from_be_bytes(*value)),
-        )))
+        Ok(Some(Int32Vec::from_iter_exact(raw.chunks_exact(4).map(
+            |value| i32::from_be_bytes([value[0], value[1], value[2], value[3]]),
+        ))))
     }
 
     /// Reads a non-null array of `int32`, keeping up to three values inline.

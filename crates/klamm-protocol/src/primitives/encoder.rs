@@ -10,7 +10,7 @@ use super::UnknownTaggedFields;
 use crate::EncodeError;
 
 /// Bytes an unsigned varint takes.
-#[inline]
+#[inline(always)]
 pub const fn unsigned_varint_len(value: u32) -> usize {
     match value {
         0..=0x7f => 1,
@@ -91,7 +91,7 @@ pub fn put_bool(buf: &mut BytesMut, value: bool) {
 ///
 /// Compact prefixes are an unsigned varint of length + 1 (0 for null); classic ones are int16
 /// for strings (`wide == false`) and int32 for bytes and arrays.
-#[inline]
+#[inline(always)]
 pub fn put_length(
     buf: &mut BytesMut,
     what: &'static str,
@@ -142,7 +142,7 @@ fn too_long(what: &'static str, length: usize, max: usize) -> EncodeError {
 }
 
 /// Bytes a length prefix takes.
-#[inline]
+#[inline(always)]
 pub fn length_len(length: Option<usize>, compact: bool, wide: bool) -> usize {
     match (compact, wide) {
         (true, _) => unsigned_varint_len(length.map_or(0, |l| (l as u32).saturating_add(1))),
@@ -152,7 +152,7 @@ pub fn length_len(length: Option<usize>, compact: bool, wide: bool) -> usize {
 }
 
 /// Writes a nullable string, compact or classic.
-#[inline]
+#[inline(always)]
 pub fn put_nullable_string(
     buf: &mut BytesMut,
     what: &'static str,
@@ -167,14 +167,14 @@ pub fn put_nullable_string(
 }
 
 /// Bytes a nullable string takes.
-#[inline]
+#[inline(always)]
 pub fn nullable_string_len(value: Option<&str>, compact: bool) -> usize {
     let len = value.map(str::len);
     length_len(len, compact, false) + len.unwrap_or(0)
 }
 
 /// Writes nullable bytes, compact or classic.
-#[inline]
+#[inline(always)]
 pub fn put_nullable_bytes(
     buf: &mut BytesMut,
     what: &'static str,
@@ -189,14 +189,14 @@ pub fn put_nullable_bytes(
 }
 
 /// Bytes a nullable byte array takes.
-#[inline]
+#[inline(always)]
 pub fn nullable_bytes_len(value: Option<&[u8]>, compact: bool) -> usize {
     let len = value.map(<[u8]>::len);
     length_len(len, compact, true) + len.unwrap_or(0)
 }
 
 /// Writes a nullable array of `int32`, compact or classic.
-#[inline]
+#[inline(always)]
 pub fn put_int32_array(
     buf: &mut BytesMut,
     what: &'static str,
@@ -250,6 +250,34 @@ impl<'a> UnknownTagWriter<'a> {
             put_unsigned_varint(buf, value.len() as u32);
             buf.put_slice(value);
         }
+    }
+}
+
+/// Writes the tagged-field section of a struct that has no known tagged fields: just the
+/// unknown ones kept from decoding, usually none (a single zero byte).
+#[inline(always)]
+pub fn put_unknown_tagged_fields(buf: &mut BytesMut, unknown: &UnknownTaggedFields) {
+    if unknown.is_empty() {
+        buf.put_u8(0);
+    } else {
+        put_unknown_tagged_fields_slow(buf, unknown);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn put_unknown_tagged_fields_slow(buf: &mut BytesMut, unknown: &UnknownTaggedFields) {
+    put_unsigned_varint(buf, unknown.len() as u32);
+    UnknownTagWriter::new(unknown).finish(buf);
+}
+
+/// Bytes [`put_unknown_tagged_fields`] writes.
+#[inline(always)]
+pub fn unknown_tagged_fields_len(unknown: &UnknownTaggedFields) -> usize {
+    if unknown.is_empty() {
+        1
+    } else {
+        unsigned_varint_len(unknown.len() as u32) + unknown.encoded_len()
     }
 }
 

@@ -37,6 +37,7 @@ enum Repr<T, const N: usize> {
     /// The first `len` items are the values.
     Inline { len: u8, items: [T; N] },
     /// Boxed so the whole vector stays as small as the inline form.
+    #[allow(clippy::box_collection)]
     Heap(Box<Vec<T>>),
 }
 

@@ -24,6 +24,7 @@ pub struct KafkaString(ByteString);
 
 impl KafkaString {
     /// Wraps bytes after checking they are UTF-8.
+    #[inline]
     pub fn from_utf8(bytes: Bytes) -> Result<Self, std::str::Utf8Error> {
         ByteString::try_from(bytes).map(KafkaString)
     }
@@ -34,11 +35,13 @@ impl KafkaString {
     }
 
     /// The string.
+    #[inline]
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
     /// The underlying bytes.
+    #[inline]
     pub fn as_bytes(&self) -> &Bytes {
         self.0.as_bytes()
     }
@@ -52,6 +55,7 @@ impl KafkaString {
 impl Deref for KafkaString {
     type Target = str;
 
+    #[inline]
     fn deref(&self) -> &str {
         self.as_str()
     }

@@ -14,6 +14,8 @@ use super::encoder::tagged_field_len;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct UnknownTaggedFields {
     /// `None` when empty, never `Some` of an empty `Vec`, so the derived comparisons hold.
+    /// Boxed to keep the empty case one pointer wide.
+    #[allow(clippy::box_collection)]
     fields: Option<Box<Vec<(u32, Bytes)>>>,
 }
 
