@@ -9,7 +9,8 @@ use klamm_test_harness::{self as harness, KafkaVersion, Profile};
 #[derive(Subcommand)]
 pub enum Command {
     /// Install everything the brokers and smoke tests need: broker jars from Maven Central into
-    /// the cache, and the kafka-python oracle with pip.
+    /// the cache, the kafka-python oracle with pip, and MIT Kerberos (the single profile's KDC)
+    /// with apt-get when run as root.
     Fetch {
         /// Only this Kafka version (default: every pinned version, 4.4.0 and 3.9.2).
         #[arg(long)]
@@ -68,6 +69,13 @@ fn fetch(version: Option<KafkaVersion>) -> Result<()> {
     }
     harness::oracle::ensure_kafka_python().context("installing the kafka-python oracle")?;
     println!("oracle: {}", harness::oracle::KAFKA_PYTHON_REQUIREMENT);
+    harness::kerberos::ensure_tools().with_context(|| {
+        format!(
+            "installing MIT Kerberos for the single profile's KDC ({})",
+            harness::kerberos::PACKAGES.join(" ")
+        )
+    })?;
+    println!("kerberos: {}", harness::kerberos::PACKAGES.join(" "));
     Ok(())
 }
 
@@ -98,6 +106,12 @@ fn down(profile: Option<Profile>) -> Result<()> {
             .map(|(id, pid)| format!("node {id} (pid {pid})"))
             .collect();
         println!("{profile}: stopped {}", nodes.join(", "));
+        if !report.kdcs.is_empty() {
+            println!(
+                "{profile}: stopped the Kerberos KDC (pids {:?})",
+                report.kdcs
+            );
+        }
         if !report.killed.is_empty() {
             println!(
                 "{profile}: pids {:?} ignored SIGTERM and were killed",

@@ -261,6 +261,14 @@ impl AdminConfig {
                              klamm_net::ConnectionConfigBuilder::sasl_oauth_token_provider",
                         ));
                     }
+                    if mechanism.name() == "GSSAPI" {
+                        return Err(unsupported(
+                            key,
+                            "GSSAPI is not read from .properties (its Krb5LoginModule options \
+                             are not mapped); build the config in code with klamm-net's \
+                             sasl_kerberos_* settings (feature `gssapi`)",
+                        ));
+                    }
                     builder.sasl_mechanism(mechanism)
                 }
                 "sasl.jaas.config" => {

@@ -244,16 +244,21 @@ pub struct ConnectionConfigBuilder {
     sasl_username: Option<String>,
     sasl_password: Option<Secret>,
     token_provider: Option<SaslConfig>,
+    #[cfg(feature = "gssapi")]
+    kerberos: crate::sasl::gssapi::GssapiConfig,
 }
 
 impl fmt::Debug for ConnectionConfigBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConnectionConfigBuilder")
+        let mut debug = f.debug_struct("ConnectionConfigBuilder");
+        debug
             .field("config", &self.config)
             .field("sasl_mechanism", &self.sasl_mechanism)
             .field("sasl_username", &self.sasl_username)
-            .field("sasl_password", &self.sasl_password)
-            .finish_non_exhaustive()
+            .field("sasl_password", &self.sasl_password);
+        #[cfg(feature = "gssapi")]
+        debug.field("kerberos", &self.kerberos);
+        debug.finish_non_exhaustive()
     }
 }
 
@@ -405,11 +410,44 @@ impl ConnectionConfigBuilder {
         self
     }
 
+    /// `sasl_kerberos_service_name` (GSSAPI): the broker principal's service part, default
+    /// `kafka`.
+    #[cfg(feature = "gssapi")]
+    pub fn sasl_kerberos_service_name(mut self, name: impl Into<String>) -> Self {
+        self.kerberos.service_name = name.into();
+        self
+    }
+
+    /// `sasl_kerberos_domain_name` (GSSAPI): the broker principal's host part, instead of the
+    /// host connected to.
+    #[cfg(feature = "gssapi")]
+    pub fn sasl_kerberos_domain_name(mut self, name: impl Into<String>) -> Self {
+        self.kerberos.domain_name = Some(name.into());
+        self
+    }
+
+    /// `sasl_kerberos_principal` (GSSAPI, librdkafka's name): the client principal.
+    #[cfg(feature = "gssapi")]
+    pub fn sasl_kerberos_principal(mut self, principal: impl Into<String>) -> Self {
+        self.kerberos.principal = Some(principal.into());
+        self
+    }
+
+    /// `sasl_kerberos_keytab` (GSSAPI, librdkafka's name): log in with this keytab (as
+    /// `sasl_kerberos_principal`) instead of using the credential cache.
+    #[cfg(feature = "gssapi")]
+    pub fn sasl_kerberos_keytab(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.kerberos.keytab = Some(path.into());
+        self
+    }
+
     /// The configuration, if it is consistent.
     pub fn build(self) -> Result<ConnectionConfig, NetError> {
         let mut config = self.config;
         config.sasl = match self.sasl_mechanism {
             None => None,
+            #[cfg(feature = "gssapi")]
+            Some(SaslMechanism::Gssapi) => Some(SaslConfig::gssapi(self.kerberos)?),
             Some(SaslMechanism::OAuthBearer) => {
                 Some(self.token_provider.ok_or_else(|| NetError::InvalidConfig {
                     reason: "OAUTHBEARER needs sasl_oauth_token_provider".to_owned(),
@@ -478,6 +516,35 @@ mod tests {
             .build()
             .unwrap_err();
         assert!(matches!(error, NetError::InvalidConfig { .. }));
+    }
+
+    #[cfg(feature = "gssapi")]
+    #[test]
+    fn gssapi_builds_from_kerberos_settings_without_a_password() {
+        let config = ConnectionConfig::builder()
+            .security_protocol(SecurityProtocol::SaslPlaintext)
+            .sasl_mechanism(SaslMechanism::Gssapi)
+            .sasl_kerberos_service_name("kfk")
+            .sasl_kerberos_domain_name("broker.example")
+            .sasl_kerberos_principal("ops@EXAMPLE.COM")
+            .sasl_kerberos_keytab("/etc/ops.keytab")
+            .build()
+            .unwrap();
+        let sasl = config.sasl.as_ref().unwrap();
+        assert_eq!(sasl.mechanism(), SaslMechanism::Gssapi);
+        let kerberos = sasl.kerberos().unwrap();
+        assert_eq!(kerberos.service_principal("10.1.1.1"), "kfk@broker.example");
+        assert_eq!(kerberos.principal.as_deref(), Some("ops@EXAMPLE.COM"));
+        let error = ConnectionConfig::builder()
+            .security_protocol(SecurityProtocol::SaslPlaintext)
+            .sasl_mechanism(SaslMechanism::Gssapi)
+            .sasl_kerberos_service_name("kafka/broker")
+            .build()
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("sasl_kerberos_service_name"),
+            "{error}"
+        );
     }
 
     #[test]

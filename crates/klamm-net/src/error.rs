@@ -201,6 +201,20 @@ pub enum NetError {
         /// What went wrong.
         reason: String,
     },
+    /// GSSAPI (Kerberos) failed on the client side: the library is missing, no credentials,
+    /// the KDC does not know the broker's service, the security layer broke down… The source
+    /// carries the GSS-API status codes and the library's text for them.
+    #[cfg(feature = "gssapi")]
+    #[error("SASL GSSAPI with {addr} (service {service}) failed: {source}")]
+    Gssapi {
+        /// The broker address.
+        addr: String,
+        /// The broker's service name asked for, e.g. `kafka@broker-1.example.com`.
+        service: String,
+        /// What failed.
+        #[source]
+        source: crate::sasl::gssapi::GssapiError,
+    },
     /// No version both we and the broker support (or a pinned version the broker lacks).
     #[error("{api} needs version {wanted} but {}", match broker_range { Some(range) => format!("the broker supports {range}"), None => "the broker does not support it".to_owned() })]
     UnsupportedVersion {
@@ -350,6 +364,8 @@ impl NetError {
             | NetError::UnsupportedVersion { .. }
             | NetError::BrokerError { .. }
             | NetError::Encode { .. } => false,
+            #[cfg(feature = "gssapi")]
+            NetError::Gssapi { .. } => false,
         }
     }
 }

@@ -229,7 +229,7 @@ async fn serve(socket: tokio::net::TcpStream, script: Script, counters: Counters
             }
             ApiKey::SaslHandshake => {
                 let body = SaslHandshakeResponse {
-                    mechanisms: vec!["PLAIN".into()],
+                    mechanisms: vec!["PLAIN".into(), "OAUTHBEARER".into()],
                     ..Default::default()
                 };
                 frame(&response_header, header_version, &body, version)
@@ -561,4 +561,35 @@ async fn reauthenticates_before_the_session_lifetime_runs_out() {
     let renewals = broker.authentications.load(Ordering::SeqCst) - 1;
     assert!((2..=4).contains(&renewals), "{renewals} re-authentications");
     assert!(!connection.is_closed());
+}
+
+#[tokio::test]
+async fn client_side_sasl_step_that_never_finishes_times_out_in_the_sasl_phase() {
+    let broker = start(Script::default()).await;
+    // A token provider that never answers stands for any client-side step that hangs: an
+    // identity provider, or a KDC that accepts the connection and stays silent (GSSAPI).
+    let config = ConnectionConfig::builder()
+        .security_protocol(SecurityProtocol::SaslPlaintext)
+        .request_timeout(Duration::from_millis(300))
+        .sasl_oauth_token_provider(
+            std::future::pending::<Result<klamm_net::Secret, klamm_net::sasl::BoxError>>,
+        )
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let error = Connection::connect(&broker.addr, &config)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            NetError::Timeout {
+                phase: Phase::Sasl,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(broker.authentications.load(Ordering::SeqCst), 0);
 }

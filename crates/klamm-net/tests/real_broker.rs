@@ -84,7 +84,7 @@ fn plaintext_negotiates_sensible_versions_and_metadata_returns_the_broker() {
         ));
         let metrics = connection.metrics();
         assert_eq!(metrics.api(ApiKey::Metadata).responses, 1);
-        // A broker older than our newest ApiVersions (3.9 knows v0-3) refuses the first
+        // A broker older than our newest ApiVersions (3.9.2 knows v0-4) refuses the first
         // attempt, telling us its range, and answers the second.
         let broker_api_versions = versions.broker_range(ApiKey::ApiVersions).unwrap();
         let attempts = if broker_api_versions.max < ApiKey::ApiVersions.versions().max {

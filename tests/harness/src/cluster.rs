@@ -1,6 +1,7 @@
 //! Starting, inspecting and stopping a profile's brokers, and the fault-test helpers.
 //!
-//! A start formats fresh KRaft storage for every node (SCRAM users included), launches one
+//! A start formats fresh KRaft storage for every node (SCRAM users included) while, for the
+//! `single` profile, a throw-away Kerberos KDC comes up beside it, launches one
 //! `java … kafka.Kafka server.properties` per node and waits until each node answers a Metadata
 //! request that carries our cluster id and lists every broker. Only then is `cluster.env` written,
 //! so its presence means "was up"; [`running_env`] re-probes to tell whether it still is.
@@ -13,10 +14,11 @@ use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use crate::command::{render, run_checked, tail_file, JAVA};
-use crate::config::{self, NodePorts, NodeSpec, SecurePorts, Security};
+use crate::config::{self, BrokerKerberos, NodePorts, NodeSpec, SecurePorts, Security};
 use crate::env::{ClusterEnv, SaslUsers};
 use crate::error::{HarnessError, IoContext, Result};
 use crate::fetch::ensure_libs;
+use crate::kerberos::{self, KdcFiles};
 use crate::layout::{allocate_ports, random_cluster_id, Layout};
 use crate::lock::FileLock;
 use crate::probe;
@@ -51,15 +53,22 @@ pub fn up(profile: Profile, version: &KafkaVersion) -> Result<ClusterEnv> {
     start_locked(&layout, version)
 }
 
-/// Stops `profile`'s brokers (SIGTERM, SIGKILL after 20 s) and any watchdog; a no-op when
-/// nothing runs. Logs and data stay until the next start.
+/// Stops `profile`'s brokers (SIGTERM, SIGKILL after 20 s), its KDC and any watchdog, and the
+/// same for every side-by-side instance of the profile ([`crate::shared_version`]); a no-op
+/// when nothing runs. Logs and data stay until the next start.
 pub fn down(profile: Profile) -> Result<StopReport> {
-    let layout = Layout::new(profile);
-    if !layout.root().exists() {
-        return Ok(StopReport::default());
+    let mut report = StopReport::default();
+    for layout in std::iter::once(Layout::new(profile)).chain(Layout::sides(profile)) {
+        if !layout.root().exists() {
+            continue;
+        }
+        let _start = FileLock::exclusive(&layout.start_lock(), START_LOCK_TIMEOUT)?;
+        let stopped = stop_processes(&layout);
+        report.stopped.extend(stopped.stopped);
+        report.killed.extend(stopped.killed);
+        report.kdcs.extend(stopped.kdcs);
     }
-    let _start = FileLock::exclusive(&layout.start_lock(), START_LOCK_TIMEOUT)?;
-    Ok(stop_processes(&layout))
+    Ok(report)
 }
 
 /// Result of [`down`].
@@ -69,6 +78,8 @@ pub struct StopReport {
     pub stopped: Vec<(u32, u32)>,
     /// Pids that ignored SIGTERM for 20 s and got SIGKILL.
     pub killed: Vec<u32>,
+    /// Pids of the Kerberos KDCs that were running.
+    pub kdcs: Vec<u32>,
 }
 
 /// The env of brokers that run and answer right now, if any.
@@ -77,11 +88,13 @@ pub(crate) fn running_env(layout: &Layout) -> Option<ClusterEnv> {
     if env.profile != layout.profile {
         return None;
     }
-    let healthy = env.broker_ids.iter().all(|&node_id| {
-        read_pid(&layout.pid_file(node_id))
-            .is_some_and(|pid| is_running(pid, &layout.node_marker(node_id)))
-            && check_node(&env, node_id, &env.broker_ids).is_ok()
-    });
+    let kdc_healthy = env.kerberos.is_none() || kerberos::is_kdc_running(&layout.kerberos_dir());
+    let healthy = kdc_healthy
+        && env.broker_ids.iter().all(|&node_id| {
+            read_pid(&layout.pid_file(node_id))
+                .is_some_and(|pid| is_running(pid, &layout.node_marker(node_id)))
+                && check_node(&env, node_id, &env.broker_ids).is_ok()
+        });
     healthy.then_some(env)
 }
 
@@ -153,6 +166,15 @@ fn default_users() -> SaslUsers {
 pub(crate) fn start_locked(layout: &Layout, version: &KafkaVersion) -> Result<ClusterEnv> {
     stop_processes(layout);
     layout.clean()?;
+    let result = start_clean(layout, version);
+    if result.is_err() {
+        // The KDC may run already when a later step fails.
+        stop_processes(layout);
+    }
+    result
+}
+
+fn start_clean(layout: &Layout, version: &KafkaVersion) -> Result<ClusterEnv> {
     let libs = ensure_libs(version)?;
     let java = JAVA.locate()?;
     let profile = layout.profile;
@@ -160,8 +182,17 @@ pub(crate) fn start_locked(layout: &Layout, version: &KafkaVersion) -> Result<Cl
     let started = Instant::now();
 
     let per_node = if profile.has_security() { 5 } else { 2 };
-    let ports = allocate_ports(ids.len() * per_node)?;
-    let node_ports: Vec<NodePorts> = ports
+    let kdc_ports = usize::from(profile.has_security());
+    let ports = allocate_ports(ids.len() * per_node + kdc_ports)?;
+    let kdc = profile
+        .has_security()
+        .then(|| KdcFiles::new(layout.kerberos_dir(), ports[ids.len() * per_node]));
+    if kdc.is_some() {
+        // Before anything slow: a machine without the KDC programs fails (or installs them)
+        // at once.
+        kerberos::ensure_tools()?;
+    }
+    let node_ports: Vec<NodePorts> = ports[..ids.len() * per_node]
         .chunks(per_node)
         .map(|p| NodePorts {
             plaintext: p[0],
@@ -196,7 +227,10 @@ pub(crate) fn start_locked(layout: &Layout, version: &KafkaVersion) -> Result<Cl
         java,
         libs,
         log_config,
+        krb5_conf: kdc.as_ref().map(KdcFiles::krb5_conf),
     };
+    let broker_principal = kdc.as_ref().map(KdcFiles::broker_principal);
+    let broker_keytab = kdc.as_ref().map(KdcFiles::broker_keytab);
 
     let mut format_commands = Vec::new();
     for (&node_id, ports) in ids.iter().zip(&node_ports) {
@@ -214,6 +248,14 @@ pub(crate) fn start_locked(layout: &Layout, version: &KafkaVersion) -> Result<Cl
                     users,
                     keystore: &pki.broker_keystore,
                     truststore: &pki.files.ca_file,
+                    kerberos: broker_principal
+                        .as_deref()
+                        .zip(broker_keytab.as_deref())
+                        .map(|(principal, keytab)| BrokerKerberos {
+                            service_name: kerberos::SERVICE_NAME,
+                            principal,
+                            keytab,
+                        }),
                 }),
                 _ => None,
             },
@@ -235,15 +277,26 @@ pub(crate) fn start_locked(layout: &Layout, version: &KafkaVersion) -> Result<Cl
         }
         format_commands.push(format);
     }
-    // Each format is a JVM start of its own: run them side by side.
-    std::thread::scope(|scope| {
+    // Each format is a JVM start of its own: run them side by side, and the KDC (well under a
+    // second) beside them, so that it adds nothing to the start-up time.
+    let kdc_ready_after = std::thread::scope(|scope| {
+        let kdc = kdc.as_ref().map(|files| {
+            scope.spawn(move || {
+                let started = Instant::now();
+                kerberos::start(files).map(|_child| started.elapsed())
+            })
+        });
         let handles: Vec<_> = format_commands
             .iter_mut()
             .map(|command| scope.spawn(move || run_checked(command).map(|_| ())))
             .collect();
-        handles
+        let formatted = handles
             .into_iter()
-            .try_for_each(|handle| handle.join().expect("format thread panicked"))
+            .try_for_each(|handle| handle.join().expect("format thread panicked"));
+        let kdc_ready_after = kdc
+            .map(|handle| handle.join().expect("KDC thread panicked"))
+            .transpose();
+        formatted.and(kdc_ready_after)
     })?;
 
     let env = ClusterEnv {
@@ -269,6 +322,7 @@ pub(crate) fn start_locked(layout: &Layout, version: &KafkaVersion) -> Result<Cl
             .then(|| join_addresses(&node_ports, |p| p.secure.map(|s| s.sasl_ssl))),
         sasl: users,
         tls: pki.map(|pki| pki.files),
+        kerberos: kdc.as_ref().map(KdcFiles::env),
     };
 
     let mut children = Vec::new();
@@ -286,8 +340,11 @@ pub(crate) fn start_locked(layout: &Layout, version: &KafkaVersion) -> Result<Cl
         return Err(error);
     }
     env.write(&layout.env_file())?;
+    let kdc_note = kdc_ready_after
+        .map(|after| format!(" (KDC ready after {:.2}s)", after.as_secs_f64()))
+        .unwrap_or_default();
     eprintln!(
-        "klamm-test-harness: Kafka {version} profile `{profile}` up in {:.1}s at {}",
+        "klamm-test-harness: Kafka {version} profile `{profile}` up in {:.1}s at {}{kdc_note}",
         started.elapsed().as_secs_f64(),
         env.bootstrap_plaintext
     );
@@ -369,6 +426,8 @@ struct Launcher {
     java: PathBuf,
     libs: PathBuf,
     log_config: PathBuf,
+    /// `krb5.conf` of the profile's KDC, for the JVM's Kerberos (GSSAPI listeners).
+    krb5_conf: Option<PathBuf>,
 }
 
 impl Launcher {
@@ -382,6 +441,7 @@ impl Launcher {
             version: env.version.clone(),
             java: JAVA.locate()?,
             libs: ensure_libs(&env.version)?,
+            krb5_conf: env.kerberos.as_ref().map(|k| k.krb5_conf.clone()),
         })
     }
 
@@ -399,9 +459,11 @@ impl Launcher {
             .arg(config::logging_system_property(
                 &self.version,
                 &self.log_config,
-            ))
-            .arg("-cp")
-            .arg(format!("{}/*", self.libs.display()));
+            ));
+        if let Some(krb5_conf) = &self.krb5_conf {
+            command.arg(format!("-Djava.security.krb5.conf={}", krb5_conf.display()));
+        }
+        command.arg("-cp").arg(format!("{}/*", self.libs.display()));
         command
     }
 
@@ -444,7 +506,13 @@ pub(crate) fn stop_processes(layout: &Layout) -> StopReport {
     for &node_id in layout.profile.node_ids() {
         let _ = fs::remove_file(layout.pid_file(node_id));
     }
-    StopReport { stopped, killed }
+    // After the brokers, which would log failed re-logins without it.
+    let kdcs = kerberos::stop(&layout.kerberos_dir()).into_iter().collect();
+    StopReport {
+        stopped,
+        killed,
+        kdcs,
+    }
 }
 
 /// Retires the watchdog: removing its pid file makes it exit on its next tick; SIGTERM is quicker.

@@ -1,5 +1,6 @@
-//! Running the external programs the harness relies on (java, mvn, openssl, python3, flock), with
-//! errors that name the missing package or show the failing command's own output.
+//! Running the external programs the harness relies on (java, mvn, openssl, python3, flock, and
+//! MIT Kerberos' KDC tools), with errors that name the missing package or show the failing
+//! command's own output.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -41,6 +42,32 @@ pub(crate) const FLOCK: Tool = Tool {
     install: "apt-get install -y util-linux",
 };
 
+const KERBEROS_INSTALL: &str = "apt-get install -y krb5-kdc krb5-admin-server krb5-user \
+     (`cargo xtask kafka fetch` does it when run as root)";
+pub(crate) const KRB5KDC: Tool = Tool {
+    program: "krb5kdc",
+    purpose: "run the Kerberos KDC of the single profile (SASL/GSSAPI)",
+    install: KERBEROS_INSTALL,
+};
+pub(crate) const KDB5_UTIL: Tool = Tool {
+    program: "kdb5_util",
+    purpose: "create the Kerberos database of the single profile",
+    install: KERBEROS_INSTALL,
+};
+pub(crate) const KADMIN_LOCAL: Tool = Tool {
+    program: "kadmin.local",
+    purpose: "create the Kerberos principals and keytabs of the single profile",
+    install: KERBEROS_INSTALL,
+};
+pub(crate) const KINIT: Tool = Tool {
+    program: "kinit",
+    purpose: "fill Kerberos credential caches in the GSSAPI tests",
+    install: KERBEROS_INSTALL,
+};
+
+/// Where system programs live that a non-root `PATH` often lacks (`krb5kdc`, `kdb5_util`).
+const SYSTEM_DIRS: [&str; 3] = ["/usr/local/sbin", "/usr/sbin", "/sbin"];
+
 /// Checks that every program the harness needs is on `PATH`, naming the package of the first one
 /// missing.
 pub fn check_tools() -> Result<()> {
@@ -51,10 +78,12 @@ pub fn check_tools() -> Result<()> {
 }
 
 impl Tool {
-    /// The program's full path, or [`HarnessError::MissingTool`].
+    /// The program's full path (searching `PATH`, then the sbin directories), or
+    /// [`HarnessError::MissingTool`].
     pub(crate) fn locate(self) -> Result<PathBuf> {
         let path = std::env::var_os("PATH").unwrap_or_default();
         std::env::split_paths(&path)
+            .chain(SYSTEM_DIRS.iter().map(PathBuf::from))
             .map(|dir| dir.join(self.program))
             .find(|candidate| is_executable(candidate))
             .ok_or(HarnessError::MissingTool {

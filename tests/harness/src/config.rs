@@ -33,6 +33,17 @@ pub(crate) struct Security<'a> {
     pub(crate) users: &'a SaslUsers,
     pub(crate) keystore: &'a Path,
     pub(crate) truststore: &'a Path,
+    pub(crate) kerberos: Option<BrokerKerberos<'a>>,
+}
+
+/// The broker's Kerberos identity, for GSSAPI on the SASL listeners.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BrokerKerberos<'a> {
+    /// `sasl.kerberos.service.name`.
+    pub(crate) service_name: &'a str,
+    /// e.g. `kafka/localhost@KLAMM.TEST`.
+    pub(crate) principal: &'a str,
+    pub(crate) keytab: &'a Path,
 }
 
 /// Everything that differs between the nodes of one start.
@@ -131,7 +142,24 @@ pub(crate) fn server_properties(spec: &NodeSpec<'_>) -> String {
 
 fn security_properties(props: &mut Properties, security: &Security<'_>) {
     let users = security.users;
-    props.set("sasl.enabled.mechanisms", users.mechanisms.join(","));
+    let mut mechanisms = users.mechanisms.clone();
+    if let Some(kerberos) = &security.kerberos {
+        mechanisms.push("GSSAPI".to_owned());
+        props.comment("GSSAPI: the broker accepts with its keytab; the JVM gets krb5.conf via -Djava.security.krb5.conf.");
+        props.set("sasl.kerberos.service.name", kerberos.service_name);
+        let jaas = format!(
+            "com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true keyTab=\"{}\" principal=\"{}\";",
+            kerberos.keytab.display(),
+            kerberos.principal
+        );
+        for listener in ["sasl_plaintext", "sasl_ssl"] {
+            props.set(
+                &format!("listener.name.{listener}.gssapi.sasl.jaas.config"),
+                &jaas,
+            );
+        }
+    }
+    props.set("sasl.enabled.mechanisms", mechanisms.join(","));
     // A JAAS context is loaded for every enabled mechanism on every SASL listener.
     let plain = format!(
         "org.apache.kafka.common.security.plain.PlainLoginModule required user_{}=\"{}\" user_{}=\"{}\";",
@@ -272,9 +300,19 @@ mod tests {
                 users: &users,
                 keystore: Path::new("/k.pem"),
                 truststore: Path::new("/ca.pem"),
+                kerberos: Some(BrokerKerberos {
+                    service_name: "kafka",
+                    principal: "kafka/localhost@KLAMM.TEST",
+                    keytab: Path::new("/krb/broker.keytab"),
+                }),
             }),
         };
         let text = server_properties(&spec);
+        assert!(
+            text.contains("\nsasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,GSSAPI\n")
+        );
+        assert!(text.contains("\nsasl.kerberos.service.name=kafka\n"));
+        assert!(text.contains("listener.name.sasl_plaintext.gssapi.sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true keyTab=\"/krb/broker.keytab\" principal=\"kafka/localhost@KLAMM.TEST\";\n"));
         assert!(text.contains("\nadvertised.listeners=PLAINTEXT://127.0.0.1:1,SASL_PLAINTEXT://127.0.0.1:2,SSL://127.0.0.1:3,SASL_SSL://127.0.0.1:4\n"));
         assert!(text.contains("\nsuper.users=User:ANONYMOUS;User:admin\n"));
         assert!(text.contains("listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config="));

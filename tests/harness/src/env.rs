@@ -45,6 +45,31 @@ pub struct TlsFiles {
     pub untrusted_client_key_file: PathBuf,
 }
 
+/// The throw-away Kerberos realm of the `single` profile: the broker's SASL listeners accept
+/// GSSAPI for principals of this realm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KerberosEnv {
+    /// The realm (`KERBEROS_REALM`), e.g. `KLAMM.TEST`.
+    pub realm: String,
+    /// The KDC's `host:port` (`KERBEROS_KDC`), TCP and UDP.
+    pub kdc: String,
+    /// A `krb5.conf` for clients (`KERBEROS_KRB5_CONF`): point `KRB5_CONFIG` at it.
+    pub krb5_conf: PathBuf,
+    /// The broker's service name (`KERBEROS_SERVICE_NAME`, `kafka`).
+    pub service_name: String,
+    /// The host part of the broker's principal (`KERBEROS_SERVICE_HOST`, `localhost`): clients
+    /// reach the broker as 127.0.0.1, so they must name this host (`sasl_kerberos_domain_name`).
+    pub service_host: String,
+    /// A client principal (`KERBEROS_CLIENT_PRINCIPAL`), Kafka principal `User:klamm-client`,
+    /// with no ACLs.
+    pub client_principal: String,
+    /// The client principal's keytab (`KERBEROS_CLIENT_KEYTAB`).
+    pub client_keytab: PathBuf,
+    /// A principal the KDC knows but no keytab holds (`KERBEROS_KEYLESS_PRINCIPAL`): logging
+    /// in as it with the client keytab must fail.
+    pub keyless_principal: String,
+}
+
 /// How to reach a running profile; parsed from, and written to, `cluster.env`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterEnv {
@@ -73,6 +98,8 @@ pub struct ClusterEnv {
     pub sasl: Option<SaslUsers>,
     /// TLS material, `single` profile only.
     pub tls: Option<TlsFiles>,
+    /// The Kerberos realm for SASL/GSSAPI, `single` profile only.
+    pub kerberos: Option<KerberosEnv>,
 }
 
 impl ClusterEnv {
@@ -145,6 +172,19 @@ impl ClusterEnv {
                 untrusted_client_key_file: required("SSL_UNTRUSTED_CLIENT_KEY_FILE")?.into(),
             }),
         };
+        let kerberos = match optional("KERBEROS_REALM") {
+            None => None,
+            Some(realm) => Some(KerberosEnv {
+                realm,
+                kdc: required("KERBEROS_KDC")?,
+                krb5_conf: required("KERBEROS_KRB5_CONF")?.into(),
+                service_name: required("KERBEROS_SERVICE_NAME")?,
+                service_host: required("KERBEROS_SERVICE_HOST")?,
+                client_principal: required("KERBEROS_CLIENT_PRINCIPAL")?,
+                client_keytab: required("KERBEROS_CLIENT_KEYTAB")?.into(),
+                keyless_principal: required("KERBEROS_KEYLESS_PRINCIPAL")?,
+            }),
+        };
         Ok(ClusterEnv {
             profile,
             version,
@@ -158,6 +198,7 @@ impl ClusterEnv {
             bootstrap_sasl_ssl: optional("BOOTSTRAP_SASL_SSL"),
             sasl,
             tls,
+            kerberos,
         })
     }
 
@@ -210,6 +251,16 @@ impl ClusterEnv {
                 "SSL_UNTRUSTED_CLIENT_KEY_FILE",
                 &path(&tls.untrusted_client_key_file),
             );
+        }
+        if let Some(kerberos) = &self.kerberos {
+            put("KERBEROS_REALM", &kerberos.realm);
+            put("KERBEROS_KDC", &kerberos.kdc);
+            put("KERBEROS_KRB5_CONF", &path(&kerberos.krb5_conf));
+            put("KERBEROS_SERVICE_NAME", &kerberos.service_name);
+            put("KERBEROS_SERVICE_HOST", &kerberos.service_host);
+            put("KERBEROS_CLIENT_PRINCIPAL", &kerberos.client_principal);
+            put("KERBEROS_CLIENT_KEYTAB", &path(&kerberos.client_keytab));
+            put("KERBEROS_KEYLESS_PRINCIPAL", &kerberos.keyless_principal);
         }
         out
     }
@@ -276,6 +327,16 @@ mod tests {
                 untrusted_client_cert_file: "/t/untrusted-client.crt".into(),
                 untrusted_client_key_file: "/t/untrusted-client.key".into(),
             }),
+            kerberos: Some(KerberosEnv {
+                realm: "KLAMM.TEST".into(),
+                kdc: "127.0.0.1:20005".into(),
+                krb5_conf: "/work/my repo/target/kafka/single/kerberos/krb5.conf".into(),
+                service_name: "kafka".into(),
+                service_host: "localhost".into(),
+                client_principal: "klamm-client@KLAMM.TEST".into(),
+                client_keytab: "/k/client.keytab".into(),
+                keyless_principal: "klamm-keyless@KLAMM.TEST".into(),
+            }),
         }
     }
 
@@ -288,6 +349,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("BOOTSTRAP_SASL_SSL=127.0.0.1:20004\n"));
+        assert!(text.contains("KERBEROS_CLIENT_PRINCIPAL=klamm-client@KLAMM.TEST\n"));
         assert_eq!(ClusterEnv::parse(&text, Path::new("x")).unwrap(), env);
     }
 
@@ -300,6 +362,7 @@ mod tests {
         env.bootstrap_sasl_ssl = None;
         env.sasl = None;
         env.tls = None;
+        env.kerberos = None;
         let parsed = ClusterEnv::parse(&env.to_env_file(), Path::new("x")).unwrap();
         assert_eq!(parsed, env);
     }

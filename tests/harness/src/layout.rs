@@ -8,8 +8,13 @@
 //!   watchdog.pid/.log      only for brokers a test process started (see `shared`)
 //!   log4j*.properties      logging config
 //!   tls/                   throw-away PKI (single profile)
+//!   kerberos/              KDC config, database, keytabs, kdc.pid, kdc.log (single profile)
 //!   node-<id>/             server.properties, broker.pid, broker.log, data/
 //! ```
+//!
+//! A second broker of another Kafka version can run beside a profile's own, for tests that
+//! compare versions: it lives in `target/kafka/<profile>-<version>/` (see [`Layout::side`]),
+//! with the same structure, its own ports and its own KDC.
 
 use std::collections::hash_map::RandomState;
 use std::collections::BTreeSet;
@@ -21,7 +26,7 @@ use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{IoContext, Result};
-use crate::profile::Profile;
+use crate::profile::{KafkaVersion, Profile};
 
 /// Environment variable overriding the state root (default `<workspace>/target/kafka`).
 pub const STATE_ENV_VAR: &str = "KLAMM_KAFKA_STATE_DIR";
@@ -56,6 +61,33 @@ impl Layout {
 
     pub(crate) fn at(profile: Profile, root: PathBuf) -> Self {
         Layout { profile, root }
+    }
+
+    /// The state directory of a side-by-side instance of `profile` running `version`.
+    pub(crate) fn side(profile: Profile, version: &KafkaVersion) -> Self {
+        Self::at(profile, state_root().join(side_dir_name(profile, version)))
+    }
+
+    /// The side-by-side instances of `profile` that have a state directory.
+    pub(crate) fn sides(profile: Profile) -> Vec<Layout> {
+        let Ok(entries) = fs::read_dir(state_root()) else {
+            return Vec::new();
+        };
+        let mut sides: Vec<Layout> = entries
+            .filter_map(|entry| entry.ok())
+            .filter(|entry| entry.path().is_dir())
+            .filter_map(|entry| {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let version: KafkaVersion = name
+                    .strip_prefix(profile.name())?
+                    .strip_prefix('-')?
+                    .parse()
+                    .ok()?;
+                Some(Self::side(profile, &version))
+            })
+            .collect();
+        sides.sort_by(|a, b| a.root.cmp(&b.root));
+        sides
     }
 
     pub(crate) fn root(&self) -> &Path {
@@ -93,6 +125,10 @@ impl Layout {
 
     pub(crate) fn tls_dir(&self) -> PathBuf {
         self.root.join("tls")
+    }
+
+    pub(crate) fn kerberos_dir(&self) -> PathBuf {
+        self.root.join("kerberos")
     }
 
     pub(crate) fn node_dir(&self, node_id: u32) -> PathBuf {
@@ -141,6 +177,11 @@ impl Layout {
         }
         Ok(())
     }
+}
+
+/// `<profile>-<version>`, e.g. `single-3.9.2`.
+fn side_dir_name(profile: Profile, version: &KafkaVersion) -> String {
+    format!("{}-{version}", profile.name())
 }
 
 /// A random `u64` from std's per-process SipHash keys (no `rand` dependency needed for this).
@@ -257,6 +298,15 @@ mod tests {
         assert_eq!(a.len(), 22);
         assert!(!a.starts_with('-'));
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn side_instances_live_beside_the_profile_under_their_version() {
+        let version: KafkaVersion = "3.9.2".parse().unwrap();
+        let side = Layout::side(Profile::Single, &version);
+        assert_eq!(side.root(), state_root().join("single-3.9.2"));
+        assert_ne!(side.root(), Layout::new(Profile::Single).root());
+        assert!(side.env_file().ends_with("single-3.9.2/cluster.env"));
     }
 
     #[test]

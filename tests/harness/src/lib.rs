@@ -3,7 +3,8 @@
 //! The broker jars of a release (4.4.0 by default, or 3.9.2) come from Maven Central into
 //! `~/.cache/klamm/kafka/<version>/libs` ([`fetch`]). A [`Profile`] is started in KRaft mode with
 //! `java -cp 'libs/*' kafka.Kafka` ([`up`]): `single` is one combined broker+controller with
-//! PLAINTEXT, SASL_PLAINTEXT, SSL and SASL_SSL listeners, SCRAM and PLAIN users and ACLs;
+//! PLAINTEXT, SASL_PLAINTEXT, SSL and SASL_SSL listeners, SCRAM and PLAIN users, GSSAPI against a
+//! throw-away MIT Kerberos KDC ([`kerberos`]) and ACLs;
 //! `cluster` is three combined nodes on PLAINTEXT. What clients need to connect is written to
 //! `target/kafka/<profile>/cluster.env` and parsed as a [`ClusterEnv`]. `cargo xtask kafka` wraps
 //! these functions for the command line.
@@ -26,6 +27,7 @@ mod config;
 mod env;
 mod error;
 pub mod fetch;
+pub mod kerberos;
 mod layout;
 mod lock;
 pub mod oracle;
@@ -38,10 +40,10 @@ mod tls;
 
 pub use cluster::{down, up, StopReport, START_TIMEOUT_ENV_VAR};
 pub use command::check_tools;
-pub use env::{ClusterEnv, SaslUsers, TlsFiles};
+pub use env::{ClusterEnv, KerberosEnv, SaslUsers, TlsFiles};
 pub use error::{HarnessError, Result};
 pub use layout::{env_file, state_root, STATE_ENV_VAR};
 pub use process::peak_rss_kib;
 pub use profile::{KafkaVersion, Profile};
-pub use shared::{shared, try_shared, LINGER_ENV_VAR};
+pub use shared::{shared, shared_version, try_shared, try_shared_version, LINGER_ENV_VAR};
 pub use status::{status, NodeStatus, Status};

@@ -37,8 +37,25 @@ pub struct MetadataSnapshot {
     pub controller_id: i32,
 }
 
+/// One API as listed in an ApiVersions response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiVersionRange {
+    /// The API key, e.g. 18 for ApiVersions.
+    pub api_key: i16,
+    /// The lowest version the broker serves.
+    pub min_version: i16,
+    /// The highest version the broker serves.
+    pub max_version: i16,
+}
+
 /// Sends ApiVersions v0 and returns how many API keys the broker lists.
 pub fn api_versions(addr: SocketAddr, timeout: Duration) -> io::Result<usize> {
+    api_version_ranges(addr, timeout).map(|ranges| ranges.len())
+}
+
+/// Sends ApiVersions v0 and returns every API the broker lists with its version range, in the
+/// broker's order: an independent account of what a client should negotiate.
+pub fn api_version_ranges(addr: SocketAddr, timeout: Duration) -> io::Result<Vec<ApiVersionRange>> {
     let body = exchange(addr, timeout, API_KEY_API_VERSIONS, 0, &[])?;
     let mut reader = Reader::new(&body);
     let error_code = reader.i16()?;
@@ -46,10 +63,15 @@ pub fn api_versions(addr: SocketAddr, timeout: Duration) -> io::Result<usize> {
         return Err(invalid(format!("ApiVersions error code {error_code}")));
     }
     let count = reader.array_len()?;
+    let mut ranges = Vec::with_capacity(count);
     for _ in 0..count {
-        reader.skip(6)?;
+        ranges.push(ApiVersionRange {
+            api_key: reader.i16()?,
+            min_version: reader.i16()?,
+            max_version: reader.i16()?,
+        });
     }
-    Ok(count)
+    Ok(ranges)
 }
 
 /// Sends Metadata v4 for no topics and returns the brokers and cluster id.
@@ -152,10 +174,6 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
-    fn skip(&mut self, n: usize) -> io::Result<()> {
-        self.take(n).map(|_| ())
-    }
-
     fn i16(&mut self) -> io::Result<i16> {
         let b = self.take(2)?;
         Ok(i16::from_be_bytes([b[0], b[1]]))
@@ -249,6 +267,48 @@ mod tests {
                 host: "127.0.0.1".into(),
                 port: 9092
             }]
+        );
+    }
+
+    #[test]
+    fn api_version_ranges_parse_a_canned_response() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut socket, _) = listener.accept().unwrap();
+            let mut size = [0; 4];
+            socket.read_exact(&mut size).unwrap();
+            let mut request = vec![0; i32::from_be_bytes(size) as usize];
+            socket.read_exact(&mut request).unwrap();
+            assert_eq!(&request[..4], &[0, 18, 0, 0], "ApiVersions v0");
+            let mut body = request[4..8].to_vec();
+            body.extend_from_slice(&0i16.to_be_bytes()); // error code
+            body.extend_from_slice(&2i32.to_be_bytes());
+            for (key, min, max) in [(3i16, 0i16, 12i16), (18, 0, 3)] {
+                for value in [key, min, max] {
+                    body.extend_from_slice(&value.to_be_bytes());
+                }
+            }
+            let mut frame = (body.len() as i32).to_be_bytes().to_vec();
+            frame.extend_from_slice(&body);
+            socket.write_all(&frame).unwrap();
+        });
+        let ranges = api_version_ranges(addr, Duration::from_secs(5)).unwrap();
+        server.join().unwrap();
+        assert_eq!(
+            ranges,
+            vec![
+                ApiVersionRange {
+                    api_key: 3,
+                    min_version: 0,
+                    max_version: 12
+                },
+                ApiVersionRange {
+                    api_key: 18,
+                    min_version: 0,
+                    max_version: 3
+                }
+            ]
         );
     }
 }

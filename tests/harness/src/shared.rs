@@ -13,7 +13,7 @@
 
 use std::fs;
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use crate::cluster::{
     ensure_version, running_env, start_locked, stop_processes, START_LOCK_TIMEOUT,
@@ -55,24 +55,89 @@ pub fn try_shared(profile: Profile) -> Result<&'static ClusterEnv> {
         Profile::Single => &SINGLE,
         Profile::Cluster => &CLUSTER,
     };
-    cell.get_or_init(|| acquire(profile).map_err(|error| error.to_string()))
-        .as_ref()
-        .map_err(|reason| HarnessError::SharedUnavailable {
-            profile: profile.name(),
-            reason: reason.clone(),
-        })
+    cell.get_or_init(|| {
+        let requested = KafkaVersion::requested_in_env().map_err(|error| error.to_string())?;
+        acquire(&Layout::new(profile), requested).map_err(|error| error.to_string())
+    })
+    .as_ref()
+    .map_err(|reason| HarnessError::SharedUnavailable {
+        profile: profile.name(),
+        reason: reason.clone(),
+    })
 }
 
-fn acquire(profile: Profile) -> Result<ClusterEnv> {
-    let requested = KafkaVersion::requested_in_env()?;
+/// Brokers of `profile` running exactly `version`, for tests that compare Kafka versions side by
+/// side in one run: the profile's own brokers when they run (or, per [`shared`], would be
+/// started with) that version, otherwise a second instance of the profile beside them, in
+/// `target/kafka/<profile>-<version>/` with its own ports (and, for `single`, its own KDC),
+/// started on first use and stopped after the test run like [`shared`]'s.
+///
+/// ```no_run
+/// use klamm_test_harness::{shared_version, KafkaVersion, Profile};
+///
+/// let new = shared_version(Profile::Single, &KafkaVersion::DEFAULT.parse().unwrap());
+/// let old = shared_version(Profile::Single, &KafkaVersion::LEGACY.parse().unwrap());
+/// assert_ne!(new.bootstrap_plaintext, old.bootstrap_plaintext);
+/// ```
+///
+/// # Panics
+///
+/// When the brokers cannot be started, like [`shared`]; [`try_shared_version`] returns the
+/// error instead.
+pub fn shared_version(profile: Profile, version: &KafkaVersion) -> &'static ClusterEnv {
+    match try_shared_version(profile, version) {
+        Ok(env) => env,
+        Err(error) => panic!("{error}"),
+    }
+}
+
+/// Like [`shared_version`], but returns the error.
+pub fn try_shared_version(profile: Profile, version: &KafkaVersion) -> Result<&'static ClusterEnv> {
+    let main_version = match KafkaVersion::requested_in_env()? {
+        Some(requested) => requested,
+        None => running_env(&Layout::new(profile))
+            .map(|env| env.version)
+            .unwrap_or_else(KafkaVersion::default_version),
+    };
+    if &main_version == version {
+        let env = try_shared(profile)?;
+        if &env.version == version {
+            return Ok(env);
+        }
+    }
+    // Leaked once per (profile, version) and process: a handful of small structs at most.
+    type Outcome = Result<&'static ClusterEnv, String>;
+    static SIDES: Mutex<Vec<(Profile, KafkaVersion, Outcome)>> = Mutex::new(Vec::new());
+    let mut sides = SIDES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let known = sides.iter().find(|(p, v, _)| *p == profile && v == version);
+    let outcome = match known {
+        Some((.., outcome)) => outcome.clone(),
+        None => {
+            let outcome = acquire(&Layout::side(profile, version), Some(version.clone()))
+                .map(|env| &*Box::leak(Box::new(env)))
+                .map_err(|error| error.to_string());
+            sides.push((profile, version.clone(), outcome.clone()));
+            outcome
+        }
+    };
+    outcome.map_err(|reason| HarnessError::SharedUnavailable {
+        profile: profile.name(),
+        reason: format!("Kafka {version} side by side: {reason}"),
+    })
+}
+
+/// Reuses or starts the brokers of `layout`; `requested` is an explicit version (which running
+/// brokers must have), `None` takes whatever runs or else the default version.
+fn acquire(layout: &Layout, requested: Option<KafkaVersion>) -> Result<ClusterEnv> {
     let version = requested
         .clone()
         .unwrap_or_else(KafkaVersion::default_version);
-    let layout = Layout::new(profile);
     layout.create()?;
     let start = FileLock::exclusive(&layout.start_lock(), START_LOCK_TIMEOUT)?;
     let mut users = FileLock::shared(&layout.users_lock(), USERS_LOCK_TIMEOUT)?;
-    if let Some(env) = running_env(&layout) {
+    if let Some(env) = running_env(layout) {
         // Without an explicit $KLAMM_KAFKA_VERSION, whatever version runs will do.
         if requested.is_none() || env.version == version {
             users.hold_until_exit();
@@ -84,15 +149,15 @@ fn acquire(profile: Profile) -> Result<ClusterEnv> {
         drop(users);
         match FileLock::try_exclusive(&layout.users_lock())? {
             Some(exclusive) if test_owned => {
-                stop_processes(&layout);
+                stop_processes(layout);
                 users = exclusive.downgrade()?;
             }
             _ => return Err(ensure_version(&env, &version).unwrap_err()),
         }
     }
-    let env = start_locked(&layout, &version)?;
-    if let Err(error) = spawn_watchdog(&layout) {
-        stop_processes(&layout);
+    let env = start_locked(layout, &version)?;
+    if let Err(error) = spawn_watchdog(layout) {
+        stop_processes(layout);
         return Err(error);
     }
     users.hold_until_exit();
@@ -152,6 +217,13 @@ for f in "$state"/node-*/broker.pid; do
     pids="$pids $p"
   fi
 done
+kdc="$state/kerberos/kdc.pid"
+if [ -f "$kdc" ]; then
+  p=$(cat "$kdc")
+  if [ -r "/proc/$p/cmdline" ] && tr '\0' '\n' < "/proc/$p/cmdline" | grep -qxF "$kdc"; then
+    pids="$pids $p"
+  fi
+fi
 [ -n "$pids" ] || exit 0
 kill -TERM $pids 2>/dev/null
 i=0

@@ -155,17 +155,18 @@ fn single_runs_the_requested_version_and_env_file_is_sourceable() {
     let env_file = klamm_test_harness::env_file(Profile::Single);
     let echoed = Command::new("sh")
         .arg("-c")
-        .arg(r#". "$1" && printf '%s|%s|%s' "$BOOTSTRAP_SSL" "$SASL_ADMIN_USER" "$SSL_CLIENT_KEY_FILE""#)
+        .arg(r#". "$1" && printf '%s|%s|%s|%s' "$BOOTSTRAP_SSL" "$SASL_ADMIN_USER" "$SSL_CLIENT_KEY_FILE" "$KERBEROS_CLIENT_PRINCIPAL""#)
         .arg("sh")
         .arg(&env_file)
         .output()
         .unwrap();
     let tls = env.tls.as_ref().unwrap();
     let expected = format!(
-        "{}|{}|{}",
+        "{}|{}|{}|{}",
         env.bootstrap_ssl.as_deref().unwrap(),
         env.sasl.as_ref().unwrap().admin_user,
-        tls.client_key_file.display()
+        tls.client_key_file.display(),
+        env.kerberos.as_ref().unwrap().client_principal
     );
     assert_eq!(String::from_utf8_lossy(&echoed.stdout), expected);
 
@@ -355,6 +356,69 @@ fn sasl_ssl_admin_authenticates_over_tls() {
 }
 
 /// The broker ids kafka-python sees through `via`, or its failure verdict.
+/// Runs an MIT Kerberos client tool against the profile's KDC with its own credential cache.
+fn krb5_tool(
+    env: &ClusterEnv,
+    cache: &std::path::Path,
+    program: &str,
+    args: &[&str],
+) -> (bool, String) {
+    let kerberos = env.kerberos.as_ref().unwrap();
+    let output = Command::new(program)
+        .args(args)
+        .env("KRB5_CONFIG", &kerberos.krb5_conf)
+        .env("KRB5CCNAME", format!("FILE:{}", cache.display()))
+        .output()
+        .unwrap_or_else(|e| panic!("{program} runs: {e}"));
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&output.stderr));
+    (output.status.success(), text)
+}
+
+#[test]
+fn kdc_issues_tickets_for_the_client_keytab_and_the_broker_service_only() {
+    let env = shared(Profile::Single);
+    let kerberos = env.kerberos.as_ref().expect("single runs a KDC");
+    let cache = std::env::temp_dir().join(unique("klamm-smoke-ccache"));
+    let keytab = kerberos.client_keytab.display().to_string();
+    // The keytab logs the client principal in…
+    let (ok, text) = krb5_tool(
+        env,
+        &cache,
+        "kinit",
+        &["-k", "-t", &keytab, &kerberos.client_principal],
+    );
+    assert!(ok, "kinit with the client keytab: {text}");
+    // …and the KDC hands out a ticket for the broker's service, and none for another service.
+    let service = format!("{}/{}", kerberos.service_name, kerberos.service_host);
+    let (ok, text) = krb5_tool(env, &cache, "kvno", &[&service]);
+    assert!(ok && text.contains("kvno ="), "kvno {service}: {text}");
+    let (ok, text) = krb5_tool(env, &cache, "kvno", &["not-kafka/localhost"]);
+    assert!(
+        !ok && text.contains("not found in Kerberos database"),
+        "{text}"
+    );
+    // The keyless principal exists but the client keytab has no key for it.
+    let (ok, text) = krb5_tool(
+        env,
+        &cache,
+        "kinit",
+        &["-k", "-t", &keytab, &kerberos.keyless_principal],
+    );
+    assert!(!ok, "kinit as the keyless principal must fail: {text}");
+    std::fs::remove_file(&cache).ok();
+
+    // The broker logged in to the KDC with its own keytab at start-up (GSSAPI listeners).
+    let log = std::fs::read_to_string(env.broker_log(1)).unwrap();
+    assert!(
+        log.contains("[Principal=kafka/localhost@KLAMM.TEST]: TGT valid starting at"),
+        "the broker's Kerberos login is not in its log"
+    );
+    let properties =
+        std::fs::read_to_string(env.state_dir.join("node-1/server.properties")).unwrap();
+    assert!(properties.contains("GSSAPI"), "GSSAPI is not enabled");
+}
+
 fn broker_ids(env: &ClusterEnv, via: &str) -> Result<Value, Value> {
     let verdict = oracle("describe-cluster", &Conn::new(via, "PLAINTEXT").0);
     if verdict["ok"] != Value::Bool(true) {

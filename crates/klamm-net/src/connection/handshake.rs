@@ -13,7 +13,7 @@ use klamm_protocol::{ApiKey, ErrorCode, Message, VersionRange};
 
 use super::{Connection, Slot};
 use crate::backoff::system_random;
-use crate::sasl::{interpret_handshake, HandshakeOutcome, SaslConfig};
+use crate::sasl::{interpret_handshake, ExchangeError, HandshakeOutcome, SaslConfig};
 use crate::versions::{interpret_api_versions, ApiVersionTable, ApiVersionsOutcome};
 use crate::{NetError, Phase};
 
@@ -76,10 +76,18 @@ impl Connection {
         let mechanism = sasl.mechanism();
         let timeout = self.inner.config.request_timeout;
         let versions = self.api_versions();
-        let protocol_error = |reason: String| NetError::SaslProtocol {
-            addr: addr.clone(),
-            mechanism: mechanism.name().to_owned(),
-            reason,
+        let exchange_error = |error: ExchangeError| match error {
+            ExchangeError::Sasl(error) => NetError::SaslProtocol {
+                addr: addr.clone(),
+                mechanism: mechanism.name().to_owned(),
+                reason: error.to_string(),
+            },
+            #[cfg(feature = "gssapi")]
+            ExchangeError::Gssapi { service, error } => NetError::Gssapi {
+                addr: addr.clone(),
+                service,
+                source: error,
+            },
         };
         let malformed = |what, source| NetError::MalformedFrame {
             addr: addr.clone(),
@@ -124,11 +132,21 @@ impl Connection {
         }
 
         let auth_version = versions.choose(ApiKey::SaslAuthenticate)?;
-        let mut client = sasl
-            .client()
+        // Client-side steps may wait for a KDC (GSSAPI) or an identity provider (OAUTHBEARER):
+        // each gets the request deadline too.
+        let sasl_timeout = || NetError::Timeout {
+            addr: addr.clone(),
+            phase: Phase::Sasl,
+            after: timeout,
+        };
+        let mut exchange = tokio::time::timeout(timeout, sasl.exchange(self.inner.addr.host()))
             .await
-            .map_err(|error| protocol_error(error.to_string()))?;
-        let mut message = client.client_first();
+            .map_err(|_| sasl_timeout())?
+            .map_err(exchange_error)?;
+        let mut message = tokio::time::timeout(timeout, exchange.client_first())
+            .await
+            .map_err(|_| sasl_timeout())?
+            .map_err(exchange_error)?;
         loop {
             let request = SaslAuthenticateRequest {
                 auth_bytes: message.into(),
@@ -155,9 +173,10 @@ impl Connection {
                     message: response.error_message.map(|m| m.as_str().to_owned()),
                 });
             }
-            match client
-                .receive(&response.auth_bytes)
-                .map_err(|error| protocol_error(error.to_string()))?
+            match tokio::time::timeout(timeout, exchange.receive(&response.auth_bytes))
+                .await
+                .map_err(|_| sasl_timeout())?
+                .map_err(exchange_error)?
             {
                 Some(next) => message = next,
                 None => {

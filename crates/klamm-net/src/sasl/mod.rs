@@ -2,8 +2,12 @@
 //! each mechanism's exchange as a state machine fed with the broker's `auth_bytes`.
 //!
 //! The tokio glue (`connection::handshake`) sends `SaslHandshake` and then one
-//! `SaslAuthenticate` per message [`SaslClient`] produces, until it says it is done.
+//! `SaslAuthenticate` per message [`SaslClient`] produces, until it says it is done. GSSAPI
+//! (feature `gssapi`) runs its exchange on a worker thread instead, because the Kerberos
+//! library blocks; [`gssapi`] has the details.
 
+#[cfg(feature = "gssapi")]
+pub mod gssapi;
 mod oauthbearer;
 mod scram;
 
@@ -21,8 +25,8 @@ use crate::{NetError, Secret};
 
 /// A SASL mechanism Kafka supports and this crate implements.
 ///
-/// GSSAPI (Kerberos) is not implemented: it needs a system Kerberos library, which this crate
-/// does not link.
+/// GSSAPI (Kerberos) needs the crate feature `gssapi` (and MIT Kerberos' `libgssapi_krb5.so.2`
+/// at run time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SaslMechanism {
@@ -34,6 +38,9 @@ pub enum SaslMechanism {
     ScramSha512,
     /// `OAUTHBEARER` with tokens from a [`TokenProvider`].
     OAuthBearer,
+    /// `GSSAPI`: Kerberos V5 through the system's GSS-API library (feature `gssapi`).
+    #[cfg(feature = "gssapi")]
+    Gssapi,
 }
 
 impl SaslMechanism {
@@ -44,6 +51,8 @@ impl SaslMechanism {
             SaslMechanism::ScramSha256 => "SCRAM-SHA-256",
             SaslMechanism::ScramSha512 => "SCRAM-SHA-512",
             SaslMechanism::OAuthBearer => "OAUTHBEARER",
+            #[cfg(feature = "gssapi")]
+            SaslMechanism::Gssapi => "GSSAPI",
         }
     }
 }
@@ -63,8 +72,13 @@ impl FromStr for SaslMechanism {
             "SCRAM-SHA-256" => Ok(SaslMechanism::ScramSha256),
             "SCRAM-SHA-512" => Ok(SaslMechanism::ScramSha512),
             "OAUTHBEARER" => Ok(SaslMechanism::OAuthBearer),
+            #[cfg(feature = "gssapi")]
+            "GSSAPI" => Ok(SaslMechanism::Gssapi),
+            #[cfg(not(feature = "gssapi"))]
             "GSSAPI" => Err(NetError::InvalidConfig {
-                reason: "SASL mechanism GSSAPI (Kerberos) is not supported".to_owned(),
+                reason: "SASL mechanism GSSAPI (Kerberos) is not supported by this build: \
+                         enable klamm-net's `gssapi` feature"
+                    .to_owned(),
             }),
             _ => Err(NetError::InvalidConfig {
                 reason: format!("unknown SASL mechanism `{name}`"),
@@ -80,19 +94,24 @@ pub struct SaslConfig {
     username: String,
     password: Secret,
     token_provider: Option<Arc<dyn TokenProvider>>,
+    #[cfg(feature = "gssapi")]
+    kerberos: Option<gssapi::GssapiConfig>,
 }
 
 impl fmt::Debug for SaslConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SaslConfig")
+        let mut debug = f.debug_struct("SaslConfig");
+        debug
             .field("mechanism", &self.mechanism)
             .field("username", &self.username)
             .field("password", &self.password)
             .field(
                 "token_provider",
                 &self.token_provider.as_ref().map(|_| ".."),
-            )
-            .finish()
+            );
+        #[cfg(feature = "gssapi")]
+        debug.field("kerberos", &self.kerberos);
+        debug.finish()
     }
 }
 
@@ -103,16 +122,28 @@ impl SaslConfig {
         username: impl Into<String>,
         password: impl Into<Secret>,
     ) -> Result<Self, NetError> {
-        if mechanism == SaslMechanism::OAuthBearer {
-            return Err(NetError::InvalidConfig {
-                reason: "OAUTHBEARER takes a token provider, not a password".to_owned(),
-            });
+        match mechanism {
+            SaslMechanism::OAuthBearer => {
+                return Err(NetError::InvalidConfig {
+                    reason: "OAUTHBEARER takes a token provider, not a password".to_owned(),
+                })
+            }
+            #[cfg(feature = "gssapi")]
+            SaslMechanism::Gssapi => {
+                return Err(NetError::InvalidConfig {
+                    reason: "GSSAPI takes Kerberos settings (SaslConfig::gssapi), not a password"
+                        .to_owned(),
+                })
+            }
+            _ => {}
         }
         Ok(SaslConfig {
             mechanism,
             username: username.into(),
             password: password.into(),
             token_provider: None,
+            #[cfg(feature = "gssapi")]
+            kerberos: None,
         })
     }
 
@@ -123,7 +154,30 @@ impl SaslConfig {
             username: String::new(),
             password: Secret::new(""),
             token_provider: Some(Arc::new(provider)),
+            #[cfg(feature = "gssapi")]
+            kerberos: None,
         }
+    }
+
+    /// `GSSAPI` (Kerberos) with `config`'s service name and credentials.
+    #[cfg(feature = "gssapi")]
+    pub fn gssapi(config: gssapi::GssapiConfig) -> Result<Self, NetError> {
+        config.validate().map_err(|error| NetError::InvalidConfig {
+            reason: error.to_string(),
+        })?;
+        Ok(SaslConfig {
+            mechanism: SaslMechanism::Gssapi,
+            username: config.principal.clone().unwrap_or_default(),
+            password: Secret::new(""),
+            token_provider: None,
+            kerberos: Some(config),
+        })
+    }
+
+    /// The Kerberos settings, for GSSAPI.
+    #[cfg(feature = "gssapi")]
+    pub fn kerberos(&self) -> Option<&gssapi::GssapiConfig> {
+        self.kerberos.as_ref()
     }
 
     /// The mechanism.
@@ -131,12 +185,15 @@ impl SaslConfig {
         self.mechanism
     }
 
-    /// The username (empty for OAUTHBEARER).
+    /// The username (empty for OAUTHBEARER; the principal, if configured, for GSSAPI).
     pub fn username(&self) -> &str {
         &self.username
     }
 
     /// A client for one exchange. For OAUTHBEARER this asks the token provider for a token.
+    ///
+    /// GSSAPI has no `SaslClient`: its exchange needs the broker's host name and a worker
+    /// thread, and [`Connection`](crate::Connection) runs it; asking for one is an error.
     pub async fn client(&self) -> Result<SaslClient, SaslError> {
         let (user, password) = (self.username.as_str(), self.password.expose());
         Ok(match self.mechanism {
@@ -164,7 +221,91 @@ impl SaslConfig {
                     .map_err(|error| SaslError::new(format!("token provider failed: {error}")))?;
                 SaslClient::OAuthBearer(OAuthBearerClient::new(&token, &provider.extensions())?)
             }
+            #[cfg(feature = "gssapi")]
+            SaslMechanism::Gssapi => {
+                return Err(SaslError::new(
+                    "GSSAPI exchanges are run by Connection (they need the broker host)",
+                ))
+            }
         })
+    }
+
+    /// Starts one exchange with the broker at `host`.
+    pub(crate) async fn exchange(&self, host: &str) -> Result<Exchange, ExchangeError> {
+        #[cfg(feature = "gssapi")]
+        if self.mechanism == SaslMechanism::Gssapi {
+            let config = self.kerberos.clone().unwrap_or_default();
+            return gssapi::GssapiExchange::start(&config, host)
+                .map(Exchange::Gssapi)
+                .map_err(|error| ExchangeError::Gssapi {
+                    service: config.service_principal(host),
+                    error,
+                });
+        }
+        let _ = host;
+        self.client()
+            .await
+            .map(Exchange::Local)
+            .map_err(ExchangeError::Sasl)
+    }
+}
+
+/// One running exchange: a [`SaslClient`] in this task, or GSSAPI on its worker thread.
+#[derive(Debug)]
+pub(crate) enum Exchange {
+    Local(SaslClient),
+    #[cfg(feature = "gssapi")]
+    Gssapi(gssapi::GssapiExchange),
+}
+
+/// Why an [`Exchange`] failed on the client side.
+#[derive(Debug)]
+pub(crate) enum ExchangeError {
+    Sasl(SaslError),
+    #[cfg(feature = "gssapi")]
+    Gssapi {
+        /// The broker's service name, e.g. `kafka@broker-1`.
+        service: String,
+        error: gssapi::GssapiError,
+    },
+}
+
+impl Exchange {
+    /// The first message to send.
+    pub(crate) async fn client_first(&mut self) -> Result<Vec<u8>, ExchangeError> {
+        match self {
+            Exchange::Local(client) => Ok(client.client_first()),
+            #[cfg(feature = "gssapi")]
+            Exchange::Gssapi(exchange) => {
+                exchange
+                    .client_first()
+                    .await
+                    .map_err(|error| ExchangeError::Gssapi {
+                        service: exchange.target().to_owned(),
+                        error,
+                    })
+            }
+        }
+    }
+
+    /// The answer to the broker's `auth_bytes`, `None` once the exchange is complete.
+    pub(crate) async fn receive(
+        &mut self,
+        server_message: &[u8],
+    ) -> Result<Option<Vec<u8>>, ExchangeError> {
+        match self {
+            Exchange::Local(client) => client.receive(server_message).map_err(ExchangeError::Sasl),
+            #[cfg(feature = "gssapi")]
+            Exchange::Gssapi(exchange) => {
+                exchange
+                    .receive(server_message)
+                    .await
+                    .map_err(|error| ExchangeError::Gssapi {
+                        service: exchange.target().to_owned(),
+                        error,
+                    })
+            }
+        }
     }
 }
 
@@ -295,13 +436,43 @@ mod tests {
     }
 
     #[test]
-    fn mechanism_names_parse_and_gssapi_is_refused_clearly() {
+    fn mechanism_names_parse() {
         assert_eq!(
             "scram-sha-512".parse::<SaslMechanism>().unwrap(),
             SaslMechanism::ScramSha512
         );
+        assert!("KERBEROS".parse::<SaslMechanism>().is_err());
+    }
+
+    #[cfg(not(feature = "gssapi"))]
+    #[test]
+    fn gssapi_without_the_feature_is_refused_naming_the_feature() {
         let error = "GSSAPI".parse::<SaslMechanism>().unwrap_err();
-        assert!(error.to_string().contains("not supported"), "{error}");
+        assert!(error.to_string().contains("`gssapi` feature"), "{error}");
+    }
+
+    #[cfg(feature = "gssapi")]
+    #[test]
+    fn gssapi_parses_takes_no_password_and_shows_its_settings() {
+        let mechanism = "gssapi".parse::<SaslMechanism>().unwrap();
+        assert_eq!(mechanism, SaslMechanism::Gssapi);
+        assert_eq!(mechanism.name(), "GSSAPI");
+        assert!(SaslConfig::password(mechanism, "u", "p").is_err());
+        let config = SaslConfig::gssapi(
+            gssapi::GssapiConfig::default()
+                .principal("ops@KLAMM.TEST")
+                .keytab("/k/ops.keytab"),
+        )
+        .unwrap();
+        assert_eq!(config.username(), "ops@KLAMM.TEST");
+        let text = format!("{config:?}");
+        assert!(
+            text.contains("ops.keytab") && text.contains("kafka"),
+            "{text}"
+        );
+        // There is no SaslClient for GSSAPI; asking for one says who runs it.
+        let error = block_on(config.client()).unwrap_err();
+        assert!(error.to_string().contains("Connection"), "{error}");
     }
 
     #[test]
