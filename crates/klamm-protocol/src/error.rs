@@ -230,6 +230,15 @@ pub enum EncodeError {
         /// The version being written.
         version: i16,
     },
+    /// A value wrote a different number of bytes than its `encoded_len` said: a bug in the
+    /// codec, reported instead of sending a corrupt frame.
+    #[error("wrote {written} bytes where the encoded length said {expected}")]
+    SizeMismatch {
+        /// The size computed up front.
+        expected: usize,
+        /// The bytes the value wrote (or tried to).
+        written: usize,
+    },
     /// A string, byte array or array is longer than its length prefix can say.
     #[error("{what}: length {length} exceeds the maximum of {max}")]
     TooLong {

@@ -2,16 +2,24 @@
 
 use bytes::{Bytes, BytesMut};
 
-use crate::primitives::Decoder;
+use crate::primitives::{append_exact, Decoder, Writer};
 use crate::{DecodeError, EncodeError, VersionRange};
 
 /// A value that can be written at a given message version.
 pub trait Encode {
-    /// Writes `self` as `version` into `buf`.
+    /// Appends `self` as `version` to `buf`; on error `buf` is left as it was.
     ///
     /// Fails if a field holds a value the version cannot carry (unless Kafka marks the field
     /// ignorable), or a length does not fit its prefix.
-    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError>;
+    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+        append_exact(buf, self.encoded_len(version), |writer| {
+            self.write_to(writer, version)
+        })
+    }
+
+    /// Writes `self` as `version` into `writer`, which has room for exactly
+    /// [`encoded_len`](Self::encoded_len) bytes. [`encode`](Self::encode) is the usual entry.
+    fn write_to(&self, writer: &mut Writer<'_>, version: i16) -> Result<(), EncodeError>;
 
     /// The number of bytes [`encode`](Self::encode) writes for `version`.
     fn encoded_len(&self, version: i16) -> usize;
@@ -34,8 +42,9 @@ pub trait Message: Encode + Decode + Clone + Default + PartialEq + std::fmt::Deb
 
     /// Encodes into a new buffer of exactly the right size.
     fn to_bytes(&self, version: i16) -> Result<Bytes, EncodeError> {
-        let mut buf = BytesMut::with_capacity(self.encoded_len(version));
-        self.encode(&mut buf, version)?;
+        let len = self.encoded_len(version);
+        let mut buf = BytesMut::with_capacity(len);
+        append_exact(&mut buf, len, |writer| self.write_to(writer, version))?;
         Ok(buf.freeze())
     }
 

@@ -244,7 +244,7 @@ fn write_value(ty: &Type, value: &str, compact: &str, what: &str) -> String {
         Type::Bytes | Type::Records => {
             format!("encoder::put_nullable_bytes(buf, {what}, Some(&{value}[..]), {compact})?;")
         }
-        Type::Struct(_) => format!("{value}.encode(buf, version)?;"),
+        Type::Struct(_) => format!("{value}.write_to(buf, version)?;"),
         Type::Array(inner) if is_int32(inner) => {
             format!("encoder::put_int32_array(buf, {what}, Some({value}.as_slice()), {compact})?;")
         }
@@ -493,7 +493,7 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
     }
     let start = out.len();
     out.push_str(
-        "    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {\n",
+        "    fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {\n",
     );
     if top {
         out.push_str("        if !Self::VERSIONS.contains(version) {\n            return Err(EncodeError::UnsupportedVersion { message: Self::NAME, version, valid: Self::VERSIONS });\n        }\n");

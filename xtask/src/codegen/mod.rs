@@ -117,21 +117,23 @@ fn imports(body: &str) -> String {
             .map(|(name, _)| name.to_string())
             .collect()
     };
-    let bytes = pick(&[
-        ("BufMut", body.contains("buf.put_")),
-        ("Bytes", uses(body, "Bytes")),
-        ("BytesMut", true),
-    ]);
+    let bytes = pick(&[("Bytes", uses(body, "Bytes"))]);
     let primitives = pick(&[
         ("encoder", body.contains("encoder::")),
         ("Decoder", true),
         ("Int32Vec", uses(body, "Int32Vec")),
         ("KafkaString", uses(body, "KafkaString")),
+        ("Sink", body.contains("buf.put_")),
         ("UnknownTagWriter", uses(body, "UnknownTagWriter")),
         ("UnknownTaggedFields", uses(body, "UnknownTaggedFields")),
         ("Uuid", uses(body, "Uuid")),
+        ("Writer", true),
     ]);
-    let mut out = format!("use bytes::{{{}}};\n\n", bytes.join(", "));
+    let mut out = if bytes.is_empty() {
+        String::new()
+    } else {
+        format!("use bytes::{{{}}};\n\n", bytes.join(", "))
+    };
     if body.contains("arbitrary::") {
         out.push_str(
             "#[cfg(any(test, feature = \"proptest\"))]\nuse crate::primitives::arbitrary;\n",

@@ -183,8 +183,11 @@ impl<'a> Decoder<'a> {
     /// Takes the next `length` bytes as a slice of the frame.
     #[inline(always)]
     pub fn take(&mut self, what: &'static str, length: usize) -> Result<Bytes, DecodeError> {
-        let slice = self.take_slice(what, length)?;
-        Ok(self.frame.slice_ref(slice))
+        // `rest` always lies inside `frame` (a tagged field's decoder reads a window of it), so
+        // its offset there is a pointer difference; `slice` with it skips `slice_ref`'s checks.
+        let start = self.rest.as_ptr() as usize - self.frame.as_ptr() as usize;
+        self.take_slice(what, length)?;
+        Ok(self.frame.slice(start..start + length))
     }
 
     /// Takes the next `length` bytes as a plain slice.
@@ -518,6 +521,24 @@ mod tests {
             vec![(5, &[0xaa, 0xbb][..])]
         );
         assert!(decoder.is_empty());
+    }
+
+    #[test]
+    fn strings_inside_tagged_fields_are_sliced_from_the_right_place() {
+        // A known tag 0 holding the classic string "ab", then two trailing bytes.
+        let input = frame(&[1, 0, 4, 0, 2, b'a', b'b', 9, 9]);
+        let mut decoder = Decoder::new(&input);
+        let mut seen = None;
+        decoder
+            .tagged_fields("tags", |_, field| {
+                seen = Some(field.string("t0", false)?);
+                Ok(true)
+            })
+            .unwrap();
+        let text = seen.unwrap();
+        assert_eq!(text, "ab");
+        assert_eq!(text.as_bytes().as_ptr(), input[5..].as_ptr());
+        assert_eq!(decoder.remaining(), 2);
     }
 
     #[test]

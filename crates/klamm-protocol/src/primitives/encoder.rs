@@ -1,12 +1,10 @@
 //! Writers for Kafka's primitive types, and the sizes they take on the wire.
 //!
-//! Fixed-width integers are written with [`bytes::BufMut`] directly; this module adds the
+//! Fixed-width integers are written with the [`Sink`] methods directly; this module adds the
 //! variable-length and length-prefixed types. Each writer has a `*_len` twin so a message can
-//! compute its encoded size up front and reserve it in one allocation.
+//! compute its encoded size up front and write into a buffer of exactly that size.
 
-use bytes::{BufMut, BytesMut};
-
-use super::UnknownTaggedFields;
+use super::{Sink, UnknownTaggedFields};
 use crate::EncodeError;
 
 /// Bytes an unsigned varint takes.
@@ -33,7 +31,7 @@ const fn unsigned_varlong_len(mut value: u64) -> usize {
 
 /// Writes an unsigned varint.
 #[inline]
-pub fn put_unsigned_varint(buf: &mut BytesMut, mut value: u32) {
+pub fn put_unsigned_varint(buf: &mut impl Sink, mut value: u32) {
     if value < 0x80 {
         buf.put_u8(value as u8);
         return;
@@ -45,7 +43,7 @@ pub fn put_unsigned_varint(buf: &mut BytesMut, mut value: u32) {
     buf.put_u8(value as u8);
 }
 
-fn put_unsigned_varlong(buf: &mut BytesMut, mut value: u64) {
+fn put_unsigned_varlong(buf: &mut impl Sink, mut value: u64) {
     while value >= 0x80 {
         buf.put_u8((value as u8) | 0x80);
         value >>= 7;
@@ -62,7 +60,7 @@ fn zigzag64(value: i64) -> u64 {
 }
 
 /// Writes a zig-zag signed varint.
-pub fn put_varint(buf: &mut BytesMut, value: i32) {
+pub fn put_varint(buf: &mut impl Sink, value: i32) {
     put_unsigned_varint(buf, zigzag32(value));
 }
 
@@ -72,7 +70,7 @@ pub fn varint_len(value: i32) -> usize {
 }
 
 /// Writes a zig-zag signed varlong.
-pub fn put_varlong(buf: &mut BytesMut, value: i64) {
+pub fn put_varlong(buf: &mut impl Sink, value: i64) {
     put_unsigned_varlong(buf, zigzag64(value));
 }
 
@@ -83,7 +81,7 @@ pub fn varlong_len(value: i64) -> usize {
 
 /// Writes a boolean as one byte, 1 or 0.
 #[inline]
-pub fn put_bool(buf: &mut BytesMut, value: bool) {
+pub fn put_bool(buf: &mut impl Sink, value: bool) {
     buf.put_u8(u8::from(value));
 }
 
@@ -93,7 +91,7 @@ pub fn put_bool(buf: &mut BytesMut, value: bool) {
 /// for strings (`wide == false`) and int32 for bytes and arrays.
 #[inline(always)]
 pub fn put_length(
-    buf: &mut BytesMut,
+    buf: &mut impl Sink,
     what: &'static str,
     length: Option<usize>,
     compact: bool,
@@ -154,7 +152,7 @@ pub fn length_len(length: Option<usize>, compact: bool, wide: bool) -> usize {
 /// Writes a nullable string, compact or classic.
 #[inline(always)]
 pub fn put_nullable_string(
-    buf: &mut BytesMut,
+    buf: &mut impl Sink,
     what: &'static str,
     value: Option<&str>,
     compact: bool,
@@ -176,7 +174,7 @@ pub fn nullable_string_len(value: Option<&str>, compact: bool) -> usize {
 /// Writes nullable bytes, compact or classic.
 #[inline(always)]
 pub fn put_nullable_bytes(
-    buf: &mut BytesMut,
+    buf: &mut impl Sink,
     what: &'static str,
     value: Option<&[u8]>,
     compact: bool,
@@ -198,14 +196,13 @@ pub fn nullable_bytes_len(value: Option<&[u8]>, compact: bool) -> usize {
 /// Writes a nullable array of `int32`, compact or classic.
 #[inline(always)]
 pub fn put_int32_array(
-    buf: &mut BytesMut,
+    buf: &mut impl Sink,
     what: &'static str,
     values: Option<&[i32]>,
     compact: bool,
 ) -> Result<(), EncodeError> {
     put_length(buf, what, values.map(<[i32]>::len), compact, true)?;
     if let Some(values) = values {
-        buf.reserve(values.len() * 4);
         for value in values {
             buf.put_i32(*value);
         }
@@ -233,7 +230,7 @@ impl<'a> UnknownTagWriter<'a> {
 
     /// Writes every unknown field whose tag sorts before `tag`.
     #[inline]
-    pub fn write_before(&mut self, buf: &mut BytesMut, tag: u32) {
+    pub fn write_before(&mut self, buf: &mut impl Sink, tag: u32) {
         while let Some((unknown_tag, value)) = self.fields.next_if(|(t, _)| *t < tag) {
             put_unsigned_varint(buf, unknown_tag);
             put_unsigned_varint(buf, value.len() as u32);
@@ -243,7 +240,7 @@ impl<'a> UnknownTagWriter<'a> {
 
     /// Writes the unknown fields that are left.
     #[inline]
-    pub fn finish(mut self, buf: &mut BytesMut) {
+    pub fn finish(mut self, buf: &mut impl Sink) {
         self.write_before(buf, u32::MAX);
         if let Some((tag, value)) = self.fields.next() {
             put_unsigned_varint(buf, tag);
@@ -256,7 +253,7 @@ impl<'a> UnknownTagWriter<'a> {
 /// Writes the tagged-field section of a struct that has no known tagged fields: just the
 /// unknown ones kept from decoding, usually none (a single zero byte).
 #[inline(always)]
-pub fn put_unknown_tagged_fields(buf: &mut BytesMut, unknown: &UnknownTaggedFields) {
+pub fn put_unknown_tagged_fields(buf: &mut impl Sink, unknown: &UnknownTaggedFields) {
     if unknown.is_empty() {
         buf.put_u8(0);
     } else {
@@ -266,7 +263,7 @@ pub fn put_unknown_tagged_fields(buf: &mut BytesMut, unknown: &UnknownTaggedFiel
 
 #[cold]
 #[inline(never)]
-fn put_unknown_tagged_fields_slow(buf: &mut BytesMut, unknown: &UnknownTaggedFields) {
+fn put_unknown_tagged_fields_slow(buf: &mut impl Sink, unknown: &UnknownTaggedFields) {
     put_unsigned_varint(buf, unknown.len() as u32);
     UnknownTagWriter::new(unknown).finish(buf);
 }
@@ -289,6 +286,8 @@ pub fn tagged_field_len(tag: u32, size: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use bytes::BytesMut;
+
     use super::*;
     use crate::primitives::Decoder;
 

@@ -1,4 +1,4 @@
-//! Kafka's primitive types: how each is read (with `nom`) and written (with [`bytes::BufMut`]).
+//! Kafka's primitive types: how each is read (with `nom`) and written (through a [`Sink`]).
 //!
 //! Generated messages are built from these; most users never call them directly.
 
@@ -11,6 +11,7 @@ pub mod parse;
 mod string;
 mod tagged;
 mod uuid;
+mod writer;
 
 pub use decoder::Decoder;
 pub use encoder::UnknownTagWriter;
@@ -18,3 +19,5 @@ pub use inline_vec::{InlineVec, Int32Vec};
 pub use string::KafkaString;
 pub use tagged::UnknownTaggedFields;
 pub use uuid::{ParseUuidError, Uuid};
+pub(crate) use writer::append_exact;
+pub use writer::{Sink, Writer};

@@ -1,0 +1,212 @@
+//! Where encoded bytes go: the [`Sink`] trait, and [`Writer`], the sink generated messages
+//! write into.
+//!
+//! A message knows its encoded size before it writes anything, so the bytes can go into a
+//! buffer of exactly that size. [`Writer`] fills such a buffer with a cursor that stays in a
+//! register: no capacity check or length update in memory per field, which is what makes
+//! writing through [`bytes::BufMut`] slow.
+
+use bytes::{BufMut, BytesMut};
+
+use crate::EncodeError;
+
+/// Something bytes can be appended to: a [`BytesMut`] or a [`Writer`].
+///
+/// The fixed-width writers are big-endian, as Kafka's wire format is.
+pub trait Sink {
+    /// Appends a fixed number of bytes.
+    fn put_array<const N: usize>(&mut self, bytes: [u8; N]);
+
+    /// Appends a slice.
+    fn put_slice(&mut self, bytes: &[u8]);
+
+    /// Appends one byte.
+    #[inline(always)]
+    fn put_u8(&mut self, value: u8) {
+        self.put_array([value]);
+    }
+
+    /// Appends a signed byte.
+    #[inline(always)]
+    fn put_i8(&mut self, value: i8) {
+        self.put_array(value.to_be_bytes());
+    }
+
+    /// Appends a big-endian `i16`.
+    #[inline(always)]
+    fn put_i16(&mut self, value: i16) {
+        self.put_array(value.to_be_bytes());
+    }
+
+    /// Appends a big-endian `u16`.
+    #[inline(always)]
+    fn put_u16(&mut self, value: u16) {
+        self.put_array(value.to_be_bytes());
+    }
+
+    /// Appends a big-endian `i32`.
+    #[inline(always)]
+    fn put_i32(&mut self, value: i32) {
+        self.put_array(value.to_be_bytes());
+    }
+
+    /// Appends a big-endian `u32`.
+    #[inline(always)]
+    fn put_u32(&mut self, value: u32) {
+        self.put_array(value.to_be_bytes());
+    }
+
+    /// Appends a big-endian `i64`.
+    #[inline(always)]
+    fn put_i64(&mut self, value: i64) {
+        self.put_array(value.to_be_bytes());
+    }
+
+    /// Appends a big-endian IEEE 754 double.
+    #[inline(always)]
+    fn put_f64(&mut self, value: f64) {
+        self.put_array(value.to_be_bytes());
+    }
+}
+
+impl Sink for BytesMut {
+    #[inline(always)]
+    fn put_array<const N: usize>(&mut self, bytes: [u8; N]) {
+        BufMut::put_slice(self, &bytes);
+    }
+
+    #[inline(always)]
+    fn put_slice(&mut self, bytes: &[u8]) {
+        BufMut::put_slice(self, bytes);
+    }
+}
+
+/// A cursor filling a buffer sized up front.
+///
+/// Writing past the end writes nothing; [`finish`](Self::finish) then reports how far the
+/// value overran, so a size computed wrong is an error, never a panic or a short frame.
+///
+/// ```
+/// use klamm_protocol::primitives::{Sink, Writer};
+///
+/// let mut frame = [0u8; 6];
+/// let mut writer = Writer::new(&mut frame);
+/// writer.put_i16(7);
+/// writer.put_i32(-1);
+/// writer.finish()?;
+/// assert_eq!(frame, [0, 7, 0xff, 0xff, 0xff, 0xff]);
+/// # Ok::<(), klamm_protocol::EncodeError>(())
+/// ```
+#[derive(Debug)]
+pub struct Writer<'a> {
+    out: &'a mut [u8],
+    position: usize,
+}
+
+impl<'a> Writer<'a> {
+    /// A writer that fills `out` from its start.
+    pub fn new(out: &'a mut [u8]) -> Self {
+        Writer { out, position: 0 }
+    }
+
+    /// Bytes written so far (or that would have been, past the end).
+    pub fn position(&self) -> usize {
+        self.position
+    }
+
+    /// Checks that exactly the whole buffer was written.
+    pub fn finish(self) -> Result<(), EncodeError> {
+        if self.position == self.out.len() {
+            Ok(())
+        } else {
+            Err(EncodeError::SizeMismatch {
+                expected: self.out.len(),
+                written: self.position,
+            })
+        }
+    }
+}
+
+impl Sink for Writer<'_> {
+    #[inline(always)]
+    fn put_array<const N: usize>(&mut self, bytes: [u8; N]) {
+        let end = self.position.saturating_add(N);
+        if let Some(target) = self.out.get_mut(self.position..end) {
+            target.copy_from_slice(&bytes);
+        }
+        self.position = end;
+    }
+
+    #[inline(always)]
+    fn put_slice(&mut self, bytes: &[u8]) {
+        let end = self.position.saturating_add(bytes.len());
+        if let Some(target) = self.out.get_mut(self.position..end) {
+            target.copy_from_slice(bytes);
+        }
+        self.position = end;
+    }
+}
+
+/// Appends `len` bytes to `buf` and has `write` fill them, as [`Writer`] does. On error the
+/// buffer is left as it was.
+pub(crate) fn append_exact(
+    buf: &mut BytesMut,
+    len: usize,
+    write: impl FnOnce(&mut Writer<'_>) -> Result<(), EncodeError>,
+) -> Result<(), EncodeError> {
+    let start = buf.len();
+    buf.resize(start + len, 0);
+    let mut writer = Writer::new(&mut buf[start..]);
+    let result = write(&mut writer).and_then(|()| writer.finish());
+    if result.is_err() {
+        buf.truncate(start);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrun_is_reported_not_written() {
+        let mut frame = [0u8; 3];
+        let mut writer = Writer::new(&mut frame);
+        writer.put_i16(1);
+        writer.put_i32(2);
+        assert_eq!(writer.position(), 6);
+        assert_eq!(
+            writer.finish(),
+            Err(EncodeError::SizeMismatch {
+                expected: 3,
+                written: 6
+            })
+        );
+        assert_eq!(frame, [0, 1, 0]);
+    }
+
+    #[test]
+    fn short_write_is_reported() {
+        let mut frame = [0u8; 3];
+        let mut writer = Writer::new(&mut frame);
+        writer.put_u8(1);
+        assert!(writer.finish().is_err());
+    }
+
+    #[test]
+    fn append_exact_leaves_the_buffer_alone_on_error() {
+        let mut buf = BytesMut::from(&b"head"[..]);
+        let result = append_exact(&mut buf, 2, |writer| {
+            writer.put_i32(1);
+            Ok(())
+        });
+        assert!(result.is_err());
+        assert_eq!(&buf[..], b"head");
+        append_exact(&mut buf, 2, |writer| {
+            writer.put_i16(0x0102);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(&buf[..], b"head\x01\x02");
+    }
+}
