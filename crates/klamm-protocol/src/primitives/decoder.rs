@@ -372,15 +372,27 @@ impl<'a> Decoder<'a> {
     /// `known` is called with each tag and a decoder over exactly that field's bytes; it returns
     /// `Ok(false)` for a tag it does not know, whose bytes are then kept in the returned
     /// [`UnknownTaggedFields`] so they can be written back unchanged.
+    #[inline(always)]
     pub fn tagged_fields(
+        &mut self,
+        what: &'static str,
+        known: impl FnMut(u32, &mut Decoder<'a>) -> Result<bool, DecodeError>,
+    ) -> Result<UnknownTaggedFields, DecodeError> {
+        // Almost every section is empty: a single zero byte.
+        if let Some((0, rest)) = self.rest.split_first() {
+            self.rest = rest;
+            return Ok(UnknownTaggedFields::default());
+        }
+        self.tagged_fields_slow(what, known)
+    }
+
+    #[inline(never)]
+    fn tagged_fields_slow(
         &mut self,
         what: &'static str,
         mut known: impl FnMut(u32, &mut Decoder<'a>) -> Result<bool, DecodeError>,
     ) -> Result<UnknownTaggedFields, DecodeError> {
         let count = self.unsigned_varint(what)?;
-        if count == 0 {
-            return Ok(UnknownTaggedFields::default());
-        }
         // Each field takes at least two bytes (tag and size), so the count is bounded by the input.
         self.checked_length(what, i64::from(count), 2)?;
         let mut unknown = UnknownTaggedFields::default();

@@ -141,9 +141,30 @@ impl Sink for Writer<'_> {
     fn put_slice(&mut self, bytes: &[u8]) {
         let end = self.position.saturating_add(bytes.len());
         if let Some(target) = self.out.get_mut(self.position..end) {
-            target.copy_from_slice(bytes);
+            copy_short(target, bytes);
         }
         self.position = end;
+    }
+}
+
+/// Copies `source` into `target` (of the same length), with fixed-size moves for the short
+/// slices Kafka is full of (names, hosts, config values) instead of a call to `memcpy`.
+#[inline(always)]
+fn copy_short(target: &mut [u8], source: &[u8]) {
+    let len = source.len();
+    if len > 16 || len != target.len() {
+        target.copy_from_slice(source);
+    } else if len >= 8 {
+        // Two 8-byte moves that overlap in the middle.
+        target[..8].copy_from_slice(&source[..8]);
+        target[len - 8..].copy_from_slice(&source[len - 8..]);
+    } else if len >= 4 {
+        target[..4].copy_from_slice(&source[..4]);
+        target[len - 4..].copy_from_slice(&source[len - 4..]);
+    } else {
+        for (to, from) in target.iter_mut().zip(source) {
+            *to = *from;
+        }
     }
 }
 
@@ -183,6 +204,16 @@ mod tests {
             })
         );
         assert_eq!(frame, [0, 1, 0]);
+    }
+
+    #[test]
+    fn short_copies_of_every_length_are_exact() {
+        let source: Vec<u8> = (1..=40).collect();
+        for len in 0..=40 {
+            let mut target = vec![0u8; len];
+            copy_short(&mut target, &source[..len]);
+            assert_eq!(target, source[..len], "length {len}");
+        }
     }
 
     #[test]
