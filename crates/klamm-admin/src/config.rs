@@ -121,12 +121,28 @@ impl AdminConfigBuilder {
         security_protocol: SecurityProtocol);
     connection_setter!(/// `ssl_check_hostname` (true).
         ssl_check_hostname: bool);
-    connection_setter!(/// `sasl_mechanism`.
+    connection_setter!(/// `sasl_mechanism` (`SaslMechanism::Gssapi` with the `gssapi` feature).
         sasl_mechanism: SaslMechanism);
     connection_setter!(/// `receive_buffer_bytes`.
         receive_buffer_bytes: usize);
     connection_setter!(/// `send_buffer_bytes`.
         send_buffer_bytes: usize);
+    connection_setter!(/// `sasl_kerberos_service_name` (GSSAPI, default `kafka`): the service part of
+        /// the broker's principal, `kafka/<host>@REALM`.
+        #[cfg(feature = "gssapi")]
+        sasl_kerberos_service_name: impl Into<String>);
+    connection_setter!(/// `sasl_kerberos_domain_name` (GSSAPI): the host part of the broker's
+        /// principal, instead of the host connected to (brokers reached by IP or an alias).
+        #[cfg(feature = "gssapi")]
+        sasl_kerberos_domain_name: impl Into<String>);
+    connection_setter!(/// `sasl_kerberos_principal` (GSSAPI, librdkafka's name): the client principal
+        /// (default: the credential cache's).
+        #[cfg(feature = "gssapi")]
+        sasl_kerberos_principal: impl Into<String>);
+    connection_setter!(/// `sasl_kerberos_keytab` (GSSAPI, librdkafka's name): log in with this keytab
+        /// instead of using the credential cache (`KRB5CCNAME`).
+        #[cfg(feature = "gssapi")]
+        sasl_kerberos_keytab: impl Into<PathBuf>);
 
     /// `ssl_cafile`: PEM file of the CAs to trust.
     pub fn ssl_cafile(mut self, path: impl Into<PathBuf>) -> Self {

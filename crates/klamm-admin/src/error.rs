@@ -41,7 +41,8 @@ pub enum AdminError {
         /// What is wrong.
         reason: String,
     },
-    /// A Java-client property Klamm does not support (JKS keystores, Kerberos …).
+    /// A Java-client property Klamm does not support (JKS keystores, OAUTHBEARER, GSSAPI in a
+    /// build without the `gssapi` feature …).
     #[error("unsupported property `{key}`: {reason}")]
     UnsupportedProperty {
         /// The property name.

@@ -8,6 +8,11 @@
 //! fails the others, and an error keeps the Kafka error code, the broker's message and the
 //! resource. Everything the CLI prints implements `serde::Serialize` with snake_case keys.
 //!
+//! Feature `gssapi`: SASL/GSSAPI (Kerberos) through klamm-net's feature of that name, from the
+//! builder's `sasl_kerberos_*` settings or a `.properties` file's `sasl.mechanism=GSSAPI` and
+//! `Krb5LoginModule` line (see [`properties`]); without it, GSSAPI is a typed error naming the
+//! feature.
+//!
 //! Routing follows what each API needs: creates and deletes to the controller, BROKER and
 //! BROKER_LOGGER config resources to that broker, group operations to the group coordinator,
 //! offsets to partition leaders, group listings to every broker at once.

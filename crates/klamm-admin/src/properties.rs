@@ -1,9 +1,19 @@
 //! Loading an [`AdminConfig`] from a Java-client `.properties` file, the format every Kafka
 //! tool takes with `--command-config`: `bootstrap.servers`, `security.protocol`,
-//! `sasl.mechanism`, `sasl.jaas.config` (PLAIN and SCRAM login modules), PEM trust and key
-//! stores, timeouts. Settings Klamm cannot honour (JKS/PKCS12 stores, Kerberos, custom callback
-//! classes) are refused with [`AdminError::UnsupportedProperty`] instead of being silently
-//! ignored; unknown keys are ignored as the Java client does (with a warning).
+//! `sasl.mechanism`, `sasl.jaas.config` (PLAIN and SCRAM login modules, and Kerberos'
+//! `Krb5LoginModule` with the `gssapi` feature), PEM trust and key stores, timeouts. Settings
+//! Klamm cannot honour (JKS/PKCS12 stores, OAUTHBEARER, custom callback classes, GSSAPI in a
+//! build without the `gssapi` feature) are refused with [`AdminError::UnsupportedProperty`]
+//! instead of being silently ignored; unknown keys are ignored as the Java client does (with a
+//! warning).
+//!
+//! GSSAPI (`sasl.mechanism=GSSAPI`, `sasl.kerberos.service.name`, a `Krb5LoginModule` JAAS line
+//! with `useKeyTab`/`keyTab`/`principal` or `useTicketCache`) maps to klamm-net's
+//! `sasl_kerberos_*` settings; which `Krb5LoginModule` options are accepted, ignored or refused
+//! is listed in `src/properties/kerberos.rs`.
+
+mod jaas;
+mod kerberos;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,7 +22,9 @@ use std::time::Duration;
 
 use klamm_net::{SaslMechanism, SecurityProtocol};
 
-use crate::{AdminConfig, AdminError};
+use crate::{AdminConfig, AdminConfigBuilder, AdminError};
+
+pub use jaas::{parse_jaas_config, JaasConfig};
 
 /// Parses Java `.properties` text into key/value pairs: `key=value`, `key: value` or
 /// `key value`; `#` and `!` comments; a trailing `\` continues a line; `\t`, `\n`, `\\`,
@@ -94,80 +106,6 @@ fn unescape(text: &str) -> String {
     out
 }
 
-/// The login module and options of a `sasl.jaas.config` value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JaasConfig {
-    /// The login module class, e.g. `org.apache.kafka.common.security.plain.PlainLoginModule`.
-    pub login_module: String,
-    /// `required`, `optional`, …
-    pub flag: String,
-    /// The `key="value"` options.
-    pub options: BTreeMap<String, String>,
-}
-
-/// Parses `Module flag key="value" key2=value2;`.
-pub fn parse_jaas_config(text: &str) -> Result<JaasConfig, AdminError> {
-    let error = |reason: &str| AdminError::InvalidConfig {
-        key: "sasl.jaas.config".into(),
-        reason: reason.into(),
-    };
-    let text = text.trim();
-    let text = text.strip_suffix(';').unwrap_or(text).trim();
-    let mut rest = text;
-    let next_word = |rest: &mut &str| -> Option<String> {
-        let trimmed = rest.trim_start();
-        let end = trimmed.find(char::is_whitespace).unwrap_or(trimmed.len());
-        let word = &trimmed[..end];
-        *rest = &trimmed[end..];
-        (!word.is_empty()).then(|| word.to_owned())
-    };
-    let login_module = next_word(&mut rest).ok_or_else(|| error("empty"))?;
-    let flag = next_word(&mut rest).ok_or_else(|| error("no control flag (`required`)"))?;
-    let mut options = BTreeMap::new();
-    loop {
-        rest = rest.trim_start();
-        if rest.is_empty() {
-            break;
-        }
-        let eq = rest.find('=').ok_or_else(|| error("option without `=`"))?;
-        let key = rest[..eq].trim().to_owned();
-        rest = rest[eq + 1..].trim_start();
-        let value = if let Some(quoted) = rest.strip_prefix('"') {
-            let mut value = String::new();
-            let mut chars = quoted.char_indices();
-            let mut end = None;
-            while let Some((index, c)) = chars.next() {
-                match c {
-                    '\\' => {
-                        if let Some((_, escaped)) = chars.next() {
-                            value.push(escaped);
-                        }
-                    }
-                    '"' => {
-                        end = Some(index);
-                        break;
-                    }
-                    c => value.push(c),
-                }
-            }
-            let end = end.ok_or_else(|| error("unterminated quoted value"))?;
-            rest = &quoted[end + 1..];
-            value
-        } else {
-            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-            let value = rest[..end].to_owned();
-            rest = &rest[end..];
-            value
-        };
-        options.insert(key, value);
-    }
-    Ok(JaasConfig {
-        login_module,
-        flag,
-        options,
-    })
-}
-
 fn unsupported(key: &str, reason: impl Into<String>) -> AdminError {
     AdminError::UnsupportedProperty {
         key: key.into(),
@@ -196,6 +134,96 @@ fn bytes(key: &str, value: &str) -> Result<Option<usize>, AdminError> {
         })?;
     // -1 means "the OS default" in the Java client.
     Ok(usize::try_from(parsed).ok())
+}
+
+/// `sasl.mechanism` as read. GSSAPI is told apart before klamm-net parses the name, because
+/// without the `gssapi` feature klamm-net has no variant for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mechanism {
+    Gssapi,
+    Other(SaslMechanism),
+}
+
+fn read_mechanism(key: &str, value: &str) -> Result<Mechanism, AdminError> {
+    let value = value.trim();
+    if value.eq_ignore_ascii_case("GSSAPI") {
+        return Ok(Mechanism::Gssapi);
+    }
+    let mechanism: SaslMechanism = value
+        .parse()
+        .map_err(|error: klamm_net::NetError| unsupported(key, error.to_string()))?;
+    if mechanism == SaslMechanism::OAuthBearer {
+        return Err(unsupported(
+            key,
+            "OAUTHBEARER needs a token provider; build the config in code with \
+             klamm_net::ConnectionConfigBuilder::sasl_oauth_token_provider",
+        ));
+    }
+    Ok(Mechanism::Other(mechanism))
+}
+
+/// Applies the SASL mechanism and its login. Java's default mechanism is GSSAPI; it is assumed
+/// only when the JAAS line is Kerberos' (without any JAAS line Java would need a JAAS file,
+/// which Klamm does not read).
+fn apply_sasl(
+    mut builder: AdminConfigBuilder,
+    security_protocol: Option<SecurityProtocol>,
+    mechanism: Option<Mechanism>,
+    jaas: Option<JaasConfig>,
+    kerberos: kerberos::KerberosProperties,
+) -> Result<AdminConfigBuilder, AdminError> {
+    let krb5 = jaas.as_ref().is_some_and(kerberos::is_krb5_login_module);
+    let uses_sasl = security_protocol.is_some_and(SecurityProtocol::uses_sasl);
+    let gssapi_chosen_by = match mechanism {
+        Some(Mechanism::Gssapi) => Some("sasl.mechanism"),
+        None if krb5 && uses_sasl => Some("sasl.jaas.config"),
+        _ => None,
+    };
+    if let Some(chosen_by) = gssapi_chosen_by {
+        return kerberos::apply(builder, jaas.as_ref(), kerberos, chosen_by);
+    }
+    match mechanism {
+        Some(Mechanism::Other(mechanism)) if krb5 => {
+            return Err(AdminError::InvalidConfig {
+                key: "sasl.jaas.config".into(),
+                reason: format!(
+                    "Krb5LoginModule is the login of sasl.mechanism=GSSAPI, not {mechanism}"
+                ),
+            })
+        }
+        Some(Mechanism::Other(mechanism)) => builder = builder.sasl_mechanism(mechanism),
+        Some(Mechanism::Gssapi) | None => {}
+    }
+    let Some(jaas) = jaas else {
+        return Ok(builder);
+    };
+    if krb5 {
+        kerberos::check_unused_login(&jaas)?;
+        return Ok(builder);
+    }
+    let key = "sasl.jaas.config";
+    let module = jaas.login_module.rsplit('.').next().unwrap_or_default();
+    if module != "PlainLoginModule" && module != "ScramLoginModule" {
+        return Err(unsupported(
+            key,
+            format!(
+                "login module {} is not supported (only PlainLoginModule and ScramLoginModule \
+                 with username and password, and Krb5LoginModule with sasl.mechanism=GSSAPI)",
+                jaas.login_module
+            ),
+        ));
+    }
+    let (Some(username), Some(password)) =
+        (jaas.options.get("username"), jaas.options.get("password"))
+    else {
+        return Err(AdminError::InvalidConfig {
+            key: key.into(),
+            reason: "the login module needs username=\"…\" and password=\"…\"".into(),
+        });
+    };
+    Ok(builder
+        .sasl_plain_username(username.clone())
+        .sasl_plain_password(password.clone()))
 }
 
 /// Keys accepted and ignored without a warning: they have no meaning for an admin client.
@@ -231,10 +259,27 @@ impl AdminConfig {
     /// assert!(AdminConfig::from_properties("ssl.truststore.location=/x.jks").is_err());
     /// # Ok::<(), klamm_admin::AdminError>(())
     /// ```
+    ///
+    /// Kerberos, with the `gssapi` feature (without it this is
+    /// [`AdminError::UnsupportedProperty`] naming the feature):
+    ///
+    /// ```text
+    /// security.protocol=SASL_SSL
+    /// sasl.mechanism=GSSAPI
+    /// sasl.kerberos.service.name=kafka
+    /// sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required \
+    ///     useKeyTab=true storeKey=true keyTab="/etc/security/ops.keytab" principal="ops@EXAMPLE.COM";
+    /// ```
     pub fn from_properties(text: &str) -> Result<AdminConfig, AdminError> {
         let properties = parse_properties(text);
         let get = |key: &str| properties.get(key).map(String::as_str);
         let mut builder = AdminConfig::builder();
+        // SASL is settled after the loop: the mechanism, the JAAS line and the Kerberos keys
+        // depend on each other.
+        let mut security_protocol = None;
+        let mut mechanism = None;
+        let mut jaas = None;
+        let mut kerberos = kerberos::KerberosProperties::default();
         for (key, value) in &properties {
             let key = key.as_str();
             builder = match key {
@@ -248,59 +293,25 @@ impl AdminConfig {
                                 reason: error.to_string(),
                             }
                         })?;
+                    security_protocol = Some(protocol);
                     builder.security_protocol(protocol)
                 }
                 "sasl.mechanism" => {
-                    let mechanism: SaslMechanism = value.parse().map_err(|error: klamm_net::NetError| {
-                        unsupported(key, error.to_string())
-                    })?;
-                    if mechanism == SaslMechanism::OAuthBearer {
-                        return Err(unsupported(
-                            key,
-                            "OAUTHBEARER needs a token provider; build the config in code with \
-                             klamm_net::ConnectionConfigBuilder::sasl_oauth_token_provider",
-                        ));
-                    }
-                    if mechanism.name() == "GSSAPI" {
-                        return Err(unsupported(
-                            key,
-                            "GSSAPI is not read from .properties (its Krb5LoginModule options \
-                             are not mapped); build the config in code with klamm-net's \
-                             sasl_kerberos_* settings (feature `gssapi`)",
-                        ));
-                    }
-                    builder.sasl_mechanism(mechanism)
+                    mechanism = Some(read_mechanism(key, value)?);
+                    builder
                 }
                 "sasl.jaas.config" => {
-                    let jaas = parse_jaas_config(value)?;
-                    let module = jaas.login_module.rsplit('.').next().unwrap_or_default();
-                    if module != "PlainLoginModule" && module != "ScramLoginModule" {
-                        return Err(unsupported(
-                            key,
-                            format!(
-                                "login module {} is not supported (only PlainLoginModule and \
-                                 ScramLoginModule with username and password)",
-                                jaas.login_module
-                            ),
-                        ));
-                    }
-                    let (Some(username), Some(password)) =
-                        (jaas.options.get("username"), jaas.options.get("password"))
-                    else {
-                        return Err(AdminError::InvalidConfig {
-                            key: key.into(),
-                            reason: "the login module needs username=\"…\" and password=\"…\"".into(),
-                        });
-                    };
+                    jaas = Some(parse_jaas_config(value)?);
                     builder
-                        .sasl_plain_username(username.clone())
-                        .sasl_plain_password(password.clone())
                 }
-                "sasl.kerberos.service.name" | "sasl.login.callback.handler.class"
-                | "sasl.client.callback.handler.class" | "sasl.login.class" => {
+                key if kerberos.set(key, value) => builder,
+                key if kerberos::RENEWAL_KEYS.contains(&key) => builder,
+                "sasl.login.callback.handler.class"
+                | "sasl.client.callback.handler.class"
+                | "sasl.login.class" => {
                     return Err(unsupported(
                         key,
-                        "Kerberos and custom SASL callback classes are not supported",
+                        "custom SASL callback and login classes are not supported",
                     ))
                 }
                 "ssl.truststore.location" => match get("ssl.truststore.type") {
@@ -368,6 +379,7 @@ impl AdminConfig {
                 }
             };
         }
+        builder = apply_sasl(builder, security_protocol, mechanism, jaas, kerberos)?;
         builder.build()
     }
 
@@ -398,18 +410,6 @@ mod tests {
         assert_eq!(parsed["esc"], "tab\there\u{41}");
         assert_eq!(parsed["empty"], "");
         assert_eq!(parsed.len(), 6);
-    }
-
-    #[test]
-    fn jaas_config_yields_module_and_quoted_options() {
-        let jaas = parse_jaas_config(
-            r#"org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="a \"b\" c";"#,
-        )
-        .unwrap();
-        assert!(jaas.login_module.ends_with("PlainLoginModule"));
-        assert_eq!(jaas.flag, "required");
-        assert_eq!(jaas.options["username"], "admin");
-        assert_eq!(jaas.options["password"], "a \"b\" c");
     }
 
     #[test]
@@ -457,18 +457,62 @@ mod tests {
         );
     }
 
+    #[cfg(not(feature = "gssapi"))]
     #[test]
-    fn gssapi_and_kerberos_modules_are_unsupported() {
-        assert!(matches!(
-            AdminConfig::from_properties("sasl.mechanism=GSSAPI"),
-            Err(AdminError::UnsupportedProperty { .. })
-        ));
-        assert!(matches!(
-            AdminConfig::from_properties(
-                "sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true;"
+    fn gssapi_without_the_feature_is_unsupported_naming_the_feature() {
+        let jaas = "sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required \
+                    useKeyTab=true keyTab=\"/etc/ops.keytab\" principal=\"ops@EXAMPLE.COM\";\n";
+        for (text, expected_key) in [
+            (
+                "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=GSSAPI\n".to_owned(),
+                "sasl.mechanism",
             ),
-            Err(AdminError::UnsupportedProperty { .. })
-        ));
+            (
+                format!("security.protocol=SASL_PLAINTEXT\nsasl.mechanism=GSSAPI\n{jaas}"),
+                "sasl.mechanism",
+            ),
+            // Java's default mechanism with a Kerberos login is GSSAPI.
+            (
+                format!("security.protocol=SASL_PLAINTEXT\n{jaas}"),
+                "sasl.jaas.config",
+            ),
+            (jaas.to_owned(), "sasl.jaas.config"),
+        ] {
+            match AdminConfig::from_properties(&text) {
+                Err(AdminError::UnsupportedProperty { key, reason }) => {
+                    assert_eq!(key, expected_key, "{text}");
+                    assert!(reason.contains("`gssapi` cargo feature"), "{reason}");
+                }
+                other => panic!("{text}: expected UnsupportedProperty, got {other:?}"),
+            }
+        }
+        // Kerberos keys beside another mechanism are ignored, as in Java.
+        let config = AdminConfig::from_properties(
+            "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\n\
+             sasl.kerberos.service.name=kafka\n\
+             sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required \
+             username=\"u\" password=\"p\";\n",
+        )
+        .unwrap();
+        assert!(config.cluster.connection.sasl.is_some());
+    }
+
+    #[test]
+    fn oauthbearer_and_custom_login_classes_are_unsupported() {
+        for text in [
+            "sasl.mechanism=OAUTHBEARER",
+            "sasl.login.callback.handler.class=com.example.Handler",
+            "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\nsasl.jaas.config=\
+             org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;",
+        ] {
+            assert!(
+                matches!(
+                    AdminConfig::from_properties(text),
+                    Err(AdminError::UnsupportedProperty { .. })
+                ),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -23,6 +23,8 @@ Examples:
   klamm topic list -o json
   klamm group offsets billing
   klamm --command-config client.properties acl list --topic orders
+  klamm --command-config kerberos.properties --sasl-kerberos-keytab ops.keytab \\
+        --sasl-kerberos-principal ops@EXAMPLE.COM cluster info
 
 Exit status: 0 success, 1 failure, 2 bad usage, 3 some items of a batch failed.")]
 pub struct Cli {
@@ -45,7 +47,7 @@ pub struct Global {
         global = true
     )]
     pub bootstrap_server: Option<String>,
-    /// Java-client `.properties` file (security.protocol, sasl.*, ssl.*, timeouts …).
+    /// Java-client `.properties` file (security.protocol, sasl.* incl. GSSAPI, ssl.*, timeouts …).
     #[arg(long, value_name = "FILE", global = true)]
     pub command_config: Option<PathBuf>,
     /// Output format: aligned tables for people, one JSON document for scripts.
@@ -54,6 +56,80 @@ pub struct Global {
     /// Deadline of each operation in milliseconds [default: default.api.timeout.ms, 60000].
     #[arg(long, value_name = "MS", global = true)]
     pub timeout: Option<u64>,
+    /// Kerberos settings, on top of the `--command-config` file's.
+    #[cfg_attr(
+        feature = "gssapi",
+        command(
+            flatten,
+            next_help_heading = "Kerberos (with sasl.mechanism=GSSAPI in --command-config)"
+        )
+    )]
+    #[cfg_attr(
+        not(feature = "gssapi"),
+        command(
+            flatten,
+            next_help_heading = "Kerberos (not in this build: needs the `gssapi` feature)"
+        )
+    )]
+    pub kerberos: Kerberos,
+}
+
+/// The Kerberos (SASL/GSSAPI) flags. The mechanism comes from the `--command-config` file
+/// (`sasl.mechanism=GSSAPI`); the flags override its `sasl.kerberos.*` keys and
+/// `Krb5LoginModule` options, and need a `klamm` built with the `gssapi` feature.
+#[derive(Debug, Default, Args)]
+pub struct Kerberos {
+    /// Service part of the brokers' Kerberos principal, NAME/<host>@REALM [default: kafka, or
+    /// the file's sasl.kerberos.service.name].
+    #[arg(long, value_name = "NAME", global = true)]
+    pub sasl_kerberos_service_name: Option<String>,
+    /// Host part of the brokers' principal, instead of the host connected to (for brokers
+    /// reached by IP address or an alias).
+    #[arg(long, value_name = "HOST", global = true)]
+    pub sasl_kerberos_domain_name: Option<String>,
+    /// Client principal, e.g. ops@EXAMPLE.COM [default: the JAAS principal, or the credential
+    /// cache's].
+    #[arg(long, value_name = "PRINCIPAL", global = true)]
+    pub sasl_kerberos_principal: Option<String>,
+    /// Log in with this keytab (as --sasl-kerberos-principal) instead of the credential cache
+    /// ($KRB5CCNAME, filled by kinit).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub sasl_kerberos_keytab: Option<PathBuf>,
+}
+
+impl Kerberos {
+    /// Each flag given, as `(flag, property key, value)`.
+    pub fn given(&self) -> Vec<(&'static str, &'static str, String)> {
+        let mut given = Vec::new();
+        let mut add = |flag, key, value: Option<String>| {
+            if let Some(value) = value {
+                given.push((flag, key, value));
+            }
+        };
+        add(
+            "--sasl-kerberos-service-name",
+            "sasl.kerberos.service.name",
+            self.sasl_kerberos_service_name.clone(),
+        );
+        add(
+            "--sasl-kerberos-domain-name",
+            "sasl.kerberos.domain.name",
+            self.sasl_kerberos_domain_name.clone(),
+        );
+        add(
+            "--sasl-kerberos-principal",
+            "sasl.kerberos.principal",
+            self.sasl_kerberos_principal.clone(),
+        );
+        add(
+            "--sasl-kerberos-keytab",
+            "sasl.kerberos.keytab",
+            self.sasl_kerberos_keytab
+                .as_ref()
+                .map(|path| path.display().to_string()),
+        );
+        given
+    }
 }
 
 /// The command families.

@@ -387,3 +387,55 @@ fn command_config_with_scram_credentials() {
     let _ = std::fs::remove_file(admin_config);
     let _ = std::fs::remove_file(user_config);
 }
+
+/// GSSAPI chosen in `--command-config` (no JAAS line), the login given by the
+/// `--sasl-kerberos-*` flags: the harness's client keytab against its KDC.
+#[cfg(feature = "gssapi")]
+#[test]
+fn kerberos_flags_log_in_with_a_keytab() {
+    let env = shared(Profile::Single);
+    let kerberos = env
+        .kerberos
+        .as_ref()
+        .expect("the single profile runs a KDC");
+    let path = std::env::temp_dir().join(format!("{}.properties", unique_topic("gssapi")));
+    std::fs::write(
+        &path,
+        format!(
+            "bootstrap.servers={}\nsecurity.protocol=SASL_PLAINTEXT\nsasl.mechanism=GSSAPI\n",
+            env.bootstrap_sasl_plaintext.as_deref().unwrap()
+        ),
+    )
+    .unwrap();
+    let klamm_kerberos = |principal: &str| {
+        Command::new(env!("CARGO_BIN_EXE_klamm"))
+            .arg("--command-config")
+            .arg(&path)
+            .args(["--timeout", "15000"])
+            .args(["--sasl-kerberos-service-name", &kerberos.service_name])
+            // The broker is reached as 127.0.0.1; its principal is kafka/localhost.
+            .args(["--sasl-kerberos-domain-name", &kerberos.service_host])
+            .args(["--sasl-kerberos-principal", principal])
+            .arg("--sasl-kerberos-keytab")
+            .arg(&kerberos.client_keytab)
+            .args(["cluster", "info", "-o", "json"])
+            .env_remove("KLAMM_BOOTSTRAP_SERVER")
+            .env("KRB5_CONFIG", &kerberos.krb5_conf)
+            .output()
+            .expect("the klamm binary runs")
+    };
+
+    let info = json(&klamm_kerberos(&kerberos.client_principal));
+    assert_eq!(info["cluster_id"], env.cluster_id.as_str(), "{info}");
+
+    // A principal the keytab has no key for: one stderr line naming it.
+    let refused = klamm_kerberos(&kerberos.keyless_principal);
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    let lines = stderr_lines(&refused);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains(kerberos.keyless_principal.as_str()),
+        "{lines:?}"
+    );
+    let _ = std::fs::remove_file(path);
+}

@@ -68,8 +68,17 @@ async fn connect(global: &Global) -> Result<Context, Failure> {
     })
 }
 
-/// The client settings: the `--command-config` file if any, with `-b` and `--timeout` on top.
+/// The client settings: the `--command-config` file if any, with `-b`, `--timeout` and the
+/// `--sasl-kerberos-*` flags on top.
 fn admin_config(global: &Global) -> Result<AdminConfig, Failure> {
+    let kerberos = global.kerberos.given();
+    if let (Some((flag, _, _)), false) = (kerberos.first(), cfg!(feature = "gssapi")) {
+        return Err(Failure::new(
+            *flag,
+            "Kerberos needs a klamm built with the `gssapi` feature \
+             (cargo install klamm-cli --features gssapi)",
+        ));
+    }
     let mut text = match &global.command_config {
         Some(path) => std::fs::read_to_string(path).map_err(|error| {
             Failure::new(format!("reading {}", path.display()), error.to_string())
@@ -88,11 +97,44 @@ fn admin_config(global: &Global) -> Result<AdminConfig, Failure> {
     if let Some(ms) = global.timeout {
         text.push_str(&format!("\ndefault.api.timeout.ms={ms}\n"));
     }
+    for (_, key, value) in &kerberos {
+        text.push_str(&format!("\n{key}={}\n", escape_value(value)));
+    }
     let what = match &global.command_config {
         Some(path) => format!("client config {}", path.display()),
         None => "client config".to_owned(),
     };
-    AdminConfig::from_properties(&text).map_err(|error| Failure::admin(what, &error))
+    let config =
+        AdminConfig::from_properties(&text).map_err(|error| Failure::admin(what, &error))?;
+    // Without GSSAPI the loader ignores Kerberos keys (as Java does); a flag is not ignored.
+    let gssapi = config
+        .cluster
+        .connection
+        .sasl
+        .as_ref()
+        .is_some_and(|sasl| sasl.mechanism().name() == "GSSAPI");
+    if let (Some((flag, _, _)), false) = (kerberos.first(), gssapi) {
+        return Err(Failure::new(
+            *flag,
+            "needs SASL/GSSAPI: security.protocol=SASL_PLAINTEXT or SASL_SSL and \
+             sasl.mechanism=GSSAPI in the --command-config file",
+        ));
+    }
+    Ok(config)
+}
+
+/// `value` as a `.properties` value, so that a `\` in a path is not read as an escape.
+fn escape_value(value: &str) -> String {
+    let mut escaped = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => escaped.push_str("\\\\"),
+            '\n' => escaped.push_str("\\n"),
+            '\r' => escaped.push_str("\\r"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
 }
 
 fn names_bootstrap(properties: &str) -> bool {
@@ -111,6 +153,7 @@ pub fn quoted(kind: &str, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::Kerberos;
 
     fn global(bootstrap: Option<&str>, timeout: Option<u64>) -> Global {
         Global {
@@ -118,6 +161,7 @@ mod tests {
             command_config: None,
             output: Format::Table,
             timeout,
+            kerberos: Kerberos::default(),
         }
     }
 
@@ -129,6 +173,87 @@ mod tests {
             config.cluster.bootstrap_servers.to_string(),
             "k1:9093,k2:9093"
         );
+    }
+
+    fn keytab_flags() -> Kerberos {
+        Kerberos {
+            sasl_kerberos_principal: Some("cli@EXAMPLE.COM".into()),
+            sasl_kerberos_keytab: Some("/tmp/back\\slash.keytab".into()),
+            sasl_kerberos_domain_name: Some("localhost".into()),
+            ..Kerberos::default()
+        }
+    }
+
+    /// A `--command-config` file with `text`, in the temporary directory.
+    #[cfg(feature = "gssapi")]
+    fn command_config(name: &str, text: &str) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!(
+            "klamm-cli-{name}-{}.properties",
+            std::process::id()
+        ));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[cfg(feature = "gssapi")]
+    #[test]
+    fn kerberos_flags_override_the_command_config_login() {
+        let path = command_config(
+            "kerberos-flags",
+            "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=GSSAPI\n\
+             sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required \
+             useKeyTab=true storeKey=true keyTab=\"/etc/file.keytab\" principal=\"file@EXAMPLE.COM\";\n",
+        );
+        let global = Global {
+            command_config: Some(path.clone()),
+            kerberos: keytab_flags(),
+            ..global(Some("k1:9092"), None)
+        };
+        let config = admin_config(&global);
+        let _ = std::fs::remove_file(path);
+        let config = config.unwrap();
+        let sasl = config.cluster.connection.sasl.as_ref().unwrap();
+        let kerberos = sasl.kerberos().unwrap();
+        assert_eq!(kerberos.principal.as_deref(), Some("cli@EXAMPLE.COM"));
+        assert_eq!(
+            kerberos.keytab.as_deref(),
+            Some(std::path::Path::new("/tmp/back\\slash.keytab"))
+        );
+        assert_eq!(kerberos.service_principal("127.0.0.1"), "kafka@localhost");
+    }
+
+    #[cfg(feature = "gssapi")]
+    #[test]
+    fn kerberos_flags_without_gssapi_in_the_command_config_fail_naming_the_flag() {
+        let global = Global {
+            kerberos: keytab_flags(),
+            ..global(Some("k1:9092"), None)
+        };
+        let failure = admin_config(&global).expect_err("a failure");
+        assert_eq!(failure.what, "--sasl-kerberos-domain-name");
+        assert!(failure.why.contains("sasl.mechanism=GSSAPI"), "{failure}");
+    }
+
+    #[cfg(not(feature = "gssapi"))]
+    #[test]
+    fn kerberos_flags_without_the_feature_fail_naming_it() {
+        let global = Global {
+            kerberos: keytab_flags(),
+            ..global(Some("k1:9092"), None)
+        };
+        let failure = admin_config(&global).expect_err("a failure");
+        assert_eq!(failure.what, "--sasl-kerberos-domain-name");
+        assert!(failure.why.contains("`gssapi` feature"), "{failure}");
+    }
+
+    #[test]
+    fn escaped_values_read_back_unchanged() {
+        let value = "C:\\keytabs\\ops.keytab";
+        let parsed = klamm_admin::properties::parse_properties(&format!(
+            "sasl.kerberos.keytab={}",
+            escape_value(value)
+        ));
+        assert_eq!(parsed["sasl.kerberos.keytab"], value);
     }
 
     #[test]
