@@ -229,8 +229,12 @@ mod tests {
         assert_eq!(Reader::new(&[0xff, 0xff]).string().unwrap(), None);
     }
 
-    #[test]
-    fn metadata_parses_a_canned_response_and_checks_correlation() {
+    /// A one-shot server on a free port: it reads one request, checks its API key and version
+    /// (the first four bytes), and answers with the correlation id followed by `body`.
+    fn answer_once(
+        api_key_and_version: [u8; 4],
+        body: Vec<u8>,
+    ) -> (SocketAddr, std::thread::JoinHandle<()>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let server = std::thread::spawn(move || {
@@ -239,23 +243,32 @@ mod tests {
             socket.read_exact(&mut size).unwrap();
             let mut request = vec![0; i32::from_be_bytes(size) as usize];
             socket.read_exact(&mut request).unwrap();
-            assert_eq!(&request[..4], &[0, 3, 0, 4], "Metadata v4");
-            let mut body = request[4..8].to_vec(); // echo the correlation id
-            body.extend_from_slice(&0i32.to_be_bytes()); // throttle
-            body.extend_from_slice(&1i32.to_be_bytes()); // one broker
-            body.extend_from_slice(&7i32.to_be_bytes());
-            body.extend_from_slice(&9i16.to_be_bytes());
-            body.extend_from_slice(b"127.0.0.1");
-            body.extend_from_slice(&9092i32.to_be_bytes());
-            body.extend_from_slice(&(-1i16).to_be_bytes()); // rack
-            body.extend_from_slice(&3i16.to_be_bytes());
-            body.extend_from_slice(b"abc");
-            body.extend_from_slice(&7i32.to_be_bytes()); // controller
-            body.extend_from_slice(&0i32.to_be_bytes()); // topics
-            let mut frame = (body.len() as i32).to_be_bytes().to_vec();
-            frame.extend_from_slice(&body);
+            assert_eq!(request[..4], api_key_and_version);
+            let mut answer = request[4..8].to_vec(); // echo the correlation id
+            answer.extend_from_slice(&body);
+            let mut frame = (answer.len() as i32).to_be_bytes().to_vec();
+            frame.extend_from_slice(&answer);
             socket.write_all(&frame).unwrap();
         });
+        (addr, server)
+    }
+
+    #[test]
+    fn metadata_parses_a_canned_response_and_checks_correlation() {
+        // Metadata v4.
+        let mut body = Vec::new();
+        body.extend_from_slice(&0i32.to_be_bytes()); // throttle
+        body.extend_from_slice(&1i32.to_be_bytes()); // one broker
+        body.extend_from_slice(&7i32.to_be_bytes());
+        body.extend_from_slice(&9i16.to_be_bytes());
+        body.extend_from_slice(b"127.0.0.1");
+        body.extend_from_slice(&9092i32.to_be_bytes());
+        body.extend_from_slice(&(-1i16).to_be_bytes()); // rack
+        body.extend_from_slice(&3i16.to_be_bytes());
+        body.extend_from_slice(b"abc");
+        body.extend_from_slice(&7i32.to_be_bytes()); // controller
+        body.extend_from_slice(&0i32.to_be_bytes()); // topics
+        let (addr, server) = answer_once([0, 3, 0, 4], body);
         let snapshot = metadata(addr, Duration::from_secs(5)).unwrap();
         server.join().unwrap();
         assert_eq!(snapshot.cluster_id.as_deref(), Some("abc"));
@@ -272,27 +285,16 @@ mod tests {
 
     #[test]
     fn api_version_ranges_parse_a_canned_response() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server = std::thread::spawn(move || {
-            let (mut socket, _) = listener.accept().unwrap();
-            let mut size = [0; 4];
-            socket.read_exact(&mut size).unwrap();
-            let mut request = vec![0; i32::from_be_bytes(size) as usize];
-            socket.read_exact(&mut request).unwrap();
-            assert_eq!(&request[..4], &[0, 18, 0, 0], "ApiVersions v0");
-            let mut body = request[4..8].to_vec();
-            body.extend_from_slice(&0i16.to_be_bytes()); // error code
-            body.extend_from_slice(&2i32.to_be_bytes());
-            for (key, min, max) in [(3i16, 0i16, 12i16), (18, 0, 3)] {
-                for value in [key, min, max] {
-                    body.extend_from_slice(&value.to_be_bytes());
-                }
+        // ApiVersions v0.
+        let mut body = Vec::new();
+        body.extend_from_slice(&0i16.to_be_bytes()); // error code
+        body.extend_from_slice(&2i32.to_be_bytes());
+        for (key, min, max) in [(3i16, 0i16, 12i16), (18, 0, 3)] {
+            for value in [key, min, max] {
+                body.extend_from_slice(&value.to_be_bytes());
             }
-            let mut frame = (body.len() as i32).to_be_bytes().to_vec();
-            frame.extend_from_slice(&body);
-            socket.write_all(&frame).unwrap();
-        });
+        }
+        let (addr, server) = answer_once([0, 18, 0, 0], body);
         let ranges = api_version_ranges(addr, Duration::from_secs(5)).unwrap();
         server.join().unwrap();
         assert_eq!(

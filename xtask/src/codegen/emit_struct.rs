@@ -562,10 +562,7 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
     tagged.sort_by_key(|f| f.tagged.map(|(tag, _)| tag));
     if tagged_section && tagged.is_empty() {
         let section = "encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);\n";
-        match &ctx.flexible {
-            Cond::Always => out.push_str(section),
-            _ => writeln!(out, "if flexible {{\n{section}}}")?,
-        }
+        push_when_flexible(out, ctx, section)?;
     } else if tagged_section {
         let mut section = String::new();
         section.push_str("let mut tagged_count = self.unknown_tagged_fields.len();\n");
@@ -588,10 +585,7 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
         section.push_str("let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);\n");
         section.push_str(&writes);
         section.push_str("unknown.finish(buf);\n");
-        match &ctx.flexible {
-            Cond::Always => out.push_str(&section),
-            _ => writeln!(out, "if flexible {{\n{section}}}")?,
-        }
+        push_when_flexible(out, ctx, &section)?;
     }
     out.push_str("Ok(())\n}\n\n");
     tidy_function(out, start);
@@ -620,10 +614,7 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
     }
     if tagged_section && tagged.is_empty() {
         let section = "len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);\n";
-        match &ctx.flexible {
-            Cond::Always => out.push_str(section),
-            _ => writeln!(out, "if flexible {{\n{section}}}")?,
-        }
+        push_when_flexible(out, ctx, section)?;
     } else if tagged_section {
         let mut section = String::from(
             "let mut tagged_count = self.unknown_tagged_fields.len();\nlet mut tagged_len = self.unknown_tagged_fields.encoded_len();\n",
@@ -643,10 +634,7 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
         }
         section
             .push_str("len += encoder::unsigned_varint_len(tagged_count as u32) + tagged_len;\n");
-        match &ctx.flexible {
-            Cond::Always => out.push_str(&section),
-            _ => writeln!(out, "if flexible {{\n{section}}}")?,
-        }
+        push_when_flexible(out, ctx, &section)?;
     }
     out.push_str("len\n}\n");
     tidy_function(out, start);
@@ -762,6 +750,15 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
 }
 
 /// The code writing a tagged field's value and the expression of its size.
+/// Appends `section`, wrapped in `if flexible { .. }` unless every version is flexible.
+fn push_when_flexible(out: &mut String, ctx: &Context<'_>, section: &str) -> Result<()> {
+    match &ctx.flexible {
+        Cond::Always => out.push_str(section),
+        _ => writeln!(out, "if flexible {{\n{section}}}")?,
+    }
+    Ok(())
+}
+
 fn tagged_value_code(
     field: &Field,
     ident: &str,
