@@ -99,22 +99,31 @@ fn broker_config_change_reaches_the_named_broker_only() {
             .await
             .unwrap()
             .all_ok());
-        let mut entry = None;
+        // The broker drops the dynamic source a moment before its reconfigured value shows, so
+        // wait for both to settle.
+        let mut current = None;
         for _ in 0..50 {
             let described = admin
                 .describe_configs(&[ConfigResource::broker(2)], names.clone())
                 .await
                 .unwrap();
-            let current = described[&ConfigResource::broker(2)].as_ref().unwrap()[0].clone();
-            if current.source != ConfigSource::DynamicBrokerConfig {
-                entry = Some(current);
+            let entry = described[&ConfigResource::broker(2)].as_ref().unwrap()[0].clone();
+            let settled = entry.source != ConfigSource::DynamicBrokerConfig
+                && entry.value.as_deref() == Some("1");
+            current = Some(entry);
+            if settled {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }
-        assert_eq!(
-            entry.expect("reset reached broker 2").value.as_deref(),
-            Some("1")
+        let current = current.expect("broker 2 was described");
+        assert_eq!(current.value.as_deref(), Some("1"), "{current:?}");
+        assert!(
+            matches!(
+                current.source,
+                ConfigSource::DefaultConfig | ConfigSource::StaticBrokerConfig
+            ),
+            "{current:?}"
         );
     });
 }
