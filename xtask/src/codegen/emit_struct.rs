@@ -488,9 +488,7 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
 
     // Encode.
     writeln!(out, "impl Encode for {name} {{")?;
-    if !top {
-        out.push_str("    #[inline]\n");
-    }
+    push_inline_unless_top(out, top);
     let start = out.len();
     out.push_str(
         "    fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {\n",
@@ -591,9 +589,7 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
     tidy_function(out, start);
 
     // Encoded length.
-    if !top {
-        out.push_str("    #[inline]\n");
-    }
+    push_inline_unless_top(out, top);
     let start = out.len();
     out.push_str("    fn encoded_len(&self, version: i16) -> usize {\n");
     out.push_str(&ctx.flexible_binding());
@@ -642,11 +638,7 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
 
     // Decode.
     writeln!(out, "impl Decode for {name} {{")?;
-    if !top {
-        // Nested structs are read in a loop of their parent's: inlined there, each one is
-        // built in place instead of being copied out of a returned `Result`.
-        out.push_str("    #[inline]\n");
-    }
+    push_inline_unless_top(out, top);
     let start = out.len();
     out.push_str(
         "    fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {\n",
@@ -750,6 +742,15 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
 }
 
 /// The code writing a tagged field's value and the expression of its size.
+/// Marks a nested struct's codec functions `#[inline]`: they run in a loop of their parent's,
+/// and inlined there each value is built or written in place instead of going through a
+/// returned `Result`.
+fn push_inline_unless_top(out: &mut String, top: bool) {
+    if !top {
+        out.push_str("    #[inline]\n");
+    }
+}
+
 /// Appends `section`, wrapped in `if flexible { .. }` unless every version is flexible.
 fn push_when_flexible(out: &mut String, ctx: &Context<'_>, section: &str) -> Result<()> {
     match &ctx.flexible {

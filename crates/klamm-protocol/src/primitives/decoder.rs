@@ -399,16 +399,7 @@ impl<'a> Decoder<'a> {
         for _ in 0..count {
             let tag = self.unsigned_varint(what)?;
             let size = self.unsigned_varint(what)? as usize;
-            if size > self.rest.len() {
-                return Err(DecodeErrorKind::LengthExceedsInput {
-                    what,
-                    length: size as u64,
-                    remaining: self.rest.len(),
-                }
-                .into());
-            }
-            let (value, rest) = self.rest.split_at(size);
-            self.rest = rest;
+            let value = self.take_slice(what, size)?;
             let mut field = Decoder {
                 frame: self.frame,
                 rest: value,

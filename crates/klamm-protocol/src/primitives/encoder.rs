@@ -32,10 +32,6 @@ const fn unsigned_varlong_len(mut value: u64) -> usize {
 /// Writes an unsigned varint.
 #[inline]
 pub fn put_unsigned_varint(buf: &mut impl Sink, mut value: u32) {
-    if value < 0x80 {
-        buf.put_u8(value as u8);
-        return;
-    }
     while value >= 0x80 {
         buf.put_u8((value as u8) | 0x80);
         value >>= 7;
@@ -271,11 +267,7 @@ fn put_unknown_tagged_fields_slow(buf: &mut impl Sink, unknown: &UnknownTaggedFi
 /// Bytes [`put_unknown_tagged_fields`] writes.
 #[inline(always)]
 pub fn unknown_tagged_fields_len(unknown: &UnknownTaggedFields) -> usize {
-    if unknown.is_empty() {
-        1
-    } else {
-        unsigned_varint_len(unknown.len() as u32) + unknown.encoded_len()
-    }
+    unsigned_varint_len(unknown.len() as u32) + unknown.encoded_len()
 }
 
 /// Bytes one tagged field takes: its tag, its size and its value.

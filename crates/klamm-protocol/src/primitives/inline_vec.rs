@@ -58,20 +58,7 @@ impl<T: Copy + Default, const N: usize> InlineVec<T, N> {
 
     /// A vector of the values in `slice`, inline if they fit.
     pub fn from_slice(slice: &[T]) -> Self {
-        if slice.len() <= N {
-            let mut items = [T::default(); N];
-            items[..slice.len()].copy_from_slice(slice);
-            InlineVec {
-                repr: Repr::Inline {
-                    len: slice.len() as u8,
-                    items,
-                },
-            }
-        } else {
-            InlineVec {
-                repr: Repr::Heap(Box::new(slice.to_vec())),
-            }
-        }
+        Self::from_iter_exact(slice.iter().copied())
     }
 
     /// A vector of the values of an iterator whose length is known up front.
