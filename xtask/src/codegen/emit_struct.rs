@@ -276,7 +276,7 @@ fn value_len(ty: &Type, value: &str, compact: &str) -> String {
         return size.to_string();
     }
     match ty {
-        Type::String => format!("encoder::nullable_string_len(Some({value}.as_str()), {compact})"),
+        Type::String => format!("encoder::nullable_string_len(Some({value}.len()), {compact})"),
         Type::Bytes | Type::Records => {
             format!("encoder::nullable_bytes_len(Some(&{value}[..]), {compact})")
         }

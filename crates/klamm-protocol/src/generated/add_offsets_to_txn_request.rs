@@ -62,10 +62,10 @@ impl Encode for AddOffsetsToTxnRequest {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 3;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.transactional_id.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.transactional_id.len()), flexible);
         len += 8;
         len += 2;
-        len += encoder::nullable_string_len(Some(self.group_id.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.group_id.len()), flexible);
         if flexible {
             len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         }

@@ -137,7 +137,7 @@ impl Encode for AddPartitionsToTxnRequest {
         }
         if version <= 3 {
             len += encoder::nullable_string_len(
-                Some(self.v3_and_below_transactional_id.as_str()),
+                Some(self.v3_and_below_transactional_id.len()),
                 flexible,
             );
         }
@@ -390,7 +390,7 @@ impl Encode for AddPartitionsToTxnTransaction {
         let flexible = version >= 3;
         let mut len = 0;
         if version >= 4 {
-            len += encoder::nullable_string_len(Some(self.transactional_id.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.transactional_id.len()), flexible);
         }
         if version >= 4 {
             len += 8;
@@ -558,7 +558,7 @@ impl Encode for AddPartitionsToTxnTopic {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 3;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         len += encoder::length_len(Some(self.partitions.len()), flexible, true)
             + self.partitions.len() * 4;
         if flexible {

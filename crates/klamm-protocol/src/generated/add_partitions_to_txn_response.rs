@@ -283,7 +283,7 @@ impl Encode for AddPartitionsToTxnResult {
         let flexible = version >= 3;
         let mut len = 0;
         if version >= 4 {
-            len += encoder::nullable_string_len(Some(self.transactional_id.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.transactional_id.len()), flexible);
         }
         if version >= 4 {
             len += encoder::length_len(Some(self.topic_results.len()), flexible, true)
@@ -410,7 +410,7 @@ impl Encode for AddPartitionsToTxnTopicResult {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 3;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         len += encoder::length_len(Some(self.results_by_partition.len()), flexible, true)
             + self
                 .results_by_partition

@@ -293,9 +293,9 @@ impl Encode for EntityData {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 1;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.entity_type.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.entity_type.len()), flexible);
         len += match &self.entity_name {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         if flexible {
@@ -385,7 +385,7 @@ impl Encode for OpData {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 1;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.key.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.key.len()), flexible);
         len += 8;
         len += 1;
         if flexible {

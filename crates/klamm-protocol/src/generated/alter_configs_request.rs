@@ -175,7 +175,7 @@ impl Encode for AlterConfigsResource {
         let flexible = version >= 2;
         let mut len = 0;
         len += 1;
-        len += encoder::nullable_string_len(Some(self.resource_name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.resource_name.len()), flexible);
         len += encoder::length_len(Some(self.configs.len()), flexible, true)
             + self
                 .configs
@@ -297,9 +297,9 @@ impl Encode for AlterableConfig {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 2;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         len += match &self.value {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         if flexible {

@@ -100,7 +100,7 @@ impl Encode for AlterPartitionReassignmentsResponse {
         }
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += encoder::length_len(Some(self.responses.len()), true, true)
@@ -231,7 +231,7 @@ impl Encode for ReassignableTopicResponse {
     #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.name.len()), true);
         len += encoder::length_len(Some(self.partitions.len()), true, true)
             + self
                 .partitions
@@ -345,7 +345,7 @@ impl Encode for ReassignablePartitionResponse {
         len += 4;
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);

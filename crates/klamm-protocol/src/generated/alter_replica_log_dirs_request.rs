@@ -159,7 +159,7 @@ impl Encode for AlterReplicaLogDir {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 2;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.path.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.path.len()), flexible);
         len += encoder::length_len(Some(self.topics.len()), flexible, true)
             + self
                 .topics
@@ -260,7 +260,7 @@ impl Encode for AlterReplicaLogDirTopic {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 2;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         len += encoder::length_len(Some(self.partitions.len()), flexible, true)
             + self.partitions.len() * 4;
         if flexible {

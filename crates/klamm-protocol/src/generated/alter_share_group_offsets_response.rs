@@ -77,7 +77,7 @@ impl Encode for AlterShareGroupOffsetsResponse {
         len += 4;
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += encoder::length_len(Some(self.responses.len()), true, true)
@@ -200,7 +200,7 @@ impl Encode for AlterShareGroupOffsetsResponseTopic {
     #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.topic_name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.topic_name.len()), true);
         len += 16;
         len += encoder::length_len(Some(self.partitions.len()), true, true)
             + self
@@ -310,7 +310,7 @@ impl Encode for AlterShareGroupOffsetsResponsePartition {
         len += 4;
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);

@@ -166,7 +166,7 @@ impl Encode for ScramCredentialDeletion {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.name.len()), true);
         len += 1;
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
@@ -266,7 +266,7 @@ impl Encode for ScramCredentialUpsertion {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.name.len()), true);
         len += 1;
         len += 4;
         len += encoder::nullable_bytes_len(Some(&self.salt[..]), true);

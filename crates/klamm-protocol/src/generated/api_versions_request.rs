@@ -107,15 +107,14 @@ impl Encode for ApiVersionsRequest {
         let flexible = version >= 3;
         let mut len = 0;
         if version >= 3 {
-            len += encoder::nullable_string_len(Some(self.client_software_name.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.client_software_name.len()), flexible);
         }
         if version >= 3 {
-            len +=
-                encoder::nullable_string_len(Some(self.client_software_version.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.client_software_version.len()), flexible);
         }
         if version >= 5 {
             len += match &self.cluster_id {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }

@@ -508,7 +508,7 @@ impl Encode for SupportedFeatureKey {
         let flexible = version >= 3;
         let mut len = 0;
         if version >= 3 {
-            len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         }
         if version >= 3 {
             len += 2;
@@ -664,7 +664,7 @@ impl Encode for FinalizedFeatureKey {
         let flexible = version >= 3;
         let mut len = 0;
         if version >= 3 {
-            len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         }
         if version >= 3 {
             len += 2;

@@ -104,7 +104,7 @@ impl Encode for BeginQuorumEpochRequest {
         let flexible = version >= 1;
         let mut len = 0;
         len += match &self.cluster_id {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         if version >= 1 {
@@ -264,7 +264,7 @@ impl Encode for TopicData {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 1;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.topic_name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.topic_name.len()), flexible);
         len += encoder::length_len(Some(self.partitions.len()), flexible, true)
             + self
                 .partitions
@@ -514,10 +514,10 @@ impl Encode for LeaderEndpoint {
         let flexible = version >= 1;
         let mut len = 0;
         if version >= 1 {
-            len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         }
         if version >= 1 {
-            len += encoder::nullable_string_len(Some(self.host.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.host.len()), flexible);
         }
         if version >= 1 {
             len += 2;

@@ -148,7 +148,7 @@ impl Encode for BrokerRegistrationRequest {
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         len += 4;
-        len += encoder::nullable_string_len(Some(self.cluster_id.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.cluster_id.len()), true);
         len += 16;
         len += encoder::length_len(Some(self.listeners.len()), true, true)
             + self
@@ -163,7 +163,7 @@ impl Encode for BrokerRegistrationRequest {
                 .map(|item| item.encoded_len(version))
                 .sum::<usize>();
         len += match &self.rack {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         if version >= 1 {
@@ -326,8 +326,8 @@ impl Encode for Listener {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), true);
-        len += encoder::nullable_string_len(Some(self.host.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.name.len()), true);
+        len += encoder::nullable_string_len(Some(self.host.len()), true);
         len += 2;
         len += 2;
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
@@ -410,7 +410,7 @@ impl Encode for Feature {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.name.len()), true);
         len += 2;
         len += 2;
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);

@@ -229,14 +229,14 @@ impl Encode for DescribedGroup {
         let mut len = 0;
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
-        len += encoder::nullable_string_len(Some(self.group_id.as_str()), true);
-        len += encoder::nullable_string_len(Some(self.group_state.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.group_id.len()), true);
+        len += encoder::nullable_string_len(Some(self.group_state.len()), true);
         len += 4;
         len += 4;
-        len += encoder::nullable_string_len(Some(self.assignor_name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.assignor_name.len()), true);
         len += encoder::length_len(Some(self.members.len()), true, true)
             + self
                 .members
@@ -452,26 +452,26 @@ impl Encode for Member {
     #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.member_id.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.member_id.len()), true);
         len += match &self.instance_id {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += match &self.rack_id {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += 4;
-        len += encoder::nullable_string_len(Some(self.client_id.as_str()), true);
-        len += encoder::nullable_string_len(Some(self.client_host.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.client_id.len()), true);
+        len += encoder::nullable_string_len(Some(self.client_host.len()), true);
         len += encoder::length_len(Some(self.subscribed_topic_names.len()), true, true)
             + self
                 .subscribed_topic_names
                 .iter()
-                .map(|item| encoder::nullable_string_len(Some(item.as_str()), true))
+                .map(|item| encoder::nullable_string_len(Some(item.len()), true))
                 .sum::<usize>();
         len += match &self.subscribed_topic_regex {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += self.assignment.encoded_len(version);
@@ -612,7 +612,7 @@ impl Encode for TopicPartitions {
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
         len += 16;
-        len += encoder::nullable_string_len(Some(self.topic_name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.topic_name.len()), true);
         len += encoder::length_len(Some(self.partitions.len()), true, true)
             + self.partitions.len() * 4;
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);

@@ -161,7 +161,7 @@ impl Encode for TopicPartition {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.topic.as_str()), false);
+        len += encoder::nullable_string_len(Some(self.topic.len()), false);
         len += encoder::length_len(Some(self.partitions.len()), false, true)
             + self.partitions.len() * 4;
         len

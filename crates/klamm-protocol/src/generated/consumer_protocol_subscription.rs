@@ -138,7 +138,7 @@ impl Encode for ConsumerProtocolSubscription {
             + self
                 .topics
                 .iter()
-                .map(|item| encoder::nullable_string_len(Some(item.as_str()), false))
+                .map(|item| encoder::nullable_string_len(Some(item.len()), false))
                 .sum::<usize>();
         len += match &self.user_data {
             Some(value) => encoder::nullable_bytes_len(Some(&value[..]), false),
@@ -157,7 +157,7 @@ impl Encode for ConsumerProtocolSubscription {
         }
         if version >= 3 {
             len += match &self.rack_id {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), false),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), false),
                 None => encoder::nullable_string_len(None, false),
             };
         }
@@ -314,7 +314,7 @@ impl Encode for TopicPartition {
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         if version >= 1 {
-            len += encoder::nullable_string_len(Some(self.topic.as_str()), false);
+            len += encoder::nullable_string_len(Some(self.topic.len()), false);
         }
         if version >= 1 {
             len += encoder::length_len(Some(self.partitions.len()), false, true)

@@ -196,10 +196,10 @@ impl Encode for AclCreation {
         let flexible = version >= 2;
         let mut len = 0;
         len += 1;
-        len += encoder::nullable_string_len(Some(self.resource_name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.resource_name.len()), flexible);
         len += 1;
-        len += encoder::nullable_string_len(Some(self.principal.as_str()), flexible);
-        len += encoder::nullable_string_len(Some(self.host.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.principal.len()), flexible);
+        len += encoder::nullable_string_len(Some(self.host.len()), flexible);
         len += 1;
         len += 1;
         if flexible {

@@ -141,13 +141,13 @@ impl Encode for CreateDelegationTokenRequest {
         let mut len = 0;
         if version >= 3 {
             len += match &self.owner_principal_type {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }
         if version >= 3 {
             len += match &self.owner_principal_name {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }
@@ -310,8 +310,8 @@ impl Encode for CreatableRenewers {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 2;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.principal_type.as_str()), flexible);
-        len += encoder::nullable_string_len(Some(self.principal_name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.principal_type.len()), flexible);
+        len += encoder::nullable_string_len(Some(self.principal_name.len()), flexible);
         if flexible {
             len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         }

@@ -138,24 +138,24 @@ impl Encode for CreateDelegationTokenResponse {
         let flexible = version >= 2;
         let mut len = 0;
         len += 2;
-        len += encoder::nullable_string_len(Some(self.principal_type.as_str()), flexible);
-        len += encoder::nullable_string_len(Some(self.principal_name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.principal_type.len()), flexible);
+        len += encoder::nullable_string_len(Some(self.principal_name.len()), flexible);
         if version >= 3 {
             len += encoder::nullable_string_len(
-                Some(self.token_requester_principal_type.as_str()),
+                Some(self.token_requester_principal_type.len()),
                 flexible,
             );
         }
         if version >= 3 {
             len += encoder::nullable_string_len(
-                Some(self.token_requester_principal_name.as_str()),
+                Some(self.token_requester_principal_name.len()),
                 flexible,
             );
         }
         len += 8;
         len += 8;
         len += 8;
-        len += encoder::nullable_string_len(Some(self.token_id.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.token_id.len()), flexible);
         len += encoder::nullable_bytes_len(Some(&self.hmac[..]), flexible);
         len += 4;
         if flexible {

@@ -210,7 +210,7 @@ impl Encode for CreatePartitionsTopic {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 2;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         len += 4;
         len += match &self.assignments {
             Some(value) => {

@@ -216,7 +216,7 @@ impl Encode for CreatableTopic {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 5;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         len += 4;
         len += 2;
         len += encoder::length_len(Some(self.assignments.len()), flexible, true)
@@ -448,9 +448,9 @@ impl Encode for CreatableTopicConfig {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 5;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         len += match &self.value {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         if flexible {

@@ -274,13 +274,13 @@ impl Encode for CreatableTopicResult {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 5;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         if version >= 7 {
             len += 16;
         }
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         if version >= 5 {
@@ -570,11 +570,11 @@ impl Encode for CreatableTopicConfigs {
         let flexible = version >= 5;
         let mut len = 0;
         if version >= 5 {
-            len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         }
         if version >= 5 {
             len += match &self.value {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }

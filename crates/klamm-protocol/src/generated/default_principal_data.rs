@@ -53,8 +53,8 @@ impl Encode for DefaultPrincipalData {
 
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.r#type.as_str()), true);
-        len += encoder::nullable_string_len(Some(self.name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.r#type.len()), true);
+        len += encoder::nullable_string_len(Some(self.name.len()), true);
         len += 1;
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len

@@ -200,7 +200,7 @@ impl Encode for DeleteAclsFilterResult {
         let mut len = 0;
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         len += encoder::length_len(Some(self.matching_acls.len()), flexible, true)
@@ -387,14 +387,14 @@ impl Encode for DeleteAclsMatchingAcl {
         let mut len = 0;
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         len += 1;
-        len += encoder::nullable_string_len(Some(self.resource_name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.resource_name.len()), flexible);
         len += 1;
-        len += encoder::nullable_string_len(Some(self.principal.as_str()), flexible);
-        len += encoder::nullable_string_len(Some(self.host.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.principal.len()), flexible);
+        len += encoder::nullable_string_len(Some(self.host.len()), flexible);
         len += 1;
         len += 1;
         if flexible {

@@ -55,7 +55,7 @@ impl Encode for DeleteGroupsRequest {
             + self
                 .groups_names
                 .iter()
-                .map(|item| encoder::nullable_string_len(Some(item.as_str()), flexible))
+                .map(|item| encoder::nullable_string_len(Some(item.len()), flexible))
                 .sum::<usize>();
         if flexible {
             len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);

@@ -52,7 +52,7 @@ impl Encode for DeleteShareGroupOffsetsRequest {
 
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.group_id.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.group_id.len()), true);
         len += encoder::length_len(Some(self.topics.len()), true, true)
             + self
                 .topics
@@ -145,7 +145,7 @@ impl Encode for DeleteShareGroupOffsetsRequestTopic {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.topic_name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.topic_name.len()), true);
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }

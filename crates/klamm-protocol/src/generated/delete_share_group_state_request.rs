@@ -52,7 +52,7 @@ impl Encode for DeleteShareGroupStateRequest {
 
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.group_id.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.group_id.len()), true);
         len += encoder::length_len(Some(self.topics.len()), true, true)
             + self
                 .topics

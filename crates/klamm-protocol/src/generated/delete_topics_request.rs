@@ -94,7 +94,7 @@ impl Encode for DeleteTopicsRequest {
                 + self
                     .topic_names
                     .iter()
-                    .map(|item| encoder::nullable_string_len(Some(item.as_str()), flexible))
+                    .map(|item| encoder::nullable_string_len(Some(item.len()), flexible))
                     .sum::<usize>();
         }
         len += 4;
@@ -256,7 +256,7 @@ impl Encode for DeleteTopicState {
         let mut len = 0;
         if version >= 6 {
             len += match &self.name {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }

@@ -226,7 +226,7 @@ impl Encode for DeletableTopicResult {
         let flexible = version >= 4;
         let mut len = 0;
         len += match &self.name {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         if version >= 6 {
@@ -235,7 +235,7 @@ impl Encode for DeletableTopicResult {
         len += 2;
         if version >= 5 {
             len += match &self.error_message {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }

@@ -135,16 +135,16 @@ impl Encode for DescribeAclsRequest {
         let mut len = 0;
         len += 1;
         len += match &self.resource_name_filter {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         len += 1;
         len += match &self.principal_filter {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         len += match &self.host_filter {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         len += 1;

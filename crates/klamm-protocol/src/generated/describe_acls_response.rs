@@ -93,7 +93,7 @@ impl Encode for DescribeAclsResponse {
         len += 4;
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         len += encoder::length_len(Some(self.resources.len()), flexible, true)
@@ -246,7 +246,7 @@ impl Encode for DescribeAclsResource {
         let flexible = version >= 2;
         let mut len = 0;
         len += 1;
-        len += encoder::nullable_string_len(Some(self.resource_name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.resource_name.len()), flexible);
         len += 1;
         len += encoder::length_len(Some(self.acls.len()), flexible, true)
             + self
@@ -366,8 +366,8 @@ impl Encode for AclDescription {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 2;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.principal.as_str()), flexible);
-        len += encoder::nullable_string_len(Some(self.host.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.principal.len()), flexible);
+        len += encoder::nullable_string_len(Some(self.host.len()), flexible);
         len += 1;
         len += 1;
         if flexible {

@@ -191,10 +191,10 @@ impl Encode for ComponentData {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 1;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.entity_type.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.entity_type.len()), flexible);
         len += 1;
         len += match &self.r#match {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         if flexible {

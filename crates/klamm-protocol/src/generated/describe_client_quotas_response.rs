@@ -106,7 +106,7 @@ impl Encode for DescribeClientQuotasResponse {
         len += 4;
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         len += match &self.entries {
@@ -371,9 +371,9 @@ impl Encode for EntityData {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 1;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.entity_type.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.entity_type.len()), flexible);
         len += match &self.entity_name {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         if flexible {
@@ -458,7 +458,7 @@ impl Encode for ValueData {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 1;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.key.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.key.len()), flexible);
         len += 8;
         if flexible {
             len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);

@@ -127,13 +127,13 @@ impl Encode for DescribeClusterResponse {
         len += 4;
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         if version >= 1 {
             len += 1;
         }
-        len += encoder::nullable_string_len(Some(self.cluster_id.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.cluster_id.len()), true);
         len += 4;
         len += encoder::length_len(Some(self.brokers.len()), true, true)
             + self
@@ -301,10 +301,10 @@ impl Encode for DescribeClusterBroker {
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         len += 4;
-        len += encoder::nullable_string_len(Some(self.host.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.host.len()), true);
         len += 4;
         len += match &self.rack {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         if version >= 2 {

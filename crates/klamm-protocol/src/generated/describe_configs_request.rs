@@ -234,13 +234,13 @@ impl Encode for DescribeConfigsResource {
         let flexible = version >= 4;
         let mut len = 0;
         len += 1;
-        len += encoder::nullable_string_len(Some(self.resource_name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.resource_name.len()), flexible);
         len += match &self.configuration_keys {
             Some(value) => {
                 encoder::length_len(Some(value.len()), flexible, true)
                     + value
                         .iter()
-                        .map(|item| encoder::nullable_string_len(Some(item.as_str()), flexible))
+                        .map(|item| encoder::nullable_string_len(Some(item.len()), flexible))
                         .sum::<usize>()
             }
             None => encoder::length_len(None, flexible, true),

@@ -216,11 +216,11 @@ impl Encode for DescribeConfigsResult {
         let mut len = 0;
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         len += 1;
-        len += encoder::nullable_string_len(Some(self.resource_name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.resource_name.len()), flexible);
         len += encoder::length_len(Some(self.configs.len()), flexible, true)
             + self
                 .configs
@@ -422,9 +422,9 @@ impl Encode for DescribeConfigsResourceResult {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 4;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         len += match &self.value {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         len += 1;
@@ -441,7 +441,7 @@ impl Encode for DescribeConfigsResourceResult {
         }
         if version >= 3 {
             len += match &self.documentation {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }
@@ -605,9 +605,9 @@ impl Encode for DescribeConfigsSynonym {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 4;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         len += match &self.value {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         len += 1;

@@ -187,8 +187,8 @@ impl Encode for DescribeDelegationTokenOwner {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 2;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.principal_type.as_str()), flexible);
-        len += encoder::nullable_string_len(Some(self.principal_name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.principal_type.len()), flexible);
+        len += encoder::nullable_string_len(Some(self.principal_name.len()), flexible);
         if flexible {
             len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         }

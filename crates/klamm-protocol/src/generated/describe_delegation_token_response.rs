@@ -267,24 +267,24 @@ impl Encode for DescribedDelegationToken {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 2;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.principal_type.as_str()), flexible);
-        len += encoder::nullable_string_len(Some(self.principal_name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.principal_type.len()), flexible);
+        len += encoder::nullable_string_len(Some(self.principal_name.len()), flexible);
         if version >= 3 {
             len += encoder::nullable_string_len(
-                Some(self.token_requester_principal_type.as_str()),
+                Some(self.token_requester_principal_type.len()),
                 flexible,
             );
         }
         if version >= 3 {
             len += encoder::nullable_string_len(
-                Some(self.token_requester_principal_name.as_str()),
+                Some(self.token_requester_principal_name.len()),
                 flexible,
             );
         }
         len += 8;
         len += 8;
         len += 8;
-        len += encoder::nullable_string_len(Some(self.token_id.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.token_id.len()), flexible);
         len += encoder::nullable_bytes_len(Some(&self.hmac[..]), flexible);
         len += encoder::length_len(Some(self.renewers.len()), flexible, true)
             + self
@@ -443,8 +443,8 @@ impl Encode for DescribedDelegationTokenRenewer {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 2;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.principal_type.as_str()), flexible);
-        len += encoder::nullable_string_len(Some(self.principal_name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.principal_type.len()), flexible);
+        len += encoder::nullable_string_len(Some(self.principal_name.len()), flexible);
         if flexible {
             len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         }

@@ -69,7 +69,7 @@ impl Encode for DescribeGroupsRequest {
             + self
                 .groups
                 .iter()
-                .map(|item| encoder::nullable_string_len(Some(item.as_str()), flexible))
+                .map(|item| encoder::nullable_string_len(Some(item.len()), flexible))
                 .sum::<usize>();
         if version >= 3 {
             len += 1;

@@ -289,14 +289,14 @@ impl Encode for DescribedGroup {
         len += 2;
         if version >= 6 {
             len += match &self.error_message {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }
-        len += encoder::nullable_string_len(Some(self.group_id.as_str()), flexible);
-        len += encoder::nullable_string_len(Some(self.group_state.as_str()), flexible);
-        len += encoder::nullable_string_len(Some(self.protocol_type.as_str()), flexible);
-        len += encoder::nullable_string_len(Some(self.protocol_data.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.group_id.len()), flexible);
+        len += encoder::nullable_string_len(Some(self.group_state.len()), flexible);
+        len += encoder::nullable_string_len(Some(self.protocol_type.len()), flexible);
+        len += encoder::nullable_string_len(Some(self.protocol_data.len()), flexible);
         len += encoder::length_len(Some(self.members.len()), flexible, true)
             + self
                 .members
@@ -509,15 +509,15 @@ impl Encode for DescribedGroupMember {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 5;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.member_id.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.member_id.len()), flexible);
         if version >= 4 {
             len += match &self.group_instance_id {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }
-        len += encoder::nullable_string_len(Some(self.client_id.as_str()), flexible);
-        len += encoder::nullable_string_len(Some(self.client_host.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.client_id.len()), flexible);
+        len += encoder::nullable_string_len(Some(self.client_host.len()), flexible);
         len += encoder::nullable_bytes_len(Some(&self.member_metadata[..]), flexible);
         len += encoder::nullable_bytes_len(Some(&self.member_assignment[..]), flexible);
         if flexible {

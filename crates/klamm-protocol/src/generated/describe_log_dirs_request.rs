@@ -177,7 +177,7 @@ impl Encode for DescribableLogDirTopic {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 2;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.topic.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.topic.len()), flexible);
         len += encoder::length_len(Some(self.partitions.len()), flexible, true)
             + self.partitions.len() * 4;
         if flexible {

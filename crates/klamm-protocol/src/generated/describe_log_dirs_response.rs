@@ -232,7 +232,7 @@ impl Encode for DescribeLogDirsResult {
         let flexible = version >= 2;
         let mut len = 0;
         len += 2;
-        len += encoder::nullable_string_len(Some(self.log_dir.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.log_dir.len()), flexible);
         len += encoder::length_len(Some(self.topics.len()), flexible, true)
             + self
                 .topics
@@ -386,7 +386,7 @@ impl Encode for DescribeLogDirsTopic {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 2;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         len += encoder::length_len(Some(self.partitions.len()), flexible, true)
             + self
                 .partitions

@@ -132,7 +132,7 @@ impl Encode for TopicRequest {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.name.len()), true);
         len += encoder::length_len(Some(self.partition_indexes.len()), true, true)
             + self.partition_indexes.len() * 4;
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);

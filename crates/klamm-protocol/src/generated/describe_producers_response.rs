@@ -146,7 +146,7 @@ impl Encode for TopicResponse {
     #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.name.len()), true);
         len += encoder::length_len(Some(self.partitions.len()), true, true)
             + self
                 .partitions
@@ -256,7 +256,7 @@ impl Encode for PartitionResponse {
         len += 4;
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += encoder::length_len(Some(self.active_producers.len()), true, true)

@@ -141,7 +141,7 @@ impl Encode for TopicData {
     #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.topic_name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.topic_name.len()), true);
         len += encoder::length_len(Some(self.partitions.len()), true, true)
             + self
                 .partitions

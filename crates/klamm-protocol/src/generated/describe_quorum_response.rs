@@ -116,7 +116,7 @@ impl Encode for DescribeQuorumResponse {
         len += 2;
         if version >= 2 {
             len += match &self.error_message {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), true),
                 None => encoder::nullable_string_len(None, true),
             };
         }
@@ -265,7 +265,7 @@ impl Encode for TopicData {
     #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.topic_name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.topic_name.len()), true);
         len += encoder::length_len(Some(self.partitions.len()), true, true)
             + self
                 .partitions
@@ -435,7 +435,7 @@ impl Encode for PartitionData {
         len += 2;
         if version >= 2 {
             len += match &self.error_message {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), true),
                 None => encoder::nullable_string_len(None, true),
             };
         }
@@ -721,10 +721,10 @@ impl Encode for Listener {
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         if version >= 2 {
-            len += encoder::nullable_string_len(Some(self.name.as_str()), true);
+            len += encoder::nullable_string_len(Some(self.name.len()), true);
         }
         if version >= 2 {
-            len += encoder::nullable_string_len(Some(self.host.as_str()), true);
+            len += encoder::nullable_string_len(Some(self.host.len()), true);
         }
         if version >= 2 {
             len += 2;

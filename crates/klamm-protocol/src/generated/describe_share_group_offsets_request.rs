@@ -167,7 +167,7 @@ impl Encode for DescribeShareGroupOffsetsRequestGroup {
     #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.group_id.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.group_id.len()), true);
         len += match &self.topics {
             Some(value) => {
                 encoder::length_len(Some(value.len()), true, true)
@@ -264,7 +264,7 @@ impl Encode for DescribeShareGroupOffsetsRequestTopic {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.topic_name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.topic_name.len()), true);
         len += encoder::length_len(Some(self.partitions.len()), true, true)
             + self.partitions.len() * 4;
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);

@@ -181,7 +181,7 @@ impl Encode for DescribeShareGroupOffsetsResponseGroup {
     #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.group_id.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.group_id.len()), true);
         len += encoder::length_len(Some(self.topics.len()), true, true)
             + self
                 .topics
@@ -190,7 +190,7 @@ impl Encode for DescribeShareGroupOffsetsResponseGroup {
                 .sum::<usize>();
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
@@ -294,7 +294,7 @@ impl Encode for DescribeShareGroupOffsetsResponseTopic {
     #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.topic_name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.topic_name.len()), true);
         len += 16;
         len += encoder::length_len(Some(self.partitions.len()), true, true)
             + self
@@ -443,7 +443,7 @@ impl Encode for DescribeShareGroupOffsetsResponsePartition {
         }
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);

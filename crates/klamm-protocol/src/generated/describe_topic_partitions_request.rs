@@ -172,7 +172,7 @@ impl Encode for TopicRequest {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.name.len()), true);
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
@@ -241,7 +241,7 @@ impl Encode for Cursor {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.topic_name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.topic_name.len()), true);
         len += 4;
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len

@@ -229,7 +229,7 @@ impl Encode for DescribeTopicPartitionsResponseTopic {
         let mut len = 0;
         len += 2;
         len += match &self.name {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += 16;
@@ -583,7 +583,7 @@ impl Encode for Cursor {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.topic_name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.topic_name.len()), true);
         len += 4;
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len

@@ -51,7 +51,7 @@ impl Encode for DescribeTransactionsRequest {
             + self
                 .transactional_ids
                 .iter()
-                .map(|item| encoder::nullable_string_len(Some(item.as_str()), true))
+                .map(|item| encoder::nullable_string_len(Some(item.len()), true))
                 .sum::<usize>();
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len

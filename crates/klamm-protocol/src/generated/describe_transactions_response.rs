@@ -192,8 +192,8 @@ impl Encode for TransactionState {
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         len += 2;
-        len += encoder::nullable_string_len(Some(self.transactional_id.as_str()), true);
-        len += encoder::nullable_string_len(Some(self.transaction_state.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.transactional_id.len()), true);
+        len += encoder::nullable_string_len(Some(self.transaction_state.len()), true);
         len += 4;
         len += 8;
         len += 8;
@@ -302,7 +302,7 @@ impl Encode for TopicData {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.topic.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.topic.len()), true);
         len += encoder::length_len(Some(self.partitions.len()), true, true)
             + self.partitions.len() * 4;
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);

@@ -89,7 +89,7 @@ impl Encode for DescribeUserScramCredentialsResponse {
         len += 4;
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += encoder::length_len(Some(self.results.len()), true, true)
@@ -247,10 +247,10 @@ impl Encode for DescribeUserScramCredentialsResult {
     #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.user.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.user.len()), true);
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += encoder::length_len(Some(self.credential_infos.len()), true, true)

@@ -201,7 +201,7 @@ impl Encode for ReplicaElectionResult {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 2;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.topic.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.topic.len()), flexible);
         len += encoder::length_len(Some(self.partition_result.len()), flexible, true)
             + self
                 .partition_result
@@ -326,7 +326,7 @@ impl Encode for PartitionResult {
         len += 4;
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         if flexible {

@@ -235,7 +235,7 @@ impl Encode for TopicData {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 1;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.topic_name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.topic_name.len()), flexible);
         len += encoder::length_len(Some(self.partitions.len()), flexible, true)
             + self
                 .partitions
@@ -471,7 +471,7 @@ impl Encode for NodeEndpoint {
             len += 4;
         }
         if version >= 1 {
-            len += encoder::nullable_string_len(Some(self.host.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.host.len()), flexible);
         }
         if version >= 1 {
             len += 2;

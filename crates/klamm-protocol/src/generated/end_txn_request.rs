@@ -57,7 +57,7 @@ impl Encode for EndTxnRequest {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 3;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.transactional_id.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.transactional_id.len()), flexible);
         len += 8;
         len += 2;
         len += 1;

@@ -165,7 +165,7 @@ impl Encode for FetchRequest {
                 unknown.write_before(buf, 0);
                 encoder::put_unsigned_varint(buf, 0);
                 let size = match &self.cluster_id {
-                    Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                    Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                     None => encoder::nullable_string_len(None, flexible),
                 };
                 encoder::put_unsigned_varint(buf, size as u32);
@@ -231,7 +231,7 @@ impl Encode for FetchRequest {
                     .sum::<usize>();
         }
         if version >= 11 {
-            len += encoder::nullable_string_len(Some(self.rack_id.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.rack_id.len()), flexible);
         }
         if flexible {
             let mut tagged_count = self.unknown_tagged_fields.len();
@@ -241,7 +241,7 @@ impl Encode for FetchRequest {
                 tagged_len += encoder::tagged_field_len(
                     0,
                     match &self.cluster_id {
-                        Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                        Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                         None => encoder::nullable_string_len(None, flexible),
                     },
                 );
@@ -615,7 +615,7 @@ impl Encode for FetchTopic {
         let flexible = version >= 12;
         let mut len = 0;
         if version <= 12 {
-            len += encoder::nullable_string_len(Some(self.topic.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.topic.len()), flexible);
         }
         if version >= 13 {
             len += 16;
@@ -1009,7 +1009,7 @@ impl Encode for ForgottenTopic {
         let flexible = version >= 12;
         let mut len = 0;
         if (7..=12).contains(&version) {
-            len += encoder::nullable_string_len(Some(self.topic.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.topic.len()), flexible);
         }
         if version >= 13 {
             len += 16;

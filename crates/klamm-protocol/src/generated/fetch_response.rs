@@ -296,7 +296,7 @@ impl Encode for FetchableTopicResponse {
         let flexible = version >= 12;
         let mut len = 0;
         if version <= 12 {
-            len += encoder::nullable_string_len(Some(self.topic.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.topic.len()), flexible);
         }
         if version >= 13 {
             len += 16;
@@ -1277,14 +1277,14 @@ impl Encode for NodeEndpoint {
             len += 4;
         }
         if version >= 16 {
-            len += encoder::nullable_string_len(Some(self.host.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.host.len()), flexible);
         }
         if version >= 16 {
             len += 4;
         }
         if version >= 16 {
             len += match &self.rack {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }

@@ -74,7 +74,7 @@ impl Encode for FetchSnapshotRequest {
             unknown.write_before(buf, 0);
             encoder::put_unsigned_varint(buf, 0);
             let size = match &self.cluster_id {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), true),
                 None => encoder::nullable_string_len(None, true),
             };
             encoder::put_unsigned_varint(buf, size as u32);
@@ -118,7 +118,7 @@ impl Encode for FetchSnapshotRequest {
             tagged_len += encoder::tagged_field_len(
                 0,
                 match &self.cluster_id {
-                    Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+                    Some(value) => encoder::nullable_string_len(Some(value.len()), true),
                     None => encoder::nullable_string_len(None, true),
                 },
             );
@@ -229,7 +229,7 @@ impl Encode for TopicSnapshot {
     #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.name.len()), true);
         len += encoder::length_len(Some(self.partitions.len()), true, true)
             + self
                 .partitions

@@ -94,7 +94,7 @@ impl Encode for FindCoordinatorRequest {
         let flexible = version >= 3;
         let mut len = 0;
         if version <= 3 {
-            len += encoder::nullable_string_len(Some(self.key.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.key.len()), flexible);
         }
         if version >= 1 {
             len += 1;
@@ -104,7 +104,7 @@ impl Encode for FindCoordinatorRequest {
                 + self
                     .coordinator_keys
                     .iter()
-                    .map(|item| encoder::nullable_string_len(Some(item.as_str()), flexible))
+                    .map(|item| encoder::nullable_string_len(Some(item.len()), flexible))
                     .sum::<usize>();
         }
         if flexible {

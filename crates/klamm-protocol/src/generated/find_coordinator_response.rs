@@ -177,7 +177,7 @@ impl Encode for FindCoordinatorResponse {
         }
         if (1..=3).contains(&version) {
             len += match &self.error_message {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }
@@ -185,7 +185,7 @@ impl Encode for FindCoordinatorResponse {
             len += 4;
         }
         if version <= 3 {
-            len += encoder::nullable_string_len(Some(self.host.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.host.len()), flexible);
         }
         if version <= 3 {
             len += 4;
@@ -498,13 +498,13 @@ impl Encode for Coordinator {
         let flexible = version >= 3;
         let mut len = 0;
         if version >= 4 {
-            len += encoder::nullable_string_len(Some(self.key.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.key.len()), flexible);
         }
         if version >= 4 {
             len += 4;
         }
         if version >= 4 {
-            len += encoder::nullable_string_len(Some(self.host.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.host.len()), flexible);
         }
         if version >= 4 {
             len += 4;
@@ -514,7 +514,7 @@ impl Encode for Coordinator {
         }
         if version >= 4 {
             len += match &self.error_message {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }

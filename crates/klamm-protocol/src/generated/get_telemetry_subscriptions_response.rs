@@ -109,7 +109,7 @@ impl Encode for GetTelemetrySubscriptionsResponse {
             + self
                 .requested_metrics
                 .iter()
-                .map(|item| encoder::nullable_string_len(Some(item.as_str()), true))
+                .map(|item| encoder::nullable_string_len(Some(item.len()), true))
                 .sum::<usize>();
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len

@@ -130,7 +130,7 @@ impl Encode for InitProducerIdRequest {
         let flexible = version >= 2;
         let mut len = 0;
         len += match &self.transactional_id {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         len += 4;

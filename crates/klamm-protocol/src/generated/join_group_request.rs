@@ -175,19 +175,19 @@ impl Encode for JoinGroupRequest {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 6;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.group_id.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.group_id.len()), flexible);
         len += 4;
         if version >= 1 {
             len += 4;
         }
-        len += encoder::nullable_string_len(Some(self.member_id.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.member_id.len()), flexible);
         if version >= 5 {
             len += match &self.group_instance_id {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }
-        len += encoder::nullable_string_len(Some(self.protocol_type.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.protocol_type.len()), flexible);
         len += encoder::length_len(Some(self.protocols.len()), flexible, true)
             + self
                 .protocols
@@ -196,7 +196,7 @@ impl Encode for JoinGroupRequest {
                 .sum::<usize>();
         if version >= 8 {
             len += match &self.reason {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }
@@ -371,7 +371,7 @@ impl Encode for JoinGroupRequestProtocol {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 6;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         len += encoder::nullable_bytes_len(Some(&self.metadata[..]), flexible);
         if flexible {
             len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);

@@ -183,19 +183,19 @@ impl Encode for JoinGroupResponse {
         len += 4;
         if version >= 7 {
             len += match &self.protocol_type {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }
         len += match &self.protocol_name {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
-        len += encoder::nullable_string_len(Some(self.leader.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.leader.len()), flexible);
         if version >= 9 {
             len += 1;
         }
-        len += encoder::nullable_string_len(Some(self.member_id.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.member_id.len()), flexible);
         len += encoder::length_len(Some(self.members.len()), flexible, true)
             + self
                 .members
@@ -408,10 +408,10 @@ impl Encode for JoinGroupResponseMember {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 6;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.member_id.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.member_id.len()), flexible);
         if version >= 5 {
             len += match &self.group_instance_id {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }

@@ -84,9 +84,9 @@ impl Encode for LeaveGroupRequest {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 4;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.group_id.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.group_id.len()), flexible);
         if version <= 2 {
-            len += encoder::nullable_string_len(Some(self.member_id.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.member_id.len()), flexible);
         }
         if version >= 3 {
             len += encoder::length_len(Some(self.members.len()), flexible, true)
@@ -287,17 +287,17 @@ impl Encode for MemberIdentity {
         let flexible = version >= 4;
         let mut len = 0;
         if version >= 3 {
-            len += encoder::nullable_string_len(Some(self.member_id.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.member_id.len()), flexible);
         }
         if version >= 3 {
             len += match &self.group_instance_id {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }
         if version >= 5 {
             len += match &self.reason {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }

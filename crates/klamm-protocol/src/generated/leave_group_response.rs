@@ -269,11 +269,11 @@ impl Encode for MemberResponse {
         let flexible = version >= 4;
         let mut len = 0;
         if version >= 3 {
-            len += encoder::nullable_string_len(Some(self.member_id.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.member_id.len()), flexible);
         }
         if version >= 3 {
             len += match &self.group_instance_id {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }

@@ -167,7 +167,7 @@ impl Encode for ConfigResource {
     #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.resource_name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.resource_name.len()), true);
         if version >= 1 {
             len += 1;
         }

@@ -93,7 +93,7 @@ impl Encode for ListGroupsRequest {
                 + self
                     .states_filter
                     .iter()
-                    .map(|item| encoder::nullable_string_len(Some(item.as_str()), flexible))
+                    .map(|item| encoder::nullable_string_len(Some(item.len()), flexible))
                     .sum::<usize>();
         }
         if version >= 5 {
@@ -101,7 +101,7 @@ impl Encode for ListGroupsRequest {
                 + self
                     .types_filter
                     .iter()
-                    .map(|item| encoder::nullable_string_len(Some(item.as_str()), flexible))
+                    .map(|item| encoder::nullable_string_len(Some(item.len()), flexible))
                     .sum::<usize>();
         }
         if flexible {

@@ -211,13 +211,13 @@ impl Encode for ListedGroup {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 3;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.group_id.as_str()), flexible);
-        len += encoder::nullable_string_len(Some(self.protocol_type.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.group_id.len()), flexible);
+        len += encoder::nullable_string_len(Some(self.protocol_type.len()), flexible);
         if version >= 4 {
-            len += encoder::nullable_string_len(Some(self.group_state.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.group_state.len()), flexible);
         }
         if version >= 5 {
-            len += encoder::nullable_string_len(Some(self.group_type.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.group_type.len()), flexible);
         }
         if flexible {
             len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);

@@ -181,7 +181,7 @@ impl Encode for ListOffsetsTopicResponse {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 6;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         len += encoder::length_len(Some(self.partitions.len()), flexible, true)
             + self
                 .partitions

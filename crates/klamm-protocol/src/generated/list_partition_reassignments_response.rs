@@ -91,7 +91,7 @@ impl Encode for ListPartitionReassignmentsResponse {
         len += 4;
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += encoder::length_len(Some(self.topics.len()), true, true)
@@ -210,7 +210,7 @@ impl Encode for OngoingTopicReassignment {
     #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.name.len()), true);
         len += encoder::length_len(Some(self.partitions.len()), true, true)
             + self
                 .partitions

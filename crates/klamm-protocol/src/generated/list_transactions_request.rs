@@ -129,7 +129,7 @@ impl Encode for ListTransactionsRequest {
             + self
                 .state_filters
                 .iter()
-                .map(|item| encoder::nullable_string_len(Some(item.as_str()), true))
+                .map(|item| encoder::nullable_string_len(Some(item.len()), true))
                 .sum::<usize>();
         len += encoder::length_len(Some(self.producer_id_filters.len()), true, true)
             + self.producer_id_filters.len() * 8;
@@ -138,7 +138,7 @@ impl Encode for ListTransactionsRequest {
         }
         if version >= 2 {
             len += match &self.transactional_id_pattern {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), true),
                 None => encoder::nullable_string_len(None, true),
             };
         }

@@ -77,7 +77,7 @@ impl Encode for ListTransactionsResponse {
             + self
                 .unknown_state_filters
                 .iter()
-                .map(|item| encoder::nullable_string_len(Some(item.as_str()), true))
+                .map(|item| encoder::nullable_string_len(Some(item.len()), true))
                 .sum::<usize>();
         len += encoder::length_len(Some(self.transaction_states.len()), true, true)
             + self
@@ -199,9 +199,9 @@ impl Encode for TransactionState {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.transactional_id.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.transactional_id.len()), true);
         len += 8;
-        len += encoder::nullable_string_len(Some(self.transaction_state.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.transaction_state.len()), true);
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }

@@ -311,7 +311,7 @@ impl Encode for MetadataRequestTopic {
             len += 16;
         }
         len += match &self.name {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         if flexible {

@@ -154,7 +154,7 @@ impl Encode for MetadataResponse {
                 .sum::<usize>();
         if version >= 2 {
             len += match &self.cluster_id {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }
@@ -382,11 +382,11 @@ impl Encode for MetadataResponseBroker {
         let flexible = version >= 9;
         let mut len = 0;
         len += 4;
-        len += encoder::nullable_string_len(Some(self.host.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.host.len()), flexible);
         len += 4;
         if version >= 1 {
             len += match &self.rack {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }
@@ -578,7 +578,7 @@ impl Encode for MetadataResponseTopic {
         let mut len = 0;
         len += 2;
         len += match &self.name {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         if version >= 10 {

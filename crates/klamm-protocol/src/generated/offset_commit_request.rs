@@ -130,12 +130,12 @@ impl Encode for OffsetCommitRequest {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 8;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.group_id.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.group_id.len()), flexible);
         len += 4;
-        len += encoder::nullable_string_len(Some(self.member_id.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.member_id.len()), flexible);
         if version >= 7 {
             len += match &self.group_instance_id {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }
@@ -310,7 +310,7 @@ impl Encode for OffsetCommitRequestTopic {
         let flexible = version >= 8;
         let mut len = 0;
         if version <= 9 {
-            len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         }
         if version >= 10 {
             len += 16;
@@ -475,7 +475,7 @@ impl Encode for OffsetCommitRequestPartition {
             len += 4;
         }
         len += match &self.committed_metadata {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         if flexible {

@@ -191,7 +191,7 @@ impl Encode for OffsetCommitResponseTopic {
         let flexible = version >= 8;
         let mut len = 0;
         if version <= 9 {
-            len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         }
         if version >= 10 {
             len += 16;

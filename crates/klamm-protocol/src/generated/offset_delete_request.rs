@@ -49,7 +49,7 @@ impl Encode for OffsetDeleteRequest {
 
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.group_id.as_str()), false);
+        len += encoder::nullable_string_len(Some(self.group_id.len()), false);
         len += encoder::length_len(Some(self.topics.len()), false, true)
             + self
                 .topics
@@ -142,7 +142,7 @@ impl Encode for OffsetDeleteRequestTopic {
     #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), false);
+        len += encoder::nullable_string_len(Some(self.name.len()), false);
         len += encoder::length_len(Some(self.partitions.len()), false, true)
             + self
                 .partitions

@@ -150,7 +150,7 @@ impl Encode for OffsetDeleteResponseTopic {
     #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), false);
+        len += encoder::nullable_string_len(Some(self.name.len()), false);
         len += encoder::length_len(Some(self.partitions.len()), false, true)
             + self
                 .partitions

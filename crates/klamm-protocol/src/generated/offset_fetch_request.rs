@@ -146,7 +146,7 @@ impl Encode for OffsetFetchRequest {
         let flexible = version >= 6;
         let mut len = 0;
         if version <= 7 {
-            len += encoder::nullable_string_len(Some(self.group_id.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.group_id.len()), flexible);
         }
         if version <= 7 {
             len += match &self.topics {
@@ -354,7 +354,7 @@ impl Encode for OffsetFetchRequestTopic {
         let flexible = version >= 6;
         let mut len = 0;
         if version <= 7 {
-            len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         }
         if version <= 7 {
             len += encoder::length_len(Some(self.partition_indexes.len()), flexible, true)
@@ -563,11 +563,11 @@ impl Encode for OffsetFetchRequestGroup {
         let flexible = version >= 6;
         let mut len = 0;
         if version >= 8 {
-            len += encoder::nullable_string_len(Some(self.group_id.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.group_id.len()), flexible);
         }
         if version >= 9 {
             len += match &self.member_id {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }
@@ -765,7 +765,7 @@ impl Encode for OffsetFetchRequestTopics {
         let flexible = version >= 6;
         let mut len = 0;
         if (8..=9).contains(&version) {
-            len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         }
         if version >= 10 {
             len += 16;

@@ -286,7 +286,7 @@ impl Encode for OffsetFetchResponseTopic {
         let flexible = version >= 6;
         let mut len = 0;
         if version <= 7 {
-            len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         }
         if version <= 7 {
             len += encoder::length_len(Some(self.partitions.len()), flexible, true)
@@ -500,7 +500,7 @@ impl Encode for OffsetFetchResponsePartition {
         }
         if version <= 7 {
             len += match &self.metadata {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }
@@ -696,7 +696,7 @@ impl Encode for OffsetFetchResponseGroup {
         let flexible = version >= 6;
         let mut len = 0;
         if version >= 8 {
-            len += encoder::nullable_string_len(Some(self.group_id.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.group_id.len()), flexible);
         }
         if version >= 8 {
             len += encoder::length_len(Some(self.topics.len()), flexible, true)
@@ -854,7 +854,7 @@ impl Encode for OffsetFetchResponseTopics {
         let flexible = version >= 6;
         let mut len = 0;
         if (8..=9).contains(&version) {
-            len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         }
         if version >= 10 {
             len += 16;
@@ -1083,7 +1083,7 @@ impl Encode for OffsetFetchResponsePartitions {
         }
         if version >= 8 {
             len += match &self.metadata {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }

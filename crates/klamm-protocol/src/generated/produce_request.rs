@@ -81,7 +81,7 @@ impl Encode for ProduceRequest {
         let flexible = version >= 9;
         let mut len = 0;
         len += match &self.transactional_id {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         len += 2;
@@ -222,7 +222,7 @@ impl Encode for TopicProduceData {
         let flexible = version >= 9;
         let mut len = 0;
         if version <= 12 {
-            len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         }
         if version >= 13 {
             len += 16;

@@ -243,7 +243,7 @@ impl Encode for TopicProduceResponse {
         let flexible = version >= 9;
         let mut len = 0;
         if version <= 12 {
-            len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         }
         if version >= 13 {
             len += 16;
@@ -475,7 +475,7 @@ impl Encode for PartitionProduceResponse {
         }
         if version >= 8 {
             len += match &self.error_message {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }
@@ -686,7 +686,7 @@ impl Encode for BatchIndexAndErrorMessage {
         }
         if version >= 8 {
             len += match &self.batch_index_error_message {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }
@@ -1003,14 +1003,14 @@ impl Encode for NodeEndpoint {
             len += 4;
         }
         if version >= 10 {
-            len += encoder::nullable_string_len(Some(self.host.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.host.len()), flexible);
         }
         if version >= 10 {
             len += 4;
         }
         if version >= 10 {
             len += match &self.rack {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }

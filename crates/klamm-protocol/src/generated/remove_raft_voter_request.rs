@@ -67,7 +67,7 @@ impl Encode for RemoveRaftVoterRequest {
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
         len += match &self.cluster_id {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += 4;

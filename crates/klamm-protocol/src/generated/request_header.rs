@@ -80,7 +80,7 @@ impl Encode for RequestHeader {
         len += 2;
         len += 4;
         len += match &self.client_id {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), false),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), false),
             None => encoder::nullable_string_len(None, false),
         };
         if flexible {

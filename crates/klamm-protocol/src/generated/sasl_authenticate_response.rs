@@ -92,7 +92,7 @@ impl Encode for SaslAuthenticateResponse {
         let mut len = 0;
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         len += encoder::nullable_bytes_len(Some(&self.auth_bytes[..]), flexible);

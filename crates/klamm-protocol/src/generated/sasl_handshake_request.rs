@@ -35,7 +35,7 @@ impl Encode for SaslHandshakeRequest {
 
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.mechanism.as_str()), false);
+        len += encoder::nullable_string_len(Some(self.mechanism.len()), false);
         len
     }
 }

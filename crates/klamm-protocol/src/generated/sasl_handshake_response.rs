@@ -54,7 +54,7 @@ impl Encode for SaslHandshakeResponse {
             + self
                 .mechanisms
                 .iter()
-                .map(|item| encoder::nullable_string_len(Some(item.as_str()), false))
+                .map(|item| encoder::nullable_string_len(Some(item.len()), false))
                 .sum::<usize>();
         len
     }

@@ -98,7 +98,7 @@ impl Encode for ShareAcknowledgeResponse {
         len += 4;
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         if version >= 2 {
@@ -344,7 +344,7 @@ impl Encode for PartitionData {
         len += 4;
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += self.current_leader.encoded_len(version);
@@ -510,10 +510,10 @@ impl Encode for NodeEndpoint {
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
         len += 4;
-        len += encoder::nullable_string_len(Some(self.host.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.host.len()), true);
         len += 4;
         len += match &self.rack {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);

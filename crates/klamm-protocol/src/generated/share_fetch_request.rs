@@ -164,11 +164,11 @@ impl Encode for ShareFetchRequest {
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         len += match &self.group_id {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += match &self.member_id {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += 4;

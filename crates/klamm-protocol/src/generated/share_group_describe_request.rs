@@ -56,7 +56,7 @@ impl Encode for ShareGroupDescribeRequest {
             + self
                 .group_ids
                 .iter()
-                .map(|item| encoder::nullable_string_len(Some(item.as_str()), true))
+                .map(|item| encoder::nullable_string_len(Some(item.len()), true))
                 .sum::<usize>();
         len += 1;
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);

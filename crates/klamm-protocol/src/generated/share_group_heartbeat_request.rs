@@ -102,11 +102,11 @@ impl Encode for ShareGroupHeartbeatRequest {
 
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.group_id.as_str()), true);
-        len += encoder::nullable_string_len(Some(self.member_id.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.group_id.len()), true);
+        len += encoder::nullable_string_len(Some(self.member_id.len()), true);
         len += 4;
         len += match &self.rack_id {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += match &self.subscribed_topic_names {
@@ -114,7 +114,7 @@ impl Encode for ShareGroupHeartbeatRequest {
                 encoder::length_len(Some(value.len()), true, true)
                     + value
                         .iter()
-                        .map(|item| encoder::nullable_string_len(Some(item.as_str()), true))
+                        .map(|item| encoder::nullable_string_len(Some(item.len()), true))
                         .sum::<usize>()
             }
             None => encoder::length_len(None, true, true),

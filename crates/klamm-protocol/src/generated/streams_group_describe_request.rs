@@ -70,7 +70,7 @@ impl Encode for StreamsGroupDescribeRequest {
             + self
                 .group_ids
                 .iter()
-                .map(|item| encoder::nullable_string_len(Some(item.as_str()), true))
+                .map(|item| encoder::nullable_string_len(Some(item.len()), true))
                 .sum::<usize>();
         len += 1;
         if version >= 1 {

@@ -311,11 +311,11 @@ impl Encode for DescribedGroup {
         let mut len = 0;
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
-        len += encoder::nullable_string_len(Some(self.group_id.as_str()), true);
-        len += encoder::nullable_string_len(Some(self.group_state.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.group_id.len()), true);
+        len += encoder::nullable_string_len(Some(self.group_state.len()), true);
         len += 4;
         len += 4;
         len += match &self.topology {
@@ -340,7 +340,7 @@ impl Encode for DescribedGroup {
         }
         if version >= 1 {
             len += match &self.assignor_name {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), true),
                 None => encoder::nullable_string_len(None, true),
             };
         }
@@ -665,18 +665,18 @@ impl Encode for Subtopology {
     #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.subtopology_id.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.subtopology_id.len()), true);
         len += encoder::length_len(Some(self.source_topics.len()), true, true)
             + self
                 .source_topics
                 .iter()
-                .map(|item| encoder::nullable_string_len(Some(item.as_str()), true))
+                .map(|item| encoder::nullable_string_len(Some(item.len()), true))
                 .sum::<usize>();
         len += encoder::length_len(Some(self.repartition_sink_topics.len()), true, true)
             + self
                 .repartition_sink_topics
                 .iter()
-                .map(|item| encoder::nullable_string_len(Some(item.as_str()), true))
+                .map(|item| encoder::nullable_string_len(Some(item.len()), true))
                 .sum::<usize>();
         len += encoder::length_len(Some(self.state_changelog_topics.len()), true, true)
             + self
@@ -904,20 +904,20 @@ impl Encode for Member {
     #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.member_id.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.member_id.len()), true);
         len += 4;
         len += match &self.instance_id {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += match &self.rack_id {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
-        len += encoder::nullable_string_len(Some(self.client_id.as_str()), true);
-        len += encoder::nullable_string_len(Some(self.client_host.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.client_id.len()), true);
+        len += encoder::nullable_string_len(Some(self.client_host.len()), true);
         len += 4;
-        len += encoder::nullable_string_len(Some(self.process_id.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.process_id.len()), true);
         len += match &self.user_endpoint {
             Some(value) => 1 + value.encoded_len(version),
             None => 1,
@@ -1083,7 +1083,7 @@ impl Encode for Endpoint {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.host.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.host.len()), true);
         len += 2;
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
@@ -1162,7 +1162,7 @@ impl Encode for TaskOffset {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.subtopology_id.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.subtopology_id.len()), true);
         len += 4;
         len += 8;
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
@@ -1373,7 +1373,7 @@ impl Encode for TaskIds {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.subtopology_id.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.subtopology_id.len()), true);
         len += encoder::length_len(Some(self.partitions.len()), true, true)
             + self.partitions.len() * 4;
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
@@ -1445,8 +1445,8 @@ impl Encode for KeyValue {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.key.as_str()), true);
-        len += encoder::nullable_string_len(Some(self.value.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.key.len()), true);
+        len += encoder::nullable_string_len(Some(self.value.len()), true);
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
@@ -1533,7 +1533,7 @@ impl Encode for TopicInfo {
     #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.name.len()), true);
         len += 4;
         len += 2;
         len += encoder::length_len(Some(self.topic_configs.len()), true, true)
@@ -1792,7 +1792,7 @@ impl Encode for TopologyDescriptionSubtopology {
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         if version >= 1 {
-            len += encoder::nullable_string_len(Some(self.subtopology_id.as_str()), true);
+            len += encoder::nullable_string_len(Some(self.subtopology_id.len()), true);
         }
         if version >= 1 {
             len += encoder::length_len(Some(self.nodes.len()), true, true)
@@ -2034,7 +2034,7 @@ impl Encode for TopologyDescriptionNode {
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         if version >= 1 {
-            len += encoder::nullable_string_len(Some(self.name.as_str()), true);
+            len += encoder::nullable_string_len(Some(self.name.len()), true);
         }
         if version >= 1 {
             len += 1;
@@ -2044,12 +2044,12 @@ impl Encode for TopologyDescriptionNode {
                 + self
                     .source_topics
                     .iter()
-                    .map(|item| encoder::nullable_string_len(Some(item.as_str()), true))
+                    .map(|item| encoder::nullable_string_len(Some(item.len()), true))
                     .sum::<usize>();
         }
         if version >= 1 {
             len += match &self.sink_topic {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), true),
                 None => encoder::nullable_string_len(None, true),
             };
         }
@@ -2058,7 +2058,7 @@ impl Encode for TopologyDescriptionNode {
                 + self
                     .stores
                     .iter()
-                    .map(|item| encoder::nullable_string_len(Some(item.as_str()), true))
+                    .map(|item| encoder::nullable_string_len(Some(item.len()), true))
                     .sum::<usize>();
         }
         if version >= 1 {
@@ -2066,7 +2066,7 @@ impl Encode for TopologyDescriptionNode {
                 + self
                     .successors
                     .iter()
-                    .map(|item| encoder::nullable_string_len(Some(item.as_str()), true))
+                    .map(|item| encoder::nullable_string_len(Some(item.len()), true))
                     .sum::<usize>();
         }
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);

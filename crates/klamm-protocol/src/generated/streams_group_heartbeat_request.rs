@@ -349,16 +349,16 @@ impl Encode for StreamsGroupHeartbeatRequest {
 
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.group_id.as_str()), true);
-        len += encoder::nullable_string_len(Some(self.member_id.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.group_id.len()), true);
+        len += encoder::nullable_string_len(Some(self.member_id.len()), true);
         len += 4;
         len += 4;
         len += match &self.instance_id {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += match &self.rack_id {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += 4;
@@ -397,7 +397,7 @@ impl Encode for StreamsGroupHeartbeatRequest {
             None => encoder::length_len(None, true, true),
         };
         len += match &self.process_id {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += match &self.user_endpoint {
@@ -813,18 +813,18 @@ impl Encode for Subtopology {
     #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.subtopology_id.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.subtopology_id.len()), true);
         len += encoder::length_len(Some(self.source_topics.len()), true, true)
             + self
                 .source_topics
                 .iter()
-                .map(|item| encoder::nullable_string_len(Some(item.as_str()), true))
+                .map(|item| encoder::nullable_string_len(Some(item.len()), true))
                 .sum::<usize>();
         len += encoder::length_len(Some(self.source_topic_regex.len()), true, true)
             + self
                 .source_topic_regex
                 .iter()
-                .map(|item| encoder::nullable_string_len(Some(item.as_str()), true))
+                .map(|item| encoder::nullable_string_len(Some(item.len()), true))
                 .sum::<usize>();
         len += encoder::length_len(Some(self.state_changelog_topics.len()), true, true)
             + self
@@ -836,7 +836,7 @@ impl Encode for Subtopology {
             + self
                 .repartition_sink_topics
                 .iter()
-                .map(|item| encoder::nullable_string_len(Some(item.as_str()), true))
+                .map(|item| encoder::nullable_string_len(Some(item.len()), true))
                 .sum::<usize>();
         len += encoder::length_len(Some(self.repartition_source_topics.len()), true, true)
             + self
@@ -1073,8 +1073,8 @@ impl Encode for KeyValue {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.key.as_str()), true);
-        len += encoder::nullable_string_len(Some(self.value.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.key.len()), true);
+        len += encoder::nullable_string_len(Some(self.value.len()), true);
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
@@ -1161,7 +1161,7 @@ impl Encode for TopicInfo {
     #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.name.len()), true);
         len += 4;
         len += 2;
         len += encoder::length_len(Some(self.topic_configs.len()), true, true)
@@ -1247,7 +1247,7 @@ impl Encode for Endpoint {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.host.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.host.len()), true);
         len += 2;
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
@@ -1326,7 +1326,7 @@ impl Encode for TaskOffset {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.subtopology_id.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.subtopology_id.len()), true);
         len += 4;
         len += 8;
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
@@ -1410,7 +1410,7 @@ impl Encode for TaskIds {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.subtopology_id.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.subtopology_id.len()), true);
         len += encoder::length_len(Some(self.partitions.len()), true, true)
             + self.partitions.len() * 4;
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);

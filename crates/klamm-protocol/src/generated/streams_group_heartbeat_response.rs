@@ -289,10 +289,10 @@ impl Encode for StreamsGroupHeartbeatResponse {
         len += 4;
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
-        len += encoder::nullable_string_len(Some(self.member_id.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.member_id.len()), true);
         len += 4;
         len += 4;
         if version <= 0 {
@@ -680,7 +680,7 @@ impl Encode for Status {
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
         len += 1;
-        len += encoder::nullable_string_len(Some(self.status_detail.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.status_detail.len()), true);
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len
     }
@@ -753,7 +753,7 @@ impl Encode for TopicPartition {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.topic.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.topic.len()), true);
         len += encoder::length_len(Some(self.partitions.len()), true, true)
             + self.partitions.len() * 4;
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
@@ -835,7 +835,7 @@ impl Encode for TaskIds {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.subtopology_id.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.subtopology_id.len()), true);
         len += encoder::length_len(Some(self.partitions.len()), true, true)
             + self.partitions.len() * 4;
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
@@ -907,7 +907,7 @@ impl Encode for Endpoint {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.host.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.host.len()), true);
         len += 2;
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len

@@ -58,8 +58,8 @@ impl Encode for StreamsGroupTopologyDescriptionUpdateRequest {
 
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.group_id.as_str()), true);
-        len += encoder::nullable_string_len(Some(self.member_id.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.group_id.len()), true);
+        len += encoder::nullable_string_len(Some(self.member_id.len()), true);
         len += 4;
         len += self.topology_description.encoded_len(version);
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
@@ -276,7 +276,7 @@ impl Encode for TopologyDescriptionSubtopology {
     #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.subtopology_id.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.subtopology_id.len()), true);
         len += encoder::length_len(Some(self.nodes.len()), true, true)
             + self
                 .nodes
@@ -433,29 +433,29 @@ impl Encode for TopologyDescriptionNode {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.name.len()), true);
         len += 1;
         len += encoder::length_len(Some(self.source_topics.len()), true, true)
             + self
                 .source_topics
                 .iter()
-                .map(|item| encoder::nullable_string_len(Some(item.as_str()), true))
+                .map(|item| encoder::nullable_string_len(Some(item.len()), true))
                 .sum::<usize>();
         len += match &self.sink_topic {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += encoder::length_len(Some(self.stores.len()), true, true)
             + self
                 .stores
                 .iter()
-                .map(|item| encoder::nullable_string_len(Some(item.as_str()), true))
+                .map(|item| encoder::nullable_string_len(Some(item.len()), true))
                 .sum::<usize>();
         len += encoder::length_len(Some(self.successors.len()), true, true)
             + self
                 .successors
                 .iter()
-                .map(|item| encoder::nullable_string_len(Some(item.as_str()), true))
+                .map(|item| encoder::nullable_string_len(Some(item.len()), true))
                 .sum::<usize>();
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len

@@ -173,24 +173,24 @@ impl Encode for SyncGroupRequest {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 4;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.group_id.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.group_id.len()), flexible);
         len += 4;
-        len += encoder::nullable_string_len(Some(self.member_id.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.member_id.len()), flexible);
         if version >= 3 {
             len += match &self.group_instance_id {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }
         if version >= 5 {
             len += match &self.protocol_type {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }
         if version >= 5 {
             len += match &self.protocol_name {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }
@@ -376,7 +376,7 @@ impl Encode for SyncGroupRequestAssignment {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 4;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.member_id.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.member_id.len()), flexible);
         len += encoder::nullable_bytes_len(Some(&self.assignment[..]), flexible);
         if flexible {
             len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);

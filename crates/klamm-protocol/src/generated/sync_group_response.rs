@@ -124,13 +124,13 @@ impl Encode for SyncGroupResponse {
         len += 2;
         if version >= 5 {
             len += match &self.protocol_type {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }
         if version >= 5 {
             len += match &self.protocol_name {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }

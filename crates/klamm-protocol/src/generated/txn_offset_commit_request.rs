@@ -163,19 +163,19 @@ impl Encode for TxnOffsetCommitRequest {
     fn encoded_len(&self, version: i16) -> usize {
         let flexible = version >= 3;
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.transactional_id.as_str()), flexible);
-        len += encoder::nullable_string_len(Some(self.group_id.as_str()), flexible);
+        len += encoder::nullable_string_len(Some(self.transactional_id.len()), flexible);
+        len += encoder::nullable_string_len(Some(self.group_id.len()), flexible);
         len += 8;
         len += 2;
         if version >= 3 {
             len += 4;
         }
         if version >= 3 {
-            len += encoder::nullable_string_len(Some(self.member_id.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.member_id.len()), flexible);
         }
         if version >= 3 {
             len += match &self.group_instance_id {
-                Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+                Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
                 None => encoder::nullable_string_len(None, flexible),
             };
         }
@@ -363,7 +363,7 @@ impl Encode for TxnOffsetCommitRequestTopic {
         let flexible = version >= 3;
         let mut len = 0;
         if version <= 5 {
-            len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         }
         if version >= 6 {
             len += 16;
@@ -528,7 +528,7 @@ impl Encode for TxnOffsetCommitRequestPartition {
             len += 4;
         }
         len += match &self.committed_metadata {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), flexible),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
             None => encoder::nullable_string_len(None, flexible),
         };
         if flexible {

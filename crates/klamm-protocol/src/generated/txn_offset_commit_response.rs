@@ -179,7 +179,7 @@ impl Encode for TxnOffsetCommitResponseTopic {
         let flexible = version >= 3;
         let mut len = 0;
         if version <= 5 {
-            len += encoder::nullable_string_len(Some(self.name.as_str()), flexible);
+            len += encoder::nullable_string_len(Some(self.name.len()), flexible);
         }
         if version >= 6 {
             len += 16;

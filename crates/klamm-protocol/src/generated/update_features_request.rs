@@ -223,7 +223,7 @@ impl Encode for FeatureUpdateKey {
     #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.feature.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.feature.len()), true);
         len += 2;
         if version <= 0 {
             len += 1;

@@ -91,7 +91,7 @@ impl Encode for UpdateFeaturesResponse {
         len += 4;
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         if version <= 1 {
@@ -239,10 +239,10 @@ impl Encode for UpdatableFeatureResult {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.feature.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.feature.len()), true);
         len += 2;
         len += match &self.error_message {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);

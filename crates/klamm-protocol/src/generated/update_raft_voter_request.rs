@@ -94,7 +94,7 @@ impl Encode for UpdateRaftVoterRequest {
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         len += match &self.cluster_id {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         len += 4;
@@ -211,8 +211,8 @@ impl Encode for Listener {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), true);
-        len += encoder::nullable_string_len(Some(self.host.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.name.len()), true);
+        len += encoder::nullable_string_len(Some(self.host.len()), true);
         len += 2;
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len

@@ -180,7 +180,7 @@ impl Encode for CurrentLeader {
         let mut len = 0;
         len += 4;
         len += 4;
-        len += encoder::nullable_string_len(Some(self.host.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.host.len()), true);
         len += 4;
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len

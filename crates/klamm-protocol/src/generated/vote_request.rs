@@ -78,7 +78,7 @@ impl Encode for VoteRequest {
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
         len += match &self.cluster_id {
-            Some(value) => encoder::nullable_string_len(Some(value.as_str()), true),
+            Some(value) => encoder::nullable_string_len(Some(value.len()), true),
             None => encoder::nullable_string_len(None, true),
         };
         if version >= 1 {
@@ -198,7 +198,7 @@ impl Encode for TopicData {
     #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.topic_name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.topic_name.len()), true);
         len += encoder::length_len(Some(self.partitions.len()), true, true)
             + self
                 .partitions

@@ -215,7 +215,7 @@ impl Encode for TopicData {
     #[inline]
     fn encoded_len(&self, version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.topic_name.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.topic_name.len()), true);
         len += encoder::length_len(Some(self.partitions.len()), true, true)
             + self
                 .partitions
@@ -426,7 +426,7 @@ impl Encode for NodeEndpoint {
             len += 4;
         }
         if version >= 1 {
-            len += encoder::nullable_string_len(Some(self.host.as_str()), true);
+            len += encoder::nullable_string_len(Some(self.host.len()), true);
         }
         if version >= 1 {
             len += 2;

@@ -246,8 +246,8 @@ impl Encode for Endpoint {
     #[inline]
     fn encoded_len(&self, _version: i16) -> usize {
         let mut len = 0;
-        len += encoder::nullable_string_len(Some(self.name.as_str()), true);
-        len += encoder::nullable_string_len(Some(self.host.as_str()), true);
+        len += encoder::nullable_string_len(Some(self.name.len()), true);
+        len += encoder::nullable_string_len(Some(self.host.len()), true);
         len += 2;
         len += encoder::unknown_tagged_fields_len(&self.unknown_tagged_fields);
         len

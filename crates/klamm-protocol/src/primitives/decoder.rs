@@ -4,6 +4,8 @@
 //! a large response copies almost nothing. Every length prefix is checked against the bytes
 //! actually left before anything is allocated.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 
 use super::parse::{self, ParseError, ParseResult};
@@ -27,6 +29,8 @@ use crate::{DecodeError, DecodeErrorKind};
 pub struct Decoder<'a> {
     frame: &'a Bytes,
     rest: &'a [u8],
+    /// `frame` behind an `Arc`, made at the first string: every decoded string shares it.
+    shared: Option<Arc<Bytes>>,
 }
 
 #[cold]
@@ -51,6 +55,7 @@ impl<'a> Decoder<'a> {
         Decoder {
             frame,
             rest: frame.as_ref(),
+            shared: None,
         }
     }
 
@@ -183,11 +188,33 @@ impl<'a> Decoder<'a> {
     /// Takes the next `length` bytes as a slice of the frame.
     #[inline(always)]
     pub fn take(&mut self, what: &'static str, length: usize) -> Result<Bytes, DecodeError> {
-        // `rest` always lies inside `frame` (a tagged field's decoder reads a window of it), so
-        // its offset there is a pointer difference; `slice` with it skips `slice_ref`'s checks.
-        let start = self.rest.as_ptr() as usize - self.frame.as_ptr() as usize;
+        let start = self.offset();
         self.take_slice(what, length)?;
         Ok(self.frame.slice(start..start + length))
+    }
+
+    /// Takes the next `length` bytes as a string sharing the frame.
+    #[inline(always)]
+    pub fn take_string(
+        &mut self,
+        what: &'static str,
+        length: usize,
+    ) -> Result<KafkaString, DecodeError> {
+        let start = self.offset();
+        self.take_slice(what, length)?;
+        let shared = self
+            .shared
+            .get_or_insert_with(|| Arc::new(self.frame.clone()));
+        KafkaString::from_utf8_range(shared, start..start + length)
+            .ok_or_else(|| DecodeErrorKind::InvalidUtf8 { what }.into())
+    }
+
+    /// Where `rest` starts in `frame`.
+    #[inline(always)]
+    fn offset(&self) -> usize {
+        // `rest` always lies inside `frame` (a tagged field's decoder reads a window of it), so
+        // its offset there is a pointer difference; `slice` with it skips `slice_ref`'s checks.
+        self.rest.as_ptr() as usize - self.frame.as_ptr() as usize
     }
 
     /// Takes the next `length` bytes as a plain slice.
@@ -256,11 +283,6 @@ impl<'a> Decoder<'a> {
         self.checked_length(what, raw, min_element_size)
     }
 
-    #[inline(always)]
-    fn utf8(&self, what: &'static str, raw: Bytes) -> Result<KafkaString, DecodeError> {
-        KafkaString::from_utf8(raw).map_err(|_| DecodeErrorKind::InvalidUtf8 { what }.into())
-    }
-
     /// Reads a nullable string: compact (unsigned varint length + 1) or classic (int16 length).
     #[inline(always)]
     pub fn nullable_string(
@@ -270,10 +292,7 @@ impl<'a> Decoder<'a> {
     ) -> Result<Option<KafkaString>, DecodeError> {
         match self.length_prefix(what, compact, false, 1)? {
             None => Ok(None),
-            Some(length) => {
-                let raw = self.take(what, length)?;
-                self.utf8(what, raw).map(Some)
-            }
+            Some(length) => self.take_string(what, length).map(Some),
         }
     }
 
@@ -351,9 +370,7 @@ impl<'a> Decoder<'a> {
             return Ok(None);
         };
         let raw = self.take_slice(what, length * 4)?;
-        Ok(Some(Int32Vec::from_iter_exact(raw.chunks_exact(4).map(
-            |value| i32::from_be_bytes([value[0], value[1], value[2], value[3]]),
-        ))))
+        Ok(Some(Int32Vec::from_be_bytes(raw)))
     }
 
     /// Reads a non-null array of `int32`, keeping up to three values inline.
@@ -403,8 +420,11 @@ impl<'a> Decoder<'a> {
             let mut field = Decoder {
                 frame: self.frame,
                 rest: value,
+                shared: self.shared.take(),
             };
-            if known(tag, &mut field)? {
+            let is_known = known(tag, &mut field)?;
+            self.shared = field.shared.take();
+            if is_known {
                 if !field.is_empty() {
                     return Err(DecodeErrorKind::TaggedFieldSize {
                         what,

@@ -160,10 +160,12 @@ pub fn put_nullable_string(
     Ok(())
 }
 
-/// Bytes a nullable string takes.
+/// Bytes a nullable string of `len` bytes takes, `None` being null.
+///
+/// It takes the length rather than the string so a [`KafkaString`](super::KafkaString) can
+/// answer from its handle without reading the buffer it shares.
 #[inline(always)]
-pub fn nullable_string_len(value: Option<&str>, compact: bool) -> usize {
-    let len = value.map(str::len);
+pub fn nullable_string_len(len: Option<usize>, compact: bool) -> usize {
     length_len(len, compact, false) + len.unwrap_or(0)
 }
 

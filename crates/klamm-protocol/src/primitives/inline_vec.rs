@@ -12,6 +12,32 @@ use std::ops::{Deref, DerefMut};
 /// An array of `i32` as generated messages hold it: up to three values inline.
 pub type Int32Vec = InlineVec<i32, 3>;
 
+impl Int32Vec {
+    /// The big-endian `int32`s in `raw`, whose length the caller has checked is a multiple
+    /// of four.
+    ///
+    /// The inline case builds its three slots as values rather than in a loop: a loop writes
+    /// each slot to memory and the copy into the message then reads them back as one wider
+    /// load, which the CPU cannot forward from the narrower stores.
+    #[inline(always)]
+    pub(crate) fn from_be_bytes(raw: &[u8]) -> Self {
+        fn read(chunk: &[u8]) -> i32 {
+            chunk.try_into().map_or(0, i32::from_be_bytes)
+        }
+        let at = |index: usize| raw.get(index * 4..index * 4 + 4).map_or(0, read);
+        let len = raw.len() / 4;
+        let repr = if len <= 3 {
+            Repr::Inline {
+                len: len as u8,
+                items: [at(0), at(1), at(2)],
+            }
+        } else {
+            Repr::Heap(Box::new(raw.chunks_exact(4).map(read).collect()))
+        };
+        InlineVec { repr }
+    }
+}
+
 /// A vector of `Copy` values that keeps up to `N` of them inline, without allocating.
 ///
 /// It dereferences to a slice, so reading it looks like reading a `Vec`; it converts from a
@@ -316,6 +342,17 @@ impl<T: Copy + Default, const N: usize> ExactSizeIterator for IntoIter<T, N> {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn big_endian_int32s_fill_inline_slots_then_spill() {
+        let raw: Vec<u8> = (1..=4i32).flat_map(i32::to_be_bytes).collect();
+        for count in 0..=4 {
+            let values = Int32Vec::from_be_bytes(&raw[..count * 4]);
+            assert_eq!(values, (1..=count as i32).collect::<Vec<_>>());
+            assert_eq!(values.is_inline(), count <= 3);
+        }
+        assert_eq!(Int32Vec::from_be_bytes(&(-2i32).to_be_bytes()), [-2]);
+    }
 
     #[test]
     fn stays_as_small_as_a_pointer_pair() {

@@ -152,8 +152,12 @@ impl Sink for Writer<'_> {
 #[inline(always)]
 fn copy_short(target: &mut [u8], source: &[u8]) {
     let len = source.len();
-    if len > 16 || len != target.len() {
+    if len > 32 || len != target.len() {
         target.copy_from_slice(source);
+    } else if len >= 16 {
+        // Two 16-byte moves that overlap in the middle.
+        target[..16].copy_from_slice(&source[..16]);
+        target[len - 16..].copy_from_slice(&source[len - 16..]);
     } else if len >= 8 {
         // Two 8-byte moves that overlap in the middle.
         target[..8].copy_from_slice(&source[..8]);

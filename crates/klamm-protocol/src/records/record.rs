@@ -195,13 +195,7 @@ impl Record {
         let count = checked_count(decoder, "Record.headers", count, MIN_HEADER_LEN)?;
         let mut headers = Vec::with_capacity(count);
         for _ in 0..count {
-            let key =
-                nullable(decoder, "RecordHeader.key")?.ok_or(DecodeErrorKind::UnexpectedNull {
-                    what: "RecordHeader.key",
-                })?;
-            let key = KafkaString::from_utf8(key).map_err(|_| DecodeErrorKind::InvalidUtf8 {
-                what: "RecordHeader.key",
-            })?;
+            let key = header_key(decoder)?;
             let value = nullable(decoder, "RecordHeader.value")?;
             headers.push(RecordHeader { key, value });
         }
@@ -258,6 +252,20 @@ fn nullable(decoder: &mut Decoder<'_>, what: &'static str) -> Result<Option<Byte
         }
         .into()),
         length => decoder.take(what, length as usize).map(Some),
+    }
+}
+
+/// Reads a header key: a varint-length-prefixed string that may not be null.
+fn header_key(decoder: &mut Decoder<'_>) -> Result<KafkaString, DecodeError> {
+    const WHAT: &str = "RecordHeader.key";
+    match decoder.varint(WHAT)? {
+        -1 => Err(DecodeErrorKind::UnexpectedNull { what: WHAT }.into()),
+        length if length < -1 => Err(DecodeErrorKind::InvalidLength {
+            what: WHAT,
+            length: i64::from(length),
+        }
+        .into()),
+        length => decoder.take_string(WHAT, length as usize),
     }
 }
 
