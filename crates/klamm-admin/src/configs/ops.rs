@@ -1,12 +1,17 @@
 //! Routing config resources to brokers and the describe / alter calls.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use klamm_cluster::{accept_any, Target};
 use klamm_protocol::messages::{
-    alter_configs_request, describe_configs_request, incremental_alter_configs_request,
-    AlterConfigsRequest, DescribeConfigsRequest, IncrementalAlterConfigsRequest,
+    alter_configs_request, alter_configs_response, describe_configs_request,
+    incremental_alter_configs_request, incremental_alter_configs_response, AlterConfigsRequest,
+    AlterConfigsResponse, DescribeConfigsRequest, IncrementalAlterConfigsRequest,
+    IncrementalAlterConfigsResponse,
 };
+use klamm_protocol::primitives::KafkaString;
+use klamm_protocol::Request;
 
 use super::*;
 use crate::client::join_all;
@@ -180,14 +185,10 @@ impl Admin {
         changes: &[(ConfigResource, Vec<AlterConfigOp>)],
         options: AlterConfigsOptions,
     ) -> Result<Results<ConfigResource, ()>, AdminError> {
-        let timeout = Some(self.timeout(options.timeout));
-        let mut results = Results::default();
-        let batches = route(changes, &mut results);
-        let mut calls = Vec::new();
-        for (key, batch) in batches {
-            let cluster = self.cluster.clone();
-            calls.push(async move {
-                let resources: Vec<_> = batch
+        let validate_only = options.validate_only;
+        let build =
+            move |batch: &[(ConfigResource, Vec<AlterConfigOp>)]| IncrementalAlterConfigsRequest {
+                resources: batch
                     .iter()
                     .map(
                         |(r, ops)| incremental_alter_configs_request::AlterConfigsResource {
@@ -197,40 +198,23 @@ impl Admin {
                             ..Default::default()
                         },
                     )
-                    .collect();
-                let response = cluster
-                    .call(
-                        key.target(),
-                        timeout,
-                        move |_| IncrementalAlterConfigsRequest {
-                            resources: resources.clone(),
-                            validate_only: options.validate_only,
-                            ..Default::default()
-                        },
-                        accept_any,
-                    )
-                    .await
-                    .map(|r| {
-                        r.responses
-                            .iter()
-                            .map(|x| {
-                                (
-                                    x.resource_type,
-                                    x.resource_name.to_string(),
-                                    x.error_code,
-                                    x.error_message.as_ref().map(|m| m.to_string()),
-                                )
-                            })
-                            .collect::<Vec<_>>()
-                    });
-                (
-                    batch.into_iter().map(|(r, _)| r).collect::<Vec<_>>(),
-                    response,
+                    .collect(),
+                validate_only,
+                ..Default::default()
+            };
+        let answers = |response: &IncrementalAlterConfigsResponse| {
+            let answer = |x: &incremental_alter_configs_response::AlterConfigsResourceResponse| {
+                alter_answer(
+                    x.resource_type,
+                    &x.resource_name,
+                    x.error_code,
+                    &x.error_message,
                 )
-            });
-        }
-        collect_alter_results(join_all(calls).await, &mut results);
-        Ok(results)
+            };
+            response.responses.iter().map(answer).collect()
+        };
+        self.alter_routed(changes, options.timeout, build, answers)
+            .await
     }
 
     /// **Replaces** every dynamic config of each resource with exactly `configs`
@@ -246,14 +230,10 @@ impl Admin {
         configs: &[(ConfigResource, BTreeMap<String, String>)],
         options: AlterConfigsOptions,
     ) -> Result<Results<ConfigResource, ()>, AdminError> {
-        let timeout = Some(self.timeout(options.timeout));
-        let mut results = Results::default();
-        let batches = route(configs, &mut results);
-        let mut calls = Vec::new();
-        for (key, batch) in batches {
-            let cluster = self.cluster.clone();
-            calls.push(async move {
-                let resources: Vec<_> = batch
+        let validate_only = options.validate_only;
+        let build =
+            move |batch: &[(ConfigResource, BTreeMap<String, String>)]| AlterConfigsRequest {
+                resources: batch
                     .iter()
                     .map(|(r, map)| alter_configs_request::AlterConfigsResource {
                         resource_type: r.resource_type.code(),
@@ -268,36 +248,52 @@ impl Admin {
                             .collect(),
                         ..Default::default()
                     })
-                    .collect();
-                let response = cluster
-                    .call(
-                        key.target(),
-                        timeout,
-                        move |_| AlterConfigsRequest {
-                            resources: resources.clone(),
-                            validate_only: options.validate_only,
-                            ..Default::default()
-                        },
-                        accept_any,
-                    )
-                    .await
-                    .map(|r| {
-                        r.responses
-                            .iter()
-                            .map(|x| {
-                                (
-                                    x.resource_type,
-                                    x.resource_name.to_string(),
-                                    x.error_code,
-                                    x.error_message.as_ref().map(|m| m.to_string()),
-                                )
-                            })
-                            .collect::<Vec<_>>()
-                    });
-                (
-                    batch.into_iter().map(|(r, _)| r).collect::<Vec<_>>(),
-                    response,
+                    .collect(),
+                validate_only,
+                ..Default::default()
+            };
+        let answers = |response: &AlterConfigsResponse| {
+            let answer = |x: &alter_configs_response::AlterConfigsResourceResponse| {
+                alter_answer(
+                    x.resource_type,
+                    &x.resource_name,
+                    x.error_code,
+                    &x.error_message,
                 )
+            };
+            response.responses.iter().map(answer).collect()
+        };
+        self.alter_routed(configs, options.timeout, build, answers)
+            .await
+    }
+
+    /// Sends one alter request per broker the resources route to (`build` makes it from that
+    /// broker's batch) and gives each resource the result `answers` reads for it.
+    async fn alter_routed<T, R>(
+        &self,
+        changes: &[(ConfigResource, T)],
+        timeout: Option<Duration>,
+        build: impl Fn(&[(ConfigResource, T)]) -> R,
+        answers: fn(&R::Response) -> Vec<AlterAnswer>,
+    ) -> Result<Results<ConfigResource, ()>, AdminError>
+    where
+        T: Clone,
+        R: Request + Clone + Send + Sync + 'static,
+        R::Response: Send,
+    {
+        let timeout = Some(self.timeout(timeout));
+        let mut results = Results::default();
+        let mut calls = Vec::new();
+        for (key, batch) in route(changes, &mut results) {
+            let cluster = self.cluster.clone();
+            let request = build(&batch);
+            let resources: Vec<_> = batch.into_iter().map(|(r, _)| r).collect();
+            calls.push(async move {
+                let response = cluster
+                    .call(key.target(), timeout, move |_| request.clone(), accept_any)
+                    .await
+                    .map(|r| answers(&r));
+                (resources, response)
             });
         }
         collect_alter_results(join_all(calls).await, &mut results);
@@ -306,6 +302,17 @@ impl Admin {
 }
 
 type AlterAnswer = (i8, String, i16, Option<String>);
+
+/// One resource's answer in an (incremental) AlterConfigs response.
+fn alter_answer(
+    resource_type: i8,
+    name: &KafkaString,
+    error_code: i16,
+    message: &Option<KafkaString>,
+) -> AlterAnswer {
+    let message = message.as_ref().map(|m| m.to_string());
+    (resource_type, name.to_string(), error_code, message)
+}
 type AlterBatch = (
     Vec<ConfigResource>,
     Result<Vec<AlterAnswer>, klamm_cluster::ClusterError>,
