@@ -31,7 +31,8 @@ pub enum Command {
         #[arg(long)]
         profile: Option<Profile>,
     },
-    /// Show what runs (default: every profile).
+    /// Show what runs, side-by-side instances of other versions included (default: every
+    /// profile).
     Status {
         /// `single` or `cluster`.
         #[arg(long)]
@@ -46,7 +47,9 @@ pub fn run(command: Command) -> Result<()> {
         Command::Down { profile } => down(profile),
         Command::Status { profile } => {
             for profile in profiles(profile) {
-                println!("{}", harness::status(profile));
+                for instance in harness::status_all(profile) {
+                    println!("{instance}");
+                }
             }
             Ok(())
         }

@@ -315,8 +315,9 @@ impl NetError {
     }
 
     /// Whether retrying on a new connection may succeed (timeouts, refused or closed
-    /// connections, I/O errors), as opposed to errors a retry would repeat (bad credentials,
-    /// untrusted certificates, unsupported versions, bad configuration).
+    /// connections, I/O errors, a Kerberos KDC out of reach), as opposed to errors a retry would
+    /// repeat (bad credentials, untrusted certificates, unsupported versions, bad
+    /// configuration).
     pub fn is_retriable(&self) -> bool {
         match self.root_cause() {
             NetError::Connect { .. }
@@ -327,6 +328,8 @@ impl NetError {
             NetError::ConnectionClosed { reason, .. } => {
                 !matches!(reason, CloseReason::ClosedByClient)
             }
+            #[cfg(feature = "gssapi")]
+            NetError::Gssapi { source, .. } => source.is_retriable(),
             _ => false,
         }
     }
@@ -470,5 +473,30 @@ mod tests {
             timeout.to_string(),
             "Metadata request with b:9092 timed out after 1500 ms"
         );
+    }
+
+    #[cfg(feature = "gssapi")]
+    #[test]
+    fn gssapi_error_is_retriable_only_when_the_kdc_was_out_of_reach() {
+        use crate::sasl::gssapi::GssapiError;
+
+        let gssapi = |minor| NetError::Gssapi {
+            addr: "b:9092".into(),
+            service: "kafka@b".into(),
+            source: GssapiError::Call {
+                call: "gss_init_sec_context",
+                major: 0x000d_0000,
+                minor,
+                message: String::new(),
+            },
+        };
+        // KRB5_KDC_UNREACH; KRB5KDC_ERR_PREAUTH_FAILED.
+        assert!(gssapi(0x96c7_3a9c).is_retriable());
+        assert!(!gssapi(0x96c7_3a18).is_retriable());
+        let closed = NetError::ConnectionClosed {
+            addr: "b:9092".into(),
+            reason: CloseReason::Failed(Arc::new(gssapi(0x96c7_3a9c))),
+        };
+        assert!(closed.is_retriable());
     }
 }

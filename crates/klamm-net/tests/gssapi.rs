@@ -5,26 +5,106 @@
 //! The Kerberos library reads `KRB5_CONFIG` (and the default credential cache `KRB5CCNAME`)
 //! from the process environment, so this file is its own test process and sets both once,
 //! before the first GSS-API call, to the harness's `krb5.conf` and a cache filled by `kinit`.
+//! `KRB5_CONFIG` also names a second file of this process's own, with two realms whose KDCs are
+//! out of reach (see [`OfflineKdcs`]).
 #![cfg(feature = "gssapi")]
 
 use std::future::Future;
-use std::process::Command;
+use std::net::{Ipv4Addr, TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use klamm_net::sasl::gssapi::GssapiError;
 use klamm_net::{
-    Connection, ConnectionConfig, ConnectionConfigBuilder, NetError, SaslMechanism,
+    Connection, ConnectionConfig, ConnectionConfigBuilder, NetError, Phase, SaslMechanism,
     SecurityProtocol,
 };
 use klamm_protocol::messages::MetadataRequest;
 use klamm_protocol::ApiKey;
 use klamm_test_harness::{shared, ClusterEnv, KerberosEnv, Profile};
 
-/// The shared broker, with the process environment pointed at its KDC.
-fn env() -> &'static ClusterEnv {
-    static READY: OnceLock<&'static ClusterEnv> = OnceLock::new();
-    READY.get_or_init(|| {
+/// MIT's `KRB5_KDC_UNREACH`, "Cannot contact any KDC for requested realm".
+const KRB5_KDC_UNREACH: u32 = 0x96c7_3a9c;
+
+/// What the tests share, set up once per process.
+struct Setup {
+    env: &'static ClusterEnv,
+    offline: OfflineKdcs,
+}
+
+/// Two realms of this process's own whose KDCs cannot serve: `UNREACHABLE.KLAMM.TEST` names a
+/// closed port (connections are refused), `SILENT.KLAMM.TEST` a TCP listener and a UDP socket
+/// that accept but never answer. A keytab holds a client principal of each, so that logging in
+/// has to ask their KDC.
+struct OfflineKdcs {
+    /// `krb5.conf` fragment with both realms.
+    conf: PathBuf,
+    /// Keys for `klamm-client@UNREACHABLE.KLAMM.TEST` and `klamm-client@SILENT.KLAMM.TEST`.
+    keytab: PathBuf,
+    /// Held for the process's lifetime: the silent KDC.
+    _silent: (TcpListener, UdpSocket),
+}
+
+const UNREACHABLE_PRINCIPAL: &str = "klamm-client@UNREACHABLE.KLAMM.TEST";
+const SILENT_PRINCIPAL: &str = "klamm-client@SILENT.KLAMM.TEST";
+
+impl OfflineKdcs {
+    fn create(dir: &Path) -> Self {
+        // A port that was free a moment ago and is closed now: nothing listens there.
+        let closed = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let silent_tcp = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let silent_port = silent_tcp.local_addr().unwrap().port();
+        let silent_udp = UdpSocket::bind((Ipv4Addr::LOCALHOST, silent_port)).unwrap();
+        let conf = dir.join(format!(
+            "klamm-net-tests-{}-offline.conf",
+            std::process::id()
+        ));
+        let realms = [
+            "[realms]".to_owned(),
+            format!("    UNREACHABLE.KLAMM.TEST = {{\n        kdc = 127.0.0.1:{closed}\n    }}"),
+            format!("    SILENT.KLAMM.TEST = {{\n        kdc = 127.0.0.1:{silent_port}\n    }}"),
+        ];
+        std::fs::write(&conf, realms.join("\n") + "\n").unwrap();
+        let keytab = dir.join(format!(
+            "klamm-net-tests-{}-offline.keytab",
+            std::process::id()
+        ));
+        // ktutil makes keys from a password offline; the KDCs never see them anyway.
+        let mut script = String::new();
+        for principal in [UNREACHABLE_PRINCIPAL, SILENT_PRINCIPAL] {
+            script.push_str(&format!(
+                "addent -password -p {principal} -k 1 -e aes256-cts-hmac-sha1-96\nklamm-offline\n"
+            ));
+        }
+        script.push_str(&format!("wkt {}\nquit\n", keytab.display()));
+        let mut ktutil = Command::new("ktutil")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("ktutil runs (krb5-user is installed by `cargo xtask kafka fetch`)");
+        std::io::Write::write_all(ktutil.stdin.as_mut().unwrap(), script.as_bytes()).unwrap();
+        let status = ktutil.wait().unwrap();
+        assert!(
+            status.success() && keytab.exists(),
+            "ktutil failed: {status}"
+        );
+        OfflineKdcs {
+            conf,
+            keytab,
+            _silent: (silent_tcp, silent_udp),
+        }
+    }
+}
+
+fn setup() -> &'static Setup {
+    static SETUP: OnceLock<Setup> = OnceLock::new();
+    SETUP.get_or_init(|| {
         let env = shared(Profile::Single);
         let kerberos = kerberos(env);
         // In the profile's state directory, which the next start wipes.
@@ -42,12 +122,25 @@ fn env() -> &'static ClusterEnv {
             .status()
             .expect("kinit runs (krb5-user is installed by `cargo xtask kafka fetch`)");
         assert!(status.success(), "kinit failed: {status}");
-        // Every test calls env() first and no GSS-API call happens before this point, so no
-        // other thread reads the environment meanwhile.
-        std::env::set_var("KRB5_CONFIG", &kerberos.krb5_conf);
+        let offline = OfflineKdcs::create(kerberos.krb5_conf.parent().unwrap());
+        // Every test calls setup() first and no GSS-API call happens before this point, so no
+        // other thread reads the environment meanwhile. MIT reads a colon-separated list.
+        std::env::set_var(
+            "KRB5_CONFIG",
+            format!(
+                "{}:{}",
+                kerberos.krb5_conf.display(),
+                offline.conf.display()
+            ),
+        );
         std::env::set_var("KRB5CCNAME", format!("FILE:{}", cache.display()));
-        env
+        Setup { env, offline }
     })
+}
+
+/// The shared broker, with the process environment pointed at its KDC.
+fn env() -> &'static ClusterEnv {
+    setup().env
 }
 
 fn kerberos(env: &ClusterEnv) -> &KerberosEnv {
@@ -227,6 +320,8 @@ fn wrong_service_name_fails_with_the_kdc_message() {
             }
             other => panic!("expected gss_init_sec_context to fail, got {other:?}"),
         }
+        // The KDC answered: asking again gets the same answer.
+        assert!(!error.is_retriable(), "{error}");
     });
 }
 
@@ -257,4 +352,82 @@ fn debug_output_names_principal_and_keytab_but_no_key_material() {
         assert!(!text.contains(&hex[start * 2..start * 2 + 32]), "{text}");
         assert!(!text.contains(&*String::from_utf8_lossy(window)), "{text}");
     }
+}
+
+/// The call that failed inside `error`, directly or as the reason for missing credentials.
+fn failed_call(error: &GssapiError) -> (&'static str, u32, &str) {
+    match error {
+        GssapiError::Call {
+            call,
+            minor,
+            message,
+            ..
+        } => (call, *minor, message.as_str()),
+        GssapiError::NoCredentials { source, .. } => failed_call(source),
+        other => panic!("expected a failed GSS-API call, got {other:?}"),
+    }
+}
+
+#[test]
+fn unreachable_kdc_fails_within_the_timeout_with_a_retriable_error() {
+    let env = env();
+    let offline = &setup().offline;
+    let timeout = Duration::from_secs(5);
+    run(async {
+        let config = gssapi(env)
+            .request_timeout(timeout)
+            .sasl_kerberos_principal(UNREACHABLE_PRINCIPAL)
+            .sasl_kerberos_keytab(&offline.keytab)
+            .build()
+            .unwrap();
+        let started = Instant::now();
+        let error = Connection::connect(sasl_plaintext(env), &config)
+            .await
+            .unwrap_err();
+        let elapsed = started.elapsed();
+        let (_, source) = gss_error(&error);
+        let (call, minor, message) = failed_call(source);
+        // The library's own minor status is the code the classification retries.
+        assert_eq!(minor, KRB5_KDC_UNREACH, "{call}: {message}");
+        assert!(message.contains("Cannot contact any KDC"), "{message}");
+        assert!(source.is_retriable(), "{source}");
+        assert!(error.is_retriable(), "{error}");
+        assert!(!error.may_have_reached_broker());
+        // A refused connection is reported at once, not after the SASL step's deadline.
+        assert!(elapsed < timeout, "took {elapsed:?}");
+    });
+}
+
+#[test]
+fn silent_kdc_is_cut_off_at_the_request_timeout_and_retriable() {
+    let env = env();
+    let offline = &setup().offline;
+    let timeout = Duration::from_secs(2);
+    run(async {
+        let config = gssapi(env)
+            .request_timeout(timeout)
+            .sasl_kerberos_principal(SILENT_PRINCIPAL)
+            .sasl_kerberos_keytab(&offline.keytab)
+            .build()
+            .unwrap();
+        let started = Instant::now();
+        let error = Connection::connect(sasl_plaintext(env), &config)
+            .await
+            .unwrap_err();
+        let elapsed = started.elapsed();
+        // MIT itself would wait for the KDC for half a minute before KRB5_KDC_UNREACH.
+        assert!(
+            matches!(
+                error,
+                NetError::Timeout {
+                    phase: Phase::Sasl,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(error.is_retriable(), "{error}");
+        assert!(elapsed >= timeout, "took {elapsed:?}");
+        assert!(elapsed < timeout * 4, "took {elapsed:?}");
+    });
 }

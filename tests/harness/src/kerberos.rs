@@ -38,6 +38,9 @@ const MASTER_PASSWORD: &str = "klamm-kdc-master";
 const READY_TIMEOUT: Duration = Duration::from_secs(15);
 const LOG_TAIL_LINES: usize = 30;
 
+/// The KDC's own profile, in the KDC directory.
+const KDC_CONF: &str = "kdc.conf";
+
 /// Debian packages providing the KDC, `kdb5_util`, `kadmin.local` and `kinit`.
 pub const PACKAGES: [&str; 3] = ["krb5-kdc", "krb5-admin-server", "krb5-user"];
 
@@ -100,7 +103,7 @@ impl KdcFiles {
     }
 
     fn kdc_conf(&self) -> PathBuf {
-        self.dir.join("kdc.conf")
+        self.dir.join(KDC_CONF)
     }
 
     pub(crate) fn pid_file(&self) -> PathBuf {
@@ -299,6 +302,20 @@ fn kdc_conf(dir: &Path, port: u16) -> String {
     )
 }
 
+/// Where the KDC of `dir` listens, from its `kdc.conf` (present whether or not it runs).
+pub(crate) fn listen_address(dir: &Path) -> Option<String> {
+    let text = fs::read_to_string(dir.join(KDC_CONF)).ok()?;
+    listen_address_in_kdc_conf(&text)
+}
+
+/// The `host:port` a `kdc.conf` of [`kdc_conf`] makes the KDC listen on (TCP and UDP alike).
+fn listen_address_in_kdc_conf(text: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let (key, value) = line.split_once('=')?;
+        (key.trim() == "kdc_tcp_listen").then(|| value.trim().to_owned())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,6 +335,11 @@ mod tests {
         assert!(text.contains("kdc_tcp_listen = 127.0.0.1:40123"));
         assert!(text.contains("database_name = /s/kerberos/principal"));
         assert!(text.contains("kdc = FILE:/s/kerberos/kdc.log"));
+        assert_eq!(
+            listen_address_in_kdc_conf(&text).as_deref(),
+            Some("127.0.0.1:40123")
+        );
+        assert_eq!(listen_address_in_kdc_conf("[kdcdefaults]\n"), None);
     }
 
     #[test]

@@ -68,26 +68,12 @@ impl Layout {
         Self::at(profile, state_root().join(side_dir_name(profile, version)))
     }
 
-    /// The side-by-side instances of `profile` that have a state directory.
+    /// The side-by-side instances of `profile` that have a state directory, by version.
     pub(crate) fn sides(profile: Profile) -> Vec<Layout> {
-        let Ok(entries) = fs::read_dir(state_root()) else {
-            return Vec::new();
-        };
-        let mut sides: Vec<Layout> = entries
-            .filter_map(|entry| entry.ok())
-            .filter(|entry| entry.path().is_dir())
-            .filter_map(|entry| {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let version: KafkaVersion = name
-                    .strip_prefix(profile.name())?
-                    .strip_prefix('-')?
-                    .parse()
-                    .ok()?;
-                Some(Self::side(profile, &version))
-            })
-            .collect();
-        sides.sort_by(|a, b| a.root.cmp(&b.root));
-        sides
+        side_versions_in(&state_root(), profile)
+            .iter()
+            .map(|version| Self::side(profile, version))
+            .collect()
     }
 
     pub(crate) fn root(&self) -> &Path {
@@ -177,6 +163,26 @@ impl Layout {
         }
         Ok(())
     }
+}
+
+/// The versions of `profile`'s side-by-side instances that have a directory in `root`, sorted.
+pub(crate) fn side_versions_in(root: &Path, profile: Profile) -> Vec<KafkaVersion> {
+    let Ok(entries) = fs::read_dir(root) else {
+        return Vec::new();
+    };
+    let mut versions: Vec<KafkaVersion> = entries
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.path().is_dir())
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            name.strip_prefix(profile.name())?
+                .strip_prefix('-')?
+                .parse()
+                .ok()
+        })
+        .collect();
+    versions.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    versions
 }
 
 /// `<profile>-<version>`, e.g. `single-3.9.2`.
@@ -307,6 +313,28 @@ mod tests {
         assert_eq!(side.root(), state_root().join("single-3.9.2"));
         assert_ne!(side.root(), Layout::new(Profile::Single).root());
         assert!(side.env_file().ends_with("single-3.9.2/cluster.env"));
+    }
+
+    #[test]
+    fn side_versions_come_from_directory_names_of_the_profile_only() {
+        let root = std::env::temp_dir().join(format!("klamm-layout-sides-{}", std::process::id()));
+        for dir in [
+            "single",
+            "single-4.4.0",
+            "single-3.9.2",
+            "cluster-3.9.2",
+            "single-x",
+        ] {
+            fs::create_dir_all(root.join(dir)).unwrap();
+        }
+        fs::write(root.join("single-3.9.1"), "a file, not an instance").unwrap();
+        let versions = side_versions_in(&root, Profile::Single);
+        let names: Vec<&str> = versions.iter().map(KafkaVersion::as_str).collect();
+        assert_eq!(names, ["3.9.2", "4.4.0"]);
+        let cluster = side_versions_in(&root, Profile::Cluster);
+        assert_eq!(cluster.len(), 1);
+        assert!(side_versions_in(&root.join("missing"), Profile::Single).is_empty());
+        fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

@@ -46,4 +46,4 @@ pub use layout::{env_file, state_root, STATE_ENV_VAR};
 pub use process::peak_rss_kib;
 pub use profile::{KafkaVersion, Profile};
 pub use shared::{shared, shared_version, try_shared, try_shared_version, LINGER_ENV_VAR};
-pub use status::{status, NodeStatus, Status};
+pub use status::{status, status_all, KdcStatus, NodeStatus, PidState, Status};

@@ -204,10 +204,12 @@ while [ "$(cat "$state/watchdog.pid" 2>/dev/null)" = "$$" ]; do
 done
 "#;
 
-/// Runs under the exclusive users lock: nobody can start using the brokers meanwhile.
+/// Runs under the exclusive users lock: nobody can start using the brokers meanwhile. The pid
+/// files go too, however it exits, so that `status` finds no stale ones.
 const STOP_SCRIPT: &str = r#"
 state=$1
 rm -f "$state/cluster.env" "$state/watchdog.pid"
+trap 'rm -f "$state"/node-*/broker.pid "$state/kerberos/kdc.pid"' EXIT
 pids=
 for f in "$state"/node-*/broker.pid; do
   [ -f "$f" ] || continue
@@ -239,3 +241,40 @@ done
 kill -KILL $pids 2>/dev/null
 exit 0
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_script_leaves_no_stale_pid_files() {
+        let state = std::env::temp_dir().join(format!("klamm-stop-script-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&state);
+        fs::create_dir_all(state.join("node-1")).unwrap();
+        fs::create_dir_all(state.join("kerberos")).unwrap();
+        let mut gone = Command::new("true").spawn().unwrap();
+        gone.wait().unwrap();
+        let stale = format!("{}\n", gone.id());
+        for file in ["node-1/broker.pid", "kerberos/kdc.pid", "watchdog.pid"] {
+            fs::write(state.join(file), &stale).unwrap();
+        }
+        fs::write(state.join("cluster.env"), "KAFKA_PROFILE=single\n").unwrap();
+        let status = Command::new("/bin/sh")
+            .arg("-c")
+            .arg(STOP_SCRIPT)
+            .arg("klamm-kafka-stop")
+            .arg(&state)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{status}");
+        for file in [
+            "node-1/broker.pid",
+            "kerberos/kdc.pid",
+            "watchdog.pid",
+            "cluster.env",
+        ] {
+            assert!(!state.join(file).exists(), "{file} is left behind");
+        }
+        fs::remove_dir_all(&state).unwrap();
+    }
+}

@@ -29,6 +29,7 @@ pub mod client;
 #[allow(unsafe_code)]
 mod ffi;
 pub mod layer;
+mod status;
 #[allow(unsafe_code)]
 mod system;
 
@@ -67,7 +68,8 @@ pub enum GssapiError {
     },
     /// No credential could be had for the configured principal or keytab: the keytab holds no
     /// key for the principal (MIT then reports the empty credential cache it fell back to), the
-    /// keytab is unreadable, or the cache holds no ticket for the principal.
+    /// keytab is unreadable, the cache holds no ticket for the principal, or logging in with
+    /// the keytab could not reach the KDC (retriable, see [`GssapiError::is_retriable`]).
     #[error("no Kerberos credentials for {} (keytab {}): {source}", principal.as_deref().unwrap_or("the default principal"), keytab.as_ref().map_or("none".into(), |k| k.display().to_string()))]
     NoCredentials {
         /// `sasl_kerberos_principal`, if set.
@@ -96,6 +98,35 @@ pub enum GssapiError {
         /// Why.
         reason: String,
     },
+}
+
+impl GssapiError {
+    /// Whether a new attempt may succeed: the KDC could not be reached or was briefly unable
+    /// to serve (MIT minor status `KRB5_KDC_UNREACH`, `KRB5KDC_ERR_SVC_UNAVAILABLE`,
+    /// `KRB5_REALM_CANT_RESOLVE`), whichever call reported it. Wrong or missing credentials,
+    /// unknown principals, a missing library and bad settings are not retriable.
+    ///
+    /// ```
+    /// use klamm_net::sasl::gssapi::GssapiError;
+    ///
+    /// let kdc_down = GssapiError::Call {
+    ///     call: "gss_init_sec_context",
+    ///     major: 0x000d_0000, // GSS_S_FAILURE
+    ///     minor: 0x96c7_3a9c, // KRB5_KDC_UNREACH
+    ///     message: "Cannot contact any KDC for realm 'EXAMPLE.COM'".into(),
+    /// };
+    /// assert!(kdc_down.is_retriable());
+    /// ```
+    pub fn is_retriable(&self) -> bool {
+        match self {
+            GssapiError::Call { major, minor, .. } => status::is_transient(*major, *minor),
+            GssapiError::NoCredentials { source, .. } => source.is_retriable(),
+            GssapiError::LibraryUnavailable { .. }
+            | GssapiError::SecurityLayer { .. }
+            | GssapiError::InvalidSetting { .. }
+            | GssapiError::WorkerGone { .. } => false,
+        }
+    }
 }
 
 /// The settings of SASL/GSSAPI; defaults are kafka-python's.
@@ -320,6 +351,37 @@ mod tests {
         assert!(text.contains("gss_init_sec_context"), "{text}");
         assert!(text.contains("0x000d0000"), "{text}");
         assert!(text.contains("Server not found"), "{text}");
+    }
+
+    #[test]
+    fn only_kdc_reachability_failures_are_retriable() {
+        let call = |minor| GssapiError::Call {
+            call: "gss_init_sec_context",
+            major: 0x000d_0000,
+            minor,
+            message: String::new(),
+        };
+        let unreachable = call(status::KRB5_KDC_UNREACH);
+        assert!(unreachable.is_retriable());
+        // KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN: the broker's service is not in the KDC.
+        assert!(!call(0x96c7_3a07).is_retriable());
+        let no_credentials = |source| GssapiError::NoCredentials {
+            principal: Some("ops@EXAMPLE.COM".into()),
+            keytab: None,
+            source: Box::new(source),
+        };
+        assert!(no_credentials(unreachable.clone()).is_retriable());
+        // KRB5_KT_NOTFOUND: the keytab has no key for the principal.
+        assert!(!no_credentials(call(0x96c7_3ab5)).is_retriable());
+        let missing_library = GssapiError::LibraryUnavailable {
+            library: DEFAULT_LIBRARY.into(),
+            reason: "cannot open shared object file".into(),
+        };
+        assert!(!missing_library.is_retriable());
+        let invalid = GssapiError::InvalidSetting {
+            reason: "bad".into(),
+        };
+        assert!(!invalid.is_retriable());
     }
 
     #[test]
