@@ -55,6 +55,17 @@ pub fn parse_properties(text: &str) -> BTreeMap<String, String> {
     properties
 }
 
+/// `key` without its trailing whitespace, except a whitespace character escaped with `\`,
+/// which belongs to the key (`a\ =v` has the key `"a "`).
+fn trim_end_unescaped(key: &str) -> &str {
+    let trimmed = key.trim_end();
+    let backslashes = trimmed.chars().rev().take_while(|c| *c == '\\').count();
+    match key[trimmed.len()..].chars().next() {
+        Some(space) if backslashes % 2 == 1 => &key[..trimmed.len() + space.len_utf8()],
+        _ => trimmed,
+    }
+}
+
 fn split_entry(line: &str) -> (&str, &str) {
     let mut escaped = false;
     for (index, c) in line.char_indices() {
@@ -64,7 +75,7 @@ fn split_entry(line: &str) -> (&str, &str) {
         }
         match c {
             '\\' => escaped = true,
-            '=' | ':' => return (line[..index].trim_end(), &line[index + 1..]),
+            '=' | ':' => return (trim_end_unescaped(&line[..index]), &line[index + 1..]),
             c if c.is_whitespace() => {
                 let rest = line[index..].trim_start();
                 let rest = rest
@@ -271,7 +282,26 @@ impl AdminConfig {
     ///     useKeyTab=true storeKey=true keyTab="/etc/security/ops.keytab" principal="ops@EXAMPLE.COM";
     /// ```
     pub fn from_properties(text: &str) -> Result<AdminConfig, AdminError> {
-        let properties = parse_properties(text);
+        Self::from_property_map(&parse_properties(text))
+    }
+
+    /// Builds a configuration from properties already parsed into key/value pairs, read as
+    /// [`from_properties`](Self::from_properties) reads a file. Tools that layer their own
+    /// settings over a file (as the `klamm` CLI does with its flags) edit the map and load it.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use klamm_admin::AdminConfig;
+    ///
+    /// let mut properties = BTreeMap::new();
+    /// properties.insert("bootstrap.servers".to_owned(), "kafka-1:9092".to_owned());
+    /// properties.insert("client.id".to_owned(), "ops".to_owned());
+    /// let config = AdminConfig::from_property_map(&properties)?;
+    /// # Ok::<(), klamm_admin::AdminError>(())
+    /// ```
+    pub fn from_property_map(
+        properties: &BTreeMap<String, String>,
+    ) -> Result<AdminConfig, AdminError> {
         let get = |key: &str| properties.get(key).map(String::as_str);
         let mut builder = AdminConfig::builder();
         // SASL is settled after the loop: the mechanism, the JAAS line and the Kerberos keys
@@ -280,7 +310,7 @@ impl AdminConfig {
         let mut mechanism = None;
         let mut jaas = None;
         let mut kerberos = kerberos::KerberosProperties::default();
-        for (key, value) in &properties {
+        for (key, value) in properties {
             let key = key.as_str();
             builder = match key {
                 "bootstrap.servers" => builder.bootstrap_servers(value.clone()),
@@ -397,6 +427,15 @@ impl AdminConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_escaped_space_before_the_separator_stays_in_the_key() {
+        let properties = parse_properties("a\\ =1\nb\\\\ =2\nc\\ d = 3\n");
+        assert_eq!(properties.get("a "), Some(&"1".to_owned()));
+        // An escaped backslash does not escape the space after it.
+        assert_eq!(properties.get("b\\"), Some(&"2".to_owned()));
+        assert_eq!(properties.get("c d"), Some(&"3".to_owned()));
+    }
 
     #[test]
     fn properties_parse_separators_comments_continuations_and_escapes() {

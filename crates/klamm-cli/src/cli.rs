@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::commands::{acl, cluster, config, group, partition, records, topic};
 use crate::output::Format;
@@ -23,8 +23,14 @@ Examples:
   klamm topic list -o json
   klamm group offsets billing
   klamm --command-config client.properties acl list --topic orders
+  KLAMM_SASL_PASSWORD=… klamm -b kafka-1:9094 --security-protocol SASL_SSL \\
+        --sasl-mechanism SCRAM-SHA-512 --sasl-username ops --ssl-cafile ca.pem cluster info
   klamm --command-config kerberos.properties --sasl-kerberos-keytab ops.keytab \\
         --sasl-kerberos-principal ops@EXAMPLE.COM cluster info
+
+Security flags override the --command-config file's keys. Passwords are never flag values:
+$KLAMM_SASL_PASSWORD or --sasl-password-file for --sasl-username, $KLAMM_SSL_PASSWORD or
+--ssl-password-file for an encrypted --ssl-keyfile.
 
 Exit status: 0 success, 1 failure, 2 bad usage, 3 some items of a batch failed.")]
 pub struct Cli {
@@ -56,12 +62,19 @@ pub struct Global {
     /// Deadline of each operation in milliseconds [default: default.api.timeout.ms, 60000].
     #[arg(long, value_name = "MS", global = true)]
     pub timeout: Option<u64>,
+    /// Security protocol, SASL and TLS settings, on top of the `--command-config` file's.
+    #[command(
+        flatten,
+        next_help_heading = "Security (each flag overrides --command-config)"
+    )]
+    pub security: Security,
     /// Kerberos settings, on top of the `--command-config` file's.
     #[cfg_attr(
         feature = "gssapi",
         command(
             flatten,
-            next_help_heading = "Kerberos (with sasl.mechanism=GSSAPI in --command-config)"
+            next_help_heading = "Kerberos (with --sasl-mechanism GSSAPI, or sasl.mechanism=GSSAPI \
+                                 in --command-config)"
         )
     )]
     #[cfg_attr(
@@ -74,9 +87,157 @@ pub struct Global {
     pub kerberos: Kerberos,
 }
 
-/// The Kerberos (SASL/GSSAPI) flags. The mechanism comes from the `--command-config` file
-/// (`sasl.mechanism=GSSAPI`); the flags override its `sasl.kerberos.*` keys and
-/// `Krb5LoginModule` options, and need a `klamm` built with the `gssapi` feature.
+/// `--security-protocol` (kafka-python's `security_protocol`): how bytes travel to the brokers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SecurityProtocol {
+    /// Plain TCP, no authentication.
+    #[value(name = "PLAINTEXT")]
+    Plaintext,
+    /// TLS.
+    #[value(name = "SSL")]
+    Ssl,
+    /// SASL authentication over plain TCP.
+    #[value(name = "SASL_PLAINTEXT")]
+    SaslPlaintext,
+    /// SASL authentication over TLS.
+    #[value(name = "SASL_SSL")]
+    SaslSsl,
+}
+
+impl SecurityProtocol {
+    /// Kafka's name for it, the value of `security.protocol`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            SecurityProtocol::Plaintext => "PLAINTEXT",
+            SecurityProtocol::Ssl => "SSL",
+            SecurityProtocol::SaslPlaintext => "SASL_PLAINTEXT",
+            SecurityProtocol::SaslSsl => "SASL_SSL",
+        }
+    }
+
+    /// The protocol a `security.protocol` value names (in any case), if it names one.
+    pub fn from_property(value: &str) -> Option<SecurityProtocol> {
+        SecurityProtocol::from_str(value.trim(), true).ok()
+    }
+
+    /// Whether connections authenticate with SASL.
+    pub const fn uses_sasl(self) -> bool {
+        matches!(
+            self,
+            SecurityProtocol::SaslPlaintext | SecurityProtocol::SaslSsl
+        )
+    }
+
+    /// Whether connections use TLS.
+    pub const fn uses_tls(self) -> bool {
+        matches!(self, SecurityProtocol::Ssl | SecurityProtocol::SaslSsl)
+    }
+}
+
+/// `--sasl-mechanism` (kafka-python's `sasl_mechanism`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SaslMechanism {
+    /// Username and password in clear (use it with SASL_SSL).
+    #[value(name = "PLAIN")]
+    Plain,
+    /// Salted challenge-response with SHA-256.
+    #[value(name = "SCRAM-SHA-256")]
+    ScramSha256,
+    /// Salted challenge-response with SHA-512.
+    #[value(name = "SCRAM-SHA-512")]
+    ScramSha512,
+    /// OAuth 2 bearer tokens (needs a token provider: not available from the command line).
+    #[value(name = "OAUTHBEARER")]
+    OAuthBearer,
+    /// Kerberos (needs the `gssapi` feature; see the --sasl-kerberos-* flags).
+    #[value(name = "GSSAPI")]
+    Gssapi,
+}
+
+impl SaslMechanism {
+    /// Kafka's name for it, the value of `sasl.mechanism`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            SaslMechanism::Plain => "PLAIN",
+            SaslMechanism::ScramSha256 => "SCRAM-SHA-256",
+            SaslMechanism::ScramSha512 => "SCRAM-SHA-512",
+            SaslMechanism::OAuthBearer => "OAUTHBEARER",
+            SaslMechanism::Gssapi => "GSSAPI",
+        }
+    }
+
+    /// The mechanism a `sasl.mechanism` value names (in any case), if it names one.
+    pub fn from_property(value: &str) -> Option<SaslMechanism> {
+        SaslMechanism::from_str(value.trim(), true).ok()
+    }
+
+    /// The Java JAAS login module that carries a username and password for this mechanism;
+    /// `None` for the mechanisms that do not log in with a password.
+    pub const fn password_login_module(self) -> Option<&'static str> {
+        match self {
+            SaslMechanism::Plain => Some("org.apache.kafka.common.security.plain.PlainLoginModule"),
+            SaslMechanism::ScramSha256 | SaslMechanism::ScramSha512 => {
+                Some("org.apache.kafka.common.security.scram.ScramLoginModule")
+            }
+            SaslMechanism::OAuthBearer | SaslMechanism::Gssapi => None,
+        }
+    }
+}
+
+/// The security flags, named after kafka-python's `KafkaAdminClient` settings. Each overrides
+/// the `--command-config` key it stands for; passwords are never flag values but come from
+/// the environment or a file, so that they stay out of shell history and `ps`.
+#[derive(Debug, Default, Args)]
+pub struct Security {
+    /// How to reach the brokers [default: the file's security.protocol, or PLAINTEXT].
+    #[arg(
+        long,
+        value_enum,
+        ignore_case = true,
+        value_name = "PROTOCOL",
+        global = true
+    )]
+    pub security_protocol: Option<SecurityProtocol>,
+    /// SASL mechanism, with SASL_PLAINTEXT or SASL_SSL [default: the file's sasl.mechanism].
+    #[arg(
+        long,
+        value_enum,
+        ignore_case = true,
+        value_name = "MECHANISM",
+        global = true
+    )]
+    pub sasl_mechanism: Option<SaslMechanism>,
+    /// User for PLAIN and SCRAM; the password comes from $KLAMM_SASL_PASSWORD, or from
+    /// --sasl-password-file.
+    #[arg(long, value_name = "NAME", global = true)]
+    pub sasl_username: Option<String>,
+    /// Read the --sasl-username password from the first line of this file (it wins over
+    /// $KLAMM_SASL_PASSWORD).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub sasl_password_file: Option<PathBuf>,
+    /// PEM file of the CA certificates to trust, with SSL or SASL_SSL [default: the system's].
+    #[arg(long, value_name = "FILE", global = true)]
+    pub ssl_cafile: Option<PathBuf>,
+    /// PEM client certificate chain for mutual TLS (it may hold the private key too).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub ssl_certfile: Option<PathBuf>,
+    /// PEM private key of --ssl-certfile; an encrypted (PKCS#8) key is decrypted with
+    /// $KLAMM_SSL_PASSWORD or --ssl-password-file.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub ssl_keyfile: Option<PathBuf>,
+    /// Read the password of an encrypted client key from the first line of this file (it wins
+    /// over $KLAMM_SSL_PASSWORD).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub ssl_password_file: Option<PathBuf>,
+    /// Verify the brokers' certificate chain but not that it names the host connected to.
+    #[arg(long, global = true)]
+    pub ssl_no_check_hostname: bool,
+}
+
+/// The Kerberos (SASL/GSSAPI) flags. The mechanism comes from `--sasl-mechanism GSSAPI` or the
+/// `--command-config` file (`sasl.mechanism=GSSAPI`); the flags override the file's
+/// `sasl.kerberos.*` keys and `Krb5LoginModule` options, and need a `klamm` built with the
+/// `gssapi` feature.
 #[derive(Debug, Default, Args)]
 pub struct Kerberos {
     /// Service part of the brokers' Kerberos principal, NAME/<host>@REALM [default: kafka, or
@@ -182,6 +343,52 @@ mod tests {
     #[test]
     fn command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn security_flags_parse_kafka_names_in_any_case() {
+        let cli = Cli::try_parse_from([
+            "klamm",
+            "cluster",
+            "info",
+            "--security-protocol",
+            "sasl_ssl",
+            "--sasl-mechanism",
+            "SCRAM-SHA-512",
+            "--sasl-username",
+            "ops",
+            "--ssl-no-check-hostname",
+        ])
+        .unwrap();
+        let security = &cli.global.security;
+        assert_eq!(security.security_protocol, Some(SecurityProtocol::SaslSsl));
+        assert_eq!(security.sasl_mechanism, Some(SaslMechanism::ScramSha512));
+        assert_eq!(security.sasl_username.as_deref(), Some("ops"));
+        assert!(security.ssl_no_check_hostname);
+        assert_eq!(
+            SaslMechanism::from_property(" scram-sha-256 "),
+            Some(SaslMechanism::ScramSha256)
+        );
+        assert_eq!(SecurityProtocol::from_property("TLS"), None);
+    }
+
+    #[test]
+    fn unknown_security_values_and_password_flags_are_bad_usage() {
+        for args in [
+            &["klamm", "--security-protocol", "TLS", "cluster", "info"][..],
+            &[
+                "klamm",
+                "--sasl-mechanism",
+                "SCRAM-SHA-1",
+                "cluster",
+                "info",
+            ],
+            // Passwords are never flag values.
+            &["klamm", "--sasl-password", "hunter2", "cluster", "info"],
+        ] {
+            let error = Cli::try_parse_from(args).expect_err("bad usage");
+            assert_eq!(error.exit_code(), 2, "{args:?}");
+        }
     }
 
     #[test]

@@ -5,7 +5,10 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use klamm_test_harness::{shared, Profile};
-use serde_json::Value;
+
+mod common;
+
+use common::{json, stderr_lines};
 
 fn klamm(args: &[&str]) -> Output {
     let bootstrap = &shared(Profile::Single).bootstrap_plaintext;
@@ -15,28 +18,6 @@ fn klamm(args: &[&str]) -> Output {
         .env_remove("KLAMM_BOOTSTRAP_SERVER")
         .output()
         .expect("the klamm binary runs")
-}
-
-fn json(output: &Output) -> Value {
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is one JSON document ({e}): {}",
-            String::from_utf8_lossy(&output.stdout)
-        )
-    })
-}
-
-fn stderr_lines(output: &Output) -> Vec<String> {
-    String::from_utf8_lossy(&output.stderr)
-        .lines()
-        .map(str::to_owned)
-        .collect()
 }
 
 /// A topic name no other test (or earlier run) uses.
