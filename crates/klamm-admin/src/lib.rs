@@ -88,4 +88,6 @@ pub use topics::{
 pub use types::{AclOperation, CallOptions, TopicPartition};
 
 pub use klamm_cluster::{ClusterConfig, ClusterError};
+/// Re-exported because [`AdminConfigBuilder`] takes them.
+pub use klamm_net::{SaslMechanism, Secret, SecurityProtocol};
 pub use klamm_protocol::ErrorCode;
