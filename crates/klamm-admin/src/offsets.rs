@@ -230,6 +230,25 @@ fn by_topic(partitions: &[TopicPartition]) -> BTreeMap<String, Vec<i32>> {
     topics
 }
 
+/// One request entry per topic of `partitions`: `partition` makes each partition's entry and
+/// `topic` wraps a topic's entries.
+fn topic_entries<T, P>(
+    partitions: &[TopicPartition],
+    partition: impl Fn(&str, i32) -> P,
+    topic: impl Fn(String, Vec<P>) -> T,
+) -> Vec<T> {
+    by_topic(partitions)
+        .into_iter()
+        .map(|(name, indexes)| {
+            let entries = indexes
+                .iter()
+                .map(|&index| partition(&name, index))
+                .collect();
+            topic(name, entries)
+        })
+        .collect()
+}
+
 fn answer<T>(code: i16, tp: &TopicPartition, value: impl FnOnce() -> T) -> Answer<T> {
     let error_code = ErrorCode::from_code(code);
     match AdminError::from_code(code, None::<String>, format!("partition {tp}")) {
@@ -264,23 +283,20 @@ impl Admin {
             timeout,
             move |leader, tps, remaining| {
                 let cluster = cluster.clone();
-                let topics: Vec<ListOffsetsTopic> = by_topic(&tps)
-                    .into_iter()
-                    .map(|(name, indexes)| ListOffsetsTopic {
-                        partitions: indexes
-                            .iter()
-                            .map(|&partition| ListOffsetsPartition {
-                                partition_index: partition,
-                                timestamp: specs[&TopicPartition::new(name.clone(), partition)]
-                                    .wire(),
-                                current_leader_epoch: -1,
-                                ..Default::default()
-                            })
-                            .collect(),
-                        name: name.into(),
+                let topics = topic_entries(
+                    &tps,
+                    |name, partition| ListOffsetsPartition {
+                        partition_index: partition,
+                        timestamp: specs[&TopicPartition::new(name, partition)].wire(),
+                        current_leader_epoch: -1,
                         ..Default::default()
-                    })
-                    .collect();
+                    },
+                    |name, partitions| ListOffsetsTopic {
+                        name: name.into(),
+                        partitions,
+                        ..Default::default()
+                    },
+                );
                 Box::pin(async move {
                     let response = cluster
                         .call(
@@ -332,21 +348,19 @@ impl Admin {
             timeout,
             move |leader, tps, remaining| {
                 let cluster = cluster.clone();
-                let topics: Vec<DeleteRecordsTopic> = by_topic(&tps)
-                    .into_iter()
-                    .map(|(name, indexes)| DeleteRecordsTopic {
-                        partitions: indexes
-                            .iter()
-                            .map(|&partition| DeleteRecordsPartition {
-                                partition_index: partition,
-                                offset: offsets[&TopicPartition::new(name.clone(), partition)],
-                                ..Default::default()
-                            })
-                            .collect(),
-                        name: name.into(),
+                let topics = topic_entries(
+                    &tps,
+                    |name, partition| DeleteRecordsPartition {
+                        partition_index: partition,
+                        offset: offsets[&TopicPartition::new(name, partition)],
                         ..Default::default()
-                    })
-                    .collect();
+                    },
+                    |name, partitions| DeleteRecordsTopic {
+                        name: name.into(),
+                        partitions,
+                        ..Default::default()
+                    },
+                );
                 Box::pin(async move {
                     let response = cluster
                         .call(
@@ -415,5 +429,25 @@ mod tests {
         ]);
         assert_eq!(grouped["b"], vec![1, 0]);
         assert_eq!(grouped.len(), 2);
+    }
+
+    #[test]
+    fn topic_entries_wrap_each_topics_partitions_in_order() {
+        let entries = topic_entries(
+            &[
+                TopicPartition::new("b", 1),
+                TopicPartition::new("a", 0),
+                TopicPartition::new("b", 0),
+            ],
+            |name, partition| format!("{name}-{partition}"),
+            |name, partitions| (name, partitions),
+        );
+        assert_eq!(
+            entries,
+            vec![
+                ("a".to_owned(), vec!["a-0".to_owned()]),
+                ("b".to_owned(), vec!["b-1".to_owned(), "b-0".to_owned()]),
+            ]
+        );
     }
 }
