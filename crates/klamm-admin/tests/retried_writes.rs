@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
 use common::run;
 use klamm_admin::{
     Admin, AdminConfig, CreateOutcome, CreateTopicsOptions, DeleteOutcome, DeleteTopicsOptions,
@@ -24,12 +23,9 @@ use klamm_protocol::messages::metadata_response::{
 };
 use klamm_protocol::messages::{
     ApiVersionsResponse, CreateTopicsResponse, DeleteTopicsResponse, MetadataResponse,
-    RequestHeader, ResponseHeader,
 };
-use klamm_protocol::primitives::Decoder;
-use klamm_protocol::{ApiKey, Decode, Encode};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use klamm_protocol::ApiKey;
+use klamm_test_harness::fake_broker::{FakeBroker, Reply};
 
 #[derive(Default)]
 struct State {
@@ -39,130 +35,99 @@ struct State {
 }
 
 async fn fake_broker(state: Arc<State>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let state = state.clone();
-            tokio::spawn(async move {
-                loop {
-                    let mut len = [0u8; 4];
-                    if socket.read_exact(&mut len).await.is_err() {
-                        return;
-                    }
-                    let mut payload = vec![0u8; u32::from_be_bytes(len) as usize];
-                    if socket.read_exact(&mut payload).await.is_err() {
-                        return;
-                    }
-                    let payload = Bytes::from(payload);
-                    let api =
-                        ApiKey::from_key(i16::from_be_bytes([payload[0], payload[1]])).unwrap();
-                    let version = i16::from_be_bytes([payload[2], payload[3]]);
-                    let mut decoder = Decoder::new(&payload);
-                    let header =
-                        RequestHeader::decode(&mut decoder, api.request_header_version(version))
-                            .unwrap();
-                    let mut buf = BytesMut::new();
-                    ResponseHeader {
-                        correlation_id: header.correlation_id,
+    let broker = FakeBroker::start(move |call| {
+        let version = call.version;
+        match call.api {
+            ApiKey::ApiVersions => Reply::encode(
+                &ApiVersionsResponse {
+                    api_keys: [
+                        ApiKey::ApiVersions,
+                        ApiKey::Metadata,
+                        ApiKey::CreateTopics,
+                        ApiKey::DeleteTopics,
+                    ]
+                    .iter()
+                    .map(|api| ApiVersion {
+                        api_key: api.key(),
+                        min_version: api.versions().min,
+                        max_version: api.versions().max,
                         ..Default::default()
-                    }
-                    .encode(&mut buf, api.response_header_version(version))
-                    .unwrap();
-                    match api {
-                        ApiKey::ApiVersions => ApiVersionsResponse {
-                            api_keys: [
-                                ApiKey::ApiVersions,
-                                ApiKey::Metadata,
-                                ApiKey::CreateTopics,
-                                ApiKey::DeleteTopics,
-                            ]
-                            .iter()
-                            .map(|api| ApiVersion {
-                                api_key: api.key(),
-                                min_version: api.versions().min,
-                                max_version: api.versions().max,
-                                ..Default::default()
-                            })
-                            .collect(),
-                            ..Default::default()
-                        }
-                        .encode(&mut buf, version)
-                        .unwrap(),
-                        ApiKey::Metadata => MetadataResponse {
-                            brokers: vec![MetadataResponseBroker {
-                                node_id: 1,
-                                host: addr.ip().to_string().as_str().into(),
-                                port: i32::from(addr.port()),
+                    })
+                    .collect(),
+                    ..Default::default()
+                },
+                version,
+            ),
+            ApiKey::Metadata => Reply::encode(
+                &MetadataResponse {
+                    brokers: vec![MetadataResponseBroker {
+                        node_id: 1,
+                        host: call.addr.ip().to_string().as_str().into(),
+                        port: i32::from(call.addr.port()),
+                        ..Default::default()
+                    }],
+                    controller_id: 1,
+                    cluster_id: Some("fake".into()),
+                    topics: if state.exists.load(Ordering::SeqCst) {
+                        vec![MetadataResponseTopic {
+                            name: Some("ghost".into()),
+                            partitions: vec![MetadataResponsePartition {
+                                partition_index: 0,
+                                leader_id: 1,
+                                replica_nodes: [1].into(),
+                                isr_nodes: [1].into(),
                                 ..Default::default()
                             }],
-                            controller_id: 1,
-                            cluster_id: Some("fake".into()),
-                            topics: if state.exists.load(Ordering::SeqCst) {
-                                vec![MetadataResponseTopic {
-                                    name: Some("ghost".into()),
-                                    partitions: vec![MetadataResponsePartition {
-                                        partition_index: 0,
-                                        leader_id: 1,
-                                        replica_nodes: [1].into(),
-                                        isr_nodes: [1].into(),
-                                        ..Default::default()
-                                    }],
-                                    ..Default::default()
-                                }]
-                            } else {
-                                vec![]
-                            },
                             ..Default::default()
-                        }
-                        .encode(&mut buf, version)
-                        .unwrap(),
-                        ApiKey::CreateTopics => {
-                            if state.creates.fetch_add(1, Ordering::SeqCst) == 0 {
-                                // Applied, but the answer is lost.
-                                state.exists.store(true, Ordering::SeqCst);
-                                continue;
-                            }
-                            CreateTopicsResponse {
-                                topics: vec![CreatableTopicResult {
-                                    name: "ghost".into(),
-                                    error_code: 36,
-                                    error_message: Some("Topic 'ghost' already exists.".into()),
-                                    ..Default::default()
-                                }],
-                                ..Default::default()
-                            }
-                            .encode(&mut buf, version)
-                            .unwrap()
-                        }
-                        ApiKey::DeleteTopics => {
-                            if state.deletes.fetch_add(1, Ordering::SeqCst) == 0 {
-                                state.exists.store(false, Ordering::SeqCst);
-                                continue;
-                            }
-                            DeleteTopicsResponse {
-                                responses: vec![DeletableTopicResult {
-                                    name: Some("ghost".into()),
-                                    error_code: 3,
-                                    ..Default::default()
-                                }],
-                                ..Default::default()
-                            }
-                            .encode(&mut buf, version)
-                            .unwrap()
-                        }
-                        _ => return,
-                    }
-                    let mut frame = (buf.len() as u32).to_be_bytes().to_vec();
-                    frame.extend_from_slice(&buf);
-                    if socket.write_all(&frame).await.is_err() {
-                        return;
-                    }
+                        }]
+                    } else {
+                        vec![]
+                    },
+                    ..Default::default()
+                },
+                version,
+            ),
+            ApiKey::CreateTopics => {
+                if state.creates.fetch_add(1, Ordering::SeqCst) == 0 {
+                    // Applied, but the answer is lost.
+                    state.exists.store(true, Ordering::SeqCst);
+                    return Reply::Ignore;
                 }
-            });
+                Reply::encode(
+                    &CreateTopicsResponse {
+                        topics: vec![CreatableTopicResult {
+                            name: "ghost".into(),
+                            error_code: 36,
+                            error_message: Some("Topic 'ghost' already exists.".into()),
+                            ..Default::default()
+                        }],
+                        ..Default::default()
+                    },
+                    version,
+                )
+            }
+            ApiKey::DeleteTopics => {
+                if state.deletes.fetch_add(1, Ordering::SeqCst) == 0 {
+                    state.exists.store(false, Ordering::SeqCst);
+                    return Reply::Ignore;
+                }
+                Reply::encode(
+                    &DeleteTopicsResponse {
+                        responses: vec![DeletableTopicResult {
+                            name: Some("ghost".into()),
+                            error_code: 3,
+                            ..Default::default()
+                        }],
+                        ..Default::default()
+                    },
+                    version,
+                )
+            }
+            _ => Reply::Close,
         }
-    });
-    addr.to_string()
+    })
+    .await;
+    broker.addr().to_string()
 }
 
 #[test]

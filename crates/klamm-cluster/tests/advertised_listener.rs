@@ -5,95 +5,55 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
 use common::{config, dead_addr, run};
 use klamm_cluster::{Cluster, ClusterError};
 use klamm_protocol::messages::api_versions_response::ApiVersion;
 use klamm_protocol::messages::metadata_response::MetadataResponseBroker;
-use klamm_protocol::messages::{
-    ApiVersionsResponse, MetadataRequest, MetadataResponse, RequestHeader, ResponseHeader,
-};
-use klamm_protocol::primitives::Decoder;
-use klamm_protocol::{ApiKey, Decode, Encode};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use klamm_protocol::messages::{ApiVersionsResponse, MetadataRequest, MetadataResponse};
+use klamm_protocol::ApiKey;
+use klamm_test_harness::fake_broker::{FakeBroker, Reply};
 
 /// Starts a fake broker advertising `advertised` as broker 7; returns its own address.
 async fn fake_broker(advertised: String) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let advertised = advertised.clone();
-            tokio::spawn(async move {
-                loop {
-                    let mut len = [0u8; 4];
-                    if socket.read_exact(&mut len).await.is_err() {
-                        return;
-                    }
-                    let mut payload = vec![0u8; u32::from_be_bytes(len) as usize];
-                    if socket.read_exact(&mut payload).await.is_err() {
-                        return;
-                    }
-                    let payload = Bytes::from(payload);
-                    let api =
-                        ApiKey::from_key(i16::from_be_bytes([payload[0], payload[1]])).unwrap();
-                    let version = i16::from_be_bytes([payload[2], payload[3]]);
-                    let mut decoder = Decoder::new(&payload);
-                    let header =
-                        RequestHeader::decode(&mut decoder, api.request_header_version(version))
-                            .unwrap();
-                    let response_header = ResponseHeader {
-                        correlation_id: header.correlation_id,
+    let broker = FakeBroker::start(move |call| match call.api {
+        ApiKey::ApiVersions => Reply::encode(
+            &ApiVersionsResponse {
+                api_keys: [ApiKey::ApiVersions, ApiKey::Metadata]
+                    .iter()
+                    .map(|api| ApiVersion {
+                        api_key: api.key(),
+                        min_version: 0,
+                        max_version: api.versions().max,
                         ..Default::default()
-                    };
-                    let mut buf = BytesMut::new();
-                    response_header
-                        .encode(&mut buf, api.response_header_version(version))
-                        .unwrap();
-                    match api {
-                        ApiKey::ApiVersions => ApiVersionsResponse {
-                            api_keys: [ApiKey::ApiVersions, ApiKey::Metadata]
-                                .iter()
-                                .map(|api| ApiVersion {
-                                    api_key: api.key(),
-                                    min_version: 0,
-                                    max_version: api.versions().max,
-                                    ..Default::default()
-                                })
-                                .collect(),
-                            ..Default::default()
-                        }
-                        .encode(&mut buf, version)
-                        .unwrap(),
-                        ApiKey::Metadata => {
-                            let (host, port) = advertised.rsplit_once(':').unwrap();
-                            MetadataResponse {
-                                brokers: vec![MetadataResponseBroker {
-                                    node_id: 7,
-                                    host: host.into(),
-                                    port: port.parse().unwrap(),
-                                    ..Default::default()
-                                }],
-                                controller_id: 7,
-                                cluster_id: Some("fake-cluster".into()),
-                                ..Default::default()
-                            }
-                            .encode(&mut buf, version)
-                            .unwrap()
-                        }
-                        _ => return,
-                    }
-                    let mut frame = (buf.len() as u32).to_be_bytes().to_vec();
-                    frame.extend_from_slice(&buf);
-                    if socket.write_all(&frame).await.is_err() {
-                        return;
-                    }
-                }
-            });
+                    })
+                    .collect(),
+                ..Default::default()
+            },
+            call.version,
+        ),
+        ApiKey::Metadata => {
+            let Some((host, port)) = advertised.rsplit_once(':') else {
+                return Reply::Close;
+            };
+            Reply::encode(
+                &MetadataResponse {
+                    brokers: vec![MetadataResponseBroker {
+                        node_id: 7,
+                        host: host.into(),
+                        port: port.parse().unwrap_or_default(),
+                        ..Default::default()
+                    }],
+                    controller_id: 7,
+                    cluster_id: Some("fake-cluster".into()),
+                    ..Default::default()
+                },
+                call.version,
+            )
         }
-    });
-    addr
+        _ => Reply::Close,
+    })
+    .await;
+    broker.addr().to_string()
 }
 
 #[test]

@@ -26,6 +26,8 @@ mod command;
 mod config;
 mod env;
 mod error;
+#[cfg(feature = "fake-broker")]
+pub mod fake_broker;
 pub mod fetch;
 pub mod kerberos;
 mod layout;
