@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use klamm_admin::SecurityProtocol;
 
 use crate::commands::{acl, cluster, config, group, partition, records, topic};
 use crate::output::Format;
@@ -87,51 +89,12 @@ pub struct Global {
     pub kerberos: Kerberos,
 }
 
-/// `--security-protocol` (kafka-python's `security_protocol`): how bytes travel to the brokers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SecurityProtocol {
-    /// Plain TCP, no authentication.
-    #[value(name = "PLAINTEXT")]
-    Plaintext,
-    /// TLS.
-    #[value(name = "SSL")]
-    Ssl,
-    /// SASL authentication over plain TCP.
-    #[value(name = "SASL_PLAINTEXT")]
-    SaslPlaintext,
-    /// SASL authentication over TLS.
-    #[value(name = "SASL_SSL")]
-    SaslSsl,
-}
-
-impl SecurityProtocol {
-    /// Kafka's name for it, the value of `security.protocol`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            SecurityProtocol::Plaintext => "PLAINTEXT",
-            SecurityProtocol::Ssl => "SSL",
-            SecurityProtocol::SaslPlaintext => "SASL_PLAINTEXT",
-            SecurityProtocol::SaslSsl => "SASL_SSL",
-        }
-    }
-
-    /// The protocol a `security.protocol` value names (in any case), if it names one.
-    pub fn from_property(value: &str) -> Option<SecurityProtocol> {
-        SecurityProtocol::from_str(value.trim(), true).ok()
-    }
-
-    /// Whether connections authenticate with SASL.
-    pub const fn uses_sasl(self) -> bool {
-        matches!(
-            self,
-            SecurityProtocol::SaslPlaintext | SecurityProtocol::SaslSsl
-        )
-    }
-
-    /// Whether connections use TLS.
-    pub const fn uses_tls(self) -> bool {
-        matches!(self, SecurityProtocol::Ssl | SecurityProtocol::SaslSsl)
-    }
+/// The values `--security-protocol` takes (kafka-python's `security_protocol`), parsed into
+/// klamm-net's [`SecurityProtocol`] and listed in `--help`.
+fn security_protocol_parser() -> impl TypedValueParser<Value = SecurityProtocol> {
+    use SecurityProtocol::{Plaintext, SaslPlaintext, SaslSsl, Ssl};
+    PossibleValuesParser::new([Plaintext, Ssl, SaslPlaintext, SaslSsl].map(SecurityProtocol::name))
+        .try_map(|name| name.parse::<SecurityProtocol>())
 }
 
 /// `--sasl-mechanism` (kafka-python's `sasl_mechanism`).
@@ -192,7 +155,7 @@ pub struct Security {
     /// How to reach the brokers [default: the file's security.protocol, or PLAINTEXT].
     #[arg(
         long,
-        value_enum,
+        value_parser = security_protocol_parser(),
         ignore_case = true,
         value_name = "PROTOCOL",
         global = true
@@ -369,7 +332,7 @@ mod tests {
             SaslMechanism::from_property(" scram-sha-256 "),
             Some(SaslMechanism::ScramSha256)
         );
-        assert_eq!(SecurityProtocol::from_property("TLS"), None);
+        assert!("TLS".parse::<SecurityProtocol>().is_err());
     }
 
     #[test]

@@ -16,13 +16,13 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use klamm_admin::properties::parse_properties;
-use klamm_admin::{AdminConfig, AdminError};
+use klamm_admin::{AdminConfig, AdminError, SecurityProtocol};
 
 pub use error::ClientConfigError;
 pub use password::Password;
 use password::{password_from_env, password_from_file};
 
-use crate::cli::{Global, Security, SecurityProtocol, DEFAULT_BOOTSTRAP};
+use crate::cli::{Global, Security, DEFAULT_BOOTSTRAP};
 use crate::output::Failure;
 
 /// Environment variable holding the `--sasl-username` password.
@@ -156,7 +156,7 @@ fn layer_security(
         }
         // A value the loader does not know is left for it to report.
         None => match layered.get("security.protocol") {
-            Some(value) => SecurityProtocol::from_property(value),
+            Some(value) => value.trim().parse().ok(),
             None => Some(SecurityProtocol::Plaintext),
         },
     };
