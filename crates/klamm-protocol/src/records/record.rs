@@ -244,6 +244,24 @@ pub(super) fn checked_count(
 
 /// Reads varint-length-prefixed bytes where -1 means null.
 fn nullable(decoder: &mut Decoder<'_>, what: &'static str) -> Result<Option<Bytes>, DecodeError> {
+    varint_length(decoder, what)?
+        .map(|length| decoder.take(what, length))
+        .transpose()
+}
+
+/// Reads a header key: a varint-length-prefixed string that may not be null.
+fn header_key(decoder: &mut Decoder<'_>) -> Result<KafkaString, DecodeError> {
+    const WHAT: &str = "RecordHeader.key";
+    let length =
+        varint_length(decoder, WHAT)?.ok_or(DecodeErrorKind::UnexpectedNull { what: WHAT })?;
+    decoder.take_string(WHAT, length)
+}
+
+/// Reads a varint length prefix: `None` for -1 (null), an error below that.
+fn varint_length(
+    decoder: &mut Decoder<'_>,
+    what: &'static str,
+) -> Result<Option<usize>, DecodeError> {
     match decoder.varint(what)? {
         -1 => Ok(None),
         length if length < -1 => Err(DecodeErrorKind::InvalidLength {
@@ -251,21 +269,7 @@ fn nullable(decoder: &mut Decoder<'_>, what: &'static str) -> Result<Option<Byte
             length: i64::from(length),
         }
         .into()),
-        length => decoder.take(what, length as usize).map(Some),
-    }
-}
-
-/// Reads a header key: a varint-length-prefixed string that may not be null.
-fn header_key(decoder: &mut Decoder<'_>) -> Result<KafkaString, DecodeError> {
-    const WHAT: &str = "RecordHeader.key";
-    match decoder.varint(WHAT)? {
-        -1 => Err(DecodeErrorKind::UnexpectedNull { what: WHAT }.into()),
-        length if length < -1 => Err(DecodeErrorKind::InvalidLength {
-            what: WHAT,
-            length: i64::from(length),
-        }
-        .into()),
-        length => decoder.take_string(WHAT, length as usize),
+        length => Ok(Some(length as usize)),
     }
 }
 
