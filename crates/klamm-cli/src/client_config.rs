@@ -298,18 +298,18 @@ fn layer_tls(
                 flag: "--ssl-password-file",
             })
         }
-        Some(path) => Some(password_from_file("--ssl-password-file", path)?),
+        Some(path) => Some((
+            "--ssl-password-file",
+            password_from_file("--ssl-password-file", path)?,
+        )),
         // The variable is read only beside a flag that names a client key.
         None => match key_flag(flags) {
-            Some(flag) => password_from_env(flag, SSL_PASSWORD_ENV, env)?,
+            Some(flag) => password_from_env(flag, SSL_PASSWORD_ENV, env)?.map(|p| (flag, p)),
             None => None,
         },
     };
-    if let Some(password) = password {
-        let flag = match flags.ssl_password_file {
-            Some(_) => "--ssl-password-file",
-            None => key_flag(flags).unwrap_or("--ssl-keyfile"),
-        };
+    // The flag the password came with, so that a refusal by the loader names it.
+    if let Some((flag, password)) = password {
         layered.set(flag, "ssl.key.password", password.expose());
         // The loader reads both keys into the one key password; the file's must not win.
         layered.remove("ssl.keystore.password");
