@@ -307,6 +307,19 @@ mod tests {
         }
     }
 
+    /// A single node's ports: PLAINTEXT 1, SASL_PLAINTEXT 2, SSL 3, SASL_SSL 4, controller 5.
+    fn single_node_ports() -> NodePorts {
+        NodePorts {
+            plaintext: 1,
+            controller: 5,
+            secure: Some(SecurePorts {
+                sasl_plaintext: 2,
+                ssl: 3,
+                sasl_ssl: 4,
+            }),
+        }
+    }
+
     #[test]
     fn single_node_has_all_listeners_and_admin_is_super_user() {
         let users = users();
@@ -315,15 +328,7 @@ mod tests {
             profile: Profile::Single,
             version: &version,
             node_id: 1,
-            ports: NodePorts {
-                plaintext: 1,
-                controller: 5,
-                secure: Some(SecurePorts {
-                    sasl_plaintext: 2,
-                    ssl: 3,
-                    sasl_ssl: 4,
-                }),
-            },
+            ports: single_node_ports(),
             quorum_voters: "1@127.0.0.1:5",
             data_dir: Path::new("/d"),
             security: Some(Security {
@@ -386,15 +391,7 @@ mod tests {
             profile: Profile::Single,
             version: &version,
             node_id: 1,
-            ports: NodePorts {
-                plaintext: 1,
-                controller: 5,
-                secure: Some(SecurePorts {
-                    sasl_plaintext: 2,
-                    ssl: 3,
-                    sasl_ssl: 4,
-                }),
-            },
+            ports: single_node_ports(),
             quorum_voters: "1@127.0.0.1:5",
             data_dir: Path::new("/d"),
             security: None,
