@@ -316,6 +316,18 @@ mod tests {
     use crate::AdminConfig;
     use klamm_net::SaslMechanism;
 
+    /// The Kerberos settings of a loaded configuration that must have them.
+    fn kerberos_of(config: &AdminConfig) -> &klamm_net::sasl::gssapi::GssapiConfig {
+        config
+            .cluster
+            .connection
+            .sasl
+            .as_ref()
+            .unwrap()
+            .kerberos()
+            .unwrap()
+    }
+
     fn login(line: &str) -> Result<Krb5Login, AdminError> {
         krb5_login(&parse_jaas_config(line).unwrap())
     }
@@ -357,14 +369,7 @@ mod tests {
              useTicketCache=true renewTGT=true doNotPrompt=true debug=false;\n",
         )
         .unwrap();
-        let kerberos = config
-            .cluster
-            .connection
-            .sasl
-            .as_ref()
-            .unwrap()
-            .kerberos()
-            .unwrap();
+        let kerberos = kerberos_of(&config);
         assert_eq!(kerberos.service_name, "kafka");
         assert_eq!((&kerberos.principal, &kerberos.keytab), (&None, &None));
         // No JAAS at all: the same defaults.
@@ -372,14 +377,7 @@ mod tests {
             "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=gssapi\n",
         )
         .unwrap();
-        let kerberos = config
-            .cluster
-            .connection
-            .sasl
-            .as_ref()
-            .unwrap()
-            .kerberos()
-            .unwrap();
+        let kerberos = kerberos_of(&config);
         assert_eq!((&kerberos.principal, &kerberos.keytab), (&None, &None));
     }
 
@@ -406,14 +404,7 @@ mod tests {
              sasl.kerberos.keytab=/tmp/cli.keytab\nsasl.kerberos.domain.name=localhost\n"
         );
         let config = AdminConfig::from_properties(&text).unwrap();
-        let kerberos = config
-            .cluster
-            .connection
-            .sasl
-            .as_ref()
-            .unwrap()
-            .kerberos()
-            .unwrap();
+        let kerberos = kerberos_of(&config);
         assert_eq!(kerberos.principal.as_deref(), Some("cli@EXAMPLE.COM"));
         assert_eq!(
             kerberos.keytab.as_deref(),
