@@ -123,6 +123,13 @@ pub enum DecodeErrorKind {
         /// The bytes the value used.
         used: usize,
     },
+    /// A frame too large for a [view](crate::view), which reads frames under 4 GiB (Kafka's
+    /// own limit is 2 GiB).
+    #[error("a {length}-byte frame is too large to view")]
+    FrameTooLarge {
+        /// The frame's length.
+        length: usize,
+    },
     /// Bytes were left over after a complete value.
     #[error("{what}: {remaining} unexpected bytes after the end")]
     TrailingBytes {

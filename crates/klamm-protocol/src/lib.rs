@@ -8,6 +8,7 @@ mod message;
 pub mod primitives;
 pub mod records;
 mod version;
+pub mod view;
 
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 pub use generated::{AnyRequest, AnyResponse, ApiKey, ErrorCode};

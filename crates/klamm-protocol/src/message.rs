@@ -3,6 +3,7 @@
 use bytes::{Bytes, BytesMut};
 
 use crate::primitives::{append_exact, Decoder, Writer};
+use crate::view::View;
 use crate::{DecodeError, EncodeError, VersionRange};
 
 /// A value that can be written at a given message version.
@@ -39,6 +40,9 @@ pub trait Message: Encode + Decode + Clone + Default + PartialEq + std::fmt::Deb
     const VERSIONS: VersionRange;
     /// The versions that use compact encodings and tagged fields, if any.
     const FLEXIBLE_VERSIONS: Option<VersionRange>;
+
+    /// The message's zero-copy view: checked once, read in place (see [`crate::view`]).
+    type View<'a>: View<'a, Message = Self>;
 
     /// Encodes into a new buffer of exactly the right size.
     fn to_bytes(&self, version: i16) -> Result<Bytes, EncodeError> {

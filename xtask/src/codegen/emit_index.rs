@@ -242,7 +242,7 @@ pub fn dispatch(messages: &[Message]) -> String {
     };
     let mut out = header("every request and response spec");
     out.push_str("//! [`AnyRequest`] and [`AnyResponse`]: one value for any API, chosen by key at run time.\n\n");
-    out.push_str("use bytes::BytesMut;\n\nuse super::ApiKey;\nuse crate::primitives::Decoder;\nuse crate::{Decode, DecodeError, Encode, EncodeError};\n\n");
+    out.push_str("use bytes::{Bytes, BytesMut};\n\nuse super::ApiKey;\nuse crate::primitives::Decoder;\nuse crate::view::View;\nuse crate::{Decode, DecodeError, Encode, EncodeError, Message};\n\n");
     for (kind, suffix) in [("AnyRequest", "Request"), ("AnyResponse", "Response")] {
         writeln!(
             out,
@@ -266,6 +266,11 @@ pub fn dispatch(messages: &[Message]) -> String {
         out.push_str("    /// Decodes a body of `api_key` at `version`.\n    pub fn decode(api_key: ApiKey, decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {\n        Ok(match api_key {\n");
         for api in &apis {
             writeln!(out, "            ApiKey::{0} => {kind}::{0}(super::{0}{suffix}::decode(decoder, version)?),", api.name).expect("write");
+        }
+        out.push_str("        })\n    }\n\n");
+        out.push_str("    /// Reads a whole body of `api_key` at `version` through its message's zero-copy\n    /// [view](crate::view) into the owned value. The frame is checked as `decode` checks it,\n    /// plus nothing may be left over; the value is the one `decode` gives. A second decoder,\n    /// for cross-checks such as fuzzing.\n    pub fn decode_through_view(api_key: ApiKey, frame: &Bytes, version: i16) -> Result<Self, DecodeError> {\n        Ok(match api_key {\n");
+        for api in &apis {
+            writeln!(out, "            ApiKey::{0} => {kind}::{0}(<super::{0}{suffix} as Message>::View::parse(frame, version)?.to_message()),", api.name).expect("write");
         }
         out.push_str("        })\n    }\n\n");
         out.push_str("    /// Writes the body at `version`.\n    pub fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {\n        match self {\n");
@@ -297,10 +302,10 @@ pub fn dispatch(messages: &[Message]) -> String {
 
 pub fn round_trip_tests(messages: &[Message]) -> String {
     let mut out = header("every message spec");
-    out.push_str("//! Property tests: every message, at every version, encodes to `encoded_len` bytes and\n//! decodes back to the same value.\n\n");
-    out.push_str("use proptest::prelude::*;\nuse proptest::test_runner::TestCaseError;\n\nuse crate::Message;\n\n");
+    out.push_str("//! Property tests: every message, at every version, encodes to `encoded_len` bytes and\n//! decodes back to the same value, both owned and through its view.\n\n");
+    out.push_str("use proptest::prelude::*;\nuse proptest::test_runner::TestCaseError;\n\nuse crate::view::View;\nuse crate::Message;\n\n");
     out.push_str("fn with_version<M: Message>(\n    strategy: fn(i16) -> BoxedStrategy<M>,\n) -> impl Strategy<Value = (i16, M)> {\n    (M::VERSIONS.min..=M::VERSIONS.max).prop_flat_map(move |version| (Just(version), strategy(version)))\n}\n\n");
-    out.push_str("fn round_trip<M: Message>(version: i16, message: &M) -> Result<(), TestCaseError> {\n    let bytes = message.to_bytes(version).map_err(|e| TestCaseError::fail(e.to_string()))?;\n    prop_assert_eq!(bytes.len(), message.encoded_len(version));\n    let decoded = M::from_bytes(&bytes, version).map_err(|e| TestCaseError::fail(e.to_string()))?;\n    prop_assert_eq!(&decoded, message);\n    Ok(())\n}\n\n");
+    out.push_str("fn round_trip<M: Message>(version: i16, message: &M) -> Result<(), TestCaseError> {\n    let bytes = message.to_bytes(version).map_err(|e| TestCaseError::fail(e.to_string()))?;\n    prop_assert_eq!(bytes.len(), message.encoded_len(version));\n    let decoded = M::from_bytes(&bytes, version).map_err(|e| TestCaseError::fail(e.to_string()))?;\n    prop_assert_eq!(&decoded, message);\n    let view = M::View::parse(&bytes, version).map_err(|e| TestCaseError::fail(e.to_string()))?;\n    prop_assert_eq!(&view.to_message(), message);\n    Ok(())\n}\n\n");
     out.push_str("proptest! {\n    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]\n\n");
     for message in messages {
         writeln!(

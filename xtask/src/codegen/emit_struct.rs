@@ -36,7 +36,7 @@ impl Cond {
         }
     }
 
-    fn expr(&self) -> String {
+    pub(super) fn expr(&self) -> String {
         match self {
             Cond::Always => "true".into(),
             Cond::Never => "false".into(),
@@ -69,7 +69,7 @@ fn is_int32(ty: &Type) -> bool {
     matches!(ty, Type::Int32)
 }
 
-fn fixed_size(ty: &Type) -> Option<usize> {
+pub(super) fn fixed_size(ty: &Type) -> Option<usize> {
     Some(match ty {
         Type::Bool | Type::Int8 => 1,
         Type::Int16 | Type::Uint16 => 2,
@@ -107,7 +107,7 @@ fn rust_type(field: &Field) -> String {
     }
 }
 
-fn default_text(field: &Field) -> Option<String> {
+pub(super) fn default_text(field: &Field) -> Option<String> {
     field.default.as_ref().map(|value| match value {
         serde_json::Value::String(text) => text.clone(),
         other => other.to_string(),
@@ -129,7 +129,7 @@ fn parse_int(text: &str) -> Result<i128> {
     Ok(if negative { -value } else { value })
 }
 
-fn base_default(ty: &Type, text: Option<&str>) -> Result<String> {
+pub(super) fn base_default(ty: &Type, text: Option<&str>) -> Result<String> {
     let text = text.filter(|t| !t.is_empty());
     Ok(match ty {
         Type::Bool => match text {
@@ -367,7 +367,7 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
-    fn compact(&self, field: &Field) -> String {
+    pub(super) fn compact(&self, field: &Field) -> String {
         if !field.flexible {
             return "false".into();
         }
@@ -378,11 +378,11 @@ impl Context<'_> {
         }
     }
 
-    fn has_tagged_section(&self) -> bool {
+    pub(super) fn has_tagged_section(&self) -> bool {
         self.flexible != Cond::Never
     }
 
-    fn flexible_binding(&self) -> String {
+    pub(super) fn flexible_binding(&self) -> String {
         match &self.flexible {
             Cond::When(code) => format!("let flexible = {code};\n"),
             _ => String::new(),
@@ -395,7 +395,7 @@ impl Context<'_> {
 }
 
 /// Field presence: where it is written as a regular field, and where as a tagged one.
-fn presence(field: &Field, valid: Versions) -> Result<(Cond, Cond)> {
+pub(super) fn presence(field: &Field, valid: Versions) -> Result<(Cond, Cond)> {
     match field.tagged {
         None => Ok((Cond::of(field.versions, valid), Cond::Never)),
         Some((_, tagged)) => {
@@ -407,7 +407,7 @@ fn presence(field: &Field, valid: Versions) -> Result<(Cond, Cond)> {
     }
 }
 
-fn what_const(owner: &str, field: &Field) -> String {
+pub(super) fn what_const(owner: &str, field: &Field) -> String {
     format!("\"{owner}.{}\"", field.name)
 }
 
@@ -734,6 +734,11 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
                 out.push_str("    const FLEXIBLE_VERSIONS: Option<VersionRange> = None;\n")
             }
         }
+        writeln!(
+            out,
+            "    type View<'a> = {}<'a>;",
+            super::emit_view::view_name(name)
+        )?;
         out.push_str("}\n\n");
     }
 
@@ -958,7 +963,7 @@ fn local_name(ident: &str) -> String {
 
 /// Tidies the function that starts at `start` in `out`: renames an unused `version`
 /// parameter to `_version` and drops `mut` from bindings that are never changed.
-fn tidy_function(out: &mut String, start: usize) {
+pub(super) fn tidy_function(out: &mut String, start: usize) {
     let mut function = out.split_off(start);
     let (signature, body) = function.split_at(function.find('\n').map_or(0, |i| i + 1));
     let mut body = body.to_owned();

@@ -6,6 +6,7 @@
 
 mod emit_index;
 mod emit_struct;
+mod emit_view;
 mod names;
 mod spec;
 
@@ -93,8 +94,11 @@ fn emit_message(message: &spec::Message) -> Result<String> {
         flexible: Cond::of(message.flexible, message.valid),
     };
     let mut body = String::new();
+    let held = emit_view::directly_held(message)?;
     for (index, st) in message.structs.iter().enumerate() {
         emit_struct::emit_struct(&mut body, &ctx, st, index == 0)?;
+        emit_view::emit_view(&mut body, &ctx, st, index == 0, &held)
+            .with_context(|| format!("the view of {}", st.name))?;
     }
     if message.kind == "request" && message.api_key.is_some() {
         let api = message.name.trim_end_matches("Request");
@@ -129,11 +133,10 @@ fn imports(body: &str) -> String {
         ("Uuid", uses(body, "Uuid")),
         ("Writer", true),
     ]);
-    let mut out = if bytes.is_empty() {
-        String::new()
-    } else {
-        format!("use bytes::{{{}}};\n\n", bytes.join(", "))
-    };
+    let mut out = String::from("use std::fmt;\n\n");
+    if !bytes.is_empty() {
+        out.push_str(&format!("use bytes::{{{}}};\n\n", bytes.join(", ")));
+    }
     if body.contains("arbitrary::") {
         out.push_str(
             "#[cfg(any(test, feature = \"proptest\"))]\nuse crate::primitives::arbitrary;\n",
@@ -143,6 +146,12 @@ fn imports(body: &str) -> String {
         "use crate::primitives::{{{}}};\n",
         primitives.join(", ")
     ));
+    let views = pick(&[
+        ("self", true),
+        ("ArrayView", uses(body, "ArrayView")),
+        ("View", uses(body, "View")),
+    ]);
+    out.push_str(&format!("use crate::view::{{{}}};\n", views.join(", ")));
     let kind = if body.contains("DecodeErrorKind::") {
         "DecodeErrorKind, "
     } else {

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::parse::{self, ParseError, ParseResult};
+use super::string::is_utf8;
 use super::{Int32Vec, KafkaString, UnknownTaggedFields, Uuid};
+use crate::view::Cursor;
 use crate::{DecodeError, DecodeErrorKind};
 
 /// A cursor over a frame that reads Kafka's primitive types.
@@ -57,6 +59,23 @@ impl<'a> Decoder<'a> {
             rest: frame.as_ref(),
             shared: None,
         }
+    }
+
+    /// Starts reading `frame` at `offset` (at its end, if it is shorter than that).
+    #[inline(always)]
+    pub(crate) fn at(frame: &'a Bytes, offset: u32) -> Self {
+        let offset = (offset as usize).min(frame.len());
+        Decoder {
+            frame,
+            rest: &frame[offset..],
+            shared: None,
+        }
+    }
+
+    /// Where the next read starts in the frame; frames views read are under 4 GiB.
+    #[inline(always)]
+    pub(crate) fn position(&self) -> u32 {
+        self.offset() as u32
     }
 
     /// Bytes not yet read.
@@ -407,12 +426,32 @@ impl<'a> Decoder<'a> {
     fn tagged_fields_slow(
         &mut self,
         what: &'static str,
-        mut known: impl FnMut(u32, &mut Decoder<'a>) -> Result<bool, DecodeError>,
+        known: impl FnMut(u32, &mut Decoder<'a>) -> Result<bool, DecodeError>,
     ) -> Result<UnknownTaggedFields, DecodeError> {
+        let mut unknown = UnknownTaggedFields::default();
+        let frame = self.frame;
+        self.visit_tagged_fields(what, known, |tag, value| {
+            unknown.push(tag, frame.slice_ref(value));
+        })?;
+        Ok(unknown)
+    }
+
+    /// Reads a tagged-field section like [`tagged_fields`](Self::tagged_fields), handing each
+    /// unknown field's tag and bytes to `unknown` instead of keeping them.
+    #[inline]
+    pub fn visit_tagged_fields(
+        &mut self,
+        what: &'static str,
+        mut known: impl FnMut(u32, &mut Decoder<'a>) -> Result<bool, DecodeError>,
+        mut unknown: impl FnMut(u32, &'a [u8]),
+    ) -> Result<(), DecodeError> {
+        if let Some((0, rest)) = self.rest.split_first() {
+            self.rest = rest;
+            return Ok(());
+        }
         let count = self.unsigned_varint(what)?;
         // Each field takes at least two bytes (tag and size), so the count is bounded by the input.
         self.checked_length(what, i64::from(count), 2)?;
-        let mut unknown = UnknownTaggedFields::default();
         for _ in 0..count {
             let tag = self.unsigned_varint(what)?;
             let size = self.unsigned_varint(what)? as usize;
@@ -435,10 +474,108 @@ impl<'a> Decoder<'a> {
                     .into());
                 }
             } else {
-                unknown.push(tag, self.frame.slice_ref(value));
+                unknown(tag, value);
             }
         }
-        Ok(unknown)
+        Ok(())
+    }
+
+    /// Skips whatever is left: for a tagged field's decoder whose value is not wanted.
+    #[inline(always)]
+    pub fn skip_rest(&mut self) {
+        self.rest = &self.rest[self.rest.len()..];
+    }
+}
+
+/// The checking cursor: views scan a frame with it when they are made.
+impl<'a> Cursor<'a> for Decoder<'a> {
+    type Error = DecodeError;
+
+    #[inline(always)]
+    fn frame(&self) -> &'a Bytes {
+        self.frame
+    }
+
+    #[inline(always)]
+    fn position(&self) -> u32 {
+        Decoder::position(self)
+    }
+
+    #[inline(always)]
+    fn skip_fixed(&mut self, what: &'static str, size: usize) -> Result<(), DecodeError> {
+        match self.rest.get(size..) {
+            Some(rest) => {
+                self.rest = rest;
+                Ok(())
+            }
+            None => Err(decode_error(
+                what,
+                ParseError::Incomplete { needed: size },
+                self.rest.len(),
+            )),
+        }
+    }
+
+    #[inline(always)]
+    fn marker(&mut self, what: &'static str) -> Result<i8, DecodeError> {
+        self.int8(what)
+    }
+
+    #[inline(always)]
+    fn skip_string(
+        &mut self,
+        what: &'static str,
+        compact: bool,
+        nullable: bool,
+    ) -> Result<(), DecodeError> {
+        match self.length_prefix(what, compact, false, 1)? {
+            None if nullable => Ok(()),
+            None => Err(DecodeErrorKind::UnexpectedNull { what }.into()),
+            Some(length) => {
+                if is_utf8(self.take_slice(what, length)?) {
+                    Ok(())
+                } else {
+                    Err(DecodeErrorKind::InvalidUtf8 { what }.into())
+                }
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn skip_bytes(
+        &mut self,
+        what: &'static str,
+        compact: bool,
+        nullable: bool,
+    ) -> Result<(), DecodeError> {
+        match self.length_prefix(what, compact, true, 1)? {
+            None if nullable => Ok(()),
+            None => Err(DecodeErrorKind::UnexpectedNull { what }.into()),
+            Some(length) => self.take_slice(what, length).map(drop),
+        }
+    }
+
+    #[inline(always)]
+    fn array_length(
+        &mut self,
+        what: &'static str,
+        compact: bool,
+        nullable: bool,
+        min_element_size: usize,
+    ) -> Result<Option<usize>, DecodeError> {
+        match self.length_prefix(what, compact, true, min_element_size)? {
+            None if !nullable => Err(DecodeErrorKind::UnexpectedNull { what }.into()),
+            length => Ok(length),
+        }
+    }
+
+    #[inline(always)]
+    fn tagged_fields(
+        &mut self,
+        what: &'static str,
+        known: impl FnMut(u32, &mut Self) -> Result<bool, DecodeError>,
+    ) -> Result<(), DecodeError> {
+        self.visit_tagged_fields(what, known, |_, _| {})
     }
 }
 

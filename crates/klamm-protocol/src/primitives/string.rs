@@ -41,6 +41,14 @@ const WHOLE_BUFFER: u32 = u32::MAX;
 /// The buffer every empty default string shares, so `Default` does not allocate.
 static EMPTY: LazyLock<Arc<Bytes>> = LazyLock::new(|| Arc::new(Bytes::new()));
 
+/// Whether `bytes` are UTF-8.
+#[inline(always)]
+pub(crate) fn is_utf8(bytes: &[u8]) -> bool {
+    // Kafka's names and config values are almost always ASCII, which a short inlined scan
+    // confirms faster than the general validator's call.
+    bytes.is_ascii() || std::str::from_utf8(bytes).is_ok()
+}
+
 impl KafkaString {
     /// Wraps bytes after checking they are UTF-8.
     pub fn from_utf8(bytes: Bytes) -> Result<Self, std::str::Utf8Error> {
@@ -67,10 +75,8 @@ impl KafkaString {
     #[inline]
     pub fn from_utf8_range(buf: &Arc<Bytes>, range: Range<usize>) -> Option<Self> {
         let bytes = buf.get(range.clone())?;
-        // Kafka's names and config values are almost always ASCII, which a short inlined scan
-        // confirms faster than the general validator's call.
-        if !bytes.is_ascii() {
-            std::str::from_utf8(bytes).ok()?;
+        if !is_utf8(bytes) {
+            return None;
         }
         let start = u32::try_from(range.start).ok()?;
         let len = u32::try_from(bytes.len())
