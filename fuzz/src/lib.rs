@@ -10,6 +10,9 @@
 //! 2. encoding never fails for a value the decoder produced;
 //! 3. those bytes decode, with nothing left over, to a value equal to the first;
 //! 4. encoding that second value gives the same bytes again (the encoding is a fixed point).
+//!
+//! Every message input is also read through the message's zero-copy view, which must accept
+//! exactly the bodies the decoder reads whole and read the same value from them.
 
 pub mod input;
 #[cfg(feature = "seeds")]
@@ -20,6 +23,7 @@ use std::fmt::Debug;
 use bytes::{Bytes, BytesMut};
 use klamm_protocol::primitives::Decoder;
 use klamm_protocol::records::{DecompressionLimits, RecordBatch, RecordBatches};
+use klamm_protocol::view::View;
 use klamm_protocol::{AnyRequest, AnyResponse, DecodeError, EncodeError, Message};
 
 use input::{HeaderInput, HeaderKind, MessageInput, RecordsInput};
@@ -47,12 +51,19 @@ pub fn check_request(data: &[u8]) -> Outcome {
         return Outcome::Refused;
     };
     let frame = Bytes::copy_from_slice(input.body);
+    let what = format!("{} request v{}", input.api_key, input.version);
     let mut decoder = Decoder::new(&frame);
-    let Ok(value) = AnyRequest::decode(input.api_key, &mut decoder, input.version) else {
+    let decoded = AnyRequest::decode(input.api_key, &mut decoder, input.version);
+    assert_view_agrees(
+        &what,
+        decoded.as_ref().ok().filter(|_| decoder.is_empty()),
+        AnyRequest::decode_through_view(input.api_key, &frame, input.version),
+    );
+    let Ok(value) = decoded else {
         return Outcome::Refused;
     };
     assert_round_trip(
-        &format!("{} request v{}", input.api_key, input.version),
+        &what,
         &value,
         |value| value.encoded_len(input.version),
         |value, buf| value.encode(buf, input.version),
@@ -67,12 +78,19 @@ pub fn check_response(data: &[u8]) -> Outcome {
         return Outcome::Refused;
     };
     let frame = Bytes::copy_from_slice(input.body);
+    let what = format!("{} response v{}", input.api_key, input.version);
     let mut decoder = Decoder::new(&frame);
-    let Ok(value) = AnyResponse::decode(input.api_key, &mut decoder, input.version) else {
+    let decoded = AnyResponse::decode(input.api_key, &mut decoder, input.version);
+    assert_view_agrees(
+        &what,
+        decoded.as_ref().ok().filter(|_| decoder.is_empty()),
+        AnyResponse::decode_through_view(input.api_key, &frame, input.version),
+    );
+    let Ok(value) = decoded else {
         return Outcome::Refused;
     };
     assert_round_trip(
-        &format!("{} response v{}", input.api_key, input.version),
+        &what,
         &value,
         |value| value.encoded_len(input.version),
         |value, buf| value.encode(buf, input.version),
@@ -145,18 +163,53 @@ fn encode_batches(batches: &[RecordBatch]) -> Bytes {
 /// Decodes `body` as `M` at `version` and checks the round trip.
 pub fn check_message<M: Message>(body: &[u8], version: i16) -> Outcome {
     let frame = Bytes::copy_from_slice(body);
+    let what = format!("{} v{version}", M::NAME);
     let mut decoder = Decoder::new(&frame);
-    let Ok(value) = M::decode(&mut decoder, version) else {
+    let decoded = M::decode(&mut decoder, version);
+    assert_view_agrees(
+        &what,
+        decoded.as_ref().ok().filter(|_| decoder.is_empty()),
+        M::View::parse(&frame, version).map(|view| view.to_message()),
+    );
+    let Ok(value) = decoded else {
         return Outcome::Refused;
     };
     assert_round_trip(
-        &format!("{} v{version}", M::NAME),
+        &what,
         &value,
         |value| value.encoded_len(version),
         |value, buf| value.encode(buf, version),
         |decoder| M::decode(decoder, version),
     );
     Outcome::RoundTripped
+}
+
+/// Panics unless the view accepted the body exactly when the decoder read all of it
+/// (`decoded`), and read the same value.
+fn assert_view_agrees<T: PartialEq + Debug>(
+    what: &str,
+    decoded: Option<&T>,
+    viewed: Result<T, DecodeError>,
+) {
+    match (decoded, viewed) {
+        (None, Err(_)) => {}
+        // A NaN never equals itself: equal Debug output stands in, as in the round trip.
+        (Some(value), Ok(seen)) => {
+            if seen != *value {
+                assert_eq!(
+                    format!("{seen:?}"),
+                    format!("{value:?}"),
+                    "{what}: the view reads another value"
+                );
+            }
+        }
+        (Some(value), Err(error)) => {
+            panic!("{what}: the view refuses a body the decoder reads: {error}\nvalue: {value:#?}")
+        }
+        (None, Ok(seen)) => {
+            panic!("{what}: the view reads a body the decoder refuses\nvalue: {seen:#?}")
+        }
+    }
 }
 
 /// Panics unless `value` survives encode → decode → encode as the [crate docs](crate) say.

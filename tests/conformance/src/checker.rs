@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 use klamm_protocol::messages::catalog::{MessageKind, MessageVisitor};
+use klamm_protocol::view::View;
 use klamm_protocol::Message;
 use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -244,7 +245,20 @@ fn compare<M: Message>(sent: Pending<M>, answer: Checked) -> Option<Mismatch> {
             )
         }
         Checked::Rewritten(rewritten) => match M::from_bytes(&rewritten, version) {
-            Ok(reread) if reread == value => None,
+            Ok(reread) if reread == value => {
+                match M::View::parse(&rewritten, version).map(|view| view.to_message()) {
+                    Ok(viewed) if viewed == value => None,
+                    Ok(viewed) => Some(mismatch(MismatchClass::ViewDiffer).detail(format!(
+                        "original: {}; read through the view: {}",
+                        debug(&value),
+                        debug(&viewed)
+                    ))),
+                    Err(error) => Some(
+                        mismatch(MismatchClass::ViewDiffer)
+                            .detail(format!("{error}; original value: {}", debug(&value))),
+                    ),
+                }
+            }
             Ok(reread) => Some(mismatch(MismatchClass::ValueDiffer).detail(format!(
                 "original: {}; decoded: {}",
                 debug(&value),

@@ -30,6 +30,8 @@ pub enum MismatchClass {
     KlammDecode,
     /// Klamm decoded Kafka's bytes to another value than the original.
     ValueDiffer,
+    /// Klamm's zero-copy view refused Kafka's bytes or read another value from them.
+    ViewDiffer,
 }
 
 impl fmt::Display for MismatchClass {
@@ -44,6 +46,7 @@ impl fmt::Display for MismatchClass {
             MismatchClass::JavaUnread => "Kafka leaves bytes unread",
             MismatchClass::BytesDiffer => "Kafka writes other bytes",
             MismatchClass::KlammDecode => "Klamm cannot decode Kafka's bytes",
+            MismatchClass::ViewDiffer => "Klamm's view reads Kafka's bytes differently",
             MismatchClass::ValueDiffer => "Klamm decodes another value",
         })
     }
