@@ -1,6 +1,8 @@
 //! Decoding and encoding two large responses — a 10,000-partition Metadata and a 1,000-topic
 //! DescribeConfigs — with klamm-protocol, side by side in the same run with the kafka-protocol
-//! crate and with a plain copy of the frame as the floor.
+//! crate and with a plain copy of the frame as the floor. Two more decode rows use klamm's
+//! zero-copy views: "klamm view" makes the view and reads every field through it, "view parse"
+//! only makes it (which checks the whole frame).
 //!
 //! Before criterion's runs it checks that both codecs read each frame the same way and write
 //! it back byte for byte, then prints one table per frame: median times from interleaved
@@ -18,6 +20,7 @@
 mod alloc;
 mod codecs;
 mod fixtures;
+mod views;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -33,6 +36,10 @@ use codecs::{Codec, KafkaProtocol, Klamm, Memcpy};
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
 
+/// How the table names the view rows: reading every field, and only making the view.
+const VIEW: &str = "klamm view";
+const VIEW_PARSE: &str = "view parse";
+
 /// Interleaved rounds behind each median in the table.
 const ROUNDS: usize = 101;
 
@@ -44,6 +51,10 @@ struct Case {
     name: &'static str,
     version: i16,
     frame: Bytes,
+    /// Reads every field through the message's view.
+    walk: views::Walk,
+    /// Only makes the view, which checks the frame.
+    parse: views::Walk,
 }
 
 fn cases() -> [Case; 2] {
@@ -53,6 +64,8 @@ fn cases() -> [Case; 2] {
         frame: fixtures::metadata_response()
             .to_bytes(fixtures::METADATA_VERSION)
             .expect("the Metadata fixture encodes"),
+        walk: views::walk_metadata,
+        parse: views::parse_only::<MetadataResponse>,
     };
     codecs::check_metadata(&metadata.frame, metadata.version);
     let describe_configs = Case {
@@ -61,8 +74,16 @@ fn cases() -> [Case; 2] {
         frame: fixtures::describe_configs_response()
             .to_bytes(fixtures::DESCRIBE_CONFIGS_VERSION)
             .expect("the DescribeConfigs fixture encodes"),
+        walk: views::walk_describe_configs,
+        parse: views::parse_only::<DescribeConfigsResponse>,
     };
     codecs::check_describe_configs(&describe_configs.frame, describe_configs.version);
+    views::check_all(
+        &metadata.frame,
+        metadata.version,
+        &describe_configs.frame,
+        describe_configs.version,
+    );
     [metadata, describe_configs]
 }
 
@@ -94,6 +115,9 @@ fn bench_case<K: Codec, P: Codec>(criterion: &mut Criterion, case: &Case) {
     bench_decode::<K>(&mut group, case);
     bench_decode::<P>(&mut group, case);
     bench_decode::<Memcpy>(&mut group, case);
+    group.bench_function(VIEW, |b| {
+        b.iter(|| (case.walk)(black_box(&case.frame), case.version))
+    });
     group.finish();
 
     let mut group = criterion.benchmark_group(format!("{}/encode", case.name));
@@ -148,11 +172,16 @@ fn report<K: Codec, P: Codec>(case: &Case) {
     };
 
     // Decodes are timed without the drop of what they return; allocations are one decode's.
-    let [klamm, peer, copy] = interleaved([
+    let (walk, parse) = (case.walk, case.parse);
+    let [klamm, peer, copy, view, parsed] = interleaved([
         &mut || time_decode::<K>(frame, version),
         &mut || time_decode::<P>(frame, version),
         &mut || time_decode::<Memcpy>(frame, version),
+        &mut || time_walk(walk, frame, version),
+        &mut || time_walk(parse, frame, version),
     ]);
+    let view_row = row(VIEW, view, measure(|| walk(frame, version)).1);
+    let parse_row = row(VIEW_PARSE, parsed, measure(|| parse(frame, version)).1);
     let decode_rows = [
         row(K::NAME, klamm, measure(|| K::decode(frame, version)).1),
         row(P::NAME, peer, measure(|| P::decode(frame, version)).1),
@@ -196,8 +225,10 @@ fn report<K: Codec, P: Codec>(case: &Case) {
         "  {:<7} {:<15} {:>10} {:>9} {:>9} {:>11} {:>12}",
         "op", "codec", "median", "MB/s", "vs klamm", "allocs", "alloc bytes"
     );
-    for (op, rows) in [("decode", &decode_rows), ("encode", &encode_rows)] {
-        let klamm = &rows[0];
+    let decode_with_view: Vec<&Row> = decode_rows.iter().chain([&view_row, &parse_row]).collect();
+    let encode: Vec<&Row> = encode_rows.iter().collect();
+    for (op, rows) in [("decode", &decode_with_view), ("encode", &encode)] {
+        let klamm = rows[0];
         for row in rows.iter() {
             let throughput = frame.len() as f64 / row.median.as_secs_f64() / 1e6;
             println!(
@@ -225,6 +256,20 @@ fn report<K: Codec, P: Codec>(case: &Case) {
         decode_rows[0].allocations.retained,
         decode_rows[1].allocations.retained,
     );
+    println!(
+        "  klamm view vs {}: parse + read every field {:.2}x faster, parse alone {:.2}x; \
+         allocates {} bytes",
+        P::NAME,
+        decode_rows[1].median.as_secs_f64() / view_row.median.as_secs_f64(),
+        decode_rows[1].median.as_secs_f64() / parse_row.median.as_secs_f64(),
+        view_row.allocations.bytes,
+    );
+}
+
+fn time_walk(walk: views::Walk, frame: &Bytes, version: i16) -> Duration {
+    let start = Instant::now();
+    black_box(walk(black_box(frame), version));
+    start.elapsed()
 }
 
 fn time_decode<C: Codec>(frame: &Bytes, version: i16) -> Duration {
