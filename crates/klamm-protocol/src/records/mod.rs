@@ -7,9 +7,9 @@
 //! [`RecordBatch::encode`] writes a batch back, computing its length and CRC-32C.
 //!
 //! Only magic v2 (Kafka 0.11 and later) is supported; the older message sets (magic 0 and 1)
-//! are refused with [`DecodeErrorKind::UnsupportedMagic.into()`]. Compressed batches need the codec's
+//! are refused with [`DecodeErrorKind::UnsupportedMagic`] errors. Compressed batches need the codec's
 //! cargo feature (`gzip`, `snappy`, `lz4`, `zstd`, or `compression` for all four); without it
-//! they fail with [`DecodeErrorKind::UnsupportedCompression.into()`]. Decompression is bounded by
+//! they fail with [`DecodeErrorKind::UnsupportedCompression`] errors. Decompression is bounded by
 //! [`DecompressionLimits`].
 //!
 //! # Cut-off batches
@@ -71,7 +71,7 @@ pub fn decode_batches(records: &Bytes) -> Result<Vec<RecordBatch>, DecodeError> 
 }
 
 /// How far compressed batches may inflate before decoding gives up with
-/// [`DecodeErrorKind::DecompressedTooLarge.into()`].
+/// [`DecodeErrorKind::DecompressedTooLarge`] errors.
 ///
 /// There are two caps: one per batch, and one for everything a single [`RecordBatches`] (one
 /// `records` field) decompresses, so many small hostile batches cannot add up either.
