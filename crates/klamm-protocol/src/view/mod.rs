@@ -390,3 +390,69 @@ pub fn shared_bytes(frame: &Bytes, slice: &[u8]) -> Bytes {
         Bytes::copy_from_slice(slice)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arrays_of_numbers_are_skipped_at_once_and_read_element_by_element() {
+        // A classic int32 array of three int32s, then a trailing byte.
+        let frame = Bytes::from_static(&[0, 0, 0, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 9]);
+        let mut decoder = Decoder::new(&frame);
+        let array = ArrayView::<i32>::scan(&mut decoder, "Ids", false, false, 4, 0)
+            .unwrap()
+            .unwrap();
+        assert_eq!(Cursor::position(&decoder), 16);
+        assert_eq!(array.len(), 3);
+        assert_eq!(array.iter().collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(array.iter().size_hint(), (3, Some(3)));
+        assert_eq!(format!("{array:?}"), "[1, 2, 3]");
+    }
+
+    #[test]
+    fn a_null_array_is_none_where_nullable_and_an_error_elsewhere() {
+        let frame = Bytes::from_static(&[0xff, 0xff, 0xff, 0xff]);
+        let nullable = ArrayView::<i32>::scan(&mut Decoder::new(&frame), "Ids", false, true, 4, 0);
+        assert!(nullable.unwrap().is_none());
+        let error = ArrayView::<i32>::scan(&mut Decoder::new(&frame), "Ids", false, false, 4, 0)
+            .unwrap_err();
+        assert_eq!(
+            error.kind(),
+            &crate::DecodeErrorKind::UnexpectedNull { what: "Ids" }
+        );
+    }
+
+    #[test]
+    fn an_array_longer_than_the_frame_is_refused_before_any_element_is_read() {
+        let frame = Bytes::from_static(&[0x7f, 0xff, 0xff, 0xff]);
+        let error = ArrayView::<&str>::scan(&mut Decoder::new(&frame), "Names", false, false, 1, 0)
+            .unwrap_err();
+        assert!(matches!(
+            error.kind(),
+            crate::DecodeErrorKind::LengthExceedsInput { what: "Names", .. }
+        ));
+    }
+
+    #[test]
+    fn empty_arrays_and_absent_fields_read_nothing() {
+        let empty = ArrayView::<i64>::empty(3);
+        assert!(empty.is_empty());
+        assert_eq!(empty.iter().next(), None);
+        let frame = Bytes::from_static(&[1, 2]);
+        assert!(field(&frame, ABSENT).is_none());
+        assert_eq!(field(&frame, 1).map(|mut reader| reader.int8()), Some(2));
+    }
+
+    #[test]
+    fn shared_bytes_share_the_frame_and_copy_anything_else() {
+        let frame = Bytes::from_static(b"hello world");
+        let inside = shared_bytes(&frame, &frame[6..]);
+        assert_eq!(inside, "world");
+        assert_eq!(inside.as_ptr(), frame[6..].as_ptr());
+        let elsewhere = shared_bytes(&frame, b"other");
+        assert_eq!(elsewhere, "other");
+        assert_ne!(elsewhere.as_ptr(), b"other".as_ptr());
+        assert!(shared_bytes(&frame, &[]).is_empty());
+    }
+}
