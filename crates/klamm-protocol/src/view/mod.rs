@@ -116,9 +116,8 @@ pub trait Cursor<'a> {
 }
 
 /// The value of a scan that cannot fail.
-#[doc(hidden)]
 #[inline(always)]
-pub fn infallible<T>(result: Result<T, Infallible>) -> T {
+pub(crate) fn infallible<T>(result: Result<T, Infallible>) -> T {
     match result {
         Ok(value) => value,
         Err(never) => match never {},
@@ -209,9 +208,8 @@ pub struct ArrayView<'a, T> {
 impl<'a, T: Element<'a>> ArrayView<'a, T> {
     /// Skips an array at the cursor (checking its length and every element, for the
     /// decoder); `None` for null.
-    #[doc(hidden)]
     #[inline(always)]
-    pub fn scan<C: Cursor<'a>>(
+    pub(crate) fn scan<C: Cursor<'a>>(
         cursor: &mut C,
         what: &'static str,
         compact: bool,
@@ -244,9 +242,8 @@ impl<'a, T: Element<'a>> ArrayView<'a, T> {
 
     /// Reads the length of an array in a checked frame, leaving its elements for later;
     /// `None` for null.
-    #[doc(hidden)]
     #[inline]
-    pub fn read(reader: &mut Reader<'a>, compact: bool, version: i16) -> Option<Self> {
+    pub(crate) fn read(reader: &mut Reader<'a>, compact: bool, version: i16) -> Option<Self> {
         let len = reader.length(compact, true)?;
         Some(ArrayView {
             frame: reader.frame(),
@@ -282,8 +279,7 @@ impl<'a, T: Element<'a>> ArrayView<'a, T> {
 
 impl<'a, T> ArrayView<'a, T> {
     /// An array with no elements, for a field the version does not have.
-    #[doc(hidden)]
-    pub fn empty(version: i16) -> Self {
+    pub(crate) fn empty(version: i16) -> Self {
         ArrayView {
             frame: empty_frame(),
             start: 0,
@@ -347,20 +343,17 @@ impl<'a, T: Element<'a>> Iterator for ArrayIter<'a, T> {
 impl<'a, T: Element<'a>> ExactSizeIterator for ArrayIter<'a, T> {}
 
 /// The offset of a field the version does not have (its accessor gives the default).
-#[doc(hidden)]
-pub const ABSENT: u32 = u32::MAX;
+pub(crate) const ABSENT: u32 = u32::MAX;
 
 /// A reader at the field starting at `offset` of a checked frame, or `None` if the field is
 /// [`ABSENT`].
-#[doc(hidden)]
 #[inline(always)]
-pub fn field(frame: &Bytes, offset: u32) -> Option<Reader<'_>> {
+pub(crate) fn field(frame: &Bytes, offset: u32) -> Option<Reader<'_>> {
     (offset != ABSENT).then(|| Reader::at(frame, offset))
 }
 
 /// Checks that a frame can be viewed (views keep 32-bit offsets) and starts its decoder.
-#[doc(hidden)]
-pub fn decoder(frame: &Bytes) -> Result<Decoder<'_>, DecodeError> {
+pub(crate) fn decoder(frame: &Bytes) -> Result<Decoder<'_>, DecodeError> {
     if frame.len() >= ABSENT as usize {
         return Err(crate::DecodeErrorKind::FrameTooLarge {
             length: frame.len(),
@@ -371,16 +364,14 @@ pub fn decoder(frame: &Bytes) -> Result<Decoder<'_>, DecodeError> {
 }
 
 /// An empty frame, for the views of fields a version does not have.
-#[doc(hidden)]
-pub fn empty_frame() -> &'static Bytes {
+pub(crate) fn empty_frame() -> &'static Bytes {
     static EMPTY: Bytes = Bytes::new();
     &EMPTY
 }
 
 /// `slice` as `Bytes` sharing `frame` when it lies inside it (it always does for a checked
 /// view), copied otherwise.
-#[doc(hidden)]
-pub fn shared_bytes(frame: &Bytes, slice: &[u8]) -> Bytes {
+pub(crate) fn shared_bytes(frame: &Bytes, slice: &[u8]) -> Bytes {
     let frame_start = frame.as_ptr() as usize;
     let start = slice.as_ptr() as usize;
     let inside = start >= frame_start && start + slice.len() <= frame_start + frame.len();
