@@ -8,7 +8,7 @@ use std::fmt::Write;
 use anyhow::{bail, Result};
 
 use super::emit_struct::{
-    base_default, default_text, fixed_size, presence, what_const, Cond, Context,
+    base_default, base_type, default_text, fixed_size, presence, what_const, Cond, Context,
 };
 use super::names::{doc_comment, field_ident};
 use super::spec::{Field, Message, Struct, Type};
@@ -44,33 +44,22 @@ pub fn directly_held(message: &Message) -> Result<BTreeSet<String>> {
 /// The type an array view of `ty` yields.
 fn element_type(ty: &Type) -> Result<String> {
     Ok(match ty {
-        Type::Int8 => "i8".into(),
-        Type::Int16 => "i16".into(),
-        Type::Int32 => "i32".into(),
-        Type::Int64 => "i64".into(),
-        Type::Uuid => "Uuid".into(),
+        Type::Int8 | Type::Int16 | Type::Int32 | Type::Int64 | Type::Uuid => base_type(ty),
         Type::String => "&'a str".into(),
         Type::Struct(name) => format!("{}<'a>", view_name(name)),
         other => bail!("no view for arrays of {other:?}"),
     })
 }
 
-/// The type an accessor of a non-null `ty` returns.
+/// The type an accessor of a non-null `ty` returns: the owned type for numbers and UUIDs,
+/// borrowed or viewed for the rest.
 fn base_view_type(ty: &Type) -> Result<String> {
     Ok(match ty {
-        Type::Bool => "bool".into(),
-        Type::Int8 => "i8".into(),
-        Type::Int16 => "i16".into(),
-        Type::Uint16 => "u16".into(),
-        Type::Int32 => "i32".into(),
-        Type::Uint32 => "u32".into(),
-        Type::Int64 => "i64".into(),
-        Type::Float64 => "f64".into(),
-        Type::Uuid => "Uuid".into(),
         Type::String => "&'a str".into(),
         Type::Bytes | Type::Records => "&'a [u8]".into(),
         Type::Struct(name) => format!("{}<'a>", view_name(name)),
         Type::Array(inner) => format!("ArrayView<'a, {}>", element_type(inner)?),
+        scalar => base_type(scalar),
     })
 }
 
