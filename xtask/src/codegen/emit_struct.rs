@@ -407,6 +407,19 @@ pub(super) fn presence(field: &Field, valid: Versions) -> Result<(Cond, Cond)> {
     }
 }
 
+/// A tagged field's pattern in a tagged-section `match`: its tag, guarded by the versions that
+/// have it (a tag outside them is unknown there).
+pub(super) fn tag_pattern(field: &Field, valid: Versions) -> Result<String> {
+    let Some((tag, _)) = field.tagged else {
+        bail!("{}: not a tagged field", field.name);
+    };
+    let (_, cond) = presence(field, valid)?;
+    Ok(match cond {
+        Cond::Always => tag.to_string(),
+        other => format!("{tag} if {}", other.expr()),
+    })
+}
+
 pub(super) fn what_const(owner: &str, field: &Field) -> String {
     format!("\"{owner}.{}\"", field.name)
 }
@@ -668,19 +681,14 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
     if tagged_section {
         let mut arms = String::new();
         for field in &tagged {
-            let (tag, _) = field.tagged.expect("tagged");
-            let (_, cond) = presence(field, valid)?;
+            let pattern = tag_pattern(field, valid)?;
             let ident = field_ident(&field.name);
             let what = what_const(name, field);
             let compact = ctx.compact(field);
             let read = field_read(field, &compact, &what, valid);
-            let guard = match &cond {
-                Cond::Always => String::new(),
-                other => format!(" if {}", other.expr()),
-            };
             writeln!(
                 arms,
-                "{tag}{guard} => {{ {} = {read}; Ok(true) }}",
+                "{pattern} => {{ {} = {read}; Ok(true) }}",
                 local_name(&ident)
             )?;
         }

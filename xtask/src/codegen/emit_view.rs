@@ -8,7 +8,8 @@ use std::fmt::Write;
 use anyhow::{bail, Result};
 
 use super::emit_struct::{
-    base_default, base_type, default_text, fixed_size, presence, what_const, Cond, Context,
+    base_default, base_type, default_text, fixed_size, presence, tag_pattern, what_const, Cond,
+    Context,
 };
 use super::names::{doc_comment, field_ident};
 use super::spec::{Field, Message, Struct, Type};
@@ -250,17 +251,12 @@ pub fn emit_view(
     if tagged_section {
         let mut arms = String::new();
         for (index, field) in &tagged {
-            let (tag, _) = field.tagged.expect("tagged");
-            let (_, cond) = presence(field, valid)?;
+            let pattern = tag_pattern(field, valid)?;
             let what = what_const(name, field);
             let compact = ctx.compact(field);
-            let guard = match &cond {
-                Cond::Always => String::new(),
-                other => format!(" if {}", other.expr()),
-            };
             writeln!(
                 arms,
-                "{tag}{guard} => {{ at[{index}] = cursor.position(); {} Ok(true) }}",
+                "{pattern} => {{ at[{index}] = cursor.position(); {} Ok(true) }}",
                 scan_field(field, &compact, &what, ctx)?
             )?;
         }
@@ -350,13 +346,11 @@ pub fn emit_view(
     if tagged_section {
         let mut arms = String::new();
         for (_, field) in &tagged {
-            let (tag, _) = field.tagged.expect("tagged");
-            let (_, cond) = presence(field, valid)?;
-            let guard = match &cond {
-                Cond::Always => String::new(),
-                other => format!(" if {}", other.expr()),
-            };
-            writeln!(arms, "{tag}{guard} => {{ decoder.skip_rest(); true }}")?;
+            writeln!(
+                arms,
+                "{} => {{ decoder.skip_rest(); true }}",
+                tag_pattern(field, valid)?
+            )?;
         }
         let known = if arms.is_empty() {
             "|_, _| Ok(false)".to_string()
