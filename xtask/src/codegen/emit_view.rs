@@ -212,23 +212,10 @@ pub fn emit_view(
     // The flexible test and compactness over the view's own `version`.
     let flexible_binding = ctx.flexible_binding();
 
-    let definition_at = out.len();
-    writeln!(out, "impl<'a> {view}<'a> {{")?;
-
-    // Scan.
-    out.push_str("    /// Skips the struct at `cursor` (checking it, for the decoder), noting where each\n    /// field starts.\n");
-    // Inlined into the loops of the arrays holding the struct, so a skip computes no offsets.
-    out.push_str(if top {
-        "    #[inline]\n"
-    } else {
-        "    #[inline(always)]\n"
-    });
-    let scan_start = out.len();
-    out.push_str(
-        "    fn scan<C: view::Cursor<'a>>(cursor: &mut C, version: i16) -> Result<Self, C::Error> {\n",
-    );
-    out.push_str(&flexible_binding);
-    writeln!(out, "let mut at = [view::ABSENT; {slots}];")?;
+    // The scan's body, without its signature and the view it returns.
+    let mut scan = flexible_binding.clone();
+    let at_binding = if slots == 0 { "let at" } else { "let mut at" };
+    writeln!(scan, "{at_binding} = [view::ABSENT; {slots}];")?;
     let mut tagged: Vec<(usize, &Field)> = Vec::new();
     for (index, field) in st.fields.iter().enumerate() {
         let (regular, tag_cond) = presence(field, valid)?;
@@ -237,12 +224,12 @@ pub fn emit_view(
         }
         let what = what_const(name, field);
         let compact = ctx.compact(field);
-        let scan = scan_field(field, &compact, &what, ctx)?;
+        let skip = scan_field(field, &compact, &what, ctx)?;
         match &regular {
-            Cond::Always => writeln!(out, "at[{index}] = cursor.position();\n{scan}")?,
+            Cond::Always => writeln!(scan, "at[{index}] = cursor.position();\n{skip}")?,
             Cond::When(c) => writeln!(
-                out,
-                "if {c} {{\nat[{index}] = cursor.position();\n{scan}\n}}"
+                scan,
+                "if {c} {{\nat[{index}] = cursor.position();\n{skip}\n}}"
             )?,
             Cond::Never => {}
         }
@@ -269,41 +256,14 @@ pub fn emit_view(
             "at[{section_slot}] = cursor.position();\ncursor.tagged_fields(\"{name}\", {known})?;\n"
         );
         match &ctx.flexible {
-            Cond::Always => out.push_str(&section),
-            _ => writeln!(out, "if flexible {{\n{section}}}")?,
+            Cond::Always => scan.push_str(&section),
+            _ => writeln!(scan, "if flexible {{\n{section}}}")?,
         }
     }
-    writeln!(
-        out,
-        "Ok({view} {{ frame: cursor.frame(), version, at }})\n}}\n"
-    )?;
-    if slots == 0 {
-        // Nothing to note: `at` is never written.
-        let function = out.split_off(scan_start);
-        out.push_str(&function.replace("let mut at = ", "let at = "));
-    }
-    let scan_end = out.len();
-    // Whether the scan reads `version` other than to keep it in the view.
-    let scan_reads_version = out[scan_start..scan_end]
-        .split_once('\n')
-        .map(|(_, body)| body.replace(", version, at }", ", at }"))
-        .is_some_and(|body| super::names::uses(&body, "version"));
 
-    if !top {
-        out.push_str("    /// Finds the fields of the struct at `reader`, in a checked frame.\n");
-        out.push_str("    #[inline]\n");
-        out.push_str("    fn locate(reader: &mut view::Reader<'a>, version: i16) -> Self {\n        view::infallible(Self::scan(reader, version))\n    }\n\n");
-    }
-
-    // The view of a field the version does not have.
-    if held.contains(name) {
-        out.push_str("    /// The view of a struct field absent from `version`: every accessor gives its default.\n");
-        writeln!(
-            out,
-            "    fn absent(version: i16) -> Self {{\n        {view} {{ frame: view::empty_frame(), version, at: [view::ABSENT; {slots}] }}\n    }}\n"
-        )?;
-    }
-
+    // The accessors, `unknown_tagged_fields` and `to_message`. The view keeps its version only
+    // where one of them reads it.
+    let mut methods = String::new();
     // Accessors.
     for (index, field) in st.fields.iter().enumerate() {
         let ident = field_ident(&field.name);
@@ -323,9 +283,13 @@ pub fn emit_view(
         if doc.is_empty() {
             doc = format!("The {} field.", field.name);
         }
-        out.push_str(&doc_comment(&doc, "    "));
-        out.push_str("    #[inline]\n");
-        writeln!(out, "    pub fn {ident}(&self) -> {} {{", view_type(field)?)?;
+        methods.push_str(&doc_comment(&doc, "    "));
+        methods.push_str("    #[inline]\n");
+        writeln!(
+            methods,
+            "    pub fn {ident}(&self) -> {} {{",
+            view_type(field)?
+        )?;
         let body = if default == "None" {
             format!(
                 "{binding}let mut field = view::field(self.frame, self.at[{index}])?;\n{read}\n}}\n\n"
@@ -337,9 +301,9 @@ pub fn emit_view(
         };
         // Bind `version` only where something reads it.
         if super::names::uses(&body, "version") {
-            out.push_str("let version = self.version;\n");
+            methods.push_str("let version = self.version;\n");
         }
-        out.push_str(&body);
+        methods.push_str(&body);
     }
 
     // Unknown tagged fields.
@@ -357,20 +321,26 @@ pub fn emit_view(
         } else {
             format!("|tag, decoder| Ok(match tag {{\n{arms}_ => false,\n}})")
         };
-        out.push_str("    /// Tagged fields this build does not know.\n");
-        out.push_str("    pub fn unknown_tagged_fields(&self) -> UnknownTaggedFields {\n");
+        methods.push_str("    /// Tagged fields this build does not know.\n");
+        methods.push_str("    pub fn unknown_tagged_fields(&self) -> UnknownTaggedFields {\n");
         if arms.contains("version") {
-            out.push_str("let version = self.version;\n");
+            methods.push_str("let version = self.version;\n");
         }
         writeln!(
-            out,
+            methods,
             "if self.at[{section_slot}] == view::ABSENT {{\nreturn UnknownTaggedFields::default();\n}}\nDecoder::at(self.frame, self.at[{section_slot}]).tagged_fields(\"{name}\", {known}).unwrap_or_default()\n}}\n"
         )?;
     }
 
     // To the owned struct.
-    writeln!(out, "    /// Reads every field into an owned [`{name}`].")?;
-    writeln!(out, "    pub fn to_message(&self) -> {name} {{\n{name} {{")?;
+    writeln!(
+        methods,
+        "    /// Reads every field into an owned [`{name}`]."
+    )?;
+    writeln!(
+        methods,
+        "    pub fn to_message(&self) -> {name} {{\n{name} {{"
+    )?;
     for field in &st.fields {
         let ident = field_ident(&field.name);
         let accessor = format!("self.{ident}()");
@@ -386,53 +356,72 @@ pub fn emit_view(
         } else {
             to_owned_value(&field.ty, &accessor)
         };
-        writeln!(out, "{ident}: {value},")?;
+        writeln!(methods, "{ident}: {value},")?;
     }
     if tagged_section {
-        out.push_str("unknown_tagged_fields: self.unknown_tagged_fields(),\n");
+        methods.push_str("unknown_tagged_fields: self.unknown_tagged_fields(),\n");
     }
-    out.push_str("}\n}\n}\n\n");
+    methods.push_str("}\n}\n");
 
-    // Keep `version` only where an accessor reads it.
-    if !reads_own_version(&out[scan_end..]) {
-        let rest = out.split_off(definition_at);
-        out.push_str(
-            &rest
-                .replace(
-                    &format!("{view} {{ frame: cursor.frame(), version, at }}"),
-                    &format!("{view} {{ frame: cursor.frame(), at }}"),
-                )
-                .replace("fn absent(version: i16)", "fn absent(_version: i16)")
-                .replace(
-                    "frame: view::empty_frame(), version, at:",
-                    "frame: view::empty_frame(), at:",
-                )
-                .replacen(
-                    "fn scan<C: view::Cursor<'a>>(cursor: &mut C, version: i16)",
-                    if scan_reads_version {
-                        "fn scan<C: view::Cursor<'a>>(cursor: &mut C, version: i16)"
-                    } else {
-                        "fn scan<C: view::Cursor<'a>>(cursor: &mut C, _version: i16)"
-                    },
-                    1,
-                ),
-        );
-    }
-    let version_field = if reads_own_version(&out[definition_at..]) {
-        "    version: i16,\n"
+    let keeps_version = reads_own_version(&methods);
+    let (version_field, version_init, version_param) = if keeps_version {
+        ("    version: i16,\n", "version, ", "version")
     } else {
-        ""
+        ("", "", "_version")
     };
-    let mut definition = doc_comment(
+
+    // Definition.
+    out.push_str(&doc_comment(
         &format!("A checked [`{name}`] read in place from its frame: see [`crate::view`]."),
         "",
-    );
-    definition.push_str("#[derive(Clone, Copy)]\n");
-    writeln!(definition, "pub struct {view}<'a> {{")?;
-    writeln!(definition, "    frame: &'a Bytes,\n{version_field}    /// Where each field starts in `frame` (the tagged section last), or `view::ABSENT`.")?;
-    writeln!(definition, "    at: [u32; {slots}],")?;
-    definition.push_str("}\n\n");
-    out.insert_str(definition_at, &definition);
+    ));
+    out.push_str("#[derive(Clone, Copy)]\n");
+    writeln!(out, "pub struct {view}<'a> {{")?;
+    writeln!(out, "    frame: &'a Bytes,\n{version_field}    /// Where each field starts in `frame` (the tagged section last), or `view::ABSENT`.")?;
+    writeln!(out, "    at: [u32; {slots}],")?;
+    out.push_str("}\n\n");
+    writeln!(out, "impl<'a> {view}<'a> {{")?;
+
+    // Scan.
+    out.push_str("    /// Skips the struct at `cursor` (checking it, for the decoder), noting where each\n    /// field starts.\n");
+    // Inlined into the loops of the arrays holding the struct, so a skip computes no offsets.
+    out.push_str(if top {
+        "    #[inline]\n"
+    } else {
+        "    #[inline(always)]\n"
+    });
+    let scan_param = if keeps_version || super::names::uses(&scan, "version") {
+        "version"
+    } else {
+        "_version"
+    };
+    writeln!(
+        out,
+        "    fn scan<C: view::Cursor<'a>>(cursor: &mut C, {scan_param}: i16) -> Result<Self, C::Error> {{"
+    )?;
+    out.push_str(&scan);
+    writeln!(
+        out,
+        "Ok({view} {{ frame: cursor.frame(), {version_init}at }})\n}}\n"
+    )?;
+
+    if !top {
+        out.push_str("    /// Finds the fields of the struct at `reader`, in a checked frame.\n");
+        out.push_str("    #[inline]\n");
+        out.push_str("    fn locate(reader: &mut view::Reader<'a>, version: i16) -> Self {\n        view::infallible(Self::scan(reader, version))\n    }\n\n");
+    }
+
+    // The view of a field the version does not have.
+    if held.contains(name) {
+        out.push_str("    /// The view of a struct field absent from `version`: every accessor gives its default.\n");
+        writeln!(
+            out,
+            "    fn absent({version_param}: i16) -> Self {{\n        {view} {{ frame: view::empty_frame(), {version_init}at: [view::ABSENT; {slots}] }}\n    }}\n"
+        )?;
+    }
+
+    out.push_str(&methods);
+    out.push_str("}\n\n");
 
     // Debug, through the accessors.
     writeln!(out, "impl fmt::Debug for {view}<'_> {{")?;
