@@ -507,6 +507,9 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
         "    fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {\n",
     );
     if top {
+        // The nested structs' writes are inlined into the message's, all through a writer
+        // held in a local, which stays in registers.
+        out.push_str("        buf.in_place(|buf| {\n");
         out.push_str("        if !Self::VERSIONS.contains(version) {\n            return Err(EncodeError::UnsupportedVersion { message: Self::NAME, version, valid: Self::VERSIONS });\n        }\n");
     }
     out.push_str(&ctx.flexible_binding());
@@ -598,7 +601,11 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
         section.push_str("unknown.finish(buf);\n");
         push_when_flexible(out, ctx, &section)?;
     }
-    out.push_str("Ok(())\n}\n\n");
+    out.push_str(if top {
+        "Ok(())\n})\n}\n\n"
+    } else {
+        "Ok(())\n}\n\n"
+    });
     tidy_function(out, start);
 
     // Encoded length.
@@ -657,6 +664,8 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
         "    fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {\n",
     );
     if top {
+        // As for writing: the nested structs' reads go through a decoder held in a local.
+        out.push_str("        decoder.in_place(|decoder| {\n");
         out.push_str("        if !Self::VERSIONS.contains(version) {\n            return Err(DecodeErrorKind::UnsupportedVersion { message: Self::NAME, version, valid: Self::VERSIONS }.into());\n        }\n");
     }
     out.push_str(&ctx.flexible_binding());
@@ -719,7 +728,7 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
     if tagged_section {
         out.push_str("unknown_tagged_fields,\n");
     }
-    out.push_str("})\n}\n");
+    out.push_str(if top { "})\n})\n}\n" } else { "})\n}\n" });
     tidy_function(out, start);
     out.push_str("}\n\n");
 

@@ -32,18 +32,20 @@ pub struct AbortedTxn {
 
 impl Encode for AbortedTxn {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i64(self.producer_id);
-        buf.put_i64(self.first_offset);
-        buf.put_i64(self.last_offset);
-        buf.put_i64(self.last_stable_offset);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i64(self.producer_id);
+            buf.put_i64(self.first_offset);
+            buf.put_i64(self.last_offset);
+            buf.put_i64(self.last_stable_offset);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, _version: i16) -> usize {
@@ -58,23 +60,25 @@ impl Encode for AbortedTxn {
 
 impl Decode for AbortedTxn {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let producer_id = decoder.int64("AbortedTxn.ProducerId")?;
-        let first_offset = decoder.int64("AbortedTxn.FirstOffset")?;
-        let last_offset = decoder.int64("AbortedTxn.LastOffset")?;
-        let last_stable_offset = decoder.int64("AbortedTxn.LastStableOffset")?;
-        Ok(Self {
-            producer_id,
-            first_offset,
-            last_offset,
-            last_stable_offset,
+            let producer_id = decoder.int64("AbortedTxn.ProducerId")?;
+            let first_offset = decoder.int64("AbortedTxn.FirstOffset")?;
+            let last_offset = decoder.int64("AbortedTxn.LastOffset")?;
+            let last_stable_offset = decoder.int64("AbortedTxn.LastStableOffset")?;
+            Ok(Self {
+                producer_id,
+                first_offset,
+                last_offset,
+                last_stable_offset,
+            })
         })
     }
 }

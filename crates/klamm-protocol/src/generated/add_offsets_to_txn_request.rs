@@ -36,32 +36,34 @@ pub struct AddOffsetsToTxnRequest {
 
 impl Encode for AddOffsetsToTxnRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 3;
-        encoder::put_nullable_string(
-            buf,
-            "AddOffsetsToTxnRequest.TransactionalId",
-            Some(self.transactional_id.as_str()),
-            flexible,
-        )?;
-        buf.put_i64(self.producer_id);
-        buf.put_i16(self.producer_epoch);
-        encoder::put_nullable_string(
-            buf,
-            "AddOffsetsToTxnRequest.GroupId",
-            Some(self.group_id.as_str()),
-            flexible,
-        )?;
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 3;
+            encoder::put_nullable_string(
+                buf,
+                "AddOffsetsToTxnRequest.TransactionalId",
+                Some(self.transactional_id.as_str()),
+                flexible,
+            )?;
+            buf.put_i64(self.producer_id);
+            buf.put_i16(self.producer_epoch);
+            encoder::put_nullable_string(
+                buf,
+                "AddOffsetsToTxnRequest.GroupId",
+                Some(self.group_id.as_str()),
+                flexible,
+            )?;
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -80,31 +82,33 @@ impl Encode for AddOffsetsToTxnRequest {
 
 impl Decode for AddOffsetsToTxnRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 3;
-        let transactional_id =
-            decoder.string("AddOffsetsToTxnRequest.TransactionalId", flexible)?;
-        let producer_id = decoder.int64("AddOffsetsToTxnRequest.ProducerId")?;
-        let producer_epoch = decoder.int16("AddOffsetsToTxnRequest.ProducerEpoch")?;
-        let group_id = decoder.string("AddOffsetsToTxnRequest.GroupId", flexible)?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("AddOffsetsToTxnRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            transactional_id,
-            producer_id,
-            producer_epoch,
-            group_id,
-            unknown_tagged_fields,
+            let flexible = version >= 3;
+            let transactional_id =
+                decoder.string("AddOffsetsToTxnRequest.TransactionalId", flexible)?;
+            let producer_id = decoder.int64("AddOffsetsToTxnRequest.ProducerId")?;
+            let producer_epoch = decoder.int16("AddOffsetsToTxnRequest.ProducerEpoch")?;
+            let group_id = decoder.string("AddOffsetsToTxnRequest.GroupId", flexible)?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("AddOffsetsToTxnRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                transactional_id,
+                producer_id,
+                producer_epoch,
+                group_id,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -28,20 +28,22 @@ pub struct AddOffsetsToTxnResponse {
 
 impl Encode for AddOffsetsToTxnResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 3;
-        buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 3;
+            buf.put_i32(self.throttle_time_ms);
+            buf.put_i16(self.error_code);
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -58,26 +60,28 @@ impl Encode for AddOffsetsToTxnResponse {
 
 impl Decode for AddOffsetsToTxnResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 3;
-        let throttle_time_ms = decoder.int32("AddOffsetsToTxnResponse.ThrottleTimeMs")?;
-        let error_code = decoder.int16("AddOffsetsToTxnResponse.ErrorCode")?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("AddOffsetsToTxnResponse", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            unknown_tagged_fields,
+            let flexible = version >= 3;
+            let throttle_time_ms = decoder.int32("AddOffsetsToTxnResponse.ThrottleTimeMs")?;
+            let error_code = decoder.int16("AddOffsetsToTxnResponse.ErrorCode")?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("AddOffsetsToTxnResponse", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -42,91 +42,93 @@ pub struct AddPartitionsToTxnRequest {
 
 impl Encode for AddPartitionsToTxnRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 3;
-        if version >= 4 {
-            encoder::put_length(
-                buf,
-                "AddPartitionsToTxnRequest.Transactions",
-                Some(self.transactions.len()),
-                flexible,
-                true,
-            )?;
-            for item in self.transactions.iter() {
-                item.write_to(buf, version)?;
-            }
-        } else {
-            if !self.transactions.is_empty() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "AddPartitionsToTxnRequest.Transactions",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        if version <= 3 {
-            encoder::put_nullable_string(
-                buf,
-                "AddPartitionsToTxnRequest.V3AndBelowTransactionalId",
-                Some(self.v3_and_below_transactional_id.as_str()),
-                flexible,
-            )?;
-        } else {
-            if !self.v3_and_below_transactional_id.is_empty() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "AddPartitionsToTxnRequest.V3AndBelowTransactionalId",
-                    version,
-                });
+            let flexible = version >= 3;
+            if version >= 4 {
+                encoder::put_length(
+                    buf,
+                    "AddPartitionsToTxnRequest.Transactions",
+                    Some(self.transactions.len()),
+                    flexible,
+                    true,
+                )?;
+                for item in self.transactions.iter() {
+                    item.write_to(buf, version)?;
+                }
+            } else {
+                if !self.transactions.is_empty() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "AddPartitionsToTxnRequest.Transactions",
+                        version,
+                    });
+                }
             }
-        }
-        if version <= 3 {
-            buf.put_i64(self.v3_and_below_producer_id);
-        } else {
-            if self.v3_and_below_producer_id != 0 {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "AddPartitionsToTxnRequest.V3AndBelowProducerId",
-                    version,
-                });
+            if version <= 3 {
+                encoder::put_nullable_string(
+                    buf,
+                    "AddPartitionsToTxnRequest.V3AndBelowTransactionalId",
+                    Some(self.v3_and_below_transactional_id.as_str()),
+                    flexible,
+                )?;
+            } else {
+                if !self.v3_and_below_transactional_id.is_empty() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "AddPartitionsToTxnRequest.V3AndBelowTransactionalId",
+                        version,
+                    });
+                }
             }
-        }
-        if version <= 3 {
-            buf.put_i16(self.v3_and_below_producer_epoch);
-        } else {
-            if self.v3_and_below_producer_epoch != 0 {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "AddPartitionsToTxnRequest.V3AndBelowProducerEpoch",
-                    version,
-                });
+            if version <= 3 {
+                buf.put_i64(self.v3_and_below_producer_id);
+            } else {
+                if self.v3_and_below_producer_id != 0 {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "AddPartitionsToTxnRequest.V3AndBelowProducerId",
+                        version,
+                    });
+                }
             }
-        }
-        if version <= 3 {
-            encoder::put_length(
-                buf,
-                "AddPartitionsToTxnRequest.V3AndBelowTopics",
-                Some(self.v3_and_below_topics.len()),
-                flexible,
-                true,
-            )?;
-            for item in self.v3_and_below_topics.iter() {
-                item.write_to(buf, version)?;
+            if version <= 3 {
+                buf.put_i16(self.v3_and_below_producer_epoch);
+            } else {
+                if self.v3_and_below_producer_epoch != 0 {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "AddPartitionsToTxnRequest.V3AndBelowProducerEpoch",
+                        version,
+                    });
+                }
             }
-        } else {
-            if !self.v3_and_below_topics.is_empty() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "AddPartitionsToTxnRequest.V3AndBelowTopics",
-                    version,
-                });
+            if version <= 3 {
+                encoder::put_length(
+                    buf,
+                    "AddPartitionsToTxnRequest.V3AndBelowTopics",
+                    Some(self.v3_and_below_topics.len()),
+                    flexible,
+                    true,
+                )?;
+                for item in self.v3_and_below_topics.iter() {
+                    item.write_to(buf, version)?;
+                }
+            } else {
+                if !self.v3_and_below_topics.is_empty() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "AddPartitionsToTxnRequest.V3AndBelowTopics",
+                        version,
+                    });
+                }
             }
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -169,65 +171,67 @@ impl Encode for AddPartitionsToTxnRequest {
 
 impl Decode for AddPartitionsToTxnRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 3;
-        let transactions = if version >= 4 {
-            decoder.array(
-                "AddPartitionsToTxnRequest.Transactions",
-                flexible,
-                1,
-                |decoder| AddPartitionsToTxnTransaction::decode(decoder, version),
-            )?
-        } else {
-            Vec::new()
-        };
-        let v3_and_below_transactional_id = if version <= 3 {
-            decoder.string(
-                "AddPartitionsToTxnRequest.V3AndBelowTransactionalId",
-                flexible,
-            )?
-        } else {
-            KafkaString::from_static("")
-        };
-        let v3_and_below_producer_id = if version <= 3 {
-            decoder.int64("AddPartitionsToTxnRequest.V3AndBelowProducerId")?
-        } else {
-            0
-        };
-        let v3_and_below_producer_epoch = if version <= 3 {
-            decoder.int16("AddPartitionsToTxnRequest.V3AndBelowProducerEpoch")?
-        } else {
-            0
-        };
-        let v3_and_below_topics = if version <= 3 {
-            decoder.array(
-                "AddPartitionsToTxnRequest.V3AndBelowTopics",
-                flexible,
-                1,
-                |decoder| AddPartitionsToTxnTopic::decode(decoder, version),
-            )?
-        } else {
-            Vec::new()
-        };
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("AddPartitionsToTxnRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            transactions,
-            v3_and_below_transactional_id,
-            v3_and_below_producer_id,
-            v3_and_below_producer_epoch,
-            v3_and_below_topics,
-            unknown_tagged_fields,
+            let flexible = version >= 3;
+            let transactions = if version >= 4 {
+                decoder.array(
+                    "AddPartitionsToTxnRequest.Transactions",
+                    flexible,
+                    1,
+                    |decoder| AddPartitionsToTxnTransaction::decode(decoder, version),
+                )?
+            } else {
+                Vec::new()
+            };
+            let v3_and_below_transactional_id = if version <= 3 {
+                decoder.string(
+                    "AddPartitionsToTxnRequest.V3AndBelowTransactionalId",
+                    flexible,
+                )?
+            } else {
+                KafkaString::from_static("")
+            };
+            let v3_and_below_producer_id = if version <= 3 {
+                decoder.int64("AddPartitionsToTxnRequest.V3AndBelowProducerId")?
+            } else {
+                0
+            };
+            let v3_and_below_producer_epoch = if version <= 3 {
+                decoder.int16("AddPartitionsToTxnRequest.V3AndBelowProducerEpoch")?
+            } else {
+                0
+            };
+            let v3_and_below_topics = if version <= 3 {
+                decoder.array(
+                    "AddPartitionsToTxnRequest.V3AndBelowTopics",
+                    flexible,
+                    1,
+                    |decoder| AddPartitionsToTxnTopic::decode(decoder, version),
+                )?
+            } else {
+                Vec::new()
+            };
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("AddPartitionsToTxnRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                transactions,
+                v3_and_below_transactional_id,
+                v3_and_below_producer_id,
+                v3_and_below_producer_epoch,
+                v3_and_below_topics,
+                unknown_tagged_fields,
+            })
         })
     }
 }

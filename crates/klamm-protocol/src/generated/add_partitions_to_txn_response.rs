@@ -36,60 +36,62 @@ pub struct AddPartitionsToTxnResponse {
 
 impl Encode for AddPartitionsToTxnResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 3;
-        buf.put_i32(self.throttle_time_ms);
-        if version >= 4 {
-            buf.put_i16(self.error_code);
-        }
-        if version >= 4 {
-            encoder::put_length(
-                buf,
-                "AddPartitionsToTxnResponse.ResultsByTransaction",
-                Some(self.results_by_transaction.len()),
-                flexible,
-                true,
-            )?;
-            for item in self.results_by_transaction.iter() {
-                item.write_to(buf, version)?;
-            }
-        } else {
-            if !self.results_by_transaction.is_empty() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "AddPartitionsToTxnResponse.ResultsByTransaction",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        if version <= 3 {
-            encoder::put_length(
-                buf,
-                "AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow",
-                Some(self.results_by_topic_v3_and_below.len()),
-                flexible,
-                true,
-            )?;
-            for item in self.results_by_topic_v3_and_below.iter() {
-                item.write_to(buf, version)?;
+            let flexible = version >= 3;
+            buf.put_i32(self.throttle_time_ms);
+            if version >= 4 {
+                buf.put_i16(self.error_code);
             }
-        } else {
-            if !self.results_by_topic_v3_and_below.is_empty() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow",
-                    version,
-                });
+            if version >= 4 {
+                encoder::put_length(
+                    buf,
+                    "AddPartitionsToTxnResponse.ResultsByTransaction",
+                    Some(self.results_by_transaction.len()),
+                    flexible,
+                    true,
+                )?;
+                for item in self.results_by_transaction.iter() {
+                    item.write_to(buf, version)?;
+                }
+            } else {
+                if !self.results_by_transaction.is_empty() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "AddPartitionsToTxnResponse.ResultsByTransaction",
+                        version,
+                    });
+                }
             }
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            if version <= 3 {
+                encoder::put_length(
+                    buf,
+                    "AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow",
+                    Some(self.results_by_topic_v3_and_below.len()),
+                    flexible,
+                    true,
+                )?;
+                for item in self.results_by_topic_v3_and_below.iter() {
+                    item.write_to(buf, version)?;
+                }
+            } else {
+                if !self.results_by_topic_v3_and_below.is_empty() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow",
+                        version,
+                    });
+                }
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -127,52 +129,54 @@ impl Encode for AddPartitionsToTxnResponse {
 
 impl Decode for AddPartitionsToTxnResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 3;
-        let throttle_time_ms = decoder.int32("AddPartitionsToTxnResponse.ThrottleTimeMs")?;
-        let error_code = if version >= 4 {
-            decoder.int16("AddPartitionsToTxnResponse.ErrorCode")?
-        } else {
-            0
-        };
-        let results_by_transaction = if version >= 4 {
-            decoder.array(
-                "AddPartitionsToTxnResponse.ResultsByTransaction",
-                flexible,
-                1,
-                |decoder| AddPartitionsToTxnResult::decode(decoder, version),
-            )?
-        } else {
-            Vec::new()
-        };
-        let results_by_topic_v3_and_below = if version <= 3 {
-            decoder.array(
-                "AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow",
-                flexible,
-                1,
-                |decoder| AddPartitionsToTxnTopicResult::decode(decoder, version),
-            )?
-        } else {
-            Vec::new()
-        };
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("AddPartitionsToTxnResponse", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            results_by_transaction,
-            results_by_topic_v3_and_below,
-            unknown_tagged_fields,
+            let flexible = version >= 3;
+            let throttle_time_ms = decoder.int32("AddPartitionsToTxnResponse.ThrottleTimeMs")?;
+            let error_code = if version >= 4 {
+                decoder.int16("AddPartitionsToTxnResponse.ErrorCode")?
+            } else {
+                0
+            };
+            let results_by_transaction = if version >= 4 {
+                decoder.array(
+                    "AddPartitionsToTxnResponse.ResultsByTransaction",
+                    flexible,
+                    1,
+                    |decoder| AddPartitionsToTxnResult::decode(decoder, version),
+                )?
+            } else {
+                Vec::new()
+            };
+            let results_by_topic_v3_and_below = if version <= 3 {
+                decoder.array(
+                    "AddPartitionsToTxnResponse.ResultsByTopicV3AndBelow",
+                    flexible,
+                    1,
+                    |decoder| AddPartitionsToTxnTopicResult::decode(decoder, version),
+                )?
+            } else {
+                Vec::new()
+            };
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("AddPartitionsToTxnResponse", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                results_by_transaction,
+                results_by_topic_v3_and_below,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -58,51 +58,53 @@ impl Default for AddRaftVoterRequest {
 
 impl Encode for AddRaftVoterRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        match &self.cluster_id {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "AddRaftVoterRequest.ClusterId",
-                    Some(value.as_str()),
-                    true,
-                )?;
-            }
-            None => {
-                encoder::put_nullable_string(buf, "AddRaftVoterRequest.ClusterId", None, true)?;
-            }
-        }
-        buf.put_i32(self.timeout_ms);
-        buf.put_i32(self.voter_id);
-        buf.put_slice(self.voter_directory_id.as_bytes());
-        encoder::put_length(
-            buf,
-            "AddRaftVoterRequest.Listeners",
-            Some(self.listeners.len()),
-            true,
-            true,
-        )?;
-        for item in self.listeners.iter() {
-            item.write_to(buf, version)?;
-        }
-        if version >= 1 {
-            encoder::put_bool(buf, self.ack_when_committed);
-        } else {
-            if !self.ack_when_committed {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "AddRaftVoterRequest.AckWhenCommitted",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            match &self.cluster_id {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "AddRaftVoterRequest.ClusterId",
+                        Some(value.as_str()),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(buf, "AddRaftVoterRequest.ClusterId", None, true)?;
+                }
+            }
+            buf.put_i32(self.timeout_ms);
+            buf.put_i32(self.voter_id);
+            buf.put_slice(self.voter_directory_id.as_bytes());
+            encoder::put_length(
+                buf,
+                "AddRaftVoterRequest.Listeners",
+                Some(self.listeners.len()),
+                true,
+                true,
+            )?;
+            for item in self.listeners.iter() {
+                item.write_to(buf, version)?;
+            }
+            if version >= 1 {
+                encoder::put_bool(buf, self.ack_when_committed);
+            } else {
+                if !self.ack_when_committed {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "AddRaftVoterRequest.AckWhenCommitted",
+                        version,
+                    });
+                }
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -130,36 +132,38 @@ impl Encode for AddRaftVoterRequest {
 
 impl Decode for AddRaftVoterRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let cluster_id = decoder.nullable_string("AddRaftVoterRequest.ClusterId", true)?;
-        let timeout_ms = decoder.int32("AddRaftVoterRequest.TimeoutMs")?;
-        let voter_id = decoder.int32("AddRaftVoterRequest.VoterId")?;
-        let voter_directory_id = decoder.uuid("AddRaftVoterRequest.VoterDirectoryId")?;
-        let listeners = decoder.array("AddRaftVoterRequest.Listeners", true, 1, |decoder| {
-            Listener::decode(decoder, version)
-        })?;
-        let ack_when_committed = if version >= 1 {
-            decoder.boolean("AddRaftVoterRequest.AckWhenCommitted")?
-        } else {
-            true
-        };
-        let unknown_tagged_fields =
-            decoder.tagged_fields("AddRaftVoterRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            cluster_id,
-            timeout_ms,
-            voter_id,
-            voter_directory_id,
-            listeners,
-            ack_when_committed,
-            unknown_tagged_fields,
+            let cluster_id = decoder.nullable_string("AddRaftVoterRequest.ClusterId", true)?;
+            let timeout_ms = decoder.int32("AddRaftVoterRequest.TimeoutMs")?;
+            let voter_id = decoder.int32("AddRaftVoterRequest.VoterId")?;
+            let voter_directory_id = decoder.uuid("AddRaftVoterRequest.VoterDirectoryId")?;
+            let listeners = decoder.array("AddRaftVoterRequest.Listeners", true, 1, |decoder| {
+                Listener::decode(decoder, version)
+            })?;
+            let ack_when_committed = if version >= 1 {
+                decoder.boolean("AddRaftVoterRequest.AckWhenCommitted")?
+            } else {
+                true
+            };
+            let unknown_tagged_fields =
+                decoder.tagged_fields("AddRaftVoterRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                cluster_id,
+                timeout_ms,
+                voter_id,
+                voter_directory_id,
+                listeners,
+                ack_when_committed,
+                unknown_tagged_fields,
+            })
         })
     }
 }

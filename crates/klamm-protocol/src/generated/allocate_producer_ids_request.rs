@@ -38,17 +38,19 @@ impl Default for AllocateProducerIdsRequest {
 
 impl Encode for AllocateProducerIdsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.broker_id);
-        buf.put_i64(self.broker_epoch);
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i32(self.broker_id);
+            buf.put_i64(self.broker_epoch);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, _version: i16) -> usize {
@@ -62,22 +64,24 @@ impl Encode for AllocateProducerIdsRequest {
 
 impl Decode for AllocateProducerIdsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let broker_id = decoder.int32("AllocateProducerIdsRequest.BrokerId")?;
-        let broker_epoch = decoder.int64("AllocateProducerIdsRequest.BrokerEpoch")?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("AllocateProducerIdsRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            broker_id,
-            broker_epoch,
-            unknown_tagged_fields,
+            let broker_id = decoder.int32("AllocateProducerIdsRequest.BrokerId")?;
+            let broker_epoch = decoder.int64("AllocateProducerIdsRequest.BrokerEpoch")?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("AllocateProducerIdsRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                broker_id,
+                broker_epoch,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -36,19 +36,21 @@ pub struct AllocateProducerIdsResponse {
 
 impl Encode for AllocateProducerIdsResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
-        buf.put_i64(self.producer_id_start);
-        buf.put_i32(self.producer_id_len);
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i32(self.throttle_time_ms);
+            buf.put_i16(self.error_code);
+            buf.put_i64(self.producer_id_start);
+            buf.put_i32(self.producer_id_len);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, _version: i16) -> usize {
@@ -64,26 +66,28 @@ impl Encode for AllocateProducerIdsResponse {
 
 impl Decode for AllocateProducerIdsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let throttle_time_ms = decoder.int32("AllocateProducerIdsResponse.ThrottleTimeMs")?;
-        let error_code = decoder.int16("AllocateProducerIdsResponse.ErrorCode")?;
-        let producer_id_start = decoder.int64("AllocateProducerIdsResponse.ProducerIdStart")?;
-        let producer_id_len = decoder.int32("AllocateProducerIdsResponse.ProducerIdLen")?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("AllocateProducerIdsResponse", |_, _| Ok(false))?;
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            producer_id_start,
-            producer_id_len,
-            unknown_tagged_fields,
+            let throttle_time_ms = decoder.int32("AllocateProducerIdsResponse.ThrottleTimeMs")?;
+            let error_code = decoder.int16("AllocateProducerIdsResponse.ErrorCode")?;
+            let producer_id_start = decoder.int64("AllocateProducerIdsResponse.ProducerIdStart")?;
+            let producer_id_len = decoder.int32("AllocateProducerIdsResponse.ProducerIdLen")?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("AllocateProducerIdsResponse", |_, _| Ok(false))?;
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                producer_id_start,
+                producer_id_len,
+                unknown_tagged_fields,
+            })
         })
     }
 }

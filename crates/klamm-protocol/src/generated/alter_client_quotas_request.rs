@@ -28,29 +28,31 @@ pub struct AlterClientQuotasRequest {
 
 impl Encode for AlterClientQuotasRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 1;
-        encoder::put_length(
-            buf,
-            "AlterClientQuotasRequest.Entries",
-            Some(self.entries.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.entries.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_bool(buf, self.validate_only);
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 1;
+            encoder::put_length(
+                buf,
+                "AlterClientQuotasRequest.Entries",
+                Some(self.entries.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.entries.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_bool(buf, self.validate_only);
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -72,29 +74,31 @@ impl Encode for AlterClientQuotasRequest {
 
 impl Decode for AlterClientQuotasRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 1;
-        let entries =
-            decoder.array("AlterClientQuotasRequest.Entries", flexible, 1, |decoder| {
-                EntryData::decode(decoder, version)
-            })?;
-        let validate_only = decoder.boolean("AlterClientQuotasRequest.ValidateOnly")?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("AlterClientQuotasRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            entries,
-            validate_only,
-            unknown_tagged_fields,
+            let flexible = version >= 1;
+            let entries =
+                decoder.array("AlterClientQuotasRequest.Entries", flexible, 1, |decoder| {
+                    EntryData::decode(decoder, version)
+                })?;
+            let validate_only = decoder.boolean("AlterClientQuotasRequest.ValidateOnly")?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("AlterClientQuotasRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                entries,
+                validate_only,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -28,29 +28,31 @@ pub struct AlterConfigsRequest {
 
 impl Encode for AlterConfigsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 2;
-        encoder::put_length(
-            buf,
-            "AlterConfigsRequest.Resources",
-            Some(self.resources.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.resources.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_bool(buf, self.validate_only);
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 2;
+            encoder::put_length(
+                buf,
+                "AlterConfigsRequest.Resources",
+                Some(self.resources.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.resources.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_bool(buf, self.validate_only);
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -72,28 +74,31 @@ impl Encode for AlterConfigsRequest {
 
 impl Decode for AlterConfigsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 2;
-        let resources = decoder.array("AlterConfigsRequest.Resources", flexible, 1, |decoder| {
-            AlterConfigsResource::decode(decoder, version)
-        })?;
-        let validate_only = decoder.boolean("AlterConfigsRequest.ValidateOnly")?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("AlterConfigsRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            resources,
-            validate_only,
-            unknown_tagged_fields,
+            let flexible = version >= 2;
+            let resources =
+                decoder.array("AlterConfigsRequest.Resources", flexible, 1, |decoder| {
+                    AlterConfigsResource::decode(decoder, version)
+                })?;
+            let validate_only = decoder.boolean("AlterConfigsRequest.ValidateOnly")?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("AlterConfigsRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                resources,
+                validate_only,
+                unknown_tagged_fields,
+            })
         })
     }
 }

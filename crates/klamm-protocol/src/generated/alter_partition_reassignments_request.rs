@@ -45,36 +45,38 @@ impl Default for AlterPartitionReassignmentsRequest {
 
 impl Encode for AlterPartitionReassignmentsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.timeout_ms);
-        if version >= 1 {
-            encoder::put_bool(buf, self.allow_replication_factor_change);
-        } else {
-            if !self.allow_replication_factor_change {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "AlterPartitionReassignmentsRequest.AllowReplicationFactorChange",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        encoder::put_length(
-            buf,
-            "AlterPartitionReassignmentsRequest.Topics",
-            Some(self.topics.len()),
-            true,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            buf.put_i32(self.timeout_ms);
+            if version >= 1 {
+                encoder::put_bool(buf, self.allow_replication_factor_change);
+            } else {
+                if !self.allow_replication_factor_change {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "AlterPartitionReassignmentsRequest.AllowReplicationFactorChange",
+                        version,
+                    });
+                }
+            }
+            encoder::put_length(
+                buf,
+                "AlterPartitionReassignmentsRequest.Topics",
+                Some(self.topics.len()),
+                true,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -96,33 +98,36 @@ impl Encode for AlterPartitionReassignmentsRequest {
 
 impl Decode for AlterPartitionReassignmentsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let timeout_ms = decoder.int32("AlterPartitionReassignmentsRequest.TimeoutMs")?;
-        let allow_replication_factor_change = if version >= 1 {
-            decoder.boolean("AlterPartitionReassignmentsRequest.AllowReplicationFactorChange")?
-        } else {
-            true
-        };
-        let topics = decoder.array(
-            "AlterPartitionReassignmentsRequest.Topics",
-            true,
-            1,
-            |decoder| ReassignableTopic::decode(decoder, version),
-        )?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("AlterPartitionReassignmentsRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            timeout_ms,
-            allow_replication_factor_change,
-            topics,
-            unknown_tagged_fields,
+            let timeout_ms = decoder.int32("AlterPartitionReassignmentsRequest.TimeoutMs")?;
+            let allow_replication_factor_change = if version >= 1 {
+                decoder
+                    .boolean("AlterPartitionReassignmentsRequest.AllowReplicationFactorChange")?
+            } else {
+                true
+            };
+            let topics = decoder.array(
+                "AlterPartitionReassignmentsRequest.Topics",
+                true,
+                1,
+                |decoder| ReassignableTopic::decode(decoder, version),
+            )?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("AlterPartitionReassignmentsRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                timeout_ms,
+                allow_replication_factor_change,
+                topics,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -53,48 +53,50 @@ impl Default for AlterPartitionReassignmentsResponse {
 
 impl Encode for AlterPartitionReassignmentsResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.throttle_time_ms);
-        if version >= 1 {
-            encoder::put_bool(buf, self.allow_replication_factor_change);
-        }
-        buf.put_i16(self.error_code);
-        match &self.error_message {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "AlterPartitionReassignmentsResponse.ErrorMessage",
-                    Some(value.as_str()),
-                    true,
-                )?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                encoder::put_nullable_string(
-                    buf,
-                    "AlterPartitionReassignmentsResponse.ErrorMessage",
-                    None,
-                    true,
-                )?;
+            buf.put_i32(self.throttle_time_ms);
+            if version >= 1 {
+                encoder::put_bool(buf, self.allow_replication_factor_change);
             }
-        }
-        encoder::put_length(
-            buf,
-            "AlterPartitionReassignmentsResponse.Responses",
-            Some(self.responses.len()),
-            true,
-            true,
-        )?;
-        for item in self.responses.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            buf.put_i16(self.error_code);
+            match &self.error_message {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "AlterPartitionReassignmentsResponse.ErrorMessage",
+                        Some(value.as_str()),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "AlterPartitionReassignmentsResponse.ErrorMessage",
+                        None,
+                        true,
+                    )?;
+                }
+            }
+            encoder::put_length(
+                buf,
+                "AlterPartitionReassignmentsResponse.Responses",
+                Some(self.responses.len()),
+                true,
+                true,
+            )?;
+            for item in self.responses.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -121,39 +123,42 @@ impl Encode for AlterPartitionReassignmentsResponse {
 
 impl Decode for AlterPartitionReassignmentsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let throttle_time_ms =
-            decoder.int32("AlterPartitionReassignmentsResponse.ThrottleTimeMs")?;
-        let allow_replication_factor_change = if version >= 1 {
-            decoder.boolean("AlterPartitionReassignmentsResponse.AllowReplicationFactorChange")?
-        } else {
-            true
-        };
-        let error_code = decoder.int16("AlterPartitionReassignmentsResponse.ErrorCode")?;
-        let error_message =
-            decoder.nullable_string("AlterPartitionReassignmentsResponse.ErrorMessage", true)?;
-        let responses = decoder.array(
-            "AlterPartitionReassignmentsResponse.Responses",
-            true,
-            1,
-            |decoder| ReassignableTopicResponse::decode(decoder, version),
-        )?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("AlterPartitionReassignmentsResponse", |_, _| Ok(false))?;
-        Ok(Self {
-            throttle_time_ms,
-            allow_replication_factor_change,
-            error_code,
-            error_message,
-            responses,
-            unknown_tagged_fields,
+            let throttle_time_ms =
+                decoder.int32("AlterPartitionReassignmentsResponse.ThrottleTimeMs")?;
+            let allow_replication_factor_change = if version >= 1 {
+                decoder
+                    .boolean("AlterPartitionReassignmentsResponse.AllowReplicationFactorChange")?
+            } else {
+                true
+            };
+            let error_code = decoder.int16("AlterPartitionReassignmentsResponse.ErrorCode")?;
+            let error_message = decoder
+                .nullable_string("AlterPartitionReassignmentsResponse.ErrorMessage", true)?;
+            let responses = decoder.array(
+                "AlterPartitionReassignmentsResponse.Responses",
+                true,
+                1,
+                |decoder| ReassignableTopicResponse::decode(decoder, version),
+            )?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("AlterPartitionReassignmentsResponse", |_, _| Ok(false))?;
+            Ok(Self {
+                throttle_time_ms,
+                allow_replication_factor_change,
+                error_code,
+                error_message,
+                responses,
+                unknown_tagged_fields,
+            })
         })
     }
 }

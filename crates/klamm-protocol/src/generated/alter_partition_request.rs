@@ -43,27 +43,29 @@ impl Default for AlterPartitionRequest {
 
 impl Encode for AlterPartitionRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.broker_id);
-        buf.put_i64(self.broker_epoch);
-        encoder::put_length(
-            buf,
-            "AlterPartitionRequest.Topics",
-            Some(self.topics.len()),
-            true,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i32(self.broker_id);
+            buf.put_i64(self.broker_epoch);
+            encoder::put_length(
+                buf,
+                "AlterPartitionRequest.Topics",
+                Some(self.topics.len()),
+                true,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -83,26 +85,28 @@ impl Encode for AlterPartitionRequest {
 
 impl Decode for AlterPartitionRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let broker_id = decoder.int32("AlterPartitionRequest.BrokerId")?;
-        let broker_epoch = decoder.int64("AlterPartitionRequest.BrokerEpoch")?;
-        let topics = decoder.array("AlterPartitionRequest.Topics", true, 1, |decoder| {
-            TopicData::decode(decoder, version)
-        })?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("AlterPartitionRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            broker_id,
-            broker_epoch,
-            topics,
-            unknown_tagged_fields,
+            let broker_id = decoder.int32("AlterPartitionRequest.BrokerId")?;
+            let broker_epoch = decoder.int64("AlterPartitionRequest.BrokerEpoch")?;
+            let topics = decoder.array("AlterPartitionRequest.Topics", true, 1, |decoder| {
+                TopicData::decode(decoder, version)
+            })?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("AlterPartitionRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                broker_id,
+                broker_epoch,
+                topics,
+                unknown_tagged_fields,
+            })
         })
     }
 }

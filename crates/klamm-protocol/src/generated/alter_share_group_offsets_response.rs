@@ -36,45 +36,47 @@ pub struct AlterShareGroupOffsetsResponse {
 
 impl Encode for AlterShareGroupOffsetsResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
-        match &self.error_message {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "AlterShareGroupOffsetsResponse.ErrorMessage",
-                    Some(value.as_str()),
-                    true,
-                )?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                encoder::put_nullable_string(
-                    buf,
-                    "AlterShareGroupOffsetsResponse.ErrorMessage",
-                    None,
-                    true,
-                )?;
+            buf.put_i32(self.throttle_time_ms);
+            buf.put_i16(self.error_code);
+            match &self.error_message {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "AlterShareGroupOffsetsResponse.ErrorMessage",
+                        Some(value.as_str()),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "AlterShareGroupOffsetsResponse.ErrorMessage",
+                        None,
+                        true,
+                    )?;
+                }
             }
-        }
-        encoder::put_length(
-            buf,
-            "AlterShareGroupOffsetsResponse.Responses",
-            Some(self.responses.len()),
-            true,
-            true,
-        )?;
-        for item in self.responses.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            encoder::put_length(
+                buf,
+                "AlterShareGroupOffsetsResponse.Responses",
+                Some(self.responses.len()),
+                true,
+                true,
+            )?;
+            for item in self.responses.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -98,32 +100,35 @@ impl Encode for AlterShareGroupOffsetsResponse {
 
 impl Decode for AlterShareGroupOffsetsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let throttle_time_ms = decoder.int32("AlterShareGroupOffsetsResponse.ThrottleTimeMs")?;
-        let error_code = decoder.int16("AlterShareGroupOffsetsResponse.ErrorCode")?;
-        let error_message =
-            decoder.nullable_string("AlterShareGroupOffsetsResponse.ErrorMessage", true)?;
-        let responses = decoder.array(
-            "AlterShareGroupOffsetsResponse.Responses",
-            true,
-            1,
-            |decoder| AlterShareGroupOffsetsResponseTopic::decode(decoder, version),
-        )?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("AlterShareGroupOffsetsResponse", |_, _| Ok(false))?;
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            error_message,
-            responses,
-            unknown_tagged_fields,
+            let throttle_time_ms =
+                decoder.int32("AlterShareGroupOffsetsResponse.ThrottleTimeMs")?;
+            let error_code = decoder.int16("AlterShareGroupOffsetsResponse.ErrorCode")?;
+            let error_message =
+                decoder.nullable_string("AlterShareGroupOffsetsResponse.ErrorMessage", true)?;
+            let responses = decoder.array(
+                "AlterShareGroupOffsetsResponse.Responses",
+                true,
+                1,
+                |decoder| AlterShareGroupOffsetsResponseTopic::decode(decoder, version),
+            )?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("AlterShareGroupOffsetsResponse", |_, _| Ok(false))?;
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                error_message,
+                responses,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -28,35 +28,37 @@ pub struct AlterUserScramCredentialsRequest {
 
 impl Encode for AlterUserScramCredentialsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        encoder::put_length(
-            buf,
-            "AlterUserScramCredentialsRequest.Deletions",
-            Some(self.deletions.len()),
-            true,
-            true,
-        )?;
-        for item in self.deletions.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_length(
-            buf,
-            "AlterUserScramCredentialsRequest.Upsertions",
-            Some(self.upsertions.len()),
-            true,
-            true,
-        )?;
-        for item in self.upsertions.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            encoder::put_length(
+                buf,
+                "AlterUserScramCredentialsRequest.Deletions",
+                Some(self.deletions.len()),
+                true,
+                true,
+            )?;
+            for item in self.deletions.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_length(
+                buf,
+                "AlterUserScramCredentialsRequest.Upsertions",
+                Some(self.upsertions.len()),
+                true,
+                true,
+            )?;
+            for item in self.upsertions.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -80,32 +82,34 @@ impl Encode for AlterUserScramCredentialsRequest {
 
 impl Decode for AlterUserScramCredentialsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let deletions = decoder.array(
-            "AlterUserScramCredentialsRequest.Deletions",
-            true,
-            1,
-            |decoder| ScramCredentialDeletion::decode(decoder, version),
-        )?;
-        let upsertions = decoder.array(
-            "AlterUserScramCredentialsRequest.Upsertions",
-            true,
-            1,
-            |decoder| ScramCredentialUpsertion::decode(decoder, version),
-        )?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("AlterUserScramCredentialsRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            deletions,
-            upsertions,
-            unknown_tagged_fields,
+            let deletions = decoder.array(
+                "AlterUserScramCredentialsRequest.Deletions",
+                true,
+                1,
+                |decoder| ScramCredentialDeletion::decode(decoder, version),
+            )?;
+            let upsertions = decoder.array(
+                "AlterUserScramCredentialsRequest.Upsertions",
+                true,
+                1,
+                |decoder| ScramCredentialUpsertion::decode(decoder, version),
+            )?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("AlterUserScramCredentialsRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                deletions,
+                upsertions,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -28,26 +28,28 @@ pub struct AlterUserScramCredentialsResponse {
 
 impl Encode for AlterUserScramCredentialsResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.throttle_time_ms);
-        encoder::put_length(
-            buf,
-            "AlterUserScramCredentialsResponse.Results",
-            Some(self.results.len()),
-            true,
-            true,
-        )?;
-        for item in self.results.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i32(self.throttle_time_ms);
+            encoder::put_length(
+                buf,
+                "AlterUserScramCredentialsResponse.Results",
+                Some(self.results.len()),
+                true,
+                true,
+            )?;
+            for item in self.results.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -66,27 +68,30 @@ impl Encode for AlterUserScramCredentialsResponse {
 
 impl Decode for AlterUserScramCredentialsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let throttle_time_ms = decoder.int32("AlterUserScramCredentialsResponse.ThrottleTimeMs")?;
-        let results = decoder.array(
-            "AlterUserScramCredentialsResponse.Results",
-            true,
-            1,
-            |decoder| AlterUserScramCredentialsResult::decode(decoder, version),
-        )?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("AlterUserScramCredentialsResponse", |_, _| Ok(false))?;
-        Ok(Self {
-            throttle_time_ms,
-            results,
-            unknown_tagged_fields,
+            let throttle_time_ms =
+                decoder.int32("AlterUserScramCredentialsResponse.ThrottleTimeMs")?;
+            let results = decoder.array(
+                "AlterUserScramCredentialsResponse.Results",
+                true,
+                1,
+                |decoder| AlterUserScramCredentialsResult::decode(decoder, version),
+            )?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("AlterUserScramCredentialsResponse", |_, _| Ok(false))?;
+            Ok(Self {
+                throttle_time_ms,
+                results,
+                unknown_tagged_fields,
+            })
         })
     }
 }

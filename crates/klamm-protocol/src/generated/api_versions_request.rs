@@ -48,64 +48,66 @@ impl Default for ApiVersionsRequest {
 
 impl Encode for ApiVersionsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 3;
-        if version >= 3 {
-            encoder::put_nullable_string(
-                buf,
-                "ApiVersionsRequest.ClientSoftwareName",
-                Some(self.client_software_name.as_str()),
-                flexible,
-            )?;
-        }
-        if version >= 3 {
-            encoder::put_nullable_string(
-                buf,
-                "ApiVersionsRequest.ClientSoftwareVersion",
-                Some(self.client_software_version.as_str()),
-                flexible,
-            )?;
-        }
-        if version >= 5 {
-            match &self.cluster_id {
-                Some(value) => {
-                    encoder::put_nullable_string(
-                        buf,
-                        "ApiVersionsRequest.ClusterId",
-                        Some(value.as_str()),
-                        flexible,
-                    )?;
-                }
-                None => {
-                    if version >= 5 {
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 3;
+            if version >= 3 {
+                encoder::put_nullable_string(
+                    buf,
+                    "ApiVersionsRequest.ClientSoftwareName",
+                    Some(self.client_software_name.as_str()),
+                    flexible,
+                )?;
+            }
+            if version >= 3 {
+                encoder::put_nullable_string(
+                    buf,
+                    "ApiVersionsRequest.ClientSoftwareVersion",
+                    Some(self.client_software_version.as_str()),
+                    flexible,
+                )?;
+            }
+            if version >= 5 {
+                match &self.cluster_id {
+                    Some(value) => {
                         encoder::put_nullable_string(
                             buf,
                             "ApiVersionsRequest.ClusterId",
-                            None,
+                            Some(value.as_str()),
                             flexible,
                         )?;
-                    } else {
-                        return Err(EncodeError::NullNotAllowed {
-                            field: "ApiVersionsRequest.ClusterId",
-                            version,
-                        });
+                    }
+                    None => {
+                        if version >= 5 {
+                            encoder::put_nullable_string(
+                                buf,
+                                "ApiVersionsRequest.ClusterId",
+                                None,
+                                flexible,
+                            )?;
+                        } else {
+                            return Err(EncodeError::NullNotAllowed {
+                                field: "ApiVersionsRequest.ClusterId",
+                                version,
+                            });
+                        }
                     }
                 }
             }
-        }
-        if version >= 5 {
-            buf.put_i32(self.node_id);
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            if version >= 5 {
+                buf.put_i32(self.node_id);
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -135,50 +137,52 @@ impl Encode for ApiVersionsRequest {
 
 impl Decode for ApiVersionsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 3;
-        let client_software_name = if version >= 3 {
-            decoder.string("ApiVersionsRequest.ClientSoftwareName", flexible)?
-        } else {
-            KafkaString::from_static("")
-        };
-        let client_software_version = if version >= 3 {
-            decoder.string("ApiVersionsRequest.ClientSoftwareVersion", flexible)?
-        } else {
-            KafkaString::from_static("")
-        };
-        let cluster_id = if version >= 5 {
-            if version >= 5 {
-                decoder.nullable_string("ApiVersionsRequest.ClusterId", flexible)?
+            let flexible = version >= 3;
+            let client_software_name = if version >= 3 {
+                decoder.string("ApiVersionsRequest.ClientSoftwareName", flexible)?
             } else {
-                Some(decoder.string("ApiVersionsRequest.ClusterId", flexible)?)
-            }
-        } else {
-            None
-        };
-        let node_id = if version >= 5 {
-            decoder.int32("ApiVersionsRequest.NodeId")?
-        } else {
-            -1
-        };
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("ApiVersionsRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            client_software_name,
-            client_software_version,
-            cluster_id,
-            node_id,
-            unknown_tagged_fields,
+                KafkaString::from_static("")
+            };
+            let client_software_version = if version >= 3 {
+                decoder.string("ApiVersionsRequest.ClientSoftwareVersion", flexible)?
+            } else {
+                KafkaString::from_static("")
+            };
+            let cluster_id = if version >= 5 {
+                if version >= 5 {
+                    decoder.nullable_string("ApiVersionsRequest.ClusterId", flexible)?
+                } else {
+                    Some(decoder.string("ApiVersionsRequest.ClusterId", flexible)?)
+                }
+            } else {
+                None
+            };
+            let node_id = if version >= 5 {
+                decoder.int32("ApiVersionsRequest.NodeId")?
+            } else {
+                -1
+            };
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("ApiVersionsRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                client_software_name,
+                client_software_version,
+                cluster_id,
+                node_id,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -65,103 +65,107 @@ impl Default for ApiVersionsResponse {
 
 impl Encode for ApiVersionsResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 3;
-        buf.put_i16(self.error_code);
-        encoder::put_length(
-            buf,
-            "ApiVersionsResponse.ApiKeys",
-            Some(self.api_keys.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.api_keys.iter() {
-            item.write_to(buf, version)?;
-        }
-        if version >= 1 {
-            buf.put_i32(self.throttle_time_ms);
-        }
-        if flexible {
-            let mut tagged_count = self.unknown_tagged_fields.len();
-            if version >= 3 && !self.supported_features.is_empty() {
-                tagged_count += 1;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            if version >= 3 && self.finalized_features_epoch != -1 {
-                tagged_count += 1;
+            let flexible = version >= 3;
+            buf.put_i16(self.error_code);
+            encoder::put_length(
+                buf,
+                "ApiVersionsResponse.ApiKeys",
+                Some(self.api_keys.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.api_keys.iter() {
+                item.write_to(buf, version)?;
             }
-            if version >= 3 && !self.finalized_features.is_empty() {
-                tagged_count += 1;
+            if version >= 1 {
+                buf.put_i32(self.throttle_time_ms);
             }
-            if version >= 3 && self.zk_migration_ready {
-                tagged_count += 1;
-            }
-            encoder::put_unsigned_varint(buf, tagged_count as u32);
-            let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            if version >= 3 && !self.supported_features.is_empty() {
-                unknown.write_before(buf, 0);
-                encoder::put_unsigned_varint(buf, 0);
-                let size = encoder::length_len(Some(self.supported_features.len()), flexible, true)
-                    + self
-                        .supported_features
-                        .iter()
-                        .map(|item| item.encoded_len(version))
-                        .sum::<usize>();
-                encoder::put_unsigned_varint(buf, size as u32);
-                encoder::put_length(
-                    buf,
-                    "ApiVersionsResponse.SupportedFeatures",
-                    Some(self.supported_features.len()),
-                    flexible,
-                    true,
-                )?;
-                for item in self.supported_features.iter() {
-                    item.write_to(buf, version)?;
+            if flexible {
+                let mut tagged_count = self.unknown_tagged_fields.len();
+                if version >= 3 && !self.supported_features.is_empty() {
+                    tagged_count += 1;
                 }
-            }
-            if version >= 3 && self.finalized_features_epoch != -1 {
-                unknown.write_before(buf, 1);
-                encoder::put_unsigned_varint(buf, 1);
-                let size = 8;
-                encoder::put_unsigned_varint(buf, size as u32);
-                buf.put_i64(self.finalized_features_epoch);
-            }
-            if version >= 3 && !self.finalized_features.is_empty() {
-                unknown.write_before(buf, 2);
-                encoder::put_unsigned_varint(buf, 2);
-                let size = encoder::length_len(Some(self.finalized_features.len()), flexible, true)
-                    + self
-                        .finalized_features
-                        .iter()
-                        .map(|item| item.encoded_len(version))
-                        .sum::<usize>();
-                encoder::put_unsigned_varint(buf, size as u32);
-                encoder::put_length(
-                    buf,
-                    "ApiVersionsResponse.FinalizedFeatures",
-                    Some(self.finalized_features.len()),
-                    flexible,
-                    true,
-                )?;
-                for item in self.finalized_features.iter() {
-                    item.write_to(buf, version)?;
+                if version >= 3 && self.finalized_features_epoch != -1 {
+                    tagged_count += 1;
                 }
+                if version >= 3 && !self.finalized_features.is_empty() {
+                    tagged_count += 1;
+                }
+                if version >= 3 && self.zk_migration_ready {
+                    tagged_count += 1;
+                }
+                encoder::put_unsigned_varint(buf, tagged_count as u32);
+                let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
+                if version >= 3 && !self.supported_features.is_empty() {
+                    unknown.write_before(buf, 0);
+                    encoder::put_unsigned_varint(buf, 0);
+                    let size =
+                        encoder::length_len(Some(self.supported_features.len()), flexible, true)
+                            + self
+                                .supported_features
+                                .iter()
+                                .map(|item| item.encoded_len(version))
+                                .sum::<usize>();
+                    encoder::put_unsigned_varint(buf, size as u32);
+                    encoder::put_length(
+                        buf,
+                        "ApiVersionsResponse.SupportedFeatures",
+                        Some(self.supported_features.len()),
+                        flexible,
+                        true,
+                    )?;
+                    for item in self.supported_features.iter() {
+                        item.write_to(buf, version)?;
+                    }
+                }
+                if version >= 3 && self.finalized_features_epoch != -1 {
+                    unknown.write_before(buf, 1);
+                    encoder::put_unsigned_varint(buf, 1);
+                    let size = 8;
+                    encoder::put_unsigned_varint(buf, size as u32);
+                    buf.put_i64(self.finalized_features_epoch);
+                }
+                if version >= 3 && !self.finalized_features.is_empty() {
+                    unknown.write_before(buf, 2);
+                    encoder::put_unsigned_varint(buf, 2);
+                    let size =
+                        encoder::length_len(Some(self.finalized_features.len()), flexible, true)
+                            + self
+                                .finalized_features
+                                .iter()
+                                .map(|item| item.encoded_len(version))
+                                .sum::<usize>();
+                    encoder::put_unsigned_varint(buf, size as u32);
+                    encoder::put_length(
+                        buf,
+                        "ApiVersionsResponse.FinalizedFeatures",
+                        Some(self.finalized_features.len()),
+                        flexible,
+                        true,
+                    )?;
+                    for item in self.finalized_features.iter() {
+                        item.write_to(buf, version)?;
+                    }
+                }
+                if version >= 3 && self.zk_migration_ready {
+                    unknown.write_before(buf, 3);
+                    encoder::put_unsigned_varint(buf, 3);
+                    let size = 1;
+                    encoder::put_unsigned_varint(buf, size as u32);
+                    encoder::put_bool(buf, self.zk_migration_ready);
+                }
+                unknown.finish(buf);
             }
-            if version >= 3 && self.zk_migration_ready {
-                unknown.write_before(buf, 3);
-                encoder::put_unsigned_varint(buf, 3);
-                let size = 1;
-                encoder::put_unsigned_varint(buf, size as u32);
-                encoder::put_bool(buf, self.zk_migration_ready);
-            }
-            unknown.finish(buf);
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -220,71 +224,75 @@ impl Encode for ApiVersionsResponse {
 
 impl Decode for ApiVersionsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 3;
-        let error_code = decoder.int16("ApiVersionsResponse.ErrorCode")?;
-        let api_keys = decoder.array("ApiVersionsResponse.ApiKeys", flexible, 1, |decoder| {
-            ApiVersion::decode(decoder, version)
-        })?;
-        let throttle_time_ms = if version >= 1 {
-            decoder.int32("ApiVersionsResponse.ThrottleTimeMs")?
-        } else {
-            0
-        };
-        let mut supported_features = Vec::new();
-        let mut finalized_features_epoch = -1;
-        let mut finalized_features = Vec::new();
-        let mut zk_migration_ready = false;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("ApiVersionsResponse", |tag, decoder| match tag {
-                0 if version >= 3 => {
-                    supported_features = decoder.array(
-                        "ApiVersionsResponse.SupportedFeatures",
-                        flexible,
-                        1,
-                        |decoder| SupportedFeatureKey::decode(decoder, version),
-                    )?;
-                    Ok(true)
-                }
-                1 if version >= 3 => {
-                    finalized_features_epoch =
-                        decoder.int64("ApiVersionsResponse.FinalizedFeaturesEpoch")?;
-                    Ok(true)
-                }
-                2 if version >= 3 => {
-                    finalized_features = decoder.array(
-                        "ApiVersionsResponse.FinalizedFeatures",
-                        flexible,
-                        1,
-                        |decoder| FinalizedFeatureKey::decode(decoder, version),
-                    )?;
-                    Ok(true)
-                }
-                3 if version >= 3 => {
-                    zk_migration_ready = decoder.boolean("ApiVersionsResponse.ZkMigrationReady")?;
-                    Ok(true)
-                }
-                _ => Ok(false),
-            })?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            error_code,
-            api_keys,
-            throttle_time_ms,
-            supported_features,
-            finalized_features_epoch,
-            finalized_features,
-            zk_migration_ready,
-            unknown_tagged_fields,
+            let flexible = version >= 3;
+            let error_code = decoder.int16("ApiVersionsResponse.ErrorCode")?;
+            let api_keys =
+                decoder.array("ApiVersionsResponse.ApiKeys", flexible, 1, |decoder| {
+                    ApiVersion::decode(decoder, version)
+                })?;
+            let throttle_time_ms = if version >= 1 {
+                decoder.int32("ApiVersionsResponse.ThrottleTimeMs")?
+            } else {
+                0
+            };
+            let mut supported_features = Vec::new();
+            let mut finalized_features_epoch = -1;
+            let mut finalized_features = Vec::new();
+            let mut zk_migration_ready = false;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("ApiVersionsResponse", |tag, decoder| match tag {
+                    0 if version >= 3 => {
+                        supported_features = decoder.array(
+                            "ApiVersionsResponse.SupportedFeatures",
+                            flexible,
+                            1,
+                            |decoder| SupportedFeatureKey::decode(decoder, version),
+                        )?;
+                        Ok(true)
+                    }
+                    1 if version >= 3 => {
+                        finalized_features_epoch =
+                            decoder.int64("ApiVersionsResponse.FinalizedFeaturesEpoch")?;
+                        Ok(true)
+                    }
+                    2 if version >= 3 => {
+                        finalized_features = decoder.array(
+                            "ApiVersionsResponse.FinalizedFeatures",
+                            flexible,
+                            1,
+                            |decoder| FinalizedFeatureKey::decode(decoder, version),
+                        )?;
+                        Ok(true)
+                    }
+                    3 if version >= 3 => {
+                        zk_migration_ready =
+                            decoder.boolean("ApiVersionsResponse.ZkMigrationReady")?;
+                        Ok(true)
+                    }
+                    _ => Ok(false),
+                })?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                error_code,
+                api_keys,
+                throttle_time_ms,
+                supported_features,
+                finalized_features_epoch,
+                finalized_features,
+                zk_migration_ready,
+                unknown_tagged_fields,
+            })
         })
     }
 }

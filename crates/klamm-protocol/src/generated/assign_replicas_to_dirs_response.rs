@@ -32,27 +32,29 @@ pub struct AssignReplicasToDirsResponse {
 
 impl Encode for AssignReplicasToDirsResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
-        encoder::put_length(
-            buf,
-            "AssignReplicasToDirsResponse.Directories",
-            Some(self.directories.len()),
-            true,
-            true,
-        )?;
-        for item in self.directories.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i32(self.throttle_time_ms);
+            buf.put_i16(self.error_code);
+            encoder::put_length(
+                buf,
+                "AssignReplicasToDirsResponse.Directories",
+                Some(self.directories.len()),
+                true,
+                true,
+            )?;
+            for item in self.directories.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -72,29 +74,31 @@ impl Encode for AssignReplicasToDirsResponse {
 
 impl Decode for AssignReplicasToDirsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let throttle_time_ms = decoder.int32("AssignReplicasToDirsResponse.ThrottleTimeMs")?;
-        let error_code = decoder.int16("AssignReplicasToDirsResponse.ErrorCode")?;
-        let directories = decoder.array(
-            "AssignReplicasToDirsResponse.Directories",
-            true,
-            1,
-            |decoder| DirectoryData::decode(decoder, version),
-        )?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("AssignReplicasToDirsResponse", |_, _| Ok(false))?;
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            directories,
-            unknown_tagged_fields,
+            let throttle_time_ms = decoder.int32("AssignReplicasToDirsResponse.ThrottleTimeMs")?;
+            let error_code = decoder.int16("AssignReplicasToDirsResponse.ErrorCode")?;
+            let directories = decoder.array(
+                "AssignReplicasToDirsResponse.Directories",
+                true,
+                1,
+                |decoder| DirectoryData::decode(decoder, version),
+            )?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("AssignReplicasToDirsResponse", |_, _| Ok(false))?;
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                directories,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -48,61 +48,63 @@ impl Default for BeginQuorumEpochRequest {
 
 impl Encode for BeginQuorumEpochRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 1;
-        match &self.cluster_id {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "BeginQuorumEpochRequest.ClusterId",
-                    Some(value.as_str()),
-                    flexible,
-                )?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                encoder::put_nullable_string(
-                    buf,
-                    "BeginQuorumEpochRequest.ClusterId",
-                    None,
-                    flexible,
-                )?;
+            let flexible = version >= 1;
+            match &self.cluster_id {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "BeginQuorumEpochRequest.ClusterId",
+                        Some(value.as_str()),
+                        flexible,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "BeginQuorumEpochRequest.ClusterId",
+                        None,
+                        flexible,
+                    )?;
+                }
             }
-        }
-        if version >= 1 {
-            buf.put_i32(self.voter_id);
-        }
-        encoder::put_length(
-            buf,
-            "BeginQuorumEpochRequest.Topics",
-            Some(self.topics.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        if version >= 1 {
+            if version >= 1 {
+                buf.put_i32(self.voter_id);
+            }
             encoder::put_length(
                 buf,
-                "BeginQuorumEpochRequest.LeaderEndpoints",
-                Some(self.leader_endpoints.len()),
+                "BeginQuorumEpochRequest.Topics",
+                Some(self.topics.len()),
                 flexible,
                 true,
             )?;
-            for item in self.leader_endpoints.iter() {
+            for item in self.topics.iter() {
                 item.write_to(buf, version)?;
             }
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            if version >= 1 {
+                encoder::put_length(
+                    buf,
+                    "BeginQuorumEpochRequest.LeaderEndpoints",
+                    Some(self.leader_endpoints.len()),
+                    flexible,
+                    true,
+                )?;
+                for item in self.leader_endpoints.iter() {
+                    item.write_to(buf, version)?;
+                }
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -138,45 +140,49 @@ impl Encode for BeginQuorumEpochRequest {
 
 impl Decode for BeginQuorumEpochRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 1;
-        let cluster_id = decoder.nullable_string("BeginQuorumEpochRequest.ClusterId", flexible)?;
-        let voter_id = if version >= 1 {
-            decoder.int32("BeginQuorumEpochRequest.VoterId")?
-        } else {
-            -1
-        };
-        let topics = decoder.array("BeginQuorumEpochRequest.Topics", flexible, 1, |decoder| {
-            TopicData::decode(decoder, version)
-        })?;
-        let leader_endpoints = if version >= 1 {
-            decoder.array(
-                "BeginQuorumEpochRequest.LeaderEndpoints",
-                flexible,
-                1,
-                |decoder| LeaderEndpoint::decode(decoder, version),
-            )?
-        } else {
-            Vec::new()
-        };
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("BeginQuorumEpochRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            cluster_id,
-            voter_id,
-            topics,
-            leader_endpoints,
-            unknown_tagged_fields,
+            let flexible = version >= 1;
+            let cluster_id =
+                decoder.nullable_string("BeginQuorumEpochRequest.ClusterId", flexible)?;
+            let voter_id = if version >= 1 {
+                decoder.int32("BeginQuorumEpochRequest.VoterId")?
+            } else {
+                -1
+            };
+            let topics =
+                decoder.array("BeginQuorumEpochRequest.Topics", flexible, 1, |decoder| {
+                    TopicData::decode(decoder, version)
+                })?;
+            let leader_endpoints = if version >= 1 {
+                decoder.array(
+                    "BeginQuorumEpochRequest.LeaderEndpoints",
+                    flexible,
+                    1,
+                    |decoder| LeaderEndpoint::decode(decoder, version),
+                )?
+            } else {
+                Vec::new()
+            };
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("BeginQuorumEpochRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                cluster_id,
+                voter_id,
+                topics,
+                leader_endpoints,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -65,80 +65,82 @@ impl Default for BrokerHeartbeatRequest {
 
 impl Encode for BrokerHeartbeatRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.broker_id);
-        buf.put_i64(self.broker_epoch);
-        buf.put_i64(self.current_metadata_offset);
-        encoder::put_bool(buf, self.want_fence);
-        encoder::put_bool(buf, self.want_shut_down);
-        let mut tagged_count = self.unknown_tagged_fields.len();
-        if version >= 1 && !self.offline_log_dirs.is_empty() {
-            tagged_count += 1;
-        }
-        if version >= 2 && self.cordoned_log_dirs.is_some() {
-            tagged_count += 1;
-        }
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        if version >= 1 && !self.offline_log_dirs.is_empty() {
-            unknown.write_before(buf, 0);
-            encoder::put_unsigned_varint(buf, 0);
-            let size = encoder::length_len(Some(self.offline_log_dirs.len()), true, true)
-                + self.offline_log_dirs.len() * 16;
-            encoder::put_unsigned_varint(buf, size as u32);
-            encoder::put_length(
-                buf,
-                "BrokerHeartbeatRequest.OfflineLogDirs",
-                Some(self.offline_log_dirs.len()),
-                true,
-                true,
-            )?;
-            for item in self.offline_log_dirs.iter() {
-                buf.put_slice(item.as_bytes());
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-        }
-        if version >= 2 && self.cordoned_log_dirs.is_some() {
-            unknown.write_before(buf, 1);
-            encoder::put_unsigned_varint(buf, 1);
-            let size = match &self.cordoned_log_dirs {
-                Some(value) => {
-                    encoder::length_len(Some(value.len()), true, true) + value.len() * 16
+            buf.put_i32(self.broker_id);
+            buf.put_i64(self.broker_epoch);
+            buf.put_i64(self.current_metadata_offset);
+            encoder::put_bool(buf, self.want_fence);
+            encoder::put_bool(buf, self.want_shut_down);
+            let mut tagged_count = self.unknown_tagged_fields.len();
+            if version >= 1 && !self.offline_log_dirs.is_empty() {
+                tagged_count += 1;
+            }
+            if version >= 2 && self.cordoned_log_dirs.is_some() {
+                tagged_count += 1;
+            }
+            encoder::put_unsigned_varint(buf, tagged_count as u32);
+            let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
+            if version >= 1 && !self.offline_log_dirs.is_empty() {
+                unknown.write_before(buf, 0);
+                encoder::put_unsigned_varint(buf, 0);
+                let size = encoder::length_len(Some(self.offline_log_dirs.len()), true, true)
+                    + self.offline_log_dirs.len() * 16;
+                encoder::put_unsigned_varint(buf, size as u32);
+                encoder::put_length(
+                    buf,
+                    "BrokerHeartbeatRequest.OfflineLogDirs",
+                    Some(self.offline_log_dirs.len()),
+                    true,
+                    true,
+                )?;
+                for item in self.offline_log_dirs.iter() {
+                    buf.put_slice(item.as_bytes());
                 }
-                None => encoder::length_len(None, true, true),
-            };
-            encoder::put_unsigned_varint(buf, size as u32);
-            match &self.cordoned_log_dirs {
-                Some(value) => {
-                    encoder::put_length(
-                        buf,
-                        "BrokerHeartbeatRequest.CordonedLogDirs",
-                        Some(value.len()),
-                        true,
-                        true,
-                    )?;
-                    for item in value.iter() {
-                        buf.put_slice(item.as_bytes());
+            }
+            if version >= 2 && self.cordoned_log_dirs.is_some() {
+                unknown.write_before(buf, 1);
+                encoder::put_unsigned_varint(buf, 1);
+                let size = match &self.cordoned_log_dirs {
+                    Some(value) => {
+                        encoder::length_len(Some(value.len()), true, true) + value.len() * 16
+                    }
+                    None => encoder::length_len(None, true, true),
+                };
+                encoder::put_unsigned_varint(buf, size as u32);
+                match &self.cordoned_log_dirs {
+                    Some(value) => {
+                        encoder::put_length(
+                            buf,
+                            "BrokerHeartbeatRequest.CordonedLogDirs",
+                            Some(value.len()),
+                            true,
+                            true,
+                        )?;
+                        for item in value.iter() {
+                            buf.put_slice(item.as_bytes());
+                        }
+                    }
+                    None => {
+                        encoder::put_length(
+                            buf,
+                            "BrokerHeartbeatRequest.CordonedLogDirs",
+                            None,
+                            true,
+                            true,
+                        )?;
                     }
                 }
-                None => {
-                    encoder::put_length(
-                        buf,
-                        "BrokerHeartbeatRequest.CordonedLogDirs",
-                        None,
-                        true,
-                        true,
-                    )?;
-                }
             }
-        }
-        unknown.finish(buf);
-        Ok(())
+            unknown.finish(buf);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -177,62 +179,64 @@ impl Encode for BrokerHeartbeatRequest {
 
 impl Decode for BrokerHeartbeatRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let broker_id = decoder.int32("BrokerHeartbeatRequest.BrokerId")?;
-        let broker_epoch = decoder.int64("BrokerHeartbeatRequest.BrokerEpoch")?;
-        let current_metadata_offset =
-            decoder.int64("BrokerHeartbeatRequest.CurrentMetadataOffset")?;
-        let want_fence = decoder.boolean("BrokerHeartbeatRequest.WantFence")?;
-        let want_shut_down = decoder.boolean("BrokerHeartbeatRequest.WantShutDown")?;
-        let mut offline_log_dirs = Vec::new();
-        let mut cordoned_log_dirs = None;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("BrokerHeartbeatRequest", |tag, decoder| match tag {
-                0 if version >= 1 => {
-                    offline_log_dirs = decoder.array(
-                        "BrokerHeartbeatRequest.OfflineLogDirs",
-                        true,
-                        16,
-                        |decoder| decoder.uuid("BrokerHeartbeatRequest.OfflineLogDirs"),
-                    )?;
-                    Ok(true)
-                }
-                1 if version >= 2 => {
-                    cordoned_log_dirs = if version >= 2 {
-                        decoder.nullable_array(
-                            "BrokerHeartbeatRequest.CordonedLogDirs",
+            let broker_id = decoder.int32("BrokerHeartbeatRequest.BrokerId")?;
+            let broker_epoch = decoder.int64("BrokerHeartbeatRequest.BrokerEpoch")?;
+            let current_metadata_offset =
+                decoder.int64("BrokerHeartbeatRequest.CurrentMetadataOffset")?;
+            let want_fence = decoder.boolean("BrokerHeartbeatRequest.WantFence")?;
+            let want_shut_down = decoder.boolean("BrokerHeartbeatRequest.WantShutDown")?;
+            let mut offline_log_dirs = Vec::new();
+            let mut cordoned_log_dirs = None;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("BrokerHeartbeatRequest", |tag, decoder| match tag {
+                    0 if version >= 1 => {
+                        offline_log_dirs = decoder.array(
+                            "BrokerHeartbeatRequest.OfflineLogDirs",
                             true,
                             16,
-                            |decoder| decoder.uuid("BrokerHeartbeatRequest.CordonedLogDirs"),
-                        )?
-                    } else {
-                        Some(decoder.array(
-                            "BrokerHeartbeatRequest.CordonedLogDirs",
-                            true,
-                            16,
-                            |decoder| decoder.uuid("BrokerHeartbeatRequest.CordonedLogDirs"),
-                        )?)
-                    };
-                    Ok(true)
-                }
-                _ => Ok(false),
-            })?;
-        Ok(Self {
-            broker_id,
-            broker_epoch,
-            current_metadata_offset,
-            want_fence,
-            want_shut_down,
-            offline_log_dirs,
-            cordoned_log_dirs,
-            unknown_tagged_fields,
+                            |decoder| decoder.uuid("BrokerHeartbeatRequest.OfflineLogDirs"),
+                        )?;
+                        Ok(true)
+                    }
+                    1 if version >= 2 => {
+                        cordoned_log_dirs = if version >= 2 {
+                            decoder.nullable_array(
+                                "BrokerHeartbeatRequest.CordonedLogDirs",
+                                true,
+                                16,
+                                |decoder| decoder.uuid("BrokerHeartbeatRequest.CordonedLogDirs"),
+                            )?
+                        } else {
+                            Some(decoder.array(
+                                "BrokerHeartbeatRequest.CordonedLogDirs",
+                                true,
+                                16,
+                                |decoder| decoder.uuid("BrokerHeartbeatRequest.CordonedLogDirs"),
+                            )?)
+                        };
+                        Ok(true)
+                    }
+                    _ => Ok(false),
+                })?;
+            Ok(Self {
+                broker_id,
+                broker_epoch,
+                current_metadata_offset,
+                want_fence,
+                want_shut_down,
+                offline_log_dirs,
+                cordoned_log_dirs,
+                unknown_tagged_fields,
+            })
         })
     }
 }

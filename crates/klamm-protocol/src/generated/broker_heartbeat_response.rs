@@ -53,20 +53,22 @@ impl Default for BrokerHeartbeatResponse {
 
 impl Encode for BrokerHeartbeatResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
-        encoder::put_bool(buf, self.is_caught_up);
-        encoder::put_bool(buf, self.is_fenced);
-        encoder::put_bool(buf, self.should_shut_down);
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i32(self.throttle_time_ms);
+            buf.put_i16(self.error_code);
+            encoder::put_bool(buf, self.is_caught_up);
+            encoder::put_bool(buf, self.is_fenced);
+            encoder::put_bool(buf, self.should_shut_down);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, _version: i16) -> usize {
@@ -83,28 +85,30 @@ impl Encode for BrokerHeartbeatResponse {
 
 impl Decode for BrokerHeartbeatResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let throttle_time_ms = decoder.int32("BrokerHeartbeatResponse.ThrottleTimeMs")?;
-        let error_code = decoder.int16("BrokerHeartbeatResponse.ErrorCode")?;
-        let is_caught_up = decoder.boolean("BrokerHeartbeatResponse.IsCaughtUp")?;
-        let is_fenced = decoder.boolean("BrokerHeartbeatResponse.IsFenced")?;
-        let should_shut_down = decoder.boolean("BrokerHeartbeatResponse.ShouldShutDown")?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("BrokerHeartbeatResponse", |_, _| Ok(false))?;
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            is_caught_up,
-            is_fenced,
-            should_shut_down,
-            unknown_tagged_fields,
+            let throttle_time_ms = decoder.int32("BrokerHeartbeatResponse.ThrottleTimeMs")?;
+            let error_code = decoder.int16("BrokerHeartbeatResponse.ErrorCode")?;
+            let is_caught_up = decoder.boolean("BrokerHeartbeatResponse.IsCaughtUp")?;
+            let is_fenced = decoder.boolean("BrokerHeartbeatResponse.IsFenced")?;
+            let should_shut_down = decoder.boolean("BrokerHeartbeatResponse.ShouldShutDown")?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("BrokerHeartbeatResponse", |_, _| Ok(false))?;
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                is_caught_up,
+                is_fenced,
+                should_shut_down,
+                unknown_tagged_fields,
+            })
         })
     }
 }

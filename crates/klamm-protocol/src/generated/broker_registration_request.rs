@@ -73,81 +73,88 @@ impl Default for BrokerRegistrationRequest {
 
 impl Encode for BrokerRegistrationRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.broker_id);
-        encoder::put_nullable_string(
-            buf,
-            "BrokerRegistrationRequest.ClusterId",
-            Some(self.cluster_id.as_str()),
-            true,
-        )?;
-        buf.put_slice(self.incarnation_id.as_bytes());
-        encoder::put_length(
-            buf,
-            "BrokerRegistrationRequest.Listeners",
-            Some(self.listeners.len()),
-            true,
-            true,
-        )?;
-        for item in self.listeners.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_length(
-            buf,
-            "BrokerRegistrationRequest.Features",
-            Some(self.features.len()),
-            true,
-            true,
-        )?;
-        for item in self.features.iter() {
-            item.write_to(buf, version)?;
-        }
-        match &self.rack {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "BrokerRegistrationRequest.Rack",
-                    Some(value.as_str()),
-                    true,
-                )?;
-            }
-            None => {
-                encoder::put_nullable_string(buf, "BrokerRegistrationRequest.Rack", None, true)?;
-            }
-        }
-        if version >= 1 {
-            encoder::put_bool(buf, self.is_migrating_zk_broker);
-        } else {
-            if self.is_migrating_zk_broker {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "BrokerRegistrationRequest.IsMigratingZkBroker",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        if version >= 2 {
+            buf.put_i32(self.broker_id);
+            encoder::put_nullable_string(
+                buf,
+                "BrokerRegistrationRequest.ClusterId",
+                Some(self.cluster_id.as_str()),
+                true,
+            )?;
+            buf.put_slice(self.incarnation_id.as_bytes());
             encoder::put_length(
                 buf,
-                "BrokerRegistrationRequest.LogDirs",
-                Some(self.log_dirs.len()),
+                "BrokerRegistrationRequest.Listeners",
+                Some(self.listeners.len()),
                 true,
                 true,
             )?;
-            for item in self.log_dirs.iter() {
-                buf.put_slice(item.as_bytes());
+            for item in self.listeners.iter() {
+                item.write_to(buf, version)?;
             }
-        }
-        if version >= 3 {
-            buf.put_i64(self.previous_broker_epoch);
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            encoder::put_length(
+                buf,
+                "BrokerRegistrationRequest.Features",
+                Some(self.features.len()),
+                true,
+                true,
+            )?;
+            for item in self.features.iter() {
+                item.write_to(buf, version)?;
+            }
+            match &self.rack {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "BrokerRegistrationRequest.Rack",
+                        Some(value.as_str()),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "BrokerRegistrationRequest.Rack",
+                        None,
+                        true,
+                    )?;
+                }
+            }
+            if version >= 1 {
+                encoder::put_bool(buf, self.is_migrating_zk_broker);
+            } else {
+                if self.is_migrating_zk_broker {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "BrokerRegistrationRequest.IsMigratingZkBroker",
+                        version,
+                    });
+                }
+            }
+            if version >= 2 {
+                encoder::put_length(
+                    buf,
+                    "BrokerRegistrationRequest.LogDirs",
+                    Some(self.log_dirs.len()),
+                    true,
+                    true,
+                )?;
+                for item in self.log_dirs.iter() {
+                    buf.put_slice(item.as_bytes());
+                }
+            }
+            if version >= 3 {
+                buf.put_i64(self.previous_broker_epoch);
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -188,55 +195,58 @@ impl Encode for BrokerRegistrationRequest {
 
 impl Decode for BrokerRegistrationRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let broker_id = decoder.int32("BrokerRegistrationRequest.BrokerId")?;
-        let cluster_id = decoder.string("BrokerRegistrationRequest.ClusterId", true)?;
-        let incarnation_id = decoder.uuid("BrokerRegistrationRequest.IncarnationId")?;
-        let listeners =
-            decoder.array("BrokerRegistrationRequest.Listeners", true, 1, |decoder| {
-                Listener::decode(decoder, version)
-            })?;
-        let features = decoder.array("BrokerRegistrationRequest.Features", true, 1, |decoder| {
-            Feature::decode(decoder, version)
-        })?;
-        let rack = decoder.nullable_string("BrokerRegistrationRequest.Rack", true)?;
-        let is_migrating_zk_broker = if version >= 1 {
-            decoder.boolean("BrokerRegistrationRequest.IsMigratingZkBroker")?
-        } else {
-            false
-        };
-        let log_dirs = if version >= 2 {
-            decoder.array("BrokerRegistrationRequest.LogDirs", true, 16, |decoder| {
-                decoder.uuid("BrokerRegistrationRequest.LogDirs")
-            })?
-        } else {
-            Vec::new()
-        };
-        let previous_broker_epoch = if version >= 3 {
-            decoder.int64("BrokerRegistrationRequest.PreviousBrokerEpoch")?
-        } else {
-            -1
-        };
-        let unknown_tagged_fields =
-            decoder.tagged_fields("BrokerRegistrationRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            broker_id,
-            cluster_id,
-            incarnation_id,
-            listeners,
-            features,
-            rack,
-            is_migrating_zk_broker,
-            log_dirs,
-            previous_broker_epoch,
-            unknown_tagged_fields,
+            let broker_id = decoder.int32("BrokerRegistrationRequest.BrokerId")?;
+            let cluster_id = decoder.string("BrokerRegistrationRequest.ClusterId", true)?;
+            let incarnation_id = decoder.uuid("BrokerRegistrationRequest.IncarnationId")?;
+            let listeners =
+                decoder.array("BrokerRegistrationRequest.Listeners", true, 1, |decoder| {
+                    Listener::decode(decoder, version)
+                })?;
+            let features =
+                decoder.array("BrokerRegistrationRequest.Features", true, 1, |decoder| {
+                    Feature::decode(decoder, version)
+                })?;
+            let rack = decoder.nullable_string("BrokerRegistrationRequest.Rack", true)?;
+            let is_migrating_zk_broker = if version >= 1 {
+                decoder.boolean("BrokerRegistrationRequest.IsMigratingZkBroker")?
+            } else {
+                false
+            };
+            let log_dirs = if version >= 2 {
+                decoder.array("BrokerRegistrationRequest.LogDirs", true, 16, |decoder| {
+                    decoder.uuid("BrokerRegistrationRequest.LogDirs")
+                })?
+            } else {
+                Vec::new()
+            };
+            let previous_broker_epoch = if version >= 3 {
+                decoder.int64("BrokerRegistrationRequest.PreviousBrokerEpoch")?
+            } else {
+                -1
+            };
+            let unknown_tagged_fields =
+                decoder.tagged_fields("BrokerRegistrationRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                broker_id,
+                cluster_id,
+                incarnation_id,
+                listeners,
+                features,
+                rack,
+                is_migrating_zk_broker,
+                log_dirs,
+                previous_broker_epoch,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -43,18 +43,20 @@ impl Default for BrokerRegistrationResponse {
 
 impl Encode for BrokerRegistrationResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
-        buf.put_i64(self.broker_epoch);
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i32(self.throttle_time_ms);
+            buf.put_i16(self.error_code);
+            buf.put_i64(self.broker_epoch);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, _version: i16) -> usize {
@@ -69,24 +71,26 @@ impl Encode for BrokerRegistrationResponse {
 
 impl Decode for BrokerRegistrationResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let throttle_time_ms = decoder.int32("BrokerRegistrationResponse.ThrottleTimeMs")?;
-        let error_code = decoder.int16("BrokerRegistrationResponse.ErrorCode")?;
-        let broker_epoch = decoder.int64("BrokerRegistrationResponse.BrokerEpoch")?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("BrokerRegistrationResponse", |_, _| Ok(false))?;
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            broker_epoch,
-            unknown_tagged_fields,
+            let throttle_time_ms = decoder.int32("BrokerRegistrationResponse.ThrottleTimeMs")?;
+            let error_code = decoder.int16("BrokerRegistrationResponse.ErrorCode")?;
+            let broker_epoch = decoder.int64("BrokerRegistrationResponse.BrokerEpoch")?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("BrokerRegistrationResponse", |_, _| Ok(false))?;
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                broker_epoch,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -80,168 +80,170 @@ impl Default for ConsumerGroupHeartbeatRequest {
 
 impl Encode for ConsumerGroupHeartbeatRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        encoder::put_nullable_string(
-            buf,
-            "ConsumerGroupHeartbeatRequest.GroupId",
-            Some(self.group_id.as_str()),
-            true,
-        )?;
-        encoder::put_nullable_string(
-            buf,
-            "ConsumerGroupHeartbeatRequest.MemberId",
-            Some(self.member_id.as_str()),
-            true,
-        )?;
-        buf.put_i32(self.member_epoch);
-        match &self.instance_id {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "ConsumerGroupHeartbeatRequest.InstanceId",
-                    Some(value.as_str()),
-                    true,
-                )?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                encoder::put_nullable_string(
-                    buf,
-                    "ConsumerGroupHeartbeatRequest.InstanceId",
-                    None,
-                    true,
-                )?;
-            }
-        }
-        match &self.rack_id {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "ConsumerGroupHeartbeatRequest.RackId",
-                    Some(value.as_str()),
-                    true,
-                )?;
-            }
-            None => {
-                encoder::put_nullable_string(
-                    buf,
-                    "ConsumerGroupHeartbeatRequest.RackId",
-                    None,
-                    true,
-                )?;
-            }
-        }
-        buf.put_i32(self.rebalance_timeout_ms);
-        match &self.subscribed_topic_names {
-            Some(value) => {
-                encoder::put_length(
-                    buf,
-                    "ConsumerGroupHeartbeatRequest.SubscribedTopicNames",
-                    Some(value.len()),
-                    true,
-                    true,
-                )?;
-                for item in value.iter() {
-                    encoder::put_nullable_string(
-                        buf,
-                        "ConsumerGroupHeartbeatRequest.SubscribedTopicNames",
-                        Some(item.as_str()),
-                        true,
-                    )?;
-                }
-            }
-            None => {
-                encoder::put_length(
-                    buf,
-                    "ConsumerGroupHeartbeatRequest.SubscribedTopicNames",
-                    None,
-                    true,
-                    true,
-                )?;
-            }
-        }
-        if version >= 1 {
-            match &self.subscribed_topic_regex {
+            encoder::put_nullable_string(
+                buf,
+                "ConsumerGroupHeartbeatRequest.GroupId",
+                Some(self.group_id.as_str()),
+                true,
+            )?;
+            encoder::put_nullable_string(
+                buf,
+                "ConsumerGroupHeartbeatRequest.MemberId",
+                Some(self.member_id.as_str()),
+                true,
+            )?;
+            buf.put_i32(self.member_epoch);
+            match &self.instance_id {
                 Some(value) => {
                     encoder::put_nullable_string(
                         buf,
-                        "ConsumerGroupHeartbeatRequest.SubscribedTopicRegex",
+                        "ConsumerGroupHeartbeatRequest.InstanceId",
                         Some(value.as_str()),
                         true,
                     )?;
                 }
                 None => {
-                    if version >= 1 {
+                    encoder::put_nullable_string(
+                        buf,
+                        "ConsumerGroupHeartbeatRequest.InstanceId",
+                        None,
+                        true,
+                    )?;
+                }
+            }
+            match &self.rack_id {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "ConsumerGroupHeartbeatRequest.RackId",
+                        Some(value.as_str()),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "ConsumerGroupHeartbeatRequest.RackId",
+                        None,
+                        true,
+                    )?;
+                }
+            }
+            buf.put_i32(self.rebalance_timeout_ms);
+            match &self.subscribed_topic_names {
+                Some(value) => {
+                    encoder::put_length(
+                        buf,
+                        "ConsumerGroupHeartbeatRequest.SubscribedTopicNames",
+                        Some(value.len()),
+                        true,
+                        true,
+                    )?;
+                    for item in value.iter() {
+                        encoder::put_nullable_string(
+                            buf,
+                            "ConsumerGroupHeartbeatRequest.SubscribedTopicNames",
+                            Some(item.as_str()),
+                            true,
+                        )?;
+                    }
+                }
+                None => {
+                    encoder::put_length(
+                        buf,
+                        "ConsumerGroupHeartbeatRequest.SubscribedTopicNames",
+                        None,
+                        true,
+                        true,
+                    )?;
+                }
+            }
+            if version >= 1 {
+                match &self.subscribed_topic_regex {
+                    Some(value) => {
                         encoder::put_nullable_string(
                             buf,
                             "ConsumerGroupHeartbeatRequest.SubscribedTopicRegex",
-                            None,
+                            Some(value.as_str()),
                             true,
                         )?;
-                    } else {
-                        return Err(EncodeError::NullNotAllowed {
-                            field: "ConsumerGroupHeartbeatRequest.SubscribedTopicRegex",
-                            version,
-                        });
+                    }
+                    None => {
+                        if version >= 1 {
+                            encoder::put_nullable_string(
+                                buf,
+                                "ConsumerGroupHeartbeatRequest.SubscribedTopicRegex",
+                                None,
+                                true,
+                            )?;
+                        } else {
+                            return Err(EncodeError::NullNotAllowed {
+                                field: "ConsumerGroupHeartbeatRequest.SubscribedTopicRegex",
+                                version,
+                            });
+                        }
                     }
                 }
-            }
-        } else {
-            if self.subscribed_topic_regex.is_some() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "ConsumerGroupHeartbeatRequest.SubscribedTopicRegex",
-                    version,
-                });
-            }
-        }
-        match &self.server_assignor {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "ConsumerGroupHeartbeatRequest.ServerAssignor",
-                    Some(value.as_str()),
-                    true,
-                )?;
-            }
-            None => {
-                encoder::put_nullable_string(
-                    buf,
-                    "ConsumerGroupHeartbeatRequest.ServerAssignor",
-                    None,
-                    true,
-                )?;
-            }
-        }
-        match &self.topic_partitions {
-            Some(value) => {
-                encoder::put_length(
-                    buf,
-                    "ConsumerGroupHeartbeatRequest.TopicPartitions",
-                    Some(value.len()),
-                    true,
-                    true,
-                )?;
-                for item in value.iter() {
-                    item.write_to(buf, version)?;
+            } else {
+                if self.subscribed_topic_regex.is_some() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "ConsumerGroupHeartbeatRequest.SubscribedTopicRegex",
+                        version,
+                    });
                 }
             }
-            None => {
-                encoder::put_length(
-                    buf,
-                    "ConsumerGroupHeartbeatRequest.TopicPartitions",
-                    None,
-                    true,
-                    true,
-                )?;
+            match &self.server_assignor {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "ConsumerGroupHeartbeatRequest.ServerAssignor",
+                        Some(value.as_str()),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "ConsumerGroupHeartbeatRequest.ServerAssignor",
+                        None,
+                        true,
+                    )?;
+                }
             }
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            match &self.topic_partitions {
+                Some(value) => {
+                    encoder::put_length(
+                        buf,
+                        "ConsumerGroupHeartbeatRequest.TopicPartitions",
+                        Some(value.len()),
+                        true,
+                        true,
+                    )?;
+                    for item in value.iter() {
+                        item.write_to(buf, version)?;
+                    }
+                }
+                None => {
+                    encoder::put_length(
+                        buf,
+                        "ConsumerGroupHeartbeatRequest.TopicPartitions",
+                        None,
+                        true,
+                        true,
+                    )?;
+                }
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -295,60 +297,69 @@ impl Encode for ConsumerGroupHeartbeatRequest {
 
 impl Decode for ConsumerGroupHeartbeatRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let group_id = decoder.string("ConsumerGroupHeartbeatRequest.GroupId", true)?;
-        let member_id = decoder.string("ConsumerGroupHeartbeatRequest.MemberId", true)?;
-        let member_epoch = decoder.int32("ConsumerGroupHeartbeatRequest.MemberEpoch")?;
-        let instance_id =
-            decoder.nullable_string("ConsumerGroupHeartbeatRequest.InstanceId", true)?;
-        let rack_id = decoder.nullable_string("ConsumerGroupHeartbeatRequest.RackId", true)?;
-        let rebalance_timeout_ms =
-            decoder.int32("ConsumerGroupHeartbeatRequest.RebalanceTimeoutMs")?;
-        let subscribed_topic_names = decoder.nullable_array(
-            "ConsumerGroupHeartbeatRequest.SubscribedTopicNames",
-            true,
-            1,
-            |decoder| decoder.string("ConsumerGroupHeartbeatRequest.SubscribedTopicNames", true),
-        )?;
-        let subscribed_topic_regex = if version >= 1 {
-            if version >= 1 {
-                decoder
-                    .nullable_string("ConsumerGroupHeartbeatRequest.SubscribedTopicRegex", true)?
+            let group_id = decoder.string("ConsumerGroupHeartbeatRequest.GroupId", true)?;
+            let member_id = decoder.string("ConsumerGroupHeartbeatRequest.MemberId", true)?;
+            let member_epoch = decoder.int32("ConsumerGroupHeartbeatRequest.MemberEpoch")?;
+            let instance_id =
+                decoder.nullable_string("ConsumerGroupHeartbeatRequest.InstanceId", true)?;
+            let rack_id = decoder.nullable_string("ConsumerGroupHeartbeatRequest.RackId", true)?;
+            let rebalance_timeout_ms =
+                decoder.int32("ConsumerGroupHeartbeatRequest.RebalanceTimeoutMs")?;
+            let subscribed_topic_names = decoder.nullable_array(
+                "ConsumerGroupHeartbeatRequest.SubscribedTopicNames",
+                true,
+                1,
+                |decoder| {
+                    decoder.string("ConsumerGroupHeartbeatRequest.SubscribedTopicNames", true)
+                },
+            )?;
+            let subscribed_topic_regex = if version >= 1 {
+                if version >= 1 {
+                    decoder.nullable_string(
+                        "ConsumerGroupHeartbeatRequest.SubscribedTopicRegex",
+                        true,
+                    )?
+                } else {
+                    Some(
+                        decoder
+                            .string("ConsumerGroupHeartbeatRequest.SubscribedTopicRegex", true)?,
+                    )
+                }
             } else {
-                Some(decoder.string("ConsumerGroupHeartbeatRequest.SubscribedTopicRegex", true)?)
-            }
-        } else {
-            None
-        };
-        let server_assignor =
-            decoder.nullable_string("ConsumerGroupHeartbeatRequest.ServerAssignor", true)?;
-        let topic_partitions = decoder.nullable_array(
-            "ConsumerGroupHeartbeatRequest.TopicPartitions",
-            true,
-            1,
-            |decoder| TopicPartitions::decode(decoder, version),
-        )?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("ConsumerGroupHeartbeatRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            group_id,
-            member_id,
-            member_epoch,
-            instance_id,
-            rack_id,
-            rebalance_timeout_ms,
-            subscribed_topic_names,
-            subscribed_topic_regex,
-            server_assignor,
-            topic_partitions,
-            unknown_tagged_fields,
+                None
+            };
+            let server_assignor =
+                decoder.nullable_string("ConsumerGroupHeartbeatRequest.ServerAssignor", true)?;
+            let topic_partitions = decoder.nullable_array(
+                "ConsumerGroupHeartbeatRequest.TopicPartitions",
+                true,
+                1,
+                |decoder| TopicPartitions::decode(decoder, version),
+            )?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("ConsumerGroupHeartbeatRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                group_id,
+                member_id,
+                member_epoch,
+                instance_id,
+                rack_id,
+                rebalance_timeout_ms,
+                subscribed_topic_names,
+                subscribed_topic_regex,
+                server_assignor,
+                topic_partitions,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -50,64 +50,66 @@ pub struct ConsumerGroupHeartbeatResponse {
 
 impl Encode for ConsumerGroupHeartbeatResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
-        match &self.error_message {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "ConsumerGroupHeartbeatResponse.ErrorMessage",
-                    Some(value.as_str()),
-                    true,
-                )?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                encoder::put_nullable_string(
-                    buf,
-                    "ConsumerGroupHeartbeatResponse.ErrorMessage",
-                    None,
-                    true,
-                )?;
+            buf.put_i32(self.throttle_time_ms);
+            buf.put_i16(self.error_code);
+            match &self.error_message {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "ConsumerGroupHeartbeatResponse.ErrorMessage",
+                        Some(value.as_str()),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "ConsumerGroupHeartbeatResponse.ErrorMessage",
+                        None,
+                        true,
+                    )?;
+                }
             }
-        }
-        match &self.member_id {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "ConsumerGroupHeartbeatResponse.MemberId",
-                    Some(value.as_str()),
-                    true,
-                )?;
+            match &self.member_id {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "ConsumerGroupHeartbeatResponse.MemberId",
+                        Some(value.as_str()),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "ConsumerGroupHeartbeatResponse.MemberId",
+                        None,
+                        true,
+                    )?;
+                }
             }
-            None => {
-                encoder::put_nullable_string(
-                    buf,
-                    "ConsumerGroupHeartbeatResponse.MemberId",
-                    None,
-                    true,
-                )?;
+            buf.put_i32(self.member_epoch);
+            buf.put_i32(self.heartbeat_interval_ms);
+            match &self.assignment {
+                Some(value) => {
+                    buf.put_i8(1);
+                    value.write_to(buf, version)?;
+                }
+                None => {
+                    buf.put_i8(-1);
+                }
             }
-        }
-        buf.put_i32(self.member_epoch);
-        buf.put_i32(self.heartbeat_interval_ms);
-        match &self.assignment {
-            Some(value) => {
-                buf.put_i8(1);
-                value.write_to(buf, version)?;
-            }
-            None => {
-                buf.put_i8(-1);
-            }
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -135,38 +137,42 @@ impl Encode for ConsumerGroupHeartbeatResponse {
 
 impl Decode for ConsumerGroupHeartbeatResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let throttle_time_ms = decoder.int32("ConsumerGroupHeartbeatResponse.ThrottleTimeMs")?;
-        let error_code = decoder.int16("ConsumerGroupHeartbeatResponse.ErrorCode")?;
-        let error_message =
-            decoder.nullable_string("ConsumerGroupHeartbeatResponse.ErrorMessage", true)?;
-        let member_id = decoder.nullable_string("ConsumerGroupHeartbeatResponse.MemberId", true)?;
-        let member_epoch = decoder.int32("ConsumerGroupHeartbeatResponse.MemberEpoch")?;
-        let heartbeat_interval_ms =
-            decoder.int32("ConsumerGroupHeartbeatResponse.HeartbeatIntervalMs")?;
-        let assignment = if decoder.int8("ConsumerGroupHeartbeatResponse.Assignment")? < 0 {
-            None
-        } else {
-            Some(Assignment::decode(decoder, version)?)
-        };
-        let unknown_tagged_fields =
-            decoder.tagged_fields("ConsumerGroupHeartbeatResponse", |_, _| Ok(false))?;
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            error_message,
-            member_id,
-            member_epoch,
-            heartbeat_interval_ms,
-            assignment,
-            unknown_tagged_fields,
+            let throttle_time_ms =
+                decoder.int32("ConsumerGroupHeartbeatResponse.ThrottleTimeMs")?;
+            let error_code = decoder.int16("ConsumerGroupHeartbeatResponse.ErrorCode")?;
+            let error_message =
+                decoder.nullable_string("ConsumerGroupHeartbeatResponse.ErrorMessage", true)?;
+            let member_id =
+                decoder.nullable_string("ConsumerGroupHeartbeatResponse.MemberId", true)?;
+            let member_epoch = decoder.int32("ConsumerGroupHeartbeatResponse.MemberEpoch")?;
+            let heartbeat_interval_ms =
+                decoder.int32("ConsumerGroupHeartbeatResponse.HeartbeatIntervalMs")?;
+            let assignment = if decoder.int8("ConsumerGroupHeartbeatResponse.Assignment")? < 0 {
+                None
+            } else {
+                Some(Assignment::decode(decoder, version)?)
+            };
+            let unknown_tagged_fields =
+                decoder.tagged_fields("ConsumerGroupHeartbeatResponse", |_, _| Ok(false))?;
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                error_message,
+                member_id,
+                member_epoch,
+                heartbeat_interval_ms,
+                assignment,
+                unknown_tagged_fields,
+            })
         })
     }
 }

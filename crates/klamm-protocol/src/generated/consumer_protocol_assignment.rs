@@ -26,42 +26,44 @@ pub struct ConsumerProtocolAssignment {
 
 impl Encode for ConsumerProtocolAssignment {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        encoder::put_length(
-            buf,
-            "ConsumerProtocolAssignment.AssignedPartitions",
-            Some(self.assigned_partitions.len()),
-            false,
-            true,
-        )?;
-        for item in self.assigned_partitions.iter() {
-            item.write_to(buf, version)?;
-        }
-        match &self.user_data {
-            Some(value) => {
-                encoder::put_nullable_bytes(
-                    buf,
-                    "ConsumerProtocolAssignment.UserData",
-                    Some(&value[..]),
-                    false,
-                )?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                encoder::put_nullable_bytes(
-                    buf,
-                    "ConsumerProtocolAssignment.UserData",
-                    None,
-                    false,
-                )?;
+            encoder::put_length(
+                buf,
+                "ConsumerProtocolAssignment.AssignedPartitions",
+                Some(self.assigned_partitions.len()),
+                false,
+                true,
+            )?;
+            for item in self.assigned_partitions.iter() {
+                item.write_to(buf, version)?;
             }
-        }
-        Ok(())
+            match &self.user_data {
+                Some(value) => {
+                    encoder::put_nullable_bytes(
+                        buf,
+                        "ConsumerProtocolAssignment.UserData",
+                        Some(&value[..]),
+                        false,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_bytes(
+                        buf,
+                        "ConsumerProtocolAssignment.UserData",
+                        None,
+                        false,
+                    )?;
+                }
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -82,24 +84,26 @@ impl Encode for ConsumerProtocolAssignment {
 
 impl Decode for ConsumerProtocolAssignment {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let assigned_partitions = decoder.array(
-            "ConsumerProtocolAssignment.AssignedPartitions",
-            false,
-            1,
-            |decoder| TopicPartition::decode(decoder, version),
-        )?;
-        let user_data = decoder.nullable_bytes("ConsumerProtocolAssignment.UserData", false)?;
-        Ok(Self {
-            assigned_partitions,
-            user_data,
+            let assigned_partitions = decoder.array(
+                "ConsumerProtocolAssignment.AssignedPartitions",
+                false,
+                1,
+                |decoder| TopicPartition::decode(decoder, version),
+            )?;
+            let user_data = decoder.nullable_bytes("ConsumerProtocolAssignment.UserData", false)?;
+            Ok(Self {
+                assigned_partitions,
+                user_data,
+            })
         })
     }
 }

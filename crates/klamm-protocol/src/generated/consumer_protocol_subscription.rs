@@ -50,89 +50,91 @@ impl Default for ConsumerProtocolSubscription {
 
 impl Encode for ConsumerProtocolSubscription {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        encoder::put_length(
-            buf,
-            "ConsumerProtocolSubscription.Topics",
-            Some(self.topics.len()),
-            false,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            encoder::put_nullable_string(
-                buf,
-                "ConsumerProtocolSubscription.Topics",
-                Some(item.as_str()),
-                false,
-            )?;
-        }
-        match &self.user_data {
-            Some(value) => {
-                encoder::put_nullable_bytes(
-                    buf,
-                    "ConsumerProtocolSubscription.UserData",
-                    Some(&value[..]),
-                    false,
-                )?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                encoder::put_nullable_bytes(
-                    buf,
-                    "ConsumerProtocolSubscription.UserData",
-                    None,
-                    false,
-                )?;
-            }
-        }
-        if version >= 1 {
             encoder::put_length(
                 buf,
-                "ConsumerProtocolSubscription.OwnedPartitions",
-                Some(self.owned_partitions.len()),
+                "ConsumerProtocolSubscription.Topics",
+                Some(self.topics.len()),
                 false,
                 true,
             )?;
-            for item in self.owned_partitions.iter() {
-                item.write_to(buf, version)?;
+            for item in self.topics.iter() {
+                encoder::put_nullable_string(
+                    buf,
+                    "ConsumerProtocolSubscription.Topics",
+                    Some(item.as_str()),
+                    false,
+                )?;
             }
-        }
-        if version >= 2 {
-            buf.put_i32(self.generation_id);
-        }
-        if version >= 3 {
-            match &self.rack_id {
+            match &self.user_data {
                 Some(value) => {
-                    encoder::put_nullable_string(
+                    encoder::put_nullable_bytes(
                         buf,
-                        "ConsumerProtocolSubscription.RackId",
-                        Some(value.as_str()),
+                        "ConsumerProtocolSubscription.UserData",
+                        Some(&value[..]),
                         false,
                     )?;
                 }
                 None => {
-                    if version >= 3 {
+                    encoder::put_nullable_bytes(
+                        buf,
+                        "ConsumerProtocolSubscription.UserData",
+                        None,
+                        false,
+                    )?;
+                }
+            }
+            if version >= 1 {
+                encoder::put_length(
+                    buf,
+                    "ConsumerProtocolSubscription.OwnedPartitions",
+                    Some(self.owned_partitions.len()),
+                    false,
+                    true,
+                )?;
+                for item in self.owned_partitions.iter() {
+                    item.write_to(buf, version)?;
+                }
+            }
+            if version >= 2 {
+                buf.put_i32(self.generation_id);
+            }
+            if version >= 3 {
+                match &self.rack_id {
+                    Some(value) => {
                         encoder::put_nullable_string(
                             buf,
                             "ConsumerProtocolSubscription.RackId",
-                            None,
+                            Some(value.as_str()),
                             false,
                         )?;
-                    } else {
-                        return Err(EncodeError::NullNotAllowed {
-                            field: "ConsumerProtocolSubscription.RackId",
-                            version,
-                        });
+                    }
+                    None => {
+                        if version >= 3 {
+                            encoder::put_nullable_string(
+                                buf,
+                                "ConsumerProtocolSubscription.RackId",
+                                None,
+                                false,
+                            )?;
+                        } else {
+                            return Err(EncodeError::NullNotAllowed {
+                                field: "ConsumerProtocolSubscription.RackId",
+                                version,
+                            });
+                        }
                     }
                 }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -170,48 +172,52 @@ impl Encode for ConsumerProtocolSubscription {
 
 impl Decode for ConsumerProtocolSubscription {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let topics = decoder.array("ConsumerProtocolSubscription.Topics", false, 1, |decoder| {
-            decoder.string("ConsumerProtocolSubscription.Topics", false)
-        })?;
-        let user_data = decoder.nullable_bytes("ConsumerProtocolSubscription.UserData", false)?;
-        let owned_partitions = if version >= 1 {
-            decoder.array(
-                "ConsumerProtocolSubscription.OwnedPartitions",
-                false,
-                1,
-                |decoder| TopicPartition::decode(decoder, version),
-            )?
-        } else {
-            Vec::new()
-        };
-        let generation_id = if version >= 2 {
-            decoder.int32("ConsumerProtocolSubscription.GenerationId")?
-        } else {
-            -1
-        };
-        let rack_id = if version >= 3 {
-            if version >= 3 {
-                decoder.nullable_string("ConsumerProtocolSubscription.RackId", false)?
+            let topics =
+                decoder.array("ConsumerProtocolSubscription.Topics", false, 1, |decoder| {
+                    decoder.string("ConsumerProtocolSubscription.Topics", false)
+                })?;
+            let user_data =
+                decoder.nullable_bytes("ConsumerProtocolSubscription.UserData", false)?;
+            let owned_partitions = if version >= 1 {
+                decoder.array(
+                    "ConsumerProtocolSubscription.OwnedPartitions",
+                    false,
+                    1,
+                    |decoder| TopicPartition::decode(decoder, version),
+                )?
             } else {
-                Some(decoder.string("ConsumerProtocolSubscription.RackId", false)?)
-            }
-        } else {
-            None
-        };
-        Ok(Self {
-            topics,
-            user_data,
-            owned_partitions,
-            generation_id,
-            rack_id,
+                Vec::new()
+            };
+            let generation_id = if version >= 2 {
+                decoder.int32("ConsumerProtocolSubscription.GenerationId")?
+            } else {
+                -1
+            };
+            let rack_id = if version >= 3 {
+                if version >= 3 {
+                    decoder.nullable_string("ConsumerProtocolSubscription.RackId", false)?
+                } else {
+                    Some(decoder.string("ConsumerProtocolSubscription.RackId", false)?)
+                }
+            } else {
+                None
+            };
+            Ok(Self {
+                topics,
+                user_data,
+                owned_partitions,
+                generation_id,
+                rack_id,
+            })
         })
     }
 }

@@ -40,38 +40,40 @@ pub struct ControllerRegistrationRequest {
 
 impl Encode for ControllerRegistrationRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.controller_id);
-        buf.put_slice(self.incarnation_id.as_bytes());
-        encoder::put_bool(buf, self.zk_migration_ready);
-        encoder::put_length(
-            buf,
-            "ControllerRegistrationRequest.Listeners",
-            Some(self.listeners.len()),
-            true,
-            true,
-        )?;
-        for item in self.listeners.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_length(
-            buf,
-            "ControllerRegistrationRequest.Features",
-            Some(self.features.len()),
-            true,
-            true,
-        )?;
-        for item in self.features.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i32(self.controller_id);
+            buf.put_slice(self.incarnation_id.as_bytes());
+            encoder::put_bool(buf, self.zk_migration_ready);
+            encoder::put_length(
+                buf,
+                "ControllerRegistrationRequest.Listeners",
+                Some(self.listeners.len()),
+                true,
+                true,
+            )?;
+            for item in self.listeners.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_length(
+                buf,
+                "ControllerRegistrationRequest.Features",
+                Some(self.features.len()),
+                true,
+                true,
+            )?;
+            for item in self.features.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -98,39 +100,41 @@ impl Encode for ControllerRegistrationRequest {
 
 impl Decode for ControllerRegistrationRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let controller_id = decoder.int32("ControllerRegistrationRequest.ControllerId")?;
-        let incarnation_id = decoder.uuid("ControllerRegistrationRequest.IncarnationId")?;
-        let zk_migration_ready =
-            decoder.boolean("ControllerRegistrationRequest.ZkMigrationReady")?;
-        let listeners = decoder.array(
-            "ControllerRegistrationRequest.Listeners",
-            true,
-            1,
-            |decoder| Listener::decode(decoder, version),
-        )?;
-        let features = decoder.array(
-            "ControllerRegistrationRequest.Features",
-            true,
-            1,
-            |decoder| Feature::decode(decoder, version),
-        )?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("ControllerRegistrationRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            controller_id,
-            incarnation_id,
-            zk_migration_ready,
-            listeners,
-            features,
-            unknown_tagged_fields,
+            let controller_id = decoder.int32("ControllerRegistrationRequest.ControllerId")?;
+            let incarnation_id = decoder.uuid("ControllerRegistrationRequest.IncarnationId")?;
+            let zk_migration_ready =
+                decoder.boolean("ControllerRegistrationRequest.ZkMigrationReady")?;
+            let listeners = decoder.array(
+                "ControllerRegistrationRequest.Listeners",
+                true,
+                1,
+                |decoder| Listener::decode(decoder, version),
+            )?;
+            let features = decoder.array(
+                "ControllerRegistrationRequest.Features",
+                true,
+                1,
+                |decoder| Feature::decode(decoder, version),
+            )?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("ControllerRegistrationRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                controller_id,
+                incarnation_id,
+                zk_migration_ready,
+                listeners,
+                features,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -24,28 +24,30 @@ pub struct CreateAclsRequest {
 
 impl Encode for CreateAclsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 2;
-        encoder::put_length(
-            buf,
-            "CreateAclsRequest.Creations",
-            Some(self.creations.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.creations.iter() {
-            item.write_to(buf, version)?;
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 2;
+            encoder::put_length(
+                buf,
+                "CreateAclsRequest.Creations",
+                Some(self.creations.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.creations.iter() {
+                item.write_to(buf, version)?;
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -66,26 +68,29 @@ impl Encode for CreateAclsRequest {
 
 impl Decode for CreateAclsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 2;
-        let creations = decoder.array("CreateAclsRequest.Creations", flexible, 1, |decoder| {
-            AclCreation::decode(decoder, version)
-        })?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("CreateAclsRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            creations,
-            unknown_tagged_fields,
+            let flexible = version >= 2;
+            let creations =
+                decoder.array("CreateAclsRequest.Creations", flexible, 1, |decoder| {
+                    AclCreation::decode(decoder, version)
+                })?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("CreateAclsRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                creations,
+                unknown_tagged_fields,
+            })
         })
     }
 }

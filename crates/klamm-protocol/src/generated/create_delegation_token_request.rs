@@ -48,97 +48,99 @@ impl Default for CreateDelegationTokenRequest {
 
 impl Encode for CreateDelegationTokenRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 2;
-        if version >= 3 {
-            match &self.owner_principal_type {
-                Some(value) => {
-                    encoder::put_nullable_string(
-                        buf,
-                        "CreateDelegationTokenRequest.OwnerPrincipalType",
-                        Some(value.as_str()),
-                        flexible,
-                    )?;
-                }
-                None => {
-                    if version >= 3 {
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 2;
+            if version >= 3 {
+                match &self.owner_principal_type {
+                    Some(value) => {
                         encoder::put_nullable_string(
                             buf,
                             "CreateDelegationTokenRequest.OwnerPrincipalType",
-                            None,
+                            Some(value.as_str()),
                             flexible,
                         )?;
-                    } else {
-                        return Err(EncodeError::NullNotAllowed {
-                            field: "CreateDelegationTokenRequest.OwnerPrincipalType",
-                            version,
-                        });
+                    }
+                    None => {
+                        if version >= 3 {
+                            encoder::put_nullable_string(
+                                buf,
+                                "CreateDelegationTokenRequest.OwnerPrincipalType",
+                                None,
+                                flexible,
+                            )?;
+                        } else {
+                            return Err(EncodeError::NullNotAllowed {
+                                field: "CreateDelegationTokenRequest.OwnerPrincipalType",
+                                version,
+                            });
+                        }
                     }
                 }
-            }
-        } else {
-            if self.owner_principal_type != Some(KafkaString::from_static("")) {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "CreateDelegationTokenRequest.OwnerPrincipalType",
-                    version,
-                });
-            }
-        }
-        if version >= 3 {
-            match &self.owner_principal_name {
-                Some(value) => {
-                    encoder::put_nullable_string(
-                        buf,
-                        "CreateDelegationTokenRequest.OwnerPrincipalName",
-                        Some(value.as_str()),
-                        flexible,
-                    )?;
+            } else {
+                if self.owner_principal_type != Some(KafkaString::from_static("")) {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "CreateDelegationTokenRequest.OwnerPrincipalType",
+                        version,
+                    });
                 }
-                None => {
-                    if version >= 3 {
+            }
+            if version >= 3 {
+                match &self.owner_principal_name {
+                    Some(value) => {
                         encoder::put_nullable_string(
                             buf,
                             "CreateDelegationTokenRequest.OwnerPrincipalName",
-                            None,
+                            Some(value.as_str()),
                             flexible,
                         )?;
-                    } else {
-                        return Err(EncodeError::NullNotAllowed {
-                            field: "CreateDelegationTokenRequest.OwnerPrincipalName",
-                            version,
-                        });
+                    }
+                    None => {
+                        if version >= 3 {
+                            encoder::put_nullable_string(
+                                buf,
+                                "CreateDelegationTokenRequest.OwnerPrincipalName",
+                                None,
+                                flexible,
+                            )?;
+                        } else {
+                            return Err(EncodeError::NullNotAllowed {
+                                field: "CreateDelegationTokenRequest.OwnerPrincipalName",
+                                version,
+                            });
+                        }
                     }
                 }
+            } else {
+                if self.owner_principal_name != Some(KafkaString::from_static("")) {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "CreateDelegationTokenRequest.OwnerPrincipalName",
+                        version,
+                    });
+                }
             }
-        } else {
-            if self.owner_principal_name != Some(KafkaString::from_static("")) {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "CreateDelegationTokenRequest.OwnerPrincipalName",
-                    version,
-                });
+            encoder::put_length(
+                buf,
+                "CreateDelegationTokenRequest.Renewers",
+                Some(self.renewers.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.renewers.iter() {
+                item.write_to(buf, version)?;
             }
-        }
-        encoder::put_length(
-            buf,
-            "CreateDelegationTokenRequest.Renewers",
-            Some(self.renewers.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.renewers.iter() {
-            item.write_to(buf, version)?;
-        }
-        buf.put_i64(self.max_lifetime_ms);
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            buf.put_i64(self.max_lifetime_ms);
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -172,53 +174,65 @@ impl Encode for CreateDelegationTokenRequest {
 
 impl Decode for CreateDelegationTokenRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 2;
-        let owner_principal_type = if version >= 3 {
-            if version >= 3 {
-                decoder
-                    .nullable_string("CreateDelegationTokenRequest.OwnerPrincipalType", flexible)?
+            let flexible = version >= 2;
+            let owner_principal_type = if version >= 3 {
+                if version >= 3 {
+                    decoder.nullable_string(
+                        "CreateDelegationTokenRequest.OwnerPrincipalType",
+                        flexible,
+                    )?
+                } else {
+                    Some(
+                        decoder
+                            .string("CreateDelegationTokenRequest.OwnerPrincipalType", flexible)?,
+                    )
+                }
             } else {
-                Some(decoder.string("CreateDelegationTokenRequest.OwnerPrincipalType", flexible)?)
-            }
-        } else {
-            Some(KafkaString::from_static(""))
-        };
-        let owner_principal_name = if version >= 3 {
-            if version >= 3 {
-                decoder
-                    .nullable_string("CreateDelegationTokenRequest.OwnerPrincipalName", flexible)?
+                Some(KafkaString::from_static(""))
+            };
+            let owner_principal_name = if version >= 3 {
+                if version >= 3 {
+                    decoder.nullable_string(
+                        "CreateDelegationTokenRequest.OwnerPrincipalName",
+                        flexible,
+                    )?
+                } else {
+                    Some(
+                        decoder
+                            .string("CreateDelegationTokenRequest.OwnerPrincipalName", flexible)?,
+                    )
+                }
             } else {
-                Some(decoder.string("CreateDelegationTokenRequest.OwnerPrincipalName", flexible)?)
-            }
-        } else {
-            Some(KafkaString::from_static(""))
-        };
-        let renewers = decoder.array(
-            "CreateDelegationTokenRequest.Renewers",
-            flexible,
-            1,
-            |decoder| CreatableRenewers::decode(decoder, version),
-        )?;
-        let max_lifetime_ms = decoder.int64("CreateDelegationTokenRequest.MaxLifetimeMs")?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("CreateDelegationTokenRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            owner_principal_type,
-            owner_principal_name,
-            renewers,
-            max_lifetime_ms,
-            unknown_tagged_fields,
+                Some(KafkaString::from_static(""))
+            };
+            let renewers = decoder.array(
+                "CreateDelegationTokenRequest.Renewers",
+                flexible,
+                1,
+                |decoder| CreatableRenewers::decode(decoder, version),
+            )?;
+            let max_lifetime_ms = decoder.int64("CreateDelegationTokenRequest.MaxLifetimeMs")?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("CreateDelegationTokenRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                owner_principal_type,
+                owner_principal_name,
+                renewers,
+                max_lifetime_ms,
+                unknown_tagged_fields,
+            })
         })
     }
 }

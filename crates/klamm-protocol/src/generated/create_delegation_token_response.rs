@@ -64,77 +64,79 @@ pub struct CreateDelegationTokenResponse {
 
 impl Encode for CreateDelegationTokenResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 2;
-        buf.put_i16(self.error_code);
-        encoder::put_nullable_string(
-            buf,
-            "CreateDelegationTokenResponse.PrincipalType",
-            Some(self.principal_type.as_str()),
-            flexible,
-        )?;
-        encoder::put_nullable_string(
-            buf,
-            "CreateDelegationTokenResponse.PrincipalName",
-            Some(self.principal_name.as_str()),
-            flexible,
-        )?;
-        if version >= 3 {
-            encoder::put_nullable_string(
-                buf,
-                "CreateDelegationTokenResponse.TokenRequesterPrincipalType",
-                Some(self.token_requester_principal_type.as_str()),
-                flexible,
-            )?;
-        } else {
-            if !self.token_requester_principal_type.is_empty() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "CreateDelegationTokenResponse.TokenRequesterPrincipalType",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        if version >= 3 {
+            let flexible = version >= 2;
+            buf.put_i16(self.error_code);
             encoder::put_nullable_string(
                 buf,
-                "CreateDelegationTokenResponse.TokenRequesterPrincipalName",
-                Some(self.token_requester_principal_name.as_str()),
+                "CreateDelegationTokenResponse.PrincipalType",
+                Some(self.principal_type.as_str()),
                 flexible,
             )?;
-        } else {
-            if !self.token_requester_principal_name.is_empty() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "CreateDelegationTokenResponse.TokenRequesterPrincipalName",
-                    version,
-                });
+            encoder::put_nullable_string(
+                buf,
+                "CreateDelegationTokenResponse.PrincipalName",
+                Some(self.principal_name.as_str()),
+                flexible,
+            )?;
+            if version >= 3 {
+                encoder::put_nullable_string(
+                    buf,
+                    "CreateDelegationTokenResponse.TokenRequesterPrincipalType",
+                    Some(self.token_requester_principal_type.as_str()),
+                    flexible,
+                )?;
+            } else {
+                if !self.token_requester_principal_type.is_empty() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "CreateDelegationTokenResponse.TokenRequesterPrincipalType",
+                        version,
+                    });
+                }
             }
-        }
-        buf.put_i64(self.issue_timestamp_ms);
-        buf.put_i64(self.expiry_timestamp_ms);
-        buf.put_i64(self.max_timestamp_ms);
-        encoder::put_nullable_string(
-            buf,
-            "CreateDelegationTokenResponse.TokenId",
-            Some(self.token_id.as_str()),
-            flexible,
-        )?;
-        encoder::put_nullable_bytes(
-            buf,
-            "CreateDelegationTokenResponse.Hmac",
-            Some(&self.hmac[..]),
-            flexible,
-        )?;
-        buf.put_i32(self.throttle_time_ms);
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            if version >= 3 {
+                encoder::put_nullable_string(
+                    buf,
+                    "CreateDelegationTokenResponse.TokenRequesterPrincipalName",
+                    Some(self.token_requester_principal_name.as_str()),
+                    flexible,
+                )?;
+            } else {
+                if !self.token_requester_principal_name.is_empty() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "CreateDelegationTokenResponse.TokenRequesterPrincipalName",
+                        version,
+                    });
+                }
+            }
+            buf.put_i64(self.issue_timestamp_ms);
+            buf.put_i64(self.expiry_timestamp_ms);
+            buf.put_i64(self.max_timestamp_ms);
+            encoder::put_nullable_string(
+                buf,
+                "CreateDelegationTokenResponse.TokenId",
+                Some(self.token_id.as_str()),
+                flexible,
+            )?;
+            encoder::put_nullable_bytes(
+                buf,
+                "CreateDelegationTokenResponse.Hmac",
+                Some(&self.hmac[..]),
+                flexible,
+            )?;
+            buf.put_i32(self.throttle_time_ms);
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -170,61 +172,64 @@ impl Encode for CreateDelegationTokenResponse {
 
 impl Decode for CreateDelegationTokenResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 2;
-        let error_code = decoder.int16("CreateDelegationTokenResponse.ErrorCode")?;
-        let principal_type =
-            decoder.string("CreateDelegationTokenResponse.PrincipalType", flexible)?;
-        let principal_name =
-            decoder.string("CreateDelegationTokenResponse.PrincipalName", flexible)?;
-        let token_requester_principal_type = if version >= 3 {
-            decoder.string(
-                "CreateDelegationTokenResponse.TokenRequesterPrincipalType",
-                flexible,
-            )?
-        } else {
-            KafkaString::from_static("")
-        };
-        let token_requester_principal_name = if version >= 3 {
-            decoder.string(
-                "CreateDelegationTokenResponse.TokenRequesterPrincipalName",
-                flexible,
-            )?
-        } else {
-            KafkaString::from_static("")
-        };
-        let issue_timestamp_ms = decoder.int64("CreateDelegationTokenResponse.IssueTimestampMs")?;
-        let expiry_timestamp_ms =
-            decoder.int64("CreateDelegationTokenResponse.ExpiryTimestampMs")?;
-        let max_timestamp_ms = decoder.int64("CreateDelegationTokenResponse.MaxTimestampMs")?;
-        let token_id = decoder.string("CreateDelegationTokenResponse.TokenId", flexible)?;
-        let hmac = decoder.bytes("CreateDelegationTokenResponse.Hmac", flexible)?;
-        let throttle_time_ms = decoder.int32("CreateDelegationTokenResponse.ThrottleTimeMs")?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("CreateDelegationTokenResponse", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            error_code,
-            principal_type,
-            principal_name,
-            token_requester_principal_type,
-            token_requester_principal_name,
-            issue_timestamp_ms,
-            expiry_timestamp_ms,
-            max_timestamp_ms,
-            token_id,
-            hmac,
-            throttle_time_ms,
-            unknown_tagged_fields,
+            let flexible = version >= 2;
+            let error_code = decoder.int16("CreateDelegationTokenResponse.ErrorCode")?;
+            let principal_type =
+                decoder.string("CreateDelegationTokenResponse.PrincipalType", flexible)?;
+            let principal_name =
+                decoder.string("CreateDelegationTokenResponse.PrincipalName", flexible)?;
+            let token_requester_principal_type = if version >= 3 {
+                decoder.string(
+                    "CreateDelegationTokenResponse.TokenRequesterPrincipalType",
+                    flexible,
+                )?
+            } else {
+                KafkaString::from_static("")
+            };
+            let token_requester_principal_name = if version >= 3 {
+                decoder.string(
+                    "CreateDelegationTokenResponse.TokenRequesterPrincipalName",
+                    flexible,
+                )?
+            } else {
+                KafkaString::from_static("")
+            };
+            let issue_timestamp_ms =
+                decoder.int64("CreateDelegationTokenResponse.IssueTimestampMs")?;
+            let expiry_timestamp_ms =
+                decoder.int64("CreateDelegationTokenResponse.ExpiryTimestampMs")?;
+            let max_timestamp_ms = decoder.int64("CreateDelegationTokenResponse.MaxTimestampMs")?;
+            let token_id = decoder.string("CreateDelegationTokenResponse.TokenId", flexible)?;
+            let hmac = decoder.bytes("CreateDelegationTokenResponse.Hmac", flexible)?;
+            let throttle_time_ms = decoder.int32("CreateDelegationTokenResponse.ThrottleTimeMs")?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("CreateDelegationTokenResponse", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                error_code,
+                principal_type,
+                principal_name,
+                token_requester_principal_type,
+                token_requester_principal_name,
+                issue_timestamp_ms,
+                expiry_timestamp_ms,
+                max_timestamp_ms,
+                token_id,
+                hmac,
+                throttle_time_ms,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -34,30 +34,32 @@ pub struct CreatePartitionsRequest {
 
 impl Encode for CreatePartitionsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 2;
-        encoder::put_length(
-            buf,
-            "CreatePartitionsRequest.Topics",
-            Some(self.topics.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        buf.put_i32(self.timeout_ms);
-        encoder::put_bool(buf, self.validate_only);
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 2;
+            encoder::put_length(
+                buf,
+                "CreatePartitionsRequest.Topics",
+                Some(self.topics.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
+            }
+            buf.put_i32(self.timeout_ms);
+            encoder::put_bool(buf, self.validate_only);
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -80,30 +82,33 @@ impl Encode for CreatePartitionsRequest {
 
 impl Decode for CreatePartitionsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 2;
-        let topics = decoder.array("CreatePartitionsRequest.Topics", flexible, 1, |decoder| {
-            CreatePartitionsTopic::decode(decoder, version)
-        })?;
-        let timeout_ms = decoder.int32("CreatePartitionsRequest.TimeoutMs")?;
-        let validate_only = decoder.boolean("CreatePartitionsRequest.ValidateOnly")?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("CreatePartitionsRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            topics,
-            timeout_ms,
-            validate_only,
-            unknown_tagged_fields,
+            let flexible = version >= 2;
+            let topics =
+                decoder.array("CreatePartitionsRequest.Topics", flexible, 1, |decoder| {
+                    CreatePartitionsTopic::decode(decoder, version)
+                })?;
+            let timeout_ms = decoder.int32("CreatePartitionsRequest.TimeoutMs")?;
+            let validate_only = decoder.boolean("CreatePartitionsRequest.ValidateOnly")?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("CreatePartitionsRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                topics,
+                timeout_ms,
+                validate_only,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -45,30 +45,32 @@ impl Default for CreateTopicsRequest {
 
 impl Encode for CreateTopicsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 5;
-        encoder::put_length(
-            buf,
-            "CreateTopicsRequest.Topics",
-            Some(self.topics.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        buf.put_i32(self.timeout_ms);
-        encoder::put_bool(buf, self.validate_only);
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 5;
+            encoder::put_length(
+                buf,
+                "CreateTopicsRequest.Topics",
+                Some(self.topics.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
+            }
+            buf.put_i32(self.timeout_ms);
+            encoder::put_bool(buf, self.validate_only);
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -91,30 +93,32 @@ impl Encode for CreateTopicsRequest {
 
 impl Decode for CreateTopicsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 5;
-        let topics = decoder.array("CreateTopicsRequest.Topics", flexible, 1, |decoder| {
-            CreatableTopic::decode(decoder, version)
-        })?;
-        let timeout_ms = decoder.int32("CreateTopicsRequest.timeoutMs")?;
-        let validate_only = decoder.boolean("CreateTopicsRequest.validateOnly")?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("CreateTopicsRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            topics,
-            timeout_ms,
-            validate_only,
-            unknown_tagged_fields,
+            let flexible = version >= 5;
+            let topics = decoder.array("CreateTopicsRequest.Topics", flexible, 1, |decoder| {
+                CreatableTopic::decode(decoder, version)
+            })?;
+            let timeout_ms = decoder.int32("CreateTopicsRequest.timeoutMs")?;
+            let validate_only = decoder.boolean("CreateTopicsRequest.validateOnly")?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("CreateTopicsRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                topics,
+                timeout_ms,
+                validate_only,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -32,28 +32,30 @@ pub struct DefaultPrincipalData {
 
 impl Encode for DefaultPrincipalData {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        encoder::put_nullable_string(
-            buf,
-            "DefaultPrincipalData.Type",
-            Some(self.r#type.as_str()),
-            true,
-        )?;
-        encoder::put_nullable_string(
-            buf,
-            "DefaultPrincipalData.Name",
-            Some(self.name.as_str()),
-            true,
-        )?;
-        encoder::put_bool(buf, self.token_authenticated);
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            encoder::put_nullable_string(
+                buf,
+                "DefaultPrincipalData.Type",
+                Some(self.r#type.as_str()),
+                true,
+            )?;
+            encoder::put_nullable_string(
+                buf,
+                "DefaultPrincipalData.Name",
+                Some(self.name.as_str()),
+                true,
+            )?;
+            encoder::put_bool(buf, self.token_authenticated);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, _version: i16) -> usize {
@@ -68,24 +70,26 @@ impl Encode for DefaultPrincipalData {
 
 impl Decode for DefaultPrincipalData {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let r#type = decoder.string("DefaultPrincipalData.Type", true)?;
-        let name = decoder.string("DefaultPrincipalData.Name", true)?;
-        let token_authenticated = decoder.boolean("DefaultPrincipalData.TokenAuthenticated")?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("DefaultPrincipalData", |_, _| Ok(false))?;
-        Ok(Self {
-            r#type,
-            name,
-            token_authenticated,
-            unknown_tagged_fields,
+            let r#type = decoder.string("DefaultPrincipalData.Type", true)?;
+            let name = decoder.string("DefaultPrincipalData.Name", true)?;
+            let token_authenticated = decoder.boolean("DefaultPrincipalData.TokenAuthenticated")?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("DefaultPrincipalData", |_, _| Ok(false))?;
+            Ok(Self {
+                r#type,
+                name,
+                token_authenticated,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -24,28 +24,30 @@ pub struct DeleteAclsRequest {
 
 impl Encode for DeleteAclsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 2;
-        encoder::put_length(
-            buf,
-            "DeleteAclsRequest.Filters",
-            Some(self.filters.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.filters.iter() {
-            item.write_to(buf, version)?;
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 2;
+            encoder::put_length(
+                buf,
+                "DeleteAclsRequest.Filters",
+                Some(self.filters.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.filters.iter() {
+                item.write_to(buf, version)?;
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -66,26 +68,28 @@ impl Encode for DeleteAclsRequest {
 
 impl Decode for DeleteAclsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 2;
-        let filters = decoder.array("DeleteAclsRequest.Filters", flexible, 1, |decoder| {
-            DeleteAclsFilter::decode(decoder, version)
-        })?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("DeleteAclsRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            filters,
-            unknown_tagged_fields,
+            let flexible = version >= 2;
+            let filters = decoder.array("DeleteAclsRequest.Filters", flexible, 1, |decoder| {
+                DeleteAclsFilter::decode(decoder, version)
+            })?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("DeleteAclsRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                filters,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -24,33 +24,35 @@ pub struct DeleteGroupsRequest {
 
 impl Encode for DeleteGroupsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 2;
-        encoder::put_length(
-            buf,
-            "DeleteGroupsRequest.GroupsNames",
-            Some(self.groups_names.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.groups_names.iter() {
-            encoder::put_nullable_string(
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 2;
+            encoder::put_length(
                 buf,
                 "DeleteGroupsRequest.GroupsNames",
-                Some(item.as_str()),
+                Some(self.groups_names.len()),
                 flexible,
+                true,
             )?;
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            for item in self.groups_names.iter() {
+                encoder::put_nullable_string(
+                    buf,
+                    "DeleteGroupsRequest.GroupsNames",
+                    Some(item.as_str()),
+                    flexible,
+                )?;
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -71,27 +73,29 @@ impl Encode for DeleteGroupsRequest {
 
 impl Decode for DeleteGroupsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 2;
-        let groups_names =
-            decoder.array("DeleteGroupsRequest.GroupsNames", flexible, 1, |decoder| {
-                decoder.string("DeleteGroupsRequest.GroupsNames", flexible)
-            })?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("DeleteGroupsRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            groups_names,
-            unknown_tagged_fields,
+            let flexible = version >= 2;
+            let groups_names =
+                decoder.array("DeleteGroupsRequest.GroupsNames", flexible, 1, |decoder| {
+                    decoder.string("DeleteGroupsRequest.GroupsNames", flexible)
+                })?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("DeleteGroupsRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                groups_names,
+                unknown_tagged_fields,
+            })
         })
     }
 }

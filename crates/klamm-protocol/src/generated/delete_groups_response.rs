@@ -28,29 +28,31 @@ pub struct DeleteGroupsResponse {
 
 impl Encode for DeleteGroupsResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 2;
-        buf.put_i32(self.throttle_time_ms);
-        encoder::put_length(
-            buf,
-            "DeleteGroupsResponse.Results",
-            Some(self.results.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.results.iter() {
-            item.write_to(buf, version)?;
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 2;
+            buf.put_i32(self.throttle_time_ms);
+            encoder::put_length(
+                buf,
+                "DeleteGroupsResponse.Results",
+                Some(self.results.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.results.iter() {
+                item.write_to(buf, version)?;
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -72,28 +74,31 @@ impl Encode for DeleteGroupsResponse {
 
 impl Decode for DeleteGroupsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 2;
-        let throttle_time_ms = decoder.int32("DeleteGroupsResponse.ThrottleTimeMs")?;
-        let results = decoder.array("DeleteGroupsResponse.Results", flexible, 1, |decoder| {
-            DeletableGroupResult::decode(decoder, version)
-        })?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("DeleteGroupsResponse", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            throttle_time_ms,
-            results,
-            unknown_tagged_fields,
+            let flexible = version >= 2;
+            let throttle_time_ms = decoder.int32("DeleteGroupsResponse.ThrottleTimeMs")?;
+            let results =
+                decoder.array("DeleteGroupsResponse.Results", flexible, 1, |decoder| {
+                    DeletableGroupResult::decode(decoder, version)
+                })?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("DeleteGroupsResponse", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                throttle_time_ms,
+                results,
+                unknown_tagged_fields,
+            })
         })
     }
 }

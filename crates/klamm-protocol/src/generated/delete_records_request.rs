@@ -28,29 +28,31 @@ pub struct DeleteRecordsRequest {
 
 impl Encode for DeleteRecordsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 2;
-        encoder::put_length(
-            buf,
-            "DeleteRecordsRequest.Topics",
-            Some(self.topics.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        buf.put_i32(self.timeout_ms);
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 2;
+            encoder::put_length(
+                buf,
+                "DeleteRecordsRequest.Topics",
+                Some(self.topics.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
+            }
+            buf.put_i32(self.timeout_ms);
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -72,28 +74,30 @@ impl Encode for DeleteRecordsRequest {
 
 impl Decode for DeleteRecordsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 2;
-        let topics = decoder.array("DeleteRecordsRequest.Topics", flexible, 1, |decoder| {
-            DeleteRecordsTopic::decode(decoder, version)
-        })?;
-        let timeout_ms = decoder.int32("DeleteRecordsRequest.TimeoutMs")?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("DeleteRecordsRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            topics,
-            timeout_ms,
-            unknown_tagged_fields,
+            let flexible = version >= 2;
+            let topics = decoder.array("DeleteRecordsRequest.Topics", flexible, 1, |decoder| {
+                DeleteRecordsTopic::decode(decoder, version)
+            })?;
+            let timeout_ms = decoder.int32("DeleteRecordsRequest.TimeoutMs")?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("DeleteRecordsRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                topics,
+                timeout_ms,
+                unknown_tagged_fields,
+            })
         })
     }
 }

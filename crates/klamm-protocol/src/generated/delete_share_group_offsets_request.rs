@@ -28,31 +28,33 @@ pub struct DeleteShareGroupOffsetsRequest {
 
 impl Encode for DeleteShareGroupOffsetsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        encoder::put_nullable_string(
-            buf,
-            "DeleteShareGroupOffsetsRequest.GroupId",
-            Some(self.group_id.as_str()),
-            true,
-        )?;
-        encoder::put_length(
-            buf,
-            "DeleteShareGroupOffsetsRequest.Topics",
-            Some(self.topics.len()),
-            true,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            encoder::put_nullable_string(
+                buf,
+                "DeleteShareGroupOffsetsRequest.GroupId",
+                Some(self.group_id.as_str()),
+                true,
+            )?;
+            encoder::put_length(
+                buf,
+                "DeleteShareGroupOffsetsRequest.Topics",
+                Some(self.topics.len()),
+                true,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -71,27 +73,29 @@ impl Encode for DeleteShareGroupOffsetsRequest {
 
 impl Decode for DeleteShareGroupOffsetsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let group_id = decoder.string("DeleteShareGroupOffsetsRequest.GroupId", true)?;
-        let topics = decoder.array(
-            "DeleteShareGroupOffsetsRequest.Topics",
-            true,
-            1,
-            |decoder| DeleteShareGroupOffsetsRequestTopic::decode(decoder, version),
-        )?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("DeleteShareGroupOffsetsRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            group_id,
-            topics,
-            unknown_tagged_fields,
+            let group_id = decoder.string("DeleteShareGroupOffsetsRequest.GroupId", true)?;
+            let topics = decoder.array(
+                "DeleteShareGroupOffsetsRequest.Topics",
+                true,
+                1,
+                |decoder| DeleteShareGroupOffsetsRequestTopic::decode(decoder, version),
+            )?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("DeleteShareGroupOffsetsRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                group_id,
+                topics,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -24,25 +24,27 @@ pub struct DeleteShareGroupStateResponse {
 
 impl Encode for DeleteShareGroupStateResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        encoder::put_length(
-            buf,
-            "DeleteShareGroupStateResponse.Results",
-            Some(self.results.len()),
-            true,
-            true,
-        )?;
-        for item in self.results.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            encoder::put_length(
+                buf,
+                "DeleteShareGroupStateResponse.Results",
+                Some(self.results.len()),
+                true,
+                true,
+            )?;
+            for item in self.results.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -60,25 +62,27 @@ impl Encode for DeleteShareGroupStateResponse {
 
 impl Decode for DeleteShareGroupStateResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let results = decoder.array(
-            "DeleteShareGroupStateResponse.Results",
-            true,
-            1,
-            |decoder| DeleteStateResult::decode(decoder, version),
-        )?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("DeleteShareGroupStateResponse", |_, _| Ok(false))?;
-        Ok(Self {
-            results,
-            unknown_tagged_fields,
+            let results = decoder.array(
+                "DeleteShareGroupStateResponse.Results",
+                true,
+                1,
+                |decoder| DeleteStateResult::decode(decoder, version),
+            )?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("DeleteShareGroupStateResponse", |_, _| Ok(false))?;
+            Ok(Self {
+                results,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -32,55 +32,57 @@ pub struct DeleteTopicsRequest {
 
 impl Encode for DeleteTopicsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 4;
-        if version >= 6 {
-            encoder::put_length(
-                buf,
-                "DeleteTopicsRequest.Topics",
-                Some(self.topics.len()),
-                flexible,
-                true,
-            )?;
-            for item in self.topics.iter() {
-                item.write_to(buf, version)?;
-            }
-        } else {
-            if !self.topics.is_empty() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "DeleteTopicsRequest.Topics",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        if version <= 5 {
-            encoder::put_length(
-                buf,
-                "DeleteTopicsRequest.TopicNames",
-                Some(self.topic_names.len()),
-                flexible,
-                true,
-            )?;
-            for item in self.topic_names.iter() {
-                encoder::put_nullable_string(
+            let flexible = version >= 4;
+            if version >= 6 {
+                encoder::put_length(
+                    buf,
+                    "DeleteTopicsRequest.Topics",
+                    Some(self.topics.len()),
+                    flexible,
+                    true,
+                )?;
+                for item in self.topics.iter() {
+                    item.write_to(buf, version)?;
+                }
+            } else {
+                if !self.topics.is_empty() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "DeleteTopicsRequest.Topics",
+                        version,
+                    });
+                }
+            }
+            if version <= 5 {
+                encoder::put_length(
                     buf,
                     "DeleteTopicsRequest.TopicNames",
-                    Some(item.as_str()),
+                    Some(self.topic_names.len()),
                     flexible,
+                    true,
                 )?;
+                for item in self.topic_names.iter() {
+                    encoder::put_nullable_string(
+                        buf,
+                        "DeleteTopicsRequest.TopicNames",
+                        Some(item.as_str()),
+                        flexible,
+                    )?;
+                }
             }
-        }
-        buf.put_i32(self.timeout_ms);
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            buf.put_i32(self.timeout_ms);
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -112,40 +114,42 @@ impl Encode for DeleteTopicsRequest {
 
 impl Decode for DeleteTopicsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 4;
-        let topics = if version >= 6 {
-            decoder.array("DeleteTopicsRequest.Topics", flexible, 1, |decoder| {
-                DeleteTopicState::decode(decoder, version)
-            })?
-        } else {
-            Vec::new()
-        };
-        let topic_names = if version <= 5 {
-            decoder.array("DeleteTopicsRequest.TopicNames", flexible, 1, |decoder| {
-                decoder.string("DeleteTopicsRequest.TopicNames", flexible)
-            })?
-        } else {
-            Vec::new()
-        };
-        let timeout_ms = decoder.int32("DeleteTopicsRequest.TimeoutMs")?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("DeleteTopicsRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            topics,
-            topic_names,
-            timeout_ms,
-            unknown_tagged_fields,
+            let flexible = version >= 4;
+            let topics = if version >= 6 {
+                decoder.array("DeleteTopicsRequest.Topics", flexible, 1, |decoder| {
+                    DeleteTopicState::decode(decoder, version)
+                })?
+            } else {
+                Vec::new()
+            };
+            let topic_names = if version <= 5 {
+                decoder.array("DeleteTopicsRequest.TopicNames", flexible, 1, |decoder| {
+                    decoder.string("DeleteTopicsRequest.TopicNames", flexible)
+                })?
+            } else {
+                Vec::new()
+            };
+            let timeout_ms = decoder.int32("DeleteTopicsRequest.TimeoutMs")?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("DeleteTopicsRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                topics,
+                topic_names,
+                timeout_ms,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -63,76 +63,78 @@ impl Default for DescribeAclsRequest {
 
 impl Encode for DescribeAclsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 2;
-        buf.put_i8(self.resource_type_filter);
-        match &self.resource_name_filter {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "DescribeAclsRequest.ResourceNameFilter",
-                    Some(value.as_str()),
-                    flexible,
-                )?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                encoder::put_nullable_string(
-                    buf,
-                    "DescribeAclsRequest.ResourceNameFilter",
-                    None,
-                    flexible,
-                )?;
+            let flexible = version >= 2;
+            buf.put_i8(self.resource_type_filter);
+            match &self.resource_name_filter {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "DescribeAclsRequest.ResourceNameFilter",
+                        Some(value.as_str()),
+                        flexible,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "DescribeAclsRequest.ResourceNameFilter",
+                        None,
+                        flexible,
+                    )?;
+                }
             }
-        }
-        buf.put_i8(self.pattern_type_filter);
-        match &self.principal_filter {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "DescribeAclsRequest.PrincipalFilter",
-                    Some(value.as_str()),
-                    flexible,
-                )?;
+            buf.put_i8(self.pattern_type_filter);
+            match &self.principal_filter {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "DescribeAclsRequest.PrincipalFilter",
+                        Some(value.as_str()),
+                        flexible,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "DescribeAclsRequest.PrincipalFilter",
+                        None,
+                        flexible,
+                    )?;
+                }
             }
-            None => {
-                encoder::put_nullable_string(
-                    buf,
-                    "DescribeAclsRequest.PrincipalFilter",
-                    None,
-                    flexible,
-                )?;
+            match &self.host_filter {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "DescribeAclsRequest.HostFilter",
+                        Some(value.as_str()),
+                        flexible,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "DescribeAclsRequest.HostFilter",
+                        None,
+                        flexible,
+                    )?;
+                }
             }
-        }
-        match &self.host_filter {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "DescribeAclsRequest.HostFilter",
-                    Some(value.as_str()),
-                    flexible,
-                )?;
+            buf.put_i8(self.operation);
+            buf.put_i8(self.permission_type);
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
             }
-            None => {
-                encoder::put_nullable_string(
-                    buf,
-                    "DescribeAclsRequest.HostFilter",
-                    None,
-                    flexible,
-                )?;
-            }
-        }
-        buf.put_i8(self.operation);
-        buf.put_i8(self.permission_type);
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -163,38 +165,41 @@ impl Encode for DescribeAclsRequest {
 
 impl Decode for DescribeAclsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 2;
-        let resource_type_filter = decoder.int8("DescribeAclsRequest.ResourceTypeFilter")?;
-        let resource_name_filter =
-            decoder.nullable_string("DescribeAclsRequest.ResourceNameFilter", flexible)?;
-        let pattern_type_filter = decoder.int8("DescribeAclsRequest.PatternTypeFilter")?;
-        let principal_filter =
-            decoder.nullable_string("DescribeAclsRequest.PrincipalFilter", flexible)?;
-        let host_filter = decoder.nullable_string("DescribeAclsRequest.HostFilter", flexible)?;
-        let operation = decoder.int8("DescribeAclsRequest.Operation")?;
-        let permission_type = decoder.int8("DescribeAclsRequest.PermissionType")?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("DescribeAclsRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            resource_type_filter,
-            resource_name_filter,
-            pattern_type_filter,
-            principal_filter,
-            host_filter,
-            operation,
-            permission_type,
-            unknown_tagged_fields,
+            let flexible = version >= 2;
+            let resource_type_filter = decoder.int8("DescribeAclsRequest.ResourceTypeFilter")?;
+            let resource_name_filter =
+                decoder.nullable_string("DescribeAclsRequest.ResourceNameFilter", flexible)?;
+            let pattern_type_filter = decoder.int8("DescribeAclsRequest.PatternTypeFilter")?;
+            let principal_filter =
+                decoder.nullable_string("DescribeAclsRequest.PrincipalFilter", flexible)?;
+            let host_filter =
+                decoder.nullable_string("DescribeAclsRequest.HostFilter", flexible)?;
+            let operation = decoder.int8("DescribeAclsRequest.Operation")?;
+            let permission_type = decoder.int8("DescribeAclsRequest.PermissionType")?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("DescribeAclsRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                resource_type_filter,
+                resource_name_filter,
+                pattern_type_filter,
+                principal_filter,
+                host_filter,
+                operation,
+                permission_type,
+                unknown_tagged_fields,
+            })
         })
     }
 }

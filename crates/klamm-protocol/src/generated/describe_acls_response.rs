@@ -48,48 +48,50 @@ impl Default for DescribeAclsResponse {
 
 impl Encode for DescribeAclsResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 2;
-        buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
-        match &self.error_message {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "DescribeAclsResponse.ErrorMessage",
-                    Some(value.as_str()),
-                    flexible,
-                )?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                encoder::put_nullable_string(
-                    buf,
-                    "DescribeAclsResponse.ErrorMessage",
-                    None,
-                    flexible,
-                )?;
+            let flexible = version >= 2;
+            buf.put_i32(self.throttle_time_ms);
+            buf.put_i16(self.error_code);
+            match &self.error_message {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "DescribeAclsResponse.ErrorMessage",
+                        Some(value.as_str()),
+                        flexible,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "DescribeAclsResponse.ErrorMessage",
+                        None,
+                        flexible,
+                    )?;
+                }
             }
-        }
-        encoder::put_length(
-            buf,
-            "DescribeAclsResponse.Resources",
-            Some(self.resources.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.resources.iter() {
-            item.write_to(buf, version)?;
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            encoder::put_length(
+                buf,
+                "DescribeAclsResponse.Resources",
+                Some(self.resources.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.resources.iter() {
+                item.write_to(buf, version)?;
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -116,34 +118,36 @@ impl Encode for DescribeAclsResponse {
 
 impl Decode for DescribeAclsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 2;
-        let throttle_time_ms = decoder.int32("DescribeAclsResponse.ThrottleTimeMs")?;
-        let error_code = decoder.int16("DescribeAclsResponse.ErrorCode")?;
-        let error_message =
-            decoder.nullable_string("DescribeAclsResponse.ErrorMessage", flexible)?;
-        let resources =
-            decoder.array("DescribeAclsResponse.Resources", flexible, 1, |decoder| {
-                DescribeAclsResource::decode(decoder, version)
-            })?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("DescribeAclsResponse", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            error_message,
-            resources,
-            unknown_tagged_fields,
+            let flexible = version >= 2;
+            let throttle_time_ms = decoder.int32("DescribeAclsResponse.ThrottleTimeMs")?;
+            let error_code = decoder.int16("DescribeAclsResponse.ErrorCode")?;
+            let error_message =
+                decoder.nullable_string("DescribeAclsResponse.ErrorMessage", flexible)?;
+            let resources =
+                decoder.array("DescribeAclsResponse.Resources", flexible, 1, |decoder| {
+                    DescribeAclsResource::decode(decoder, version)
+                })?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("DescribeAclsResponse", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                error_message,
+                resources,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -48,61 +48,63 @@ impl Default for DescribeClientQuotasResponse {
 
 impl Encode for DescribeClientQuotasResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 1;
-        buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
-        match &self.error_message {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "DescribeClientQuotasResponse.ErrorMessage",
-                    Some(value.as_str()),
-                    flexible,
-                )?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                encoder::put_nullable_string(
-                    buf,
-                    "DescribeClientQuotasResponse.ErrorMessage",
-                    None,
-                    flexible,
-                )?;
-            }
-        }
-        match &self.entries {
-            Some(value) => {
-                encoder::put_length(
-                    buf,
-                    "DescribeClientQuotasResponse.Entries",
-                    Some(value.len()),
-                    flexible,
-                    true,
-                )?;
-                for item in value.iter() {
-                    item.write_to(buf, version)?;
+            let flexible = version >= 1;
+            buf.put_i32(self.throttle_time_ms);
+            buf.put_i16(self.error_code);
+            match &self.error_message {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "DescribeClientQuotasResponse.ErrorMessage",
+                        Some(value.as_str()),
+                        flexible,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "DescribeClientQuotasResponse.ErrorMessage",
+                        None,
+                        flexible,
+                    )?;
                 }
             }
-            None => {
-                encoder::put_length(
-                    buf,
-                    "DescribeClientQuotasResponse.Entries",
-                    None,
-                    flexible,
-                    true,
-                )?;
+            match &self.entries {
+                Some(value) => {
+                    encoder::put_length(
+                        buf,
+                        "DescribeClientQuotasResponse.Entries",
+                        Some(value.len()),
+                        flexible,
+                        true,
+                    )?;
+                    for item in value.iter() {
+                        item.write_to(buf, version)?;
+                    }
+                }
+                None => {
+                    encoder::put_length(
+                        buf,
+                        "DescribeClientQuotasResponse.Entries",
+                        None,
+                        flexible,
+                        true,
+                    )?;
+                }
             }
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -133,36 +135,38 @@ impl Encode for DescribeClientQuotasResponse {
 
 impl Decode for DescribeClientQuotasResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 1;
-        let throttle_time_ms = decoder.int32("DescribeClientQuotasResponse.ThrottleTimeMs")?;
-        let error_code = decoder.int16("DescribeClientQuotasResponse.ErrorCode")?;
-        let error_message =
-            decoder.nullable_string("DescribeClientQuotasResponse.ErrorMessage", flexible)?;
-        let entries = decoder.nullable_array(
-            "DescribeClientQuotasResponse.Entries",
-            flexible,
-            1,
-            |decoder| EntryData::decode(decoder, version),
-        )?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("DescribeClientQuotasResponse", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            error_message,
-            entries,
-            unknown_tagged_fields,
+            let flexible = version >= 1;
+            let throttle_time_ms = decoder.int32("DescribeClientQuotasResponse.ThrottleTimeMs")?;
+            let error_code = decoder.int16("DescribeClientQuotasResponse.ErrorCode")?;
+            let error_message =
+                decoder.nullable_string("DescribeClientQuotasResponse.ErrorMessage", flexible)?;
+            let entries = decoder.nullable_array(
+                "DescribeClientQuotasResponse.Entries",
+                flexible,
+                1,
+                |decoder| EntryData::decode(decoder, version),
+            )?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("DescribeClientQuotasResponse", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                error_message,
+                entries,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -43,36 +43,38 @@ impl Default for DescribeClusterRequest {
 
 impl Encode for DescribeClusterRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        encoder::put_bool(buf, self.include_cluster_authorized_operations);
-        if version >= 1 {
-            buf.put_i8(self.endpoint_type);
-        } else {
-            if self.endpoint_type != 1 {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "DescribeClusterRequest.EndpointType",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        if version >= 2 {
-            encoder::put_bool(buf, self.include_fenced_brokers);
-        } else {
-            if self.include_fenced_brokers {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "DescribeClusterRequest.IncludeFencedBrokers",
-                    version,
-                });
+            encoder::put_bool(buf, self.include_cluster_authorized_operations);
+            if version >= 1 {
+                buf.put_i8(self.endpoint_type);
+            } else {
+                if self.endpoint_type != 1 {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "DescribeClusterRequest.EndpointType",
+                        version,
+                    });
+                }
             }
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            if version >= 2 {
+                encoder::put_bool(buf, self.include_fenced_brokers);
+            } else {
+                if self.include_fenced_brokers {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "DescribeClusterRequest.IncludeFencedBrokers",
+                        version,
+                    });
+                }
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -91,33 +93,35 @@ impl Encode for DescribeClusterRequest {
 
 impl Decode for DescribeClusterRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let include_cluster_authorized_operations =
-            decoder.boolean("DescribeClusterRequest.IncludeClusterAuthorizedOperations")?;
-        let endpoint_type = if version >= 1 {
-            decoder.int8("DescribeClusterRequest.EndpointType")?
-        } else {
-            1
-        };
-        let include_fenced_brokers = if version >= 2 {
-            decoder.boolean("DescribeClusterRequest.IncludeFencedBrokers")?
-        } else {
-            false
-        };
-        let unknown_tagged_fields =
-            decoder.tagged_fields("DescribeClusterRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            include_cluster_authorized_operations,
-            endpoint_type,
-            include_fenced_brokers,
-            unknown_tagged_fields,
+            let include_cluster_authorized_operations =
+                decoder.boolean("DescribeClusterRequest.IncludeClusterAuthorizedOperations")?;
+            let endpoint_type = if version >= 1 {
+                decoder.int8("DescribeClusterRequest.EndpointType")?
+            } else {
+                1
+            };
+            let include_fenced_brokers = if version >= 2 {
+                decoder.boolean("DescribeClusterRequest.IncludeFencedBrokers")?
+            } else {
+                false
+            };
+            let unknown_tagged_fields =
+                decoder.tagged_fields("DescribeClusterRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                include_cluster_authorized_operations,
+                endpoint_type,
+                include_fenced_brokers,
+                unknown_tagged_fields,
+            })
         })
     }
 }

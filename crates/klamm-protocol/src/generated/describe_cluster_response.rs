@@ -68,63 +68,65 @@ impl Default for DescribeClusterResponse {
 
 impl Encode for DescribeClusterResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
-        match &self.error_message {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "DescribeClusterResponse.ErrorMessage",
-                    Some(value.as_str()),
-                    true,
-                )?;
-            }
-            None => {
-                encoder::put_nullable_string(
-                    buf,
-                    "DescribeClusterResponse.ErrorMessage",
-                    None,
-                    true,
-                )?;
-            }
-        }
-        if version >= 1 {
-            buf.put_i8(self.endpoint_type);
-        } else {
-            if self.endpoint_type != 1 {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "DescribeClusterResponse.EndpointType",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        encoder::put_nullable_string(
-            buf,
-            "DescribeClusterResponse.ClusterId",
-            Some(self.cluster_id.as_str()),
-            true,
-        )?;
-        buf.put_i32(self.controller_id);
-        encoder::put_length(
-            buf,
-            "DescribeClusterResponse.Brokers",
-            Some(self.brokers.len()),
-            true,
-            true,
-        )?;
-        for item in self.brokers.iter() {
-            item.write_to(buf, version)?;
-        }
-        buf.put_i32(self.cluster_authorized_operations);
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            buf.put_i32(self.throttle_time_ms);
+            buf.put_i16(self.error_code);
+            match &self.error_message {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "DescribeClusterResponse.ErrorMessage",
+                        Some(value.as_str()),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "DescribeClusterResponse.ErrorMessage",
+                        None,
+                        true,
+                    )?;
+                }
+            }
+            if version >= 1 {
+                buf.put_i8(self.endpoint_type);
+            } else {
+                if self.endpoint_type != 1 {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "DescribeClusterResponse.EndpointType",
+                        version,
+                    });
+                }
+            }
+            encoder::put_nullable_string(
+                buf,
+                "DescribeClusterResponse.ClusterId",
+                Some(self.cluster_id.as_str()),
+                true,
+            )?;
+            buf.put_i32(self.controller_id);
+            encoder::put_length(
+                buf,
+                "DescribeClusterResponse.Brokers",
+                Some(self.brokers.len()),
+                true,
+                true,
+            )?;
+            for item in self.brokers.iter() {
+                item.write_to(buf, version)?;
+            }
+            buf.put_i32(self.cluster_authorized_operations);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -154,42 +156,44 @@ impl Encode for DescribeClusterResponse {
 
 impl Decode for DescribeClusterResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let throttle_time_ms = decoder.int32("DescribeClusterResponse.ThrottleTimeMs")?;
-        let error_code = decoder.int16("DescribeClusterResponse.ErrorCode")?;
-        let error_message =
-            decoder.nullable_string("DescribeClusterResponse.ErrorMessage", true)?;
-        let endpoint_type = if version >= 1 {
-            decoder.int8("DescribeClusterResponse.EndpointType")?
-        } else {
-            1
-        };
-        let cluster_id = decoder.string("DescribeClusterResponse.ClusterId", true)?;
-        let controller_id = decoder.int32("DescribeClusterResponse.ControllerId")?;
-        let brokers = decoder.array("DescribeClusterResponse.Brokers", true, 1, |decoder| {
-            DescribeClusterBroker::decode(decoder, version)
-        })?;
-        let cluster_authorized_operations =
-            decoder.int32("DescribeClusterResponse.ClusterAuthorizedOperations")?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("DescribeClusterResponse", |_, _| Ok(false))?;
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            error_message,
-            endpoint_type,
-            cluster_id,
-            controller_id,
-            brokers,
-            cluster_authorized_operations,
-            unknown_tagged_fields,
+            let throttle_time_ms = decoder.int32("DescribeClusterResponse.ThrottleTimeMs")?;
+            let error_code = decoder.int16("DescribeClusterResponse.ErrorCode")?;
+            let error_message =
+                decoder.nullable_string("DescribeClusterResponse.ErrorMessage", true)?;
+            let endpoint_type = if version >= 1 {
+                decoder.int8("DescribeClusterResponse.EndpointType")?
+            } else {
+                1
+            };
+            let cluster_id = decoder.string("DescribeClusterResponse.ClusterId", true)?;
+            let controller_id = decoder.int32("DescribeClusterResponse.ControllerId")?;
+            let brokers = decoder.array("DescribeClusterResponse.Brokers", true, 1, |decoder| {
+                DescribeClusterBroker::decode(decoder, version)
+            })?;
+            let cluster_authorized_operations =
+                decoder.int32("DescribeClusterResponse.ClusterAuthorizedOperations")?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("DescribeClusterResponse", |_, _| Ok(false))?;
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                error_message,
+                endpoint_type,
+                cluster_id,
+                controller_id,
+                brokers,
+                cluster_authorized_operations,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -32,39 +32,41 @@ pub struct DescribeConfigsRequest {
 
 impl Encode for DescribeConfigsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 4;
-        encoder::put_length(
-            buf,
-            "DescribeConfigsRequest.Resources",
-            Some(self.resources.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.resources.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_bool(buf, self.include_synonyms);
-        if version >= 3 {
-            encoder::put_bool(buf, self.include_documentation);
-        } else {
-            if self.include_documentation {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "DescribeConfigsRequest.IncludeDocumentation",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            let flexible = version >= 4;
+            encoder::put_length(
+                buf,
+                "DescribeConfigsRequest.Resources",
+                Some(self.resources.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.resources.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_bool(buf, self.include_synonyms);
+            if version >= 3 {
+                encoder::put_bool(buf, self.include_documentation);
+            } else {
+                if self.include_documentation {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "DescribeConfigsRequest.IncludeDocumentation",
+                        version,
+                    });
+                }
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -89,35 +91,37 @@ impl Encode for DescribeConfigsRequest {
 
 impl Decode for DescribeConfigsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 4;
-        let resources =
-            decoder.array("DescribeConfigsRequest.Resources", flexible, 1, |decoder| {
-                DescribeConfigsResource::decode(decoder, version)
-            })?;
-        let include_synonyms = decoder.boolean("DescribeConfigsRequest.IncludeSynonyms")?;
-        let include_documentation = if version >= 3 {
-            decoder.boolean("DescribeConfigsRequest.IncludeDocumentation")?
-        } else {
-            false
-        };
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("DescribeConfigsRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            resources,
-            include_synonyms,
-            include_documentation,
-            unknown_tagged_fields,
+            let flexible = version >= 4;
+            let resources =
+                decoder.array("DescribeConfigsRequest.Resources", flexible, 1, |decoder| {
+                    DescribeConfigsResource::decode(decoder, version)
+                })?;
+            let include_synonyms = decoder.boolean("DescribeConfigsRequest.IncludeSynonyms")?;
+            let include_documentation = if version >= 3 {
+                decoder.boolean("DescribeConfigsRequest.IncludeDocumentation")?
+            } else {
+                false
+            };
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("DescribeConfigsRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                resources,
+                include_synonyms,
+                include_documentation,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -33,41 +33,43 @@ impl Default for DescribeDelegationTokenRequest {
 
 impl Encode for DescribeDelegationTokenRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 2;
-        match &self.owners {
-            Some(value) => {
-                encoder::put_length(
-                    buf,
-                    "DescribeDelegationTokenRequest.Owners",
-                    Some(value.len()),
-                    flexible,
-                    true,
-                )?;
-                for item in value.iter() {
-                    item.write_to(buf, version)?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 2;
+            match &self.owners {
+                Some(value) => {
+                    encoder::put_length(
+                        buf,
+                        "DescribeDelegationTokenRequest.Owners",
+                        Some(value.len()),
+                        flexible,
+                        true,
+                    )?;
+                    for item in value.iter() {
+                        item.write_to(buf, version)?;
+                    }
+                }
+                None => {
+                    encoder::put_length(
+                        buf,
+                        "DescribeDelegationTokenRequest.Owners",
+                        None,
+                        flexible,
+                        true,
+                    )?;
                 }
             }
-            None => {
-                encoder::put_length(
-                    buf,
-                    "DescribeDelegationTokenRequest.Owners",
-                    None,
-                    flexible,
-                    true,
-                )?;
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
             }
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -92,29 +94,31 @@ impl Encode for DescribeDelegationTokenRequest {
 
 impl Decode for DescribeDelegationTokenRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 2;
-        let owners = decoder.nullable_array(
-            "DescribeDelegationTokenRequest.Owners",
-            flexible,
-            1,
-            |decoder| DescribeDelegationTokenOwner::decode(decoder, version),
-        )?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("DescribeDelegationTokenRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            owners,
-            unknown_tagged_fields,
+            let flexible = version >= 2;
+            let owners = decoder.nullable_array(
+                "DescribeDelegationTokenRequest.Owners",
+                flexible,
+                1,
+                |decoder| DescribeDelegationTokenOwner::decode(decoder, version),
+            )?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("DescribeDelegationTokenRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                owners,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -32,30 +32,32 @@ pub struct DescribeDelegationTokenResponse {
 
 impl Encode for DescribeDelegationTokenResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 2;
-        buf.put_i16(self.error_code);
-        encoder::put_length(
-            buf,
-            "DescribeDelegationTokenResponse.Tokens",
-            Some(self.tokens.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.tokens.iter() {
-            item.write_to(buf, version)?;
-        }
-        buf.put_i32(self.throttle_time_ms);
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 2;
+            buf.put_i16(self.error_code);
+            encoder::put_length(
+                buf,
+                "DescribeDelegationTokenResponse.Tokens",
+                Some(self.tokens.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.tokens.iter() {
+                item.write_to(buf, version)?;
+            }
+            buf.put_i32(self.throttle_time_ms);
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -78,33 +80,36 @@ impl Encode for DescribeDelegationTokenResponse {
 
 impl Decode for DescribeDelegationTokenResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 2;
-        let error_code = decoder.int16("DescribeDelegationTokenResponse.ErrorCode")?;
-        let tokens = decoder.array(
-            "DescribeDelegationTokenResponse.Tokens",
-            flexible,
-            1,
-            |decoder| DescribedDelegationToken::decode(decoder, version),
-        )?;
-        let throttle_time_ms = decoder.int32("DescribeDelegationTokenResponse.ThrottleTimeMs")?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("DescribeDelegationTokenResponse", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            error_code,
-            tokens,
-            throttle_time_ms,
-            unknown_tagged_fields,
+            let flexible = version >= 2;
+            let error_code = decoder.int16("DescribeDelegationTokenResponse.ErrorCode")?;
+            let tokens = decoder.array(
+                "DescribeDelegationTokenResponse.Tokens",
+                flexible,
+                1,
+                |decoder| DescribedDelegationToken::decode(decoder, version),
+            )?;
+            let throttle_time_ms =
+                decoder.int32("DescribeDelegationTokenResponse.ThrottleTimeMs")?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("DescribeDelegationTokenResponse", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                error_code,
+                tokens,
+                throttle_time_ms,
+                unknown_tagged_fields,
+            })
         })
     }
 }

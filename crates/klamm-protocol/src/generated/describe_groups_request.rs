@@ -28,43 +28,45 @@ pub struct DescribeGroupsRequest {
 
 impl Encode for DescribeGroupsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 5;
-        encoder::put_length(
-            buf,
-            "DescribeGroupsRequest.Groups",
-            Some(self.groups.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.groups.iter() {
-            encoder::put_nullable_string(
-                buf,
-                "DescribeGroupsRequest.Groups",
-                Some(item.as_str()),
-                flexible,
-            )?;
-        }
-        if version >= 3 {
-            encoder::put_bool(buf, self.include_authorized_operations);
-        } else {
-            if self.include_authorized_operations {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "DescribeGroupsRequest.IncludeAuthorizedOperations",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            let flexible = version >= 5;
+            encoder::put_length(
+                buf,
+                "DescribeGroupsRequest.Groups",
+                Some(self.groups.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.groups.iter() {
+                encoder::put_nullable_string(
+                    buf,
+                    "DescribeGroupsRequest.Groups",
+                    Some(item.as_str()),
+                    flexible,
+                )?;
+            }
+            if version >= 3 {
+                encoder::put_bool(buf, self.include_authorized_operations);
+            } else {
+                if self.include_authorized_operations {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "DescribeGroupsRequest.IncludeAuthorizedOperations",
+                        version,
+                    });
+                }
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -88,32 +90,34 @@ impl Encode for DescribeGroupsRequest {
 
 impl Decode for DescribeGroupsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 5;
-        let groups = decoder.array("DescribeGroupsRequest.Groups", flexible, 1, |decoder| {
-            decoder.string("DescribeGroupsRequest.Groups", flexible)
-        })?;
-        let include_authorized_operations = if version >= 3 {
-            decoder.boolean("DescribeGroupsRequest.IncludeAuthorizedOperations")?
-        } else {
-            false
-        };
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("DescribeGroupsRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            groups,
-            include_authorized_operations,
-            unknown_tagged_fields,
+            let flexible = version >= 5;
+            let groups = decoder.array("DescribeGroupsRequest.Groups", flexible, 1, |decoder| {
+                decoder.string("DescribeGroupsRequest.Groups", flexible)
+            })?;
+            let include_authorized_operations = if version >= 3 {
+                decoder.boolean("DescribeGroupsRequest.IncludeAuthorizedOperations")?
+            } else {
+                false
+            };
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("DescribeGroupsRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                groups,
+                include_authorized_operations,
+                unknown_tagged_fields,
+            })
         })
     }
 }

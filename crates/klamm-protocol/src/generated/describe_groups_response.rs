@@ -28,31 +28,33 @@ pub struct DescribeGroupsResponse {
 
 impl Encode for DescribeGroupsResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 5;
-        if version >= 1 {
-            buf.put_i32(self.throttle_time_ms);
-        }
-        encoder::put_length(
-            buf,
-            "DescribeGroupsResponse.Groups",
-            Some(self.groups.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.groups.iter() {
-            item.write_to(buf, version)?;
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 5;
+            if version >= 1 {
+                buf.put_i32(self.throttle_time_ms);
+            }
+            encoder::put_length(
+                buf,
+                "DescribeGroupsResponse.Groups",
+                Some(self.groups.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.groups.iter() {
+                item.write_to(buf, version)?;
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -76,32 +78,35 @@ impl Encode for DescribeGroupsResponse {
 
 impl Decode for DescribeGroupsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 5;
-        let throttle_time_ms = if version >= 1 {
-            decoder.int32("DescribeGroupsResponse.ThrottleTimeMs")?
-        } else {
-            0
-        };
-        let groups = decoder.array("DescribeGroupsResponse.Groups", flexible, 1, |decoder| {
-            DescribedGroup::decode(decoder, version)
-        })?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("DescribeGroupsResponse", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            throttle_time_ms,
-            groups,
-            unknown_tagged_fields,
+            let flexible = version >= 5;
+            let throttle_time_ms = if version >= 1 {
+                decoder.int32("DescribeGroupsResponse.ThrottleTimeMs")?
+            } else {
+                0
+            };
+            let groups =
+                decoder.array("DescribeGroupsResponse.Groups", flexible, 1, |decoder| {
+                    DescribedGroup::decode(decoder, version)
+                })?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("DescribeGroupsResponse", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                throttle_time_ms,
+                groups,
+                unknown_tagged_fields,
+            })
         })
     }
 }

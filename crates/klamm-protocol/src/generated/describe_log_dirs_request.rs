@@ -33,35 +33,43 @@ impl Default for DescribeLogDirsRequest {
 
 impl Encode for DescribeLogDirsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 2;
-        match &self.topics {
-            Some(value) => {
-                encoder::put_length(
-                    buf,
-                    "DescribeLogDirsRequest.Topics",
-                    Some(value.len()),
-                    flexible,
-                    true,
-                )?;
-                for item in value.iter() {
-                    item.write_to(buf, version)?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 2;
+            match &self.topics {
+                Some(value) => {
+                    encoder::put_length(
+                        buf,
+                        "DescribeLogDirsRequest.Topics",
+                        Some(value.len()),
+                        flexible,
+                        true,
+                    )?;
+                    for item in value.iter() {
+                        item.write_to(buf, version)?;
+                    }
+                }
+                None => {
+                    encoder::put_length(
+                        buf,
+                        "DescribeLogDirsRequest.Topics",
+                        None,
+                        flexible,
+                        true,
+                    )?;
                 }
             }
-            None => {
-                encoder::put_length(buf, "DescribeLogDirsRequest.Topics", None, flexible, true)?;
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
             }
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -86,27 +94,31 @@ impl Encode for DescribeLogDirsRequest {
 
 impl Decode for DescribeLogDirsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 2;
-        let topics =
-            decoder.nullable_array("DescribeLogDirsRequest.Topics", flexible, 1, |decoder| {
-                DescribableLogDirTopic::decode(decoder, version)
-            })?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("DescribeLogDirsRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            topics,
-            unknown_tagged_fields,
+            let flexible = version >= 2;
+            let topics = decoder.nullable_array(
+                "DescribeLogDirsRequest.Topics",
+                flexible,
+                1,
+                |decoder| DescribableLogDirTopic::decode(decoder, version),
+            )?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("DescribeLogDirsRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                topics,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -32,32 +32,34 @@ pub struct DescribeLogDirsResponse {
 
 impl Encode for DescribeLogDirsResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 2;
-        buf.put_i32(self.throttle_time_ms);
-        if version >= 3 {
-            buf.put_i16(self.error_code);
-        }
-        encoder::put_length(
-            buf,
-            "DescribeLogDirsResponse.Results",
-            Some(self.results.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.results.iter() {
-            item.write_to(buf, version)?;
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 2;
+            buf.put_i32(self.throttle_time_ms);
+            if version >= 3 {
+                buf.put_i16(self.error_code);
+            }
+            encoder::put_length(
+                buf,
+                "DescribeLogDirsResponse.Results",
+                Some(self.results.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.results.iter() {
+                item.write_to(buf, version)?;
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -82,34 +84,37 @@ impl Encode for DescribeLogDirsResponse {
 
 impl Decode for DescribeLogDirsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 2;
-        let throttle_time_ms = decoder.int32("DescribeLogDirsResponse.ThrottleTimeMs")?;
-        let error_code = if version >= 3 {
-            decoder.int16("DescribeLogDirsResponse.ErrorCode")?
-        } else {
-            0
-        };
-        let results = decoder.array("DescribeLogDirsResponse.Results", flexible, 1, |decoder| {
-            DescribeLogDirsResult::decode(decoder, version)
-        })?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("DescribeLogDirsResponse", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            results,
-            unknown_tagged_fields,
+            let flexible = version >= 2;
+            let throttle_time_ms = decoder.int32("DescribeLogDirsResponse.ThrottleTimeMs")?;
+            let error_code = if version >= 3 {
+                decoder.int16("DescribeLogDirsResponse.ErrorCode")?
+            } else {
+                0
+            };
+            let results =
+                decoder.array("DescribeLogDirsResponse.Results", flexible, 1, |decoder| {
+                    DescribeLogDirsResult::decode(decoder, version)
+                })?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("DescribeLogDirsResponse", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                results,
+                unknown_tagged_fields,
+            })
         })
     }
 }

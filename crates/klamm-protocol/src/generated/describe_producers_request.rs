@@ -24,25 +24,27 @@ pub struct DescribeProducersRequest {
 
 impl Encode for DescribeProducersRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        encoder::put_length(
-            buf,
-            "DescribeProducersRequest.Topics",
-            Some(self.topics.len()),
-            true,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            encoder::put_length(
+                buf,
+                "DescribeProducersRequest.Topics",
+                Some(self.topics.len()),
+                true,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -60,22 +62,24 @@ impl Encode for DescribeProducersRequest {
 
 impl Decode for DescribeProducersRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let topics = decoder.array("DescribeProducersRequest.Topics", true, 1, |decoder| {
-            TopicRequest::decode(decoder, version)
-        })?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("DescribeProducersRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            topics,
-            unknown_tagged_fields,
+            let topics = decoder.array("DescribeProducersRequest.Topics", true, 1, |decoder| {
+                TopicRequest::decode(decoder, version)
+            })?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("DescribeProducersRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                topics,
+                unknown_tagged_fields,
+            })
         })
     }
 }

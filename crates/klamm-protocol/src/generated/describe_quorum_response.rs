@@ -48,72 +48,74 @@ impl Default for DescribeQuorumResponse {
 
 impl Encode for DescribeQuorumResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i16(self.error_code);
-        if version >= 2 {
-            match &self.error_message {
-                Some(value) => {
-                    encoder::put_nullable_string(
-                        buf,
-                        "DescribeQuorumResponse.ErrorMessage",
-                        Some(value.as_str()),
-                        true,
-                    )?;
-                }
-                None => {
-                    if version >= 2 {
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i16(self.error_code);
+            if version >= 2 {
+                match &self.error_message {
+                    Some(value) => {
                         encoder::put_nullable_string(
                             buf,
                             "DescribeQuorumResponse.ErrorMessage",
-                            None,
+                            Some(value.as_str()),
                             true,
                         )?;
-                    } else {
-                        return Err(EncodeError::NullNotAllowed {
-                            field: "DescribeQuorumResponse.ErrorMessage",
-                            version,
-                        });
+                    }
+                    None => {
+                        if version >= 2 {
+                            encoder::put_nullable_string(
+                                buf,
+                                "DescribeQuorumResponse.ErrorMessage",
+                                None,
+                                true,
+                            )?;
+                        } else {
+                            return Err(EncodeError::NullNotAllowed {
+                                field: "DescribeQuorumResponse.ErrorMessage",
+                                version,
+                            });
+                        }
                     }
                 }
             }
-        }
-        encoder::put_length(
-            buf,
-            "DescribeQuorumResponse.Topics",
-            Some(self.topics.len()),
-            true,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        if version >= 2 {
             encoder::put_length(
                 buf,
-                "DescribeQuorumResponse.Nodes",
-                Some(self.nodes.len()),
+                "DescribeQuorumResponse.Topics",
+                Some(self.topics.len()),
                 true,
                 true,
             )?;
-            for item in self.nodes.iter() {
+            for item in self.topics.iter() {
                 item.write_to(buf, version)?;
             }
-        } else {
-            if !self.nodes.is_empty() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "DescribeQuorumResponse.Nodes",
-                    version,
-                });
+            if version >= 2 {
+                encoder::put_length(
+                    buf,
+                    "DescribeQuorumResponse.Nodes",
+                    Some(self.nodes.len()),
+                    true,
+                    true,
+                )?;
+                for item in self.nodes.iter() {
+                    item.write_to(buf, version)?;
+                }
+            } else {
+                if !self.nodes.is_empty() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "DescribeQuorumResponse.Nodes",
+                        version,
+                    });
+                }
             }
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -146,42 +148,44 @@ impl Encode for DescribeQuorumResponse {
 
 impl Decode for DescribeQuorumResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let error_code = decoder.int16("DescribeQuorumResponse.ErrorCode")?;
-        let error_message = if version >= 2 {
-            if version >= 2 {
-                decoder.nullable_string("DescribeQuorumResponse.ErrorMessage", true)?
+            let error_code = decoder.int16("DescribeQuorumResponse.ErrorCode")?;
+            let error_message = if version >= 2 {
+                if version >= 2 {
+                    decoder.nullable_string("DescribeQuorumResponse.ErrorMessage", true)?
+                } else {
+                    Some(decoder.string("DescribeQuorumResponse.ErrorMessage", true)?)
+                }
             } else {
-                Some(decoder.string("DescribeQuorumResponse.ErrorMessage", true)?)
-            }
-        } else {
-            Some(KafkaString::from_static(""))
-        };
-        let topics = decoder.array("DescribeQuorumResponse.Topics", true, 1, |decoder| {
-            TopicData::decode(decoder, version)
-        })?;
-        let nodes = if version >= 2 {
-            decoder.array("DescribeQuorumResponse.Nodes", true, 1, |decoder| {
-                Node::decode(decoder, version)
-            })?
-        } else {
-            Vec::new()
-        };
-        let unknown_tagged_fields =
-            decoder.tagged_fields("DescribeQuorumResponse", |_, _| Ok(false))?;
-        Ok(Self {
-            error_code,
-            error_message,
-            topics,
-            nodes,
-            unknown_tagged_fields,
+                Some(KafkaString::from_static(""))
+            };
+            let topics = decoder.array("DescribeQuorumResponse.Topics", true, 1, |decoder| {
+                TopicData::decode(decoder, version)
+            })?;
+            let nodes = if version >= 2 {
+                decoder.array("DescribeQuorumResponse.Nodes", true, 1, |decoder| {
+                    Node::decode(decoder, version)
+                })?
+            } else {
+                Vec::new()
+            };
+            let unknown_tagged_fields =
+                decoder.tagged_fields("DescribeQuorumResponse", |_, _| Ok(false))?;
+            Ok(Self {
+                error_code,
+                error_message,
+                topics,
+                nodes,
+                unknown_tagged_fields,
+            })
         })
     }
 }

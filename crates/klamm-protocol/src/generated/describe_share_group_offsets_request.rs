@@ -24,25 +24,27 @@ pub struct DescribeShareGroupOffsetsRequest {
 
 impl Encode for DescribeShareGroupOffsetsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        encoder::put_length(
-            buf,
-            "DescribeShareGroupOffsetsRequest.Groups",
-            Some(self.groups.len()),
-            true,
-            true,
-        )?;
-        for item in self.groups.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            encoder::put_length(
+                buf,
+                "DescribeShareGroupOffsetsRequest.Groups",
+                Some(self.groups.len()),
+                true,
+                true,
+            )?;
+            for item in self.groups.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -60,25 +62,27 @@ impl Encode for DescribeShareGroupOffsetsRequest {
 
 impl Decode for DescribeShareGroupOffsetsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let groups = decoder.array(
-            "DescribeShareGroupOffsetsRequest.Groups",
-            true,
-            1,
-            |decoder| DescribeShareGroupOffsetsRequestGroup::decode(decoder, version),
-        )?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("DescribeShareGroupOffsetsRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            groups,
-            unknown_tagged_fields,
+            let groups = decoder.array(
+                "DescribeShareGroupOffsetsRequest.Groups",
+                true,
+                1,
+                |decoder| DescribeShareGroupOffsetsRequestGroup::decode(decoder, version),
+            )?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("DescribeShareGroupOffsetsRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                groups,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -43,35 +43,37 @@ impl Default for DescribeTopicPartitionsRequest {
 
 impl Encode for DescribeTopicPartitionsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        encoder::put_length(
-            buf,
-            "DescribeTopicPartitionsRequest.Topics",
-            Some(self.topics.len()),
-            true,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        buf.put_i32(self.response_partition_limit);
-        match &self.cursor {
-            Some(value) => {
-                buf.put_i8(1);
-                value.write_to(buf, version)?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                buf.put_i8(-1);
+            encoder::put_length(
+                buf,
+                "DescribeTopicPartitionsRequest.Topics",
+                Some(self.topics.len()),
+                true,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
             }
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            buf.put_i32(self.response_partition_limit);
+            match &self.cursor {
+                Some(value) => {
+                    buf.put_i8(1);
+                    value.write_to(buf, version)?;
+                }
+                None => {
+                    buf.put_i8(-1);
+                }
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -94,34 +96,36 @@ impl Encode for DescribeTopicPartitionsRequest {
 
 impl Decode for DescribeTopicPartitionsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let topics = decoder.array(
-            "DescribeTopicPartitionsRequest.Topics",
-            true,
-            1,
-            |decoder| TopicRequest::decode(decoder, version),
-        )?;
-        let response_partition_limit =
-            decoder.int32("DescribeTopicPartitionsRequest.ResponsePartitionLimit")?;
-        let cursor = if decoder.int8("DescribeTopicPartitionsRequest.Cursor")? < 0 {
-            None
-        } else {
-            Some(Cursor::decode(decoder, version)?)
-        };
-        let unknown_tagged_fields =
-            decoder.tagged_fields("DescribeTopicPartitionsRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            topics,
-            response_partition_limit,
-            cursor,
-            unknown_tagged_fields,
+            let topics = decoder.array(
+                "DescribeTopicPartitionsRequest.Topics",
+                true,
+                1,
+                |decoder| TopicRequest::decode(decoder, version),
+            )?;
+            let response_partition_limit =
+                decoder.int32("DescribeTopicPartitionsRequest.ResponsePartitionLimit")?;
+            let cursor = if decoder.int8("DescribeTopicPartitionsRequest.Cursor")? < 0 {
+                None
+            } else {
+                Some(Cursor::decode(decoder, version)?)
+            };
+            let unknown_tagged_fields =
+                decoder.tagged_fields("DescribeTopicPartitionsRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                topics,
+                response_partition_limit,
+                cursor,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -34,35 +34,37 @@ pub struct DescribeTopicPartitionsResponse {
 
 impl Encode for DescribeTopicPartitionsResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.throttle_time_ms);
-        encoder::put_length(
-            buf,
-            "DescribeTopicPartitionsResponse.Topics",
-            Some(self.topics.len()),
-            true,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        match &self.next_cursor {
-            Some(value) => {
-                buf.put_i8(1);
-                value.write_to(buf, version)?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                buf.put_i8(-1);
+            buf.put_i32(self.throttle_time_ms);
+            encoder::put_length(
+                buf,
+                "DescribeTopicPartitionsResponse.Topics",
+                Some(self.topics.len()),
+                true,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
             }
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            match &self.next_cursor {
+                Some(value) => {
+                    buf.put_i8(1);
+                    value.write_to(buf, version)?;
+                }
+                None => {
+                    buf.put_i8(-1);
+                }
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -85,33 +87,36 @@ impl Encode for DescribeTopicPartitionsResponse {
 
 impl Decode for DescribeTopicPartitionsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let throttle_time_ms = decoder.int32("DescribeTopicPartitionsResponse.ThrottleTimeMs")?;
-        let topics = decoder.array(
-            "DescribeTopicPartitionsResponse.Topics",
-            true,
-            1,
-            |decoder| DescribeTopicPartitionsResponseTopic::decode(decoder, version),
-        )?;
-        let next_cursor = if decoder.int8("DescribeTopicPartitionsResponse.NextCursor")? < 0 {
-            None
-        } else {
-            Some(Cursor::decode(decoder, version)?)
-        };
-        let unknown_tagged_fields =
-            decoder.tagged_fields("DescribeTopicPartitionsResponse", |_, _| Ok(false))?;
-        Ok(Self {
-            throttle_time_ms,
-            topics,
-            next_cursor,
-            unknown_tagged_fields,
+            let throttle_time_ms =
+                decoder.int32("DescribeTopicPartitionsResponse.ThrottleTimeMs")?;
+            let topics = decoder.array(
+                "DescribeTopicPartitionsResponse.Topics",
+                true,
+                1,
+                |decoder| DescribeTopicPartitionsResponseTopic::decode(decoder, version),
+            )?;
+            let next_cursor = if decoder.int8("DescribeTopicPartitionsResponse.NextCursor")? < 0 {
+                None
+            } else {
+                Some(Cursor::decode(decoder, version)?)
+            };
+            let unknown_tagged_fields =
+                decoder.tagged_fields("DescribeTopicPartitionsResponse", |_, _| Ok(false))?;
+            Ok(Self {
+                throttle_time_ms,
+                topics,
+                next_cursor,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -24,30 +24,32 @@ pub struct DescribeTransactionsRequest {
 
 impl Encode for DescribeTransactionsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        encoder::put_length(
-            buf,
-            "DescribeTransactionsRequest.TransactionalIds",
-            Some(self.transactional_ids.len()),
-            true,
-            true,
-        )?;
-        for item in self.transactional_ids.iter() {
-            encoder::put_nullable_string(
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            encoder::put_length(
                 buf,
                 "DescribeTransactionsRequest.TransactionalIds",
-                Some(item.as_str()),
+                Some(self.transactional_ids.len()),
+                true,
                 true,
             )?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            for item in self.transactional_ids.iter() {
+                encoder::put_nullable_string(
+                    buf,
+                    "DescribeTransactionsRequest.TransactionalIds",
+                    Some(item.as_str()),
+                    true,
+                )?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, _version: i16) -> usize {
@@ -65,25 +67,27 @@ impl Encode for DescribeTransactionsRequest {
 
 impl Decode for DescribeTransactionsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let transactional_ids = decoder.array(
-            "DescribeTransactionsRequest.TransactionalIds",
-            true,
-            1,
-            |decoder| decoder.string("DescribeTransactionsRequest.TransactionalIds", true),
-        )?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("DescribeTransactionsRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            transactional_ids,
-            unknown_tagged_fields,
+            let transactional_ids = decoder.array(
+                "DescribeTransactionsRequest.TransactionalIds",
+                true,
+                1,
+                |decoder| decoder.string("DescribeTransactionsRequest.TransactionalIds", true),
+            )?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("DescribeTransactionsRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                transactional_ids,
+                unknown_tagged_fields,
+            })
         })
     }
 }

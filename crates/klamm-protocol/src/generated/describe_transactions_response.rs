@@ -30,26 +30,28 @@ pub struct DescribeTransactionsResponse {
 
 impl Encode for DescribeTransactionsResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.throttle_time_ms);
-        encoder::put_length(
-            buf,
-            "DescribeTransactionsResponse.TransactionStates",
-            Some(self.transaction_states.len()),
-            true,
-            true,
-        )?;
-        for item in self.transaction_states.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i32(self.throttle_time_ms);
+            encoder::put_length(
+                buf,
+                "DescribeTransactionsResponse.TransactionStates",
+                Some(self.transaction_states.len()),
+                true,
+                true,
+            )?;
+            for item in self.transaction_states.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -68,27 +70,29 @@ impl Encode for DescribeTransactionsResponse {
 
 impl Decode for DescribeTransactionsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let throttle_time_ms = decoder.int32("DescribeTransactionsResponse.ThrottleTimeMs")?;
-        let transaction_states = decoder.array(
-            "DescribeTransactionsResponse.TransactionStates",
-            true,
-            1,
-            |decoder| TransactionState::decode(decoder, version),
-        )?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("DescribeTransactionsResponse", |_, _| Ok(false))?;
-        Ok(Self {
-            throttle_time_ms,
-            transaction_states,
-            unknown_tagged_fields,
+            let throttle_time_ms = decoder.int32("DescribeTransactionsResponse.ThrottleTimeMs")?;
+            let transaction_states = decoder.array(
+                "DescribeTransactionsResponse.TransactionStates",
+                true,
+                1,
+                |decoder| TransactionState::decode(decoder, version),
+            )?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("DescribeTransactionsResponse", |_, _| Ok(false))?;
+            Ok(Self {
+                throttle_time_ms,
+                transaction_states,
+                unknown_tagged_fields,
+            })
         })
     }
 }

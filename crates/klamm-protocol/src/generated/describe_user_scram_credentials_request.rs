@@ -33,38 +33,40 @@ impl Default for DescribeUserScramCredentialsRequest {
 
 impl Encode for DescribeUserScramCredentialsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        match &self.users {
-            Some(value) => {
-                encoder::put_length(
-                    buf,
-                    "DescribeUserScramCredentialsRequest.Users",
-                    Some(value.len()),
-                    true,
-                    true,
-                )?;
-                for item in value.iter() {
-                    item.write_to(buf, version)?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            match &self.users {
+                Some(value) => {
+                    encoder::put_length(
+                        buf,
+                        "DescribeUserScramCredentialsRequest.Users",
+                        Some(value.len()),
+                        true,
+                        true,
+                    )?;
+                    for item in value.iter() {
+                        item.write_to(buf, version)?;
+                    }
+                }
+                None => {
+                    encoder::put_length(
+                        buf,
+                        "DescribeUserScramCredentialsRequest.Users",
+                        None,
+                        true,
+                        true,
+                    )?;
                 }
             }
-            None => {
-                encoder::put_length(
-                    buf,
-                    "DescribeUserScramCredentialsRequest.Users",
-                    None,
-                    true,
-                    true,
-                )?;
-            }
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -86,25 +88,27 @@ impl Encode for DescribeUserScramCredentialsRequest {
 
 impl Decode for DescribeUserScramCredentialsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let users = decoder.nullable_array(
-            "DescribeUserScramCredentialsRequest.Users",
-            true,
-            1,
-            |decoder| UserName::decode(decoder, version),
-        )?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("DescribeUserScramCredentialsRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            users,
-            unknown_tagged_fields,
+            let users = decoder.nullable_array(
+                "DescribeUserScramCredentialsRequest.Users",
+                true,
+                1,
+                |decoder| UserName::decode(decoder, version),
+            )?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("DescribeUserScramCredentialsRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                users,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -45,52 +45,54 @@ impl Default for ElectLeadersRequest {
 
 impl Encode for ElectLeadersRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 2;
-        if version >= 1 {
-            buf.put_i8(self.election_type);
-        } else {
-            if self.election_type != 0 {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "ElectLeadersRequest.ElectionType",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        match &self.topic_partitions {
-            Some(value) => {
-                encoder::put_length(
-                    buf,
-                    "ElectLeadersRequest.TopicPartitions",
-                    Some(value.len()),
-                    flexible,
-                    true,
-                )?;
-                for item in value.iter() {
-                    item.write_to(buf, version)?;
+            let flexible = version >= 2;
+            if version >= 1 {
+                buf.put_i8(self.election_type);
+            } else {
+                if self.election_type != 0 {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "ElectLeadersRequest.ElectionType",
+                        version,
+                    });
                 }
             }
-            None => {
-                encoder::put_length(
-                    buf,
-                    "ElectLeadersRequest.TopicPartitions",
-                    None,
-                    flexible,
-                    true,
-                )?;
+            match &self.topic_partitions {
+                Some(value) => {
+                    encoder::put_length(
+                        buf,
+                        "ElectLeadersRequest.TopicPartitions",
+                        Some(value.len()),
+                        flexible,
+                        true,
+                    )?;
+                    for item in value.iter() {
+                        item.write_to(buf, version)?;
+                    }
+                }
+                None => {
+                    encoder::put_length(
+                        buf,
+                        "ElectLeadersRequest.TopicPartitions",
+                        None,
+                        flexible,
+                        true,
+                    )?;
+                }
             }
-        }
-        buf.put_i32(self.timeout_ms);
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            buf.put_i32(self.timeout_ms);
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -119,37 +121,39 @@ impl Encode for ElectLeadersRequest {
 
 impl Decode for ElectLeadersRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 2;
-        let election_type = if version >= 1 {
-            decoder.int8("ElectLeadersRequest.ElectionType")?
-        } else {
-            0
-        };
-        let topic_partitions = decoder.nullable_array(
-            "ElectLeadersRequest.TopicPartitions",
-            flexible,
-            1,
-            |decoder| TopicPartitions::decode(decoder, version),
-        )?;
-        let timeout_ms = decoder.int32("ElectLeadersRequest.TimeoutMs")?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("ElectLeadersRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            election_type,
-            topic_partitions,
-            timeout_ms,
-            unknown_tagged_fields,
+            let flexible = version >= 2;
+            let election_type = if version >= 1 {
+                decoder.int8("ElectLeadersRequest.ElectionType")?
+            } else {
+                0
+            };
+            let topic_partitions = decoder.nullable_array(
+                "ElectLeadersRequest.TopicPartitions",
+                flexible,
+                1,
+                |decoder| TopicPartitions::decode(decoder, version),
+            )?;
+            let timeout_ms = decoder.int32("ElectLeadersRequest.TimeoutMs")?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("ElectLeadersRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                election_type,
+                topic_partitions,
+                timeout_ms,
+                unknown_tagged_fields,
+            })
         })
     }
 }

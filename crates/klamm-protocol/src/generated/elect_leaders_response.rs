@@ -32,39 +32,41 @@ pub struct ElectLeadersResponse {
 
 impl Encode for ElectLeadersResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 2;
-        buf.put_i32(self.throttle_time_ms);
-        if version >= 1 {
-            buf.put_i16(self.error_code);
-        } else {
-            if self.error_code != 0 {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "ElectLeadersResponse.ErrorCode",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        encoder::put_length(
-            buf,
-            "ElectLeadersResponse.ReplicaElectionResults",
-            Some(self.replica_election_results.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.replica_election_results.iter() {
-            item.write_to(buf, version)?;
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            let flexible = version >= 2;
+            buf.put_i32(self.throttle_time_ms);
+            if version >= 1 {
+                buf.put_i16(self.error_code);
+            } else {
+                if self.error_code != 0 {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "ElectLeadersResponse.ErrorCode",
+                        version,
+                    });
+                }
+            }
+            encoder::put_length(
+                buf,
+                "ElectLeadersResponse.ReplicaElectionResults",
+                Some(self.replica_election_results.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.replica_election_results.iter() {
+                item.write_to(buf, version)?;
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -89,37 +91,39 @@ impl Encode for ElectLeadersResponse {
 
 impl Decode for ElectLeadersResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 2;
-        let throttle_time_ms = decoder.int32("ElectLeadersResponse.ThrottleTimeMs")?;
-        let error_code = if version >= 1 {
-            decoder.int16("ElectLeadersResponse.ErrorCode")?
-        } else {
-            0
-        };
-        let replica_election_results = decoder.array(
-            "ElectLeadersResponse.ReplicaElectionResults",
-            flexible,
-            1,
-            |decoder| ReplicaElectionResult::decode(decoder, version),
-        )?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("ElectLeadersResponse", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            replica_election_results,
-            unknown_tagged_fields,
+            let flexible = version >= 2;
+            let throttle_time_ms = decoder.int32("ElectLeadersResponse.ThrottleTimeMs")?;
+            let error_code = if version >= 1 {
+                decoder.int16("ElectLeadersResponse.ErrorCode")?
+            } else {
+                0
+            };
+            let replica_election_results = decoder.array(
+                "ElectLeadersResponse.ReplicaElectionResults",
+                flexible,
+                1,
+                |decoder| ReplicaElectionResult::decode(decoder, version),
+            )?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("ElectLeadersResponse", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                replica_election_results,
+                unknown_tagged_fields,
+            })
         })
     }
 }

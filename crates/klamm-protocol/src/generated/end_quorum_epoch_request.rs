@@ -34,58 +34,60 @@ pub struct EndQuorumEpochRequest {
 
 impl Encode for EndQuorumEpochRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 1;
-        match &self.cluster_id {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "EndQuorumEpochRequest.ClusterId",
-                    Some(value.as_str()),
-                    flexible,
-                )?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                encoder::put_nullable_string(
-                    buf,
-                    "EndQuorumEpochRequest.ClusterId",
-                    None,
-                    flexible,
-                )?;
+            let flexible = version >= 1;
+            match &self.cluster_id {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "EndQuorumEpochRequest.ClusterId",
+                        Some(value.as_str()),
+                        flexible,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "EndQuorumEpochRequest.ClusterId",
+                        None,
+                        flexible,
+                    )?;
+                }
             }
-        }
-        encoder::put_length(
-            buf,
-            "EndQuorumEpochRequest.Topics",
-            Some(self.topics.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        if version >= 1 {
             encoder::put_length(
                 buf,
-                "EndQuorumEpochRequest.LeaderEndpoints",
-                Some(self.leader_endpoints.len()),
+                "EndQuorumEpochRequest.Topics",
+                Some(self.topics.len()),
                 flexible,
                 true,
             )?;
-            for item in self.leader_endpoints.iter() {
+            for item in self.topics.iter() {
                 item.write_to(buf, version)?;
             }
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            if version >= 1 {
+                encoder::put_length(
+                    buf,
+                    "EndQuorumEpochRequest.LeaderEndpoints",
+                    Some(self.leader_endpoints.len()),
+                    flexible,
+                    true,
+                )?;
+                for item in self.leader_endpoints.iter() {
+                    item.write_to(buf, version)?;
+                }
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -118,39 +120,42 @@ impl Encode for EndQuorumEpochRequest {
 
 impl Decode for EndQuorumEpochRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 1;
-        let cluster_id = decoder.nullable_string("EndQuorumEpochRequest.ClusterId", flexible)?;
-        let topics = decoder.array("EndQuorumEpochRequest.Topics", flexible, 1, |decoder| {
-            TopicData::decode(decoder, version)
-        })?;
-        let leader_endpoints = if version >= 1 {
-            decoder.array(
-                "EndQuorumEpochRequest.LeaderEndpoints",
-                flexible,
-                1,
-                |decoder| LeaderEndpoint::decode(decoder, version),
-            )?
-        } else {
-            Vec::new()
-        };
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("EndQuorumEpochRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            cluster_id,
-            topics,
-            leader_endpoints,
-            unknown_tagged_fields,
+            let flexible = version >= 1;
+            let cluster_id =
+                decoder.nullable_string("EndQuorumEpochRequest.ClusterId", flexible)?;
+            let topics = decoder.array("EndQuorumEpochRequest.Topics", flexible, 1, |decoder| {
+                TopicData::decode(decoder, version)
+            })?;
+            let leader_endpoints = if version >= 1 {
+                decoder.array(
+                    "EndQuorumEpochRequest.LeaderEndpoints",
+                    flexible,
+                    1,
+                    |decoder| LeaderEndpoint::decode(decoder, version),
+                )?
+            } else {
+                Vec::new()
+            };
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("EndQuorumEpochRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                cluster_id,
+                topics,
+                leader_endpoints,
+                unknown_tagged_fields,
+            })
         })
     }
 }

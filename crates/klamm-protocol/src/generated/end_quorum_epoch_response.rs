@@ -34,56 +34,58 @@ pub struct EndQuorumEpochResponse {
 
 impl Encode for EndQuorumEpochResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 1;
-        buf.put_i16(self.error_code);
-        encoder::put_length(
-            buf,
-            "EndQuorumEpochResponse.Topics",
-            Some(self.topics.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        if flexible {
-            let mut tagged_count = self.unknown_tagged_fields.len();
-            if version >= 1 && !self.node_endpoints.is_empty() {
-                tagged_count += 1;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            encoder::put_unsigned_varint(buf, tagged_count as u32);
-            let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            if version >= 1 && !self.node_endpoints.is_empty() {
-                unknown.write_before(buf, 0);
-                encoder::put_unsigned_varint(buf, 0);
-                let size = encoder::length_len(Some(self.node_endpoints.len()), flexible, true)
-                    + self
-                        .node_endpoints
-                        .iter()
-                        .map(|item| item.encoded_len(version))
-                        .sum::<usize>();
-                encoder::put_unsigned_varint(buf, size as u32);
-                encoder::put_length(
-                    buf,
-                    "EndQuorumEpochResponse.NodeEndpoints",
-                    Some(self.node_endpoints.len()),
-                    flexible,
-                    true,
-                )?;
-                for item in self.node_endpoints.iter() {
-                    item.write_to(buf, version)?;
+            let flexible = version >= 1;
+            buf.put_i16(self.error_code);
+            encoder::put_length(
+                buf,
+                "EndQuorumEpochResponse.Topics",
+                Some(self.topics.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
+            }
+            if flexible {
+                let mut tagged_count = self.unknown_tagged_fields.len();
+                if version >= 1 && !self.node_endpoints.is_empty() {
+                    tagged_count += 1;
                 }
+                encoder::put_unsigned_varint(buf, tagged_count as u32);
+                let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
+                if version >= 1 && !self.node_endpoints.is_empty() {
+                    unknown.write_before(buf, 0);
+                    encoder::put_unsigned_varint(buf, 0);
+                    let size = encoder::length_len(Some(self.node_endpoints.len()), flexible, true)
+                        + self
+                            .node_endpoints
+                            .iter()
+                            .map(|item| item.encoded_len(version))
+                            .sum::<usize>();
+                    encoder::put_unsigned_varint(buf, size as u32);
+                    encoder::put_length(
+                        buf,
+                        "EndQuorumEpochResponse.NodeEndpoints",
+                        Some(self.node_endpoints.len()),
+                        flexible,
+                        true,
+                    )?;
+                    for item in self.node_endpoints.iter() {
+                        item.write_to(buf, version)?;
+                    }
+                }
+                unknown.finish(buf);
             }
-            unknown.finish(buf);
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -119,41 +121,44 @@ impl Encode for EndQuorumEpochResponse {
 
 impl Decode for EndQuorumEpochResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            }
-            .into());
-        }
-        let flexible = version >= 1;
-        let error_code = decoder.int16("EndQuorumEpochResponse.ErrorCode")?;
-        let topics = decoder.array("EndQuorumEpochResponse.Topics", flexible, 1, |decoder| {
-            TopicData::decode(decoder, version)
-        })?;
-        let mut node_endpoints = Vec::new();
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("EndQuorumEpochResponse", |tag, decoder| match tag {
-                0 if version >= 1 => {
-                    node_endpoints = decoder.array(
-                        "EndQuorumEpochResponse.NodeEndpoints",
-                        flexible,
-                        1,
-                        |decoder| NodeEndpoint::decode(decoder, version),
-                    )?;
-                    Ok(true)
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
                 }
-                _ => Ok(false),
-            })?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            error_code,
-            topics,
-            node_endpoints,
-            unknown_tagged_fields,
+                .into());
+            }
+            let flexible = version >= 1;
+            let error_code = decoder.int16("EndQuorumEpochResponse.ErrorCode")?;
+            let topics =
+                decoder.array("EndQuorumEpochResponse.Topics", flexible, 1, |decoder| {
+                    TopicData::decode(decoder, version)
+                })?;
+            let mut node_endpoints = Vec::new();
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("EndQuorumEpochResponse", |tag, decoder| match tag {
+                    0 if version >= 1 => {
+                        node_endpoints = decoder.array(
+                            "EndQuorumEpochResponse.NodeEndpoints",
+                            flexible,
+                            1,
+                            |decoder| NodeEndpoint::decode(decoder, version),
+                        )?;
+                        Ok(true)
+                    }
+                    _ => Ok(false),
+                })?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                error_code,
+                topics,
+                node_endpoints,
+                unknown_tagged_fields,
+            })
         })
     }
 }

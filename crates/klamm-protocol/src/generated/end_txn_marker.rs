@@ -20,15 +20,17 @@ pub struct EndTxnMarker {
 
 impl Encode for EndTxnMarker {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.coordinator_epoch);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i32(self.coordinator_epoch);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, _version: i16) -> usize {
@@ -40,16 +42,18 @@ impl Encode for EndTxnMarker {
 
 impl Decode for EndTxnMarker {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let coordinator_epoch = decoder.int32("EndTxnMarker.CoordinatorEpoch")?;
-        Ok(Self { coordinator_epoch })
+            let coordinator_epoch = decoder.int32("EndTxnMarker.CoordinatorEpoch")?;
+            Ok(Self { coordinator_epoch })
+        })
     }
 }
 

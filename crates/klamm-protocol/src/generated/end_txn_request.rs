@@ -36,27 +36,29 @@ pub struct EndTxnRequest {
 
 impl Encode for EndTxnRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 3;
-        encoder::put_nullable_string(
-            buf,
-            "EndTxnRequest.TransactionalId",
-            Some(self.transactional_id.as_str()),
-            flexible,
-        )?;
-        buf.put_i64(self.producer_id);
-        buf.put_i16(self.producer_epoch);
-        encoder::put_bool(buf, self.committed);
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 3;
+            encoder::put_nullable_string(
+                buf,
+                "EndTxnRequest.TransactionalId",
+                Some(self.transactional_id.as_str()),
+                flexible,
+            )?;
+            buf.put_i64(self.producer_id);
+            buf.put_i16(self.producer_epoch);
+            encoder::put_bool(buf, self.committed);
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -75,30 +77,32 @@ impl Encode for EndTxnRequest {
 
 impl Decode for EndTxnRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 3;
-        let transactional_id = decoder.string("EndTxnRequest.TransactionalId", flexible)?;
-        let producer_id = decoder.int64("EndTxnRequest.ProducerId")?;
-        let producer_epoch = decoder.int16("EndTxnRequest.ProducerEpoch")?;
-        let committed = decoder.boolean("EndTxnRequest.Committed")?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("EndTxnRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            transactional_id,
-            producer_id,
-            producer_epoch,
-            committed,
-            unknown_tagged_fields,
+            let flexible = version >= 3;
+            let transactional_id = decoder.string("EndTxnRequest.TransactionalId", flexible)?;
+            let producer_id = decoder.int64("EndTxnRequest.ProducerId")?;
+            let producer_epoch = decoder.int16("EndTxnRequest.ProducerEpoch")?;
+            let committed = decoder.boolean("EndTxnRequest.Committed")?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("EndTxnRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                transactional_id,
+                producer_id,
+                producer_epoch,
+                committed,
+                unknown_tagged_fields,
+            })
         })
     }
 }

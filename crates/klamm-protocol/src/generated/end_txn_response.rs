@@ -48,26 +48,28 @@ impl Default for EndTxnResponse {
 
 impl Encode for EndTxnResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 3;
-        buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
-        if version >= 5 {
-            buf.put_i64(self.producer_id);
-        }
-        if version >= 5 {
-            buf.put_i16(self.producer_epoch);
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 3;
+            buf.put_i32(self.throttle_time_ms);
+            buf.put_i16(self.error_code);
+            if version >= 5 {
+                buf.put_i64(self.producer_id);
+            }
+            if version >= 5 {
+                buf.put_i16(self.producer_epoch);
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -90,38 +92,40 @@ impl Encode for EndTxnResponse {
 
 impl Decode for EndTxnResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 3;
-        let throttle_time_ms = decoder.int32("EndTxnResponse.ThrottleTimeMs")?;
-        let error_code = decoder.int16("EndTxnResponse.ErrorCode")?;
-        let producer_id = if version >= 5 {
-            decoder.int64("EndTxnResponse.ProducerId")?
-        } else {
-            -1
-        };
-        let producer_epoch = if version >= 5 {
-            decoder.int16("EndTxnResponse.ProducerEpoch")?
-        } else {
-            -1
-        };
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("EndTxnResponse", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            producer_id,
-            producer_epoch,
-            unknown_tagged_fields,
+            let flexible = version >= 3;
+            let throttle_time_ms = decoder.int32("EndTxnResponse.ThrottleTimeMs")?;
+            let error_code = decoder.int16("EndTxnResponse.ErrorCode")?;
+            let producer_id = if version >= 5 {
+                decoder.int64("EndTxnResponse.ProducerId")?
+            } else {
+                -1
+            };
+            let producer_epoch = if version >= 5 {
+                decoder.int16("EndTxnResponse.ProducerEpoch")?
+            } else {
+                -1
+            };
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("EndTxnResponse", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                producer_id,
+                producer_epoch,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -43,40 +43,47 @@ impl Default for EnvelopeRequest {
 
 impl Encode for EnvelopeRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        encoder::put_nullable_bytes(
-            buf,
-            "EnvelopeRequest.RequestData",
-            Some(&self.request_data[..]),
-            true,
-        )?;
-        match &self.request_principal {
-            Some(value) => {
-                encoder::put_nullable_bytes(
-                    buf,
-                    "EnvelopeRequest.RequestPrincipal",
-                    Some(&value[..]),
-                    true,
-                )?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                encoder::put_nullable_bytes(buf, "EnvelopeRequest.RequestPrincipal", None, true)?;
+            encoder::put_nullable_bytes(
+                buf,
+                "EnvelopeRequest.RequestData",
+                Some(&self.request_data[..]),
+                true,
+            )?;
+            match &self.request_principal {
+                Some(value) => {
+                    encoder::put_nullable_bytes(
+                        buf,
+                        "EnvelopeRequest.RequestPrincipal",
+                        Some(&value[..]),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_bytes(
+                        buf,
+                        "EnvelopeRequest.RequestPrincipal",
+                        None,
+                        true,
+                    )?;
+                }
             }
-        }
-        encoder::put_nullable_bytes(
-            buf,
-            "EnvelopeRequest.ClientHostAddress",
-            Some(&self.client_host_address[..]),
-            true,
-        )?;
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            encoder::put_nullable_bytes(
+                buf,
+                "EnvelopeRequest.ClientHostAddress",
+                Some(&self.client_host_address[..]),
+                true,
+            )?;
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, _version: i16) -> usize {
@@ -94,23 +101,27 @@ impl Encode for EnvelopeRequest {
 
 impl Decode for EnvelopeRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let request_data = decoder.bytes("EnvelopeRequest.RequestData", true)?;
-        let request_principal = decoder.nullable_bytes("EnvelopeRequest.RequestPrincipal", true)?;
-        let client_host_address = decoder.bytes("EnvelopeRequest.ClientHostAddress", true)?;
-        let unknown_tagged_fields = decoder.tagged_fields("EnvelopeRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            request_data,
-            request_principal,
-            client_host_address,
-            unknown_tagged_fields,
+            let request_data = decoder.bytes("EnvelopeRequest.RequestData", true)?;
+            let request_principal =
+                decoder.nullable_bytes("EnvelopeRequest.RequestPrincipal", true)?;
+            let client_host_address = decoder.bytes("EnvelopeRequest.ClientHostAddress", true)?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("EnvelopeRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                request_data,
+                request_principal,
+                client_host_address,
+                unknown_tagged_fields,
+            })
         })
     }
 }

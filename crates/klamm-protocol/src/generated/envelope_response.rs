@@ -28,29 +28,31 @@ pub struct EnvelopeResponse {
 
 impl Encode for EnvelopeResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        match &self.response_data {
-            Some(value) => {
-                encoder::put_nullable_bytes(
-                    buf,
-                    "EnvelopeResponse.ResponseData",
-                    Some(&value[..]),
-                    true,
-                )?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                encoder::put_nullable_bytes(buf, "EnvelopeResponse.ResponseData", None, true)?;
+            match &self.response_data {
+                Some(value) => {
+                    encoder::put_nullable_bytes(
+                        buf,
+                        "EnvelopeResponse.ResponseData",
+                        Some(&value[..]),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_bytes(buf, "EnvelopeResponse.ResponseData", None, true)?;
+                }
             }
-        }
-        buf.put_i16(self.error_code);
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            buf.put_i16(self.error_code);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, _version: i16) -> usize {
@@ -67,21 +69,24 @@ impl Encode for EnvelopeResponse {
 
 impl Decode for EnvelopeResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let response_data = decoder.nullable_bytes("EnvelopeResponse.ResponseData", true)?;
-        let error_code = decoder.int16("EnvelopeResponse.ErrorCode")?;
-        let unknown_tagged_fields = decoder.tagged_fields("EnvelopeResponse", |_, _| Ok(false))?;
-        Ok(Self {
-            response_data,
-            error_code,
-            unknown_tagged_fields,
+            let response_data = decoder.nullable_bytes("EnvelopeResponse.ResponseData", true)?;
+            let error_code = decoder.int16("EnvelopeResponse.ErrorCode")?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("EnvelopeResponse", |_, _| Ok(false))?;
+            Ok(Self {
+                response_data,
+                error_code,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -28,25 +28,27 @@ pub struct ExpireDelegationTokenRequest {
 
 impl Encode for ExpireDelegationTokenRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 2;
-        encoder::put_nullable_bytes(
-            buf,
-            "ExpireDelegationTokenRequest.Hmac",
-            Some(&self.hmac[..]),
-            flexible,
-        )?;
-        buf.put_i64(self.expiry_time_period_ms);
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 2;
+            encoder::put_nullable_bytes(
+                buf,
+                "ExpireDelegationTokenRequest.Hmac",
+                Some(&self.hmac[..]),
+                flexible,
+            )?;
+            buf.put_i64(self.expiry_time_period_ms);
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -63,27 +65,29 @@ impl Encode for ExpireDelegationTokenRequest {
 
 impl Decode for ExpireDelegationTokenRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 2;
-        let hmac = decoder.bytes("ExpireDelegationTokenRequest.Hmac", flexible)?;
-        let expiry_time_period_ms =
-            decoder.int64("ExpireDelegationTokenRequest.ExpiryTimePeriodMs")?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("ExpireDelegationTokenRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            hmac,
-            expiry_time_period_ms,
-            unknown_tagged_fields,
+            let flexible = version >= 2;
+            let hmac = decoder.bytes("ExpireDelegationTokenRequest.Hmac", flexible)?;
+            let expiry_time_period_ms =
+                decoder.int64("ExpireDelegationTokenRequest.ExpiryTimePeriodMs")?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("ExpireDelegationTokenRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                hmac,
+                expiry_time_period_ms,
+                unknown_tagged_fields,
+            })
         })
     }
 }

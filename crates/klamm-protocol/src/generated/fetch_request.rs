@@ -91,118 +91,120 @@ impl Default for FetchRequest {
 
 impl Encode for FetchRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 12;
-        if version <= 14 {
-            buf.put_i32(self.replica_id);
-        } else {
-            if self.replica_id != -1 {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "FetchRequest.ReplicaId",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        buf.put_i32(self.max_wait_ms);
-        buf.put_i32(self.min_bytes);
-        buf.put_i32(self.max_bytes);
-        buf.put_i8(self.isolation_level);
-        if version >= 7 {
-            buf.put_i32(self.session_id);
-        }
-        if version >= 7 {
-            buf.put_i32(self.session_epoch);
-        }
-        encoder::put_length(
-            buf,
-            "FetchRequest.Topics",
-            Some(self.topics.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        if version >= 7 {
+            let flexible = version >= 12;
+            if version <= 14 {
+                buf.put_i32(self.replica_id);
+            } else {
+                if self.replica_id != -1 {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "FetchRequest.ReplicaId",
+                        version,
+                    });
+                }
+            }
+            buf.put_i32(self.max_wait_ms);
+            buf.put_i32(self.min_bytes);
+            buf.put_i32(self.max_bytes);
+            buf.put_i8(self.isolation_level);
+            if version >= 7 {
+                buf.put_i32(self.session_id);
+            }
+            if version >= 7 {
+                buf.put_i32(self.session_epoch);
+            }
             encoder::put_length(
                 buf,
-                "FetchRequest.ForgottenTopicsData",
-                Some(self.forgotten_topics_data.len()),
+                "FetchRequest.Topics",
+                Some(self.topics.len()),
                 flexible,
                 true,
             )?;
-            for item in self.forgotten_topics_data.iter() {
+            for item in self.topics.iter() {
                 item.write_to(buf, version)?;
             }
-        } else {
-            if !self.forgotten_topics_data.is_empty() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "FetchRequest.ForgottenTopicsData",
-                    version,
-                });
-            }
-        }
-        if version >= 11 {
-            encoder::put_nullable_string(
-                buf,
-                "FetchRequest.RackId",
-                Some(self.rack_id.as_str()),
-                flexible,
-            )?;
-        }
-        if flexible {
-            let mut tagged_count = self.unknown_tagged_fields.len();
-            if version >= 12 && self.cluster_id.is_some() {
-                tagged_count += 1;
-            }
-            if version >= 15 && self.replica_state != ReplicaState::default() {
-                tagged_count += 1;
-            }
-            encoder::put_unsigned_varint(buf, tagged_count as u32);
-            let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            if version >= 12 && self.cluster_id.is_some() {
-                unknown.write_before(buf, 0);
-                encoder::put_unsigned_varint(buf, 0);
-                let size = match &self.cluster_id {
-                    Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
-                    None => encoder::nullable_string_len(None, flexible),
-                };
-                encoder::put_unsigned_varint(buf, size as u32);
-                match &self.cluster_id {
-                    Some(value) => {
-                        encoder::put_nullable_string(
-                            buf,
-                            "FetchRequest.ClusterId",
-                            Some(value.as_str()),
-                            flexible,
-                        )?;
-                    }
-                    None => {
-                        encoder::put_nullable_string(
-                            buf,
-                            "FetchRequest.ClusterId",
-                            None,
-                            flexible,
-                        )?;
-                    }
+            if version >= 7 {
+                encoder::put_length(
+                    buf,
+                    "FetchRequest.ForgottenTopicsData",
+                    Some(self.forgotten_topics_data.len()),
+                    flexible,
+                    true,
+                )?;
+                for item in self.forgotten_topics_data.iter() {
+                    item.write_to(buf, version)?;
+                }
+            } else {
+                if !self.forgotten_topics_data.is_empty() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "FetchRequest.ForgottenTopicsData",
+                        version,
+                    });
                 }
             }
-            if version >= 15 && self.replica_state != ReplicaState::default() {
-                unknown.write_before(buf, 1);
-                encoder::put_unsigned_varint(buf, 1);
-                let size = self.replica_state.encoded_len(version);
-                encoder::put_unsigned_varint(buf, size as u32);
-                self.replica_state.write_to(buf, version)?;
+            if version >= 11 {
+                encoder::put_nullable_string(
+                    buf,
+                    "FetchRequest.RackId",
+                    Some(self.rack_id.as_str()),
+                    flexible,
+                )?;
             }
-            unknown.finish(buf);
-        }
-        Ok(())
+            if flexible {
+                let mut tagged_count = self.unknown_tagged_fields.len();
+                if version >= 12 && self.cluster_id.is_some() {
+                    tagged_count += 1;
+                }
+                if version >= 15 && self.replica_state != ReplicaState::default() {
+                    tagged_count += 1;
+                }
+                encoder::put_unsigned_varint(buf, tagged_count as u32);
+                let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
+                if version >= 12 && self.cluster_id.is_some() {
+                    unknown.write_before(buf, 0);
+                    encoder::put_unsigned_varint(buf, 0);
+                    let size = match &self.cluster_id {
+                        Some(value) => encoder::nullable_string_len(Some(value.len()), flexible),
+                        None => encoder::nullable_string_len(None, flexible),
+                    };
+                    encoder::put_unsigned_varint(buf, size as u32);
+                    match &self.cluster_id {
+                        Some(value) => {
+                            encoder::put_nullable_string(
+                                buf,
+                                "FetchRequest.ClusterId",
+                                Some(value.as_str()),
+                                flexible,
+                            )?;
+                        }
+                        None => {
+                            encoder::put_nullable_string(
+                                buf,
+                                "FetchRequest.ClusterId",
+                                None,
+                                flexible,
+                            )?;
+                        }
+                    }
+                }
+                if version >= 15 && self.replica_state != ReplicaState::default() {
+                    unknown.write_before(buf, 1);
+                    encoder::put_unsigned_varint(buf, 1);
+                    let size = self.replica_state.encoded_len(version);
+                    encoder::put_unsigned_varint(buf, size as u32);
+                    self.replica_state.write_to(buf, version)?;
+                }
+                unknown.finish(buf);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -263,84 +265,86 @@ impl Encode for FetchRequest {
 
 impl Decode for FetchRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 12;
-        let mut cluster_id = None;
-        let replica_id = if version <= 14 {
-            decoder.int32("FetchRequest.ReplicaId")?
-        } else {
-            -1
-        };
-        let mut replica_state = ReplicaState::default();
-        let max_wait_ms = decoder.int32("FetchRequest.MaxWaitMs")?;
-        let min_bytes = decoder.int32("FetchRequest.MinBytes")?;
-        let max_bytes = decoder.int32("FetchRequest.MaxBytes")?;
-        let isolation_level = decoder.int8("FetchRequest.IsolationLevel")?;
-        let session_id = if version >= 7 {
-            decoder.int32("FetchRequest.SessionId")?
-        } else {
-            0
-        };
-        let session_epoch = if version >= 7 {
-            decoder.int32("FetchRequest.SessionEpoch")?
-        } else {
-            -1
-        };
-        let topics = decoder.array("FetchRequest.Topics", flexible, 1, |decoder| {
-            FetchTopic::decode(decoder, version)
-        })?;
-        let forgotten_topics_data = if version >= 7 {
-            decoder.array("FetchRequest.ForgottenTopicsData", flexible, 1, |decoder| {
-                ForgottenTopic::decode(decoder, version)
-            })?
-        } else {
-            Vec::new()
-        };
-        let rack_id = if version >= 11 {
-            decoder.string("FetchRequest.RackId", flexible)?
-        } else {
-            KafkaString::from_static("")
-        };
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("FetchRequest", |tag, decoder| match tag {
-                0 if version >= 12 => {
-                    cluster_id = if version >= 12 {
-                        decoder.nullable_string("FetchRequest.ClusterId", flexible)?
-                    } else {
-                        Some(decoder.string("FetchRequest.ClusterId", flexible)?)
-                    };
-                    Ok(true)
-                }
-                1 if version >= 15 => {
-                    replica_state = ReplicaState::decode(decoder, version)?;
-                    Ok(true)
-                }
-                _ => Ok(false),
-            })?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            cluster_id,
-            replica_id,
-            replica_state,
-            max_wait_ms,
-            min_bytes,
-            max_bytes,
-            isolation_level,
-            session_id,
-            session_epoch,
-            topics,
-            forgotten_topics_data,
-            rack_id,
-            unknown_tagged_fields,
+            let flexible = version >= 12;
+            let mut cluster_id = None;
+            let replica_id = if version <= 14 {
+                decoder.int32("FetchRequest.ReplicaId")?
+            } else {
+                -1
+            };
+            let mut replica_state = ReplicaState::default();
+            let max_wait_ms = decoder.int32("FetchRequest.MaxWaitMs")?;
+            let min_bytes = decoder.int32("FetchRequest.MinBytes")?;
+            let max_bytes = decoder.int32("FetchRequest.MaxBytes")?;
+            let isolation_level = decoder.int8("FetchRequest.IsolationLevel")?;
+            let session_id = if version >= 7 {
+                decoder.int32("FetchRequest.SessionId")?
+            } else {
+                0
+            };
+            let session_epoch = if version >= 7 {
+                decoder.int32("FetchRequest.SessionEpoch")?
+            } else {
+                -1
+            };
+            let topics = decoder.array("FetchRequest.Topics", flexible, 1, |decoder| {
+                FetchTopic::decode(decoder, version)
+            })?;
+            let forgotten_topics_data = if version >= 7 {
+                decoder.array("FetchRequest.ForgottenTopicsData", flexible, 1, |decoder| {
+                    ForgottenTopic::decode(decoder, version)
+                })?
+            } else {
+                Vec::new()
+            };
+            let rack_id = if version >= 11 {
+                decoder.string("FetchRequest.RackId", flexible)?
+            } else {
+                KafkaString::from_static("")
+            };
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("FetchRequest", |tag, decoder| match tag {
+                    0 if version >= 12 => {
+                        cluster_id = if version >= 12 {
+                            decoder.nullable_string("FetchRequest.ClusterId", flexible)?
+                        } else {
+                            Some(decoder.string("FetchRequest.ClusterId", flexible)?)
+                        };
+                        Ok(true)
+                    }
+                    1 if version >= 15 => {
+                        replica_state = ReplicaState::decode(decoder, version)?;
+                        Ok(true)
+                    }
+                    _ => Ok(false),
+                })?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                cluster_id,
+                replica_id,
+                replica_state,
+                max_wait_ms,
+                min_bytes,
+                max_bytes,
+                isolation_level,
+                session_id,
+                session_epoch,
+                topics,
+                forgotten_topics_data,
+                rack_id,
+                unknown_tagged_fields,
+            })
         })
     }
 }

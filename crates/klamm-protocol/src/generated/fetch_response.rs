@@ -42,69 +42,71 @@ pub struct FetchResponse {
 
 impl Encode for FetchResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 12;
-        buf.put_i32(self.throttle_time_ms);
-        if version >= 7 {
-            buf.put_i16(self.error_code);
-        }
-        if version >= 7 {
-            buf.put_i32(self.session_id);
-        } else {
-            if self.session_id != 0 {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "FetchResponse.SessionId",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        encoder::put_length(
-            buf,
-            "FetchResponse.Responses",
-            Some(self.responses.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.responses.iter() {
-            item.write_to(buf, version)?;
-        }
-        if flexible {
-            let mut tagged_count = self.unknown_tagged_fields.len();
-            if version >= 16 && !self.node_endpoints.is_empty() {
-                tagged_count += 1;
+            let flexible = version >= 12;
+            buf.put_i32(self.throttle_time_ms);
+            if version >= 7 {
+                buf.put_i16(self.error_code);
             }
-            encoder::put_unsigned_varint(buf, tagged_count as u32);
-            let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            if version >= 16 && !self.node_endpoints.is_empty() {
-                unknown.write_before(buf, 0);
-                encoder::put_unsigned_varint(buf, 0);
-                let size = encoder::length_len(Some(self.node_endpoints.len()), flexible, true)
-                    + self
-                        .node_endpoints
-                        .iter()
-                        .map(|item| item.encoded_len(version))
-                        .sum::<usize>();
-                encoder::put_unsigned_varint(buf, size as u32);
-                encoder::put_length(
-                    buf,
-                    "FetchResponse.NodeEndpoints",
-                    Some(self.node_endpoints.len()),
-                    flexible,
-                    true,
-                )?;
-                for item in self.node_endpoints.iter() {
-                    item.write_to(buf, version)?;
+            if version >= 7 {
+                buf.put_i32(self.session_id);
+            } else {
+                if self.session_id != 0 {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "FetchResponse.SessionId",
+                        version,
+                    });
                 }
             }
-            unknown.finish(buf);
-        }
-        Ok(())
+            encoder::put_length(
+                buf,
+                "FetchResponse.Responses",
+                Some(self.responses.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.responses.iter() {
+                item.write_to(buf, version)?;
+            }
+            if flexible {
+                let mut tagged_count = self.unknown_tagged_fields.len();
+                if version >= 16 && !self.node_endpoints.is_empty() {
+                    tagged_count += 1;
+                }
+                encoder::put_unsigned_varint(buf, tagged_count as u32);
+                let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
+                if version >= 16 && !self.node_endpoints.is_empty() {
+                    unknown.write_before(buf, 0);
+                    encoder::put_unsigned_varint(buf, 0);
+                    let size = encoder::length_len(Some(self.node_endpoints.len()), flexible, true)
+                        + self
+                            .node_endpoints
+                            .iter()
+                            .map(|item| item.encoded_len(version))
+                            .sum::<usize>();
+                    encoder::put_unsigned_varint(buf, size as u32);
+                    encoder::put_length(
+                        buf,
+                        "FetchResponse.NodeEndpoints",
+                        Some(self.node_endpoints.len()),
+                        flexible,
+                        true,
+                    )?;
+                    for item in self.node_endpoints.iter() {
+                        item.write_to(buf, version)?;
+                    }
+                }
+                unknown.finish(buf);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -146,51 +148,55 @@ impl Encode for FetchResponse {
 
 impl Decode for FetchResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            }
-            .into());
-        }
-        let flexible = version >= 12;
-        let throttle_time_ms = decoder.int32("FetchResponse.ThrottleTimeMs")?;
-        let error_code = if version >= 7 {
-            decoder.int16("FetchResponse.ErrorCode")?
-        } else {
-            0
-        };
-        let session_id = if version >= 7 {
-            decoder.int32("FetchResponse.SessionId")?
-        } else {
-            0
-        };
-        let responses = decoder.array("FetchResponse.Responses", flexible, 1, |decoder| {
-            FetchableTopicResponse::decode(decoder, version)
-        })?;
-        let mut node_endpoints = Vec::new();
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("FetchResponse", |tag, decoder| match tag {
-                0 if version >= 16 => {
-                    node_endpoints =
-                        decoder.array("FetchResponse.NodeEndpoints", flexible, 1, |decoder| {
-                            NodeEndpoint::decode(decoder, version)
-                        })?;
-                    Ok(true)
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
                 }
-                _ => Ok(false),
-            })?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            session_id,
-            responses,
-            node_endpoints,
-            unknown_tagged_fields,
+                .into());
+            }
+            let flexible = version >= 12;
+            let throttle_time_ms = decoder.int32("FetchResponse.ThrottleTimeMs")?;
+            let error_code = if version >= 7 {
+                decoder.int16("FetchResponse.ErrorCode")?
+            } else {
+                0
+            };
+            let session_id = if version >= 7 {
+                decoder.int32("FetchResponse.SessionId")?
+            } else {
+                0
+            };
+            let responses = decoder.array("FetchResponse.Responses", flexible, 1, |decoder| {
+                FetchableTopicResponse::decode(decoder, version)
+            })?;
+            let mut node_endpoints = Vec::new();
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("FetchResponse", |tag, decoder| match tag {
+                    0 if version >= 16 => {
+                        node_endpoints = decoder.array(
+                            "FetchResponse.NodeEndpoints",
+                            flexible,
+                            1,
+                            |decoder| NodeEndpoint::decode(decoder, version),
+                        )?;
+                        Ok(true)
+                    }
+                    _ => Ok(false),
+                })?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                session_id,
+                responses,
+                node_endpoints,
+                unknown_tagged_fields,
+            })
         })
     }
 }

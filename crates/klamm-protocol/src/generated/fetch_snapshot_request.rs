@@ -50,60 +50,62 @@ impl Default for FetchSnapshotRequest {
 
 impl Encode for FetchSnapshotRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.replica_id);
-        buf.put_i32(self.max_bytes);
-        encoder::put_length(
-            buf,
-            "FetchSnapshotRequest.Topics",
-            Some(self.topics.len()),
-            true,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        let mut tagged_count = self.unknown_tagged_fields.len();
-        if self.cluster_id.is_some() {
-            tagged_count += 1;
-        }
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        if self.cluster_id.is_some() {
-            unknown.write_before(buf, 0);
-            encoder::put_unsigned_varint(buf, 0);
-            let size = match &self.cluster_id {
-                Some(value) => encoder::nullable_string_len(Some(value.len()), true),
-                None => encoder::nullable_string_len(None, true),
-            };
-            encoder::put_unsigned_varint(buf, size as u32);
-            match &self.cluster_id {
-                Some(value) => {
-                    encoder::put_nullable_string(
-                        buf,
-                        "FetchSnapshotRequest.ClusterId",
-                        Some(value.as_str()),
-                        true,
-                    )?;
-                }
-                None => {
-                    encoder::put_nullable_string(
-                        buf,
-                        "FetchSnapshotRequest.ClusterId",
-                        None,
-                        true,
-                    )?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i32(self.replica_id);
+            buf.put_i32(self.max_bytes);
+            encoder::put_length(
+                buf,
+                "FetchSnapshotRequest.Topics",
+                Some(self.topics.len()),
+                true,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
+            }
+            let mut tagged_count = self.unknown_tagged_fields.len();
+            if self.cluster_id.is_some() {
+                tagged_count += 1;
+            }
+            encoder::put_unsigned_varint(buf, tagged_count as u32);
+            let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
+            if self.cluster_id.is_some() {
+                unknown.write_before(buf, 0);
+                encoder::put_unsigned_varint(buf, 0);
+                let size = match &self.cluster_id {
+                    Some(value) => encoder::nullable_string_len(Some(value.len()), true),
+                    None => encoder::nullable_string_len(None, true),
+                };
+                encoder::put_unsigned_varint(buf, size as u32);
+                match &self.cluster_id {
+                    Some(value) => {
+                        encoder::put_nullable_string(
+                            buf,
+                            "FetchSnapshotRequest.ClusterId",
+                            Some(value.as_str()),
+                            true,
+                        )?;
+                    }
+                    None => {
+                        encoder::put_nullable_string(
+                            buf,
+                            "FetchSnapshotRequest.ClusterId",
+                            None,
+                            true,
+                        )?;
+                    }
                 }
             }
-        }
-        unknown.finish(buf);
-        Ok(())
+            unknown.finish(buf);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -135,34 +137,37 @@ impl Encode for FetchSnapshotRequest {
 
 impl Decode for FetchSnapshotRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            }
-            .into());
-        }
-        let mut cluster_id = None;
-        let replica_id = decoder.int32("FetchSnapshotRequest.ReplicaId")?;
-        let max_bytes = decoder.int32("FetchSnapshotRequest.MaxBytes")?;
-        let topics = decoder.array("FetchSnapshotRequest.Topics", true, 1, |decoder| {
-            TopicSnapshot::decode(decoder, version)
-        })?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("FetchSnapshotRequest", |tag, decoder| match tag {
-                0 => {
-                    cluster_id = decoder.nullable_string("FetchSnapshotRequest.ClusterId", true)?;
-                    Ok(true)
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
                 }
-                _ => Ok(false),
+                .into());
+            }
+            let mut cluster_id = None;
+            let replica_id = decoder.int32("FetchSnapshotRequest.ReplicaId")?;
+            let max_bytes = decoder.int32("FetchSnapshotRequest.MaxBytes")?;
+            let topics = decoder.array("FetchSnapshotRequest.Topics", true, 1, |decoder| {
+                TopicSnapshot::decode(decoder, version)
             })?;
-        Ok(Self {
-            cluster_id,
-            replica_id,
-            max_bytes,
-            topics,
-            unknown_tagged_fields,
+            let unknown_tagged_fields =
+                decoder.tagged_fields("FetchSnapshotRequest", |tag, decoder| match tag {
+                    0 => {
+                        cluster_id =
+                            decoder.nullable_string("FetchSnapshotRequest.ClusterId", true)?;
+                        Ok(true)
+                    }
+                    _ => Ok(false),
+                })?;
+            Ok(Self {
+                cluster_id,
+                replica_id,
+                max_bytes,
+                topics,
+                unknown_tagged_fields,
+            })
         })
     }
 }

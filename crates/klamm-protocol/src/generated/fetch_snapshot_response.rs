@@ -38,54 +38,56 @@ pub struct FetchSnapshotResponse {
 
 impl Encode for FetchSnapshotResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
-        encoder::put_length(
-            buf,
-            "FetchSnapshotResponse.Topics",
-            Some(self.topics.len()),
-            true,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        let mut tagged_count = self.unknown_tagged_fields.len();
-        if version >= 1 && !self.node_endpoints.is_empty() {
-            tagged_count += 1;
-        }
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        if version >= 1 && !self.node_endpoints.is_empty() {
-            unknown.write_before(buf, 0);
-            encoder::put_unsigned_varint(buf, 0);
-            let size = encoder::length_len(Some(self.node_endpoints.len()), true, true)
-                + self
-                    .node_endpoints
-                    .iter()
-                    .map(|item| item.encoded_len(version))
-                    .sum::<usize>();
-            encoder::put_unsigned_varint(buf, size as u32);
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i32(self.throttle_time_ms);
+            buf.put_i16(self.error_code);
             encoder::put_length(
                 buf,
-                "FetchSnapshotResponse.NodeEndpoints",
-                Some(self.node_endpoints.len()),
+                "FetchSnapshotResponse.Topics",
+                Some(self.topics.len()),
                 true,
                 true,
             )?;
-            for item in self.node_endpoints.iter() {
+            for item in self.topics.iter() {
                 item.write_to(buf, version)?;
             }
-        }
-        unknown.finish(buf);
-        Ok(())
+            let mut tagged_count = self.unknown_tagged_fields.len();
+            if version >= 1 && !self.node_endpoints.is_empty() {
+                tagged_count += 1;
+            }
+            encoder::put_unsigned_varint(buf, tagged_count as u32);
+            let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
+            if version >= 1 && !self.node_endpoints.is_empty() {
+                unknown.write_before(buf, 0);
+                encoder::put_unsigned_varint(buf, 0);
+                let size = encoder::length_len(Some(self.node_endpoints.len()), true, true)
+                    + self
+                        .node_endpoints
+                        .iter()
+                        .map(|item| item.encoded_len(version))
+                        .sum::<usize>();
+                encoder::put_unsigned_varint(buf, size as u32);
+                encoder::put_length(
+                    buf,
+                    "FetchSnapshotResponse.NodeEndpoints",
+                    Some(self.node_endpoints.len()),
+                    true,
+                    true,
+                )?;
+                for item in self.node_endpoints.iter() {
+                    item.write_to(buf, version)?;
+                }
+            }
+            unknown.finish(buf);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -119,39 +121,41 @@ impl Encode for FetchSnapshotResponse {
 
 impl Decode for FetchSnapshotResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            }
-            .into());
-        }
-        let throttle_time_ms = decoder.int32("FetchSnapshotResponse.ThrottleTimeMs")?;
-        let error_code = decoder.int16("FetchSnapshotResponse.ErrorCode")?;
-        let topics = decoder.array("FetchSnapshotResponse.Topics", true, 1, |decoder| {
-            TopicSnapshot::decode(decoder, version)
-        })?;
-        let mut node_endpoints = Vec::new();
-        let unknown_tagged_fields =
-            decoder.tagged_fields("FetchSnapshotResponse", |tag, decoder| match tag {
-                0 if version >= 1 => {
-                    node_endpoints = decoder.array(
-                        "FetchSnapshotResponse.NodeEndpoints",
-                        true,
-                        1,
-                        |decoder| NodeEndpoint::decode(decoder, version),
-                    )?;
-                    Ok(true)
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
                 }
-                _ => Ok(false),
+                .into());
+            }
+            let throttle_time_ms = decoder.int32("FetchSnapshotResponse.ThrottleTimeMs")?;
+            let error_code = decoder.int16("FetchSnapshotResponse.ErrorCode")?;
+            let topics = decoder.array("FetchSnapshotResponse.Topics", true, 1, |decoder| {
+                TopicSnapshot::decode(decoder, version)
             })?;
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            topics,
-            node_endpoints,
-            unknown_tagged_fields,
+            let mut node_endpoints = Vec::new();
+            let unknown_tagged_fields =
+                decoder.tagged_fields("FetchSnapshotResponse", |tag, decoder| match tag {
+                    0 if version >= 1 => {
+                        node_endpoints = decoder.array(
+                            "FetchSnapshotResponse.NodeEndpoints",
+                            true,
+                            1,
+                            |decoder| NodeEndpoint::decode(decoder, version),
+                        )?;
+                        Ok(true)
+                    }
+                    _ => Ok(false),
+                })?;
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                topics,
+                node_endpoints,
+                unknown_tagged_fields,
+            })
         })
     }
 }

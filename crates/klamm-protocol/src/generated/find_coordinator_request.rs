@@ -32,67 +32,69 @@ pub struct FindCoordinatorRequest {
 
 impl Encode for FindCoordinatorRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 3;
-        if version <= 3 {
-            encoder::put_nullable_string(
-                buf,
-                "FindCoordinatorRequest.Key",
-                Some(self.key.as_str()),
-                flexible,
-            )?;
-        } else {
-            if !self.key.is_empty() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "FindCoordinatorRequest.Key",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        if version >= 1 {
-            buf.put_i8(self.key_type);
-        } else {
-            if self.key_type != 0 {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "FindCoordinatorRequest.KeyType",
-                    version,
-                });
-            }
-        }
-        if version >= 4 {
-            encoder::put_length(
-                buf,
-                "FindCoordinatorRequest.CoordinatorKeys",
-                Some(self.coordinator_keys.len()),
-                flexible,
-                true,
-            )?;
-            for item in self.coordinator_keys.iter() {
+            let flexible = version >= 3;
+            if version <= 3 {
                 encoder::put_nullable_string(
                     buf,
-                    "FindCoordinatorRequest.CoordinatorKeys",
-                    Some(item.as_str()),
+                    "FindCoordinatorRequest.Key",
+                    Some(self.key.as_str()),
                     flexible,
                 )?;
+            } else {
+                if !self.key.is_empty() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "FindCoordinatorRequest.Key",
+                        version,
+                    });
+                }
             }
-        } else {
-            if !self.coordinator_keys.is_empty() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "FindCoordinatorRequest.CoordinatorKeys",
-                    version,
-                });
+            if version >= 1 {
+                buf.put_i8(self.key_type);
+            } else {
+                if self.key_type != 0 {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "FindCoordinatorRequest.KeyType",
+                        version,
+                    });
+                }
             }
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            if version >= 4 {
+                encoder::put_length(
+                    buf,
+                    "FindCoordinatorRequest.CoordinatorKeys",
+                    Some(self.coordinator_keys.len()),
+                    flexible,
+                    true,
+                )?;
+                for item in self.coordinator_keys.iter() {
+                    encoder::put_nullable_string(
+                        buf,
+                        "FindCoordinatorRequest.CoordinatorKeys",
+                        Some(item.as_str()),
+                        flexible,
+                    )?;
+                }
+            } else {
+                if !self.coordinator_keys.is_empty() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "FindCoordinatorRequest.CoordinatorKeys",
+                        version,
+                    });
+                }
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -121,45 +123,47 @@ impl Encode for FindCoordinatorRequest {
 
 impl Decode for FindCoordinatorRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 3;
-        let key = if version <= 3 {
-            decoder.string("FindCoordinatorRequest.Key", flexible)?
-        } else {
-            KafkaString::from_static("")
-        };
-        let key_type = if version >= 1 {
-            decoder.int8("FindCoordinatorRequest.KeyType")?
-        } else {
-            0
-        };
-        let coordinator_keys = if version >= 4 {
-            decoder.array(
-                "FindCoordinatorRequest.CoordinatorKeys",
-                flexible,
-                1,
-                |decoder| decoder.string("FindCoordinatorRequest.CoordinatorKeys", flexible),
-            )?
-        } else {
-            Vec::new()
-        };
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("FindCoordinatorRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            key,
-            key_type,
-            coordinator_keys,
-            unknown_tagged_fields,
+            let flexible = version >= 3;
+            let key = if version <= 3 {
+                decoder.string("FindCoordinatorRequest.Key", flexible)?
+            } else {
+                KafkaString::from_static("")
+            };
+            let key_type = if version >= 1 {
+                decoder.int8("FindCoordinatorRequest.KeyType")?
+            } else {
+                0
+            };
+            let coordinator_keys = if version >= 4 {
+                decoder.array(
+                    "FindCoordinatorRequest.CoordinatorKeys",
+                    flexible,
+                    1,
+                    |decoder| decoder.string("FindCoordinatorRequest.CoordinatorKeys", flexible),
+                )?
+            } else {
+                Vec::new()
+            };
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("FindCoordinatorRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                key,
+                key_type,
+                coordinator_keys,
+                unknown_tagged_fields,
+            })
         })
     }
 }

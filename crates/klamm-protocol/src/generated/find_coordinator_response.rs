@@ -63,112 +63,114 @@ impl Default for FindCoordinatorResponse {
 
 impl Encode for FindCoordinatorResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 3;
-        if version >= 1 {
-            buf.put_i32(self.throttle_time_ms);
-        }
-        if version <= 3 {
-            buf.put_i16(self.error_code);
-        } else {
-            if self.error_code != 0 {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "FindCoordinatorResponse.ErrorCode",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        if (1..=3).contains(&version) {
-            match &self.error_message {
-                Some(value) => {
-                    encoder::put_nullable_string(
-                        buf,
-                        "FindCoordinatorResponse.ErrorMessage",
-                        Some(value.as_str()),
-                        flexible,
-                    )?;
+            let flexible = version >= 3;
+            if version >= 1 {
+                buf.put_i32(self.throttle_time_ms);
+            }
+            if version <= 3 {
+                buf.put_i16(self.error_code);
+            } else {
+                if self.error_code != 0 {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "FindCoordinatorResponse.ErrorCode",
+                        version,
+                    });
                 }
-                None => {
-                    if (1..=3).contains(&version) {
+            }
+            if (1..=3).contains(&version) {
+                match &self.error_message {
+                    Some(value) => {
                         encoder::put_nullable_string(
                             buf,
                             "FindCoordinatorResponse.ErrorMessage",
-                            None,
+                            Some(value.as_str()),
                             flexible,
                         )?;
-                    } else {
-                        return Err(EncodeError::NullNotAllowed {
-                            field: "FindCoordinatorResponse.ErrorMessage",
-                            version,
-                        });
+                    }
+                    None => {
+                        if (1..=3).contains(&version) {
+                            encoder::put_nullable_string(
+                                buf,
+                                "FindCoordinatorResponse.ErrorMessage",
+                                None,
+                                flexible,
+                            )?;
+                        } else {
+                            return Err(EncodeError::NullNotAllowed {
+                                field: "FindCoordinatorResponse.ErrorMessage",
+                                version,
+                            });
+                        }
                     }
                 }
             }
-        }
-        if version <= 3 {
-            buf.put_i32(self.node_id);
-        } else {
-            if self.node_id != 0 {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "FindCoordinatorResponse.NodeId",
-                    version,
-                });
+            if version <= 3 {
+                buf.put_i32(self.node_id);
+            } else {
+                if self.node_id != 0 {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "FindCoordinatorResponse.NodeId",
+                        version,
+                    });
+                }
             }
-        }
-        if version <= 3 {
-            encoder::put_nullable_string(
-                buf,
-                "FindCoordinatorResponse.Host",
-                Some(self.host.as_str()),
-                flexible,
-            )?;
-        } else {
-            if !self.host.is_empty() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "FindCoordinatorResponse.Host",
-                    version,
-                });
+            if version <= 3 {
+                encoder::put_nullable_string(
+                    buf,
+                    "FindCoordinatorResponse.Host",
+                    Some(self.host.as_str()),
+                    flexible,
+                )?;
+            } else {
+                if !self.host.is_empty() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "FindCoordinatorResponse.Host",
+                        version,
+                    });
+                }
             }
-        }
-        if version <= 3 {
-            buf.put_i32(self.port);
-        } else {
-            if self.port != 0 {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "FindCoordinatorResponse.Port",
-                    version,
-                });
+            if version <= 3 {
+                buf.put_i32(self.port);
+            } else {
+                if self.port != 0 {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "FindCoordinatorResponse.Port",
+                        version,
+                    });
+                }
             }
-        }
-        if version >= 4 {
-            encoder::put_length(
-                buf,
-                "FindCoordinatorResponse.Coordinators",
-                Some(self.coordinators.len()),
-                flexible,
-                true,
-            )?;
-            for item in self.coordinators.iter() {
-                item.write_to(buf, version)?;
+            if version >= 4 {
+                encoder::put_length(
+                    buf,
+                    "FindCoordinatorResponse.Coordinators",
+                    Some(self.coordinators.len()),
+                    flexible,
+                    true,
+                )?;
+                for item in self.coordinators.iter() {
+                    item.write_to(buf, version)?;
+                }
+            } else {
+                if !self.coordinators.is_empty() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "FindCoordinatorResponse.Coordinators",
+                        version,
+                    });
+                }
             }
-        } else {
-            if !self.coordinators.is_empty() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "FindCoordinatorResponse.Coordinators",
-                    version,
-                });
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
             }
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -212,73 +214,75 @@ impl Encode for FindCoordinatorResponse {
 
 impl Decode for FindCoordinatorResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 3;
-        let throttle_time_ms = if version >= 1 {
-            decoder.int32("FindCoordinatorResponse.ThrottleTimeMs")?
-        } else {
-            0
-        };
-        let error_code = if version <= 3 {
-            decoder.int16("FindCoordinatorResponse.ErrorCode")?
-        } else {
-            0
-        };
-        let error_message = if (1..=3).contains(&version) {
-            if (1..=3).contains(&version) {
-                decoder.nullable_string("FindCoordinatorResponse.ErrorMessage", flexible)?
+            let flexible = version >= 3;
+            let throttle_time_ms = if version >= 1 {
+                decoder.int32("FindCoordinatorResponse.ThrottleTimeMs")?
             } else {
-                Some(decoder.string("FindCoordinatorResponse.ErrorMessage", flexible)?)
-            }
-        } else {
-            Some(KafkaString::from_static(""))
-        };
-        let node_id = if version <= 3 {
-            decoder.int32("FindCoordinatorResponse.NodeId")?
-        } else {
-            0
-        };
-        let host = if version <= 3 {
-            decoder.string("FindCoordinatorResponse.Host", flexible)?
-        } else {
-            KafkaString::from_static("")
-        };
-        let port = if version <= 3 {
-            decoder.int32("FindCoordinatorResponse.Port")?
-        } else {
-            0
-        };
-        let coordinators = if version >= 4 {
-            decoder.array(
-                "FindCoordinatorResponse.Coordinators",
-                flexible,
-                1,
-                |decoder| Coordinator::decode(decoder, version),
-            )?
-        } else {
-            Vec::new()
-        };
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("FindCoordinatorResponse", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            error_message,
-            node_id,
-            host,
-            port,
-            coordinators,
-            unknown_tagged_fields,
+                0
+            };
+            let error_code = if version <= 3 {
+                decoder.int16("FindCoordinatorResponse.ErrorCode")?
+            } else {
+                0
+            };
+            let error_message = if (1..=3).contains(&version) {
+                if (1..=3).contains(&version) {
+                    decoder.nullable_string("FindCoordinatorResponse.ErrorMessage", flexible)?
+                } else {
+                    Some(decoder.string("FindCoordinatorResponse.ErrorMessage", flexible)?)
+                }
+            } else {
+                Some(KafkaString::from_static(""))
+            };
+            let node_id = if version <= 3 {
+                decoder.int32("FindCoordinatorResponse.NodeId")?
+            } else {
+                0
+            };
+            let host = if version <= 3 {
+                decoder.string("FindCoordinatorResponse.Host", flexible)?
+            } else {
+                KafkaString::from_static("")
+            };
+            let port = if version <= 3 {
+                decoder.int32("FindCoordinatorResponse.Port")?
+            } else {
+                0
+            };
+            let coordinators = if version >= 4 {
+                decoder.array(
+                    "FindCoordinatorResponse.Coordinators",
+                    flexible,
+                    1,
+                    |decoder| Coordinator::decode(decoder, version),
+                )?
+            } else {
+                Vec::new()
+            };
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("FindCoordinatorResponse", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                error_message,
+                node_id,
+                host,
+                port,
+                coordinators,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -24,16 +24,18 @@ pub struct GetTelemetrySubscriptionsRequest {
 
 impl Encode for GetTelemetrySubscriptionsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_slice(self.client_instance_id.as_bytes());
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_slice(self.client_instance_id.as_bytes());
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, _version: i16) -> usize {
@@ -46,21 +48,23 @@ impl Encode for GetTelemetrySubscriptionsRequest {
 
 impl Decode for GetTelemetrySubscriptionsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let client_instance_id =
-            decoder.uuid("GetTelemetrySubscriptionsRequest.ClientInstanceId")?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("GetTelemetrySubscriptionsRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            client_instance_id,
-            unknown_tagged_fields,
+            let client_instance_id =
+                decoder.uuid("GetTelemetrySubscriptionsRequest.ClientInstanceId")?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("GetTelemetrySubscriptionsRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                client_instance_id,
+                unknown_tagged_fields,
+            })
         })
     }
 }

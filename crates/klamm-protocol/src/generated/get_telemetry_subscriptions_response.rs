@@ -56,47 +56,49 @@ pub struct GetTelemetrySubscriptionsResponse {
 
 impl Encode for GetTelemetrySubscriptionsResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
-        buf.put_slice(self.client_instance_id.as_bytes());
-        buf.put_i32(self.subscription_id);
-        encoder::put_length(
-            buf,
-            "GetTelemetrySubscriptionsResponse.AcceptedCompressionTypes",
-            Some(self.accepted_compression_types.len()),
-            true,
-            true,
-        )?;
-        for item in self.accepted_compression_types.iter() {
-            buf.put_i8(*item);
-        }
-        buf.put_i32(self.push_interval_ms);
-        buf.put_i32(self.telemetry_max_bytes);
-        encoder::put_bool(buf, self.delta_temporality);
-        encoder::put_length(
-            buf,
-            "GetTelemetrySubscriptionsResponse.RequestedMetrics",
-            Some(self.requested_metrics.len()),
-            true,
-            true,
-        )?;
-        for item in self.requested_metrics.iter() {
-            encoder::put_nullable_string(
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i32(self.throttle_time_ms);
+            buf.put_i16(self.error_code);
+            buf.put_slice(self.client_instance_id.as_bytes());
+            buf.put_i32(self.subscription_id);
+            encoder::put_length(
                 buf,
-                "GetTelemetrySubscriptionsResponse.RequestedMetrics",
-                Some(item.as_str()),
+                "GetTelemetrySubscriptionsResponse.AcceptedCompressionTypes",
+                Some(self.accepted_compression_types.len()),
+                true,
                 true,
             )?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            for item in self.accepted_compression_types.iter() {
+                buf.put_i8(*item);
+            }
+            buf.put_i32(self.push_interval_ms);
+            buf.put_i32(self.telemetry_max_bytes);
+            encoder::put_bool(buf, self.delta_temporality);
+            encoder::put_length(
+                buf,
+                "GetTelemetrySubscriptionsResponse.RequestedMetrics",
+                Some(self.requested_metrics.len()),
+                true,
+                true,
+            )?;
+            for item in self.requested_metrics.iter() {
+                encoder::put_nullable_string(
+                    buf,
+                    "GetTelemetrySubscriptionsResponse.RequestedMetrics",
+                    Some(item.as_str()),
+                    true,
+                )?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, _version: i16) -> usize {
@@ -123,49 +125,58 @@ impl Encode for GetTelemetrySubscriptionsResponse {
 
 impl Decode for GetTelemetrySubscriptionsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let throttle_time_ms = decoder.int32("GetTelemetrySubscriptionsResponse.ThrottleTimeMs")?;
-        let error_code = decoder.int16("GetTelemetrySubscriptionsResponse.ErrorCode")?;
-        let client_instance_id =
-            decoder.uuid("GetTelemetrySubscriptionsResponse.ClientInstanceId")?;
-        let subscription_id = decoder.int32("GetTelemetrySubscriptionsResponse.SubscriptionId")?;
-        let accepted_compression_types = decoder.array(
-            "GetTelemetrySubscriptionsResponse.AcceptedCompressionTypes",
-            true,
-            1,
-            |decoder| decoder.int8("GetTelemetrySubscriptionsResponse.AcceptedCompressionTypes"),
-        )?;
-        let push_interval_ms = decoder.int32("GetTelemetrySubscriptionsResponse.PushIntervalMs")?;
-        let telemetry_max_bytes =
-            decoder.int32("GetTelemetrySubscriptionsResponse.TelemetryMaxBytes")?;
-        let delta_temporality =
-            decoder.boolean("GetTelemetrySubscriptionsResponse.DeltaTemporality")?;
-        let requested_metrics = decoder.array(
-            "GetTelemetrySubscriptionsResponse.RequestedMetrics",
-            true,
-            1,
-            |decoder| decoder.string("GetTelemetrySubscriptionsResponse.RequestedMetrics", true),
-        )?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("GetTelemetrySubscriptionsResponse", |_, _| Ok(false))?;
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            client_instance_id,
-            subscription_id,
-            accepted_compression_types,
-            push_interval_ms,
-            telemetry_max_bytes,
-            delta_temporality,
-            requested_metrics,
-            unknown_tagged_fields,
+            let throttle_time_ms =
+                decoder.int32("GetTelemetrySubscriptionsResponse.ThrottleTimeMs")?;
+            let error_code = decoder.int16("GetTelemetrySubscriptionsResponse.ErrorCode")?;
+            let client_instance_id =
+                decoder.uuid("GetTelemetrySubscriptionsResponse.ClientInstanceId")?;
+            let subscription_id =
+                decoder.int32("GetTelemetrySubscriptionsResponse.SubscriptionId")?;
+            let accepted_compression_types = decoder.array(
+                "GetTelemetrySubscriptionsResponse.AcceptedCompressionTypes",
+                true,
+                1,
+                |decoder| {
+                    decoder.int8("GetTelemetrySubscriptionsResponse.AcceptedCompressionTypes")
+                },
+            )?;
+            let push_interval_ms =
+                decoder.int32("GetTelemetrySubscriptionsResponse.PushIntervalMs")?;
+            let telemetry_max_bytes =
+                decoder.int32("GetTelemetrySubscriptionsResponse.TelemetryMaxBytes")?;
+            let delta_temporality =
+                decoder.boolean("GetTelemetrySubscriptionsResponse.DeltaTemporality")?;
+            let requested_metrics = decoder.array(
+                "GetTelemetrySubscriptionsResponse.RequestedMetrics",
+                true,
+                1,
+                |decoder| {
+                    decoder.string("GetTelemetrySubscriptionsResponse.RequestedMetrics", true)
+                },
+            )?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("GetTelemetrySubscriptionsResponse", |_, _| Ok(false))?;
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                client_instance_id,
+                subscription_id,
+                accepted_compression_types,
+                push_interval_ms,
+                telemetry_max_bytes,
+                delta_temporality,
+                requested_metrics,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -36,65 +36,67 @@ pub struct HeartbeatRequest {
 
 impl Encode for HeartbeatRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 4;
-        encoder::put_nullable_string(
-            buf,
-            "HeartbeatRequest.GroupId",
-            Some(self.group_id.as_str()),
-            flexible,
-        )?;
-        buf.put_i32(self.generation_id);
-        encoder::put_nullable_string(
-            buf,
-            "HeartbeatRequest.MemberId",
-            Some(self.member_id.as_str()),
-            flexible,
-        )?;
-        if version >= 3 {
-            match &self.group_instance_id {
-                Some(value) => {
-                    encoder::put_nullable_string(
-                        buf,
-                        "HeartbeatRequest.GroupInstanceId",
-                        Some(value.as_str()),
-                        flexible,
-                    )?;
-                }
-                None => {
-                    if version >= 3 {
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 4;
+            encoder::put_nullable_string(
+                buf,
+                "HeartbeatRequest.GroupId",
+                Some(self.group_id.as_str()),
+                flexible,
+            )?;
+            buf.put_i32(self.generation_id);
+            encoder::put_nullable_string(
+                buf,
+                "HeartbeatRequest.MemberId",
+                Some(self.member_id.as_str()),
+                flexible,
+            )?;
+            if version >= 3 {
+                match &self.group_instance_id {
+                    Some(value) => {
                         encoder::put_nullable_string(
                             buf,
                             "HeartbeatRequest.GroupInstanceId",
-                            None,
+                            Some(value.as_str()),
                             flexible,
                         )?;
-                    } else {
-                        return Err(EncodeError::NullNotAllowed {
-                            field: "HeartbeatRequest.GroupInstanceId",
-                            version,
-                        });
+                    }
+                    None => {
+                        if version >= 3 {
+                            encoder::put_nullable_string(
+                                buf,
+                                "HeartbeatRequest.GroupInstanceId",
+                                None,
+                                flexible,
+                            )?;
+                        } else {
+                            return Err(EncodeError::NullNotAllowed {
+                                field: "HeartbeatRequest.GroupInstanceId",
+                                version,
+                            });
+                        }
                     }
                 }
+            } else {
+                if self.group_instance_id.is_some() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "HeartbeatRequest.GroupInstanceId",
+                        version,
+                    });
+                }
             }
-        } else {
-            if self.group_instance_id.is_some() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "HeartbeatRequest.GroupInstanceId",
-                    version,
-                });
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
             }
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -118,38 +120,40 @@ impl Encode for HeartbeatRequest {
 
 impl Decode for HeartbeatRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 4;
-        let group_id = decoder.string("HeartbeatRequest.GroupId", flexible)?;
-        let generation_id = decoder.int32("HeartbeatRequest.GenerationId")?;
-        let member_id = decoder.string("HeartbeatRequest.MemberId", flexible)?;
-        let group_instance_id = if version >= 3 {
-            if version >= 3 {
-                decoder.nullable_string("HeartbeatRequest.GroupInstanceId", flexible)?
+            let flexible = version >= 4;
+            let group_id = decoder.string("HeartbeatRequest.GroupId", flexible)?;
+            let generation_id = decoder.int32("HeartbeatRequest.GenerationId")?;
+            let member_id = decoder.string("HeartbeatRequest.MemberId", flexible)?;
+            let group_instance_id = if version >= 3 {
+                if version >= 3 {
+                    decoder.nullable_string("HeartbeatRequest.GroupInstanceId", flexible)?
+                } else {
+                    Some(decoder.string("HeartbeatRequest.GroupInstanceId", flexible)?)
+                }
             } else {
-                Some(decoder.string("HeartbeatRequest.GroupInstanceId", flexible)?)
-            }
-        } else {
-            None
-        };
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("HeartbeatRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            group_id,
-            generation_id,
-            member_id,
-            group_instance_id,
-            unknown_tagged_fields,
+                None
+            };
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("HeartbeatRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                group_id,
+                generation_id,
+                member_id,
+                group_instance_id,
+                unknown_tagged_fields,
+            })
         })
     }
 }

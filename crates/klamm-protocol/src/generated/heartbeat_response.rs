@@ -28,22 +28,24 @@ pub struct HeartbeatResponse {
 
 impl Encode for HeartbeatResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 4;
-        if version >= 1 {
-            buf.put_i32(self.throttle_time_ms);
-        }
-        buf.put_i16(self.error_code);
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 4;
+            if version >= 1 {
+                buf.put_i32(self.throttle_time_ms);
+            }
+            buf.put_i16(self.error_code);
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -62,30 +64,32 @@ impl Encode for HeartbeatResponse {
 
 impl Decode for HeartbeatResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 4;
-        let throttle_time_ms = if version >= 1 {
-            decoder.int32("HeartbeatResponse.ThrottleTimeMs")?
-        } else {
-            0
-        };
-        let error_code = decoder.int16("HeartbeatResponse.ErrorCode")?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("HeartbeatResponse", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            unknown_tagged_fields,
+            let flexible = version >= 4;
+            let throttle_time_ms = if version >= 1 {
+                decoder.int32("HeartbeatResponse.ThrottleTimeMs")?
+            } else {
+                0
+            };
+            let error_code = decoder.int16("HeartbeatResponse.ErrorCode")?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("HeartbeatResponse", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                unknown_tagged_fields,
+            })
         })
     }
 }

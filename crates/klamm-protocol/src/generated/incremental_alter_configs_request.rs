@@ -28,29 +28,31 @@ pub struct IncrementalAlterConfigsRequest {
 
 impl Encode for IncrementalAlterConfigsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 1;
-        encoder::put_length(
-            buf,
-            "IncrementalAlterConfigsRequest.Resources",
-            Some(self.resources.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.resources.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_bool(buf, self.validate_only);
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 1;
+            encoder::put_length(
+                buf,
+                "IncrementalAlterConfigsRequest.Resources",
+                Some(self.resources.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.resources.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_bool(buf, self.validate_only);
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -72,31 +74,33 @@ impl Encode for IncrementalAlterConfigsRequest {
 
 impl Decode for IncrementalAlterConfigsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 1;
-        let resources = decoder.array(
-            "IncrementalAlterConfigsRequest.Resources",
-            flexible,
-            1,
-            |decoder| AlterConfigsResource::decode(decoder, version),
-        )?;
-        let validate_only = decoder.boolean("IncrementalAlterConfigsRequest.ValidateOnly")?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("IncrementalAlterConfigsRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            resources,
-            validate_only,
-            unknown_tagged_fields,
+            let flexible = version >= 1;
+            let resources = decoder.array(
+                "IncrementalAlterConfigsRequest.Resources",
+                flexible,
+                1,
+                |decoder| AlterConfigsResource::decode(decoder, version),
+            )?;
+            let validate_only = decoder.boolean("IncrementalAlterConfigsRequest.ValidateOnly")?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("IncrementalAlterConfigsRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                resources,
+                validate_only,
+                unknown_tagged_fields,
+            })
         })
     }
 }

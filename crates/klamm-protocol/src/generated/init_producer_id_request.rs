@@ -58,77 +58,79 @@ impl Default for InitProducerIdRequest {
 
 impl Encode for InitProducerIdRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 2;
-        match &self.transactional_id {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "InitProducerIdRequest.TransactionalId",
-                    Some(value.as_str()),
-                    flexible,
-                )?;
-            }
-            None => {
-                encoder::put_nullable_string(
-                    buf,
-                    "InitProducerIdRequest.TransactionalId",
-                    None,
-                    flexible,
-                )?;
-            }
-        }
-        buf.put_i32(self.transaction_timeout_ms);
-        if version >= 3 {
-            buf.put_i64(self.producer_id);
-        } else {
-            if self.producer_id != -1 {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "InitProducerIdRequest.ProducerId",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        if version >= 3 {
-            buf.put_i16(self.producer_epoch);
-        } else {
-            if self.producer_epoch != -1 {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "InitProducerIdRequest.ProducerEpoch",
-                    version,
-                });
+            let flexible = version >= 2;
+            match &self.transactional_id {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "InitProducerIdRequest.TransactionalId",
+                        Some(value.as_str()),
+                        flexible,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "InitProducerIdRequest.TransactionalId",
+                        None,
+                        flexible,
+                    )?;
+                }
             }
-        }
-        if version >= 6 {
-            encoder::put_bool(buf, self.enable2_pc);
-        } else {
-            if self.enable2_pc {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "InitProducerIdRequest.Enable2Pc",
-                    version,
-                });
+            buf.put_i32(self.transaction_timeout_ms);
+            if version >= 3 {
+                buf.put_i64(self.producer_id);
+            } else {
+                if self.producer_id != -1 {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "InitProducerIdRequest.ProducerId",
+                        version,
+                    });
+                }
             }
-        }
-        if version >= 6 {
-            encoder::put_bool(buf, self.keep_prepared_txn);
-        } else {
-            if self.keep_prepared_txn {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "InitProducerIdRequest.KeepPreparedTxn",
-                    version,
-                });
+            if version >= 3 {
+                buf.put_i16(self.producer_epoch);
+            } else {
+                if self.producer_epoch != -1 {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "InitProducerIdRequest.ProducerEpoch",
+                        version,
+                    });
+                }
             }
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            if version >= 6 {
+                encoder::put_bool(buf, self.enable2_pc);
+            } else {
+                if self.enable2_pc {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "InitProducerIdRequest.Enable2Pc",
+                        version,
+                    });
+                }
+            }
+            if version >= 6 {
+                encoder::put_bool(buf, self.keep_prepared_txn);
+            } else {
+                if self.keep_prepared_txn {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "InitProducerIdRequest.KeepPreparedTxn",
+                        version,
+                    });
+                }
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -160,51 +162,54 @@ impl Encode for InitProducerIdRequest {
 
 impl Decode for InitProducerIdRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 2;
-        let transactional_id =
-            decoder.nullable_string("InitProducerIdRequest.TransactionalId", flexible)?;
-        let transaction_timeout_ms = decoder.int32("InitProducerIdRequest.TransactionTimeoutMs")?;
-        let producer_id = if version >= 3 {
-            decoder.int64("InitProducerIdRequest.ProducerId")?
-        } else {
-            -1
-        };
-        let producer_epoch = if version >= 3 {
-            decoder.int16("InitProducerIdRequest.ProducerEpoch")?
-        } else {
-            -1
-        };
-        let enable2_pc = if version >= 6 {
-            decoder.boolean("InitProducerIdRequest.Enable2Pc")?
-        } else {
-            false
-        };
-        let keep_prepared_txn = if version >= 6 {
-            decoder.boolean("InitProducerIdRequest.KeepPreparedTxn")?
-        } else {
-            false
-        };
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("InitProducerIdRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            transactional_id,
-            transaction_timeout_ms,
-            producer_id,
-            producer_epoch,
-            enable2_pc,
-            keep_prepared_txn,
-            unknown_tagged_fields,
+            let flexible = version >= 2;
+            let transactional_id =
+                decoder.nullable_string("InitProducerIdRequest.TransactionalId", flexible)?;
+            let transaction_timeout_ms =
+                decoder.int32("InitProducerIdRequest.TransactionTimeoutMs")?;
+            let producer_id = if version >= 3 {
+                decoder.int64("InitProducerIdRequest.ProducerId")?
+            } else {
+                -1
+            };
+            let producer_epoch = if version >= 3 {
+                decoder.int16("InitProducerIdRequest.ProducerEpoch")?
+            } else {
+                -1
+            };
+            let enable2_pc = if version >= 6 {
+                decoder.boolean("InitProducerIdRequest.Enable2Pc")?
+            } else {
+                false
+            };
+            let keep_prepared_txn = if version >= 6 {
+                decoder.boolean("InitProducerIdRequest.KeepPreparedTxn")?
+            } else {
+                false
+            };
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("InitProducerIdRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                transactional_id,
+                transaction_timeout_ms,
+                producer_id,
+                producer_epoch,
+                enable2_pc,
+                keep_prepared_txn,
+                unknown_tagged_fields,
+            })
         })
     }
 }

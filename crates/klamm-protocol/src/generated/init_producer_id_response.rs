@@ -58,42 +58,44 @@ impl Default for InitProducerIdResponse {
 
 impl Encode for InitProducerIdResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 2;
-        buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
-        buf.put_i64(self.producer_id);
-        buf.put_i16(self.producer_epoch);
-        if version >= 6 {
-            buf.put_i64(self.ongoing_txn_producer_id);
-        } else {
-            if self.ongoing_txn_producer_id != -1 {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "InitProducerIdResponse.OngoingTxnProducerId",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        if version >= 6 {
-            buf.put_i16(self.ongoing_txn_producer_epoch);
-        } else {
-            if self.ongoing_txn_producer_epoch != -1 {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "InitProducerIdResponse.OngoingTxnProducerEpoch",
-                    version,
-                });
+            let flexible = version >= 2;
+            buf.put_i32(self.throttle_time_ms);
+            buf.put_i16(self.error_code);
+            buf.put_i64(self.producer_id);
+            buf.put_i16(self.producer_epoch);
+            if version >= 6 {
+                buf.put_i64(self.ongoing_txn_producer_id);
+            } else {
+                if self.ongoing_txn_producer_id != -1 {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "InitProducerIdResponse.OngoingTxnProducerId",
+                        version,
+                    });
+                }
             }
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            if version >= 6 {
+                buf.put_i16(self.ongoing_txn_producer_epoch);
+            } else {
+                if self.ongoing_txn_producer_epoch != -1 {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "InitProducerIdResponse.OngoingTxnProducerEpoch",
+                        version,
+                    });
+                }
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -118,42 +120,44 @@ impl Encode for InitProducerIdResponse {
 
 impl Decode for InitProducerIdResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 2;
-        let throttle_time_ms = decoder.int32("InitProducerIdResponse.ThrottleTimeMs")?;
-        let error_code = decoder.int16("InitProducerIdResponse.ErrorCode")?;
-        let producer_id = decoder.int64("InitProducerIdResponse.ProducerId")?;
-        let producer_epoch = decoder.int16("InitProducerIdResponse.ProducerEpoch")?;
-        let ongoing_txn_producer_id = if version >= 6 {
-            decoder.int64("InitProducerIdResponse.OngoingTxnProducerId")?
-        } else {
-            -1
-        };
-        let ongoing_txn_producer_epoch = if version >= 6 {
-            decoder.int16("InitProducerIdResponse.OngoingTxnProducerEpoch")?
-        } else {
-            -1
-        };
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("InitProducerIdResponse", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            producer_id,
-            producer_epoch,
-            ongoing_txn_producer_id,
-            ongoing_txn_producer_epoch,
-            unknown_tagged_fields,
+            let flexible = version >= 2;
+            let throttle_time_ms = decoder.int32("InitProducerIdResponse.ThrottleTimeMs")?;
+            let error_code = decoder.int16("InitProducerIdResponse.ErrorCode")?;
+            let producer_id = decoder.int64("InitProducerIdResponse.ProducerId")?;
+            let producer_epoch = decoder.int16("InitProducerIdResponse.ProducerEpoch")?;
+            let ongoing_txn_producer_id = if version >= 6 {
+                decoder.int64("InitProducerIdResponse.OngoingTxnProducerId")?
+            } else {
+                -1
+            };
+            let ongoing_txn_producer_epoch = if version >= 6 {
+                decoder.int16("InitProducerIdResponse.OngoingTxnProducerEpoch")?
+            } else {
+                -1
+            };
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("InitProducerIdResponse", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                producer_id,
+                producer_epoch,
+                ongoing_txn_producer_id,
+                ongoing_txn_producer_epoch,
+                unknown_tagged_fields,
+            })
         })
     }
 }

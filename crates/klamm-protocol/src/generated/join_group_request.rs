@@ -68,111 +68,113 @@ impl Default for JoinGroupRequest {
 
 impl Encode for JoinGroupRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 6;
-        encoder::put_nullable_string(
-            buf,
-            "JoinGroupRequest.GroupId",
-            Some(self.group_id.as_str()),
-            flexible,
-        )?;
-        buf.put_i32(self.session_timeout_ms);
-        if version >= 1 {
-            buf.put_i32(self.rebalance_timeout_ms);
-        }
-        encoder::put_nullable_string(
-            buf,
-            "JoinGroupRequest.MemberId",
-            Some(self.member_id.as_str()),
-            flexible,
-        )?;
-        if version >= 5 {
-            match &self.group_instance_id {
-                Some(value) => {
-                    encoder::put_nullable_string(
-                        buf,
-                        "JoinGroupRequest.GroupInstanceId",
-                        Some(value.as_str()),
-                        flexible,
-                    )?;
-                }
-                None => {
-                    if version >= 5 {
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 6;
+            encoder::put_nullable_string(
+                buf,
+                "JoinGroupRequest.GroupId",
+                Some(self.group_id.as_str()),
+                flexible,
+            )?;
+            buf.put_i32(self.session_timeout_ms);
+            if version >= 1 {
+                buf.put_i32(self.rebalance_timeout_ms);
+            }
+            encoder::put_nullable_string(
+                buf,
+                "JoinGroupRequest.MemberId",
+                Some(self.member_id.as_str()),
+                flexible,
+            )?;
+            if version >= 5 {
+                match &self.group_instance_id {
+                    Some(value) => {
                         encoder::put_nullable_string(
                             buf,
                             "JoinGroupRequest.GroupInstanceId",
-                            None,
+                            Some(value.as_str()),
                             flexible,
                         )?;
-                    } else {
-                        return Err(EncodeError::NullNotAllowed {
-                            field: "JoinGroupRequest.GroupInstanceId",
-                            version,
-                        });
+                    }
+                    None => {
+                        if version >= 5 {
+                            encoder::put_nullable_string(
+                                buf,
+                                "JoinGroupRequest.GroupInstanceId",
+                                None,
+                                flexible,
+                            )?;
+                        } else {
+                            return Err(EncodeError::NullNotAllowed {
+                                field: "JoinGroupRequest.GroupInstanceId",
+                                version,
+                            });
+                        }
                     }
                 }
-            }
-        } else {
-            if self.group_instance_id.is_some() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "JoinGroupRequest.GroupInstanceId",
-                    version,
-                });
-            }
-        }
-        encoder::put_nullable_string(
-            buf,
-            "JoinGroupRequest.ProtocolType",
-            Some(self.protocol_type.as_str()),
-            flexible,
-        )?;
-        encoder::put_length(
-            buf,
-            "JoinGroupRequest.Protocols",
-            Some(self.protocols.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.protocols.iter() {
-            item.write_to(buf, version)?;
-        }
-        if version >= 8 {
-            match &self.reason {
-                Some(value) => {
-                    encoder::put_nullable_string(
-                        buf,
-                        "JoinGroupRequest.Reason",
-                        Some(value.as_str()),
-                        flexible,
-                    )?;
+            } else {
+                if self.group_instance_id.is_some() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "JoinGroupRequest.GroupInstanceId",
+                        version,
+                    });
                 }
-                None => {
-                    if version >= 8 {
+            }
+            encoder::put_nullable_string(
+                buf,
+                "JoinGroupRequest.ProtocolType",
+                Some(self.protocol_type.as_str()),
+                flexible,
+            )?;
+            encoder::put_length(
+                buf,
+                "JoinGroupRequest.Protocols",
+                Some(self.protocols.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.protocols.iter() {
+                item.write_to(buf, version)?;
+            }
+            if version >= 8 {
+                match &self.reason {
+                    Some(value) => {
                         encoder::put_nullable_string(
                             buf,
                             "JoinGroupRequest.Reason",
-                            None,
+                            Some(value.as_str()),
                             flexible,
                         )?;
-                    } else {
-                        return Err(EncodeError::NullNotAllowed {
-                            field: "JoinGroupRequest.Reason",
-                            version,
-                        });
+                    }
+                    None => {
+                        if version >= 8 {
+                            encoder::put_nullable_string(
+                                buf,
+                                "JoinGroupRequest.Reason",
+                                None,
+                                flexible,
+                            )?;
+                        } else {
+                            return Err(EncodeError::NullNotAllowed {
+                                field: "JoinGroupRequest.Reason",
+                                version,
+                            });
+                        }
                     }
                 }
             }
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -212,60 +214,63 @@ impl Encode for JoinGroupRequest {
 
 impl Decode for JoinGroupRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 6;
-        let group_id = decoder.string("JoinGroupRequest.GroupId", flexible)?;
-        let session_timeout_ms = decoder.int32("JoinGroupRequest.SessionTimeoutMs")?;
-        let rebalance_timeout_ms = if version >= 1 {
-            decoder.int32("JoinGroupRequest.RebalanceTimeoutMs")?
-        } else {
-            -1
-        };
-        let member_id = decoder.string("JoinGroupRequest.MemberId", flexible)?;
-        let group_instance_id = if version >= 5 {
-            if version >= 5 {
-                decoder.nullable_string("JoinGroupRequest.GroupInstanceId", flexible)?
+            let flexible = version >= 6;
+            let group_id = decoder.string("JoinGroupRequest.GroupId", flexible)?;
+            let session_timeout_ms = decoder.int32("JoinGroupRequest.SessionTimeoutMs")?;
+            let rebalance_timeout_ms = if version >= 1 {
+                decoder.int32("JoinGroupRequest.RebalanceTimeoutMs")?
             } else {
-                Some(decoder.string("JoinGroupRequest.GroupInstanceId", flexible)?)
-            }
-        } else {
-            None
-        };
-        let protocol_type = decoder.string("JoinGroupRequest.ProtocolType", flexible)?;
-        let protocols = decoder.array("JoinGroupRequest.Protocols", flexible, 1, |decoder| {
-            JoinGroupRequestProtocol::decode(decoder, version)
-        })?;
-        let reason = if version >= 8 {
-            if version >= 8 {
-                decoder.nullable_string("JoinGroupRequest.Reason", flexible)?
+                -1
+            };
+            let member_id = decoder.string("JoinGroupRequest.MemberId", flexible)?;
+            let group_instance_id = if version >= 5 {
+                if version >= 5 {
+                    decoder.nullable_string("JoinGroupRequest.GroupInstanceId", flexible)?
+                } else {
+                    Some(decoder.string("JoinGroupRequest.GroupInstanceId", flexible)?)
+                }
             } else {
-                Some(decoder.string("JoinGroupRequest.Reason", flexible)?)
-            }
-        } else {
-            None
-        };
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("JoinGroupRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            group_id,
-            session_timeout_ms,
-            rebalance_timeout_ms,
-            member_id,
-            group_instance_id,
-            protocol_type,
-            protocols,
-            reason,
-            unknown_tagged_fields,
+                None
+            };
+            let protocol_type = decoder.string("JoinGroupRequest.ProtocolType", flexible)?;
+            let protocols =
+                decoder.array("JoinGroupRequest.Protocols", flexible, 1, |decoder| {
+                    JoinGroupRequestProtocol::decode(decoder, version)
+                })?;
+            let reason = if version >= 8 {
+                if version >= 8 {
+                    decoder.nullable_string("JoinGroupRequest.Reason", flexible)?
+                } else {
+                    Some(decoder.string("JoinGroupRequest.Reason", flexible)?)
+                }
+            } else {
+                None
+            };
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("JoinGroupRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                group_id,
+                session_timeout_ms,
+                rebalance_timeout_ms,
+                member_id,
+                group_instance_id,
+                protocol_type,
+                protocols,
+                reason,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -73,25 +73,52 @@ impl Default for JoinGroupResponse {
 
 impl Encode for JoinGroupResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 6;
-        if version >= 2 {
-            buf.put_i32(self.throttle_time_ms);
-        }
-        buf.put_i16(self.error_code);
-        buf.put_i32(self.generation_id);
-        if version >= 7 {
-            match &self.protocol_type {
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 6;
+            if version >= 2 {
+                buf.put_i32(self.throttle_time_ms);
+            }
+            buf.put_i16(self.error_code);
+            buf.put_i32(self.generation_id);
+            if version >= 7 {
+                match &self.protocol_type {
+                    Some(value) => {
+                        encoder::put_nullable_string(
+                            buf,
+                            "JoinGroupResponse.ProtocolType",
+                            Some(value.as_str()),
+                            flexible,
+                        )?;
+                    }
+                    None => {
+                        if version >= 7 {
+                            encoder::put_nullable_string(
+                                buf,
+                                "JoinGroupResponse.ProtocolType",
+                                None,
+                                flexible,
+                            )?;
+                        } else {
+                            return Err(EncodeError::NullNotAllowed {
+                                field: "JoinGroupResponse.ProtocolType",
+                                version,
+                            });
+                        }
+                    }
+                }
+            }
+            match &self.protocol_name {
                 Some(value) => {
                     encoder::put_nullable_string(
                         buf,
-                        "JoinGroupResponse.ProtocolType",
+                        "JoinGroupResponse.ProtocolName",
                         Some(value.as_str()),
                         flexible,
                     )?;
@@ -100,80 +127,55 @@ impl Encode for JoinGroupResponse {
                     if version >= 7 {
                         encoder::put_nullable_string(
                             buf,
-                            "JoinGroupResponse.ProtocolType",
+                            "JoinGroupResponse.ProtocolName",
                             None,
                             flexible,
                         )?;
                     } else {
                         return Err(EncodeError::NullNotAllowed {
-                            field: "JoinGroupResponse.ProtocolType",
+                            field: "JoinGroupResponse.ProtocolName",
                             version,
                         });
                     }
                 }
             }
-        }
-        match &self.protocol_name {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "JoinGroupResponse.ProtocolName",
-                    Some(value.as_str()),
-                    flexible,
-                )?;
-            }
-            None => {
-                if version >= 7 {
-                    encoder::put_nullable_string(
-                        buf,
-                        "JoinGroupResponse.ProtocolName",
-                        None,
-                        flexible,
-                    )?;
-                } else {
-                    return Err(EncodeError::NullNotAllowed {
-                        field: "JoinGroupResponse.ProtocolName",
+            encoder::put_nullable_string(
+                buf,
+                "JoinGroupResponse.Leader",
+                Some(self.leader.as_str()),
+                flexible,
+            )?;
+            if version >= 9 {
+                encoder::put_bool(buf, self.skip_assignment);
+            } else {
+                if self.skip_assignment {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "JoinGroupResponse.SkipAssignment",
                         version,
                     });
                 }
             }
-        }
-        encoder::put_nullable_string(
-            buf,
-            "JoinGroupResponse.Leader",
-            Some(self.leader.as_str()),
-            flexible,
-        )?;
-        if version >= 9 {
-            encoder::put_bool(buf, self.skip_assignment);
-        } else {
-            if self.skip_assignment {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "JoinGroupResponse.SkipAssignment",
-                    version,
-                });
+            encoder::put_nullable_string(
+                buf,
+                "JoinGroupResponse.MemberId",
+                Some(self.member_id.as_str()),
+                flexible,
+            )?;
+            encoder::put_length(
+                buf,
+                "JoinGroupResponse.Members",
+                Some(self.members.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.members.iter() {
+                item.write_to(buf, version)?;
             }
-        }
-        encoder::put_nullable_string(
-            buf,
-            "JoinGroupResponse.MemberId",
-            Some(self.member_id.as_str()),
-            flexible,
-        )?;
-        encoder::put_length(
-            buf,
-            "JoinGroupResponse.Members",
-            Some(self.members.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.members.iter() {
-            item.write_to(buf, version)?;
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -214,62 +216,64 @@ impl Encode for JoinGroupResponse {
 
 impl Decode for JoinGroupResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 6;
-        let throttle_time_ms = if version >= 2 {
-            decoder.int32("JoinGroupResponse.ThrottleTimeMs")?
-        } else {
-            0
-        };
-        let error_code = decoder.int16("JoinGroupResponse.ErrorCode")?;
-        let generation_id = decoder.int32("JoinGroupResponse.GenerationId")?;
-        let protocol_type = if version >= 7 {
-            if version >= 7 {
-                decoder.nullable_string("JoinGroupResponse.ProtocolType", flexible)?
+            let flexible = version >= 6;
+            let throttle_time_ms = if version >= 2 {
+                decoder.int32("JoinGroupResponse.ThrottleTimeMs")?
             } else {
-                Some(decoder.string("JoinGroupResponse.ProtocolType", flexible)?)
-            }
-        } else {
-            None
-        };
-        let protocol_name = if version >= 7 {
-            decoder.nullable_string("JoinGroupResponse.ProtocolName", flexible)?
-        } else {
-            Some(decoder.string("JoinGroupResponse.ProtocolName", flexible)?)
-        };
-        let leader = decoder.string("JoinGroupResponse.Leader", flexible)?;
-        let skip_assignment = if version >= 9 {
-            decoder.boolean("JoinGroupResponse.SkipAssignment")?
-        } else {
-            false
-        };
-        let member_id = decoder.string("JoinGroupResponse.MemberId", flexible)?;
-        let members = decoder.array("JoinGroupResponse.Members", flexible, 1, |decoder| {
-            JoinGroupResponseMember::decode(decoder, version)
-        })?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("JoinGroupResponse", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            generation_id,
-            protocol_type,
-            protocol_name,
-            leader,
-            skip_assignment,
-            member_id,
-            members,
-            unknown_tagged_fields,
+                0
+            };
+            let error_code = decoder.int16("JoinGroupResponse.ErrorCode")?;
+            let generation_id = decoder.int32("JoinGroupResponse.GenerationId")?;
+            let protocol_type = if version >= 7 {
+                if version >= 7 {
+                    decoder.nullable_string("JoinGroupResponse.ProtocolType", flexible)?
+                } else {
+                    Some(decoder.string("JoinGroupResponse.ProtocolType", flexible)?)
+                }
+            } else {
+                None
+            };
+            let protocol_name = if version >= 7 {
+                decoder.nullable_string("JoinGroupResponse.ProtocolName", flexible)?
+            } else {
+                Some(decoder.string("JoinGroupResponse.ProtocolName", flexible)?)
+            };
+            let leader = decoder.string("JoinGroupResponse.Leader", flexible)?;
+            let skip_assignment = if version >= 9 {
+                decoder.boolean("JoinGroupResponse.SkipAssignment")?
+            } else {
+                false
+            };
+            let member_id = decoder.string("JoinGroupResponse.MemberId", flexible)?;
+            let members = decoder.array("JoinGroupResponse.Members", flexible, 1, |decoder| {
+                JoinGroupResponseMember::decode(decoder, version)
+            })?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("JoinGroupResponse", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                generation_id,
+                protocol_type,
+                protocol_name,
+                leader,
+                skip_assignment,
+                member_id,
+                members,
+                unknown_tagged_fields,
+            })
         })
     }
 }

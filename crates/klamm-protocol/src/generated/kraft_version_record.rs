@@ -28,17 +28,19 @@ pub struct KRaftVersionRecord {
 
 impl Encode for KRaftVersionRecord {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i16(self.version);
-        buf.put_i16(self.kraft_version);
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i16(self.version);
+            buf.put_i16(self.kraft_version);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, _version: i16) -> usize {
@@ -52,22 +54,24 @@ impl Encode for KRaftVersionRecord {
 
 impl Decode for KRaftVersionRecord {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let version_field = decoder.int16("KRaftVersionRecord.Version")?;
-        let kraft_version = decoder.int16("KRaftVersionRecord.KRaftVersion")?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("KRaftVersionRecord", |_, _| Ok(false))?;
-        Ok(Self {
-            version: version_field,
-            kraft_version,
-            unknown_tagged_fields,
+            let version_field = decoder.int16("KRaftVersionRecord.Version")?;
+            let kraft_version = decoder.int16("KRaftVersionRecord.KRaftVersion")?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("KRaftVersionRecord", |_, _| Ok(false))?;
+            Ok(Self {
+                version: version_field,
+                kraft_version,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -36,37 +36,39 @@ pub struct LeaderChangeMessage {
 
 impl Encode for LeaderChangeMessage {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i16(self.version);
-        buf.put_i32(self.leader_id);
-        encoder::put_length(
-            buf,
-            "LeaderChangeMessage.Voters",
-            Some(self.voters.len()),
-            true,
-            true,
-        )?;
-        for item in self.voters.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_length(
-            buf,
-            "LeaderChangeMessage.GrantingVoters",
-            Some(self.granting_voters.len()),
-            true,
-            true,
-        )?;
-        for item in self.granting_voters.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i16(self.version);
+            buf.put_i32(self.leader_id);
+            encoder::put_length(
+                buf,
+                "LeaderChangeMessage.Voters",
+                Some(self.voters.len()),
+                true,
+                true,
+            )?;
+            for item in self.voters.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_length(
+                buf,
+                "LeaderChangeMessage.GrantingVoters",
+                Some(self.granting_voters.len()),
+                true,
+                true,
+            )?;
+            for item in self.granting_voters.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -92,31 +94,33 @@ impl Encode for LeaderChangeMessage {
 
 impl Decode for LeaderChangeMessage {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let version_field = decoder.int16("LeaderChangeMessage.Version")?;
-        let leader_id = decoder.int32("LeaderChangeMessage.LeaderId")?;
-        let voters = decoder.array("LeaderChangeMessage.Voters", true, 1, |decoder| {
-            Voter::decode(decoder, version)
-        })?;
-        let granting_voters =
-            decoder.array("LeaderChangeMessage.GrantingVoters", true, 1, |decoder| {
+            let version_field = decoder.int16("LeaderChangeMessage.Version")?;
+            let leader_id = decoder.int32("LeaderChangeMessage.LeaderId")?;
+            let voters = decoder.array("LeaderChangeMessage.Voters", true, 1, |decoder| {
                 Voter::decode(decoder, version)
             })?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("LeaderChangeMessage", |_, _| Ok(false))?;
-        Ok(Self {
-            version: version_field,
-            leader_id,
-            voters,
-            granting_voters,
-            unknown_tagged_fields,
+            let granting_voters =
+                decoder.array("LeaderChangeMessage.GrantingVoters", true, 1, |decoder| {
+                    Voter::decode(decoder, version)
+                })?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("LeaderChangeMessage", |_, _| Ok(false))?;
+            Ok(Self {
+                version: version_field,
+                leader_id,
+                voters,
+                granting_voters,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -32,58 +32,60 @@ pub struct LeaveGroupRequest {
 
 impl Encode for LeaveGroupRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 4;
-        encoder::put_nullable_string(
-            buf,
-            "LeaveGroupRequest.GroupId",
-            Some(self.group_id.as_str()),
-            flexible,
-        )?;
-        if version <= 2 {
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 4;
             encoder::put_nullable_string(
                 buf,
-                "LeaveGroupRequest.MemberId",
-                Some(self.member_id.as_str()),
+                "LeaveGroupRequest.GroupId",
+                Some(self.group_id.as_str()),
                 flexible,
             )?;
-        } else {
-            if !self.member_id.is_empty() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "LeaveGroupRequest.MemberId",
-                    version,
-                });
+            if version <= 2 {
+                encoder::put_nullable_string(
+                    buf,
+                    "LeaveGroupRequest.MemberId",
+                    Some(self.member_id.as_str()),
+                    flexible,
+                )?;
+            } else {
+                if !self.member_id.is_empty() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "LeaveGroupRequest.MemberId",
+                        version,
+                    });
+                }
             }
-        }
-        if version >= 3 {
-            encoder::put_length(
-                buf,
-                "LeaveGroupRequest.Members",
-                Some(self.members.len()),
-                flexible,
-                true,
-            )?;
-            for item in self.members.iter() {
-                item.write_to(buf, version)?;
+            if version >= 3 {
+                encoder::put_length(
+                    buf,
+                    "LeaveGroupRequest.Members",
+                    Some(self.members.len()),
+                    flexible,
+                    true,
+                )?;
+                for item in self.members.iter() {
+                    item.write_to(buf, version)?;
+                }
+            } else {
+                if !self.members.is_empty() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "LeaveGroupRequest.Members",
+                        version,
+                    });
+                }
             }
-        } else {
-            if !self.members.is_empty() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "LeaveGroupRequest.Members",
-                    version,
-                });
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
             }
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -110,38 +112,40 @@ impl Encode for LeaveGroupRequest {
 
 impl Decode for LeaveGroupRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 4;
-        let group_id = decoder.string("LeaveGroupRequest.GroupId", flexible)?;
-        let member_id = if version <= 2 {
-            decoder.string("LeaveGroupRequest.MemberId", flexible)?
-        } else {
-            KafkaString::from_static("")
-        };
-        let members = if version >= 3 {
-            decoder.array("LeaveGroupRequest.Members", flexible, 1, |decoder| {
-                MemberIdentity::decode(decoder, version)
-            })?
-        } else {
-            Vec::new()
-        };
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("LeaveGroupRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            group_id,
-            member_id,
-            members,
-            unknown_tagged_fields,
+            let flexible = version >= 4;
+            let group_id = decoder.string("LeaveGroupRequest.GroupId", flexible)?;
+            let member_id = if version <= 2 {
+                decoder.string("LeaveGroupRequest.MemberId", flexible)?
+            } else {
+                KafkaString::from_static("")
+            };
+            let members = if version >= 3 {
+                decoder.array("LeaveGroupRequest.Members", flexible, 1, |decoder| {
+                    MemberIdentity::decode(decoder, version)
+                })?
+            } else {
+                Vec::new()
+            };
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("LeaveGroupRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                group_id,
+                member_id,
+                members,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -32,41 +32,43 @@ pub struct LeaveGroupResponse {
 
 impl Encode for LeaveGroupResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 4;
-        if version >= 1 {
-            buf.put_i32(self.throttle_time_ms);
-        }
-        buf.put_i16(self.error_code);
-        if version >= 3 {
-            encoder::put_length(
-                buf,
-                "LeaveGroupResponse.Members",
-                Some(self.members.len()),
-                flexible,
-                true,
-            )?;
-            for item in self.members.iter() {
-                item.write_to(buf, version)?;
-            }
-        } else {
-            if !self.members.is_empty() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "LeaveGroupResponse.Members",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            let flexible = version >= 4;
+            if version >= 1 {
+                buf.put_i32(self.throttle_time_ms);
+            }
+            buf.put_i16(self.error_code);
+            if version >= 3 {
+                encoder::put_length(
+                    buf,
+                    "LeaveGroupResponse.Members",
+                    Some(self.members.len()),
+                    flexible,
+                    true,
+                )?;
+                for item in self.members.iter() {
+                    item.write_to(buf, version)?;
+                }
+            } else {
+                if !self.members.is_empty() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "LeaveGroupResponse.Members",
+                        version,
+                    });
+                }
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -93,38 +95,40 @@ impl Encode for LeaveGroupResponse {
 
 impl Decode for LeaveGroupResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 4;
-        let throttle_time_ms = if version >= 1 {
-            decoder.int32("LeaveGroupResponse.ThrottleTimeMs")?
-        } else {
-            0
-        };
-        let error_code = decoder.int16("LeaveGroupResponse.ErrorCode")?;
-        let members = if version >= 3 {
-            decoder.array("LeaveGroupResponse.Members", flexible, 1, |decoder| {
-                MemberResponse::decode(decoder, version)
-            })?
-        } else {
-            Vec::new()
-        };
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("LeaveGroupResponse", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            members,
-            unknown_tagged_fields,
+            let flexible = version >= 4;
+            let throttle_time_ms = if version >= 1 {
+                decoder.int32("LeaveGroupResponse.ThrottleTimeMs")?
+            } else {
+                0
+            };
+            let error_code = decoder.int16("LeaveGroupResponse.ErrorCode")?;
+            let members = if version >= 3 {
+                decoder.array("LeaveGroupResponse.Members", flexible, 1, |decoder| {
+                    MemberResponse::decode(decoder, version)
+                })?
+            } else {
+                Vec::new()
+            };
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("LeaveGroupResponse", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                members,
+                unknown_tagged_fields,
+            })
         })
     }
 }

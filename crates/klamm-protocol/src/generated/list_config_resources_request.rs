@@ -24,34 +24,36 @@ pub struct ListConfigResourcesRequest {
 
 impl Encode for ListConfigResourcesRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        if version >= 1 {
-            encoder::put_length(
-                buf,
-                "ListConfigResourcesRequest.ResourceTypes",
-                Some(self.resource_types.len()),
-                true,
-                true,
-            )?;
-            for item in self.resource_types.iter() {
-                buf.put_i8(*item);
-            }
-        } else {
-            if !self.resource_types.is_empty() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "ListConfigResourcesRequest.ResourceTypes",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            if version >= 1 {
+                encoder::put_length(
+                    buf,
+                    "ListConfigResourcesRequest.ResourceTypes",
+                    Some(self.resource_types.len()),
+                    true,
+                    true,
+                )?;
+                for item in self.resource_types.iter() {
+                    buf.put_i8(*item);
+                }
+            } else {
+                if !self.resource_types.is_empty() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "ListConfigResourcesRequest.ResourceTypes",
+                        version,
+                    });
+                }
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -67,29 +69,31 @@ impl Encode for ListConfigResourcesRequest {
 
 impl Decode for ListConfigResourcesRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let resource_types = if version >= 1 {
-            decoder.array(
-                "ListConfigResourcesRequest.ResourceTypes",
-                true,
-                1,
-                |decoder| decoder.int8("ListConfigResourcesRequest.ResourceTypes"),
-            )?
-        } else {
-            Vec::new()
-        };
-        let unknown_tagged_fields =
-            decoder.tagged_fields("ListConfigResourcesRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            resource_types,
-            unknown_tagged_fields,
+            let resource_types = if version >= 1 {
+                decoder.array(
+                    "ListConfigResourcesRequest.ResourceTypes",
+                    true,
+                    1,
+                    |decoder| decoder.int8("ListConfigResourcesRequest.ResourceTypes"),
+                )?
+            } else {
+                Vec::new()
+            };
+            let unknown_tagged_fields =
+                decoder.tagged_fields("ListConfigResourcesRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                resource_types,
+                unknown_tagged_fields,
+            })
         })
     }
 }

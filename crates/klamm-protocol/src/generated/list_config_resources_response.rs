@@ -32,27 +32,29 @@ pub struct ListConfigResourcesResponse {
 
 impl Encode for ListConfigResourcesResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
-        encoder::put_length(
-            buf,
-            "ListConfigResourcesResponse.ConfigResources",
-            Some(self.config_resources.len()),
-            true,
-            true,
-        )?;
-        for item in self.config_resources.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i32(self.throttle_time_ms);
+            buf.put_i16(self.error_code);
+            encoder::put_length(
+                buf,
+                "ListConfigResourcesResponse.ConfigResources",
+                Some(self.config_resources.len()),
+                true,
+                true,
+            )?;
+            for item in self.config_resources.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -72,29 +74,31 @@ impl Encode for ListConfigResourcesResponse {
 
 impl Decode for ListConfigResourcesResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let throttle_time_ms = decoder.int32("ListConfigResourcesResponse.ThrottleTimeMs")?;
-        let error_code = decoder.int16("ListConfigResourcesResponse.ErrorCode")?;
-        let config_resources = decoder.array(
-            "ListConfigResourcesResponse.ConfigResources",
-            true,
-            1,
-            |decoder| ConfigResource::decode(decoder, version),
-        )?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("ListConfigResourcesResponse", |_, _| Ok(false))?;
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            config_resources,
-            unknown_tagged_fields,
+            let throttle_time_ms = decoder.int32("ListConfigResourcesResponse.ThrottleTimeMs")?;
+            let error_code = decoder.int16("ListConfigResourcesResponse.ErrorCode")?;
+            let config_resources = decoder.array(
+                "ListConfigResourcesResponse.ConfigResources",
+                true,
+                1,
+                |decoder| ConfigResource::decode(decoder, version),
+            )?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("ListConfigResourcesResponse", |_, _| Ok(false))?;
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                config_resources,
+                unknown_tagged_fields,
+            })
         })
     }
 }

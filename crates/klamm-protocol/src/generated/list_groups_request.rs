@@ -28,66 +28,68 @@ pub struct ListGroupsRequest {
 
 impl Encode for ListGroupsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 3;
-        if version >= 4 {
-            encoder::put_length(
-                buf,
-                "ListGroupsRequest.StatesFilter",
-                Some(self.states_filter.len()),
-                flexible,
-                true,
-            )?;
-            for item in self.states_filter.iter() {
-                encoder::put_nullable_string(
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 3;
+            if version >= 4 {
+                encoder::put_length(
                     buf,
                     "ListGroupsRequest.StatesFilter",
-                    Some(item.as_str()),
+                    Some(self.states_filter.len()),
                     flexible,
+                    true,
                 )?;
+                for item in self.states_filter.iter() {
+                    encoder::put_nullable_string(
+                        buf,
+                        "ListGroupsRequest.StatesFilter",
+                        Some(item.as_str()),
+                        flexible,
+                    )?;
+                }
+            } else {
+                if !self.states_filter.is_empty() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "ListGroupsRequest.StatesFilter",
+                        version,
+                    });
+                }
             }
-        } else {
-            if !self.states_filter.is_empty() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "ListGroupsRequest.StatesFilter",
-                    version,
-                });
-            }
-        }
-        if version >= 5 {
-            encoder::put_length(
-                buf,
-                "ListGroupsRequest.TypesFilter",
-                Some(self.types_filter.len()),
-                flexible,
-                true,
-            )?;
-            for item in self.types_filter.iter() {
-                encoder::put_nullable_string(
+            if version >= 5 {
+                encoder::put_length(
                     buf,
                     "ListGroupsRequest.TypesFilter",
-                    Some(item.as_str()),
+                    Some(self.types_filter.len()),
                     flexible,
+                    true,
                 )?;
+                for item in self.types_filter.iter() {
+                    encoder::put_nullable_string(
+                        buf,
+                        "ListGroupsRequest.TypesFilter",
+                        Some(item.as_str()),
+                        flexible,
+                    )?;
+                }
+            } else {
+                if !self.types_filter.is_empty() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "ListGroupsRequest.TypesFilter",
+                        version,
+                    });
+                }
             }
-        } else {
-            if !self.types_filter.is_empty() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "ListGroupsRequest.TypesFilter",
-                    version,
-                });
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
             }
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -118,38 +120,40 @@ impl Encode for ListGroupsRequest {
 
 impl Decode for ListGroupsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 3;
-        let states_filter = if version >= 4 {
-            decoder.array("ListGroupsRequest.StatesFilter", flexible, 1, |decoder| {
-                decoder.string("ListGroupsRequest.StatesFilter", flexible)
-            })?
-        } else {
-            Vec::new()
-        };
-        let types_filter = if version >= 5 {
-            decoder.array("ListGroupsRequest.TypesFilter", flexible, 1, |decoder| {
-                decoder.string("ListGroupsRequest.TypesFilter", flexible)
-            })?
-        } else {
-            Vec::new()
-        };
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("ListGroupsRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            states_filter,
-            types_filter,
-            unknown_tagged_fields,
+            let flexible = version >= 3;
+            let states_filter = if version >= 4 {
+                decoder.array("ListGroupsRequest.StatesFilter", flexible, 1, |decoder| {
+                    decoder.string("ListGroupsRequest.StatesFilter", flexible)
+                })?
+            } else {
+                Vec::new()
+            };
+            let types_filter = if version >= 5 {
+                decoder.array("ListGroupsRequest.TypesFilter", flexible, 1, |decoder| {
+                    decoder.string("ListGroupsRequest.TypesFilter", flexible)
+                })?
+            } else {
+                Vec::new()
+            };
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("ListGroupsRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                states_filter,
+                types_filter,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -32,32 +32,34 @@ pub struct ListGroupsResponse {
 
 impl Encode for ListGroupsResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 3;
-        if version >= 1 {
-            buf.put_i32(self.throttle_time_ms);
-        }
-        buf.put_i16(self.error_code);
-        encoder::put_length(
-            buf,
-            "ListGroupsResponse.Groups",
-            Some(self.groups.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.groups.iter() {
-            item.write_to(buf, version)?;
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 3;
+            if version >= 1 {
+                buf.put_i32(self.throttle_time_ms);
+            }
+            buf.put_i16(self.error_code);
+            encoder::put_length(
+                buf,
+                "ListGroupsResponse.Groups",
+                Some(self.groups.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.groups.iter() {
+                item.write_to(buf, version)?;
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -82,34 +84,36 @@ impl Encode for ListGroupsResponse {
 
 impl Decode for ListGroupsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 3;
-        let throttle_time_ms = if version >= 1 {
-            decoder.int32("ListGroupsResponse.ThrottleTimeMs")?
-        } else {
-            0
-        };
-        let error_code = decoder.int16("ListGroupsResponse.ErrorCode")?;
-        let groups = decoder.array("ListGroupsResponse.Groups", flexible, 1, |decoder| {
-            ListedGroup::decode(decoder, version)
-        })?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("ListGroupsResponse", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            groups,
-            unknown_tagged_fields,
+            let flexible = version >= 3;
+            let throttle_time_ms = if version >= 1 {
+                decoder.int32("ListGroupsResponse.ThrottleTimeMs")?
+            } else {
+                0
+            };
+            let error_code = decoder.int16("ListGroupsResponse.ErrorCode")?;
+            let groups = decoder.array("ListGroupsResponse.Groups", flexible, 1, |decoder| {
+                ListedGroup::decode(decoder, version)
+            })?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("ListGroupsResponse", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                groups,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -36,42 +36,44 @@ pub struct ListOffsetsRequest {
 
 impl Encode for ListOffsetsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 6;
-        buf.put_i32(self.replica_id);
-        if version >= 2 {
-            buf.put_i8(self.isolation_level);
-        } else {
-            if self.isolation_level != 0 {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "ListOffsetsRequest.IsolationLevel",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        encoder::put_length(
-            buf,
-            "ListOffsetsRequest.Topics",
-            Some(self.topics.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        if version >= 10 {
-            buf.put_i32(self.timeout_ms);
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            let flexible = version >= 6;
+            buf.put_i32(self.replica_id);
+            if version >= 2 {
+                buf.put_i8(self.isolation_level);
+            } else {
+                if self.isolation_level != 0 {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "ListOffsetsRequest.IsolationLevel",
+                        version,
+                    });
+                }
+            }
+            encoder::put_length(
+                buf,
+                "ListOffsetsRequest.Topics",
+                Some(self.topics.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
+            }
+            if version >= 10 {
+                buf.put_i32(self.timeout_ms);
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -99,40 +101,42 @@ impl Encode for ListOffsetsRequest {
 
 impl Decode for ListOffsetsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 6;
-        let replica_id = decoder.int32("ListOffsetsRequest.ReplicaId")?;
-        let isolation_level = if version >= 2 {
-            decoder.int8("ListOffsetsRequest.IsolationLevel")?
-        } else {
-            0
-        };
-        let topics = decoder.array("ListOffsetsRequest.Topics", flexible, 1, |decoder| {
-            ListOffsetsTopic::decode(decoder, version)
-        })?;
-        let timeout_ms = if version >= 10 {
-            decoder.int32("ListOffsetsRequest.TimeoutMs")?
-        } else {
-            0
-        };
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("ListOffsetsRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            replica_id,
-            isolation_level,
-            topics,
-            timeout_ms,
-            unknown_tagged_fields,
+            let flexible = version >= 6;
+            let replica_id = decoder.int32("ListOffsetsRequest.ReplicaId")?;
+            let isolation_level = if version >= 2 {
+                decoder.int8("ListOffsetsRequest.IsolationLevel")?
+            } else {
+                0
+            };
+            let topics = decoder.array("ListOffsetsRequest.Topics", flexible, 1, |decoder| {
+                ListOffsetsTopic::decode(decoder, version)
+            })?;
+            let timeout_ms = if version >= 10 {
+                decoder.int32("ListOffsetsRequest.TimeoutMs")?
+            } else {
+                0
+            };
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("ListOffsetsRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                replica_id,
+                isolation_level,
+                topics,
+                timeout_ms,
+                unknown_tagged_fields,
+            })
         })
     }
 }

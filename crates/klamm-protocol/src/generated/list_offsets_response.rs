@@ -28,31 +28,33 @@ pub struct ListOffsetsResponse {
 
 impl Encode for ListOffsetsResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 6;
-        if version >= 2 {
-            buf.put_i32(self.throttle_time_ms);
-        }
-        encoder::put_length(
-            buf,
-            "ListOffsetsResponse.Topics",
-            Some(self.topics.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 6;
+            if version >= 2 {
+                buf.put_i32(self.throttle_time_ms);
+            }
+            encoder::put_length(
+                buf,
+                "ListOffsetsResponse.Topics",
+                Some(self.topics.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -76,32 +78,34 @@ impl Encode for ListOffsetsResponse {
 
 impl Decode for ListOffsetsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 6;
-        let throttle_time_ms = if version >= 2 {
-            decoder.int32("ListOffsetsResponse.ThrottleTimeMs")?
-        } else {
-            0
-        };
-        let topics = decoder.array("ListOffsetsResponse.Topics", flexible, 1, |decoder| {
-            ListOffsetsTopicResponse::decode(decoder, version)
-        })?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("ListOffsetsResponse", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            throttle_time_ms,
-            topics,
-            unknown_tagged_fields,
+            let flexible = version >= 6;
+            let throttle_time_ms = if version >= 2 {
+                decoder.int32("ListOffsetsResponse.ThrottleTimeMs")?
+            } else {
+                0
+            };
+            let topics = decoder.array("ListOffsetsResponse.Topics", flexible, 1, |decoder| {
+                ListOffsetsTopicResponse::decode(decoder, version)
+            })?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("ListOffsetsResponse", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                throttle_time_ms,
+                topics,
+                unknown_tagged_fields,
+            })
         })
     }
 }

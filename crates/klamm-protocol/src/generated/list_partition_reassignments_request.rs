@@ -40,39 +40,41 @@ impl Default for ListPartitionReassignmentsRequest {
 
 impl Encode for ListPartitionReassignmentsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.timeout_ms);
-        match &self.topics {
-            Some(value) => {
-                encoder::put_length(
-                    buf,
-                    "ListPartitionReassignmentsRequest.Topics",
-                    Some(value.len()),
-                    true,
-                    true,
-                )?;
-                for item in value.iter() {
-                    item.write_to(buf, version)?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i32(self.timeout_ms);
+            match &self.topics {
+                Some(value) => {
+                    encoder::put_length(
+                        buf,
+                        "ListPartitionReassignmentsRequest.Topics",
+                        Some(value.len()),
+                        true,
+                        true,
+                    )?;
+                    for item in value.iter() {
+                        item.write_to(buf, version)?;
+                    }
+                }
+                None => {
+                    encoder::put_length(
+                        buf,
+                        "ListPartitionReassignmentsRequest.Topics",
+                        None,
+                        true,
+                        true,
+                    )?;
                 }
             }
-            None => {
-                encoder::put_length(
-                    buf,
-                    "ListPartitionReassignmentsRequest.Topics",
-                    None,
-                    true,
-                    true,
-                )?;
-            }
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -95,27 +97,29 @@ impl Encode for ListPartitionReassignmentsRequest {
 
 impl Decode for ListPartitionReassignmentsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let timeout_ms = decoder.int32("ListPartitionReassignmentsRequest.TimeoutMs")?;
-        let topics = decoder.nullable_array(
-            "ListPartitionReassignmentsRequest.Topics",
-            true,
-            1,
-            |decoder| ListPartitionReassignmentsTopics::decode(decoder, version),
-        )?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("ListPartitionReassignmentsRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            timeout_ms,
-            topics,
-            unknown_tagged_fields,
+            let timeout_ms = decoder.int32("ListPartitionReassignmentsRequest.TimeoutMs")?;
+            let topics = decoder.nullable_array(
+                "ListPartitionReassignmentsRequest.Topics",
+                true,
+                1,
+                |decoder| ListPartitionReassignmentsTopics::decode(decoder, version),
+            )?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("ListPartitionReassignmentsRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                timeout_ms,
+                topics,
+                unknown_tagged_fields,
+            })
         })
     }
 }

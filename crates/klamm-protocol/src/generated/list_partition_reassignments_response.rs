@@ -50,45 +50,47 @@ impl Default for ListPartitionReassignmentsResponse {
 
 impl Encode for ListPartitionReassignmentsResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
-        match &self.error_message {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "ListPartitionReassignmentsResponse.ErrorMessage",
-                    Some(value.as_str()),
-                    true,
-                )?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                encoder::put_nullable_string(
-                    buf,
-                    "ListPartitionReassignmentsResponse.ErrorMessage",
-                    None,
-                    true,
-                )?;
+            buf.put_i32(self.throttle_time_ms);
+            buf.put_i16(self.error_code);
+            match &self.error_message {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "ListPartitionReassignmentsResponse.ErrorMessage",
+                        Some(value.as_str()),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "ListPartitionReassignmentsResponse.ErrorMessage",
+                        None,
+                        true,
+                    )?;
+                }
             }
-        }
-        encoder::put_length(
-            buf,
-            "ListPartitionReassignmentsResponse.Topics",
-            Some(self.topics.len()),
-            true,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            encoder::put_length(
+                buf,
+                "ListPartitionReassignmentsResponse.Topics",
+                Some(self.topics.len()),
+                true,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -112,33 +114,35 @@ impl Encode for ListPartitionReassignmentsResponse {
 
 impl Decode for ListPartitionReassignmentsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let throttle_time_ms =
-            decoder.int32("ListPartitionReassignmentsResponse.ThrottleTimeMs")?;
-        let error_code = decoder.int16("ListPartitionReassignmentsResponse.ErrorCode")?;
-        let error_message =
-            decoder.nullable_string("ListPartitionReassignmentsResponse.ErrorMessage", true)?;
-        let topics = decoder.array(
-            "ListPartitionReassignmentsResponse.Topics",
-            true,
-            1,
-            |decoder| OngoingTopicReassignment::decode(decoder, version),
-        )?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("ListPartitionReassignmentsResponse", |_, _| Ok(false))?;
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            error_message,
-            topics,
-            unknown_tagged_fields,
+            let throttle_time_ms =
+                decoder.int32("ListPartitionReassignmentsResponse.ThrottleTimeMs")?;
+            let error_code = decoder.int16("ListPartitionReassignmentsResponse.ErrorCode")?;
+            let error_message =
+                decoder.nullable_string("ListPartitionReassignmentsResponse.ErrorMessage", true)?;
+            let topics = decoder.array(
+                "ListPartitionReassignmentsResponse.Topics",
+                true,
+                1,
+                |decoder| OngoingTopicReassignment::decode(decoder, version),
+            )?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("ListPartitionReassignmentsResponse", |_, _| Ok(false))?;
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                error_message,
+                topics,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -48,84 +48,86 @@ impl Default for ListTransactionsRequest {
 
 impl Encode for ListTransactionsRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        encoder::put_length(
-            buf,
-            "ListTransactionsRequest.StateFilters",
-            Some(self.state_filters.len()),
-            true,
-            true,
-        )?;
-        for item in self.state_filters.iter() {
-            encoder::put_nullable_string(
-                buf,
-                "ListTransactionsRequest.StateFilters",
-                Some(item.as_str()),
-                true,
-            )?;
-        }
-        encoder::put_length(
-            buf,
-            "ListTransactionsRequest.ProducerIdFilters",
-            Some(self.producer_id_filters.len()),
-            true,
-            true,
-        )?;
-        for item in self.producer_id_filters.iter() {
-            buf.put_i64(*item);
-        }
-        if version >= 1 {
-            buf.put_i64(self.duration_filter);
-        } else {
-            if self.duration_filter != -1 {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "ListTransactionsRequest.DurationFilter",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        if version >= 2 {
-            match &self.transactional_id_pattern {
-                Some(value) => {
-                    encoder::put_nullable_string(
-                        buf,
-                        "ListTransactionsRequest.TransactionalIdPattern",
-                        Some(value.as_str()),
-                        true,
-                    )?;
+            encoder::put_length(
+                buf,
+                "ListTransactionsRequest.StateFilters",
+                Some(self.state_filters.len()),
+                true,
+                true,
+            )?;
+            for item in self.state_filters.iter() {
+                encoder::put_nullable_string(
+                    buf,
+                    "ListTransactionsRequest.StateFilters",
+                    Some(item.as_str()),
+                    true,
+                )?;
+            }
+            encoder::put_length(
+                buf,
+                "ListTransactionsRequest.ProducerIdFilters",
+                Some(self.producer_id_filters.len()),
+                true,
+                true,
+            )?;
+            for item in self.producer_id_filters.iter() {
+                buf.put_i64(*item);
+            }
+            if version >= 1 {
+                buf.put_i64(self.duration_filter);
+            } else {
+                if self.duration_filter != -1 {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "ListTransactionsRequest.DurationFilter",
+                        version,
+                    });
                 }
-                None => {
-                    if version >= 2 {
+            }
+            if version >= 2 {
+                match &self.transactional_id_pattern {
+                    Some(value) => {
                         encoder::put_nullable_string(
                             buf,
                             "ListTransactionsRequest.TransactionalIdPattern",
-                            None,
+                            Some(value.as_str()),
                             true,
                         )?;
-                    } else {
-                        return Err(EncodeError::NullNotAllowed {
-                            field: "ListTransactionsRequest.TransactionalIdPattern",
-                            version,
-                        });
+                    }
+                    None => {
+                        if version >= 2 {
+                            encoder::put_nullable_string(
+                                buf,
+                                "ListTransactionsRequest.TransactionalIdPattern",
+                                None,
+                                true,
+                            )?;
+                        } else {
+                            return Err(EncodeError::NullNotAllowed {
+                                field: "ListTransactionsRequest.TransactionalIdPattern",
+                                version,
+                            });
+                        }
                     }
                 }
+            } else {
+                if self.transactional_id_pattern.is_some() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "ListTransactionsRequest.TransactionalIdPattern",
+                        version,
+                    });
+                }
             }
-        } else {
-            if self.transactional_id_pattern.is_some() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "ListTransactionsRequest.TransactionalIdPattern",
-                    version,
-                });
-            }
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -154,46 +156,49 @@ impl Encode for ListTransactionsRequest {
 
 impl Decode for ListTransactionsRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let state_filters =
-            decoder.array("ListTransactionsRequest.StateFilters", true, 1, |decoder| {
-                decoder.string("ListTransactionsRequest.StateFilters", true)
-            })?;
-        let producer_id_filters = decoder.array(
-            "ListTransactionsRequest.ProducerIdFilters",
-            true,
-            8,
-            |decoder| decoder.int64("ListTransactionsRequest.ProducerIdFilters"),
-        )?;
-        let duration_filter = if version >= 1 {
-            decoder.int64("ListTransactionsRequest.DurationFilter")?
-        } else {
-            -1
-        };
-        let transactional_id_pattern = if version >= 2 {
-            if version >= 2 {
-                decoder.nullable_string("ListTransactionsRequest.TransactionalIdPattern", true)?
+            let state_filters =
+                decoder.array("ListTransactionsRequest.StateFilters", true, 1, |decoder| {
+                    decoder.string("ListTransactionsRequest.StateFilters", true)
+                })?;
+            let producer_id_filters = decoder.array(
+                "ListTransactionsRequest.ProducerIdFilters",
+                true,
+                8,
+                |decoder| decoder.int64("ListTransactionsRequest.ProducerIdFilters"),
+            )?;
+            let duration_filter = if version >= 1 {
+                decoder.int64("ListTransactionsRequest.DurationFilter")?
             } else {
-                Some(decoder.string("ListTransactionsRequest.TransactionalIdPattern", true)?)
-            }
-        } else {
-            None
-        };
-        let unknown_tagged_fields =
-            decoder.tagged_fields("ListTransactionsRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            state_filters,
-            producer_id_filters,
-            duration_filter,
-            transactional_id_pattern,
-            unknown_tagged_fields,
+                -1
+            };
+            let transactional_id_pattern = if version >= 2 {
+                if version >= 2 {
+                    decoder
+                        .nullable_string("ListTransactionsRequest.TransactionalIdPattern", true)?
+                } else {
+                    Some(decoder.string("ListTransactionsRequest.TransactionalIdPattern", true)?)
+                }
+            } else {
+                None
+            };
+            let unknown_tagged_fields =
+                decoder.tagged_fields("ListTransactionsRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                state_filters,
+                producer_id_filters,
+                duration_filter,
+                transactional_id_pattern,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -36,42 +36,44 @@ pub struct ListTransactionsResponse {
 
 impl Encode for ListTransactionsResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
-        encoder::put_length(
-            buf,
-            "ListTransactionsResponse.UnknownStateFilters",
-            Some(self.unknown_state_filters.len()),
-            true,
-            true,
-        )?;
-        for item in self.unknown_state_filters.iter() {
-            encoder::put_nullable_string(
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i32(self.throttle_time_ms);
+            buf.put_i16(self.error_code);
+            encoder::put_length(
                 buf,
                 "ListTransactionsResponse.UnknownStateFilters",
-                Some(item.as_str()),
+                Some(self.unknown_state_filters.len()),
+                true,
                 true,
             )?;
-        }
-        encoder::put_length(
-            buf,
-            "ListTransactionsResponse.TransactionStates",
-            Some(self.transaction_states.len()),
-            true,
-            true,
-        )?;
-        for item in self.transaction_states.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            for item in self.unknown_state_filters.iter() {
+                encoder::put_nullable_string(
+                    buf,
+                    "ListTransactionsResponse.UnknownStateFilters",
+                    Some(item.as_str()),
+                    true,
+                )?;
+            }
+            encoder::put_length(
+                buf,
+                "ListTransactionsResponse.TransactionStates",
+                Some(self.transaction_states.len()),
+                true,
+                true,
+            )?;
+            for item in self.transaction_states.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -97,36 +99,38 @@ impl Encode for ListTransactionsResponse {
 
 impl Decode for ListTransactionsResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let throttle_time_ms = decoder.int32("ListTransactionsResponse.ThrottleTimeMs")?;
-        let error_code = decoder.int16("ListTransactionsResponse.ErrorCode")?;
-        let unknown_state_filters = decoder.array(
-            "ListTransactionsResponse.UnknownStateFilters",
-            true,
-            1,
-            |decoder| decoder.string("ListTransactionsResponse.UnknownStateFilters", true),
-        )?;
-        let transaction_states = decoder.array(
-            "ListTransactionsResponse.TransactionStates",
-            true,
-            1,
-            |decoder| TransactionState::decode(decoder, version),
-        )?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("ListTransactionsResponse", |_, _| Ok(false))?;
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            unknown_state_filters,
-            transaction_states,
-            unknown_tagged_fields,
+            let throttle_time_ms = decoder.int32("ListTransactionsResponse.ThrottleTimeMs")?;
+            let error_code = decoder.int16("ListTransactionsResponse.ErrorCode")?;
+            let unknown_state_filters = decoder.array(
+                "ListTransactionsResponse.UnknownStateFilters",
+                true,
+                1,
+                |decoder| decoder.string("ListTransactionsResponse.UnknownStateFilters", true),
+            )?;
+            let transaction_states = decoder.array(
+                "ListTransactionsResponse.TransactionStates",
+                true,
+                1,
+                |decoder| TransactionState::decode(decoder, version),
+            )?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("ListTransactionsResponse", |_, _| Ok(false))?;
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                unknown_state_filters,
+                transaction_states,
+                unknown_tagged_fields,
+            })
         })
     }
 }

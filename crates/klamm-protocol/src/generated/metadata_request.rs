@@ -48,72 +48,74 @@ impl Default for MetadataRequest {
 
 impl Encode for MetadataRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 9;
-        match &self.topics {
-            Some(value) => {
-                encoder::put_length(
-                    buf,
-                    "MetadataRequest.Topics",
-                    Some(value.len()),
-                    flexible,
-                    true,
-                )?;
-                for item in value.iter() {
-                    item.write_to(buf, version)?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 9;
+            match &self.topics {
+                Some(value) => {
+                    encoder::put_length(
+                        buf,
+                        "MetadataRequest.Topics",
+                        Some(value.len()),
+                        flexible,
+                        true,
+                    )?;
+                    for item in value.iter() {
+                        item.write_to(buf, version)?;
+                    }
+                }
+                None => {
+                    if version >= 1 {
+                        encoder::put_length(buf, "MetadataRequest.Topics", None, flexible, true)?;
+                    } else {
+                        return Err(EncodeError::NullNotAllowed {
+                            field: "MetadataRequest.Topics",
+                            version,
+                        });
+                    }
                 }
             }
-            None => {
-                if version >= 1 {
-                    encoder::put_length(buf, "MetadataRequest.Topics", None, flexible, true)?;
-                } else {
-                    return Err(EncodeError::NullNotAllowed {
-                        field: "MetadataRequest.Topics",
+            if version >= 4 {
+                encoder::put_bool(buf, self.allow_auto_topic_creation);
+            } else {
+                if !self.allow_auto_topic_creation {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "MetadataRequest.AllowAutoTopicCreation",
                         version,
                     });
                 }
             }
-        }
-        if version >= 4 {
-            encoder::put_bool(buf, self.allow_auto_topic_creation);
-        } else {
-            if !self.allow_auto_topic_creation {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "MetadataRequest.AllowAutoTopicCreation",
-                    version,
-                });
+            if (8..=10).contains(&version) {
+                encoder::put_bool(buf, self.include_cluster_authorized_operations);
+            } else {
+                if self.include_cluster_authorized_operations {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "MetadataRequest.IncludeClusterAuthorizedOperations",
+                        version,
+                    });
+                }
             }
-        }
-        if (8..=10).contains(&version) {
-            encoder::put_bool(buf, self.include_cluster_authorized_operations);
-        } else {
-            if self.include_cluster_authorized_operations {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "MetadataRequest.IncludeClusterAuthorizedOperations",
-                    version,
-                });
+            if version >= 8 {
+                encoder::put_bool(buf, self.include_topic_authorized_operations);
+            } else {
+                if self.include_topic_authorized_operations {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "MetadataRequest.IncludeTopicAuthorizedOperations",
+                        version,
+                    });
+                }
             }
-        }
-        if version >= 8 {
-            encoder::put_bool(buf, self.include_topic_authorized_operations);
-        } else {
-            if self.include_topic_authorized_operations {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "MetadataRequest.IncludeTopicAuthorizedOperations",
-                    version,
-                });
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
             }
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -147,52 +149,54 @@ impl Encode for MetadataRequest {
 
 impl Decode for MetadataRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 9;
-        let topics = if version >= 1 {
-            decoder.nullable_array("MetadataRequest.Topics", flexible, 1, |decoder| {
-                MetadataRequestTopic::decode(decoder, version)
-            })?
-        } else {
-            Some(
-                decoder.array("MetadataRequest.Topics", flexible, 1, |decoder| {
+            let flexible = version >= 9;
+            let topics = if version >= 1 {
+                decoder.nullable_array("MetadataRequest.Topics", flexible, 1, |decoder| {
                     MetadataRequestTopic::decode(decoder, version)
-                })?,
-            )
-        };
-        let allow_auto_topic_creation = if version >= 4 {
-            decoder.boolean("MetadataRequest.AllowAutoTopicCreation")?
-        } else {
-            true
-        };
-        let include_cluster_authorized_operations = if (8..=10).contains(&version) {
-            decoder.boolean("MetadataRequest.IncludeClusterAuthorizedOperations")?
-        } else {
-            false
-        };
-        let include_topic_authorized_operations = if version >= 8 {
-            decoder.boolean("MetadataRequest.IncludeTopicAuthorizedOperations")?
-        } else {
-            false
-        };
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("MetadataRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            topics,
-            allow_auto_topic_creation,
-            include_cluster_authorized_operations,
-            include_topic_authorized_operations,
-            unknown_tagged_fields,
+                })?
+            } else {
+                Some(
+                    decoder.array("MetadataRequest.Topics", flexible, 1, |decoder| {
+                        MetadataRequestTopic::decode(decoder, version)
+                    })?,
+                )
+            };
+            let allow_auto_topic_creation = if version >= 4 {
+                decoder.boolean("MetadataRequest.AllowAutoTopicCreation")?
+            } else {
+                true
+            };
+            let include_cluster_authorized_operations = if (8..=10).contains(&version) {
+                decoder.boolean("MetadataRequest.IncludeClusterAuthorizedOperations")?
+            } else {
+                false
+            };
+            let include_topic_authorized_operations = if version >= 8 {
+                decoder.boolean("MetadataRequest.IncludeTopicAuthorizedOperations")?
+            } else {
+                false
+            };
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("MetadataRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                topics,
+                allow_auto_topic_creation,
+                include_cluster_authorized_operations,
+                include_topic_authorized_operations,
+                unknown_tagged_fields,
+            })
         })
     }
 }

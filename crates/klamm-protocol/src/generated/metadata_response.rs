@@ -65,84 +65,86 @@ impl Default for MetadataResponse {
 
 impl Encode for MetadataResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 9;
-        if version >= 3 {
-            buf.put_i32(self.throttle_time_ms);
-        }
-        encoder::put_length(
-            buf,
-            "MetadataResponse.Brokers",
-            Some(self.brokers.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.brokers.iter() {
-            item.write_to(buf, version)?;
-        }
-        if version >= 2 {
-            match &self.cluster_id {
-                Some(value) => {
-                    encoder::put_nullable_string(
-                        buf,
-                        "MetadataResponse.ClusterId",
-                        Some(value.as_str()),
-                        flexible,
-                    )?;
-                }
-                None => {
-                    if version >= 2 {
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 9;
+            if version >= 3 {
+                buf.put_i32(self.throttle_time_ms);
+            }
+            encoder::put_length(
+                buf,
+                "MetadataResponse.Brokers",
+                Some(self.brokers.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.brokers.iter() {
+                item.write_to(buf, version)?;
+            }
+            if version >= 2 {
+                match &self.cluster_id {
+                    Some(value) => {
                         encoder::put_nullable_string(
                             buf,
                             "MetadataResponse.ClusterId",
-                            None,
+                            Some(value.as_str()),
                             flexible,
                         )?;
-                    } else {
-                        return Err(EncodeError::NullNotAllowed {
-                            field: "MetadataResponse.ClusterId",
-                            version,
-                        });
+                    }
+                    None => {
+                        if version >= 2 {
+                            encoder::put_nullable_string(
+                                buf,
+                                "MetadataResponse.ClusterId",
+                                None,
+                                flexible,
+                            )?;
+                        } else {
+                            return Err(EncodeError::NullNotAllowed {
+                                field: "MetadataResponse.ClusterId",
+                                version,
+                            });
+                        }
                     }
                 }
             }
-        }
-        if version >= 1 {
-            buf.put_i32(self.controller_id);
-        }
-        encoder::put_length(
-            buf,
-            "MetadataResponse.Topics",
-            Some(self.topics.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        if (8..=10).contains(&version) {
-            buf.put_i32(self.cluster_authorized_operations);
-        } else {
-            if self.cluster_authorized_operations != -2147483648 {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "MetadataResponse.ClusterAuthorizedOperations",
-                    version,
-                });
+            if version >= 1 {
+                buf.put_i32(self.controller_id);
             }
-        }
-        if version >= 13 {
-            buf.put_i16(self.error_code);
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            encoder::put_length(
+                buf,
+                "MetadataResponse.Topics",
+                Some(self.topics.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
+            }
+            if (8..=10).contains(&version) {
+                buf.put_i32(self.cluster_authorized_operations);
+            } else {
+                if self.cluster_authorized_operations != -2147483648 {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "MetadataResponse.ClusterAuthorizedOperations",
+                        version,
+                    });
+                }
+            }
+            if version >= 13 {
+                buf.put_i16(self.error_code);
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -187,64 +189,66 @@ impl Encode for MetadataResponse {
 
 impl Decode for MetadataResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 9;
-        let throttle_time_ms = if version >= 3 {
-            decoder.int32("MetadataResponse.ThrottleTimeMs")?
-        } else {
-            0
-        };
-        let brokers = decoder.array("MetadataResponse.Brokers", flexible, 1, |decoder| {
-            MetadataResponseBroker::decode(decoder, version)
-        })?;
-        let cluster_id = if version >= 2 {
-            if version >= 2 {
-                decoder.nullable_string("MetadataResponse.ClusterId", flexible)?
+            let flexible = version >= 9;
+            let throttle_time_ms = if version >= 3 {
+                decoder.int32("MetadataResponse.ThrottleTimeMs")?
             } else {
-                Some(decoder.string("MetadataResponse.ClusterId", flexible)?)
-            }
-        } else {
-            None
-        };
-        let controller_id = if version >= 1 {
-            decoder.int32("MetadataResponse.ControllerId")?
-        } else {
-            -1
-        };
-        let topics = decoder.array("MetadataResponse.Topics", flexible, 1, |decoder| {
-            MetadataResponseTopic::decode(decoder, version)
-        })?;
-        let cluster_authorized_operations = if (8..=10).contains(&version) {
-            decoder.int32("MetadataResponse.ClusterAuthorizedOperations")?
-        } else {
-            -2147483648
-        };
-        let error_code = if version >= 13 {
-            decoder.int16("MetadataResponse.ErrorCode")?
-        } else {
-            0
-        };
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("MetadataResponse", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            throttle_time_ms,
-            brokers,
-            cluster_id,
-            controller_id,
-            topics,
-            cluster_authorized_operations,
-            error_code,
-            unknown_tagged_fields,
+                0
+            };
+            let brokers = decoder.array("MetadataResponse.Brokers", flexible, 1, |decoder| {
+                MetadataResponseBroker::decode(decoder, version)
+            })?;
+            let cluster_id = if version >= 2 {
+                if version >= 2 {
+                    decoder.nullable_string("MetadataResponse.ClusterId", flexible)?
+                } else {
+                    Some(decoder.string("MetadataResponse.ClusterId", flexible)?)
+                }
+            } else {
+                None
+            };
+            let controller_id = if version >= 1 {
+                decoder.int32("MetadataResponse.ControllerId")?
+            } else {
+                -1
+            };
+            let topics = decoder.array("MetadataResponse.Topics", flexible, 1, |decoder| {
+                MetadataResponseTopic::decode(decoder, version)
+            })?;
+            let cluster_authorized_operations = if (8..=10).contains(&version) {
+                decoder.int32("MetadataResponse.ClusterAuthorizedOperations")?
+            } else {
+                -2147483648
+            };
+            let error_code = if version >= 13 {
+                decoder.int16("MetadataResponse.ErrorCode")?
+            } else {
+                0
+            };
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("MetadataResponse", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                throttle_time_ms,
+                brokers,
+                cluster_id,
+                controller_id,
+                topics,
+                cluster_authorized_operations,
+                error_code,
+                unknown_tagged_fields,
+            })
         })
     }
 }

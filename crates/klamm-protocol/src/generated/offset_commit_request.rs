@@ -58,78 +58,80 @@ impl Default for OffsetCommitRequest {
 
 impl Encode for OffsetCommitRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 8;
-        encoder::put_nullable_string(
-            buf,
-            "OffsetCommitRequest.GroupId",
-            Some(self.group_id.as_str()),
-            flexible,
-        )?;
-        buf.put_i32(self.generation_id_or_member_epoch);
-        encoder::put_nullable_string(
-            buf,
-            "OffsetCommitRequest.MemberId",
-            Some(self.member_id.as_str()),
-            flexible,
-        )?;
-        if version >= 7 {
-            match &self.group_instance_id {
-                Some(value) => {
-                    encoder::put_nullable_string(
-                        buf,
-                        "OffsetCommitRequest.GroupInstanceId",
-                        Some(value.as_str()),
-                        flexible,
-                    )?;
-                }
-                None => {
-                    if version >= 7 {
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 8;
+            encoder::put_nullable_string(
+                buf,
+                "OffsetCommitRequest.GroupId",
+                Some(self.group_id.as_str()),
+                flexible,
+            )?;
+            buf.put_i32(self.generation_id_or_member_epoch);
+            encoder::put_nullable_string(
+                buf,
+                "OffsetCommitRequest.MemberId",
+                Some(self.member_id.as_str()),
+                flexible,
+            )?;
+            if version >= 7 {
+                match &self.group_instance_id {
+                    Some(value) => {
                         encoder::put_nullable_string(
                             buf,
                             "OffsetCommitRequest.GroupInstanceId",
-                            None,
+                            Some(value.as_str()),
                             flexible,
                         )?;
-                    } else {
-                        return Err(EncodeError::NullNotAllowed {
-                            field: "OffsetCommitRequest.GroupInstanceId",
-                            version,
-                        });
+                    }
+                    None => {
+                        if version >= 7 {
+                            encoder::put_nullable_string(
+                                buf,
+                                "OffsetCommitRequest.GroupInstanceId",
+                                None,
+                                flexible,
+                            )?;
+                        } else {
+                            return Err(EncodeError::NullNotAllowed {
+                                field: "OffsetCommitRequest.GroupInstanceId",
+                                version,
+                            });
+                        }
                     }
                 }
+            } else {
+                if self.group_instance_id.is_some() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "OffsetCommitRequest.GroupInstanceId",
+                        version,
+                    });
+                }
             }
-        } else {
-            if self.group_instance_id.is_some() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "OffsetCommitRequest.GroupInstanceId",
-                    version,
-                });
+            if version <= 4 {
+                buf.put_i64(self.retention_time_ms);
             }
-        }
-        if version <= 4 {
-            buf.put_i64(self.retention_time_ms);
-        }
-        encoder::put_length(
-            buf,
-            "OffsetCommitRequest.Topics",
-            Some(self.topics.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            encoder::put_length(
+                buf,
+                "OffsetCommitRequest.Topics",
+                Some(self.topics.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -162,49 +164,51 @@ impl Encode for OffsetCommitRequest {
 
 impl Decode for OffsetCommitRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 8;
-        let group_id = decoder.string("OffsetCommitRequest.GroupId", flexible)?;
-        let generation_id_or_member_epoch =
-            decoder.int32("OffsetCommitRequest.GenerationIdOrMemberEpoch")?;
-        let member_id = decoder.string("OffsetCommitRequest.MemberId", flexible)?;
-        let group_instance_id = if version >= 7 {
-            if version >= 7 {
-                decoder.nullable_string("OffsetCommitRequest.GroupInstanceId", flexible)?
+            let flexible = version >= 8;
+            let group_id = decoder.string("OffsetCommitRequest.GroupId", flexible)?;
+            let generation_id_or_member_epoch =
+                decoder.int32("OffsetCommitRequest.GenerationIdOrMemberEpoch")?;
+            let member_id = decoder.string("OffsetCommitRequest.MemberId", flexible)?;
+            let group_instance_id = if version >= 7 {
+                if version >= 7 {
+                    decoder.nullable_string("OffsetCommitRequest.GroupInstanceId", flexible)?
+                } else {
+                    Some(decoder.string("OffsetCommitRequest.GroupInstanceId", flexible)?)
+                }
             } else {
-                Some(decoder.string("OffsetCommitRequest.GroupInstanceId", flexible)?)
-            }
-        } else {
-            None
-        };
-        let retention_time_ms = if version <= 4 {
-            decoder.int64("OffsetCommitRequest.RetentionTimeMs")?
-        } else {
-            -1
-        };
-        let topics = decoder.array("OffsetCommitRequest.Topics", flexible, 1, |decoder| {
-            OffsetCommitRequestTopic::decode(decoder, version)
-        })?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("OffsetCommitRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            group_id,
-            generation_id_or_member_epoch,
-            member_id,
-            group_instance_id,
-            retention_time_ms,
-            topics,
-            unknown_tagged_fields,
+                None
+            };
+            let retention_time_ms = if version <= 4 {
+                decoder.int64("OffsetCommitRequest.RetentionTimeMs")?
+            } else {
+                -1
+            };
+            let topics = decoder.array("OffsetCommitRequest.Topics", flexible, 1, |decoder| {
+                OffsetCommitRequestTopic::decode(decoder, version)
+            })?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("OffsetCommitRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                group_id,
+                generation_id_or_member_epoch,
+                member_id,
+                group_instance_id,
+                retention_time_ms,
+                topics,
+                unknown_tagged_fields,
+            })
         })
     }
 }

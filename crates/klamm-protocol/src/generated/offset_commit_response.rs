@@ -28,31 +28,33 @@ pub struct OffsetCommitResponse {
 
 impl Encode for OffsetCommitResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 8;
-        if version >= 3 {
-            buf.put_i32(self.throttle_time_ms);
-        }
-        encoder::put_length(
-            buf,
-            "OffsetCommitResponse.Topics",
-            Some(self.topics.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 8;
+            if version >= 3 {
+                buf.put_i32(self.throttle_time_ms);
+            }
+            encoder::put_length(
+                buf,
+                "OffsetCommitResponse.Topics",
+                Some(self.topics.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -76,32 +78,34 @@ impl Encode for OffsetCommitResponse {
 
 impl Decode for OffsetCommitResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 8;
-        let throttle_time_ms = if version >= 3 {
-            decoder.int32("OffsetCommitResponse.ThrottleTimeMs")?
-        } else {
-            0
-        };
-        let topics = decoder.array("OffsetCommitResponse.Topics", flexible, 1, |decoder| {
-            OffsetCommitResponseTopic::decode(decoder, version)
-        })?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("OffsetCommitResponse", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            throttle_time_ms,
-            topics,
-            unknown_tagged_fields,
+            let flexible = version >= 8;
+            let throttle_time_ms = if version >= 3 {
+                decoder.int32("OffsetCommitResponse.ThrottleTimeMs")?
+            } else {
+                0
+            };
+            let topics = decoder.array("OffsetCommitResponse.Topics", flexible, 1, |decoder| {
+                OffsetCommitResponseTopic::decode(decoder, version)
+            })?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("OffsetCommitResponse", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                throttle_time_ms,
+                topics,
+                unknown_tagged_fields,
+            })
         })
     }
 }

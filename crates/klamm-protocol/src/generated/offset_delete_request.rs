@@ -26,30 +26,32 @@ pub struct OffsetDeleteRequest {
 
 impl Encode for OffsetDeleteRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        encoder::put_nullable_string(
-            buf,
-            "OffsetDeleteRequest.GroupId",
-            Some(self.group_id.as_str()),
-            false,
-        )?;
-        encoder::put_length(
-            buf,
-            "OffsetDeleteRequest.Topics",
-            Some(self.topics.len()),
-            false,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            encoder::put_nullable_string(
+                buf,
+                "OffsetDeleteRequest.GroupId",
+                Some(self.group_id.as_str()),
+                false,
+            )?;
+            encoder::put_length(
+                buf,
+                "OffsetDeleteRequest.Topics",
+                Some(self.topics.len()),
+                false,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -67,19 +69,21 @@ impl Encode for OffsetDeleteRequest {
 
 impl Decode for OffsetDeleteRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let group_id = decoder.string("OffsetDeleteRequest.GroupId", false)?;
-        let topics = decoder.array("OffsetDeleteRequest.Topics", false, 1, |decoder| {
-            OffsetDeleteRequestTopic::decode(decoder, version)
-        })?;
-        Ok(Self { group_id, topics })
+            let group_id = decoder.string("OffsetDeleteRequest.GroupId", false)?;
+            let topics = decoder.array("OffsetDeleteRequest.Topics", false, 1, |decoder| {
+                OffsetDeleteRequestTopic::decode(decoder, version)
+            })?;
+            Ok(Self { group_id, topics })
+        })
     }
 }
 

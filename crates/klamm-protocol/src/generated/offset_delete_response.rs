@@ -30,26 +30,28 @@ pub struct OffsetDeleteResponse {
 
 impl Encode for OffsetDeleteResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i16(self.error_code);
-        buf.put_i32(self.throttle_time_ms);
-        encoder::put_length(
-            buf,
-            "OffsetDeleteResponse.Topics",
-            Some(self.topics.len()),
-            false,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i16(self.error_code);
+            buf.put_i32(self.throttle_time_ms);
+            encoder::put_length(
+                buf,
+                "OffsetDeleteResponse.Topics",
+                Some(self.topics.len()),
+                false,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -68,23 +70,25 @@ impl Encode for OffsetDeleteResponse {
 
 impl Decode for OffsetDeleteResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let error_code = decoder.int16("OffsetDeleteResponse.ErrorCode")?;
-        let throttle_time_ms = decoder.int32("OffsetDeleteResponse.ThrottleTimeMs")?;
-        let topics = decoder.array("OffsetDeleteResponse.Topics", false, 1, |decoder| {
-            OffsetDeleteResponseTopic::decode(decoder, version)
-        })?;
-        Ok(Self {
-            error_code,
-            throttle_time_ms,
-            topics,
+            let error_code = decoder.int16("OffsetDeleteResponse.ErrorCode")?;
+            let throttle_time_ms = decoder.int32("OffsetDeleteResponse.ThrottleTimeMs")?;
+            let topics = decoder.array("OffsetDeleteResponse.Topics", false, 1, |decoder| {
+                OffsetDeleteResponseTopic::decode(decoder, version)
+            })?;
+            Ok(Self {
+                error_code,
+                throttle_time_ms,
+                topics,
+            })
         })
     }
 }

@@ -50,101 +50,103 @@ impl Default for OffsetFetchRequest {
 
 impl Encode for OffsetFetchRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 6;
-        if version <= 7 {
-            encoder::put_nullable_string(
-                buf,
-                "OffsetFetchRequest.GroupId",
-                Some(self.group_id.as_str()),
-                flexible,
-            )?;
-        } else {
-            if !self.group_id.is_empty() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "OffsetFetchRequest.GroupId",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        if version <= 7 {
-            match &self.topics {
-                Some(value) => {
-                    encoder::put_length(
-                        buf,
-                        "OffsetFetchRequest.Topics",
-                        Some(value.len()),
-                        flexible,
-                        true,
-                    )?;
-                    for item in value.iter() {
-                        item.write_to(buf, version)?;
-                    }
+            let flexible = version >= 6;
+            if version <= 7 {
+                encoder::put_nullable_string(
+                    buf,
+                    "OffsetFetchRequest.GroupId",
+                    Some(self.group_id.as_str()),
+                    flexible,
+                )?;
+            } else {
+                if !self.group_id.is_empty() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "OffsetFetchRequest.GroupId",
+                        version,
+                    });
                 }
-                None => {
-                    if (2..=7).contains(&version) {
+            }
+            if version <= 7 {
+                match &self.topics {
+                    Some(value) => {
                         encoder::put_length(
                             buf,
                             "OffsetFetchRequest.Topics",
-                            None,
+                            Some(value.len()),
                             flexible,
                             true,
                         )?;
-                    } else {
-                        return Err(EncodeError::NullNotAllowed {
-                            field: "OffsetFetchRequest.Topics",
-                            version,
-                        });
+                        for item in value.iter() {
+                            item.write_to(buf, version)?;
+                        }
+                    }
+                    None => {
+                        if (2..=7).contains(&version) {
+                            encoder::put_length(
+                                buf,
+                                "OffsetFetchRequest.Topics",
+                                None,
+                                flexible,
+                                true,
+                            )?;
+                        } else {
+                            return Err(EncodeError::NullNotAllowed {
+                                field: "OffsetFetchRequest.Topics",
+                                version,
+                            });
+                        }
                     }
                 }
+            } else {
+                if self.topics.as_ref().is_none_or(|v| !v.is_empty()) {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "OffsetFetchRequest.Topics",
+                        version,
+                    });
+                }
             }
-        } else {
-            if self.topics.as_ref().is_none_or(|v| !v.is_empty()) {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "OffsetFetchRequest.Topics",
-                    version,
-                });
+            if version >= 8 {
+                encoder::put_length(
+                    buf,
+                    "OffsetFetchRequest.Groups",
+                    Some(self.groups.len()),
+                    flexible,
+                    true,
+                )?;
+                for item in self.groups.iter() {
+                    item.write_to(buf, version)?;
+                }
+            } else {
+                if !self.groups.is_empty() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "OffsetFetchRequest.Groups",
+                        version,
+                    });
+                }
             }
-        }
-        if version >= 8 {
-            encoder::put_length(
-                buf,
-                "OffsetFetchRequest.Groups",
-                Some(self.groups.len()),
-                flexible,
-                true,
-            )?;
-            for item in self.groups.iter() {
-                item.write_to(buf, version)?;
+            if version >= 7 {
+                encoder::put_bool(buf, self.require_stable);
+            } else {
+                if self.require_stable {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "OffsetFetchRequest.RequireStable",
+                        version,
+                    });
+                }
             }
-        } else {
-            if !self.groups.is_empty() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "OffsetFetchRequest.Groups",
-                    version,
-                });
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
             }
-        }
-        if version >= 7 {
-            encoder::put_bool(buf, self.require_stable);
-        } else {
-            if self.require_stable {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "OffsetFetchRequest.RequireStable",
-                    version,
-                });
-            }
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -185,58 +187,60 @@ impl Encode for OffsetFetchRequest {
 
 impl Decode for OffsetFetchRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 6;
-        let group_id = if version <= 7 {
-            decoder.string("OffsetFetchRequest.GroupId", flexible)?
-        } else {
-            KafkaString::from_static("")
-        };
-        let topics = if version <= 7 {
-            if (2..=7).contains(&version) {
-                decoder.nullable_array("OffsetFetchRequest.Topics", flexible, 1, |decoder| {
-                    OffsetFetchRequestTopic::decode(decoder, version)
+            let flexible = version >= 6;
+            let group_id = if version <= 7 {
+                decoder.string("OffsetFetchRequest.GroupId", flexible)?
+            } else {
+                KafkaString::from_static("")
+            };
+            let topics = if version <= 7 {
+                if (2..=7).contains(&version) {
+                    decoder.nullable_array("OffsetFetchRequest.Topics", flexible, 1, |decoder| {
+                        OffsetFetchRequestTopic::decode(decoder, version)
+                    })?
+                } else {
+                    Some(
+                        decoder.array("OffsetFetchRequest.Topics", flexible, 1, |decoder| {
+                            OffsetFetchRequestTopic::decode(decoder, version)
+                        })?,
+                    )
+                }
+            } else {
+                Some(Vec::new())
+            };
+            let groups = if version >= 8 {
+                decoder.array("OffsetFetchRequest.Groups", flexible, 1, |decoder| {
+                    OffsetFetchRequestGroup::decode(decoder, version)
                 })?
             } else {
-                Some(
-                    decoder.array("OffsetFetchRequest.Topics", flexible, 1, |decoder| {
-                        OffsetFetchRequestTopic::decode(decoder, version)
-                    })?,
-                )
-            }
-        } else {
-            Some(Vec::new())
-        };
-        let groups = if version >= 8 {
-            decoder.array("OffsetFetchRequest.Groups", flexible, 1, |decoder| {
-                OffsetFetchRequestGroup::decode(decoder, version)
-            })?
-        } else {
-            Vec::new()
-        };
-        let require_stable = if version >= 7 {
-            decoder.boolean("OffsetFetchRequest.RequireStable")?
-        } else {
-            false
-        };
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("OffsetFetchRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            group_id,
-            topics,
-            groups,
-            require_stable,
-            unknown_tagged_fields,
+                Vec::new()
+            };
+            let require_stable = if version >= 7 {
+                decoder.boolean("OffsetFetchRequest.RequireStable")?
+            } else {
+                false
+            };
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("OffsetFetchRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                group_id,
+                topics,
+                groups,
+                require_stable,
+                unknown_tagged_fields,
+            })
         })
     }
 }

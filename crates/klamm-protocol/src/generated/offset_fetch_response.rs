@@ -36,62 +36,64 @@ pub struct OffsetFetchResponse {
 
 impl Encode for OffsetFetchResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 6;
-        if version >= 3 {
-            buf.put_i32(self.throttle_time_ms);
-        }
-        if version <= 7 {
-            encoder::put_length(
-                buf,
-                "OffsetFetchResponse.Topics",
-                Some(self.topics.len()),
-                flexible,
-                true,
-            )?;
-            for item in self.topics.iter() {
-                item.write_to(buf, version)?;
-            }
-        } else {
-            if !self.topics.is_empty() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "OffsetFetchResponse.Topics",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        if (2..=7).contains(&version) {
-            buf.put_i16(self.error_code);
-        }
-        if version >= 8 {
-            encoder::put_length(
-                buf,
-                "OffsetFetchResponse.Groups",
-                Some(self.groups.len()),
-                flexible,
-                true,
-            )?;
-            for item in self.groups.iter() {
-                item.write_to(buf, version)?;
+            let flexible = version >= 6;
+            if version >= 3 {
+                buf.put_i32(self.throttle_time_ms);
             }
-        } else {
-            if !self.groups.is_empty() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "OffsetFetchResponse.Groups",
-                    version,
-                });
+            if version <= 7 {
+                encoder::put_length(
+                    buf,
+                    "OffsetFetchResponse.Topics",
+                    Some(self.topics.len()),
+                    flexible,
+                    true,
+                )?;
+                for item in self.topics.iter() {
+                    item.write_to(buf, version)?;
+                }
+            } else {
+                if !self.topics.is_empty() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "OffsetFetchResponse.Topics",
+                        version,
+                    });
+                }
             }
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            if (2..=7).contains(&version) {
+                buf.put_i16(self.error_code);
+            }
+            if version >= 8 {
+                encoder::put_length(
+                    buf,
+                    "OffsetFetchResponse.Groups",
+                    Some(self.groups.len()),
+                    flexible,
+                    true,
+                )?;
+                for item in self.groups.iter() {
+                    item.write_to(buf, version)?;
+                }
+            } else {
+                if !self.groups.is_empty() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "OffsetFetchResponse.Groups",
+                        version,
+                    });
+                }
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -128,50 +130,52 @@ impl Encode for OffsetFetchResponse {
 
 impl Decode for OffsetFetchResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 6;
-        let throttle_time_ms = if version >= 3 {
-            decoder.int32("OffsetFetchResponse.ThrottleTimeMs")?
-        } else {
-            0
-        };
-        let topics = if version <= 7 {
-            decoder.array("OffsetFetchResponse.Topics", flexible, 1, |decoder| {
-                OffsetFetchResponseTopic::decode(decoder, version)
-            })?
-        } else {
-            Vec::new()
-        };
-        let error_code = if (2..=7).contains(&version) {
-            decoder.int16("OffsetFetchResponse.ErrorCode")?
-        } else {
-            0
-        };
-        let groups = if version >= 8 {
-            decoder.array("OffsetFetchResponse.Groups", flexible, 1, |decoder| {
-                OffsetFetchResponseGroup::decode(decoder, version)
-            })?
-        } else {
-            Vec::new()
-        };
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("OffsetFetchResponse", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            throttle_time_ms,
-            topics,
-            error_code,
-            groups,
-            unknown_tagged_fields,
+            let flexible = version >= 6;
+            let throttle_time_ms = if version >= 3 {
+                decoder.int32("OffsetFetchResponse.ThrottleTimeMs")?
+            } else {
+                0
+            };
+            let topics = if version <= 7 {
+                decoder.array("OffsetFetchResponse.Topics", flexible, 1, |decoder| {
+                    OffsetFetchResponseTopic::decode(decoder, version)
+                })?
+            } else {
+                Vec::new()
+            };
+            let error_code = if (2..=7).contains(&version) {
+                decoder.int16("OffsetFetchResponse.ErrorCode")?
+            } else {
+                0
+            };
+            let groups = if version >= 8 {
+                decoder.array("OffsetFetchResponse.Groups", flexible, 1, |decoder| {
+                    OffsetFetchResponseGroup::decode(decoder, version)
+                })?
+            } else {
+                Vec::new()
+            };
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("OffsetFetchResponse", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                throttle_time_ms,
+                topics,
+                error_code,
+                groups,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -38,31 +38,33 @@ impl Default for OffsetForLeaderEpochRequest {
 
 impl Encode for OffsetForLeaderEpochRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 4;
-        if version >= 3 {
-            buf.put_i32(self.replica_id);
-        }
-        encoder::put_length(
-            buf,
-            "OffsetForLeaderEpochRequest.Topics",
-            Some(self.topics.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 4;
+            if version >= 3 {
+                buf.put_i32(self.replica_id);
+            }
+            encoder::put_length(
+                buf,
+                "OffsetForLeaderEpochRequest.Topics",
+                Some(self.topics.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -86,35 +88,37 @@ impl Encode for OffsetForLeaderEpochRequest {
 
 impl Decode for OffsetForLeaderEpochRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 4;
-        let replica_id = if version >= 3 {
-            decoder.int32("OffsetForLeaderEpochRequest.ReplicaId")?
-        } else {
-            -2
-        };
-        let topics = decoder.array(
-            "OffsetForLeaderEpochRequest.Topics",
-            flexible,
-            1,
-            |decoder| OffsetForLeaderTopic::decode(decoder, version),
-        )?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("OffsetForLeaderEpochRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            replica_id,
-            topics,
-            unknown_tagged_fields,
+            let flexible = version >= 4;
+            let replica_id = if version >= 3 {
+                decoder.int32("OffsetForLeaderEpochRequest.ReplicaId")?
+            } else {
+                -2
+            };
+            let topics = decoder.array(
+                "OffsetForLeaderEpochRequest.Topics",
+                flexible,
+                1,
+                |decoder| OffsetForLeaderTopic::decode(decoder, version),
+            )?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("OffsetForLeaderEpochRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                replica_id,
+                topics,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -28,29 +28,31 @@ pub struct OffsetForLeaderEpochResponse {
 
 impl Encode for OffsetForLeaderEpochResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 4;
-        buf.put_i32(self.throttle_time_ms);
-        encoder::put_length(
-            buf,
-            "OffsetForLeaderEpochResponse.Topics",
-            Some(self.topics.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 4;
+            buf.put_i32(self.throttle_time_ms);
+            encoder::put_length(
+                buf,
+                "OffsetForLeaderEpochResponse.Topics",
+                Some(self.topics.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -72,31 +74,33 @@ impl Encode for OffsetForLeaderEpochResponse {
 
 impl Decode for OffsetForLeaderEpochResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 4;
-        let throttle_time_ms = decoder.int32("OffsetForLeaderEpochResponse.ThrottleTimeMs")?;
-        let topics = decoder.array(
-            "OffsetForLeaderEpochResponse.Topics",
-            flexible,
-            1,
-            |decoder| OffsetForLeaderTopicResult::decode(decoder, version),
-        )?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("OffsetForLeaderEpochResponse", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            throttle_time_ms,
-            topics,
-            unknown_tagged_fields,
+            let flexible = version >= 4;
+            let throttle_time_ms = decoder.int32("OffsetForLeaderEpochResponse.ThrottleTimeMs")?;
+            let topics = decoder.array(
+                "OffsetForLeaderEpochResponse.Topics",
+                flexible,
+                1,
+                |decoder| OffsetForLeaderTopicResult::decode(decoder, version),
+            )?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("OffsetForLeaderEpochResponse", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                throttle_time_ms,
+                topics,
+                unknown_tagged_fields,
+            })
         })
     }
 }

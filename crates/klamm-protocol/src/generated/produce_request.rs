@@ -36,48 +36,50 @@ pub struct ProduceRequest {
 
 impl Encode for ProduceRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 9;
-        match &self.transactional_id {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "ProduceRequest.TransactionalId",
-                    Some(value.as_str()),
-                    flexible,
-                )?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                encoder::put_nullable_string(
-                    buf,
-                    "ProduceRequest.TransactionalId",
-                    None,
-                    flexible,
-                )?;
+            let flexible = version >= 9;
+            match &self.transactional_id {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "ProduceRequest.TransactionalId",
+                        Some(value.as_str()),
+                        flexible,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "ProduceRequest.TransactionalId",
+                        None,
+                        flexible,
+                    )?;
+                }
             }
-        }
-        buf.put_i16(self.acks);
-        buf.put_i32(self.timeout_ms);
-        encoder::put_length(
-            buf,
-            "ProduceRequest.TopicData",
-            Some(self.topic_data.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.topic_data.iter() {
-            item.write_to(buf, version)?;
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            buf.put_i16(self.acks);
+            buf.put_i32(self.timeout_ms);
+            encoder::put_length(
+                buf,
+                "ProduceRequest.TopicData",
+                Some(self.topic_data.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.topic_data.iter() {
+                item.write_to(buf, version)?;
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -104,33 +106,35 @@ impl Encode for ProduceRequest {
 
 impl Decode for ProduceRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 9;
-        let transactional_id =
-            decoder.nullable_string("ProduceRequest.TransactionalId", flexible)?;
-        let acks = decoder.int16("ProduceRequest.Acks")?;
-        let timeout_ms = decoder.int32("ProduceRequest.TimeoutMs")?;
-        let topic_data = decoder.array("ProduceRequest.TopicData", flexible, 1, |decoder| {
-            TopicProduceData::decode(decoder, version)
-        })?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("ProduceRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            transactional_id,
-            acks,
-            timeout_ms,
-            topic_data,
-            unknown_tagged_fields,
+            let flexible = version >= 9;
+            let transactional_id =
+                decoder.nullable_string("ProduceRequest.TransactionalId", flexible)?;
+            let acks = decoder.int16("ProduceRequest.Acks")?;
+            let timeout_ms = decoder.int32("ProduceRequest.TimeoutMs")?;
+            let topic_data = decoder.array("ProduceRequest.TopicData", flexible, 1, |decoder| {
+                TopicProduceData::decode(decoder, version)
+            })?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("ProduceRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                transactional_id,
+                acks,
+                timeout_ms,
+                topic_data,
+                unknown_tagged_fields,
+            })
         })
     }
 }

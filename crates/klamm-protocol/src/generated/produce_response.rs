@@ -34,56 +34,58 @@ pub struct ProduceResponse {
 
 impl Encode for ProduceResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 9;
-        encoder::put_length(
-            buf,
-            "ProduceResponse.Responses",
-            Some(self.responses.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.responses.iter() {
-            item.write_to(buf, version)?;
-        }
-        buf.put_i32(self.throttle_time_ms);
-        if flexible {
-            let mut tagged_count = self.unknown_tagged_fields.len();
-            if version >= 10 && !self.node_endpoints.is_empty() {
-                tagged_count += 1;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            encoder::put_unsigned_varint(buf, tagged_count as u32);
-            let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-            if version >= 10 && !self.node_endpoints.is_empty() {
-                unknown.write_before(buf, 0);
-                encoder::put_unsigned_varint(buf, 0);
-                let size = encoder::length_len(Some(self.node_endpoints.len()), flexible, true)
-                    + self
-                        .node_endpoints
-                        .iter()
-                        .map(|item| item.encoded_len(version))
-                        .sum::<usize>();
-                encoder::put_unsigned_varint(buf, size as u32);
-                encoder::put_length(
-                    buf,
-                    "ProduceResponse.NodeEndpoints",
-                    Some(self.node_endpoints.len()),
-                    flexible,
-                    true,
-                )?;
-                for item in self.node_endpoints.iter() {
-                    item.write_to(buf, version)?;
+            let flexible = version >= 9;
+            encoder::put_length(
+                buf,
+                "ProduceResponse.Responses",
+                Some(self.responses.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.responses.iter() {
+                item.write_to(buf, version)?;
+            }
+            buf.put_i32(self.throttle_time_ms);
+            if flexible {
+                let mut tagged_count = self.unknown_tagged_fields.len();
+                if version >= 10 && !self.node_endpoints.is_empty() {
+                    tagged_count += 1;
                 }
+                encoder::put_unsigned_varint(buf, tagged_count as u32);
+                let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
+                if version >= 10 && !self.node_endpoints.is_empty() {
+                    unknown.write_before(buf, 0);
+                    encoder::put_unsigned_varint(buf, 0);
+                    let size = encoder::length_len(Some(self.node_endpoints.len()), flexible, true)
+                        + self
+                            .node_endpoints
+                            .iter()
+                            .map(|item| item.encoded_len(version))
+                            .sum::<usize>();
+                    encoder::put_unsigned_varint(buf, size as u32);
+                    encoder::put_length(
+                        buf,
+                        "ProduceResponse.NodeEndpoints",
+                        Some(self.node_endpoints.len()),
+                        flexible,
+                        true,
+                    )?;
+                    for item in self.node_endpoints.iter() {
+                        item.write_to(buf, version)?;
+                    }
+                }
+                unknown.finish(buf);
             }
-            unknown.finish(buf);
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -119,39 +121,43 @@ impl Encode for ProduceResponse {
 
 impl Decode for ProduceResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            }
-            .into());
-        }
-        let flexible = version >= 9;
-        let responses = decoder.array("ProduceResponse.Responses", flexible, 1, |decoder| {
-            TopicProduceResponse::decode(decoder, version)
-        })?;
-        let throttle_time_ms = decoder.int32("ProduceResponse.ThrottleTimeMs")?;
-        let mut node_endpoints = Vec::new();
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("ProduceResponse", |tag, decoder| match tag {
-                0 if version >= 10 => {
-                    node_endpoints =
-                        decoder.array("ProduceResponse.NodeEndpoints", flexible, 1, |decoder| {
-                            NodeEndpoint::decode(decoder, version)
-                        })?;
-                    Ok(true)
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
                 }
-                _ => Ok(false),
-            })?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            responses,
-            throttle_time_ms,
-            node_endpoints,
-            unknown_tagged_fields,
+                .into());
+            }
+            let flexible = version >= 9;
+            let responses = decoder.array("ProduceResponse.Responses", flexible, 1, |decoder| {
+                TopicProduceResponse::decode(decoder, version)
+            })?;
+            let throttle_time_ms = decoder.int32("ProduceResponse.ThrottleTimeMs")?;
+            let mut node_endpoints = Vec::new();
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("ProduceResponse", |tag, decoder| match tag {
+                    0 if version >= 10 => {
+                        node_endpoints = decoder.array(
+                            "ProduceResponse.NodeEndpoints",
+                            flexible,
+                            1,
+                            |decoder| NodeEndpoint::decode(decoder, version),
+                        )?;
+                        Ok(true)
+                    }
+                    _ => Ok(false),
+                })?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                responses,
+                throttle_time_ms,
+                node_endpoints,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -40,25 +40,27 @@ pub struct PushTelemetryRequest {
 
 impl Encode for PushTelemetryRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_slice(self.client_instance_id.as_bytes());
-        buf.put_i32(self.subscription_id);
-        encoder::put_bool(buf, self.terminating);
-        buf.put_i8(self.compression_type);
-        encoder::put_nullable_bytes(
-            buf,
-            "PushTelemetryRequest.Metrics",
-            Some(&self.metrics[..]),
-            true,
-        )?;
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_slice(self.client_instance_id.as_bytes());
+            buf.put_i32(self.subscription_id);
+            encoder::put_bool(buf, self.terminating);
+            buf.put_i8(self.compression_type);
+            encoder::put_nullable_bytes(
+                buf,
+                "PushTelemetryRequest.Metrics",
+                Some(&self.metrics[..]),
+                true,
+            )?;
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, _version: i16) -> usize {
@@ -75,28 +77,30 @@ impl Encode for PushTelemetryRequest {
 
 impl Decode for PushTelemetryRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let client_instance_id = decoder.uuid("PushTelemetryRequest.ClientInstanceId")?;
-        let subscription_id = decoder.int32("PushTelemetryRequest.SubscriptionId")?;
-        let terminating = decoder.boolean("PushTelemetryRequest.Terminating")?;
-        let compression_type = decoder.int8("PushTelemetryRequest.CompressionType")?;
-        let metrics = decoder.bytes("PushTelemetryRequest.Metrics", true)?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("PushTelemetryRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            client_instance_id,
-            subscription_id,
-            terminating,
-            compression_type,
-            metrics,
-            unknown_tagged_fields,
+            let client_instance_id = decoder.uuid("PushTelemetryRequest.ClientInstanceId")?;
+            let subscription_id = decoder.int32("PushTelemetryRequest.SubscriptionId")?;
+            let terminating = decoder.boolean("PushTelemetryRequest.Terminating")?;
+            let compression_type = decoder.int8("PushTelemetryRequest.CompressionType")?;
+            let metrics = decoder.bytes("PushTelemetryRequest.Metrics", true)?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("PushTelemetryRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                client_instance_id,
+                subscription_id,
+                terminating,
+                compression_type,
+                metrics,
+                unknown_tagged_fields,
+            })
         })
     }
 }

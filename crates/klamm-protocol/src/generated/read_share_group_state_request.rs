@@ -28,31 +28,33 @@ pub struct ReadShareGroupStateRequest {
 
 impl Encode for ReadShareGroupStateRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        encoder::put_nullable_string(
-            buf,
-            "ReadShareGroupStateRequest.GroupId",
-            Some(self.group_id.as_str()),
-            true,
-        )?;
-        encoder::put_length(
-            buf,
-            "ReadShareGroupStateRequest.Topics",
-            Some(self.topics.len()),
-            true,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            encoder::put_nullable_string(
+                buf,
+                "ReadShareGroupStateRequest.GroupId",
+                Some(self.group_id.as_str()),
+                true,
+            )?;
+            encoder::put_length(
+                buf,
+                "ReadShareGroupStateRequest.Topics",
+                Some(self.topics.len()),
+                true,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -71,24 +73,27 @@ impl Encode for ReadShareGroupStateRequest {
 
 impl Decode for ReadShareGroupStateRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let group_id = decoder.string("ReadShareGroupStateRequest.GroupId", true)?;
-        let topics = decoder.array("ReadShareGroupStateRequest.Topics", true, 1, |decoder| {
-            ReadStateData::decode(decoder, version)
-        })?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("ReadShareGroupStateRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            group_id,
-            topics,
-            unknown_tagged_fields,
+            let group_id = decoder.string("ReadShareGroupStateRequest.GroupId", true)?;
+            let topics =
+                decoder.array("ReadShareGroupStateRequest.Topics", true, 1, |decoder| {
+                    ReadStateData::decode(decoder, version)
+                })?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("ReadShareGroupStateRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                group_id,
+                topics,
+                unknown_tagged_fields,
+            })
         })
     }
 }

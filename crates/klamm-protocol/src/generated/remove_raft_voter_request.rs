@@ -43,30 +43,37 @@ impl Default for RemoveRaftVoterRequest {
 
 impl Encode for RemoveRaftVoterRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        match &self.cluster_id {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "RemoveRaftVoterRequest.ClusterId",
-                    Some(value.as_str()),
-                    true,
-                )?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                encoder::put_nullable_string(buf, "RemoveRaftVoterRequest.ClusterId", None, true)?;
+            match &self.cluster_id {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "RemoveRaftVoterRequest.ClusterId",
+                        Some(value.as_str()),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "RemoveRaftVoterRequest.ClusterId",
+                        None,
+                        true,
+                    )?;
+                }
             }
-        }
-        buf.put_i32(self.voter_id);
-        buf.put_slice(self.voter_directory_id.as_bytes());
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            buf.put_i32(self.voter_id);
+            buf.put_slice(self.voter_directory_id.as_bytes());
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, _version: i16) -> usize {
@@ -84,24 +91,26 @@ impl Encode for RemoveRaftVoterRequest {
 
 impl Decode for RemoveRaftVoterRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let cluster_id = decoder.nullable_string("RemoveRaftVoterRequest.ClusterId", true)?;
-        let voter_id = decoder.int32("RemoveRaftVoterRequest.VoterId")?;
-        let voter_directory_id = decoder.uuid("RemoveRaftVoterRequest.VoterDirectoryId")?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("RemoveRaftVoterRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            cluster_id,
-            voter_id,
-            voter_directory_id,
-            unknown_tagged_fields,
+            let cluster_id = decoder.nullable_string("RemoveRaftVoterRequest.ClusterId", true)?;
+            let voter_id = decoder.int32("RemoveRaftVoterRequest.VoterId")?;
+            let voter_directory_id = decoder.uuid("RemoveRaftVoterRequest.VoterDirectoryId")?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("RemoveRaftVoterRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                cluster_id,
+                voter_id,
+                voter_directory_id,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -28,25 +28,27 @@ pub struct RenewDelegationTokenRequest {
 
 impl Encode for RenewDelegationTokenRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 2;
-        encoder::put_nullable_bytes(
-            buf,
-            "RenewDelegationTokenRequest.Hmac",
-            Some(&self.hmac[..]),
-            flexible,
-        )?;
-        buf.put_i64(self.renew_period_ms);
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 2;
+            encoder::put_nullable_bytes(
+                buf,
+                "RenewDelegationTokenRequest.Hmac",
+                Some(&self.hmac[..]),
+                flexible,
+            )?;
+            buf.put_i64(self.renew_period_ms);
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -63,26 +65,28 @@ impl Encode for RenewDelegationTokenRequest {
 
 impl Decode for RenewDelegationTokenRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 2;
-        let hmac = decoder.bytes("RenewDelegationTokenRequest.Hmac", flexible)?;
-        let renew_period_ms = decoder.int64("RenewDelegationTokenRequest.RenewPeriodMs")?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("RenewDelegationTokenRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            hmac,
-            renew_period_ms,
-            unknown_tagged_fields,
+            let flexible = version >= 2;
+            let hmac = decoder.bytes("RenewDelegationTokenRequest.Hmac", flexible)?;
+            let renew_period_ms = decoder.int64("RenewDelegationTokenRequest.RenewPeriodMs")?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("RenewDelegationTokenRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                hmac,
+                renew_period_ms,
+                unknown_tagged_fields,
+            })
         })
     }
 }

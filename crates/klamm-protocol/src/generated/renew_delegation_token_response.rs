@@ -32,21 +32,23 @@ pub struct RenewDelegationTokenResponse {
 
 impl Encode for RenewDelegationTokenResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 2;
-        buf.put_i16(self.error_code);
-        buf.put_i64(self.expiry_timestamp_ms);
-        buf.put_i32(self.throttle_time_ms);
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 2;
+            buf.put_i16(self.error_code);
+            buf.put_i64(self.expiry_timestamp_ms);
+            buf.put_i32(self.throttle_time_ms);
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -64,29 +66,31 @@ impl Encode for RenewDelegationTokenResponse {
 
 impl Decode for RenewDelegationTokenResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 2;
-        let error_code = decoder.int16("RenewDelegationTokenResponse.ErrorCode")?;
-        let expiry_timestamp_ms =
-            decoder.int64("RenewDelegationTokenResponse.ExpiryTimestampMs")?;
-        let throttle_time_ms = decoder.int32("RenewDelegationTokenResponse.ThrottleTimeMs")?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("RenewDelegationTokenResponse", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            error_code,
-            expiry_timestamp_ms,
-            throttle_time_ms,
-            unknown_tagged_fields,
+            let flexible = version >= 2;
+            let error_code = decoder.int16("RenewDelegationTokenResponse.ErrorCode")?;
+            let expiry_timestamp_ms =
+                decoder.int64("RenewDelegationTokenResponse.ExpiryTimestampMs")?;
+            let throttle_time_ms = decoder.int32("RenewDelegationTokenResponse.ThrottleTimeMs")?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("RenewDelegationTokenResponse", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                error_code,
+                expiry_timestamp_ms,
+                throttle_time_ms,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -48,34 +48,36 @@ impl Default for RequestHeader {
 
 impl Encode for RequestHeader {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 2;
-        buf.put_i16(self.request_api_key);
-        buf.put_i16(self.request_api_version);
-        buf.put_i32(self.correlation_id);
-        match &self.client_id {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "RequestHeader.ClientId",
-                    Some(value.as_str()),
-                    false,
-                )?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                encoder::put_nullable_string(buf, "RequestHeader.ClientId", None, false)?;
+            let flexible = version >= 2;
+            buf.put_i16(self.request_api_key);
+            buf.put_i16(self.request_api_version);
+            buf.put_i32(self.correlation_id);
+            match &self.client_id {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "RequestHeader.ClientId",
+                        Some(value.as_str()),
+                        false,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(buf, "RequestHeader.ClientId", None, false)?;
+                }
             }
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -97,30 +99,32 @@ impl Encode for RequestHeader {
 
 impl Decode for RequestHeader {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 2;
-        let request_api_key = decoder.int16("RequestHeader.RequestApiKey")?;
-        let request_api_version = decoder.int16("RequestHeader.RequestApiVersion")?;
-        let correlation_id = decoder.int32("RequestHeader.CorrelationId")?;
-        let client_id = decoder.nullable_string("RequestHeader.ClientId", false)?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("RequestHeader", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            request_api_key,
-            request_api_version,
-            correlation_id,
-            client_id,
-            unknown_tagged_fields,
+            let flexible = version >= 2;
+            let request_api_key = decoder.int16("RequestHeader.RequestApiKey")?;
+            let request_api_version = decoder.int16("RequestHeader.RequestApiVersion")?;
+            let correlation_id = decoder.int32("RequestHeader.CorrelationId")?;
+            let client_id = decoder.nullable_string("RequestHeader.ClientId", false)?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("RequestHeader", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                request_api_key,
+                request_api_version,
+                correlation_id,
+                client_id,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -24,19 +24,21 @@ pub struct ResponseHeader {
 
 impl Encode for ResponseHeader {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 1;
-        buf.put_i32(self.correlation_id);
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 1;
+            buf.put_i32(self.correlation_id);
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -52,24 +54,26 @@ impl Encode for ResponseHeader {
 
 impl Decode for ResponseHeader {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 1;
-        let correlation_id = decoder.int32("ResponseHeader.CorrelationId")?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("ResponseHeader", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            correlation_id,
-            unknown_tagged_fields,
+            let flexible = version >= 1;
+            let correlation_id = decoder.int32("ResponseHeader.CorrelationId")?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("ResponseHeader", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                correlation_id,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -24,24 +24,26 @@ pub struct SaslAuthenticateRequest {
 
 impl Encode for SaslAuthenticateRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 2;
-        encoder::put_nullable_bytes(
-            buf,
-            "SaslAuthenticateRequest.AuthBytes",
-            Some(&self.auth_bytes[..]),
-            flexible,
-        )?;
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 2;
+            encoder::put_nullable_bytes(
+                buf,
+                "SaslAuthenticateRequest.AuthBytes",
+                Some(&self.auth_bytes[..]),
+                flexible,
+            )?;
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -57,24 +59,26 @@ impl Encode for SaslAuthenticateRequest {
 
 impl Decode for SaslAuthenticateRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 2;
-        let auth_bytes = decoder.bytes("SaslAuthenticateRequest.AuthBytes", flexible)?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("SaslAuthenticateRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            auth_bytes,
-            unknown_tagged_fields,
+            let flexible = version >= 2;
+            let auth_bytes = decoder.bytes("SaslAuthenticateRequest.AuthBytes", flexible)?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("SaslAuthenticateRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                auth_bytes,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -48,46 +48,48 @@ impl Default for SaslAuthenticateResponse {
 
 impl Encode for SaslAuthenticateResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 2;
-        buf.put_i16(self.error_code);
-        match &self.error_message {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "SaslAuthenticateResponse.ErrorMessage",
-                    Some(value.as_str()),
-                    flexible,
-                )?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                encoder::put_nullable_string(
-                    buf,
-                    "SaslAuthenticateResponse.ErrorMessage",
-                    None,
-                    flexible,
-                )?;
+            let flexible = version >= 2;
+            buf.put_i16(self.error_code);
+            match &self.error_message {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "SaslAuthenticateResponse.ErrorMessage",
+                        Some(value.as_str()),
+                        flexible,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "SaslAuthenticateResponse.ErrorMessage",
+                        None,
+                        flexible,
+                    )?;
+                }
             }
-        }
-        encoder::put_nullable_bytes(
-            buf,
-            "SaslAuthenticateResponse.AuthBytes",
-            Some(&self.auth_bytes[..]),
-            flexible,
-        )?;
-        if version >= 1 {
-            buf.put_i64(self.session_lifetime_ms);
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            encoder::put_nullable_bytes(
+                buf,
+                "SaslAuthenticateResponse.AuthBytes",
+                Some(&self.auth_bytes[..]),
+                flexible,
+            )?;
+            if version >= 1 {
+                buf.put_i64(self.session_lifetime_ms);
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -111,35 +113,37 @@ impl Encode for SaslAuthenticateResponse {
 
 impl Decode for SaslAuthenticateResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 2;
-        let error_code = decoder.int16("SaslAuthenticateResponse.ErrorCode")?;
-        let error_message =
-            decoder.nullable_string("SaslAuthenticateResponse.ErrorMessage", flexible)?;
-        let auth_bytes = decoder.bytes("SaslAuthenticateResponse.AuthBytes", flexible)?;
-        let session_lifetime_ms = if version >= 1 {
-            decoder.int64("SaslAuthenticateResponse.SessionLifetimeMs")?
-        } else {
-            0
-        };
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("SaslAuthenticateResponse", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            error_code,
-            error_message,
-            auth_bytes,
-            session_lifetime_ms,
-            unknown_tagged_fields,
+            let flexible = version >= 2;
+            let error_code = decoder.int16("SaslAuthenticateResponse.ErrorCode")?;
+            let error_message =
+                decoder.nullable_string("SaslAuthenticateResponse.ErrorMessage", flexible)?;
+            let auth_bytes = decoder.bytes("SaslAuthenticateResponse.AuthBytes", flexible)?;
+            let session_lifetime_ms = if version >= 1 {
+                decoder.int64("SaslAuthenticateResponse.SessionLifetimeMs")?
+            } else {
+                0
+            };
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("SaslAuthenticateResponse", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                error_code,
+                error_message,
+                auth_bytes,
+                session_lifetime_ms,
+                unknown_tagged_fields,
+            })
         })
     }
 }

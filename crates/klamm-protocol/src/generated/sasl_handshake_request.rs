@@ -22,20 +22,22 @@ pub struct SaslHandshakeRequest {
 
 impl Encode for SaslHandshakeRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        encoder::put_nullable_string(
-            buf,
-            "SaslHandshakeRequest.Mechanism",
-            Some(self.mechanism.as_str()),
-            false,
-        )?;
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            encoder::put_nullable_string(
+                buf,
+                "SaslHandshakeRequest.Mechanism",
+                Some(self.mechanism.as_str()),
+                false,
+            )?;
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, _version: i16) -> usize {
@@ -47,16 +49,18 @@ impl Encode for SaslHandshakeRequest {
 
 impl Decode for SaslHandshakeRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let mechanism = decoder.string("SaslHandshakeRequest.Mechanism", false)?;
-        Ok(Self { mechanism })
+            let mechanism = decoder.string("SaslHandshakeRequest.Mechanism", false)?;
+            Ok(Self { mechanism })
+        })
     }
 }
 

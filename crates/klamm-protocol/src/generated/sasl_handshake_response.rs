@@ -26,30 +26,32 @@ pub struct SaslHandshakeResponse {
 
 impl Encode for SaslHandshakeResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i16(self.error_code);
-        encoder::put_length(
-            buf,
-            "SaslHandshakeResponse.Mechanisms",
-            Some(self.mechanisms.len()),
-            false,
-            true,
-        )?;
-        for item in self.mechanisms.iter() {
-            encoder::put_nullable_string(
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i16(self.error_code);
+            encoder::put_length(
                 buf,
                 "SaslHandshakeResponse.Mechanisms",
-                Some(item.as_str()),
+                Some(self.mechanisms.len()),
                 false,
+                true,
             )?;
-        }
-        Ok(())
+            for item in self.mechanisms.iter() {
+                encoder::put_nullable_string(
+                    buf,
+                    "SaslHandshakeResponse.Mechanisms",
+                    Some(item.as_str()),
+                    false,
+                )?;
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, _version: i16) -> usize {
@@ -67,22 +69,24 @@ impl Encode for SaslHandshakeResponse {
 
 impl Decode for SaslHandshakeResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let error_code = decoder.int16("SaslHandshakeResponse.ErrorCode")?;
-        let mechanisms =
-            decoder.array("SaslHandshakeResponse.Mechanisms", false, 1, |decoder| {
-                decoder.string("SaslHandshakeResponse.Mechanisms", false)
-            })?;
-        Ok(Self {
-            error_code,
-            mechanisms,
+            let error_code = decoder.int16("SaslHandshakeResponse.ErrorCode")?;
+            let mechanisms =
+                decoder.array("SaslHandshakeResponse.Mechanisms", false, 1, |decoder| {
+                    decoder.string("SaslHandshakeResponse.Mechanisms", false)
+                })?;
+            Ok(Self {
+                error_code,
+                mechanisms,
+            })
         })
     }
 }

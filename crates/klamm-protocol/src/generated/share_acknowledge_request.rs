@@ -53,62 +53,74 @@ impl Default for ShareAcknowledgeRequest {
 
 impl Encode for ShareAcknowledgeRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        match &self.group_id {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "ShareAcknowledgeRequest.GroupId",
-                    Some(value.as_str()),
-                    true,
-                )?;
-            }
-            None => {
-                encoder::put_nullable_string(buf, "ShareAcknowledgeRequest.GroupId", None, true)?;
-            }
-        }
-        match &self.member_id {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "ShareAcknowledgeRequest.MemberId",
-                    Some(value.as_str()),
-                    true,
-                )?;
-            }
-            None => {
-                encoder::put_nullable_string(buf, "ShareAcknowledgeRequest.MemberId", None, true)?;
-            }
-        }
-        buf.put_i32(self.share_session_epoch);
-        if version >= 2 {
-            encoder::put_bool(buf, self.is_renew_ack);
-        } else {
-            if self.is_renew_ack {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "ShareAcknowledgeRequest.IsRenewAck",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        encoder::put_length(
-            buf,
-            "ShareAcknowledgeRequest.Topics",
-            Some(self.topics.len()),
-            true,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            match &self.group_id {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "ShareAcknowledgeRequest.GroupId",
+                        Some(value.as_str()),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "ShareAcknowledgeRequest.GroupId",
+                        None,
+                        true,
+                    )?;
+                }
+            }
+            match &self.member_id {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "ShareAcknowledgeRequest.MemberId",
+                        Some(value.as_str()),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "ShareAcknowledgeRequest.MemberId",
+                        None,
+                        true,
+                    )?;
+                }
+            }
+            buf.put_i32(self.share_session_epoch);
+            if version >= 2 {
+                encoder::put_bool(buf, self.is_renew_ack);
+            } else {
+                if self.is_renew_ack {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "ShareAcknowledgeRequest.IsRenewAck",
+                        version,
+                    });
+                }
+            }
+            encoder::put_length(
+                buf,
+                "ShareAcknowledgeRequest.Topics",
+                Some(self.topics.len()),
+                true,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -138,34 +150,36 @@ impl Encode for ShareAcknowledgeRequest {
 
 impl Decode for ShareAcknowledgeRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let group_id = decoder.nullable_string("ShareAcknowledgeRequest.GroupId", true)?;
-        let member_id = decoder.nullable_string("ShareAcknowledgeRequest.MemberId", true)?;
-        let share_session_epoch = decoder.int32("ShareAcknowledgeRequest.ShareSessionEpoch")?;
-        let is_renew_ack = if version >= 2 {
-            decoder.boolean("ShareAcknowledgeRequest.IsRenewAck")?
-        } else {
-            false
-        };
-        let topics = decoder.array("ShareAcknowledgeRequest.Topics", true, 1, |decoder| {
-            AcknowledgeTopic::decode(decoder, version)
-        })?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("ShareAcknowledgeRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            group_id,
-            member_id,
-            share_session_epoch,
-            is_renew_ack,
-            topics,
-            unknown_tagged_fields,
+            let group_id = decoder.nullable_string("ShareAcknowledgeRequest.GroupId", true)?;
+            let member_id = decoder.nullable_string("ShareAcknowledgeRequest.MemberId", true)?;
+            let share_session_epoch = decoder.int32("ShareAcknowledgeRequest.ShareSessionEpoch")?;
+            let is_renew_ack = if version >= 2 {
+                decoder.boolean("ShareAcknowledgeRequest.IsRenewAck")?
+            } else {
+                false
+            };
+            let topics = decoder.array("ShareAcknowledgeRequest.Topics", true, 1, |decoder| {
+                AcknowledgeTopic::decode(decoder, version)
+            })?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("ShareAcknowledgeRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                group_id,
+                member_id,
+                share_session_epoch,
+                is_renew_ack,
+                topics,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -90,80 +90,82 @@ impl Default for ShareFetchRequest {
 
 impl Encode for ShareFetchRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        match &self.group_id {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "ShareFetchRequest.GroupId",
-                    Some(value.as_str()),
-                    true,
-                )?;
-            }
-            None => {
-                encoder::put_nullable_string(buf, "ShareFetchRequest.GroupId", None, true)?;
-            }
-        }
-        match &self.member_id {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "ShareFetchRequest.MemberId",
-                    Some(value.as_str()),
-                    true,
-                )?;
-            }
-            None => {
-                encoder::put_nullable_string(buf, "ShareFetchRequest.MemberId", None, true)?;
-            }
-        }
-        buf.put_i32(self.share_session_epoch);
-        buf.put_i32(self.max_wait_ms);
-        buf.put_i32(self.min_bytes);
-        buf.put_i32(self.max_bytes);
-        buf.put_i32(self.max_records);
-        buf.put_i32(self.batch_size);
-        if version >= 2 {
-            buf.put_i8(self.share_acquire_mode);
-        }
-        if version >= 2 {
-            encoder::put_bool(buf, self.is_renew_ack);
-        } else {
-            if self.is_renew_ack {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "ShareFetchRequest.IsRenewAck",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        encoder::put_length(
-            buf,
-            "ShareFetchRequest.Topics",
-            Some(self.topics.len()),
-            true,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_length(
-            buf,
-            "ShareFetchRequest.ForgottenTopicsData",
-            Some(self.forgotten_topics_data.len()),
-            true,
-            true,
-        )?;
-        for item in self.forgotten_topics_data.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            match &self.group_id {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "ShareFetchRequest.GroupId",
+                        Some(value.as_str()),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(buf, "ShareFetchRequest.GroupId", None, true)?;
+                }
+            }
+            match &self.member_id {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "ShareFetchRequest.MemberId",
+                        Some(value.as_str()),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(buf, "ShareFetchRequest.MemberId", None, true)?;
+                }
+            }
+            buf.put_i32(self.share_session_epoch);
+            buf.put_i32(self.max_wait_ms);
+            buf.put_i32(self.min_bytes);
+            buf.put_i32(self.max_bytes);
+            buf.put_i32(self.max_records);
+            buf.put_i32(self.batch_size);
+            if version >= 2 {
+                buf.put_i8(self.share_acquire_mode);
+            }
+            if version >= 2 {
+                encoder::put_bool(buf, self.is_renew_ack);
+            } else {
+                if self.is_renew_ack {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "ShareFetchRequest.IsRenewAck",
+                        version,
+                    });
+                }
+            }
+            encoder::put_length(
+                buf,
+                "ShareFetchRequest.Topics",
+                Some(self.topics.len()),
+                true,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_length(
+                buf,
+                "ShareFetchRequest.ForgottenTopicsData",
+                Some(self.forgotten_topics_data.len()),
+                true,
+                true,
+            )?;
+            for item in self.forgotten_topics_data.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -207,56 +209,59 @@ impl Encode for ShareFetchRequest {
 
 impl Decode for ShareFetchRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let group_id = decoder.nullable_string("ShareFetchRequest.GroupId", true)?;
-        let member_id = decoder.nullable_string("ShareFetchRequest.MemberId", true)?;
-        let share_session_epoch = decoder.int32("ShareFetchRequest.ShareSessionEpoch")?;
-        let max_wait_ms = decoder.int32("ShareFetchRequest.MaxWaitMs")?;
-        let min_bytes = decoder.int32("ShareFetchRequest.MinBytes")?;
-        let max_bytes = decoder.int32("ShareFetchRequest.MaxBytes")?;
-        let max_records = decoder.int32("ShareFetchRequest.MaxRecords")?;
-        let batch_size = decoder.int32("ShareFetchRequest.BatchSize")?;
-        let share_acquire_mode = if version >= 2 {
-            decoder.int8("ShareFetchRequest.ShareAcquireMode")?
-        } else {
-            0
-        };
-        let is_renew_ack = if version >= 2 {
-            decoder.boolean("ShareFetchRequest.IsRenewAck")?
-        } else {
-            false
-        };
-        let topics = decoder.array("ShareFetchRequest.Topics", true, 1, |decoder| {
-            FetchTopic::decode(decoder, version)
-        })?;
-        let forgotten_topics_data = decoder.array(
-            "ShareFetchRequest.ForgottenTopicsData",
-            true,
-            1,
-            |decoder| ForgottenTopic::decode(decoder, version),
-        )?;
-        let unknown_tagged_fields = decoder.tagged_fields("ShareFetchRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            group_id,
-            member_id,
-            share_session_epoch,
-            max_wait_ms,
-            min_bytes,
-            max_bytes,
-            max_records,
-            batch_size,
-            share_acquire_mode,
-            is_renew_ack,
-            topics,
-            forgotten_topics_data,
-            unknown_tagged_fields,
+            let group_id = decoder.nullable_string("ShareFetchRequest.GroupId", true)?;
+            let member_id = decoder.nullable_string("ShareFetchRequest.MemberId", true)?;
+            let share_session_epoch = decoder.int32("ShareFetchRequest.ShareSessionEpoch")?;
+            let max_wait_ms = decoder.int32("ShareFetchRequest.MaxWaitMs")?;
+            let min_bytes = decoder.int32("ShareFetchRequest.MinBytes")?;
+            let max_bytes = decoder.int32("ShareFetchRequest.MaxBytes")?;
+            let max_records = decoder.int32("ShareFetchRequest.MaxRecords")?;
+            let batch_size = decoder.int32("ShareFetchRequest.BatchSize")?;
+            let share_acquire_mode = if version >= 2 {
+                decoder.int8("ShareFetchRequest.ShareAcquireMode")?
+            } else {
+                0
+            };
+            let is_renew_ack = if version >= 2 {
+                decoder.boolean("ShareFetchRequest.IsRenewAck")?
+            } else {
+                false
+            };
+            let topics = decoder.array("ShareFetchRequest.Topics", true, 1, |decoder| {
+                FetchTopic::decode(decoder, version)
+            })?;
+            let forgotten_topics_data = decoder.array(
+                "ShareFetchRequest.ForgottenTopicsData",
+                true,
+                1,
+                |decoder| ForgottenTopic::decode(decoder, version),
+            )?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("ShareFetchRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                group_id,
+                member_id,
+                share_session_epoch,
+                max_wait_ms,
+                min_bytes,
+                max_bytes,
+                max_records,
+                batch_size,
+                share_acquire_mode,
+                is_renew_ack,
+                topics,
+                forgotten_topics_data,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -44,51 +44,58 @@ pub struct ShareFetchResponse {
 
 impl Encode for ShareFetchResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
-        match &self.error_message {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "ShareFetchResponse.ErrorMessage",
-                    Some(value.as_str()),
-                    true,
-                )?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                encoder::put_nullable_string(buf, "ShareFetchResponse.ErrorMessage", None, true)?;
+            buf.put_i32(self.throttle_time_ms);
+            buf.put_i16(self.error_code);
+            match &self.error_message {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "ShareFetchResponse.ErrorMessage",
+                        Some(value.as_str()),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "ShareFetchResponse.ErrorMessage",
+                        None,
+                        true,
+                    )?;
+                }
             }
-        }
-        buf.put_i32(self.acquisition_lock_timeout_ms);
-        encoder::put_length(
-            buf,
-            "ShareFetchResponse.Responses",
-            Some(self.responses.len()),
-            true,
-            true,
-        )?;
-        for item in self.responses.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_length(
-            buf,
-            "ShareFetchResponse.NodeEndpoints",
-            Some(self.node_endpoints.len()),
-            true,
-            true,
-        )?;
-        for item in self.node_endpoints.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            buf.put_i32(self.acquisition_lock_timeout_ms);
+            encoder::put_length(
+                buf,
+                "ShareFetchResponse.Responses",
+                Some(self.responses.len()),
+                true,
+                true,
+            )?;
+            for item in self.responses.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_length(
+                buf,
+                "ShareFetchResponse.NodeEndpoints",
+                Some(self.node_endpoints.len()),
+                true,
+                true,
+            )?;
+            for item in self.node_endpoints.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -119,36 +126,38 @@ impl Encode for ShareFetchResponse {
 
 impl Decode for ShareFetchResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let throttle_time_ms = decoder.int32("ShareFetchResponse.ThrottleTimeMs")?;
-        let error_code = decoder.int16("ShareFetchResponse.ErrorCode")?;
-        let error_message = decoder.nullable_string("ShareFetchResponse.ErrorMessage", true)?;
-        let acquisition_lock_timeout_ms =
-            decoder.int32("ShareFetchResponse.AcquisitionLockTimeoutMs")?;
-        let responses = decoder.array("ShareFetchResponse.Responses", true, 1, |decoder| {
-            ShareFetchableTopicResponse::decode(decoder, version)
-        })?;
-        let node_endpoints =
-            decoder.array("ShareFetchResponse.NodeEndpoints", true, 1, |decoder| {
-                NodeEndpoint::decode(decoder, version)
+            let throttle_time_ms = decoder.int32("ShareFetchResponse.ThrottleTimeMs")?;
+            let error_code = decoder.int16("ShareFetchResponse.ErrorCode")?;
+            let error_message = decoder.nullable_string("ShareFetchResponse.ErrorMessage", true)?;
+            let acquisition_lock_timeout_ms =
+                decoder.int32("ShareFetchResponse.AcquisitionLockTimeoutMs")?;
+            let responses = decoder.array("ShareFetchResponse.Responses", true, 1, |decoder| {
+                ShareFetchableTopicResponse::decode(decoder, version)
             })?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("ShareFetchResponse", |_, _| Ok(false))?;
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            error_message,
-            acquisition_lock_timeout_ms,
-            responses,
-            node_endpoints,
-            unknown_tagged_fields,
+            let node_endpoints =
+                decoder.array("ShareFetchResponse.NodeEndpoints", true, 1, |decoder| {
+                    NodeEndpoint::decode(decoder, version)
+                })?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("ShareFetchResponse", |_, _| Ok(false))?;
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                error_message,
+                acquisition_lock_timeout_ms,
+                responses,
+                node_endpoints,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -28,31 +28,33 @@ pub struct ShareGroupDescribeRequest {
 
 impl Encode for ShareGroupDescribeRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        encoder::put_length(
-            buf,
-            "ShareGroupDescribeRequest.GroupIds",
-            Some(self.group_ids.len()),
-            true,
-            true,
-        )?;
-        for item in self.group_ids.iter() {
-            encoder::put_nullable_string(
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            encoder::put_length(
                 buf,
                 "ShareGroupDescribeRequest.GroupIds",
-                Some(item.as_str()),
+                Some(self.group_ids.len()),
+                true,
                 true,
             )?;
-        }
-        encoder::put_bool(buf, self.include_authorized_operations);
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            for item in self.group_ids.iter() {
+                encoder::put_nullable_string(
+                    buf,
+                    "ShareGroupDescribeRequest.GroupIds",
+                    Some(item.as_str()),
+                    true,
+                )?;
+            }
+            encoder::put_bool(buf, self.include_authorized_operations);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, _version: i16) -> usize {
@@ -71,26 +73,28 @@ impl Encode for ShareGroupDescribeRequest {
 
 impl Decode for ShareGroupDescribeRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let group_ids =
-            decoder.array("ShareGroupDescribeRequest.GroupIds", true, 1, |decoder| {
-                decoder.string("ShareGroupDescribeRequest.GroupIds", true)
-            })?;
-        let include_authorized_operations =
-            decoder.boolean("ShareGroupDescribeRequest.IncludeAuthorizedOperations")?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("ShareGroupDescribeRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            group_ids,
-            include_authorized_operations,
-            unknown_tagged_fields,
+            let group_ids =
+                decoder.array("ShareGroupDescribeRequest.GroupIds", true, 1, |decoder| {
+                    decoder.string("ShareGroupDescribeRequest.GroupIds", true)
+                })?;
+            let include_authorized_operations =
+                decoder.boolean("ShareGroupDescribeRequest.IncludeAuthorizedOperations")?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("ShareGroupDescribeRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                group_ids,
+                include_authorized_operations,
+                unknown_tagged_fields,
+            })
         })
     }
 }

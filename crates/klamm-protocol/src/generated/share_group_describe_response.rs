@@ -30,26 +30,28 @@ pub struct ShareGroupDescribeResponse {
 
 impl Encode for ShareGroupDescribeResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.throttle_time_ms);
-        encoder::put_length(
-            buf,
-            "ShareGroupDescribeResponse.Groups",
-            Some(self.groups.len()),
-            true,
-            true,
-        )?;
-        for item in self.groups.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i32(self.throttle_time_ms);
+            encoder::put_length(
+                buf,
+                "ShareGroupDescribeResponse.Groups",
+                Some(self.groups.len()),
+                true,
+                true,
+            )?;
+            for item in self.groups.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -68,24 +70,27 @@ impl Encode for ShareGroupDescribeResponse {
 
 impl Decode for ShareGroupDescribeResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let throttle_time_ms = decoder.int32("ShareGroupDescribeResponse.ThrottleTimeMs")?;
-        let groups = decoder.array("ShareGroupDescribeResponse.Groups", true, 1, |decoder| {
-            DescribedGroup::decode(decoder, version)
-        })?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("ShareGroupDescribeResponse", |_, _| Ok(false))?;
-        Ok(Self {
-            throttle_time_ms,
-            groups,
-            unknown_tagged_fields,
+            let throttle_time_ms = decoder.int32("ShareGroupDescribeResponse.ThrottleTimeMs")?;
+            let groups =
+                decoder.array("ShareGroupDescribeResponse.Groups", true, 1, |decoder| {
+                    DescribedGroup::decode(decoder, version)
+                })?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("ShareGroupDescribeResponse", |_, _| Ok(false))?;
+            Ok(Self {
+                throttle_time_ms,
+                groups,
+                unknown_tagged_fields,
+            })
         })
     }
 }

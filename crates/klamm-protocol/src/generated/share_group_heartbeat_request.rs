@@ -40,69 +40,76 @@ pub struct ShareGroupHeartbeatRequest {
 
 impl Encode for ShareGroupHeartbeatRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        encoder::put_nullable_string(
-            buf,
-            "ShareGroupHeartbeatRequest.GroupId",
-            Some(self.group_id.as_str()),
-            true,
-        )?;
-        encoder::put_nullable_string(
-            buf,
-            "ShareGroupHeartbeatRequest.MemberId",
-            Some(self.member_id.as_str()),
-            true,
-        )?;
-        buf.put_i32(self.member_epoch);
-        match &self.rack_id {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "ShareGroupHeartbeatRequest.RackId",
-                    Some(value.as_str()),
-                    true,
-                )?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                encoder::put_nullable_string(buf, "ShareGroupHeartbeatRequest.RackId", None, true)?;
-            }
-        }
-        match &self.subscribed_topic_names {
-            Some(value) => {
-                encoder::put_length(
-                    buf,
-                    "ShareGroupHeartbeatRequest.SubscribedTopicNames",
-                    Some(value.len()),
-                    true,
-                    true,
-                )?;
-                for item in value.iter() {
+            encoder::put_nullable_string(
+                buf,
+                "ShareGroupHeartbeatRequest.GroupId",
+                Some(self.group_id.as_str()),
+                true,
+            )?;
+            encoder::put_nullable_string(
+                buf,
+                "ShareGroupHeartbeatRequest.MemberId",
+                Some(self.member_id.as_str()),
+                true,
+            )?;
+            buf.put_i32(self.member_epoch);
+            match &self.rack_id {
+                Some(value) => {
                     encoder::put_nullable_string(
                         buf,
-                        "ShareGroupHeartbeatRequest.SubscribedTopicNames",
-                        Some(item.as_str()),
+                        "ShareGroupHeartbeatRequest.RackId",
+                        Some(value.as_str()),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "ShareGroupHeartbeatRequest.RackId",
+                        None,
                         true,
                     )?;
                 }
             }
-            None => {
-                encoder::put_length(
-                    buf,
-                    "ShareGroupHeartbeatRequest.SubscribedTopicNames",
-                    None,
-                    true,
-                    true,
-                )?;
+            match &self.subscribed_topic_names {
+                Some(value) => {
+                    encoder::put_length(
+                        buf,
+                        "ShareGroupHeartbeatRequest.SubscribedTopicNames",
+                        Some(value.len()),
+                        true,
+                        true,
+                    )?;
+                    for item in value.iter() {
+                        encoder::put_nullable_string(
+                            buf,
+                            "ShareGroupHeartbeatRequest.SubscribedTopicNames",
+                            Some(item.as_str()),
+                            true,
+                        )?;
+                    }
+                }
+                None => {
+                    encoder::put_length(
+                        buf,
+                        "ShareGroupHeartbeatRequest.SubscribedTopicNames",
+                        None,
+                        true,
+                        true,
+                    )?;
+                }
             }
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, _version: i16) -> usize {
@@ -131,33 +138,35 @@ impl Encode for ShareGroupHeartbeatRequest {
 
 impl Decode for ShareGroupHeartbeatRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let group_id = decoder.string("ShareGroupHeartbeatRequest.GroupId", true)?;
-        let member_id = decoder.string("ShareGroupHeartbeatRequest.MemberId", true)?;
-        let member_epoch = decoder.int32("ShareGroupHeartbeatRequest.MemberEpoch")?;
-        let rack_id = decoder.nullable_string("ShareGroupHeartbeatRequest.RackId", true)?;
-        let subscribed_topic_names = decoder.nullable_array(
-            "ShareGroupHeartbeatRequest.SubscribedTopicNames",
-            true,
-            1,
-            |decoder| decoder.string("ShareGroupHeartbeatRequest.SubscribedTopicNames", true),
-        )?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("ShareGroupHeartbeatRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            group_id,
-            member_id,
-            member_epoch,
-            rack_id,
-            subscribed_topic_names,
-            unknown_tagged_fields,
+            let group_id = decoder.string("ShareGroupHeartbeatRequest.GroupId", true)?;
+            let member_id = decoder.string("ShareGroupHeartbeatRequest.MemberId", true)?;
+            let member_epoch = decoder.int32("ShareGroupHeartbeatRequest.MemberEpoch")?;
+            let rack_id = decoder.nullable_string("ShareGroupHeartbeatRequest.RackId", true)?;
+            let subscribed_topic_names = decoder.nullable_array(
+                "ShareGroupHeartbeatRequest.SubscribedTopicNames",
+                true,
+                1,
+                |decoder| decoder.string("ShareGroupHeartbeatRequest.SubscribedTopicNames", true),
+            )?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("ShareGroupHeartbeatRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                group_id,
+                member_id,
+                member_epoch,
+                rack_id,
+                subscribed_topic_names,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -24,16 +24,18 @@ pub struct SnapshotFooterRecord {
 
 impl Encode for SnapshotFooterRecord {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i16(self.version);
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i16(self.version);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, _version: i16) -> usize {
@@ -46,20 +48,22 @@ impl Encode for SnapshotFooterRecord {
 
 impl Decode for SnapshotFooterRecord {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let version_field = decoder.int16("SnapshotFooterRecord.Version")?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("SnapshotFooterRecord", |_, _| Ok(false))?;
-        Ok(Self {
-            version: version_field,
-            unknown_tagged_fields,
+            let version_field = decoder.int16("SnapshotFooterRecord.Version")?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("SnapshotFooterRecord", |_, _| Ok(false))?;
+            Ok(Self {
+                version: version_field,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -28,17 +28,19 @@ pub struct SnapshotHeaderRecord {
 
 impl Encode for SnapshotHeaderRecord {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i16(self.version);
-        buf.put_i64(self.last_contained_log_timestamp);
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i16(self.version);
+            buf.put_i64(self.last_contained_log_timestamp);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, _version: i16) -> usize {
@@ -52,23 +54,25 @@ impl Encode for SnapshotHeaderRecord {
 
 impl Decode for SnapshotHeaderRecord {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let version_field = decoder.int16("SnapshotHeaderRecord.Version")?;
-        let last_contained_log_timestamp =
-            decoder.int64("SnapshotHeaderRecord.LastContainedLogTimestamp")?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("SnapshotHeaderRecord", |_, _| Ok(false))?;
-        Ok(Self {
-            version: version_field,
-            last_contained_log_timestamp,
-            unknown_tagged_fields,
+            let version_field = decoder.int16("SnapshotHeaderRecord.Version")?;
+            let last_contained_log_timestamp =
+                decoder.int64("SnapshotHeaderRecord.LastContainedLogTimestamp")?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("SnapshotHeaderRecord", |_, _| Ok(false))?;
+            Ok(Self {
+                version: version_field,
+                last_contained_log_timestamp,
+                unknown_tagged_fields,
+            })
         })
     }
 }

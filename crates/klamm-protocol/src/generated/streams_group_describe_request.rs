@@ -32,41 +32,43 @@ pub struct StreamsGroupDescribeRequest {
 
 impl Encode for StreamsGroupDescribeRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        encoder::put_length(
-            buf,
-            "StreamsGroupDescribeRequest.GroupIds",
-            Some(self.group_ids.len()),
-            true,
-            true,
-        )?;
-        for item in self.group_ids.iter() {
-            encoder::put_nullable_string(
-                buf,
-                "StreamsGroupDescribeRequest.GroupIds",
-                Some(item.as_str()),
-                true,
-            )?;
-        }
-        encoder::put_bool(buf, self.include_authorized_operations);
-        if version >= 1 {
-            encoder::put_bool(buf, self.include_topology_description);
-        } else {
-            if self.include_topology_description {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "StreamsGroupDescribeRequest.IncludeTopologyDescription",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            encoder::put_length(
+                buf,
+                "StreamsGroupDescribeRequest.GroupIds",
+                Some(self.group_ids.len()),
+                true,
+                true,
+            )?;
+            for item in self.group_ids.iter() {
+                encoder::put_nullable_string(
+                    buf,
+                    "StreamsGroupDescribeRequest.GroupIds",
+                    Some(item.as_str()),
+                    true,
+                )?;
+            }
+            encoder::put_bool(buf, self.include_authorized_operations);
+            if version >= 1 {
+                encoder::put_bool(buf, self.include_topology_description);
+            } else {
+                if self.include_topology_description {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "StreamsGroupDescribeRequest.IncludeTopologyDescription",
+                        version,
+                    });
+                }
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -88,32 +90,34 @@ impl Encode for StreamsGroupDescribeRequest {
 
 impl Decode for StreamsGroupDescribeRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let group_ids =
-            decoder.array("StreamsGroupDescribeRequest.GroupIds", true, 1, |decoder| {
-                decoder.string("StreamsGroupDescribeRequest.GroupIds", true)
-            })?;
-        let include_authorized_operations =
-            decoder.boolean("StreamsGroupDescribeRequest.IncludeAuthorizedOperations")?;
-        let include_topology_description = if version >= 1 {
-            decoder.boolean("StreamsGroupDescribeRequest.IncludeTopologyDescription")?
-        } else {
-            false
-        };
-        let unknown_tagged_fields =
-            decoder.tagged_fields("StreamsGroupDescribeRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            group_ids,
-            include_authorized_operations,
-            include_topology_description,
-            unknown_tagged_fields,
+            let group_ids =
+                decoder.array("StreamsGroupDescribeRequest.GroupIds", true, 1, |decoder| {
+                    decoder.string("StreamsGroupDescribeRequest.GroupIds", true)
+                })?;
+            let include_authorized_operations =
+                decoder.boolean("StreamsGroupDescribeRequest.IncludeAuthorizedOperations")?;
+            let include_topology_description = if version >= 1 {
+                decoder.boolean("StreamsGroupDescribeRequest.IncludeTopologyDescription")?
+            } else {
+                false
+            };
+            let unknown_tagged_fields =
+                decoder.tagged_fields("StreamsGroupDescribeRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                group_ids,
+                include_authorized_operations,
+                include_topology_description,
+                unknown_tagged_fields,
+            })
         })
     }
 }

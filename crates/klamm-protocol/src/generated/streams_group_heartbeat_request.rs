@@ -115,241 +115,243 @@ impl Default for StreamsGroupHeartbeatRequest {
 
 impl Encode for StreamsGroupHeartbeatRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        encoder::put_nullable_string(
-            buf,
-            "StreamsGroupHeartbeatRequest.GroupId",
-            Some(self.group_id.as_str()),
-            true,
-        )?;
-        encoder::put_nullable_string(
-            buf,
-            "StreamsGroupHeartbeatRequest.MemberId",
-            Some(self.member_id.as_str()),
-            true,
-        )?;
-        buf.put_i32(self.member_epoch);
-        buf.put_i32(self.endpoint_information_epoch);
-        match &self.instance_id {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "StreamsGroupHeartbeatRequest.InstanceId",
-                    Some(value.as_str()),
-                    true,
-                )?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                encoder::put_nullable_string(
-                    buf,
-                    "StreamsGroupHeartbeatRequest.InstanceId",
-                    None,
-                    true,
-                )?;
-            }
-        }
-        match &self.rack_id {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "StreamsGroupHeartbeatRequest.RackId",
-                    Some(value.as_str()),
-                    true,
-                )?;
-            }
-            None => {
-                encoder::put_nullable_string(
-                    buf,
-                    "StreamsGroupHeartbeatRequest.RackId",
-                    None,
-                    true,
-                )?;
-            }
-        }
-        buf.put_i32(self.rebalance_timeout_ms);
-        match &self.topology {
-            Some(value) => {
-                buf.put_i8(1);
-                value.write_to(buf, version)?;
-            }
-            None => {
-                buf.put_i8(-1);
-            }
-        }
-        match &self.active_tasks {
-            Some(value) => {
-                encoder::put_length(
-                    buf,
-                    "StreamsGroupHeartbeatRequest.ActiveTasks",
-                    Some(value.len()),
-                    true,
-                    true,
-                )?;
-                for item in value.iter() {
-                    item.write_to(buf, version)?;
+            encoder::put_nullable_string(
+                buf,
+                "StreamsGroupHeartbeatRequest.GroupId",
+                Some(self.group_id.as_str()),
+                true,
+            )?;
+            encoder::put_nullable_string(
+                buf,
+                "StreamsGroupHeartbeatRequest.MemberId",
+                Some(self.member_id.as_str()),
+                true,
+            )?;
+            buf.put_i32(self.member_epoch);
+            buf.put_i32(self.endpoint_information_epoch);
+            match &self.instance_id {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "StreamsGroupHeartbeatRequest.InstanceId",
+                        Some(value.as_str()),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "StreamsGroupHeartbeatRequest.InstanceId",
+                        None,
+                        true,
+                    )?;
                 }
             }
-            None => {
-                encoder::put_length(
-                    buf,
-                    "StreamsGroupHeartbeatRequest.ActiveTasks",
-                    None,
-                    true,
-                    true,
-                )?;
-            }
-        }
-        match &self.standby_tasks {
-            Some(value) => {
-                encoder::put_length(
-                    buf,
-                    "StreamsGroupHeartbeatRequest.StandbyTasks",
-                    Some(value.len()),
-                    true,
-                    true,
-                )?;
-                for item in value.iter() {
-                    item.write_to(buf, version)?;
+            match &self.rack_id {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "StreamsGroupHeartbeatRequest.RackId",
+                        Some(value.as_str()),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "StreamsGroupHeartbeatRequest.RackId",
+                        None,
+                        true,
+                    )?;
                 }
             }
-            None => {
-                encoder::put_length(
-                    buf,
-                    "StreamsGroupHeartbeatRequest.StandbyTasks",
-                    None,
-                    true,
-                    true,
-                )?;
-            }
-        }
-        match &self.warmup_tasks {
-            Some(value) => {
-                encoder::put_length(
-                    buf,
-                    "StreamsGroupHeartbeatRequest.WarmupTasks",
-                    Some(value.len()),
-                    true,
-                    true,
-                )?;
-                for item in value.iter() {
-                    item.write_to(buf, version)?;
+            buf.put_i32(self.rebalance_timeout_ms);
+            match &self.topology {
+                Some(value) => {
+                    buf.put_i8(1);
+                    value.write_to(buf, version)?;
+                }
+                None => {
+                    buf.put_i8(-1);
                 }
             }
-            None => {
-                encoder::put_length(
-                    buf,
-                    "StreamsGroupHeartbeatRequest.WarmupTasks",
-                    None,
-                    true,
-                    true,
-                )?;
-            }
-        }
-        match &self.process_id {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "StreamsGroupHeartbeatRequest.ProcessId",
-                    Some(value.as_str()),
-                    true,
-                )?;
-            }
-            None => {
-                encoder::put_nullable_string(
-                    buf,
-                    "StreamsGroupHeartbeatRequest.ProcessId",
-                    None,
-                    true,
-                )?;
-            }
-        }
-        match &self.user_endpoint {
-            Some(value) => {
-                buf.put_i8(1);
-                value.write_to(buf, version)?;
-            }
-            None => {
-                buf.put_i8(-1);
-            }
-        }
-        match &self.client_tags {
-            Some(value) => {
-                encoder::put_length(
-                    buf,
-                    "StreamsGroupHeartbeatRequest.ClientTags",
-                    Some(value.len()),
-                    true,
-                    true,
-                )?;
-                for item in value.iter() {
-                    item.write_to(buf, version)?;
+            match &self.active_tasks {
+                Some(value) => {
+                    encoder::put_length(
+                        buf,
+                        "StreamsGroupHeartbeatRequest.ActiveTasks",
+                        Some(value.len()),
+                        true,
+                        true,
+                    )?;
+                    for item in value.iter() {
+                        item.write_to(buf, version)?;
+                    }
+                }
+                None => {
+                    encoder::put_length(
+                        buf,
+                        "StreamsGroupHeartbeatRequest.ActiveTasks",
+                        None,
+                        true,
+                        true,
+                    )?;
                 }
             }
-            None => {
-                encoder::put_length(
-                    buf,
-                    "StreamsGroupHeartbeatRequest.ClientTags",
-                    None,
-                    true,
-                    true,
-                )?;
-            }
-        }
-        match &self.task_offsets {
-            Some(value) => {
-                encoder::put_length(
-                    buf,
-                    "StreamsGroupHeartbeatRequest.TaskOffsets",
-                    Some(value.len()),
-                    true,
-                    true,
-                )?;
-                for item in value.iter() {
-                    item.write_to(buf, version)?;
+            match &self.standby_tasks {
+                Some(value) => {
+                    encoder::put_length(
+                        buf,
+                        "StreamsGroupHeartbeatRequest.StandbyTasks",
+                        Some(value.len()),
+                        true,
+                        true,
+                    )?;
+                    for item in value.iter() {
+                        item.write_to(buf, version)?;
+                    }
+                }
+                None => {
+                    encoder::put_length(
+                        buf,
+                        "StreamsGroupHeartbeatRequest.StandbyTasks",
+                        None,
+                        true,
+                        true,
+                    )?;
                 }
             }
-            None => {
-                encoder::put_length(
-                    buf,
-                    "StreamsGroupHeartbeatRequest.TaskOffsets",
-                    None,
-                    true,
-                    true,
-                )?;
-            }
-        }
-        match &self.task_end_offsets {
-            Some(value) => {
-                encoder::put_length(
-                    buf,
-                    "StreamsGroupHeartbeatRequest.TaskEndOffsets",
-                    Some(value.len()),
-                    true,
-                    true,
-                )?;
-                for item in value.iter() {
-                    item.write_to(buf, version)?;
+            match &self.warmup_tasks {
+                Some(value) => {
+                    encoder::put_length(
+                        buf,
+                        "StreamsGroupHeartbeatRequest.WarmupTasks",
+                        Some(value.len()),
+                        true,
+                        true,
+                    )?;
+                    for item in value.iter() {
+                        item.write_to(buf, version)?;
+                    }
+                }
+                None => {
+                    encoder::put_length(
+                        buf,
+                        "StreamsGroupHeartbeatRequest.WarmupTasks",
+                        None,
+                        true,
+                        true,
+                    )?;
                 }
             }
-            None => {
-                encoder::put_length(
-                    buf,
-                    "StreamsGroupHeartbeatRequest.TaskEndOffsets",
-                    None,
-                    true,
-                    true,
-                )?;
+            match &self.process_id {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "StreamsGroupHeartbeatRequest.ProcessId",
+                        Some(value.as_str()),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "StreamsGroupHeartbeatRequest.ProcessId",
+                        None,
+                        true,
+                    )?;
+                }
             }
-        }
-        encoder::put_bool(buf, self.shutdown_application);
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            match &self.user_endpoint {
+                Some(value) => {
+                    buf.put_i8(1);
+                    value.write_to(buf, version)?;
+                }
+                None => {
+                    buf.put_i8(-1);
+                }
+            }
+            match &self.client_tags {
+                Some(value) => {
+                    encoder::put_length(
+                        buf,
+                        "StreamsGroupHeartbeatRequest.ClientTags",
+                        Some(value.len()),
+                        true,
+                        true,
+                    )?;
+                    for item in value.iter() {
+                        item.write_to(buf, version)?;
+                    }
+                }
+                None => {
+                    encoder::put_length(
+                        buf,
+                        "StreamsGroupHeartbeatRequest.ClientTags",
+                        None,
+                        true,
+                        true,
+                    )?;
+                }
+            }
+            match &self.task_offsets {
+                Some(value) => {
+                    encoder::put_length(
+                        buf,
+                        "StreamsGroupHeartbeatRequest.TaskOffsets",
+                        Some(value.len()),
+                        true,
+                        true,
+                    )?;
+                    for item in value.iter() {
+                        item.write_to(buf, version)?;
+                    }
+                }
+                None => {
+                    encoder::put_length(
+                        buf,
+                        "StreamsGroupHeartbeatRequest.TaskOffsets",
+                        None,
+                        true,
+                        true,
+                    )?;
+                }
+            }
+            match &self.task_end_offsets {
+                Some(value) => {
+                    encoder::put_length(
+                        buf,
+                        "StreamsGroupHeartbeatRequest.TaskEndOffsets",
+                        Some(value.len()),
+                        true,
+                        true,
+                    )?;
+                    for item in value.iter() {
+                        item.write_to(buf, version)?;
+                    }
+                }
+                None => {
+                    encoder::put_length(
+                        buf,
+                        "StreamsGroupHeartbeatRequest.TaskEndOffsets",
+                        None,
+                        true,
+                        true,
+                    )?;
+                }
+            }
+            encoder::put_bool(buf, self.shutdown_application);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -447,94 +449,97 @@ impl Encode for StreamsGroupHeartbeatRequest {
 
 impl Decode for StreamsGroupHeartbeatRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let group_id = decoder.string("StreamsGroupHeartbeatRequest.GroupId", true)?;
-        let member_id = decoder.string("StreamsGroupHeartbeatRequest.MemberId", true)?;
-        let member_epoch = decoder.int32("StreamsGroupHeartbeatRequest.MemberEpoch")?;
-        let endpoint_information_epoch =
-            decoder.int32("StreamsGroupHeartbeatRequest.EndpointInformationEpoch")?;
-        let instance_id =
-            decoder.nullable_string("StreamsGroupHeartbeatRequest.InstanceId", true)?;
-        let rack_id = decoder.nullable_string("StreamsGroupHeartbeatRequest.RackId", true)?;
-        let rebalance_timeout_ms =
-            decoder.int32("StreamsGroupHeartbeatRequest.RebalanceTimeoutMs")?;
-        let topology = if decoder.int8("StreamsGroupHeartbeatRequest.Topology")? < 0 {
-            None
-        } else {
-            Some(Topology::decode(decoder, version)?)
-        };
-        let active_tasks = decoder.nullable_array(
-            "StreamsGroupHeartbeatRequest.ActiveTasks",
-            true,
-            1,
-            |decoder| TaskIds::decode(decoder, version),
-        )?;
-        let standby_tasks = decoder.nullable_array(
-            "StreamsGroupHeartbeatRequest.StandbyTasks",
-            true,
-            1,
-            |decoder| TaskIds::decode(decoder, version),
-        )?;
-        let warmup_tasks = decoder.nullable_array(
-            "StreamsGroupHeartbeatRequest.WarmupTasks",
-            true,
-            1,
-            |decoder| TaskIds::decode(decoder, version),
-        )?;
-        let process_id = decoder.nullable_string("StreamsGroupHeartbeatRequest.ProcessId", true)?;
-        let user_endpoint = if decoder.int8("StreamsGroupHeartbeatRequest.UserEndpoint")? < 0 {
-            None
-        } else {
-            Some(Endpoint::decode(decoder, version)?)
-        };
-        let client_tags = decoder.nullable_array(
-            "StreamsGroupHeartbeatRequest.ClientTags",
-            true,
-            1,
-            |decoder| KeyValue::decode(decoder, version),
-        )?;
-        let task_offsets = decoder.nullable_array(
-            "StreamsGroupHeartbeatRequest.TaskOffsets",
-            true,
-            1,
-            |decoder| TaskOffset::decode(decoder, version),
-        )?;
-        let task_end_offsets = decoder.nullable_array(
-            "StreamsGroupHeartbeatRequest.TaskEndOffsets",
-            true,
-            1,
-            |decoder| TaskOffset::decode(decoder, version),
-        )?;
-        let shutdown_application =
-            decoder.boolean("StreamsGroupHeartbeatRequest.ShutdownApplication")?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("StreamsGroupHeartbeatRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            group_id,
-            member_id,
-            member_epoch,
-            endpoint_information_epoch,
-            instance_id,
-            rack_id,
-            rebalance_timeout_ms,
-            topology,
-            active_tasks,
-            standby_tasks,
-            warmup_tasks,
-            process_id,
-            user_endpoint,
-            client_tags,
-            task_offsets,
-            task_end_offsets,
-            shutdown_application,
-            unknown_tagged_fields,
+            let group_id = decoder.string("StreamsGroupHeartbeatRequest.GroupId", true)?;
+            let member_id = decoder.string("StreamsGroupHeartbeatRequest.MemberId", true)?;
+            let member_epoch = decoder.int32("StreamsGroupHeartbeatRequest.MemberEpoch")?;
+            let endpoint_information_epoch =
+                decoder.int32("StreamsGroupHeartbeatRequest.EndpointInformationEpoch")?;
+            let instance_id =
+                decoder.nullable_string("StreamsGroupHeartbeatRequest.InstanceId", true)?;
+            let rack_id = decoder.nullable_string("StreamsGroupHeartbeatRequest.RackId", true)?;
+            let rebalance_timeout_ms =
+                decoder.int32("StreamsGroupHeartbeatRequest.RebalanceTimeoutMs")?;
+            let topology = if decoder.int8("StreamsGroupHeartbeatRequest.Topology")? < 0 {
+                None
+            } else {
+                Some(Topology::decode(decoder, version)?)
+            };
+            let active_tasks = decoder.nullable_array(
+                "StreamsGroupHeartbeatRequest.ActiveTasks",
+                true,
+                1,
+                |decoder| TaskIds::decode(decoder, version),
+            )?;
+            let standby_tasks = decoder.nullable_array(
+                "StreamsGroupHeartbeatRequest.StandbyTasks",
+                true,
+                1,
+                |decoder| TaskIds::decode(decoder, version),
+            )?;
+            let warmup_tasks = decoder.nullable_array(
+                "StreamsGroupHeartbeatRequest.WarmupTasks",
+                true,
+                1,
+                |decoder| TaskIds::decode(decoder, version),
+            )?;
+            let process_id =
+                decoder.nullable_string("StreamsGroupHeartbeatRequest.ProcessId", true)?;
+            let user_endpoint = if decoder.int8("StreamsGroupHeartbeatRequest.UserEndpoint")? < 0 {
+                None
+            } else {
+                Some(Endpoint::decode(decoder, version)?)
+            };
+            let client_tags = decoder.nullable_array(
+                "StreamsGroupHeartbeatRequest.ClientTags",
+                true,
+                1,
+                |decoder| KeyValue::decode(decoder, version),
+            )?;
+            let task_offsets = decoder.nullable_array(
+                "StreamsGroupHeartbeatRequest.TaskOffsets",
+                true,
+                1,
+                |decoder| TaskOffset::decode(decoder, version),
+            )?;
+            let task_end_offsets = decoder.nullable_array(
+                "StreamsGroupHeartbeatRequest.TaskEndOffsets",
+                true,
+                1,
+                |decoder| TaskOffset::decode(decoder, version),
+            )?;
+            let shutdown_application =
+                decoder.boolean("StreamsGroupHeartbeatRequest.ShutdownApplication")?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("StreamsGroupHeartbeatRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                group_id,
+                member_id,
+                member_epoch,
+                endpoint_information_epoch,
+                instance_id,
+                rack_id,
+                rebalance_timeout_ms,
+                topology,
+                active_tasks,
+                standby_tasks,
+                warmup_tasks,
+                process_id,
+                user_endpoint,
+                client_tags,
+                task_offsets,
+                task_end_offsets,
+                shutdown_application,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -110,183 +110,185 @@ impl Default for StreamsGroupHeartbeatResponse {
 
 impl Encode for StreamsGroupHeartbeatResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
-        match &self.error_message {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "StreamsGroupHeartbeatResponse.ErrorMessage",
-                    Some(value.as_str()),
-                    true,
-                )?;
-            }
-            None => {
-                encoder::put_nullable_string(
-                    buf,
-                    "StreamsGroupHeartbeatResponse.ErrorMessage",
-                    None,
-                    true,
-                )?;
-            }
-        }
-        encoder::put_nullable_string(
-            buf,
-            "StreamsGroupHeartbeatResponse.MemberId",
-            Some(self.member_id.as_str()),
-            true,
-        )?;
-        buf.put_i32(self.member_epoch);
-        buf.put_i32(self.heartbeat_interval_ms);
-        if version <= 0 {
-            buf.put_i32(self.acceptable_recovery_lag_legacy);
-        } else {
-            if self.acceptable_recovery_lag_legacy != 0 {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "StreamsGroupHeartbeatResponse.AcceptableRecoveryLagLegacy",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        buf.put_i32(self.task_offset_interval_ms);
-        if version >= 1 {
-            buf.put_i64(self.acceptable_recovery_lag);
-        }
-        match &self.status {
-            Some(value) => {
-                encoder::put_length(
-                    buf,
-                    "StreamsGroupHeartbeatResponse.Status",
-                    Some(value.len()),
-                    true,
-                    true,
-                )?;
-                for item in value.iter() {
-                    item.write_to(buf, version)?;
+            buf.put_i32(self.throttle_time_ms);
+            buf.put_i16(self.error_code);
+            match &self.error_message {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "StreamsGroupHeartbeatResponse.ErrorMessage",
+                        Some(value.as_str()),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "StreamsGroupHeartbeatResponse.ErrorMessage",
+                        None,
+                        true,
+                    )?;
                 }
             }
-            None => {
-                encoder::put_length(
-                    buf,
-                    "StreamsGroupHeartbeatResponse.Status",
-                    None,
-                    true,
-                    true,
-                )?;
-            }
-        }
-        match &self.active_tasks {
-            Some(value) => {
-                encoder::put_length(
-                    buf,
-                    "StreamsGroupHeartbeatResponse.ActiveTasks",
-                    Some(value.len()),
-                    true,
-                    true,
-                )?;
-                for item in value.iter() {
-                    item.write_to(buf, version)?;
+            encoder::put_nullable_string(
+                buf,
+                "StreamsGroupHeartbeatResponse.MemberId",
+                Some(self.member_id.as_str()),
+                true,
+            )?;
+            buf.put_i32(self.member_epoch);
+            buf.put_i32(self.heartbeat_interval_ms);
+            if version <= 0 {
+                buf.put_i32(self.acceptable_recovery_lag_legacy);
+            } else {
+                if self.acceptable_recovery_lag_legacy != 0 {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "StreamsGroupHeartbeatResponse.AcceptableRecoveryLagLegacy",
+                        version,
+                    });
                 }
             }
-            None => {
-                encoder::put_length(
-                    buf,
-                    "StreamsGroupHeartbeatResponse.ActiveTasks",
-                    None,
-                    true,
-                    true,
-                )?;
+            buf.put_i32(self.task_offset_interval_ms);
+            if version >= 1 {
+                buf.put_i64(self.acceptable_recovery_lag);
             }
-        }
-        match &self.standby_tasks {
-            Some(value) => {
-                encoder::put_length(
-                    buf,
-                    "StreamsGroupHeartbeatResponse.StandbyTasks",
-                    Some(value.len()),
-                    true,
-                    true,
-                )?;
-                for item in value.iter() {
-                    item.write_to(buf, version)?;
+            match &self.status {
+                Some(value) => {
+                    encoder::put_length(
+                        buf,
+                        "StreamsGroupHeartbeatResponse.Status",
+                        Some(value.len()),
+                        true,
+                        true,
+                    )?;
+                    for item in value.iter() {
+                        item.write_to(buf, version)?;
+                    }
+                }
+                None => {
+                    encoder::put_length(
+                        buf,
+                        "StreamsGroupHeartbeatResponse.Status",
+                        None,
+                        true,
+                        true,
+                    )?;
                 }
             }
-            None => {
-                encoder::put_length(
-                    buf,
-                    "StreamsGroupHeartbeatResponse.StandbyTasks",
-                    None,
-                    true,
-                    true,
-                )?;
-            }
-        }
-        match &self.warmup_tasks {
-            Some(value) => {
-                encoder::put_length(
-                    buf,
-                    "StreamsGroupHeartbeatResponse.WarmupTasks",
-                    Some(value.len()),
-                    true,
-                    true,
-                )?;
-                for item in value.iter() {
-                    item.write_to(buf, version)?;
+            match &self.active_tasks {
+                Some(value) => {
+                    encoder::put_length(
+                        buf,
+                        "StreamsGroupHeartbeatResponse.ActiveTasks",
+                        Some(value.len()),
+                        true,
+                        true,
+                    )?;
+                    for item in value.iter() {
+                        item.write_to(buf, version)?;
+                    }
+                }
+                None => {
+                    encoder::put_length(
+                        buf,
+                        "StreamsGroupHeartbeatResponse.ActiveTasks",
+                        None,
+                        true,
+                        true,
+                    )?;
                 }
             }
-            None => {
-                encoder::put_length(
-                    buf,
-                    "StreamsGroupHeartbeatResponse.WarmupTasks",
-                    None,
-                    true,
-                    true,
-                )?;
-            }
-        }
-        if version >= 1 {
-            encoder::put_bool(buf, self.topology_description_required);
-        } else {
-            if self.topology_description_required {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "StreamsGroupHeartbeatResponse.TopologyDescriptionRequired",
-                    version,
-                });
-            }
-        }
-        buf.put_i32(self.endpoint_information_epoch);
-        match &self.partitions_by_user_endpoint {
-            Some(value) => {
-                encoder::put_length(
-                    buf,
-                    "StreamsGroupHeartbeatResponse.PartitionsByUserEndpoint",
-                    Some(value.len()),
-                    true,
-                    true,
-                )?;
-                for item in value.iter() {
-                    item.write_to(buf, version)?;
+            match &self.standby_tasks {
+                Some(value) => {
+                    encoder::put_length(
+                        buf,
+                        "StreamsGroupHeartbeatResponse.StandbyTasks",
+                        Some(value.len()),
+                        true,
+                        true,
+                    )?;
+                    for item in value.iter() {
+                        item.write_to(buf, version)?;
+                    }
+                }
+                None => {
+                    encoder::put_length(
+                        buf,
+                        "StreamsGroupHeartbeatResponse.StandbyTasks",
+                        None,
+                        true,
+                        true,
+                    )?;
                 }
             }
-            None => {
-                encoder::put_length(
-                    buf,
-                    "StreamsGroupHeartbeatResponse.PartitionsByUserEndpoint",
-                    None,
-                    true,
-                    true,
-                )?;
+            match &self.warmup_tasks {
+                Some(value) => {
+                    encoder::put_length(
+                        buf,
+                        "StreamsGroupHeartbeatResponse.WarmupTasks",
+                        Some(value.len()),
+                        true,
+                        true,
+                    )?;
+                    for item in value.iter() {
+                        item.write_to(buf, version)?;
+                    }
+                }
+                None => {
+                    encoder::put_length(
+                        buf,
+                        "StreamsGroupHeartbeatResponse.WarmupTasks",
+                        None,
+                        true,
+                        true,
+                    )?;
+                }
             }
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            if version >= 1 {
+                encoder::put_bool(buf, self.topology_description_required);
+            } else {
+                if self.topology_description_required {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "StreamsGroupHeartbeatResponse.TopologyDescriptionRequired",
+                        version,
+                    });
+                }
+            }
+            buf.put_i32(self.endpoint_information_epoch);
+            match &self.partitions_by_user_endpoint {
+                Some(value) => {
+                    encoder::put_length(
+                        buf,
+                        "StreamsGroupHeartbeatResponse.PartitionsByUserEndpoint",
+                        Some(value.len()),
+                        true,
+                        true,
+                    )?;
+                    for item in value.iter() {
+                        item.write_to(buf, version)?;
+                    }
+                }
+                None => {
+                    encoder::put_length(
+                        buf,
+                        "StreamsGroupHeartbeatResponse.PartitionsByUserEndpoint",
+                        None,
+                        true,
+                        true,
+                    )?;
+                }
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -368,89 +370,93 @@ impl Encode for StreamsGroupHeartbeatResponse {
 
 impl Decode for StreamsGroupHeartbeatResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let throttle_time_ms = decoder.int32("StreamsGroupHeartbeatResponse.ThrottleTimeMs")?;
-        let error_code = decoder.int16("StreamsGroupHeartbeatResponse.ErrorCode")?;
-        let error_message =
-            decoder.nullable_string("StreamsGroupHeartbeatResponse.ErrorMessage", true)?;
-        let member_id = decoder.string("StreamsGroupHeartbeatResponse.MemberId", true)?;
-        let member_epoch = decoder.int32("StreamsGroupHeartbeatResponse.MemberEpoch")?;
-        let heartbeat_interval_ms =
-            decoder.int32("StreamsGroupHeartbeatResponse.HeartbeatIntervalMs")?;
-        let acceptable_recovery_lag_legacy = if version <= 0 {
-            decoder.int32("StreamsGroupHeartbeatResponse.AcceptableRecoveryLagLegacy")?
-        } else {
-            0
-        };
-        let task_offset_interval_ms =
-            decoder.int32("StreamsGroupHeartbeatResponse.TaskOffsetIntervalMs")?;
-        let acceptable_recovery_lag = if version >= 1 {
-            decoder.int64("StreamsGroupHeartbeatResponse.AcceptableRecoveryLag")?
-        } else {
-            -1
-        };
-        let status =
-            decoder.nullable_array("StreamsGroupHeartbeatResponse.Status", true, 1, |decoder| {
-                Status::decode(decoder, version)
-            })?;
-        let active_tasks = decoder.nullable_array(
-            "StreamsGroupHeartbeatResponse.ActiveTasks",
-            true,
-            1,
-            |decoder| TaskIds::decode(decoder, version),
-        )?;
-        let standby_tasks = decoder.nullable_array(
-            "StreamsGroupHeartbeatResponse.StandbyTasks",
-            true,
-            1,
-            |decoder| TaskIds::decode(decoder, version),
-        )?;
-        let warmup_tasks = decoder.nullable_array(
-            "StreamsGroupHeartbeatResponse.WarmupTasks",
-            true,
-            1,
-            |decoder| TaskIds::decode(decoder, version),
-        )?;
-        let topology_description_required = if version >= 1 {
-            decoder.boolean("StreamsGroupHeartbeatResponse.TopologyDescriptionRequired")?
-        } else {
-            false
-        };
-        let endpoint_information_epoch =
-            decoder.int32("StreamsGroupHeartbeatResponse.EndpointInformationEpoch")?;
-        let partitions_by_user_endpoint = decoder.nullable_array(
-            "StreamsGroupHeartbeatResponse.PartitionsByUserEndpoint",
-            true,
-            1,
-            |decoder| EndpointToPartitions::decode(decoder, version),
-        )?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("StreamsGroupHeartbeatResponse", |_, _| Ok(false))?;
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            error_message,
-            member_id,
-            member_epoch,
-            heartbeat_interval_ms,
-            acceptable_recovery_lag_legacy,
-            task_offset_interval_ms,
-            acceptable_recovery_lag,
-            status,
-            active_tasks,
-            standby_tasks,
-            warmup_tasks,
-            topology_description_required,
-            endpoint_information_epoch,
-            partitions_by_user_endpoint,
-            unknown_tagged_fields,
+            let throttle_time_ms = decoder.int32("StreamsGroupHeartbeatResponse.ThrottleTimeMs")?;
+            let error_code = decoder.int16("StreamsGroupHeartbeatResponse.ErrorCode")?;
+            let error_message =
+                decoder.nullable_string("StreamsGroupHeartbeatResponse.ErrorMessage", true)?;
+            let member_id = decoder.string("StreamsGroupHeartbeatResponse.MemberId", true)?;
+            let member_epoch = decoder.int32("StreamsGroupHeartbeatResponse.MemberEpoch")?;
+            let heartbeat_interval_ms =
+                decoder.int32("StreamsGroupHeartbeatResponse.HeartbeatIntervalMs")?;
+            let acceptable_recovery_lag_legacy = if version <= 0 {
+                decoder.int32("StreamsGroupHeartbeatResponse.AcceptableRecoveryLagLegacy")?
+            } else {
+                0
+            };
+            let task_offset_interval_ms =
+                decoder.int32("StreamsGroupHeartbeatResponse.TaskOffsetIntervalMs")?;
+            let acceptable_recovery_lag = if version >= 1 {
+                decoder.int64("StreamsGroupHeartbeatResponse.AcceptableRecoveryLag")?
+            } else {
+                -1
+            };
+            let status = decoder.nullable_array(
+                "StreamsGroupHeartbeatResponse.Status",
+                true,
+                1,
+                |decoder| Status::decode(decoder, version),
+            )?;
+            let active_tasks = decoder.nullable_array(
+                "StreamsGroupHeartbeatResponse.ActiveTasks",
+                true,
+                1,
+                |decoder| TaskIds::decode(decoder, version),
+            )?;
+            let standby_tasks = decoder.nullable_array(
+                "StreamsGroupHeartbeatResponse.StandbyTasks",
+                true,
+                1,
+                |decoder| TaskIds::decode(decoder, version),
+            )?;
+            let warmup_tasks = decoder.nullable_array(
+                "StreamsGroupHeartbeatResponse.WarmupTasks",
+                true,
+                1,
+                |decoder| TaskIds::decode(decoder, version),
+            )?;
+            let topology_description_required = if version >= 1 {
+                decoder.boolean("StreamsGroupHeartbeatResponse.TopologyDescriptionRequired")?
+            } else {
+                false
+            };
+            let endpoint_information_epoch =
+                decoder.int32("StreamsGroupHeartbeatResponse.EndpointInformationEpoch")?;
+            let partitions_by_user_endpoint = decoder.nullable_array(
+                "StreamsGroupHeartbeatResponse.PartitionsByUserEndpoint",
+                true,
+                1,
+                |decoder| EndpointToPartitions::decode(decoder, version),
+            )?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("StreamsGroupHeartbeatResponse", |_, _| Ok(false))?;
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                error_message,
+                member_id,
+                member_epoch,
+                heartbeat_interval_ms,
+                acceptable_recovery_lag_legacy,
+                task_offset_interval_ms,
+                acceptable_recovery_lag,
+                status,
+                active_tasks,
+                standby_tasks,
+                warmup_tasks,
+                topology_description_required,
+                endpoint_information_epoch,
+                partitions_by_user_endpoint,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -36,29 +36,31 @@ pub struct StreamsGroupTopologyDescriptionUpdateRequest {
 
 impl Encode for StreamsGroupTopologyDescriptionUpdateRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        encoder::put_nullable_string(
-            buf,
-            "StreamsGroupTopologyDescriptionUpdateRequest.GroupId",
-            Some(self.group_id.as_str()),
-            true,
-        )?;
-        encoder::put_nullable_string(
-            buf,
-            "StreamsGroupTopologyDescriptionUpdateRequest.MemberId",
-            Some(self.member_id.as_str()),
-            true,
-        )?;
-        buf.put_i32(self.topology_epoch);
-        self.topology_description.write_to(buf, version)?;
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            encoder::put_nullable_string(
+                buf,
+                "StreamsGroupTopologyDescriptionUpdateRequest.GroupId",
+                Some(self.group_id.as_str()),
+                true,
+            )?;
+            encoder::put_nullable_string(
+                buf,
+                "StreamsGroupTopologyDescriptionUpdateRequest.MemberId",
+                Some(self.member_id.as_str()),
+                true,
+            )?;
+            buf.put_i32(self.topology_epoch);
+            self.topology_description.write_to(buf, version)?;
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -74,33 +76,35 @@ impl Encode for StreamsGroupTopologyDescriptionUpdateRequest {
 
 impl Decode for StreamsGroupTopologyDescriptionUpdateRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let group_id =
-            decoder.string("StreamsGroupTopologyDescriptionUpdateRequest.GroupId", true)?;
-        let member_id = decoder.string(
-            "StreamsGroupTopologyDescriptionUpdateRequest.MemberId",
-            true,
-        )?;
-        let topology_epoch =
-            decoder.int32("StreamsGroupTopologyDescriptionUpdateRequest.TopologyEpoch")?;
-        let topology_description = TopologyDescription::decode(decoder, version)?;
-        let unknown_tagged_fields = decoder
-            .tagged_fields("StreamsGroupTopologyDescriptionUpdateRequest", |_, _| {
-                Ok(false)
-            })?;
-        Ok(Self {
-            group_id,
-            member_id,
-            topology_epoch,
-            topology_description,
-            unknown_tagged_fields,
+            let group_id =
+                decoder.string("StreamsGroupTopologyDescriptionUpdateRequest.GroupId", true)?;
+            let member_id = decoder.string(
+                "StreamsGroupTopologyDescriptionUpdateRequest.MemberId",
+                true,
+            )?;
+            let topology_epoch =
+                decoder.int32("StreamsGroupTopologyDescriptionUpdateRequest.TopologyEpoch")?;
+            let topology_description = TopologyDescription::decode(decoder, version)?;
+            let unknown_tagged_fields = decoder
+                .tagged_fields("StreamsGroupTopologyDescriptionUpdateRequest", |_, _| {
+                    Ok(false)
+                })?;
+            Ok(Self {
+                group_id,
+                member_id,
+                topology_epoch,
+                topology_description,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -48,129 +48,131 @@ pub struct SyncGroupRequest {
 
 impl Encode for SyncGroupRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 4;
-        encoder::put_nullable_string(
-            buf,
-            "SyncGroupRequest.GroupId",
-            Some(self.group_id.as_str()),
-            flexible,
-        )?;
-        buf.put_i32(self.generation_id);
-        encoder::put_nullable_string(
-            buf,
-            "SyncGroupRequest.MemberId",
-            Some(self.member_id.as_str()),
-            flexible,
-        )?;
-        if version >= 3 {
-            match &self.group_instance_id {
-                Some(value) => {
-                    encoder::put_nullable_string(
-                        buf,
-                        "SyncGroupRequest.GroupInstanceId",
-                        Some(value.as_str()),
-                        flexible,
-                    )?;
-                }
-                None => {
-                    if version >= 3 {
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 4;
+            encoder::put_nullable_string(
+                buf,
+                "SyncGroupRequest.GroupId",
+                Some(self.group_id.as_str()),
+                flexible,
+            )?;
+            buf.put_i32(self.generation_id);
+            encoder::put_nullable_string(
+                buf,
+                "SyncGroupRequest.MemberId",
+                Some(self.member_id.as_str()),
+                flexible,
+            )?;
+            if version >= 3 {
+                match &self.group_instance_id {
+                    Some(value) => {
                         encoder::put_nullable_string(
                             buf,
                             "SyncGroupRequest.GroupInstanceId",
-                            None,
+                            Some(value.as_str()),
                             flexible,
                         )?;
-                    } else {
-                        return Err(EncodeError::NullNotAllowed {
-                            field: "SyncGroupRequest.GroupInstanceId",
-                            version,
-                        });
+                    }
+                    None => {
+                        if version >= 3 {
+                            encoder::put_nullable_string(
+                                buf,
+                                "SyncGroupRequest.GroupInstanceId",
+                                None,
+                                flexible,
+                            )?;
+                        } else {
+                            return Err(EncodeError::NullNotAllowed {
+                                field: "SyncGroupRequest.GroupInstanceId",
+                                version,
+                            });
+                        }
                     }
                 }
-            }
-        } else {
-            if self.group_instance_id.is_some() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "SyncGroupRequest.GroupInstanceId",
-                    version,
-                });
-            }
-        }
-        if version >= 5 {
-            match &self.protocol_type {
-                Some(value) => {
-                    encoder::put_nullable_string(
-                        buf,
-                        "SyncGroupRequest.ProtocolType",
-                        Some(value.as_str()),
-                        flexible,
-                    )?;
+            } else {
+                if self.group_instance_id.is_some() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "SyncGroupRequest.GroupInstanceId",
+                        version,
+                    });
                 }
-                None => {
-                    if version >= 5 {
+            }
+            if version >= 5 {
+                match &self.protocol_type {
+                    Some(value) => {
                         encoder::put_nullable_string(
                             buf,
                             "SyncGroupRequest.ProtocolType",
-                            None,
+                            Some(value.as_str()),
                             flexible,
                         )?;
-                    } else {
-                        return Err(EncodeError::NullNotAllowed {
-                            field: "SyncGroupRequest.ProtocolType",
-                            version,
-                        });
+                    }
+                    None => {
+                        if version >= 5 {
+                            encoder::put_nullable_string(
+                                buf,
+                                "SyncGroupRequest.ProtocolType",
+                                None,
+                                flexible,
+                            )?;
+                        } else {
+                            return Err(EncodeError::NullNotAllowed {
+                                field: "SyncGroupRequest.ProtocolType",
+                                version,
+                            });
+                        }
                     }
                 }
             }
-        }
-        if version >= 5 {
-            match &self.protocol_name {
-                Some(value) => {
-                    encoder::put_nullable_string(
-                        buf,
-                        "SyncGroupRequest.ProtocolName",
-                        Some(value.as_str()),
-                        flexible,
-                    )?;
-                }
-                None => {
-                    if version >= 5 {
+            if version >= 5 {
+                match &self.protocol_name {
+                    Some(value) => {
                         encoder::put_nullable_string(
                             buf,
                             "SyncGroupRequest.ProtocolName",
-                            None,
+                            Some(value.as_str()),
                             flexible,
                         )?;
-                    } else {
-                        return Err(EncodeError::NullNotAllowed {
-                            field: "SyncGroupRequest.ProtocolName",
-                            version,
-                        });
+                    }
+                    None => {
+                        if version >= 5 {
+                            encoder::put_nullable_string(
+                                buf,
+                                "SyncGroupRequest.ProtocolName",
+                                None,
+                                flexible,
+                            )?;
+                        } else {
+                            return Err(EncodeError::NullNotAllowed {
+                                field: "SyncGroupRequest.ProtocolName",
+                                version,
+                            });
+                        }
                     }
                 }
             }
-        }
-        encoder::put_length(
-            buf,
-            "SyncGroupRequest.Assignments",
-            Some(self.assignments.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.assignments.iter() {
-            item.write_to(buf, version)?;
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            encoder::put_length(
+                buf,
+                "SyncGroupRequest.Assignments",
+                Some(self.assignments.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.assignments.iter() {
+                item.write_to(buf, version)?;
+            }
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -212,63 +214,65 @@ impl Encode for SyncGroupRequest {
 
 impl Decode for SyncGroupRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 4;
-        let group_id = decoder.string("SyncGroupRequest.GroupId", flexible)?;
-        let generation_id = decoder.int32("SyncGroupRequest.GenerationId")?;
-        let member_id = decoder.string("SyncGroupRequest.MemberId", flexible)?;
-        let group_instance_id = if version >= 3 {
-            if version >= 3 {
-                decoder.nullable_string("SyncGroupRequest.GroupInstanceId", flexible)?
+            let flexible = version >= 4;
+            let group_id = decoder.string("SyncGroupRequest.GroupId", flexible)?;
+            let generation_id = decoder.int32("SyncGroupRequest.GenerationId")?;
+            let member_id = decoder.string("SyncGroupRequest.MemberId", flexible)?;
+            let group_instance_id = if version >= 3 {
+                if version >= 3 {
+                    decoder.nullable_string("SyncGroupRequest.GroupInstanceId", flexible)?
+                } else {
+                    Some(decoder.string("SyncGroupRequest.GroupInstanceId", flexible)?)
+                }
             } else {
-                Some(decoder.string("SyncGroupRequest.GroupInstanceId", flexible)?)
-            }
-        } else {
-            None
-        };
-        let protocol_type = if version >= 5 {
-            if version >= 5 {
-                decoder.nullable_string("SyncGroupRequest.ProtocolType", flexible)?
+                None
+            };
+            let protocol_type = if version >= 5 {
+                if version >= 5 {
+                    decoder.nullable_string("SyncGroupRequest.ProtocolType", flexible)?
+                } else {
+                    Some(decoder.string("SyncGroupRequest.ProtocolType", flexible)?)
+                }
             } else {
-                Some(decoder.string("SyncGroupRequest.ProtocolType", flexible)?)
-            }
-        } else {
-            None
-        };
-        let protocol_name = if version >= 5 {
-            if version >= 5 {
-                decoder.nullable_string("SyncGroupRequest.ProtocolName", flexible)?
+                None
+            };
+            let protocol_name = if version >= 5 {
+                if version >= 5 {
+                    decoder.nullable_string("SyncGroupRequest.ProtocolName", flexible)?
+                } else {
+                    Some(decoder.string("SyncGroupRequest.ProtocolName", flexible)?)
+                }
             } else {
-                Some(decoder.string("SyncGroupRequest.ProtocolName", flexible)?)
-            }
-        } else {
-            None
-        };
-        let assignments =
-            decoder.array("SyncGroupRequest.Assignments", flexible, 1, |decoder| {
-                SyncGroupRequestAssignment::decode(decoder, version)
-            })?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("SyncGroupRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            group_id,
-            generation_id,
-            member_id,
-            group_instance_id,
-            protocol_type,
-            protocol_name,
-            assignments,
-            unknown_tagged_fields,
+                None
+            };
+            let assignments =
+                decoder.array("SyncGroupRequest.Assignments", flexible, 1, |decoder| {
+                    SyncGroupRequestAssignment::decode(decoder, version)
+                })?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("SyncGroupRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                group_id,
+                generation_id,
+                member_id,
+                group_instance_id,
+                protocol_type,
+                protocol_name,
+                assignments,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -40,82 +40,84 @@ pub struct SyncGroupResponse {
 
 impl Encode for SyncGroupResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 4;
-        if version >= 1 {
-            buf.put_i32(self.throttle_time_ms);
-        }
-        buf.put_i16(self.error_code);
-        if version >= 5 {
-            match &self.protocol_type {
-                Some(value) => {
-                    encoder::put_nullable_string(
-                        buf,
-                        "SyncGroupResponse.ProtocolType",
-                        Some(value.as_str()),
-                        flexible,
-                    )?;
-                }
-                None => {
-                    if version >= 5 {
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            let flexible = version >= 4;
+            if version >= 1 {
+                buf.put_i32(self.throttle_time_ms);
+            }
+            buf.put_i16(self.error_code);
+            if version >= 5 {
+                match &self.protocol_type {
+                    Some(value) => {
                         encoder::put_nullable_string(
                             buf,
                             "SyncGroupResponse.ProtocolType",
-                            None,
+                            Some(value.as_str()),
                             flexible,
                         )?;
-                    } else {
-                        return Err(EncodeError::NullNotAllowed {
-                            field: "SyncGroupResponse.ProtocolType",
-                            version,
-                        });
+                    }
+                    None => {
+                        if version >= 5 {
+                            encoder::put_nullable_string(
+                                buf,
+                                "SyncGroupResponse.ProtocolType",
+                                None,
+                                flexible,
+                            )?;
+                        } else {
+                            return Err(EncodeError::NullNotAllowed {
+                                field: "SyncGroupResponse.ProtocolType",
+                                version,
+                            });
+                        }
                     }
                 }
             }
-        }
-        if version >= 5 {
-            match &self.protocol_name {
-                Some(value) => {
-                    encoder::put_nullable_string(
-                        buf,
-                        "SyncGroupResponse.ProtocolName",
-                        Some(value.as_str()),
-                        flexible,
-                    )?;
-                }
-                None => {
-                    if version >= 5 {
+            if version >= 5 {
+                match &self.protocol_name {
+                    Some(value) => {
                         encoder::put_nullable_string(
                             buf,
                             "SyncGroupResponse.ProtocolName",
-                            None,
+                            Some(value.as_str()),
                             flexible,
                         )?;
-                    } else {
-                        return Err(EncodeError::NullNotAllowed {
-                            field: "SyncGroupResponse.ProtocolName",
-                            version,
-                        });
+                    }
+                    None => {
+                        if version >= 5 {
+                            encoder::put_nullable_string(
+                                buf,
+                                "SyncGroupResponse.ProtocolName",
+                                None,
+                                flexible,
+                            )?;
+                        } else {
+                            return Err(EncodeError::NullNotAllowed {
+                                field: "SyncGroupResponse.ProtocolName",
+                                version,
+                            });
+                        }
                     }
                 }
             }
-        }
-        encoder::put_nullable_bytes(
-            buf,
-            "SyncGroupResponse.Assignment",
-            Some(&self.assignment[..]),
-            flexible,
-        )?;
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            encoder::put_nullable_bytes(
+                buf,
+                "SyncGroupResponse.Assignment",
+                Some(&self.assignment[..]),
+                flexible,
+            )?;
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -147,52 +149,54 @@ impl Encode for SyncGroupResponse {
 
 impl Decode for SyncGroupResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 4;
-        let throttle_time_ms = if version >= 1 {
-            decoder.int32("SyncGroupResponse.ThrottleTimeMs")?
-        } else {
-            0
-        };
-        let error_code = decoder.int16("SyncGroupResponse.ErrorCode")?;
-        let protocol_type = if version >= 5 {
-            if version >= 5 {
-                decoder.nullable_string("SyncGroupResponse.ProtocolType", flexible)?
+            let flexible = version >= 4;
+            let throttle_time_ms = if version >= 1 {
+                decoder.int32("SyncGroupResponse.ThrottleTimeMs")?
             } else {
-                Some(decoder.string("SyncGroupResponse.ProtocolType", flexible)?)
-            }
-        } else {
-            None
-        };
-        let protocol_name = if version >= 5 {
-            if version >= 5 {
-                decoder.nullable_string("SyncGroupResponse.ProtocolName", flexible)?
+                0
+            };
+            let error_code = decoder.int16("SyncGroupResponse.ErrorCode")?;
+            let protocol_type = if version >= 5 {
+                if version >= 5 {
+                    decoder.nullable_string("SyncGroupResponse.ProtocolType", flexible)?
+                } else {
+                    Some(decoder.string("SyncGroupResponse.ProtocolType", flexible)?)
+                }
             } else {
-                Some(decoder.string("SyncGroupResponse.ProtocolName", flexible)?)
-            }
-        } else {
-            None
-        };
-        let assignment = decoder.bytes("SyncGroupResponse.Assignment", flexible)?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("SyncGroupResponse", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            protocol_type,
-            protocol_name,
-            assignment,
-            unknown_tagged_fields,
+                None
+            };
+            let protocol_name = if version >= 5 {
+                if version >= 5 {
+                    decoder.nullable_string("SyncGroupResponse.ProtocolName", flexible)?
+                } else {
+                    Some(decoder.string("SyncGroupResponse.ProtocolName", flexible)?)
+                }
+            } else {
+                None
+            };
+            let assignment = decoder.bytes("SyncGroupResponse.Assignment", flexible)?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("SyncGroupResponse", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                protocol_type,
+                protocol_name,
+                assignment,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -68,101 +68,103 @@ impl Default for TxnOffsetCommitRequest {
 
 impl Encode for TxnOffsetCommitRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        let flexible = version >= 3;
-        encoder::put_nullable_string(
-            buf,
-            "TxnOffsetCommitRequest.TransactionalId",
-            Some(self.transactional_id.as_str()),
-            flexible,
-        )?;
-        encoder::put_nullable_string(
-            buf,
-            "TxnOffsetCommitRequest.GroupId",
-            Some(self.group_id.as_str()),
-            flexible,
-        )?;
-        buf.put_i64(self.producer_id);
-        buf.put_i16(self.producer_epoch);
-        if version >= 3 {
-            buf.put_i32(self.generation_id_or_member_epoch);
-        } else {
-            if self.generation_id_or_member_epoch != -1 {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "TxnOffsetCommitRequest.GenerationIdOrMemberEpoch",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        if version >= 3 {
+            let flexible = version >= 3;
             encoder::put_nullable_string(
                 buf,
-                "TxnOffsetCommitRequest.MemberId",
-                Some(self.member_id.as_str()),
+                "TxnOffsetCommitRequest.TransactionalId",
+                Some(self.transactional_id.as_str()),
                 flexible,
             )?;
-        } else {
-            if !self.member_id.is_empty() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "TxnOffsetCommitRequest.MemberId",
-                    version,
-                });
-            }
-        }
-        if version >= 3 {
-            match &self.group_instance_id {
-                Some(value) => {
-                    encoder::put_nullable_string(
-                        buf,
-                        "TxnOffsetCommitRequest.GroupInstanceId",
-                        Some(value.as_str()),
-                        flexible,
-                    )?;
+            encoder::put_nullable_string(
+                buf,
+                "TxnOffsetCommitRequest.GroupId",
+                Some(self.group_id.as_str()),
+                flexible,
+            )?;
+            buf.put_i64(self.producer_id);
+            buf.put_i16(self.producer_epoch);
+            if version >= 3 {
+                buf.put_i32(self.generation_id_or_member_epoch);
+            } else {
+                if self.generation_id_or_member_epoch != -1 {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "TxnOffsetCommitRequest.GenerationIdOrMemberEpoch",
+                        version,
+                    });
                 }
-                None => {
-                    if version >= 3 {
+            }
+            if version >= 3 {
+                encoder::put_nullable_string(
+                    buf,
+                    "TxnOffsetCommitRequest.MemberId",
+                    Some(self.member_id.as_str()),
+                    flexible,
+                )?;
+            } else {
+                if !self.member_id.is_empty() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "TxnOffsetCommitRequest.MemberId",
+                        version,
+                    });
+                }
+            }
+            if version >= 3 {
+                match &self.group_instance_id {
+                    Some(value) => {
                         encoder::put_nullable_string(
                             buf,
                             "TxnOffsetCommitRequest.GroupInstanceId",
-                            None,
+                            Some(value.as_str()),
                             flexible,
                         )?;
-                    } else {
-                        return Err(EncodeError::NullNotAllowed {
-                            field: "TxnOffsetCommitRequest.GroupInstanceId",
-                            version,
-                        });
+                    }
+                    None => {
+                        if version >= 3 {
+                            encoder::put_nullable_string(
+                                buf,
+                                "TxnOffsetCommitRequest.GroupInstanceId",
+                                None,
+                                flexible,
+                            )?;
+                        } else {
+                            return Err(EncodeError::NullNotAllowed {
+                                field: "TxnOffsetCommitRequest.GroupInstanceId",
+                                version,
+                            });
+                        }
                     }
                 }
+            } else {
+                if self.group_instance_id.is_some() {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "TxnOffsetCommitRequest.GroupInstanceId",
+                        version,
+                    });
+                }
             }
-        } else {
-            if self.group_instance_id.is_some() {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "TxnOffsetCommitRequest.GroupInstanceId",
-                    version,
-                });
+            encoder::put_length(
+                buf,
+                "TxnOffsetCommitRequest.Topics",
+                Some(self.topics.len()),
+                flexible,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
             }
-        }
-        encoder::put_length(
-            buf,
-            "TxnOffsetCommitRequest.Topics",
-            Some(self.topics.len()),
-            flexible,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        if flexible {
-            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        }
-        Ok(())
+            if flexible {
+                encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            }
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -199,57 +201,60 @@ impl Encode for TxnOffsetCommitRequest {
 
 impl Decode for TxnOffsetCommitRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let flexible = version >= 3;
-        let transactional_id =
-            decoder.string("TxnOffsetCommitRequest.TransactionalId", flexible)?;
-        let group_id = decoder.string("TxnOffsetCommitRequest.GroupId", flexible)?;
-        let producer_id = decoder.int64("TxnOffsetCommitRequest.ProducerId")?;
-        let producer_epoch = decoder.int16("TxnOffsetCommitRequest.ProducerEpoch")?;
-        let generation_id_or_member_epoch = if version >= 3 {
-            decoder.int32("TxnOffsetCommitRequest.GenerationIdOrMemberEpoch")?
-        } else {
-            -1
-        };
-        let member_id = if version >= 3 {
-            decoder.string("TxnOffsetCommitRequest.MemberId", flexible)?
-        } else {
-            KafkaString::from_static("")
-        };
-        let group_instance_id = if version >= 3 {
-            if version >= 3 {
-                decoder.nullable_string("TxnOffsetCommitRequest.GroupInstanceId", flexible)?
+            let flexible = version >= 3;
+            let transactional_id =
+                decoder.string("TxnOffsetCommitRequest.TransactionalId", flexible)?;
+            let group_id = decoder.string("TxnOffsetCommitRequest.GroupId", flexible)?;
+            let producer_id = decoder.int64("TxnOffsetCommitRequest.ProducerId")?;
+            let producer_epoch = decoder.int16("TxnOffsetCommitRequest.ProducerEpoch")?;
+            let generation_id_or_member_epoch = if version >= 3 {
+                decoder.int32("TxnOffsetCommitRequest.GenerationIdOrMemberEpoch")?
             } else {
-                Some(decoder.string("TxnOffsetCommitRequest.GroupInstanceId", flexible)?)
-            }
-        } else {
-            None
-        };
-        let topics = decoder.array("TxnOffsetCommitRequest.Topics", flexible, 1, |decoder| {
-            TxnOffsetCommitRequestTopic::decode(decoder, version)
-        })?;
-        let unknown_tagged_fields = if flexible {
-            decoder.tagged_fields("TxnOffsetCommitRequest", |_, _| Ok(false))?
-        } else {
-            UnknownTaggedFields::default()
-        };
-        Ok(Self {
-            transactional_id,
-            group_id,
-            producer_id,
-            producer_epoch,
-            generation_id_or_member_epoch,
-            member_id,
-            group_instance_id,
-            topics,
-            unknown_tagged_fields,
+                -1
+            };
+            let member_id = if version >= 3 {
+                decoder.string("TxnOffsetCommitRequest.MemberId", flexible)?
+            } else {
+                KafkaString::from_static("")
+            };
+            let group_instance_id = if version >= 3 {
+                if version >= 3 {
+                    decoder.nullable_string("TxnOffsetCommitRequest.GroupInstanceId", flexible)?
+                } else {
+                    Some(decoder.string("TxnOffsetCommitRequest.GroupInstanceId", flexible)?)
+                }
+            } else {
+                None
+            };
+            let topics =
+                decoder.array("TxnOffsetCommitRequest.Topics", flexible, 1, |decoder| {
+                    TxnOffsetCommitRequestTopic::decode(decoder, version)
+                })?;
+            let unknown_tagged_fields = if flexible {
+                decoder.tagged_fields("TxnOffsetCommitRequest", |_, _| Ok(false))?
+            } else {
+                UnknownTaggedFields::default()
+            };
+            Ok(Self {
+                transactional_id,
+                group_id,
+                producer_id,
+                producer_epoch,
+                generation_id_or_member_epoch,
+                member_id,
+                group_instance_id,
+                topics,
+                unknown_tagged_fields,
+            })
         })
     }
 }

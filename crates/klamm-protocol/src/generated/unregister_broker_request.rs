@@ -24,16 +24,18 @@ pub struct UnregisterBrokerRequest {
 
 impl Encode for UnregisterBrokerRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.broker_id);
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i32(self.broker_id);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, _version: i16) -> usize {
@@ -46,20 +48,22 @@ impl Encode for UnregisterBrokerRequest {
 
 impl Decode for UnregisterBrokerRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let broker_id = decoder.int32("UnregisterBrokerRequest.BrokerId")?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("UnregisterBrokerRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            broker_id,
-            unknown_tagged_fields,
+            let broker_id = decoder.int32("UnregisterBrokerRequest.BrokerId")?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("UnregisterBrokerRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                broker_id,
+                unknown_tagged_fields,
+            })
         })
     }
 }

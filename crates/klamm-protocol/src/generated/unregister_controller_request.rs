@@ -24,16 +24,18 @@ pub struct UnregisterControllerRequest {
 
 impl Encode for UnregisterControllerRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.controller_id);
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i32(self.controller_id);
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, _version: i16) -> usize {
@@ -46,20 +48,22 @@ impl Encode for UnregisterControllerRequest {
 
 impl Decode for UnregisterControllerRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let controller_id = decoder.int32("UnregisterControllerRequest.ControllerId")?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("UnregisterControllerRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            controller_id,
-            unknown_tagged_fields,
+            let controller_id = decoder.int32("UnregisterControllerRequest.ControllerId")?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("UnregisterControllerRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                controller_id,
+                unknown_tagged_fields,
+            })
         })
     }
 }

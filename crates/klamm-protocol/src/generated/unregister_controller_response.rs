@@ -43,35 +43,37 @@ impl Default for UnregisterControllerResponse {
 
 impl Encode for UnregisterControllerResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
-        match &self.error_message {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "UnregisterControllerResponse.ErrorMessage",
-                    Some(value.as_str()),
-                    true,
-                )?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                encoder::put_nullable_string(
-                    buf,
-                    "UnregisterControllerResponse.ErrorMessage",
-                    None,
-                    true,
-                )?;
+            buf.put_i32(self.throttle_time_ms);
+            buf.put_i16(self.error_code);
+            match &self.error_message {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "UnregisterControllerResponse.ErrorMessage",
+                        Some(value.as_str()),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "UnregisterControllerResponse.ErrorMessage",
+                        None,
+                        true,
+                    )?;
+                }
             }
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, _version: i16) -> usize {
@@ -89,25 +91,27 @@ impl Encode for UnregisterControllerResponse {
 
 impl Decode for UnregisterControllerResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let throttle_time_ms = decoder.int32("UnregisterControllerResponse.ThrottleTimeMs")?;
-        let error_code = decoder.int16("UnregisterControllerResponse.ErrorCode")?;
-        let error_message =
-            decoder.nullable_string("UnregisterControllerResponse.ErrorMessage", true)?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("UnregisterControllerResponse", |_, _| Ok(false))?;
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            error_message,
-            unknown_tagged_fields,
+            let throttle_time_ms = decoder.int32("UnregisterControllerResponse.ThrottleTimeMs")?;
+            let error_code = decoder.int16("UnregisterControllerResponse.ErrorCode")?;
+            let error_message =
+                decoder.nullable_string("UnregisterControllerResponse.ErrorMessage", true)?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("UnregisterControllerResponse", |_, _| Ok(false))?;
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                error_message,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -43,36 +43,38 @@ impl Default for UpdateFeaturesRequest {
 
 impl Encode for UpdateFeaturesRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.timeout_ms);
-        encoder::put_length(
-            buf,
-            "UpdateFeaturesRequest.FeatureUpdates",
-            Some(self.feature_updates.len()),
-            true,
-            true,
-        )?;
-        for item in self.feature_updates.iter() {
-            item.write_to(buf, version)?;
-        }
-        if version >= 1 {
-            encoder::put_bool(buf, self.validate_only);
-        } else {
-            if self.validate_only {
-                return Err(EncodeError::FieldNotInVersion {
-                    field: "UpdateFeaturesRequest.ValidateOnly",
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
                     version,
+                    valid: Self::VERSIONS,
                 });
             }
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            buf.put_i32(self.timeout_ms);
+            encoder::put_length(
+                buf,
+                "UpdateFeaturesRequest.FeatureUpdates",
+                Some(self.feature_updates.len()),
+                true,
+                true,
+            )?;
+            for item in self.feature_updates.iter() {
+                item.write_to(buf, version)?;
+            }
+            if version >= 1 {
+                encoder::put_bool(buf, self.validate_only);
+            } else {
+                if self.validate_only {
+                    return Err(EncodeError::FieldNotInVersion {
+                        field: "UpdateFeaturesRequest.ValidateOnly",
+                        version,
+                    });
+                }
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -94,31 +96,33 @@ impl Encode for UpdateFeaturesRequest {
 
 impl Decode for UpdateFeaturesRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let timeout_ms = decoder.int32("UpdateFeaturesRequest.timeoutMs")?;
-        let feature_updates =
-            decoder.array("UpdateFeaturesRequest.FeatureUpdates", true, 1, |decoder| {
-                FeatureUpdateKey::decode(decoder, version)
-            })?;
-        let validate_only = if version >= 1 {
-            decoder.boolean("UpdateFeaturesRequest.ValidateOnly")?
-        } else {
-            false
-        };
-        let unknown_tagged_fields =
-            decoder.tagged_fields("UpdateFeaturesRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            timeout_ms,
-            feature_updates,
-            validate_only,
-            unknown_tagged_fields,
+            let timeout_ms = decoder.int32("UpdateFeaturesRequest.timeoutMs")?;
+            let feature_updates =
+                decoder.array("UpdateFeaturesRequest.FeatureUpdates", true, 1, |decoder| {
+                    FeatureUpdateKey::decode(decoder, version)
+                })?;
+            let validate_only = if version >= 1 {
+                decoder.boolean("UpdateFeaturesRequest.ValidateOnly")?
+            } else {
+                false
+            };
+            let unknown_tagged_fields =
+                decoder.tagged_fields("UpdateFeaturesRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                timeout_ms,
+                feature_updates,
+                validate_only,
+                unknown_tagged_fields,
+            })
         })
     }
 }

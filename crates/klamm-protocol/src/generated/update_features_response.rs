@@ -48,47 +48,49 @@ impl Default for UpdateFeaturesResponse {
 
 impl Encode for UpdateFeaturesResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
-        match &self.error_message {
-            Some(value) => {
-                encoder::put_nullable_string(
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i32(self.throttle_time_ms);
+            buf.put_i16(self.error_code);
+            match &self.error_message {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "UpdateFeaturesResponse.ErrorMessage",
+                        Some(value.as_str()),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "UpdateFeaturesResponse.ErrorMessage",
+                        None,
+                        true,
+                    )?;
+                }
+            }
+            if version <= 1 {
+                encoder::put_length(
                     buf,
-                    "UpdateFeaturesResponse.ErrorMessage",
-                    Some(value.as_str()),
+                    "UpdateFeaturesResponse.Results",
+                    Some(self.results.len()),
+                    true,
                     true,
                 )?;
+                for item in self.results.iter() {
+                    item.write_to(buf, version)?;
+                }
             }
-            None => {
-                encoder::put_nullable_string(
-                    buf,
-                    "UpdateFeaturesResponse.ErrorMessage",
-                    None,
-                    true,
-                )?;
-            }
-        }
-        if version <= 1 {
-            encoder::put_length(
-                buf,
-                "UpdateFeaturesResponse.Results",
-                Some(self.results.len()),
-                true,
-                true,
-            )?;
-            for item in self.results.iter() {
-                item.write_to(buf, version)?;
-            }
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -114,32 +116,35 @@ impl Encode for UpdateFeaturesResponse {
 
 impl Decode for UpdateFeaturesResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let throttle_time_ms = decoder.int32("UpdateFeaturesResponse.ThrottleTimeMs")?;
-        let error_code = decoder.int16("UpdateFeaturesResponse.ErrorCode")?;
-        let error_message = decoder.nullable_string("UpdateFeaturesResponse.ErrorMessage", true)?;
-        let results = if version <= 1 {
-            decoder.array("UpdateFeaturesResponse.Results", true, 1, |decoder| {
-                UpdatableFeatureResult::decode(decoder, version)
-            })?
-        } else {
-            Vec::new()
-        };
-        let unknown_tagged_fields =
-            decoder.tagged_fields("UpdateFeaturesResponse", |_, _| Ok(false))?;
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            error_message,
-            results,
-            unknown_tagged_fields,
+            let throttle_time_ms = decoder.int32("UpdateFeaturesResponse.ThrottleTimeMs")?;
+            let error_code = decoder.int16("UpdateFeaturesResponse.ErrorCode")?;
+            let error_message =
+                decoder.nullable_string("UpdateFeaturesResponse.ErrorMessage", true)?;
+            let results = if version <= 1 {
+                decoder.array("UpdateFeaturesResponse.Results", true, 1, |decoder| {
+                    UpdatableFeatureResult::decode(decoder, version)
+                })?
+            } else {
+                Vec::new()
+            };
+            let unknown_tagged_fields =
+                decoder.tagged_fields("UpdateFeaturesResponse", |_, _| Ok(false))?;
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                error_message,
+                results,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -58,42 +58,49 @@ impl Default for UpdateRaftVoterRequest {
 
 impl Encode for UpdateRaftVoterRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        match &self.cluster_id {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "UpdateRaftVoterRequest.ClusterId",
-                    Some(value.as_str()),
-                    true,
-                )?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                encoder::put_nullable_string(buf, "UpdateRaftVoterRequest.ClusterId", None, true)?;
+            match &self.cluster_id {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "UpdateRaftVoterRequest.ClusterId",
+                        Some(value.as_str()),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "UpdateRaftVoterRequest.ClusterId",
+                        None,
+                        true,
+                    )?;
+                }
             }
-        }
-        buf.put_i32(self.current_leader_epoch);
-        buf.put_i32(self.voter_id);
-        buf.put_slice(self.voter_directory_id.as_bytes());
-        encoder::put_length(
-            buf,
-            "UpdateRaftVoterRequest.Listeners",
-            Some(self.listeners.len()),
-            true,
-            true,
-        )?;
-        for item in self.listeners.iter() {
-            item.write_to(buf, version)?;
-        }
-        self.kraft_version_feature.write_to(buf, version)?;
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            buf.put_i32(self.current_leader_epoch);
+            buf.put_i32(self.voter_id);
+            buf.put_slice(self.voter_directory_id.as_bytes());
+            encoder::put_length(
+                buf,
+                "UpdateRaftVoterRequest.Listeners",
+                Some(self.listeners.len()),
+                true,
+                true,
+            )?;
+            for item in self.listeners.iter() {
+                item.write_to(buf, version)?;
+            }
+            self.kraft_version_feature.write_to(buf, version)?;
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -119,32 +126,36 @@ impl Encode for UpdateRaftVoterRequest {
 
 impl Decode for UpdateRaftVoterRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let cluster_id = decoder.nullable_string("UpdateRaftVoterRequest.ClusterId", true)?;
-        let current_leader_epoch = decoder.int32("UpdateRaftVoterRequest.CurrentLeaderEpoch")?;
-        let voter_id = decoder.int32("UpdateRaftVoterRequest.VoterId")?;
-        let voter_directory_id = decoder.uuid("UpdateRaftVoterRequest.VoterDirectoryId")?;
-        let listeners = decoder.array("UpdateRaftVoterRequest.Listeners", true, 1, |decoder| {
-            Listener::decode(decoder, version)
-        })?;
-        let kraft_version_feature = KRaftVersionFeature::decode(decoder, version)?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("UpdateRaftVoterRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            cluster_id,
-            current_leader_epoch,
-            voter_id,
-            voter_directory_id,
-            listeners,
-            kraft_version_feature,
-            unknown_tagged_fields,
+            let cluster_id = decoder.nullable_string("UpdateRaftVoterRequest.ClusterId", true)?;
+            let current_leader_epoch =
+                decoder.int32("UpdateRaftVoterRequest.CurrentLeaderEpoch")?;
+            let voter_id = decoder.int32("UpdateRaftVoterRequest.VoterId")?;
+            let voter_directory_id = decoder.uuid("UpdateRaftVoterRequest.VoterDirectoryId")?;
+            let listeners =
+                decoder.array("UpdateRaftVoterRequest.Listeners", true, 1, |decoder| {
+                    Listener::decode(decoder, version)
+                })?;
+            let kraft_version_feature = KRaftVersionFeature::decode(decoder, version)?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("UpdateRaftVoterRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                cluster_id,
+                current_leader_epoch,
+                voter_id,
+                voter_directory_id,
+                listeners,
+                kraft_version_feature,
+                unknown_tagged_fields,
+            })
         })
     }
 }

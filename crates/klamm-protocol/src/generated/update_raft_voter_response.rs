@@ -34,30 +34,32 @@ pub struct UpdateRaftVoterResponse {
 
 impl Encode for UpdateRaftVoterResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i32(self.throttle_time_ms);
-        buf.put_i16(self.error_code);
-        let mut tagged_count = self.unknown_tagged_fields.len();
-        if self.current_leader != CurrentLeader::default() {
-            tagged_count += 1;
-        }
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        if self.current_leader != CurrentLeader::default() {
-            unknown.write_before(buf, 0);
-            encoder::put_unsigned_varint(buf, 0);
-            let size = self.current_leader.encoded_len(version);
-            encoder::put_unsigned_varint(buf, size as u32);
-            self.current_leader.write_to(buf, version)?;
-        }
-        unknown.finish(buf);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i32(self.throttle_time_ms);
+            buf.put_i16(self.error_code);
+            let mut tagged_count = self.unknown_tagged_fields.len();
+            if self.current_leader != CurrentLeader::default() {
+                tagged_count += 1;
+            }
+            encoder::put_unsigned_varint(buf, tagged_count as u32);
+            let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
+            if self.current_leader != CurrentLeader::default() {
+                unknown.write_before(buf, 0);
+                encoder::put_unsigned_varint(buf, 0);
+                let size = self.current_leader.encoded_len(version);
+                encoder::put_unsigned_varint(buf, size as u32);
+                self.current_leader.write_to(buf, version)?;
+            }
+            unknown.finish(buf);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -77,30 +79,32 @@ impl Encode for UpdateRaftVoterResponse {
 
 impl Decode for UpdateRaftVoterResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            }
-            .into());
-        }
-        let throttle_time_ms = decoder.int32("UpdateRaftVoterResponse.ThrottleTimeMs")?;
-        let error_code = decoder.int16("UpdateRaftVoterResponse.ErrorCode")?;
-        let mut current_leader = CurrentLeader::default();
-        let unknown_tagged_fields =
-            decoder.tagged_fields("UpdateRaftVoterResponse", |tag, decoder| match tag {
-                0 => {
-                    current_leader = CurrentLeader::decode(decoder, version)?;
-                    Ok(true)
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
                 }
-                _ => Ok(false),
-            })?;
-        Ok(Self {
-            throttle_time_ms,
-            error_code,
-            current_leader,
-            unknown_tagged_fields,
+                .into());
+            }
+            let throttle_time_ms = decoder.int32("UpdateRaftVoterResponse.ThrottleTimeMs")?;
+            let error_code = decoder.int16("UpdateRaftVoterResponse.ErrorCode")?;
+            let mut current_leader = CurrentLeader::default();
+            let unknown_tagged_fields =
+                decoder.tagged_fields("UpdateRaftVoterResponse", |tag, decoder| match tag {
+                    0 => {
+                        current_leader = CurrentLeader::decode(decoder, version)?;
+                        Ok(true)
+                    }
+                    _ => Ok(false),
+                })?;
+            Ok(Self {
+                throttle_time_ms,
+                error_code,
+                current_leader,
+                unknown_tagged_fields,
+            })
         })
     }
 }

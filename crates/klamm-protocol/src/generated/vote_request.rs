@@ -43,41 +43,43 @@ impl Default for VoteRequest {
 
 impl Encode for VoteRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        match &self.cluster_id {
-            Some(value) => {
-                encoder::put_nullable_string(
-                    buf,
-                    "VoteRequest.ClusterId",
-                    Some(value.as_str()),
-                    true,
-                )?;
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
             }
-            None => {
-                encoder::put_nullable_string(buf, "VoteRequest.ClusterId", None, true)?;
+            match &self.cluster_id {
+                Some(value) => {
+                    encoder::put_nullable_string(
+                        buf,
+                        "VoteRequest.ClusterId",
+                        Some(value.as_str()),
+                        true,
+                    )?;
+                }
+                None => {
+                    encoder::put_nullable_string(buf, "VoteRequest.ClusterId", None, true)?;
+                }
             }
-        }
-        if version >= 1 {
-            buf.put_i32(self.voter_id);
-        }
-        encoder::put_length(
-            buf,
-            "VoteRequest.Topics",
-            Some(self.topics.len()),
-            true,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+            if version >= 1 {
+                buf.put_i32(self.voter_id);
+            }
+            encoder::put_length(
+                buf,
+                "VoteRequest.Topics",
+                Some(self.topics.len()),
+                true,
+                true,
+            )?;
+            for item in self.topics.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -102,29 +104,31 @@ impl Encode for VoteRequest {
 
 impl Decode for VoteRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let cluster_id = decoder.nullable_string("VoteRequest.ClusterId", true)?;
-        let voter_id = if version >= 1 {
-            decoder.int32("VoteRequest.VoterId")?
-        } else {
-            -1
-        };
-        let topics = decoder.array("VoteRequest.Topics", true, 1, |decoder| {
-            TopicData::decode(decoder, version)
-        })?;
-        let unknown_tagged_fields = decoder.tagged_fields("VoteRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            cluster_id,
-            voter_id,
-            topics,
-            unknown_tagged_fields,
+            let cluster_id = decoder.nullable_string("VoteRequest.ClusterId", true)?;
+            let voter_id = if version >= 1 {
+                decoder.int32("VoteRequest.VoterId")?
+            } else {
+                -1
+            };
+            let topics = decoder.array("VoteRequest.Topics", true, 1, |decoder| {
+                TopicData::decode(decoder, version)
+            })?;
+            let unknown_tagged_fields = decoder.tagged_fields("VoteRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                cluster_id,
+                voter_id,
+                topics,
+                unknown_tagged_fields,
+            })
         })
     }
 }

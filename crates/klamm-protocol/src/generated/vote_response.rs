@@ -34,53 +34,55 @@ pub struct VoteResponse {
 
 impl Encode for VoteResponse {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i16(self.error_code);
-        encoder::put_length(
-            buf,
-            "VoteResponse.Topics",
-            Some(self.topics.len()),
-            true,
-            true,
-        )?;
-        for item in self.topics.iter() {
-            item.write_to(buf, version)?;
-        }
-        let mut tagged_count = self.unknown_tagged_fields.len();
-        if version >= 1 && !self.node_endpoints.is_empty() {
-            tagged_count += 1;
-        }
-        encoder::put_unsigned_varint(buf, tagged_count as u32);
-        let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
-        if version >= 1 && !self.node_endpoints.is_empty() {
-            unknown.write_before(buf, 0);
-            encoder::put_unsigned_varint(buf, 0);
-            let size = encoder::length_len(Some(self.node_endpoints.len()), true, true)
-                + self
-                    .node_endpoints
-                    .iter()
-                    .map(|item| item.encoded_len(version))
-                    .sum::<usize>();
-            encoder::put_unsigned_varint(buf, size as u32);
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i16(self.error_code);
             encoder::put_length(
                 buf,
-                "VoteResponse.NodeEndpoints",
-                Some(self.node_endpoints.len()),
+                "VoteResponse.Topics",
+                Some(self.topics.len()),
                 true,
                 true,
             )?;
-            for item in self.node_endpoints.iter() {
+            for item in self.topics.iter() {
                 item.write_to(buf, version)?;
             }
-        }
-        unknown.finish(buf);
-        Ok(())
+            let mut tagged_count = self.unknown_tagged_fields.len();
+            if version >= 1 && !self.node_endpoints.is_empty() {
+                tagged_count += 1;
+            }
+            encoder::put_unsigned_varint(buf, tagged_count as u32);
+            let mut unknown = UnknownTagWriter::new(&self.unknown_tagged_fields);
+            if version >= 1 && !self.node_endpoints.is_empty() {
+                unknown.write_before(buf, 0);
+                encoder::put_unsigned_varint(buf, 0);
+                let size = encoder::length_len(Some(self.node_endpoints.len()), true, true)
+                    + self
+                        .node_endpoints
+                        .iter()
+                        .map(|item| item.encoded_len(version))
+                        .sum::<usize>();
+                encoder::put_unsigned_varint(buf, size as u32);
+                encoder::put_length(
+                    buf,
+                    "VoteResponse.NodeEndpoints",
+                    Some(self.node_endpoints.len()),
+                    true,
+                    true,
+                )?;
+                for item in self.node_endpoints.iter() {
+                    item.write_to(buf, version)?;
+                }
+            }
+            unknown.finish(buf);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -113,35 +115,37 @@ impl Encode for VoteResponse {
 
 impl Decode for VoteResponse {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            }
-            .into());
-        }
-        let error_code = decoder.int16("VoteResponse.ErrorCode")?;
-        let topics = decoder.array("VoteResponse.Topics", true, 1, |decoder| {
-            TopicData::decode(decoder, version)
-        })?;
-        let mut node_endpoints = Vec::new();
-        let unknown_tagged_fields =
-            decoder.tagged_fields("VoteResponse", |tag, decoder| match tag {
-                0 if version >= 1 => {
-                    node_endpoints =
-                        decoder.array("VoteResponse.NodeEndpoints", true, 1, |decoder| {
-                            NodeEndpoint::decode(decoder, version)
-                        })?;
-                    Ok(true)
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
                 }
-                _ => Ok(false),
+                .into());
+            }
+            let error_code = decoder.int16("VoteResponse.ErrorCode")?;
+            let topics = decoder.array("VoteResponse.Topics", true, 1, |decoder| {
+                TopicData::decode(decoder, version)
             })?;
-        Ok(Self {
-            error_code,
-            topics,
-            node_endpoints,
-            unknown_tagged_fields,
+            let mut node_endpoints = Vec::new();
+            let unknown_tagged_fields =
+                decoder.tagged_fields("VoteResponse", |tag, decoder| match tag {
+                    0 if version >= 1 => {
+                        node_endpoints =
+                            decoder.array("VoteResponse.NodeEndpoints", true, 1, |decoder| {
+                                NodeEndpoint::decode(decoder, version)
+                            })?;
+                        Ok(true)
+                    }
+                    _ => Ok(false),
+                })?;
+            Ok(Self {
+                error_code,
+                topics,
+                node_endpoints,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -28,26 +28,28 @@ pub struct VotersRecord {
 
 impl Encode for VotersRecord {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        buf.put_i16(self.version);
-        encoder::put_length(
-            buf,
-            "VotersRecord.Voters",
-            Some(self.voters.len()),
-            true,
-            true,
-        )?;
-        for item in self.voters.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            buf.put_i16(self.version);
+            encoder::put_length(
+                buf,
+                "VotersRecord.Voters",
+                Some(self.voters.len()),
+                true,
+                true,
+            )?;
+            for item in self.voters.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -66,23 +68,25 @@ impl Encode for VotersRecord {
 
 impl Decode for VotersRecord {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let version_field = decoder.int16("VotersRecord.Version")?;
-        let voters = decoder.array("VotersRecord.Voters", true, 1, |decoder| {
-            Voter::decode(decoder, version)
-        })?;
-        let unknown_tagged_fields = decoder.tagged_fields("VotersRecord", |_, _| Ok(false))?;
-        Ok(Self {
-            version: version_field,
-            voters,
-            unknown_tagged_fields,
+            let version_field = decoder.int16("VotersRecord.Version")?;
+            let voters = decoder.array("VotersRecord.Voters", true, 1, |decoder| {
+                Voter::decode(decoder, version)
+            })?;
+            let unknown_tagged_fields = decoder.tagged_fields("VotersRecord", |_, _| Ok(false))?;
+            Ok(Self {
+                version: version_field,
+                voters,
+                unknown_tagged_fields,
+            })
         })
     }
 }

@@ -26,25 +26,27 @@ pub struct WriteTxnMarkersRequest {
 
 impl Encode for WriteTxnMarkersRequest {
     fn write_to(&self, buf: &mut Writer<'_>, version: i16) -> Result<(), EncodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(EncodeError::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
-            });
-        }
-        encoder::put_length(
-            buf,
-            "WriteTxnMarkersRequest.Markers",
-            Some(self.markers.len()),
-            true,
-            true,
-        )?;
-        for item in self.markers.iter() {
-            item.write_to(buf, version)?;
-        }
-        encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
-        Ok(())
+        buf.in_place(|buf| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(EncodeError::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                });
+            }
+            encoder::put_length(
+                buf,
+                "WriteTxnMarkersRequest.Markers",
+                Some(self.markers.len()),
+                true,
+                true,
+            )?;
+            for item in self.markers.iter() {
+                item.write_to(buf, version)?;
+            }
+            encoder::put_unknown_tagged_fields(buf, &self.unknown_tagged_fields);
+            Ok(())
+        })
     }
 
     fn encoded_len(&self, version: i16) -> usize {
@@ -62,22 +64,24 @@ impl Encode for WriteTxnMarkersRequest {
 
 impl Decode for WriteTxnMarkersRequest {
     fn decode(decoder: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        if !Self::VERSIONS.contains(version) {
-            return Err(DecodeErrorKind::UnsupportedVersion {
-                message: Self::NAME,
-                version,
-                valid: Self::VERSIONS,
+        decoder.in_place(|decoder| {
+            if !Self::VERSIONS.contains(version) {
+                return Err(DecodeErrorKind::UnsupportedVersion {
+                    message: Self::NAME,
+                    version,
+                    valid: Self::VERSIONS,
+                }
+                .into());
             }
-            .into());
-        }
-        let markers = decoder.array("WriteTxnMarkersRequest.Markers", true, 1, |decoder| {
-            WritableTxnMarker::decode(decoder, version)
-        })?;
-        let unknown_tagged_fields =
-            decoder.tagged_fields("WriteTxnMarkersRequest", |_, _| Ok(false))?;
-        Ok(Self {
-            markers,
-            unknown_tagged_fields,
+            let markers = decoder.array("WriteTxnMarkersRequest.Markers", true, 1, |decoder| {
+                WritableTxnMarker::decode(decoder, version)
+            })?;
+            let unknown_tagged_fields =
+                decoder.tagged_fields("WriteTxnMarkersRequest", |_, _| Ok(false))?;
+            Ok(Self {
+                markers,
+                unknown_tagged_fields,
+            })
         })
     }
 }

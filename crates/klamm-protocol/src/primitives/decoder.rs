@@ -88,6 +88,24 @@ impl<'a> Decoder<'a> {
         self.rest.is_empty()
     }
 
+    /// Runs `read` on this decoder moved into a local variable, then takes it back.
+    ///
+    /// A decoder behind a `&mut` lives in memory, and every value the read stores (each
+    /// element pushed onto an array) could, for all the compiler knows, change it: so each
+    /// read reloads the position. A local copy nobody else can see stays in registers.
+    #[inline(always)]
+    pub fn in_place<R>(&mut self, read: impl FnOnce(&mut Decoder<'a>) -> R) -> R {
+        let mut local = Decoder {
+            frame: self.frame,
+            rest: self.rest,
+            shared: self.shared.take(),
+        };
+        let result = read(&mut local);
+        self.rest = local.rest;
+        self.shared = local.shared;
+        result
+    }
+
     /// Fails unless everything has been read.
     pub fn finish(&self, what: &'static str) -> Result<(), DecodeError> {
         if self.rest.is_empty() {
@@ -614,6 +632,22 @@ mod tests {
                 .map_err(DecodeError::into_kind),
             Err(DecodeErrorKind::LengthExceedsInput { .. })
         ));
+    }
+
+    #[test]
+    fn a_decoder_moved_in_place_carries_on_where_it_was() {
+        let input = frame(&[0, 1, 0, 2, b'h', b'i', 7]);
+        let mut decoder = Decoder::new(&input);
+        assert_eq!(decoder.int16("first"), Ok(1));
+        let text = decoder
+            .in_place(|local| local.string("name", false))
+            .unwrap();
+        assert_eq!(text, "hi");
+        assert_eq!(decoder.int8("last"), Ok(7));
+        assert!(decoder.is_empty());
+        // The string made inside shares the frame handle the outer decoder keeps using.
+        let again = decoder.in_place(|local| local.remaining());
+        assert_eq!(again, 0);
     }
 
     #[test]

@@ -114,6 +114,23 @@ impl<'a> Writer<'a> {
         self.position
     }
 
+    /// Runs `write` on this writer moved into a local variable, then takes it back.
+    ///
+    /// A writer behind a `&mut` lives in memory, and every byte written through its buffer
+    /// could, for all the compiler knows, change it: so each write reloads the buffer and
+    /// stores the position back. A local copy nobody else can see stays in registers.
+    #[inline(always)]
+    pub fn in_place<R>(&mut self, write: impl FnOnce(&mut Writer<'_>) -> R) -> R {
+        let mut local = Writer {
+            out: std::mem::take(&mut self.out),
+            position: self.position,
+        };
+        let result = write(&mut local);
+        self.out = local.out;
+        self.position = local.position;
+        result
+    }
+
     /// Checks that exactly the whole buffer was written.
     pub fn finish(self) -> Result<(), EncodeError> {
         if self.position == self.out.len() {
@@ -192,6 +209,22 @@ pub(crate) fn append_exact(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_writer_moved_in_place_carries_on_where_it_was() {
+        let mut frame = [0u8; 7];
+        let mut writer = Writer::new(&mut frame);
+        writer.put_u8(1);
+        let written = writer.in_place(|local| {
+            local.put_i16(2);
+            local.put_i32(3);
+            local.position()
+        });
+        assert_eq!(written, 7);
+        assert_eq!(writer.position(), 7);
+        writer.finish().unwrap();
+        assert_eq!(frame, [1, 0, 2, 0, 0, 0, 3]);
+    }
 
     #[test]
     fn overrun_is_reported_not_written() {
