@@ -131,10 +131,14 @@ impl KafkaString {
 
     /// The string's bytes.
     #[inline]
+    #[allow(unsafe_code)]
     pub fn as_bytes(&self) -> &[u8] {
-        // The range always lies inside `buf` (every constructor checks it), so `get` never
-        // gives `None`; the empty fallback only keeps a panic path out of the code.
-        self.buf.get(self.range()).unwrap_or_default()
+        let range = self.range();
+        debug_assert!(range.start <= range.end && range.end <= self.buf.len());
+        // SAFETY: every constructor checks that the range lies inside `buf`
+        // (`from_utf8_range`) or makes it the whole of `buf` (the others); the fields are
+        // private and never change, and `Bytes` never changes its length.
+        unsafe { self.buf.get_unchecked(range) }
     }
 
     /// The string.
