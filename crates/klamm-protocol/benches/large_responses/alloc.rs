@@ -87,3 +87,16 @@ pub fn measure<T>(f: impl FnOnce() -> T) -> (T, Allocations) {
     };
     (value, allocations)
 }
+
+/// Bytes of the allocation [`settle`] makes: well above the small sizes an allocator keeps on
+/// fast free lists (glibc merges those lists at the first request of 1 KiB or more).
+const SETTLE_BYTES: usize = 64 * 1024;
+
+/// Lets the allocator finish what earlier frees left it, outside any timed region.
+///
+/// Dropping a decoded value of thousands of small allocations leaves glibc's fast free lists
+/// full, and glibc merges them at the next large request, whoever makes it. Without this, the
+/// next contender in an interleaved round would pay for the previous one's drop.
+pub fn settle() {
+    drop(std::hint::black_box(Vec::<u8>::with_capacity(SETTLE_BYTES)));
+}
