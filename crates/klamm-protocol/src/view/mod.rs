@@ -242,7 +242,7 @@ impl<'a, T: Element<'a>> ArrayView<'a, T> {
 
     /// Reads the length of an array in a checked frame, leaving its elements for later;
     /// `None` for null.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn read(reader: &mut Reader<'a>, compact: bool, version: i16) -> Option<Self> {
         let len = reader.length(compact, true)?;
         Some(ArrayView {

@@ -44,10 +44,16 @@ impl<'a> Reader<'a> {
     }
 
     /// Takes the next `length` bytes, or whatever is left.
+    ///
+    /// The in-frame case is a predicted branch rather than a clamp: a clamp would put a compare
+    /// and a conditional move on the chain from one read's position to the next, and walking a
+    /// frame is bound by that chain.
     #[inline(always)]
     fn take(&mut self, length: usize) -> &'a [u8] {
-        let length = length.min(self.rest.len());
-        let (taken, rest) = self.rest.split_at(length);
+        let (taken, rest) = match self.rest.split_at_checked(length) {
+            Some(split) => split,
+            None => all_of(self.rest),
+        };
         self.rest = rest;
         taken
     }
@@ -60,7 +66,7 @@ impl<'a> Reader<'a> {
                 *head
             }
             None => {
-                self.take(N);
+                self.rest = all_of(self.rest).1;
                 [0; N]
             }
         }
@@ -168,6 +174,14 @@ impl<'a> Reader<'a> {
         let length = self.length(compact, true)?;
         Some(self.take(length))
     }
+}
+
+/// `rest` split at its end: what a read past the end takes, on the path a checked frame never
+/// reaches. It takes and returns slices, not the reader, so the reader can stay in registers.
+#[cold]
+#[inline(never)]
+fn all_of(rest: &[u8]) -> (&[u8], &[u8]) {
+    rest.split_at(rest.len())
 }
 
 /// The trusting cursor: views find fields again with it in frames already checked.
