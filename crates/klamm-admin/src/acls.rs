@@ -293,16 +293,11 @@ impl Admin {
             Ok(response) => {
                 // Results come back in request order.
                 for (index, binding) in valid.into_iter().enumerate() {
-                    let result = match response.results.get(index) {
-                        Some(r) => AdminError::check(
-                            r.error_code,
-                            r.error_message.as_ref(),
-                            format!("ACL {binding}"),
-                        ),
-                        None => Err(AdminError::MissingInResponse {
-                            resource: format!("ACL {binding}"),
-                        }),
-                    };
+                    let answer = response.results.get(index);
+                    let result = AdminError::check_answer(
+                        answer.map(|r| (r.error_code, r.error_message.as_ref())),
+                        format!("ACL {binding}"),
+                    );
                     results.insert(binding, result);
                 }
             }

@@ -75,6 +75,10 @@ pub enum AdminError {
     },
 }
 
+/// The message of a response entry that has an error code but no message field, for
+/// [`AdminError::check_answer`].
+pub(crate) const NO_MESSAGE: Option<&str> = None;
+
 impl AdminError {
     /// A per-resource error from a response's code and message, `None` for `NONE` (0).
     pub fn from_code(
@@ -99,6 +103,20 @@ impl AdminError {
         match AdminError::from_code(code, message, resource) {
             Some(error) => Err(error),
             None => Ok(()),
+        }
+    }
+
+    /// What the broker answered for `resource`: `Ok(())` for an entry whose code is `NONE`, its
+    /// error otherwise, and [`AdminError::MissingInResponse`] when the response has no entry
+    /// for it. `answer` is that entry's error code and message.
+    pub(crate) fn check_answer<M: ToString>(
+        answer: Option<(i16, Option<M>)>,
+        resource: impl Into<String>,
+    ) -> Result<(), AdminError> {
+        let resource = resource.into();
+        match answer {
+            Some((code, message)) => AdminError::check(code, message, resource),
+            None => Err(AdminError::MissingInResponse { resource }),
         }
     }
 
@@ -173,5 +191,21 @@ mod tests {
         assert!(error
             .to_string()
             .starts_with("topic `gone`: UNKNOWN_TOPIC_OR_PARTITION ("));
+    }
+
+    #[test]
+    fn check_answer_tells_a_missing_entry_from_an_error_and_a_success() {
+        assert!(AdminError::check_answer(Some((0, NO_MESSAGE)), "topic `t`").is_ok());
+        let error = AdminError::check_answer(Some((36, Some("exists"))), "topic `t`").unwrap_err();
+        assert_eq!(error.error_code(), Some(ErrorCode::TopicAlreadyExists));
+        assert_eq!(
+            error.to_string(),
+            "topic `t`: TOPIC_ALREADY_EXISTS (exists)"
+        );
+        let missing = AdminError::check_answer(None::<(i16, Option<&str>)>, "topic `t`");
+        assert!(matches!(
+            missing,
+            Err(AdminError::MissingInResponse { resource }) if resource == "topic `t`"
+        ));
     }
 }

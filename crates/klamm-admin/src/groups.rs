@@ -20,6 +20,7 @@ use crate::client::{is_unsupported, join_all};
 use crate::consumer_protocol::{
     decode_assignment, decode_subscription, MemberSubscription, TopicPartitions,
 };
+use crate::error::NO_MESSAGE;
 use crate::{AclOperation, Admin, AdminError, Results};
 
 /// A coordinator error that means "ask again (elsewhere)": `call` retries it.
@@ -438,16 +439,11 @@ impl Admin {
                         .await;
                     let result = match response {
                         Err(error) => Err(error.into()),
-                        Ok(response) => match response.results.first() {
-                            None => Err(AdminError::MissingInResponse {
-                                resource: group_resource(&group),
-                            }),
-                            Some(r) => AdminError::check(
-                                r.error_code,
-                                r.error_message.as_ref(),
-                                group_resource(&group),
-                            ),
-                        },
+                        Ok(response) => AdminError::check_answer(
+                            (response.results.first())
+                                .map(|r| (r.error_code, r.error_message.as_ref())),
+                            group_resource(&group),
+                        ),
                     };
                     (group, result)
                 }
@@ -508,10 +504,8 @@ impl Admin {
                 MemberToRemove::Dynamic(id) => r.member_id == id.as_str(),
             });
             let resource = format!("member {member:?} of {}", group_resource(group_id));
-            let result = match answer {
-                Some(r) => AdminError::check(r.error_code, None::<String>, resource),
-                None => Err(AdminError::MissingInResponse { resource }),
-            };
+            let result =
+                AdminError::check_answer(answer.map(|r| (r.error_code, NO_MESSAGE)), resource);
             results.insert(member.clone(), result);
         }
         Ok(results)

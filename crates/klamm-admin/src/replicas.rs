@@ -202,24 +202,21 @@ impl Admin {
         for tp in reassignments.keys() {
             let result = match &top {
                 Some(error) => Err(error.clone()),
-                None => match response
-                    .responses
-                    .iter()
-                    .find(|t| t.name == tp.topic.as_str())
-                    .and_then(|t| {
-                        t.partitions
-                            .iter()
-                            .find(|p| p.partition_index == tp.partition)
-                    }) {
-                    Some(p) => AdminError::check(
-                        p.error_code,
-                        p.error_message.as_ref(),
+                None => {
+                    let answer = response
+                        .responses
+                        .iter()
+                        .find(|t| t.name == tp.topic.as_str())
+                        .and_then(|t| {
+                            t.partitions
+                                .iter()
+                                .find(|p| p.partition_index == tp.partition)
+                        });
+                    AdminError::check_answer(
+                        answer.map(|p| (p.error_code, p.error_message.as_ref())),
                         format!("partition {tp}"),
-                    ),
-                    None => Err(AdminError::MissingInResponse {
-                        resource: format!("partition {tp}"),
-                    }),
-                },
+                    )
+                }
             };
             results.insert(tp.clone(), result);
         }

@@ -326,16 +326,15 @@ fn collect_alter_results(
         for resource in batch {
             let result = match &response {
                 Err(error) => Err(AdminError::from(error.clone())),
-                Ok(answers) => match answers.iter().find(|(kind, name, _, _)| {
-                    *kind == resource.resource_type.code() && *name == resource.name
-                }) {
-                    None => Err(AdminError::MissingInResponse {
-                        resource: resource.to_string(),
-                    }),
-                    Some((_, _, code, message)) => {
-                        AdminError::check(*code, message.as_ref(), resource.to_string())
-                    }
-                },
+                Ok(answers) => AdminError::check_answer(
+                    answers
+                        .iter()
+                        .find(|(kind, name, _, _)| {
+                            *kind == resource.resource_type.code() && *name == resource.name
+                        })
+                        .map(|(_, _, code, message)| (*code, message.as_ref())),
+                    resource.to_string(),
+                ),
             };
             results.insert(resource, result);
         }

@@ -15,6 +15,7 @@ use klamm_protocol::messages::{OffsetCommitRequest, OffsetDeleteRequest};
 use klamm_protocol::ErrorCode;
 
 use super::*;
+use crate::error::NO_MESSAGE;
 use crate::groups::{coordinator_retry, group_resource};
 use crate::{Admin, AdminError, Results, TopicPartition};
 
@@ -89,10 +90,8 @@ impl Admin {
                         .find(|p| p.partition_index == tp.partition)
                 });
             let resource = format!("partition {tp} of {}", group_resource(group_id));
-            let result = match answer {
-                Some(p) => AdminError::check(p.error_code, None::<String>, resource),
-                None => Err(AdminError::MissingInResponse { resource }),
-            };
+            let result =
+                AdminError::check_answer(answer.map(|p| (p.error_code, NO_MESSAGE)), resource);
             results.insert(tp.clone(), result);
         }
         Ok(results)
@@ -152,10 +151,8 @@ impl Admin {
                         .find(|p| p.partition_index == tp.partition)
                 });
             let resource = format!("partition {tp} of {}", group_resource(group_id));
-            let result = match answer {
-                Some(p) => AdminError::check(p.error_code, None::<String>, resource),
-                None => Err(AdminError::MissingInResponse { resource }),
-            };
+            let result =
+                AdminError::check_answer(answer.map(|p| (p.error_code, NO_MESSAGE)), resource);
             results.insert(tp.clone(), result);
         }
         Ok(results)

@@ -224,16 +224,11 @@ impl Admin {
         match response {
             Ok(response) => {
                 for name in topics.keys() {
-                    let result = match response.results.iter().find(|r| r.name == name.as_str()) {
-                        Some(r) => AdminError::check(
-                            r.error_code,
-                            r.error_message.as_ref(),
-                            topic_resource(name),
-                        ),
-                        None => Err(AdminError::MissingInResponse {
-                            resource: topic_resource(name),
-                        }),
-                    };
+                    let answer = response.results.iter().find(|r| r.name == name.as_str());
+                    let result = AdminError::check_answer(
+                        answer.map(|r| (r.error_code, r.error_message.as_ref())),
+                        topic_resource(name),
+                    );
                     results.insert(name.clone(), result);
                 }
             }
