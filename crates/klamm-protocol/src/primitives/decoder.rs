@@ -35,6 +35,13 @@ pub struct Decoder<'a> {
     shared: Option<Arc<Bytes>>,
 }
 
+/// `items.push(item)` where the vector must grow: never, for the arrays the decoder sizes.
+#[cold]
+#[inline(never)]
+fn push_growing<T>(items: &mut Vec<T>, item: T) {
+    items.push(item);
+}
+
 #[cold]
 #[inline(never)]
 fn decode_error(what: &'static str, error: ParseError, remaining: usize) -> DecodeError {
@@ -378,7 +385,15 @@ impl<'a> Decoder<'a> {
         };
         let mut items = Vec::with_capacity(length);
         for _ in 0..length {
-            items.push(element(self)?);
+            let item = element(self)?;
+            // Always true, as the vector was made with room for every element; saying so
+            // lets the compiler drop `push`'s call to grow, around which it would otherwise
+            // park each element on the stack and copy it back.
+            if items.len() < items.capacity() {
+                items.push(item);
+            } else {
+                push_growing(&mut items, item);
+            }
         }
         Ok(Some(items))
     }
