@@ -329,6 +329,20 @@ mod tests {
     }
 
     #[test]
+    fn span_keeps_start_and_length_apart_at_their_limits() {
+        for (start, len) in [
+            (0, 0),
+            (7, 3),
+            (u32::MAX, 0),
+            (0, WHOLE_BUFFER),
+            (1 << 31, 1 << 31),
+        ] {
+            let span = Span::new(start, len);
+            assert_eq!((span.start(), span.len()), (start, len));
+        }
+    }
+
+    #[test]
     fn ranges_outside_the_buffer_or_not_utf8_are_refused() {
         let frame = Arc::new(Bytes::from_static(b"ab\xffcd"));
         assert!(KafkaString::from_utf8_range(&frame, 0..6).is_none());
