@@ -440,7 +440,9 @@ impl Admin {
                     let result = match response {
                         Err(error) => Err(error.into()),
                         Ok(response) => AdminError::check_answer(
-                            (response.results.first())
+                            response
+                                .results
+                                .first()
                                 .map(|r| (r.error_code, r.error_message.as_ref())),
                             group_resource(&group),
                         ),
