@@ -6,7 +6,7 @@
 //! and must give the same checksum.
 
 use bytes::Bytes;
-use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+use kafka_protocol::protocol::{Decodable, Encodable};
 use klamm_protocol::messages::describe_configs_response::DescribeConfigsResponseView;
 use klamm_protocol::messages::metadata_response::MetadataResponseView;
 use klamm_protocol::messages::{DescribeConfigsResponse, MetadataResponse};
@@ -113,10 +113,8 @@ pub fn walk_describe_configs(frame: &Bytes, version: i16) -> u64 {
 /// Reads every field of kafka-protocol's decoded Metadata response, as [`walk_metadata`] does
 /// through the view.
 pub fn read_peer_metadata(response: &PeerMetadata) -> u64 {
-    let text = |value: &StrBytes| text(value);
-    let optional_text = |value: Option<&StrBytes>| value.map_or(u64::MAX, text);
     let mut sum = number(response.throttle_time_ms)
-        .wrapping_add(optional_text(response.cluster_id.as_ref()))
+        .wrapping_add(optional_text(response.cluster_id.as_deref()))
         .wrapping_add(number(response.controller_id.0))
         .wrapping_add(number(response.cluster_authorized_operations))
         .wrapping_add(number(response.error_code));
@@ -125,12 +123,12 @@ pub fn read_peer_metadata(response: &PeerMetadata) -> u64 {
             .wrapping_add(number(broker.node_id.0))
             .wrapping_add(text(&broker.host))
             .wrapping_add(number(broker.port))
-            .wrapping_add(optional_text(broker.rack.as_ref()));
+            .wrapping_add(optional_text(broker.rack.as_deref()));
     }
     for topic in &response.topics {
         sum = sum
             .wrapping_add(number(topic.error_code))
-            .wrapping_add(optional_text(topic.name.as_deref()))
+            .wrapping_add(optional_text(topic.name.as_deref().map(|name| &**name)))
             .wrapping_add(uuid(topic.topic_id.as_bytes()))
             .wrapping_add(u64::from(topic.is_internal))
             .wrapping_add(number(topic.topic_authorized_operations));
@@ -157,28 +155,26 @@ pub fn read_peer_metadata(response: &PeerMetadata) -> u64 {
 /// Reads every field of kafka-protocol's decoded DescribeConfigs response, as
 /// [`walk_describe_configs`] does through the view.
 pub fn read_peer_describe_configs(response: &PeerDescribeConfigs) -> u64 {
-    let text = |value: &StrBytes| text(value);
-    let optional_text = |value: Option<&StrBytes>| value.map_or(u64::MAX, text);
     let mut sum = number(response.throttle_time_ms);
     for result in &response.results {
         sum = sum
             .wrapping_add(number(result.error_code))
-            .wrapping_add(optional_text(result.error_message.as_ref()))
+            .wrapping_add(optional_text(result.error_message.as_deref()))
             .wrapping_add(number(result.resource_type))
             .wrapping_add(text(&result.resource_name));
         for config in &result.configs {
             sum = sum
                 .wrapping_add(text(&config.name))
-                .wrapping_add(optional_text(config.value.as_ref()))
+                .wrapping_add(optional_text(config.value.as_deref()))
                 .wrapping_add(u64::from(config.read_only))
                 .wrapping_add(number(config.config_source))
                 .wrapping_add(u64::from(config.is_sensitive))
                 .wrapping_add(number(config.config_type))
-                .wrapping_add(optional_text(config.documentation.as_ref()));
+                .wrapping_add(optional_text(config.documentation.as_deref()));
             for synonym in &config.synonyms {
                 sum = sum
                     .wrapping_add(text(&synonym.name))
-                    .wrapping_add(optional_text(synonym.value.as_ref()))
+                    .wrapping_add(optional_text(synonym.value.as_deref()))
                     .wrapping_add(number(synonym.source));
             }
         }
