@@ -22,10 +22,11 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 
-# Every seed must decode and round-trip before the fuzzer mutates it.
-cargo test --quiet --features seeds
-# The seed corpus: valid encodings of every message, header and record batch layout.
-cargo run --quiet --example write_seeds --features seeds
+# The seed corpus: valid encodings of every message, header and record batch layout. The
+# properties and the seed tests (every seed decodes and round-trips) are the workspace crate
+# tests/fuzz-checks, which `cargo test` runs.
+cargo run --quiet --manifest-path ../Cargo.toml -p klamm-fuzz-checks \
+    --features seeds --example write_seeds -- "$PWD/corpus"
 
 cargo fuzz build
 

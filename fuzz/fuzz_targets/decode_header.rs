@@ -2,5 +2,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    klamm_fuzz::check_header(data);
+    klamm_fuzz_checks::check_header(data);
 });

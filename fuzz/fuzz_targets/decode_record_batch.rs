@@ -2,5 +2,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    klamm_fuzz::check_record_batches(data);
+    klamm_fuzz_checks::check_record_batches(data);
 });

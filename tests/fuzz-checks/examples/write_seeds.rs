@@ -1,18 +1,18 @@
-//! Writes the seed corpus of every fuzz target to `corpus/<target>/` (or under the directory
-//! given as the first argument), as `cargo fuzz run <target>` expects to find it.
+//! Writes the seed corpus of every fuzz target to `fuzz/corpus/<target>/` (or under the
+//! directory given as the first argument), as `cargo fuzz run <target>` expects to find it.
 //!
-//! `cargo run --example write_seeds --features seeds` from `fuzz/`.
+//! `cargo run -p klamm-fuzz-checks --example write_seeds --features seeds`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use klamm_fuzz::seeds::Seeds;
+use klamm_fuzz_checks::seeds::Seeds;
 
 /// Drawn values per message version, besides the default value.
 const PER_VERSION: usize = 3;
 
 fn main() -> std::io::Result<()> {
     let root = std::env::args_os().nth(1).map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus"),
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus"),
         PathBuf::from,
     );
     let seeds = Seeds::generate(PER_VERSION);
