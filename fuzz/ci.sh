@@ -24,9 +24,12 @@ fi
 
 # The seed corpus: valid encodings of every message, header and record batch layout. The
 # properties and the seed tests (every seed decodes and round-trips) are the workspace crate
-# tests/fuzz-checks, which `cargo test` runs.
-cargo run --quiet --manifest-path ../Cargo.toml -p klamm-fuzz-checks \
-    --features seeds --example write_seeds -- "$PWD/corpus"
+# tests/fuzz-checks, which `cargo test` runs; `cargo xtask test` writes the seeds itself from
+# its test build and says so.
+if [[ "${KLAMM_FUZZ_SEEDS_WRITTEN:-}" != 1 ]]; then
+    cargo run --quiet --manifest-path ../Cargo.toml -p klamm-fuzz-checks \
+        --features seeds --example write_seeds -- "$PWD/corpus"
+fi
 
 cargo fuzz build
 

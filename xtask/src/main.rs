@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod artifacts;
 mod codegen;
 mod conformance;
 mod kafka;
@@ -50,6 +51,9 @@ enum Command {
         /// Seed of the random messages (a run prints the seed it used).
         #[arg(long)]
         seed: Option<u64>,
+        /// How to build the checker: `dev` reuses `cargo test --workspace --all-features`.
+        #[arg(long, value_enum, default_value_t = conformance::Profile::Release)]
+        profile: conformance::Profile,
     },
     /// Start a local broker and drive the klamm CLI against it.
     Quickstart,
@@ -68,7 +72,11 @@ fn main() -> ExitCode {
         Command::Codegen { check } => codegen::run(check),
         Command::FetchSpecs { version } => specs::run(&version),
         Command::Quickstart => quickstart::run(),
-        Command::Conformance { cases, seed } => conformance::run(cases, seed),
+        Command::Conformance {
+            cases,
+            seed,
+            profile,
+        } => conformance::run(cases, seed, profile),
         Command::Test {
             skip_fuzz,
             conformance_cases,

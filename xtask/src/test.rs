@@ -5,12 +5,14 @@
 //! the tests that share them, and stopped at the end whatever happened. Steps run in order and
 //! the run stops at the first failure; the last line counts the steps that passed and failed.
 
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use klamm_test_harness::{self as harness, KafkaVersion, Profile};
 
+use crate::artifacts;
 use crate::specs::{self, workspace_root, KAFKA_CLIENTS_VERSION};
 
 /// Which steps to run.
@@ -72,6 +74,43 @@ fn retry_once_if_flaky(step: impl Fn() -> Result<()>) -> Result<()> {
     }
 }
 
+/// Runs the test executables of the packages in `package_dirs` (relative to the workspace
+/// root) against Kafka `version`, passing `args` to each, as `cargo test --no-fail-fast` would.
+///
+/// The executables come from `cargo test --workspace --all-features --no-run`, which finds the
+/// test build fresh; `cargo test -p` would compile those packages once more, because selecting
+/// fewer packages turns on fewer features in their shared dependencies.
+fn run_tests_of(package_dirs: &[&str], version: &str, args: &[&str]) -> Result<()> {
+    let wanted = |dir: &Path| package_dirs.iter().any(|wanted| dir.ends_with(wanted));
+    let tests: Vec<_> = artifacts::build("test", &["--no-run"])?
+        .into_iter()
+        .filter(|executable| executable.is_test && wanted(&executable.package_dir))
+        .collect();
+    if tests.is_empty() {
+        bail!("cargo test --no-run built no tests for {package_dirs:?}");
+    }
+    let mut failed = Vec::new();
+    for test in &tests {
+        eprintln!("     Running {} ({})", test.target, test.path.display());
+        let mut command = Command::new(&test.path);
+        command
+            .args(args)
+            .current_dir(&test.package_dir)
+            .env(KafkaVersion::ENV_VAR, version);
+        if let Err(error) = run(command, &test.target) {
+            eprintln!("    {error:#}");
+            failed.push(test.target.as_str());
+        }
+    }
+    if !failed.is_empty() {
+        bail!(
+            "tests failed against Kafka {version}: {}",
+            failed.join(", ")
+        );
+    }
+    Ok(())
+}
+
 /// One named step of the suite.
 type Step = (&'static str, Box<dyn FnOnce() -> Result<()>>);
 
@@ -115,22 +154,15 @@ fn steps(options: Options) -> Vec<Step> {
                 down_all()?;
                 up(Profile::Single, KafkaVersion::LEGACY)?;
                 retry_once_if_flaky(|| {
-                    let mut command = cargo();
-                    command.args([
-                        "test",
-                        "--all-features",
-                        "--no-fail-fast",
-                        "-p",
-                        "klamm-test-harness",
-                        "-p",
-                        "klamm-net",
-                        "--",
+                    run_tests_of(
+                        &["crates/klamm-net", "tests/harness"],
+                        KafkaVersion::LEGACY,
                         // Runs 3.9.2 beside 4.4.0 in the step above already.
-                        "--skip",
-                        "negotiated_versions_differ_between_kafka_3_9_and_4_4",
-                    ]);
-                    command.env(KafkaVersion::ENV_VAR, KafkaVersion::LEGACY);
-                    run(command, "cargo test against Kafka 3.9.2")
+                        &[
+                            "--skip",
+                            "negotiated_versions_differ_between_kafka_3_9_and_4_4",
+                        ],
+                    )
                 })?;
                 down_all()
             }),
@@ -138,10 +170,13 @@ fn steps(options: Options) -> Vec<Step> {
         (
             "conformance against Kafka's Java codec",
             Box::new(move || {
-                let mut command = cargo();
-                command.args(["xtask", "conformance", "--cases"]);
-                command.arg(options.conformance_cases.to_string());
-                run(command, "cargo xtask conformance")
+                // Unoptimised, so it reuses the test build instead of compiling the generated
+                // code once more in release: saves minutes, costs half a minute of running.
+                crate::conformance::run(
+                    options.conformance_cases,
+                    None,
+                    crate::conformance::Profile::Dev,
+                )
             }),
         ),
     ];
@@ -149,8 +184,20 @@ fn steps(options: Options) -> Vec<Step> {
         steps.push((
             "short fuzz runs",
             Box::new(|| {
+                // The seed writer comes from the test build too; fuzz/ci.sh would build it
+                // once more with its own feature set.
+                let writer = artifacts::build_one(
+                    &["--example", "write_seeds", artifacts::REUSE_TEST_BUILD],
+                    "write_seeds",
+                )?;
+                let mut write_seeds = Command::new(writer);
+                write_seeds.arg(workspace_root().join("fuzz/corpus"));
+                run(write_seeds, "the fuzz seed writer")?;
                 let mut command = Command::new("bash");
-                command.arg("fuzz/ci.sh").current_dir(workspace_root());
+                command
+                    .arg("fuzz/ci.sh")
+                    .current_dir(workspace_root())
+                    .env("KLAMM_FUZZ_SEEDS_WRITTEN", "1");
                 run(command, "fuzz/ci.sh")
             }),
         ));
