@@ -47,56 +47,42 @@ pub const FUZZ_LIMITS: DecompressionLimits = DecompressionLimits::DEFAULT
 
 /// Decodes a request body of any API (see [`MessageInput`]) and checks the round trip.
 pub fn check_request(data: &[u8]) -> Outcome {
-    let Some(input) = MessageInput::parse(data) else {
+    let Some(MessageInput {
+        api_key,
+        version,
+        body,
+    }) = MessageInput::parse(data)
+    else {
         return Outcome::Refused;
     };
-    let frame = Bytes::copy_from_slice(input.body);
-    let what = format!("{} request v{}", input.api_key, input.version);
-    let mut decoder = Decoder::new(&frame);
-    let decoded = AnyRequest::decode(input.api_key, &mut decoder, input.version);
-    assert_view_agrees(
-        &what,
-        decoded.as_ref().ok().filter(|_| decoder.is_empty()),
-        AnyRequest::decode_through_view(input.api_key, &frame, input.version),
-    );
-    let Ok(value) = decoded else {
-        return Outcome::Refused;
-    };
-    assert_round_trip(
-        &what,
-        &value,
-        |value| value.encoded_len(input.version),
-        |value, buf| value.encode(buf, input.version),
-        |decoder| AnyRequest::decode(input.api_key, decoder, input.version),
-    );
-    Outcome::RoundTripped
+    check_body(
+        &format!("{api_key} request v{version}"),
+        body,
+        |decoder| AnyRequest::decode(api_key, decoder, version),
+        |frame| AnyRequest::decode_through_view(api_key, frame, version),
+        |value| value.encoded_len(version),
+        |value, buf| value.encode(buf, version),
+    )
 }
 
 /// Decodes a response body of any API (see [`MessageInput`]) and checks the round trip.
 pub fn check_response(data: &[u8]) -> Outcome {
-    let Some(input) = MessageInput::parse(data) else {
+    let Some(MessageInput {
+        api_key,
+        version,
+        body,
+    }) = MessageInput::parse(data)
+    else {
         return Outcome::Refused;
     };
-    let frame = Bytes::copy_from_slice(input.body);
-    let what = format!("{} response v{}", input.api_key, input.version);
-    let mut decoder = Decoder::new(&frame);
-    let decoded = AnyResponse::decode(input.api_key, &mut decoder, input.version);
-    assert_view_agrees(
-        &what,
-        decoded.as_ref().ok().filter(|_| decoder.is_empty()),
-        AnyResponse::decode_through_view(input.api_key, &frame, input.version),
-    );
-    let Ok(value) = decoded else {
-        return Outcome::Refused;
-    };
-    assert_round_trip(
-        &what,
-        &value,
-        |value| value.encoded_len(input.version),
-        |value, buf| value.encode(buf, input.version),
-        |decoder| AnyResponse::decode(input.api_key, decoder, input.version),
-    );
-    Outcome::RoundTripped
+    check_body(
+        &format!("{api_key} response v{version}"),
+        body,
+        |decoder| AnyResponse::decode(api_key, decoder, version),
+        |frame| AnyResponse::decode_through_view(api_key, frame, version),
+        |value| value.encoded_len(version),
+        |value, buf| value.encode(buf, version),
+    )
 }
 
 /// Decodes a request or response header (see [`HeaderInput`]) and checks the round trip.
@@ -162,25 +148,38 @@ fn encode_batches(batches: &[RecordBatch]) -> Bytes {
 
 /// Decodes `body` as `M` at `version` and checks the round trip.
 pub fn check_message<M: Message>(body: &[u8], version: i16) -> Outcome {
+    check_body(
+        &format!("{} v{version}", M::NAME),
+        body,
+        |decoder| M::decode(decoder, version),
+        |frame| M::View::parse(frame, version).map(|view| view.to_message()),
+        |value| value.encoded_len(version),
+        |value, buf| value.encode(buf, version),
+    )
+}
+
+/// Decodes `body` with `decode`; checks that the view (`through_view`) agrees on whether it
+/// is a whole value and on which, and, when it decodes, that the value round-trips.
+fn check_body<T: PartialEq + Debug>(
+    what: &str,
+    body: &[u8],
+    decode: impl Fn(&mut Decoder<'_>) -> Result<T, DecodeError>,
+    through_view: impl FnOnce(&Bytes) -> Result<T, DecodeError>,
+    encoded_len: impl Fn(&T) -> usize,
+    encode: impl Fn(&T, &mut BytesMut) -> Result<(), EncodeError>,
+) -> Outcome {
     let frame = Bytes::copy_from_slice(body);
-    let what = format!("{} v{version}", M::NAME);
     let mut decoder = Decoder::new(&frame);
-    let decoded = M::decode(&mut decoder, version);
+    let decoded = decode(&mut decoder);
     assert_view_agrees(
-        &what,
+        what,
         decoded.as_ref().ok().filter(|_| decoder.is_empty()),
-        M::View::parse(&frame, version).map(|view| view.to_message()),
+        through_view(&frame),
     );
     let Ok(value) = decoded else {
         return Outcome::Refused;
     };
-    assert_round_trip(
-        &what,
-        &value,
-        |value| value.encoded_len(version),
-        |value, buf| value.encode(buf, version),
-        |decoder| M::decode(decoder, version),
-    );
+    assert_round_trip(what, &value, encoded_len, encode, decode);
     Outcome::RoundTripped
 }
 
