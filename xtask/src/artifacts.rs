@@ -11,12 +11,12 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
-use crate::specs::workspace_root;
+use crate::specs::cargo;
 
 /// Arguments to `cargo build` that, besides the targets named, select the test targets: their
 /// dev-dependencies then count, and the features match `cargo test --workspace --all-features`.
@@ -63,9 +63,7 @@ struct ArtifactProfile {
 /// Runs `cargo <subcommand> --workspace --all-features <args>` and returns the executables it
 /// built (or found fresh). Compiler diagnostics go to standard error as usual.
 pub fn build(subcommand: &str, args: &[&str]) -> Result<Vec<Executable>> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut child = Command::new(cargo)
-        .current_dir(workspace_root())
+    let mut child = cargo()
         .arg(subcommand)
         .args(["--workspace", "--all-features"])
         .args(args)

@@ -8,6 +8,8 @@ use std::process::{Command, Stdio};
 use anyhow::{bail, Context, Result};
 use klamm_test_harness::{self as harness, KafkaVersion, Profile};
 
+use crate::specs::{cargo, workspace_root};
+
 const TOPIC: &str = "quickstart-orders";
 
 /// The scripted session, one `klamm` invocation per entry (after `-b <bootstrap>`).
@@ -68,12 +70,10 @@ pub fn run() -> Result<()> {
 
 /// Builds the CLI with the cargo running this xtask and returns the binary's path.
 fn build_cli() -> Result<PathBuf> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let root = workspace_root();
     println!("$ cargo build -p klamm-cli");
-    let status = Command::new(cargo)
+    let status = cargo()
         .args(["build", "-p", "klamm-cli"])
-        .current_dir(&root)
         .status()
         .context("running cargo build -p klamm-cli")?;
     if !status.success() {
@@ -89,11 +89,4 @@ fn build_cli() -> Result<PathBuf> {
         bail!("{} was not built", klamm.display());
     }
     Ok(klamm)
-}
-
-fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."))
 }

@@ -20,6 +20,14 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// A command running the cargo that runs this xtask (`$CARGO`, else `cargo`) in the workspace
+/// root.
+pub fn cargo() -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.current_dir(workspace_root());
+    command
+}
+
 /// Where downloaded jars and exported specs live: `$KLAMM_CACHE_DIR`, else
 /// `$XDG_CACHE_HOME/klamm`, else `~/.cache/klamm`.
 pub fn cache_root() -> PathBuf {

@@ -13,7 +13,7 @@ use anyhow::{bail, Context, Result};
 use klamm_test_harness::{self as harness, KafkaVersion, Profile};
 
 use crate::artifacts;
-use crate::specs::{self, workspace_root, KAFKA_CLIENTS_VERSION};
+use crate::specs::{self, cargo, workspace_root, KAFKA_CLIENTS_VERSION};
 
 /// Which steps to run.
 pub struct Options {
@@ -21,12 +21,6 @@ pub struct Options {
     pub skip_fuzz: bool,
     /// Messages per API version in the conformance run.
     pub conformance_cases: u32,
-}
-
-fn cargo() -> Command {
-    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    command.current_dir(workspace_root());
-    command
 }
 
 fn run(mut command: Command, what: &str) -> Result<()> {
