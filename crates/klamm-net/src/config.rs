@@ -12,7 +12,7 @@ use klamm_protocol::ApiKey;
 use crate::frame::DEFAULT_MAX_FRAME_SIZE;
 use crate::sasl::{SaslConfig, SaslMechanism, TokenProvider};
 use crate::tls::TlsConfig;
-use crate::{NetError, Secret};
+use crate::{Connector, NetError, Secret};
 
 /// How bytes travel to the broker (`security_protocol`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -124,6 +124,9 @@ pub struct ConnectionConfig {
     pub socket_options: Vec<SocketOption>,
     /// Called with the socket after `socket_options`, before connecting.
     pub socket_hook: Option<SocketHook>,
+    /// Opens the byte stream instead of a TCP connection (the socket settings above are then
+    /// unused).
+    pub connector: Option<Arc<dyn Connector>>,
     /// Deadline of TCP connect and, separately, of the TLS handshake (default 10 000 ms, the
     /// Java client's `socket.connection.setup.timeout.ms`).
     pub connect_timeout: Duration,
@@ -176,6 +179,7 @@ impl Default for ConnectionConfig {
             send_buffer_bytes: None,
             socket_options: vec![SocketOption::NoDelay(true)],
             socket_hook: None,
+            connector: None,
             connect_timeout: Duration::from_millis(10_000),
             security_protocol: SecurityProtocol::Plaintext,
             api_version_pins: BTreeMap::new(),
@@ -326,6 +330,12 @@ impl ConnectionConfigBuilder {
         hook: impl Fn(&socket2::SockRef<'_>) -> std::io::Result<()> + Send + Sync + 'static,
     ) -> Self {
         self.config.socket_hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// Opens broker connections with `connector` instead of TCP (TLS still runs on top).
+    pub fn connector(mut self, connector: impl Connector) -> Self {
+        self.config.connector = Some(Arc::new(connector));
         self
     }
 

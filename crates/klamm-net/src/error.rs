@@ -75,6 +75,9 @@ pub enum CloseReason {
     PeerClosed,
     /// No request was sent or answered for `connections_max_idle`.
     Idle(Duration),
+    /// The broker sent nothing for this long (`request_timeout`) while written requests
+    /// waited for their answers: it is stuck, or the network path to it is gone.
+    Unresponsive(Duration),
     /// The [`Connection`](crate::Connection) was closed or dropped by its owner.
     ClosedByClient,
     /// A fatal error (I/O failure, malformed frame, unknown correlation id, failed
@@ -87,6 +90,11 @@ impl fmt::Display for CloseReason {
         match self {
             CloseReason::PeerClosed => f.write_str("the broker closed the connection"),
             CloseReason::Idle(after) => write!(f, "idle for {} ms", after.as_millis()),
+            CloseReason::Unresponsive(after) => write!(
+                f,
+                "the broker sent nothing for {} ms while requests waited for answers",
+                after.as_millis()
+            ),
             CloseReason::ClosedByClient => f.write_str("closed by the client"),
             CloseReason::Failed(error) => write!(f, "{error}"),
         }

@@ -48,6 +48,7 @@ mod address;
 pub mod backoff;
 mod config;
 mod connection;
+pub mod engine;
 mod error;
 pub mod frame;
 pub mod inflight;
@@ -55,15 +56,17 @@ mod metrics;
 pub mod sasl;
 mod secret;
 pub mod tls;
+mod transport;
 pub mod versions;
 
 pub use address::{BrokerAddress, DEFAULT_PORT};
 pub use config::{
     ConnectionConfig, ConnectionConfigBuilder, SecurityProtocol, SocketHook, SocketOption,
 };
-pub use connection::{Connection, RequestOptions};
+pub use connection::{Connection, RequestOptions, TlsSession};
 pub use error::{CloseReason, NetError, Phase, TlsFailure};
 pub use metrics::{ApiMetrics, MetricsSnapshot};
 pub use sasl::{SaslConfig, SaslMechanism, TokenProvider};
 pub use secret::Secret;
 pub use tls::TlsConfig;
+pub use transport::{ConnectFuture, Connector, Transport};

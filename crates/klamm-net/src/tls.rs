@@ -39,6 +39,10 @@ pub struct TlsConfig {
     pub server_name: Option<String>,
     /// A ready rustls configuration (kafka-python's `ssl_context`); overrides the rest.
     pub client_config: Option<Arc<rustls::ClientConfig>>,
+    /// The rustls configuration built from the settings above on the first TLS connection,
+    /// shared by every clone of these settings: the files are read once, and TLS sessions
+    /// resume across reconnects through its session cache.
+    built: Arc<tokio::sync::OnceCell<Arc<rustls::ClientConfig>>>,
 }
 
 impl Default for TlsConfig {
@@ -52,7 +56,31 @@ impl Default for TlsConfig {
             check_hostname: true,
             server_name: None,
             client_config: None,
+            built: Arc::default(),
         }
+    }
+}
+
+impl TlsConfig {
+    /// The rustls configuration of these settings, built on first use off the async threads
+    /// (reading the CA, certificate, key and CRL files blocks) and shared afterwards.
+    ///
+    /// The settings are read when it is first built: change them on a fresh `TlsConfig`, not
+    /// on one that connections have used.
+    pub(crate) async fn rustls_config(&self) -> Result<Arc<rustls::ClientConfig>, NetError> {
+        let built = self
+            .built
+            .get_or_try_init(|| async {
+                if let Some(ready) = &self.client_config {
+                    return Ok(ready.clone());
+                }
+                let settings = self.clone();
+                tokio::task::spawn_blocking(move || client_config(&settings))
+                    .await
+                    .map_err(|error| config_error("building the TLS configuration", error))?
+            })
+            .await?;
+        Ok(built.clone())
     }
 }
 

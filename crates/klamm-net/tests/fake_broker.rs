@@ -1,6 +1,9 @@
 //! Fault injection against an in-process fake broker that speaks just enough Kafka
 //! (ApiVersions, Metadata) and misbehaves on cue: slow answers, out-of-order answers, unknown
 //! correlation ids, garbage, truncated bodies, abrupt closes, silence.
+//!
+//! The fake is reached through a [`Connector`] that hands out in-memory pipes, so every test
+//! runs on tokio's paused clock: the waits are virtual and the outcomes exact.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -8,8 +11,8 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use klamm_net::{
-    CloseReason, Connection, ConnectionConfig, NetError, Phase, RequestOptions, SaslMechanism,
-    SecurityProtocol,
+    BrokerAddress, CloseReason, ConnectFuture, Connection, ConnectionConfig, Connector, NetError,
+    Phase, RequestOptions, SaslMechanism, SecurityProtocol, Transport,
 };
 use klamm_protocol::messages::api_versions_response::ApiVersion;
 use klamm_protocol::messages::metadata_response::MetadataResponseBroker;
@@ -19,8 +22,7 @@ use klamm_protocol::messages::{
 };
 use klamm_protocol::primitives::Decoder;
 use klamm_protocol::{ApiKey, Decode, Encode, ErrorCode};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::Mutex;
 
 /// What the fake does with the n-th Metadata request (0-based) of a connection.
@@ -32,6 +34,8 @@ enum Action {
     TruncatedBody,
     Garbage(Vec<u8>),
     Close,
+    /// Never answered.
+    Ignore,
 }
 
 #[derive(Clone)]
@@ -58,6 +62,7 @@ impl Default for Script {
 
 struct FakeBroker {
     addr: String,
+    connector: FakeConnector,
     /// Metadata requests received and not yet answered, and the most ever at once.
     outstanding: Arc<AtomicUsize>,
     max_outstanding: Arc<AtomicUsize>,
@@ -65,9 +70,24 @@ struct FakeBroker {
     authentications: Arc<AtomicUsize>,
 }
 
+/// Connects to the fake: each connection is a fresh in-memory pipe with the fake serving the
+/// other end.
+#[derive(Clone)]
+struct FakeConnector {
+    script: Script,
+    counters: Counters,
+}
+
+impl Connector for FakeConnector {
+    fn connect<'a>(&'a self, _broker: &'a BrokerAddress) -> ConnectFuture<'a> {
+        let (client, server) = tokio::io::duplex(64 * 1024);
+        tokio::spawn(serve(server, self.script.clone(), self.counters.clone()));
+        Box::pin(async move { Ok(Box::new(client) as Box<dyn Transport>) })
+    }
+}
+
 async fn start(script: Script) -> FakeBroker {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
+    let addr = "fake:9092".to_owned();
     let outstanding = Arc::new(AtomicUsize::new(0));
     let max_outstanding = Arc::new(AtomicUsize::new(0));
     let authentications = Arc::new(AtomicUsize::new(0));
@@ -76,13 +96,9 @@ async fn start(script: Script) -> FakeBroker {
         max_outstanding: max_outstanding.clone(),
         authentications: authentications.clone(),
     };
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            tokio::spawn(serve(socket, script.clone(), counters.clone()));
-        }
-    });
     FakeBroker {
         addr,
+        connector: FakeConnector { script, counters },
         outstanding,
         max_outstanding,
         authentications,
@@ -110,13 +126,16 @@ struct Counters {
     authentications: Arc<AtomicUsize>,
 }
 
-async fn serve(socket: tokio::net::TcpStream, script: Script, counters: Counters) {
+async fn serve<S>(socket: S, script: Script, counters: Counters)
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
     let Counters {
         outstanding,
         max_outstanding,
         authentications,
     } = counters;
-    let (mut read, write) = socket.into_split();
+    let (mut read, write) = tokio::io::split(socket);
     let write = Arc::new(Mutex::new(write));
     let mut metadata_count = 0;
     loop {
@@ -225,6 +244,7 @@ async fn serve(socket: tokio::net::TcpStream, script: Script, counters: Counters
                     }
                     Action::Garbage(bytes) => bytes,
                     Action::Close => return,
+                    Action::Ignore => continue,
                 }
             }
             ApiKey::SaslHandshake => {
@@ -250,16 +270,19 @@ async fn serve(socket: tokio::net::TcpStream, script: Script, counters: Counters
     }
 }
 
-fn config() -> ConnectionConfig {
+fn config(broker: &FakeBroker) -> ConnectionConfig {
     ConnectionConfig::builder()
         .request_timeout(Duration::from_secs(5))
+        .connector(broker.connector.clone())
         .build()
         .unwrap()
 }
 
 async fn connect(script: Script) -> (FakeBroker, Connection) {
     let broker = start(script).await;
-    let connection = Connection::connect(&broker.addr, &config()).await.unwrap();
+    let connection = Connection::connect(&broker.addr, &config(&broker))
+        .await
+        .unwrap();
     (broker, connection)
 }
 
@@ -270,7 +293,7 @@ fn script(metadata: impl Fn(usize) -> Action + Send + Sync + 'static) -> Script 
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn slow_response_times_out_only_that_request_and_its_late_answer_is_discarded() {
     let (_broker, connection) = connect(script(|n| match n {
         0 => Action::AnswerAfter(Duration::from_millis(600)),
@@ -313,7 +336,43 @@ async fn slow_response_times_out_only_that_request_and_its_late_answer_is_discar
     assert!(metrics.bytes_sent > 0 && metrics.bytes_received > 0);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
+async fn unanswered_requests_free_their_slots_and_a_silent_broker_is_disconnected() {
+    let (_broker, connection) = connect(script(|_| Action::Ignore)).await;
+    let started = tokio::time::Instant::now();
+    let options = RequestOptions {
+        timeout: Some(Duration::from_secs(1)),
+        ..Default::default()
+    };
+    // Twice max_in_flight requests, none answered: each times out on its own deadline.
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let connection = connection.clone();
+            tokio::spawn(async move {
+                connection
+                    .send_with(MetadataRequest::default(), options)
+                    .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        let error = task.await.unwrap().unwrap_err();
+        assert!(matches!(error, NetError::Timeout { .. }), "{error}");
+    }
+    assert_eq!(started.elapsed(), Duration::from_secs(1));
+    assert_eq!(connection.metrics().in_flight, 0);
+    // request_timeout (5 s) after the first unanswered request, the connection gives up.
+    tokio::time::sleep_until(started + Duration::from_millis(4999)).await;
+    assert!(!connection.is_closed());
+    tokio::time::sleep_until(started + Duration::from_millis(5001)).await;
+    assert!(
+        matches!(connection.close_reason(), Some(CloseReason::Unresponsive(after)) if after == Duration::from_secs(5)),
+        "{:?}",
+        connection.close_reason()
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn unknown_correlation_id_closes_the_connection_with_a_clear_error() {
     let (_broker, connection) = connect(script(|_| Action::AnswerWithCorrelationId(4242))).await;
     let error = connection
@@ -339,7 +398,7 @@ async fn unknown_correlation_id_closes_the_connection_with_a_clear_error() {
     assert!(matches!(next, NetError::ConnectionClosed { .. }), "{next}");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn abrupt_close_mid_request_fails_it_as_peer_closed() {
     let (_broker, connection) = connect(script(|_| Action::Close)).await;
     let error = connection
@@ -359,7 +418,7 @@ async fn abrupt_close_mid_request_fails_it_as_peer_closed() {
     assert!(error.is_retriable());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn garbage_length_prefix_is_rejected_as_too_large() {
     let (_broker, connection) = connect(script(|_| {
         Action::Garbage(vec![0x7f, 0xff, 0xff, 0xff, 1, 2])
@@ -381,7 +440,7 @@ async fn garbage_length_prefix_is_rejected_as_too_large() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn truncated_body_fails_only_that_request() {
     let (_broker, connection) = connect(script(|n| match n {
         0 => Action::TruncatedBody,
@@ -405,10 +464,11 @@ async fn truncated_body_fails_only_that_request() {
     connection.send(MetadataRequest::default()).await.unwrap();
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn many_tasks_pipeline_within_max_in_flight() {
     let broker = start(Script::default()).await;
     let config = ConnectionConfig::builder()
+        .connector(broker.connector.clone())
         .max_in_flight_requests_per_connection(3)
         .build()
         .unwrap();
@@ -428,7 +488,7 @@ async fn many_tasks_pipeline_within_max_in_flight() {
     assert_eq!(broker.outstanding.load(Ordering::SeqCst), 0);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn dropping_a_request_future_leaves_the_connection_usable() {
     let (broker, connection) = connect(script(|n| match n {
         0 => Action::AnswerAfter(Duration::from_millis(300)),
@@ -446,7 +506,7 @@ async fn dropping_a_request_future_leaves_the_connection_usable() {
     assert_eq!(connection.metrics().in_flight, 0);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn api_versions_falls_back_when_the_broker_knows_only_older_versions() {
     let (_broker, connection) = connect(Script {
         api_versions_max: 2,
@@ -477,7 +537,7 @@ async fn api_versions_falls_back_when_the_broker_knows_only_older_versions() {
     assert_eq!(connection.metrics().api(ApiKey::ApiVersions).requests, 2);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn silent_broker_times_out_in_the_api_versions_phase() {
     let broker = start(Script {
         answer_api_versions: false,
@@ -485,10 +545,11 @@ async fn silent_broker_times_out_in_the_api_versions_phase() {
     })
     .await;
     let config = ConnectionConfig::builder()
+        .connector(broker.connector.clone())
         .api_version_auto_timeout(Duration::from_millis(200))
         .build()
         .unwrap();
-    let started = std::time::Instant::now();
+    let started = tokio::time::Instant::now();
     let error = Connection::connect(&broker.addr, &config)
         .await
         .unwrap_err();
@@ -502,13 +563,14 @@ async fn silent_broker_times_out_in_the_api_versions_phase() {
         ),
         "{error}"
     );
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(started.elapsed(), Duration::from_millis(200));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn idle_connection_closes_after_connections_max_idle() {
     let broker = start(Script::default()).await;
     let config = ConnectionConfig::builder()
+        .connector(broker.connector.clone())
         .connections_max_idle(Duration::from_millis(200))
         .build()
         .unwrap();
@@ -529,7 +591,9 @@ async fn refused_port_fails_fast_naming_the_address() {
         listener.local_addr().unwrap().port()
     };
     let addr = format!("127.0.0.1:{port}");
-    let error = Connection::connect(&addr, &config()).await.unwrap_err();
+    let error = Connection::connect(&addr, &ConnectionConfig::default())
+        .await
+        .unwrap_err();
     assert!(
         matches!(&error, NetError::Connect { addr: a, .. } if *a == addr),
         "{error}"
@@ -537,7 +601,7 @@ async fn refused_port_fails_fast_naming_the_address() {
     assert!(error.to_string().contains(&addr));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn reauthenticates_before_the_session_lifetime_runs_out() {
     let broker = start(Script {
         session_lifetime_ms: 300,
@@ -545,6 +609,7 @@ async fn reauthenticates_before_the_session_lifetime_runs_out() {
     })
     .await;
     let config = ConnectionConfig::builder()
+        .connector(broker.connector.clone())
         .security_protocol(SecurityProtocol::SaslPlaintext)
         .sasl_mechanism(SaslMechanism::Plain)
         .sasl_plain_username("alice")
@@ -563,12 +628,13 @@ async fn reauthenticates_before_the_session_lifetime_runs_out() {
     assert!(!connection.is_closed());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn client_side_sasl_step_that_never_finishes_times_out_in_the_sasl_phase() {
     let broker = start(Script::default()).await;
     // A token provider that never answers stands for any client-side step that hangs: an
     // identity provider, or a KDC that accepts the connection and stays silent (GSSAPI).
     let config = ConnectionConfig::builder()
+        .connector(broker.connector.clone())
         .security_protocol(SecurityProtocol::SaslPlaintext)
         .request_timeout(Duration::from_millis(300))
         .sasl_oauth_token_provider(
@@ -576,7 +642,7 @@ async fn client_side_sasl_step_that_never_finishes_times_out_in_the_sasl_phase()
         )
         .build()
         .unwrap();
-    let started = std::time::Instant::now();
+    let started = tokio::time::Instant::now();
     let error = Connection::connect(&broker.addr, &config)
         .await
         .unwrap_err();
@@ -590,6 +656,6 @@ async fn client_side_sasl_step_that_never_finishes_times_out_in_the_sasl_phase()
         ),
         "{error}"
     );
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(started.elapsed(), Duration::from_millis(300));
     assert_eq!(broker.authentications.load(Ordering::SeqCst), 0);
 }

@@ -1,238 +1,355 @@
-//! The two tasks that move bytes for one connection, and the state they share with callers.
+//! The one task of a connection: it moves bytes between the socket and the
+//! [`ConnectionState`], runs the SASL mechanism's steps when the engine asks for them, sleeps
+//! until the engine's next deadline, and hands each event to whoever waits for it.
 //!
-//! A writer task drains a queue of encoded frames into the socket; a reader task splits the
-//! socket into frames and hands each response to whoever waits for it. They are separate so a
-//! large request being written never stops responses from being read (the broker may be
-//! blocked writing to us). All bookkeeping lives in [`Shared`], behind a `std` mutex that is
-//! never held across an `.await`.
+//! Callers never talk to the task: they register a request with the engine under the
+//! [`Shared`] lock (a `std` mutex, never held across an `.await`) and wake the task. Every
+//! decision (slots, deadlines, the handshake, closing) is the engine's.
 
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
-use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::{oneshot, Notify};
 use tokio::time::Instant;
 
-use crate::frame::FrameDecoder;
-use crate::inflight::{InFlight, MatchError};
-use crate::metrics::Metrics;
-use crate::{tls, CloseReason, NetError};
+use crate::engine::{ConnectionState, CorrelationId, EncodedRequest, Event};
+use crate::sasl::{Exchange, ExchangeError, SaslConfig};
+use crate::{tls, NetError, SaslMechanism, Transport};
 
-/// Any byte stream a connection can run on (TCP, TLS over TCP, an in-memory pipe in tests).
-pub(crate) trait Transport: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
-impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Transport for T {}
+/// How much one socket read takes at most.
+const READ_CHUNK: usize = 64 * 1024;
 
-/// What waits for a response: the caller's channel, and the in-flight slot it occupies until
-/// the response arrives (even if the caller gave up, the broker still owes us the answer).
-#[derive(Debug)]
-pub(crate) struct Waiter {
-    pub(crate) reply: oneshot::Sender<Result<Bytes, NetError>>,
-    pub(crate) _slot: Option<OwnedSemaphorePermit>,
-}
+/// How long a closing connection waits for its TLS `close_notify` and FIN to be written.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 
-/// Mutable state of a connection.
-#[derive(Debug)]
-pub(crate) struct State {
-    pub(crate) in_flight: InFlight<Waiter>,
-    pub(crate) metrics: Metrics,
-    pub(crate) last_activity: Instant,
-    pub(crate) closed: Option<CloseReason>,
-}
+type Reply = oneshot::Sender<Result<Bytes, NetError>>;
 
-/// What callers and the I/O tasks share.
+/// What callers and the task share.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    pub(crate) addr: String,
-    pub(crate) state: Mutex<State>,
-    /// One permit per in-flight slot (`max_in_flight_requests_per_connection`).
-    pub(crate) slots: Arc<Semaphore>,
-    pub(crate) slot_count: u32,
-    shutdown: watch::Sender<bool>,
+    pub addr: String,
+    state: Mutex<State>,
+    wake: Notify,
+}
+
+#[derive(Debug)]
+pub(crate) struct State {
+    pub engine: ConnectionState,
+    waiters: HashMap<CorrelationId, Reply>,
+    /// Told once when the handshake finishes (or the connection closes before it does).
+    ready: Option<oneshot::Sender<Result<(), NetError>>>,
 }
 
 impl Shared {
-    pub(crate) fn new(addr: String, max_in_flight: usize) -> Self {
-        let slot_count = max_in_flight.clamp(1, Semaphore::MAX_PERMITS) as u32;
-        Shared {
+    pub fn new(
+        addr: String,
+        engine: ConnectionState,
+    ) -> (Arc<Shared>, oneshot::Receiver<Result<(), NetError>>) {
+        let (ready, ready_rx) = oneshot::channel();
+        let shared = Arc::new(Shared {
             addr,
             state: Mutex::new(State {
-                in_flight: InFlight::new(),
-                metrics: Metrics::default(),
-                last_activity: Instant::now(),
-                closed: None,
+                engine,
+                waiters: HashMap::new(),
+                ready: Some(ready),
             }),
-            slots: Arc::new(Semaphore::new(slot_count as usize)),
-            slot_count,
-            shutdown: watch::channel(false).0,
-        }
+            wake: Notify::new(),
+        });
+        (shared, ready_rx)
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+    pub fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock leaves plain bookkeeping behind; keep going.
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub(crate) fn closed_error(&self, reason: CloseReason) -> NetError {
-        NetError::ConnectionClosed {
-            addr: self.addr.clone(),
-            reason,
-        }
+    /// Registers `request` with the engine and wakes the task to write it.
+    pub fn send(
+        &self,
+        request: EncodedRequest,
+        timeout: Duration,
+    ) -> Result<(CorrelationId, oneshot::Receiver<Result<Bytes, NetError>>), NetError> {
+        let (reply, receiver) = oneshot::channel();
+        let mut state = self.lock();
+        let id = state.engine.send_request(now(), request, timeout)?;
+        state.waiters.insert(id, reply);
+        drop(state);
+        self.wake.notify_one();
+        Ok((id, receiver))
     }
 
-    /// Closes the connection once: fails every waiting request with `reason`, refuses new
-    /// ones, and tells both I/O tasks to stop.
-    pub(crate) fn close(&self, reason: CloseReason) {
-        let waiters: Vec<Waiter> = {
-            let mut state = self.lock();
-            if state.closed.is_some() {
-                return;
-            }
-            tracing::debug!(addr = %self.addr, %reason, "closing connection");
-            state.closed = Some(reason.clone());
-            state
-                .in_flight
-                .drain()
-                .map(|(_, pending)| pending.waiter)
-                .collect()
-        };
-        for waiter in waiters {
-            let _ = waiter.reply.send(Err(self.closed_error(reason.clone())));
-        }
-        self.slots.close();
-        self.shutdown.send_replace(true);
+    /// The caller of `id` gave up.
+    pub fn cancel(&self, id: CorrelationId) {
+        let mut state = self.lock();
+        state.engine.cancel(id);
+        state.waiters.remove(&id);
     }
 
-    pub(crate) fn fail(&self, error: NetError) {
-        self.close(CloseReason::Failed(Arc::new(error)));
+    /// Closes the connection now; the task writes nothing more and exits.
+    pub fn close(&self) {
+        let mut state = self.lock();
+        state.engine.close();
+        state.dispatch();
+        drop(state);
+        self.wake.notify_one();
     }
 }
 
-/// Starts the reader and writer tasks on `stream`; returns the frame queue and both tasks.
-pub(crate) fn spawn(
-    stream: Box<dyn Transport>,
-    shared: Arc<Shared>,
-    max_frame_size: usize,
-    max_idle: Duration,
-) -> (mpsc::UnboundedSender<Bytes>, [tokio::task::AbortHandle; 2]) {
-    let (read, write) = tokio::io::split(stream);
-    let (frames, queue) = mpsc::unbounded_channel();
-    let writer = tokio::spawn(write_frames(write, queue, shared.clone()));
-    let reader = tokio::spawn(read_frames(read, shared, max_frame_size, max_idle));
-    (frames, [writer.abort_handle(), reader.abort_handle()])
-}
-
-async fn write_frames(
-    mut write: WriteHalf<Box<dyn Transport>>,
-    mut queue: mpsc::UnboundedReceiver<Bytes>,
-    shared: Arc<Shared>,
-) {
-    let mut shutdown = shared.shutdown.subscribe();
-    loop {
-        let frame = tokio::select! {
-            frame = queue.recv() => frame,
-            _ = shutdown.wait_for(|closed| *closed) => None,
-        };
-        let Some(frame) = frame else { break };
-        let mut result = write.write_all(&frame).await;
-        // Flush once per burst rather than per frame: pipelined requests share TLS records.
-        if result.is_ok() && queue.is_empty() {
-            result = write.flush().await;
-        }
-        if let Err(error) = result {
-            shared.fail(tls::map_io_error(&shared.addr, error));
-            break;
-        }
-    }
-    let _ = write.shutdown().await;
-}
-
-async fn read_frames(
-    mut read: ReadHalf<Box<dyn Transport>>,
-    shared: Arc<Shared>,
-    max_frame_size: usize,
-    max_idle: Duration,
-) {
-    let mut decoder = FrameDecoder::new(max_frame_size);
-    let mut shutdown = shared.shutdown.subscribe();
-    loop {
-        let idle_deadline = shared.lock().last_activity + max_idle;
-        tokio::select! {
-            read_result = read.read_buf(decoder.buffer_mut()) => match read_result {
-                Ok(0) => return shared.close(CloseReason::PeerClosed),
-                Ok(n) => {
-                    shared.lock().metrics.record_received_bytes(n);
-                    if let Err(error) = dispatch_frames(&mut decoder, &shared) {
-                        return shared.fail(error);
+impl State {
+    /// Hands every pending event to its waiter; returns the SASL challenge the engine asked
+    /// the mechanism to answer, if it asked.
+    fn dispatch(&mut self) -> Option<Option<Bytes>> {
+        let mut step = None;
+        while let Some(event) = self.engine.poll_event() {
+            match event {
+                Event::Ready => {
+                    if let Some(ready) = self.ready.take() {
+                        let _ = ready.send(Ok(()));
                     }
                 }
-                Err(error) => {
-                    return shared.fail(tls::map_io_error(&shared.addr, error));
+                Event::SaslStep { challenge } => step = Some(challenge),
+                Event::Response {
+                    correlation_id,
+                    result,
+                } => {
+                    // The caller may have given up (a dropped future): discard quietly.
+                    if let Some(reply) = self.waiters.remove(&correlation_id) {
+                        let _ = reply.send(result);
+                    }
                 }
-            },
-            _ = tokio::time::sleep_until(idle_deadline) => {
-                let idle = {
-                    let state = shared.lock();
-                    state.in_flight.is_empty() && state.last_activity + max_idle <= Instant::now()
-                };
-                if idle {
-                    return shared.close(CloseReason::Idle(max_idle));
+                Event::Closed(reason) => {
+                    let error = NetError::ConnectionClosed {
+                        addr: self.engine.addr().to_owned(),
+                        reason,
+                    };
+                    if let Some(ready) = self.ready.take() {
+                        let _ = ready.send(Err(error.clone()));
+                    }
+                    for (_, reply) in self.waiters.drain() {
+                        let _ = reply.send(Err(error.clone()));
+                    }
                 }
-                // Requests are in flight: the broker, not idleness, is what we wait for.
-                shared.lock().last_activity = Instant::now();
             }
-            _ = shutdown.wait_for(|closed| *closed) => return,
         }
+        step
     }
 }
 
-/// Hands every whole frame in `decoder` to its waiter.
-fn dispatch_frames(decoder: &mut FrameDecoder, shared: &Shared) -> Result<(), NetError> {
+/// The engine's clock: tokio's, so that paused-time tests drive it.
+pub(crate) fn now() -> std::time::Instant {
+    Instant::now().into_std()
+}
+
+/// Closes the connection when the task ends, however it ends (a panic included), so that no
+/// caller waits for an answer that nobody will deliver.
+struct CloseOnExit(Arc<Shared>);
+
+impl Drop for CloseOnExit {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+type StepOutput = (Option<Exchange>, Result<Option<Vec<u8>>, NetError>);
+type StepFuture = Pin<Box<dyn Future<Output = StepOutput> + Send>>;
+
+/// Runs the connection on `io` until it closes.
+pub(crate) async fn run(
+    io: Box<dyn Transport>,
+    shared: Arc<Shared>,
+    sasl: Option<SaslConfig>,
+    host: String,
+) {
+    let _close_on_exit = CloseOnExit(shared.clone());
+    let (mut reader, mut writer) = tokio::io::split(io);
+    let mut input = vec![0u8; READ_CHUNK];
+    let mut output: VecDeque<Bytes> = VecDeque::new();
+    let mut written = 0;
+    let mut unflushed = false;
+    let mut exchange: Option<Exchange> = None;
+    let mut step: Option<StepFuture> = None;
     loop {
-        let frame = decoder
-            .next_frame()
-            .map_err(|too_large| NetError::FrameTooLarge {
-                addr: shared.addr.clone(),
-                size: too_large.size,
-                max: too_large.max,
-            })?;
-        let Some(frame) = frame else { return Ok(()) };
-        let now = Instant::now();
-        let completed = {
+        let deadline = {
             let mut state = shared.lock();
-            let completed = state.in_flight.complete(frame, now.into_std());
-            if let Ok(done) = &completed {
-                state
-                    .metrics
-                    .record_response(done.request.api, done.latency);
-                state.last_activity = now;
+            while let Some(frame) = state.engine.poll_transmit() {
+                output.push_back(frame);
             }
-            completed
+            if let Some(challenge) = state.dispatch() {
+                step = Some(sasl_step(
+                    sasl.clone(),
+                    shared.addr.clone(),
+                    host.clone(),
+                    exchange.take(),
+                    challenge,
+                ));
+            }
+            if state.engine.is_closed() {
+                break;
+            }
+            state.engine.poll_timeout()
         };
-        match completed {
-            Ok(done) => {
-                // The caller may have given up (timeout, dropped future): discard quietly.
-                let _ = done.request.waiter.reply.send(Ok(done.body));
+        let chunk = output.front().map(|frame| frame.slice(written..));
+        let wake_at = deadline.map_or_else(far_future, Instant::from_std);
+        tokio::select! {
+            read = reader.read(&mut input) => {
+                let mut state = shared.lock();
+                match read {
+                    Ok(0) => state.engine.handle_peer_closed(),
+                    Ok(n) => state.engine.handle_input(now(), &input[..n]),
+                    Err(error) => state.engine.handle_io_error(tls::map_io_error(&shared.addr, error)),
+                }
             }
-            Err(MatchError::UnknownCorrelationId {
-                correlation_id,
-                in_flight,
-            }) => {
-                return Err(NetError::UnknownCorrelationId {
-                    addr: shared.addr.clone(),
-                    correlation_id,
-                    in_flight,
-                })
+            // A burst of frames is flushed once, not per frame: pipelined requests share TLS
+            // records.
+            result = write_or_flush(&mut writer, chunk.clone()), if chunk.is_some() || unflushed => {
+                let error = match (result, &chunk) {
+                    (Ok(0), Some(_)) => Some(std::io::Error::from(std::io::ErrorKind::WriteZero)),
+                    (Ok(n), Some(_)) => {
+                        written += n;
+                        unflushed = true;
+                        if output.front().is_some_and(|frame| written == frame.len()) {
+                            output.pop_front();
+                            written = 0;
+                        }
+                        None
+                    }
+                    (Ok(_), None) => {
+                        unflushed = false;
+                        None
+                    }
+                    (Err(error), _) => Some(error),
+                };
+                if let Some(error) = error {
+                    shared.lock().engine.handle_io_error(tls::map_io_error(&shared.addr, error));
+                }
             }
-            Err(MatchError::MalformedHeader(source)) => {
-                return Err(NetError::MalformedFrame {
-                    addr: shared.addr.clone(),
-                    what: "ResponseHeader",
-                    source,
-                })
+            (kept, answer) = poll_step(&mut step), if step.is_some() => {
+                step = None;
+                exchange = kept;
+                shared.lock().engine.handle_sasl_step(now(), answer);
             }
+            () = tokio::time::sleep_until(wake_at), if deadline.is_some() => {
+                shared.lock().engine.handle_timeout(now());
+            }
+            () = shared.wake.notified() => {}
+        }
+    }
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, writer.shutdown()).await;
+}
+
+/// Writes some of `chunk`, or flushes when there is nothing left to write.
+async fn write_or_flush(
+    writer: &mut tokio::io::WriteHalf<Box<dyn Transport>>,
+    chunk: Option<Bytes>,
+) -> std::io::Result<usize> {
+    match chunk {
+        Some(chunk) => writer.write(&chunk).await,
+        None => writer.flush().await.map(|()| 0),
+    }
+}
+
+async fn poll_step(step: &mut Option<StepFuture>) -> StepOutput {
+    match step {
+        Some(future) => future.await,
+        None => std::future::pending().await,
+    }
+}
+
+/// An instant no deadline reaches (the sleep branch is disabled then anyway).
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365)
+}
+
+/// One step of the SASL mechanism: the first message of a new exchange when `challenge` is
+/// `None`, else the answer to the broker's challenge. The exchange comes back for the next.
+fn sasl_step(
+    sasl: Option<SaslConfig>,
+    addr: String,
+    host: String,
+    exchange: Option<Exchange>,
+    challenge: Option<Bytes>,
+) -> StepFuture {
+    Box::pin(async move {
+        let Some(sasl) = sasl else {
+            let error = NetError::InvalidConfig {
+                reason: "the connection asked for SASL without SASL settings".to_owned(),
+            };
+            return (None, Err(error));
+        };
+        let mechanism = sasl.mechanism();
+        let failed = |error| exchange_error(&addr, mechanism, error);
+        match (exchange, challenge) {
+            (_, None) => {
+                let mut exchange = match sasl.exchange(&host).await {
+                    Ok(exchange) => exchange,
+                    Err(error) => return (None, Err(failed(error))),
+                };
+                let first = exchange.client_first().await.map(Some).map_err(failed);
+                (Some(exchange), first)
+            }
+            (Some(mut exchange), Some(challenge)) => {
+                let next = exchange.receive(&challenge).await.map_err(failed);
+                (Some(exchange), next)
+            }
+            (None, Some(_)) => {
+                let error = NetError::SaslProtocol {
+                    addr,
+                    mechanism: mechanism.name().to_owned(),
+                    reason: "the broker sent a challenge before the exchange started".to_owned(),
+                };
+                (None, Err(error))
+            }
+        }
+    })
+}
+
+fn exchange_error(addr: &str, mechanism: SaslMechanism, error: ExchangeError) -> NetError {
+    match error {
+        ExchangeError::Sasl(error) => NetError::SaslProtocol {
+            addr: addr.to_owned(),
+            mechanism: mechanism.name().to_owned(),
+            reason: error.to_string(),
+        },
+        #[cfg(feature = "gssapi")]
+        ExchangeError::Gssapi { service, error } => NetError::Gssapi {
+            addr: addr.to_owned(),
+            service,
+            source: error,
+        },
+    }
+}
+
+/// Tells the engine a caller gave up when its future is dropped before the answer came.
+pub(crate) struct CancelOnDrop<'a> {
+    shared: &'a Shared,
+    id: Option<CorrelationId>,
+}
+
+impl<'a> CancelOnDrop<'a> {
+    pub fn new(shared: &'a Shared, id: CorrelationId) -> Self {
+        CancelOnDrop {
+            shared,
+            id: Some(id),
+        }
+    }
+
+    /// The answer came: nothing to cancel.
+    pub fn disarm(mut self) {
+        self.id = None;
+    }
+}
+
+impl Drop for CancelOnDrop<'_> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id {
+            self.shared.cancel(id);
         }
     }
 }

@@ -1,25 +1,24 @@
-//! [`Connection`]: the public face — connect (TCP, TLS, version negotiation, SASL), then send
-//! typed requests, pipelined, from any number of tasks.
+//! [`Connection`]: the public face — connect (TCP or a [`Connector`](crate::Connector)'s
+//! stream, TLS, then the engine's handshake), then send typed requests, pipelined, from any
+//! number of tasks. The decisions are the sans-IO [`ConnectionState`]'s; this module and its
+//! one task ([`driver`]) only move bytes and wake callers.
 
 mod driver;
-mod handshake;
 mod socket;
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use bytes::Bytes;
-use klamm_protocol::{ApiKey, Encode, Message, Request};
-use tokio::sync::{mpsc, oneshot};
-use tokio::task::AbortHandle;
-use tokio::time::Instant;
+use klamm_protocol::{ApiKey, Message, Request};
 
-use driver::{Shared, Waiter};
+use driver::{CancelOnDrop, Shared};
 
-use crate::inflight::encode_request_frame;
+use crate::engine::{ConnectionState, EncodedRequest, EngineConfig};
 use crate::metrics::MetricsSnapshot;
 use crate::versions::ApiVersionTable;
-use crate::{BrokerAddress, CloseReason, ConnectionConfig, NetError, Phase};
+use crate::{BrokerAddress, CloseReason, ConnectionConfig, NetError, Transport};
+
+pub use socket::TlsSession;
 
 /// Per-request overrides for [`Connection::send_with`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -33,7 +32,8 @@ pub struct RequestOptions {
 /// One connection to one broker.
 ///
 /// Cheap to clone; clones share the connection, which closes when the last clone is dropped
-/// (or on [`close`](Connection::close), a fatal error, the broker closing it, or idleness).
+/// (or on [`close`](Connection::close), a fatal error, the broker closing it, idleness, or the
+/// broker falling silent while requests wait: see [`crate::engine`] for the timeout policy).
 /// `send` takes `&self`, so many tasks can pipeline requests on one connection, up to
 /// `max_in_flight_requests_per_connection` at a time.
 ///
@@ -58,93 +58,81 @@ struct Inner {
     addr: BrokerAddress,
     config: ConnectionConfig,
     shared: Arc<Shared>,
-    frames: mpsc::UnboundedSender<Bytes>,
     versions: OnceLock<ApiVersionTable>,
-    tasks: Mutex<Vec<AbortHandle>>,
+    tls: Option<TlsSession>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        self.shared.close(CloseReason::ClosedByClient);
-        for task in self
-            .tasks
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain(..)
-        {
-            task.abort();
-        }
+        self.shared.close();
     }
 }
 
-/// Whether a request takes one of the `max_in_flight` slots. Handshake and re-authentication
-/// requests do not: they run when no ordinary request can be in flight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Slot {
-    Take,
-    Exempt,
-}
-
 impl Connection {
-    /// Connects to `addr` (`host:port`): TCP, TLS if the protocol says so, `ApiVersions`, then
-    /// SASL if configured. Each phase has its own deadline and its own [`NetError`].
+    /// Connects to `addr` (`host:port`): TCP (or the configured
+    /// [`Connector`](crate::Connector)), TLS if the protocol says so, `ApiVersions`, then SASL
+    /// if configured. Each phase has its own deadline and its own [`NetError`].
+    ///
+    /// Cancel-safe: dropping the future closes the half-open connection.
     pub async fn connect(addr: &str, config: &ConnectionConfig) -> Result<Connection, NetError> {
         config.validate()?;
         let broker: BrokerAddress = addr.parse()?;
-        let stream = socket::open(&broker, config).await?;
-        let connection = Connection::start(stream, broker, config.clone());
+        let (stream, tls) = socket::open(&broker, config).await?;
+        let (connection, ready) = Connection::start(stream, broker, config.clone(), tls);
         // A failure that closed the connection reaches us as `ConnectionClosed`; the caller
         // wants the failure itself (e.g. the TLS alert rejecting our certificate).
-        let handshake = async {
-            let table = connection.negotiate_versions().await?;
-            let _ = connection.inner.versions.set(table);
-            if let Some(sasl) = &connection.inner.config.sasl {
-                let lifetime = connection.authenticate(sasl, Slot::Exempt).await?;
-                if let Some(lifetime) = lifetime {
-                    connection.schedule_reauthentication(lifetime);
-                }
-            }
-            Ok::<_, NetError>(())
-        };
-        handshake
-            .await
-            .map_err(|error| error.root_cause().clone())?;
+        match ready.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => return Err(error.root_cause().clone()),
+            Err(_) => return Err(connection.closed_error()),
+        }
+        let table = connection
+            .inner
+            .shared
+            .lock()
+            .engine
+            .versions()
+            .cloned()
+            .unwrap_or_default();
+        let _ = connection.inner.versions.set(table);
         tracing::debug!(addr = %connection.inner.addr, "connected");
         Ok(connection)
     }
 
     fn start(
-        stream: Box<dyn driver::Transport>,
+        stream: Box<dyn Transport>,
         addr: BrokerAddress,
         config: ConnectionConfig,
-    ) -> Self {
-        let shared = Arc::new(Shared::new(
-            addr.to_string(),
-            config.max_in_flight_requests_per_connection,
-        ));
-        let (frames, tasks) = driver::spawn(
+        tls: Option<TlsSession>,
+    ) -> (Self, tokio::sync::oneshot::Receiver<Result<(), NetError>>) {
+        let label = addr.to_string();
+        let engine_config = EngineConfig::new(label.clone(), &config, random_seed());
+        let engine = ConnectionState::new(driver::now(), engine_config);
+        let (shared, ready) = Shared::new(label, engine);
+        tokio::spawn(driver::run(
             stream,
             shared.clone(),
-            config.max_frame_size,
-            config.connections_max_idle,
-        );
-        Connection {
+            config.sasl.clone(),
+            addr.host().to_owned(),
+        ));
+        let connection = Connection {
             inner: Arc::new(Inner {
                 addr,
                 config,
                 shared,
-                frames,
                 versions: OnceLock::new(),
-                tasks: Mutex::new(tasks.to_vec()),
+                tls,
             }),
-        }
+        };
+        (connection, ready)
     }
 
     /// Sends `request` at the negotiated version and waits for its response, at most
     /// `request_timeout`.
     ///
-    /// Cancel-safe: dropping the future gives up on the response (it is discarded when it
-    /// arrives) and leaves the connection usable. A timeout fails only this request.
+    /// Cancel-safe: dropping the future gives up on the response (a request not yet written
+    /// is never written; a written one's answer is discarded when it arrives) and leaves the
+    /// connection usable. A timeout fails only this request.
     pub async fn send<R: Request>(&self, request: R) -> Result<R::Response, NetError> {
         self.send_with(request, RequestOptions::default()).await
     }
@@ -174,18 +162,23 @@ impl Connection {
             None => self.api_versions().choose(api)?,
         };
         let timeout = options.timeout.unwrap_or(self.inner.config.request_timeout);
-        let body = self
-            .round_trip(
+        let encoded = EncodedRequest::new(api, version, &self.inner.config.client_id, &request)
+            .map_err(|source| NetError::Encode {
                 api,
                 version,
-                &request,
-                Phase::Request(api),
-                timeout,
-                Slot::Take,
-            )
-            .await?;
+                source,
+            })?;
+        let shared = &self.inner.shared;
+        let (id, reply) = shared.send(encoded, timeout)?;
+        let cancel = CancelOnDrop::new(shared, id);
+        let answer = reply.await;
+        cancel.disarm();
+        let body = match answer {
+            Ok(result) => result?,
+            Err(_) => return Err(self.closed_error()),
+        };
         R::Response::from_bytes(&body, version).map_err(|source| NetError::MalformedFrame {
-            addr: self.inner.shared.addr.clone(),
+            addr: shared.addr.clone(),
             what: <R::Response as Message>::NAME,
             source,
         })
@@ -210,117 +203,47 @@ impl Connection {
         &self.inner.addr
     }
 
+    /// The TLS session, for `SSL` and `SASL_SSL` connections.
+    pub fn tls_session(&self) -> Option<&TlsSession> {
+        self.inner.tls.as_ref()
+    }
+
     /// Counters so far.
     pub fn metrics(&self) -> MetricsSnapshot {
-        let state = self.inner.shared.lock();
-        state.metrics.snapshot(state.in_flight.len())
+        self.inner.shared.lock().engine.metrics()
+    }
+
+    /// How many times the connection re-authenticated (KIP-368).
+    pub fn reauthentications(&self) -> u32 {
+        self.inner.shared.lock().engine.reauthentications()
     }
 
     /// Why the connection is closed, `None` while it is open.
     pub fn close_reason(&self) -> Option<CloseReason> {
-        self.inner.shared.lock().closed.clone()
+        self.inner.shared.lock().engine.close_reason().cloned()
     }
 
     /// Whether the connection is closed; a closed connection fails every request at once.
     pub fn is_closed(&self) -> bool {
-        self.close_reason().is_some()
+        self.inner.shared.lock().engine.is_closed()
     }
 
     /// Closes the connection now; requests in flight fail with
     /// [`CloseReason::ClosedByClient`].
     pub fn close(&self) {
-        self.inner.shared.close(CloseReason::ClosedByClient);
+        self.inner.shared.close();
     }
 
     fn closed_error(&self) -> NetError {
         let reason = self.close_reason().unwrap_or(CloseReason::ClosedByClient);
-        self.inner.shared.closed_error(reason)
-    }
-
-    /// Sends one request and waits for the raw response body.
-    async fn round_trip(
-        &self,
-        api: ApiKey,
-        version: i16,
-        body: &impl Encode,
-        phase: Phase,
-        timeout: Duration,
-        slot: Slot,
-    ) -> Result<Bytes, NetError> {
-        let deadline = Instant::now() + timeout;
-        let timed_out = || NetError::Timeout {
+        NetError::ConnectionClosed {
             addr: self.inner.shared.addr.clone(),
-            phase,
-            after: timeout,
-        };
-        let permit = match slot {
-            Slot::Exempt => None,
-            Slot::Take => {
-                let slots = self.inner.shared.slots.clone();
-                let acquired = tokio::time::timeout_at(deadline, slots.acquire_owned())
-                    .await
-                    .map_err(|_| timed_out())?;
-                Some(acquired.map_err(|_| self.closed_error())?)
-            }
-        };
-        let reply = self.enqueue(api, version, body, permit)?;
-        match tokio::time::timeout_at(deadline, reply).await {
-            Err(_) => {
-                self.inner.shared.lock().metrics.record_timeout(api);
-                Err(timed_out())
-            }
-            Ok(Err(_)) => Err(self.closed_error()),
-            Ok(Ok(result)) => result,
+            reason,
         }
     }
+}
 
-    /// Encodes and queues a request; synchronous, so a cancelled caller never leaves a
-    /// request half-registered.
-    fn enqueue(
-        &self,
-        api: ApiKey,
-        version: i16,
-        body: &impl Encode,
-        permit: Option<tokio::sync::OwnedSemaphorePermit>,
-    ) -> Result<oneshot::Receiver<Result<Bytes, NetError>>, NetError> {
-        let shared = &self.inner.shared;
-        let mut state = shared.lock();
-        if let Some(reason) = &state.closed {
-            return Err(shared.closed_error(reason.clone()));
-        }
-        let correlation_id = state.in_flight.next_correlation_id();
-        let frame = encode_request_frame(
-            api,
-            version,
-            correlation_id,
-            &self.inner.config.client_id,
-            body,
-        )
-        .map_err(|source| NetError::Encode {
-            api,
-            version,
-            source,
-        })?;
-        let size = frame.len();
-        // Queued under the lock, so the reader cannot see the response before it is recorded.
-        if self.inner.frames.send(frame).is_err() {
-            let reason = state.closed.clone().unwrap_or(CloseReason::ClosedByClient);
-            return Err(shared.closed_error(reason));
-        }
-        let (reply, receiver) = oneshot::channel();
-        let now = Instant::now();
-        state.in_flight.insert(
-            correlation_id,
-            api,
-            version,
-            now.into_std(),
-            Waiter {
-                reply,
-                _slot: permit,
-            },
-        );
-        state.metrics.record_sent(api, size);
-        state.last_activity = now;
-        Ok(receiver)
-    }
+/// A seed for the engine's jitter, from the operating system's generator.
+fn random_seed() -> u64 {
+    (crate::backoff::system_random() * u64::MAX as f64) as u64
 }

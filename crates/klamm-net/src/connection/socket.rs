@@ -1,5 +1,6 @@
-//! Opening the byte stream: resolve, TCP connect with the configured socket options (within
-//! `connect_timeout`), then the TLS handshake if the protocol asks for one.
+//! Opening the byte stream: resolve, TCP connect with the configured socket options (or the
+//! configured [`Connector`](crate::Connector)'s stream), within `connect_timeout`, then the
+//! TLS handshake if the protocol asks for one.
 
 use std::io;
 use std::net::SocketAddr;
@@ -8,16 +9,38 @@ use socket2::{SockRef, TcpKeepalive};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::timeout;
 
-use super::driver::Transport;
-use crate::{tls, BrokerAddress, ConnectionConfig, NetError, Phase, SocketOption};
+use crate::{tls, BrokerAddress, ConnectionConfig, NetError, Phase, SocketOption, Transport};
+
+/// What the TLS handshake of a connection settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TlsSession {
+    /// Whether the session was resumed from an earlier connection's (an abbreviated
+    /// handshake: no certificate exchange).
+    pub resumed: bool,
+}
 
 /// Connects to `addr` and, for SSL / SASL_SSL, completes the TLS handshake.
 pub(crate) async fn open(
     addr: &BrokerAddress,
     config: &ConnectionConfig,
-) -> Result<Box<dyn Transport>, NetError> {
+) -> Result<(Box<dyn Transport>, Option<TlsSession>), NetError> {
     let label = addr.to_string();
-    let tcp = timeout(config.connect_timeout, connect_tcp(addr, config))
+    let connect = async {
+        match &config.connector {
+            Some(connector) => connector
+                .connect(addr)
+                .await
+                .map_err(|source| NetError::Connect {
+                    addr: label.clone(),
+                    source: source.into(),
+                }),
+            None => connect_tcp(addr, config)
+                .await
+                .map(|tcp| Box::new(tcp) as Box<dyn Transport>),
+        }
+    };
+    let stream = timeout(config.connect_timeout, connect)
         .await
         .map_err(|_| NetError::Timeout {
             addr: label.clone(),
@@ -25,20 +48,26 @@ pub(crate) async fn open(
             after: config.connect_timeout,
         })??;
     if !config.security_protocol.uses_tls() {
-        return Ok(Box::new(tcp));
+        return Ok((stream, None));
     }
-    let tls_config = tls::client_config(&config.tls)?;
+    let tls_config = config.tls.rustls_config().await?;
     let server_name = tls::server_name(&config.tls, addr.host())?;
     let connector = tokio_rustls::TlsConnector::from(tls_config);
-    let stream = timeout(config.connect_timeout, connector.connect(server_name, tcp))
-        .await
-        .map_err(|_| NetError::Timeout {
-            addr: label.clone(),
-            phase: Phase::TlsHandshake,
-            after: config.connect_timeout,
-        })?
-        .map_err(|error| tls::map_io_error(&label, error))?;
-    Ok(Box::new(stream))
+    let stream = timeout(
+        config.connect_timeout,
+        connector.connect(server_name, stream),
+    )
+    .await
+    .map_err(|_| NetError::Timeout {
+        addr: label.clone(),
+        phase: Phase::TlsHandshake,
+        after: config.connect_timeout,
+    })?
+    .map_err(|error| tls::map_io_error(&label, error))?;
+    let session = TlsSession {
+        resumed: stream.get_ref().1.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
+    };
+    Ok((Box::new(stream), Some(session)))
 }
 
 async fn connect_tcp(
