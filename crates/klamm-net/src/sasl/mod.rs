@@ -197,9 +197,16 @@ impl SaslConfig {
     pub async fn client(&self) -> Result<SaslClient, SaslError> {
         let (user, password) = (self.username.as_str(), self.password.expose());
         Ok(match self.mechanism {
-            SaslMechanism::Plain => SaslClient::Plain {
-                message: Secret::new(format!("\0{user}\0{password}")),
-            },
+            SaslMechanism::Plain => {
+                use sasl::client::Mechanism;
+                let initial = sasl::client::mechanisms::Plain::new(user, password).initial();
+                // Made of two strings and NUL separators: UTF-8.
+                let message = String::from_utf8(initial)
+                    .map_err(|_| SaslError::new("PLAIN message is not UTF-8"))?;
+                SaslClient::Plain {
+                    message: Secret::new(message),
+                }
+            }
             SaslMechanism::ScramSha256 => SaslClient::Scram(Box::new(ScramClient::new(
                 ScramHash::Sha256,
                 user,
