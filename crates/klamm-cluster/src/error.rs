@@ -151,6 +151,16 @@ pub enum ClusterError {
         /// The resource the error concerns (topic, group, …), if known.
         resource: Option<String>,
     },
+    /// The broker answered a request without mentioning one of the items it was asked about.
+    #[error("broker {broker_id} answered {api} without mentioning {resource}")]
+    NotInResponse {
+        /// The API.
+        api: ApiKey,
+        /// The broker that answered.
+        broker_id: i32,
+        /// The item it did not mention.
+        resource: String,
+    },
     /// No broker with this id is in the cluster metadata.
     #[error("broker {broker_id} is not in the cluster metadata (known brokers: {})", ids_text(.known))]
     UnknownBroker {
@@ -196,15 +206,6 @@ pub enum ClusterError {
         /// The versions the broker supports, `None` if it does not list the API.
         broker_range: Option<VersionRange>,
     },
-    /// The task running one broker's part of a [`fan_out`](crate::Cluster::fan_out) panicked
-    /// (a bug in the caller's `build` or `classify`, or in this crate).
-    #[error("the request to broker {broker_id} failed: its task panicked: {message}")]
-    TaskPanicked {
-        /// The broker.
-        broker_id: i32,
-        /// The panic message, if it was a string.
-        message: String,
-    },
     /// The operation's deadline passed.
     #[error("{operation} timed out after {} ms while {waiting} ({attempts} attempt{}){}", .timeout.as_millis(), if *.attempts == 1 { "" } else { "s" }, match .last_error { Some(error) => format!("; last error: {error}"), None => String::new() })]
     DeadlineExceeded {
@@ -238,15 +239,24 @@ impl ClusterError {
             | ClusterError::BrokerConnection { source, .. }
             | ClusterError::Request { source, .. } => source.is_retriable(),
             ClusterError::Kafka { error_code, .. } => error_code.is_retriable(),
-            ClusterError::NoLeader { .. } | ClusterError::NoBrokers => true,
+            ClusterError::NoLeader { .. }
+            | ClusterError::NoBrokers
+            | ClusterError::NotInResponse { .. } => true,
             _ => false,
         }
     }
 
-    /// The Kafka error code, if the broker answered with one.
+    /// The Kafka error code, if the broker answered with one (or fresh metadata said the same:
+    /// an unknown topic or partition, a partition without a leader).
     pub fn error_code(&self) -> Option<ErrorCode> {
         match self {
             ClusterError::Kafka { error_code, .. } => Some(*error_code),
+            ClusterError::UnknownTopicOrPartition { .. } => {
+                Some(ErrorCode::UnknownTopicOrPartition)
+            }
+            ClusterError::NoLeader { error_code, .. } => {
+                Some(error_code.unwrap_or(ErrorCode::LeaderNotAvailable))
+            }
             ClusterError::DeadlineExceeded {
                 last_error: Some(error),
                 ..

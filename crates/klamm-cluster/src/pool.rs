@@ -203,12 +203,12 @@ impl Pool {
         deadline: Instant,
     ) -> Result<Connection, ConnectFailure> {
         let slot = self.slot(broker_id, addr);
-        if let SlotReady::Open(connection) = slot.state().ready(Instant::now()) {
+        if let SlotReady::Open(connection) = slot.state().ready(crate::cluster::now()) {
             return Ok(connection);
         }
         let _connecting = slot.connecting.lock().await;
         // Whoever held the lock may have connected (or failed) meanwhile.
-        let ready = slot.state().ready(Instant::now());
+        let ready = slot.state().ready(crate::cluster::now());
         match ready {
             SlotReady::Open(connection) => return Ok(connection),
             SlotReady::Backoff(retry_in) => {
@@ -224,12 +224,15 @@ impl Pool {
             }
             SlotReady::Connect => {}
         }
-        let started = Instant::now();
+        let started = crate::cluster::now();
         let target = addr.to_string();
         let attempt = Connection::connect(&target, &self.config);
         let result = match tokio::time::timeout_at(deadline.into(), attempt).await {
             Ok(result) => result,
-            Err(_) => Err(timeout(addr, started.elapsed())),
+            Err(_) => Err(timeout(
+                addr,
+                crate::cluster::now().saturating_duration_since(started),
+            )),
         };
         let mut state = slot.state();
         match result {
@@ -240,7 +243,7 @@ impl Pool {
             }
             Err(error) => {
                 tracing::debug!(broker_id, %addr, %error, "connecting to broker failed");
-                let retry_in = state.failed(Instant::now(), error.clone(), system_random());
+                let retry_in = state.failed(crate::cluster::now(), error.clone(), system_random());
                 Err(ConnectFailure {
                     error,
                     ever_connected: state.ever_connected(),

@@ -10,7 +10,7 @@ use klamm_protocol::ErrorCode;
 use crate::CoordinatorType;
 
 /// The broker a request is for.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Target {
     /// The least-loaded broker: fewest requests in flight among connected brokers, else any
@@ -103,10 +103,13 @@ pub fn choose_least_loaded(loads: &[BrokerLoad], rotation: usize) -> LeastLoaded
 /// What an error makes stale.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Invalidation {
-    /// Fetch metadata again before the next attempt.
+    /// Fetch metadata again before the next attempt (for a partition's leader, that topic's).
     pub refresh_metadata: bool,
     /// Forget the cached coordinator of the request's key.
     pub forget_coordinator: bool,
+    /// The brokers' roles changed (a new controller, a broker gone): refresh the broker list
+    /// whatever the request's target.
+    pub brokers_changed: bool,
 }
 
 impl Invalidation {
@@ -116,6 +119,7 @@ impl Invalidation {
             ErrorCode::NotCoordinator | ErrorCode::CoordinatorNotAvailable => Invalidation {
                 refresh_metadata: code == ErrorCode::NotCoordinator,
                 forget_coordinator: true,
+                brokers_changed: false,
             },
             ErrorCode::NotLeaderOrFollower
             | ErrorCode::UnknownTopicOrPartition
@@ -128,6 +132,10 @@ impl Invalidation {
             | ErrorCode::BrokerNotAvailable => Invalidation {
                 refresh_metadata: true,
                 forget_coordinator: false,
+                brokers_changed: matches!(
+                    code,
+                    ErrorCode::NotController | ErrorCode::BrokerNotAvailable
+                ),
             },
             _ => Invalidation::default(),
         }
@@ -139,6 +147,7 @@ impl Invalidation {
         Invalidation {
             refresh_metadata: true,
             forget_coordinator: true,
+            brokers_changed: true,
         }
     }
 }
@@ -212,7 +221,8 @@ mod tests {
             Invalidation::for_error(ErrorCode::NotCoordinator),
             Invalidation {
                 refresh_metadata: true,
-                forget_coordinator: true
+                forget_coordinator: true,
+                brokers_changed: false,
             }
         );
         assert!(Invalidation::for_error(ErrorCode::CoordinatorNotAvailable).forget_coordinator);

@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{config, create_topic, dead_addr, run, unique};
-use klamm_cluster::{Cluster, ClusterError, CoordinatorType, ResponseError, Target};
+use klamm_cluster::{Call, Cluster, ClusterError, CoordinatorType, ResponseError, Target};
 use klamm_protocol::messages::{DescribeGroupsRequest, MetadataRequest};
 use klamm_protocol::{ApiKey, ErrorCode, Message};
 use klamm_test_harness::{shared, ClusterEnv, Profile};
@@ -166,18 +166,21 @@ fn group_coordinators_are_found_batched_and_cached_for_routing() {
         }
         let described = cluster
             .call(
-                Target::Coordinator(CoordinatorType::Group, groups[0].clone()),
-                None,
-                |_version| DescribeGroupsRequest {
-                    groups: vec![groups[0].as_str().into()],
-                    ..Default::default()
-                },
-                // A non-coordinator would answer NOT_COORDINATOR; the coordinator says the
-                // group does not exist (GROUP_ID_NOT_FOUND from DescribeGroups v6, else Dead).
-                |response| match ErrorCode::from_code(response.groups[0].error_code) {
-                    ErrorCode::GroupIdNotFound => Ok(()),
-                    _ => ResponseError::check(response.groups[0].error_code),
-                },
+                Call::new(
+                    Target::Coordinator(CoordinatorType::Group, groups[0].clone()),
+                    |_version| DescribeGroupsRequest {
+                        groups: vec![groups[0].as_str().into()],
+                        ..Default::default()
+                    },
+                )
+                .classify(
+                    // A non-coordinator would answer NOT_COORDINATOR; the coordinator says the
+                    // group does not exist (GROUP_ID_NOT_FOUND from DescribeGroups v6, else Dead).
+                    |response| match ErrorCode::from_code(response.groups[0].error_code) {
+                        ErrorCode::GroupIdNotFound => Ok(()),
+                        _ => ResponseError::check(response.groups[0].error_code),
+                    },
+                ),
             )
             .await
             .unwrap();

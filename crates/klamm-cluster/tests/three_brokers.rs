@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use common::{config, create_topic, run, unique, wait_for_leaders};
-use klamm_cluster::{accept_any, Cluster, ClusterError, ResponseError, Target};
+use klamm_cluster::{Call, Cluster, ClusterError, FanOut, ResponseError, Target};
 use klamm_net::NetError;
 use klamm_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use klamm_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
@@ -79,10 +79,9 @@ fn metadata_lists_every_broker_and_send_to_leader_reaches_the_leader() {
             };
             let response = cluster
                 .call(
-                    target,
-                    None,
-                    |_| latest_offset(&topic, partition),
-                    |response| ResponseError::check(partition_error(response).code()),
+                    Call::new(target, |_| latest_offset(&topic, partition)).classify(|response| {
+                        ResponseError::check(partition_error(response).code())
+                    }),
                 )
                 .await
                 .unwrap();
@@ -109,41 +108,21 @@ fn metadata_lists_every_broker_and_send_to_leader_reaches_the_leader() {
             assert_eq!(partition_error(&response), ErrorCode::NotLeaderOrFollower);
         }
         // Fan-out: every broker answers, results by broker id.
-        let results = cluster
-            .fan_out(
-                [1, 2, 3],
-                None,
-                |_, _| MetadataRequest::default(),
-                accept_any,
-            )
-            .await;
+        let metadata = FanOut::new(|_, _| MetadataRequest::default());
+        let results = cluster.sharded(&metadata, [1, 2, 3], None).await;
         assert_eq!(results.keys().copied().collect::<Vec<_>>(), [1, 2, 3]);
-        assert!(results.values().all(Result::is_ok));
-        // A broker whose task panics is reported, not dropped.
-        let results = cluster
-            .fan_out(
-                [1, 2, 3],
-                None,
-                |broker, _| {
-                    assert_ne!(broker, 2, "deliberate panic for broker 2");
-                    MetadataRequest::default()
-                },
-                accept_any,
-            )
-            .await;
-        assert_eq!(results.keys().copied().collect::<Vec<_>>(), [1, 2, 3]);
-        assert!(results[&1].is_ok() && results[&3].is_ok());
-        match &results[&2] {
-            Err(
-                error @ ClusterError::TaskPanicked {
-                    broker_id: 2,
-                    message,
-                },
-            ) => {
-                assert!(message.contains("deliberate panic"), "{error}");
-            }
-            other => panic!("{other:?}"),
-        }
+        assert!(results.values().all(|answer| answer.result.is_ok()));
+        // A broker that is not in the metadata is its own error, not the others'.
+        let results = cluster.sharded(&metadata, [1, 9], None).await;
+        assert!(results[&1].result.is_ok());
+        assert!(
+            matches!(
+                results[&9].result,
+                Err(ClusterError::UnknownBroker { broker_id: 9, .. })
+            ),
+            "{:?}",
+            results[&9].result
+        );
     });
 }
 
@@ -195,10 +174,8 @@ fn killed_broker_fails_within_the_deadline_and_works_again_after_restart() {
         let started = Instant::now();
         let error = cluster
             .call(
-                Target::Broker(VICTIM),
-                Some(Duration::from_secs(2)),
-                |_| MetadataRequest::default(),
-                accept_any,
+                Call::new(Target::Broker(VICTIM), |_| MetadataRequest::default())
+                    .timeout(Some(Duration::from_secs(2))),
             )
             .await
             .unwrap_err();
@@ -226,10 +203,8 @@ fn killed_broker_fails_within_the_deadline_and_works_again_after_restart() {
         assert!(env.is_broker_running(VICTIM as u32).unwrap());
         let response = cluster
             .call(
-                Target::Broker(VICTIM),
-                Some(Duration::from_secs(30)),
-                |_| MetadataRequest::default(),
-                accept_any,
+                Call::new(Target::Broker(VICTIM), |_| MetadataRequest::default())
+                    .timeout(Some(Duration::from_secs(30))),
             )
             .await
             .unwrap_or_else(|error| panic!("after restart: {error}"));
@@ -298,10 +273,9 @@ fn broker_killed_with_requests_in_flight_fails_send_at_once_and_call_at_its_dead
                 let started = Instant::now();
                 let result = cluster
                     .call(
-                        leader,
-                        Some(CALL_DEADLINE),
-                        |_| parked_fetch(&topic, topic_id),
-                        |_: &FetchResponse| Ok(()),
+                        Call::new(leader, |_| parked_fetch(&topic, topic_id))
+                            .classify(|_: &FetchResponse| Ok(()))
+                            .timeout(Some(CALL_DEADLINE)),
                     )
                     .await;
                 (result, started.elapsed())

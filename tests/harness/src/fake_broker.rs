@@ -28,8 +28,8 @@ use bytes::{Bytes, BytesMut};
 use klamm_protocol::messages::{RequestHeader, ResponseHeader};
 use klamm_protocol::primitives::Decoder;
 use klamm_protocol::{ApiKey, Decode, Encode};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 
 /// One request the fake received.
 #[derive(Debug)]
@@ -67,10 +67,23 @@ impl Reply {
     }
 }
 
-/// A fake broker listening on an ephemeral port of 127.0.0.1 until the runtime shuts down.
-#[derive(Debug, Clone, Copy)]
+type Answer = Arc<dyn Fn(&Call) -> Reply + Send + Sync>;
+
+/// A fake broker: on an ephemeral port of 127.0.0.1 until the runtime shuts down
+/// ([`FakeBroker::start`]), or reached through in-memory pipes only
+/// ([`FakeBroker::in_memory`]), which tests on tokio's paused clock need.
+#[derive(Clone)]
 pub struct FakeBroker {
     addr: SocketAddr,
+    answer: Answer,
+}
+
+impl std::fmt::Debug for FakeBroker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeBroker")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
 }
 
 impl FakeBroker {
@@ -84,13 +97,36 @@ impl FakeBroker {
             .await
             .expect("bind a port for the fake broker");
         let addr = listener.local_addr().expect("the fake broker's address");
-        let answer = Arc::new(answer);
+        let broker = FakeBroker {
+            addr,
+            answer: Arc::new(answer),
+        };
+        let answer = broker.answer.clone();
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
                 tokio::spawn(serve(socket, addr, answer.clone()));
             }
         });
-        FakeBroker { addr }
+        broker
+    }
+
+    /// A fake that listens nowhere: it claims the address `addr` (what its answers may
+    /// advertise) and serves each stream [`open_stream`](Self::open_stream) hands out.
+    pub fn in_memory(
+        addr: SocketAddr,
+        answer: impl Fn(&Call) -> Reply + Send + Sync + 'static,
+    ) -> FakeBroker {
+        FakeBroker {
+            addr,
+            answer: Arc::new(answer),
+        }
+    }
+
+    /// A new connection to the fake as an in-memory pipe (the client's end).
+    pub fn open_stream(&self) -> tokio::io::DuplexStream {
+        let (client, server) = tokio::io::duplex(256 * 1024);
+        tokio::spawn(serve(server, self.addr, self.answer.clone()));
+        client
     }
 
     /// The address to bootstrap with.
@@ -99,11 +135,10 @@ impl FakeBroker {
     }
 }
 
-async fn serve(
-    mut socket: TcpStream,
-    addr: SocketAddr,
-    answer: Arc<impl Fn(&Call) -> Reply + Send + Sync>,
-) {
+async fn serve<S>(mut socket: S, addr: SocketAddr, answer: Answer)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     while let Some(frame) = read_frame(&mut socket).await {
         let Some((call, correlation_id)) = parse(frame, addr) else {
             return;
@@ -131,7 +166,7 @@ async fn serve(
     }
 }
 
-async fn read_frame(socket: &mut TcpStream) -> Option<Bytes> {
+async fn read_frame(socket: &mut (impl AsyncRead + Unpin)) -> Option<Bytes> {
     let mut len = [0u8; 4];
     socket.read_exact(&mut len).await.ok()?;
     let mut payload = vec![0u8; u32::from_be_bytes(len) as usize];
@@ -197,7 +232,7 @@ mod tests {
             _ => Reply::Ignore,
         })
         .await;
-        let mut socket = TcpStream::connect(broker.addr()).await.unwrap();
+        let mut socket = tokio::net::TcpStream::connect(broker.addr()).await.unwrap();
         // Version 2 is ignored: the first answer on the connection is the second request's.
         socket.write_all(&request_frame(40, 2)).await.unwrap();
         socket.write_all(&request_frame(41, 3)).await.unwrap();

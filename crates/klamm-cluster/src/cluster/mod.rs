@@ -2,10 +2,10 @@
 //! and its freshness, routing choices, the coordinator cache, the pool's slot states and the
 //! retry decisions.
 
-mod fanout;
 mod refresh;
 mod route;
 mod run;
+mod sharded;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -19,9 +19,9 @@ use crate::coordinator::{Coordinator, CoordinatorCache};
 use crate::metadata::{BrokerInfo, ClusterMetadata, MetadataFreshness};
 use crate::pool::Pool;
 use crate::retry::{Deadline, RetryPolicy};
-use crate::routing::{Invalidation, Target};
-use crate::{ClusterConfig, ClusterError, CoordinatorType, ResponseError, Waiting};
-use run::{Failure, Progress, Resend, Run};
+use crate::routing::Target;
+use crate::{Call, ClusterConfig, ClusterError, CoordinatorType, Waiting};
+use run::{Failure, Progress, Run};
 
 /// A client for one Kafka cluster: metadata, connections and request routing.
 ///
@@ -31,18 +31,16 @@ use run::{Failure, Progress, Resend, Run};
 /// usable (a request already sent is answered into the void).
 ///
 /// ```no_run
-/// use klamm_cluster::{Cluster, ClusterConfig, Target, ResponseError};
+/// use klamm_cluster::{Call, Cluster, ClusterConfig, Target, ResponseError};
 /// use klamm_protocol::messages::DescribeClusterRequest;
 ///
 /// # async fn demo() -> Result<(), klamm_cluster::ClusterError> {
 /// let cluster = Cluster::connect(ClusterConfig::builder().bootstrap_servers("kafka-1:9092").build()?).await?;
 /// let metadata = cluster.metadata().await?;
 /// println!("cluster {:?} with brokers {:?}", metadata.cluster_id, metadata.broker_ids());
-/// let described = cluster
-///     .call(Target::Any, None, |_version| DescribeClusterRequest::default(), |response| {
-///         ResponseError::check(response.error_code)
-///     })
-///     .await?;
+/// let describe = Call::new(Target::Any, |_version| DescribeClusterRequest::default())
+///     .classify(|response| ResponseError::check(response.error_code));
+/// let described = cluster.call(describe).await?;
 /// println!("controller {}", described.controller_id);
 /// # Ok(()) }
 /// ```
@@ -229,7 +227,7 @@ impl Cluster {
             None,
             Waiting::Metadata,
         )
-        .for_target(target, Resend::Allowed);
+        .for_target(target);
         loop {
             match run
                 .bounded(self.route(target, &run.progress, run.deadline()))
@@ -245,150 +243,77 @@ impl Cluster {
     /// Sends `request` once to `target` and returns the response as the broker sent it (errors
     /// inside the body are the caller's to read). Finding the broker and connecting are retried
     /// within `default_api_timeout`; the request itself is never sent twice.
-    pub async fn send<R: Request>(
-        &self,
-        target: Target,
-        request: R,
-    ) -> Result<R::Response, ClusterError> {
-        self.check_open()?;
-        let api = R::API_KEY;
-        let mut run = Run::new(self, format!("{api} to {target}"), None, Waiting::Metadata)
-            .for_target(&target, Resend::Never);
-        let mut request = Some(request);
-        loop {
-            let attempt = async {
-                let (broker_id, connection) =
-                    self.route(&target, &run.progress, run.deadline()).await?;
-                run.progress.set(Waiting::Response { api, broker_id });
-                let request = request.take().expect("sent at most once");
-                let options = self.request_options(run.deadline(), None);
-                connection
-                    .send_with(request, options)
-                    .await
-                    .map_err(|source| request_failure(api, broker_id, source))
-            };
-            match run.bounded(attempt).await {
-                None => return Err(run.timed_out()),
-                Some(Ok(response)) => return Ok(response),
-                Some(Err(failure)) => run.failed(failure).await?,
-            }
-            if request.is_none() {
-                // Unreachable in practice: a sent request's failure returns above.
-                return Err(ClusterError::Closed);
-            }
-        }
+    pub async fn send<R>(&self, target: Target, request: R) -> Result<R::Response, ClusterError>
+    where
+        R: Request + Clone + Send + Sync,
+        R::Response: Send,
+    {
+        self.call(Call::new(target, move |_version| request.clone()).no_resend())
+            .await
     }
 
     /// [`send`](Self::send) to one broker by id.
-    pub async fn send_to_broker<R: Request>(
+    pub async fn send_to_broker<R>(
         &self,
         broker_id: i32,
         request: R,
-    ) -> Result<R::Response, ClusterError> {
+    ) -> Result<R::Response, ClusterError>
+    where
+        R: Request + Clone + Send + Sync,
+        R::Response: Send,
+    {
         self.send(Target::Broker(broker_id), request).await
     }
 
     /// [`send`](Self::send) to the least-loaded broker.
-    pub async fn send_to_any<R: Request>(&self, request: R) -> Result<R::Response, ClusterError> {
+    pub async fn send_to_any<R>(&self, request: R) -> Result<R::Response, ClusterError>
+    where
+        R: Request + Clone + Send + Sync,
+        R::Response: Send,
+    {
         self.send(Target::Any, request).await
     }
 
     /// [`send`](Self::send) to the controller (see [`Target::Controller`]).
-    pub async fn send_to_controller<R: Request>(
-        &self,
-        request: R,
-    ) -> Result<R::Response, ClusterError> {
+    pub async fn send_to_controller<R>(&self, request: R) -> Result<R::Response, ClusterError>
+    where
+        R: Request + Clone + Send + Sync,
+        R::Response: Send,
+    {
         self.send(Target::Controller, request).await
     }
 
     /// [`send`](Self::send) to the group or transaction coordinator of `key`.
-    pub async fn send_to_coordinator<R: Request>(
+    pub async fn send_to_coordinator<R>(
         &self,
         coordinator_type: CoordinatorType,
         key: impl Into<String>,
         request: R,
-    ) -> Result<R::Response, ClusterError> {
+    ) -> Result<R::Response, ClusterError>
+    where
+        R: Request + Clone + Send + Sync,
+        R::Response: Send,
+    {
         self.send(Target::Coordinator(coordinator_type, key.into()), request)
             .await
     }
 
     /// [`send`](Self::send) to the leader of a partition.
-    pub async fn send_to_leader<R: Request>(
+    pub async fn send_to_leader<R>(
         &self,
         topic: impl Into<String>,
         partition: i32,
         request: R,
-    ) -> Result<R::Response, ClusterError> {
+    ) -> Result<R::Response, ClusterError>
+    where
+        R: Request + Clone + Send + Sync,
+        R::Response: Send,
+    {
         let target = Target::Leader {
             topic: topic.into(),
             partition,
         };
         self.send(target, request).await
-    }
-
-    /// Sends a request to `target` and retries until it succeeds, fails for good, or the
-    /// deadline (`timeout`, else `default_api_timeout`) passes.
-    ///
-    /// `build` makes the request for the version negotiated with the chosen broker (it runs
-    /// again for each attempt, possibly for another broker and version). `classify` reads the
-    /// error that decides the whole response: a retriable code invalidates what it implies
-    /// (metadata, coordinator) and retries; another error code is returned as
-    /// [`ClusterError::Kafka`]. Lost connections and timeouts are retried too, so use this
-    /// for requests that are safe to repeat, or check
-    /// [`ClusterError::may_have_applied`] afterwards.
-    pub async fn call<R, B, C>(
-        &self,
-        target: Target,
-        timeout: Option<Duration>,
-        mut build: B,
-        mut classify: C,
-    ) -> Result<R::Response, ClusterError>
-    where
-        R: Request,
-        B: FnMut(i16) -> R,
-        C: FnMut(&R::Response) -> Result<(), ResponseError>,
-    {
-        self.check_open()?;
-        let api = R::API_KEY;
-        let mut run = Run::new(
-            self,
-            format!("{api} to {target}"),
-            timeout,
-            Waiting::Metadata,
-        )
-        .for_target(&target, Resend::Allowed);
-        loop {
-            let attempt = async {
-                let (broker_id, connection) =
-                    self.route(&target, &run.progress, run.deadline()).await?;
-                let version = connection
-                    .version_for(api)
-                    .map_err(|source| request_failure(api, broker_id, source))?;
-                run.progress.set(Waiting::Response { api, broker_id });
-                let options = self.request_options(run.deadline(), Some(version));
-                let response = connection
-                    .send_with(build(version), options)
-                    .await
-                    .map_err(|source| request_failure(api, broker_id, source))?;
-                classify(&response).map_err(|error| Failure {
-                    invalidation: Invalidation::for_error(error.error_code),
-                    broker_id: Some(broker_id),
-                    ..Failure::new(ClusterError::Kafka {
-                        api,
-                        broker_id,
-                        error_code: error.error_code,
-                        message: error.message,
-                        resource: error.resource,
-                    })
-                })?;
-                Ok(response)
-            };
-            match run.bounded(attempt).await {
-                None => return Err(run.timed_out()),
-                Some(Ok(response)) => return Ok(response),
-                Some(Err(failure)) => run.failed(failure).await?,
-            }
-        }
     }
 
     /// The coordinators of `keys` (batched in one `FindCoordinator` from v4 on), each with its
@@ -477,20 +402,14 @@ impl Cluster {
     fn request_options(&self, deadline: Deadline, version: Option<i16>) -> RequestOptions {
         RequestOptions {
             version,
-            timeout: Some(
-                deadline.cap(Instant::now(), self.inner.config.connection.request_timeout),
-            ),
+            timeout: Some(deadline.cap(now(), self.inner.config.connection.request_timeout)),
         }
     }
 }
 
-fn request_failure(
-    api: klamm_protocol::ApiKey,
-    broker_id: i32,
-    source: klamm_net::NetError,
-) -> Failure {
-    let error = ClusterError::request(api, broker_id, source.clone());
-    Failure::request(error, broker_id, &source)
+/// The time on tokio's clock, so that paused-time tests drive every timing decision.
+pub(crate) fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
 }
 
 /// The keys without repeats, in the order first given.

@@ -3,7 +3,6 @@
 //! bootstrap list again if none answers, which also re-resolves its DNS names).
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use klamm_net::{BrokerAddress, Connection, NetError, RequestOptions};
 use klamm_protocol::messages::metadata_request::MetadataRequestTopic;
@@ -59,7 +58,7 @@ pub(crate) async fn fetch_metadata(
     let version = connection.version_for(ApiKey::Metadata)?;
     let options = RequestOptions {
         version: Some(version),
-        timeout: Some(deadline.cap(Instant::now(), request_timeout)),
+        timeout: Some(deadline.cap(super::now(), request_timeout)),
     };
     let response = connection
         .send_with(metadata_request(version, topics), options)
@@ -89,13 +88,13 @@ impl Cluster {
                         fetch_metadata(&connection, None, deadline, request_timeout).await?;
                     Ok::<_, NetError>((connection, fetched))
                 };
-                let started = Instant::now();
+                let started = super::now();
                 let result = match tokio::time::timeout_at(deadline.at().into(), attempt).await {
                     Ok(result) => result,
                     Err(_) => Err(NetError::Timeout {
                         addr: addr.to_string(),
                         phase: klamm_net::Phase::Connect,
-                        after: started.elapsed(),
+                        after: super::now().saturating_duration_since(started),
                     }),
                 };
                 (index, addr, result)
@@ -168,7 +167,7 @@ impl Cluster {
             .write()
             .unwrap_or_else(|p| p.into_inner()) = metadata.clone();
         if full {
-            self.inner.freshness().record_refresh(Instant::now());
+            self.inner.freshness().record_refresh(super::now());
         }
         metadata
     }
@@ -179,7 +178,7 @@ impl Cluster {
         progress: &Progress,
         deadline: Deadline,
     ) -> Result<Arc<ClusterMetadata>, Failure> {
-        if !self.inner.freshness().needs_refresh(Instant::now()) {
+        if !self.inner.freshness().needs_refresh(super::now()) {
             return Ok(self.cached_metadata());
         }
         self.refresh_once(progress, deadline, false).await
@@ -197,10 +196,10 @@ impl Cluster {
         {
             let freshness = self.inner.freshness();
             // Someone else refreshed while we waited for the lock.
-            if freshness.generation() > generation && !freshness.needs_refresh(Instant::now()) {
+            if freshness.generation() > generation && !freshness.needs_refresh(super::now()) {
                 return Ok(self.cached_metadata());
             }
-            if !force && !freshness.needs_refresh(Instant::now()) {
+            if !force && !freshness.needs_refresh(super::now()) {
                 return Ok(self.cached_metadata());
             }
         }
@@ -276,7 +275,7 @@ impl Cluster {
             .map(|b| (b.id, b.addr()))
             .collect();
         let mut ordered = Vec::new();
-        let now = Instant::now();
+        let now = super::now();
         let rotation = self.next_rotation();
         while !brokers.is_empty() {
             let loads = self.inner.pool.loads(&brokers, now);

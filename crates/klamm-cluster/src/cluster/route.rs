@@ -2,8 +2,6 @@
 //! due), then the controller, coordinator, partition leader or least-loaded broker, then the
 //! pool. Failures come back as [`Failure`]s that say what they invalidate.
 
-use std::time::Instant;
-
 use klamm_net::{BrokerAddress, Connection, NetError, Phase};
 use klamm_protocol::{ApiKey, VersionRange};
 
@@ -72,7 +70,7 @@ impl Cluster {
     }
 
     /// A connection to a broker from the pool.
-    async fn connect_to(
+    pub(super) async fn connect_to(
         &self,
         broker_id: i32,
         addr: &BrokerAddress,
@@ -100,14 +98,14 @@ impl Cluster {
     }
 
     /// The least-loaded known broker.
-    fn least_loaded(&self) -> Result<(i32, BrokerAddress), Failure> {
+    pub(super) fn least_loaded(&self) -> Result<(i32, BrokerAddress), Failure> {
         let metadata = self.cached_metadata();
         let brokers: Vec<(i32, BrokerAddress)> = metadata
             .brokers
             .values()
             .map(|b| (b.id, b.addr()))
             .collect();
-        let loads = self.inner.pool.loads(&brokers, Instant::now());
+        let loads = self.inner.pool.loads(&brokers, super::now());
         match choose_least_loaded(&loads, self.next_rotation()) {
             LeastLoaded::Broker(id) => {
                 let addr = brokers
@@ -237,7 +235,7 @@ impl Cluster {
             let options = klamm_net::RequestOptions {
                 version: Some(version),
                 timeout: Some(
-                    deadline.cap(Instant::now(), self.inner.config.connection.request_timeout),
+                    deadline.cap(super::now(), self.inner.config.connection.request_timeout),
                 ),
             };
             let response = connection

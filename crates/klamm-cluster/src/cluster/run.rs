@@ -4,7 +4,7 @@
 
 use std::future::Future;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use klamm_net::backoff::system_random;
 use klamm_net::NetError;
@@ -33,7 +33,7 @@ impl Progress {
 }
 
 /// One failed attempt.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Failure {
     pub error: ClusterError,
     /// A pause the failure demands (reconnect backoff) before the next attempt.
@@ -90,15 +90,6 @@ impl Failure {
     }
 }
 
-/// Whether a failed request may be sent again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Resend {
-    /// Retry everything retriable.
-    Allowed,
-    /// Retry routing and connecting, never a request that may have reached the broker.
-    Never,
-}
-
 /// One operation under one deadline.
 pub(crate) struct Run<'c> {
     cluster: &'c Cluster,
@@ -109,7 +100,6 @@ pub(crate) struct Run<'c> {
     /// Whether an earlier attempt may have reached the broker.
     may_have_applied: bool,
     target: Option<Target>,
-    resend: Resend,
 }
 
 impl<'c> Run<'c> {
@@ -120,7 +110,7 @@ impl<'c> Run<'c> {
         first: Waiting,
     ) -> Self {
         let timeout = timeout.unwrap_or(cluster.inner.config.default_api_timeout);
-        let deadline = Deadline::after(Instant::now(), timeout);
+        let deadline = Deadline::after(super::now(), timeout);
         Run {
             cluster,
             operation,
@@ -129,13 +119,11 @@ impl<'c> Run<'c> {
             last_error: None,
             may_have_applied: false,
             target: None,
-            resend: Resend::Allowed,
         }
     }
 
-    pub fn for_target(mut self, target: &Target, resend: Resend) -> Self {
+    pub fn for_target(mut self, target: &Target) -> Self {
         self.target = Some(target.clone());
-        self.resend = resend;
         self
     }
 
@@ -168,15 +156,12 @@ impl<'c> Run<'c> {
         self.invalidate(&failure);
         self.may_have_applied |= failure.error.may_have_applied();
         tracing::debug!(operation = %self.operation, error = %failure.error, "attempt failed");
-        if failure.sent && self.resend == Resend::Never {
-            return Err(failure.error);
-        }
         let retriable = failure
             .retriable
             .unwrap_or_else(|| failure.error.is_retriable());
         let decision =
             self.retry
-                .on_failure(Instant::now(), retriable, failure.retry_in, system_random());
+                .on_failure(super::now(), retriable, failure.retry_in, system_random());
         match decision {
             RetryDecision::GiveUp => Err(failure.error),
             RetryDecision::DeadlineExceeded => {

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use klamm_cluster::{Cluster, ClusterConfig, ResponseError, Target};
+use klamm_cluster::{Call, Cluster, ClusterConfig, ResponseError, Target};
 use klamm_net::ConnectionConfig;
 use klamm_protocol::messages::create_topics_request::{CreatableReplicaAssignment, CreatableTopic};
 use klamm_protocol::messages::CreateTopicsRequest;
@@ -86,21 +86,19 @@ pub async fn create_topic(
     };
     cluster
         .call(
-            Target::Controller,
-            None,
-            |_version| CreateTopicsRequest {
+            Call::new(Target::Controller, |_version| CreateTopicsRequest {
                 topics: vec![topic.clone()],
                 timeout_ms: 15_000,
                 ..Default::default()
-            },
-            |response| {
+            })
+            .classify(|response| {
                 let result = &response.topics[0];
                 match ErrorCode::from_code(result.error_code) {
                     ErrorCode::TopicAlreadyExists => Ok(()),
                     _ => ResponseError::check(result.error_code)
                         .map_err(|e| e.with_message(result.error_message.as_ref())),
                 }
-            },
+            }),
         )
         .await
         .unwrap_or_else(|error| panic!("creating {name}: {error}"));
