@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use klamm_cluster::{accept_any, ResponseError, Target};
+use klamm_cluster::{Call, ResponseError, Target};
 use klamm_protocol::messages::create_acls_request::AclCreation;
 use klamm_protocol::messages::delete_acls_request::DeleteAclsFilter;
 use klamm_protocol::messages::{CreateAclsRequest, DeleteAclsRequest, DescribeAclsRequest};
@@ -280,13 +280,11 @@ impl Admin {
         let response = self
             .cluster
             .call(
-                Target::Any,
-                Some(self.timeout(options.timeout)),
-                move |_| CreateAclsRequest {
+                Call::new(Target::Any, move |_| CreateAclsRequest {
                     creations: creations.clone(),
                     ..Default::default()
-                },
-                accept_any,
+                })
+                .timeout(Some(self.timeout(options.timeout))),
             )
             .await;
         match response {
@@ -321,9 +319,7 @@ impl Admin {
         let response = self
             .cluster
             .call(
-                Target::Any,
-                Some(self.timeout(options.timeout)),
-                move |_| DescribeAclsRequest {
+                Call::new(Target::Any, move |_| DescribeAclsRequest {
                     resource_type_filter: f.resource_type_filter,
                     resource_name_filter: f.resource_name_filter.clone(),
                     pattern_type_filter: f.pattern_type_filter,
@@ -332,13 +328,14 @@ impl Admin {
                     operation: f.operation,
                     permission_type: f.permission_type,
                     ..Default::default()
-                },
-                |response| {
+                })
+                .classify(|response| {
                     ResponseError::check(response.error_code).map_err(|e| {
                         e.with_message(response.error_message.as_ref())
                             .with_resource("ACLs")
                     })
-                },
+                })
+                .timeout(Some(self.timeout(options.timeout))),
             )
             .await?;
         let mut bindings: Vec<AclBinding> = response
@@ -375,13 +372,11 @@ impl Admin {
         let response = self
             .cluster
             .call(
-                Target::Any,
-                Some(self.timeout(options.timeout)),
-                move |_| DeleteAclsRequest {
+                Call::new(Target::Any, move |_| DeleteAclsRequest {
                     filters: request_filters.clone(),
                     ..Default::default()
-                },
-                accept_any,
+                })
+                .timeout(Some(self.timeout(options.timeout))),
             )
             .await;
         match response {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use klamm_cluster::{ResponseError, Target};
+use klamm_cluster::{Call, ResponseError, Target};
 use klamm_protocol::messages::{DescribeClusterRequest, MetadataRequest};
 use serde::Serialize;
 
@@ -61,17 +61,16 @@ impl Admin {
         let described = self
             .cluster
             .call(
-                Target::Any,
-                timeout,
-                |_| DescribeClusterRequest {
+                Call::new(Target::Any, |_| DescribeClusterRequest {
                     include_cluster_authorized_operations: true,
                     include_fenced_brokers: true,
                     ..Default::default()
-                },
-                |response| {
+                })
+                .classify(|response| {
                     ResponseError::check(response.error_code)
                         .map_err(|e| e.with_message(response.error_message.as_ref()))
-                },
+                })
+                .timeout(timeout),
             )
             .await;
         match described {
@@ -102,14 +101,12 @@ impl Admin {
                 let response = self
                     .cluster
                     .call(
-                        Target::Any,
-                        timeout,
-                        |_| MetadataRequest {
+                        Call::new(Target::Any, |_| MetadataRequest {
                             topics: Some(vec![]),
                             include_cluster_authorized_operations: true,
                             ..Default::default()
-                        },
-                        klamm_cluster::accept_any,
+                        })
+                        .timeout(timeout),
                     )
                     .await?;
                 let mut brokers: Vec<BrokerDescription> = response

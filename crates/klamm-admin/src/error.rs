@@ -16,7 +16,7 @@ pub enum AdminError {
     /// The cluster layer failed: bootstrap, routing, connection, deadline, or an error code
     /// that decided the whole request.
     #[error(transparent)]
-    Cluster(#[from] ClusterError),
+    Cluster(ClusterError),
     /// The broker answered this resource with an error code.
     #[error("{resource}: {}{}", .code.name(), match .message { Some(m) if !m.is_empty() => format!(" ({m})"), _ => format!(" ({})", .code.message()) })]
     Kafka {
@@ -73,6 +73,27 @@ pub enum AdminError {
         /// Why it failed.
         reason: String,
     },
+}
+
+/// A broker's error code becomes [`AdminError::Kafka`] (one home for "the broker said X",
+/// whichever layer read it); every other cluster failure is wrapped as it is.
+impl From<ClusterError> for AdminError {
+    fn from(error: ClusterError) -> Self {
+        match error {
+            ClusterError::Kafka {
+                api,
+                broker_id,
+                error_code,
+                message,
+                resource,
+            } => AdminError::Kafka {
+                code: error_code,
+                message,
+                resource: resource.unwrap_or_else(|| format!("{api} to broker {broker_id}")),
+            },
+            other => AdminError::Cluster(other),
+        }
+    }
 }
 
 /// The message of a response entry that has an error code but no message field, for

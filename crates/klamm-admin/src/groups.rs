@@ -7,11 +7,13 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use klamm_cluster::{CoordinatorType, ResponseError, Target};
+use klamm_cluster::{
+    Call, CoordinatorType, FanOut, Outcome, ResponseError, ShardedRequest, Target,
+};
 use klamm_protocol::messages::leave_group_request::MemberIdentity;
 use klamm_protocol::messages::{
-    ConsumerGroupDescribeRequest, DeleteGroupsRequest, DescribeGroupsRequest, LeaveGroupRequest,
-    ListGroupsRequest,
+    ConsumerGroupDescribeRequest, DeleteGroupsRequest, DeleteGroupsResponse, DescribeGroupsRequest,
+    LeaveGroupRequest, ListGroupsRequest,
 };
 use klamm_protocol::ErrorCode;
 use serde::Serialize;
@@ -144,31 +146,26 @@ impl Admin {
         options: ListConsumerGroupsOptions,
     ) -> Result<ConsumerGroupListing, AdminError> {
         let broker_ids = self.cluster.metadata().await?.broker_ids();
-        let states = options.states.clone();
-        let types = options.types.clone();
+        let list = FanOut::new(|_, version| ListGroupsRequest {
+            states_filter: options.states.iter().map(|s| s.as_str().into()).collect(),
+            types_filter: if version >= 5 {
+                options.types.iter().map(|s| s.as_str().into()).collect()
+            } else {
+                vec![]
+            },
+            ..Default::default()
+        })
+        .classify(|response| ResponseError::check(response.error_code));
         let per_broker = self
             .cluster
-            .fan_out(
-                broker_ids,
-                Some(self.timeout(options.timeout)),
-                move |_, version| ListGroupsRequest {
-                    states_filter: states.iter().map(|s| s.as_str().into()).collect(),
-                    types_filter: if version >= 5 {
-                        types.iter().map(|s| s.as_str().into()).collect()
-                    } else {
-                        vec![]
-                    },
-                    ..Default::default()
-                },
-                |response| ResponseError::check(response.error_code),
-            )
+            .sharded(&list, broker_ids, Some(self.timeout(options.timeout)))
             .await;
         let mut listing = ConsumerGroupListing {
             groups: Vec::new(),
             errors: BTreeMap::new(),
         };
-        for (broker, result) in per_broker {
-            match result {
+        for (broker, answer) in per_broker {
+            match answer.result {
                 Ok(response) => {
                     for group in &response.groups {
                         let protocol_type = group.protocol_type.to_string();
@@ -240,19 +237,18 @@ impl Admin {
         let described = self
             .cluster
             .call(
-                target.clone(),
-                timeout,
-                move |_| ConsumerGroupDescribeRequest {
+                Call::new(target.clone(), move |_| ConsumerGroupDescribeRequest {
                     group_ids: vec![id.as_str().into()],
                     include_authorized_operations: true,
                     ..Default::default()
-                },
-                |response| {
+                })
+                .classify(|response| {
                     response
                         .groups
                         .first()
                         .map_or(Ok(()), |g| coordinator_retry(g.error_code))
-                },
+                })
+                .timeout(timeout),
             )
             .await;
         match described {
@@ -331,19 +327,21 @@ impl Admin {
         let response = self
             .cluster
             .call(
-                Target::Coordinator(CoordinatorType::Group, group.to_owned()),
-                timeout,
-                move |_| DescribeGroupsRequest {
-                    groups: vec![id.as_str().into()],
-                    include_authorized_operations: true,
-                    ..Default::default()
-                },
-                |response| {
+                Call::new(
+                    Target::Coordinator(CoordinatorType::Group, group.to_owned()),
+                    move |_| DescribeGroupsRequest {
+                        groups: vec![id.as_str().into()],
+                        include_authorized_operations: true,
+                        ..Default::default()
+                    },
+                )
+                .classify(|response| {
                     response
                         .groups
                         .first()
                         .map_or(Ok(()), |g| coordinator_retry(g.error_code))
-                },
+                })
+                .timeout(timeout),
             )
             .await?;
         let g = response
@@ -407,51 +405,22 @@ impl Admin {
         })
     }
 
-    /// Deletes consumer groups (they must be empty), one result per group.
+    /// Deletes consumer groups (they must be empty), one result per group: every group of one
+    /// coordinator in one DeleteGroups request.
     pub async fn delete_consumer_groups(
         &self,
         group_ids: &[String],
         timeout: Option<Duration>,
     ) -> Result<Results<String, ()>, AdminError> {
-        let timeout = Some(self.timeout(timeout));
-        let calls: Vec<_> = group_ids
-            .iter()
-            .map(|group| {
-                let cluster = self.cluster.clone();
-                let group = group.clone();
-                async move {
-                    let id = group.clone();
-                    let response = cluster
-                        .call(
-                            Target::Coordinator(CoordinatorType::Group, group.clone()),
-                            timeout,
-                            move |_| DeleteGroupsRequest {
-                                groups_names: vec![id.as_str().into()],
-                                ..Default::default()
-                            },
-                            |response| {
-                                response
-                                    .results
-                                    .first()
-                                    .map_or(Ok(()), |r| coordinator_retry(r.error_code))
-                            },
-                        )
-                        .await;
-                    let result = match response {
-                        Err(error) => Err(error.into()),
-                        Ok(response) => AdminError::check_answer(
-                            response
-                                .results
-                                .first()
-                                .map(|r| (r.error_code, r.error_message.as_ref())),
-                            group_resource(&group),
-                        ),
-                    };
-                    (group, result)
-                }
-            })
-            .collect();
-        Ok(join_all(calls).await.into_iter().flatten().collect())
+        let results = self
+            .cluster
+            .sharded(
+                &DeleteGroupsShards,
+                group_ids.iter().cloned(),
+                Some(self.timeout(timeout)),
+            )
+            .await;
+        Ok(Results::from_items(results))
     }
 
     /// Removes members from a classic group (LeaveGroup v3+), one result per member.
@@ -482,14 +451,16 @@ impl Admin {
         let response = self
             .cluster
             .call(
-                Target::Coordinator(CoordinatorType::Group, group_id.to_owned()),
-                Some(self.timeout(timeout)),
-                move |_| LeaveGroupRequest {
-                    group_id: id.as_str().into(),
-                    members: identities.clone(),
-                    ..Default::default()
-                },
-                |response| coordinator_retry(response.error_code),
+                Call::new(
+                    Target::Coordinator(CoordinatorType::Group, group_id.to_owned()),
+                    move |_| LeaveGroupRequest {
+                        group_id: id.as_str().into(),
+                        members: identities.clone(),
+                        ..Default::default()
+                    },
+                )
+                .classify(|response| coordinator_retry(response.error_code))
+                .timeout(Some(self.timeout(timeout))),
             )
             .await?;
         AdminError::check(
@@ -511,5 +482,57 @@ impl Admin {
             results.insert(member.clone(), result);
         }
         Ok(results)
+    }
+}
+
+/// `delete_consumer_groups` as a sharded request: DeleteGroups to each coordinator.
+struct DeleteGroupsShards;
+
+impl ShardedRequest for DeleteGroupsShards {
+    type Item = String;
+    type Request = DeleteGroupsRequest;
+    type Output = ();
+
+    fn route(&self, group: &String) -> Target {
+        Target::Coordinator(CoordinatorType::Group, group.clone())
+    }
+
+    fn build(&self, _broker: i32, _version: i16, groups: &[String]) -> DeleteGroupsRequest {
+        DeleteGroupsRequest {
+            groups_names: groups.iter().map(|group| group.as_str().into()).collect(),
+            ..Default::default()
+        }
+    }
+
+    fn classify(
+        &self,
+        response: DeleteGroupsResponse,
+        _version: i16,
+        _groups: &[String],
+    ) -> Vec<(String, Outcome<()>)> {
+        response
+            .results
+            .iter()
+            .map(|result| {
+                let group = result.group_id.to_string();
+                let outcome = match ResponseError::check(result.error_code) {
+                    Ok(()) => Outcome::Done(()),
+                    Err(error) => {
+                        let error = error
+                            .with_message(result.error_message.as_ref())
+                            .with_resource(group_resource(&group));
+                        match coordinator_retry(result.error_code) {
+                            Err(_) => Outcome::Retry(error),
+                            Ok(()) => Outcome::Failed(error),
+                        }
+                    }
+                };
+                (group, outcome)
+            })
+            .collect()
+    }
+
+    fn describe(&self, group: &String) -> String {
+        group_resource(group)
     }
 }

@@ -1,24 +1,24 @@
 //! Partition-offset operations routed to partition leaders: `list_offsets` (earliest, latest,
-//! by timestamp, max timestamp) and `delete_records`. Partitions are grouped by leader, one
-//! request per leader, concurrently; partitions answered with a stale-leader error
-//! (`NOT_LEADER_OR_FOLLOWER`, `LEADER_NOT_AVAILABLE`, … — a new topic's leader on Kafka 4.4
-//! can say so briefly) are retried with fresh metadata until the deadline.
+//! by timestamp, max timestamp) and `delete_records`, each a sharded request: partitions are
+//! grouped by leader, one request per leader, concurrently; partitions answered with a
+//! stale-leader error (`NOT_LEADER_OR_FOLLOWER`, `LEADER_NOT_AVAILABLE`, … — a new topic's
+//! leader on Kafka 4.4 can say so briefly) are retried with fresh metadata until the deadline.
 
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::pin::Pin;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use klamm_cluster::{accept_any, ClusterError, Target};
+use klamm_cluster::{Outcome, ResponseError, ShardedRequest, Target};
 use klamm_protocol::messages::delete_records_request::{
     DeleteRecordsPartition, DeleteRecordsTopic,
 };
 use klamm_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
-use klamm_protocol::messages::{DeleteRecordsRequest, ListOffsetsRequest};
+use klamm_protocol::messages::{
+    DeleteRecordsRequest, DeleteRecordsResponse, ListOffsetsRequest, ListOffsetsResponse,
+};
 use klamm_protocol::ErrorCode;
 use serde::Serialize;
 
-use crate::client::{join_all, timeout_ms};
+use crate::client::timeout_ms;
 use crate::{Admin, AdminError, Results, TopicPartition};
 
 /// Which offset [`Admin::list_offsets`] looks up.
@@ -83,139 +83,21 @@ pub(crate) fn leader_retriable(code: ErrorCode) -> bool {
     )
 }
 
-/// One partition's answer: final, or to be retried with this error.
-pub(crate) enum Answer<T> {
-    Done(Result<T, AdminError>),
-    Retry(AdminError),
+/// A partition's outcome from its error code: `value` when there is none.
+fn partition_outcome<T>(code: i16, value: impl FnOnce() -> T) -> Outcome<T> {
+    match ResponseError::check(code) {
+        Ok(()) => Outcome::Done(value()),
+        Err(error) if leader_retriable(error.error_code) => Outcome::Retry(error),
+        Err(error) => Outcome::Failed(error),
+    }
 }
 
-type LeaderFuture<T> =
-    Pin<Box<dyn Future<Output = Result<Vec<(TopicPartition, Answer<T>)>, ClusterError>> + Send>>;
-
-/// Sends `partitions` to their leaders (grouped, concurrently) with `send`, retrying
-/// partitions answered with [`Answer::Retry`] or without a leader until `timeout`.
-pub(crate) async fn per_leader<T, F>(
-    admin: &Admin,
-    partitions: Vec<TopicPartition>,
-    timeout: Duration,
-    send: F,
-) -> Results<TopicPartition, T>
-where
-    T: Send + 'static,
-    F: Fn(i32, Vec<TopicPartition>, Duration) -> LeaderFuture<T>,
-{
-    let deadline = Instant::now() + timeout;
-    let mut results = Results::default();
-    let mut pending: BTreeMap<TopicPartition, AdminError> = partitions
-        .into_iter()
-        .map(|tp| {
-            let error = AdminError::MissingInResponse {
-                resource: format!("partition {tp}"),
-            };
-            (tp, error)
-        })
-        .collect();
-    let mut delay = Duration::from_millis(50);
-    while !pending.is_empty() {
-        let mut topics: Vec<String> = pending.keys().map(|tp| tp.topic.clone()).collect();
-        topics.dedup();
-        let metadata = match admin.cluster.metadata_for_topics(&topics).await {
-            Ok(metadata) => metadata,
-            Err(error) => {
-                let error = AdminError::from(error);
-                for (tp, _) in std::mem::take(&mut pending) {
-                    results.insert(tp, Err(error.clone()));
-                }
-                break;
-            }
-        };
-        let mut by_leader: BTreeMap<i32, Vec<TopicPartition>> = BTreeMap::new();
-        for (tp, last) in pending.iter_mut() {
-            match metadata.topic(&tp.topic) {
-                None => {
-                    *last = AdminError::Kafka {
-                        code: ErrorCode::UnknownTopicOrPartition,
-                        message: None,
-                        resource: format!("topic `{}`", tp.topic),
-                    }
-                }
-                Some(topic) => match topic.partitions.get(&tp.partition) {
-                    None => {
-                        *last = AdminError::Kafka {
-                            code: ErrorCode::UnknownTopicOrPartition,
-                            message: None,
-                            resource: format!("partition {tp}"),
-                        }
-                    }
-                    Some(p) => match p.leader {
-                        Some(leader) => by_leader.entry(leader).or_default().push(tp.clone()),
-                        None => {
-                            *last = AdminError::Kafka {
-                                code: ErrorCode::LeaderNotAvailable,
-                                message: None,
-                                resource: format!("partition {tp}"),
-                            }
-                        }
-                    },
-                },
-            }
-        }
-        // Unknown topics are final: the metadata was fetched just now.
-        let unknown: Vec<TopicPartition> = pending
-            .iter()
-            .filter(|(tp, _)| metadata.topic(&tp.topic).is_none())
-            .map(|(tp, _)| tp.clone())
-            .collect();
-        for tp in unknown {
-            let error = pending.remove(&tp).expect("pending");
-            results.insert(tp, Err(error));
-        }
-        let remaining = deadline
-            .saturating_duration_since(Instant::now())
-            .max(Duration::from_millis(1));
-        let calls: Vec<_> = by_leader
-            .into_iter()
-            .map(|(leader, tps)| {
-                let future = send(leader, tps.clone(), remaining);
-                async move { (tps, future.await) }
-            })
-            .collect();
-        for (tps, outcome) in join_all(calls).await.into_iter().flatten() {
-            match outcome {
-                Err(error) => {
-                    let error = AdminError::from(error);
-                    for tp in tps {
-                        pending.remove(&tp);
-                        results.insert(tp, Err(error.clone()));
-                    }
-                }
-                Ok(answers) => {
-                    for (tp, answer) in answers {
-                        match answer {
-                            Answer::Done(result) => {
-                                pending.remove(&tp);
-                                results.insert(tp, result);
-                            }
-                            Answer::Retry(error) => {
-                                if let Some(last) = pending.get_mut(&tp) {
-                                    *last = error;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        if pending.is_empty() || Instant::now() + delay >= deadline {
-            for (tp, error) in std::mem::take(&mut pending) {
-                results.insert(tp, Err(error));
-            }
-            break;
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_millis(1000));
+/// Where a partition's requests go: its leader.
+fn to_leader(tp: &TopicPartition) -> Target {
+    Target::Leader {
+        topic: tp.topic.clone(),
+        partition: tp.partition,
     }
-    results
 }
 
 /// Groups partitions by topic, in order.
@@ -249,12 +131,136 @@ fn topic_entries<T, P>(
         .collect()
 }
 
-fn answer<T>(code: i16, tp: &TopicPartition, value: impl FnOnce() -> T) -> Answer<T> {
-    let error_code = ErrorCode::from_code(code);
-    match AdminError::from_code(code, None::<String>, format!("partition {tp}")) {
-        None => Answer::Done(Ok(value())),
-        Some(error) if leader_retriable(error_code) => Answer::Retry(error),
-        Some(error) => Answer::Done(Err(error)),
+/// `list_offsets` as a sharded request: ListOffsets to each leader.
+struct ListOffsetsShards<'a> {
+    specs: &'a BTreeMap<TopicPartition, OffsetSpec>,
+    read_committed: bool,
+    timeout: Duration,
+}
+
+impl ShardedRequest for ListOffsetsShards<'_> {
+    type Item = TopicPartition;
+    type Request = ListOffsetsRequest;
+    type Output = ListedOffset;
+
+    fn route(&self, tp: &TopicPartition) -> Target {
+        to_leader(tp)
+    }
+
+    fn build(
+        &self,
+        _broker: i32,
+        _version: i16,
+        partitions: &[TopicPartition],
+    ) -> ListOffsetsRequest {
+        let topics = topic_entries(
+            partitions,
+            |name, partition| ListOffsetsPartition {
+                partition_index: partition,
+                timestamp: self.specs[&TopicPartition::new(name, partition)].wire(),
+                current_leader_epoch: -1,
+                ..Default::default()
+            },
+            |name, partitions| ListOffsetsTopic {
+                name: name.into(),
+                partitions,
+                ..Default::default()
+            },
+        );
+        ListOffsetsRequest {
+            replica_id: -1,
+            isolation_level: i8::from(self.read_committed),
+            topics,
+            timeout_ms: timeout_ms(self.timeout),
+            ..Default::default()
+        }
+    }
+
+    fn classify(
+        &self,
+        response: ListOffsetsResponse,
+        _version: i16,
+        _partitions: &[TopicPartition],
+    ) -> Vec<(TopicPartition, Outcome<ListedOffset>)> {
+        let mut outcomes = Vec::new();
+        for topic in &response.topics {
+            for p in &topic.partitions {
+                let tp = TopicPartition::new(topic.name.to_string(), p.partition_index);
+                let outcome = partition_outcome(p.error_code, || ListedOffset {
+                    offset: (p.offset >= 0).then_some(p.offset),
+                    timestamp: (p.timestamp >= 0).then_some(p.timestamp),
+                    leader_epoch: (p.leader_epoch >= 0).then_some(p.leader_epoch),
+                });
+                outcomes.push((tp, outcome));
+            }
+        }
+        outcomes
+    }
+
+    fn describe(&self, tp: &TopicPartition) -> String {
+        format!("partition {tp}")
+    }
+}
+
+/// `delete_records` as a sharded request: DeleteRecords to each leader.
+struct DeleteRecordsShards<'a> {
+    before: &'a BTreeMap<TopicPartition, i64>,
+    timeout: Duration,
+}
+
+impl ShardedRequest for DeleteRecordsShards<'_> {
+    type Item = TopicPartition;
+    type Request = DeleteRecordsRequest;
+    type Output = i64;
+
+    fn route(&self, tp: &TopicPartition) -> Target {
+        to_leader(tp)
+    }
+
+    fn build(
+        &self,
+        _broker: i32,
+        _version: i16,
+        partitions: &[TopicPartition],
+    ) -> DeleteRecordsRequest {
+        let topics = topic_entries(
+            partitions,
+            |name, partition| DeleteRecordsPartition {
+                partition_index: partition,
+                offset: self.before[&TopicPartition::new(name, partition)],
+                ..Default::default()
+            },
+            |name, partitions| DeleteRecordsTopic {
+                name: name.into(),
+                partitions,
+                ..Default::default()
+            },
+        );
+        DeleteRecordsRequest {
+            topics,
+            timeout_ms: timeout_ms(self.timeout),
+            ..Default::default()
+        }
+    }
+
+    fn classify(
+        &self,
+        response: DeleteRecordsResponse,
+        _version: i16,
+        _partitions: &[TopicPartition],
+    ) -> Vec<(TopicPartition, Outcome<i64>)> {
+        let mut outcomes = Vec::new();
+        for topic in &response.topics {
+            for p in &topic.partitions {
+                let tp = TopicPartition::new(topic.name.to_string(), p.partition_index);
+                outcomes.push((tp, partition_outcome(p.error_code, || p.low_watermark)));
+            }
+        }
+        outcomes
+    }
+
+    fn describe(&self, tp: &TopicPartition) -> String {
+        format!("partition {tp}")
     }
 }
 
@@ -275,61 +281,16 @@ impl Admin {
         options: ListOffsetsOptions,
     ) -> Result<Results<TopicPartition, ListedOffset>, AdminError> {
         let timeout = self.timeout(options.timeout);
-        let specs = partitions.clone();
-        let cluster = self.cluster.clone();
-        let results = per_leader(
-            self,
-            partitions.keys().cloned().collect(),
+        let shards = ListOffsetsShards {
+            specs: partitions,
+            read_committed: options.read_committed,
             timeout,
-            move |leader, tps, remaining| {
-                let cluster = cluster.clone();
-                let topics = topic_entries(
-                    &tps,
-                    |name, partition| ListOffsetsPartition {
-                        partition_index: partition,
-                        timestamp: specs[&TopicPartition::new(name, partition)].wire(),
-                        current_leader_epoch: -1,
-                        ..Default::default()
-                    },
-                    |name, partitions| ListOffsetsTopic {
-                        name: name.into(),
-                        partitions,
-                        ..Default::default()
-                    },
-                );
-                Box::pin(async move {
-                    let response = cluster
-                        .call(
-                            Target::Broker(leader),
-                            Some(remaining),
-                            move |_| ListOffsetsRequest {
-                                replica_id: -1,
-                                isolation_level: i8::from(options.read_committed),
-                                topics: topics.clone(),
-                                timeout_ms: timeout_ms(remaining),
-                                ..Default::default()
-                            },
-                            accept_any,
-                        )
-                        .await?;
-                    let mut answers = Vec::new();
-                    for topic in &response.topics {
-                        for p in &topic.partitions {
-                            let tp = TopicPartition::new(topic.name.to_string(), p.partition_index);
-                            let listed = answer(p.error_code, &tp, || ListedOffset {
-                                offset: (p.offset >= 0).then_some(p.offset),
-                                timestamp: (p.timestamp >= 0).then_some(p.timestamp),
-                                leader_epoch: (p.leader_epoch >= 0).then_some(p.leader_epoch),
-                            });
-                            answers.push((tp, listed));
-                        }
-                    }
-                    Ok(answers)
-                })
-            },
-        )
-        .await;
-        Ok(results)
+        };
+        let results = self
+            .cluster
+            .sharded(&shards, partitions.keys().cloned(), Some(timeout))
+            .await;
+        Ok(Results::from_items(results))
     }
 
     /// Deletes records before `offset` in each partition (moves the log start offset); one
@@ -340,54 +301,12 @@ impl Admin {
         timeout: Option<Duration>,
     ) -> Result<Results<TopicPartition, i64>, AdminError> {
         let timeout = self.timeout(timeout);
-        let offsets = before.clone();
-        let cluster = self.cluster.clone();
-        let results = per_leader(
-            self,
-            before.keys().cloned().collect(),
-            timeout,
-            move |leader, tps, remaining| {
-                let cluster = cluster.clone();
-                let topics = topic_entries(
-                    &tps,
-                    |name, partition| DeleteRecordsPartition {
-                        partition_index: partition,
-                        offset: offsets[&TopicPartition::new(name, partition)],
-                        ..Default::default()
-                    },
-                    |name, partitions| DeleteRecordsTopic {
-                        name: name.into(),
-                        partitions,
-                        ..Default::default()
-                    },
-                );
-                Box::pin(async move {
-                    let response = cluster
-                        .call(
-                            Target::Broker(leader),
-                            Some(remaining),
-                            move |_| DeleteRecordsRequest {
-                                topics: topics.clone(),
-                                timeout_ms: timeout_ms(remaining),
-                                ..Default::default()
-                            },
-                            accept_any,
-                        )
-                        .await?;
-                    let mut answers = Vec::new();
-                    for topic in &response.topics {
-                        for p in &topic.partitions {
-                            let tp = TopicPartition::new(topic.name.to_string(), p.partition_index);
-                            answers
-                                .push((tp.clone(), answer(p.error_code, &tp, || p.low_watermark)));
-                        }
-                    }
-                    Ok(answers)
-                })
-            },
-        )
-        .await;
-        Ok(results)
+        let shards = DeleteRecordsShards { before, timeout };
+        let results = self
+            .cluster
+            .sharded(&shards, before.keys().cloned(), Some(timeout))
+            .await;
+        Ok(Results::from_items(results))
     }
 }
 
@@ -408,14 +327,13 @@ mod tests {
 
     #[test]
     fn stale_leader_errors_are_retried_and_others_are_final() {
-        let tp = TopicPartition::new("t", 0);
         assert!(
-            matches!(answer(6, &tp, || 1), Answer::Retry(_)),
+            matches!(partition_outcome(6, || 1), Outcome::Retry(_)),
             "NOT_LEADER_OR_FOLLOWER"
         );
-        assert!(matches!(answer(0, &tp, || 1), Answer::Done(Ok(1))));
+        assert!(matches!(partition_outcome(0, || 1), Outcome::Done(1)));
         assert!(
-            matches!(answer(29, &tp, || 1), Answer::Done(Err(_))),
+            matches!(partition_outcome(29, || 1), Outcome::Failed(_)),
             "TOPIC_AUTHORIZATION_FAILED"
         );
     }

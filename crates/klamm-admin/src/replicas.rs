@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use klamm_cluster::{ResponseError, Target};
+use klamm_cluster::{Call, FanOut, ResponseError, Target};
 use klamm_protocol::messages::alter_partition_reassignments_request::{
     ReassignablePartition, ReassignableTopic,
 };
@@ -116,9 +116,7 @@ impl Admin {
         let response = self
             .cluster
             .call(
-                Target::Controller,
-                Some(timeout),
-                move |_| ElectLeadersRequest {
+                Call::new(Target::Controller, move |_| ElectLeadersRequest {
                     election_type: match election {
                         ElectionType::Preferred => 0,
                         ElectionType::Unclean => 1,
@@ -126,8 +124,9 @@ impl Admin {
                     topic_partitions: topics.clone(),
                     timeout_ms: timeout_ms(timeout),
                     ..Default::default()
-                },
-                |response| ResponseError::check(response.error_code),
+                })
+                .classify(|response| ResponseError::check(response.error_code))
+                .timeout(Some(timeout)),
             )
             .await?;
         let mut results = Results::default();
@@ -180,17 +179,18 @@ impl Admin {
         let response = self
             .cluster
             .call(
-                Target::Controller,
-                Some(timeout),
-                move |_| AlterPartitionReassignmentsRequest {
-                    timeout_ms: timeout_ms(timeout),
-                    topics: topics.clone(),
-                    ..Default::default()
-                },
-                |response| match ErrorCode::from_code(response.error_code) {
+                Call::new(Target::Controller, move |_| {
+                    AlterPartitionReassignmentsRequest {
+                        timeout_ms: timeout_ms(timeout),
+                        topics: topics.clone(),
+                        ..Default::default()
+                    }
+                })
+                .classify(|response| match ErrorCode::from_code(response.error_code) {
                     ErrorCode::NotController => Err(ResponseError::new(ErrorCode::NotController)),
                     _ => Ok(()),
-                },
+                })
+                .timeout(Some(timeout)),
             )
             .await?;
         let top = AdminError::from_code(
@@ -245,17 +245,18 @@ impl Admin {
         let response = self
             .cluster
             .call(
-                Target::Controller,
-                Some(timeout),
-                move |_| ListPartitionReassignmentsRequest {
-                    timeout_ms: timeout_ms(timeout),
-                    topics: topics.clone(),
-                    ..Default::default()
-                },
-                |response| {
+                Call::new(Target::Controller, move |_| {
+                    ListPartitionReassignmentsRequest {
+                        timeout_ms: timeout_ms(timeout),
+                        topics: topics.clone(),
+                        ..Default::default()
+                    }
+                })
+                .classify(|response| {
                     ResponseError::check(response.error_code)
                         .map_err(|e| e.with_message(response.error_message.as_ref()))
-                },
+                })
+                .timeout(Some(timeout)),
             )
             .await?;
         Ok(response
@@ -287,22 +288,19 @@ impl Admin {
             Some(ids) => ids.to_vec(),
             None => self.cluster.metadata().await?.broker_ids(),
         };
+        let describe = FanOut::new(|_, _| DescribeLogDirsRequest {
+            topics: None,
+            ..Default::default()
+        })
+        .classify(|response| ResponseError::check(response.error_code));
         let per_broker = self
             .cluster
-            .fan_out(
-                ids,
-                Some(self.timeout(timeout)),
-                |_, _| DescribeLogDirsRequest {
-                    topics: None,
-                    ..Default::default()
-                },
-                |response| ResponseError::check(response.error_code),
-            )
+            .sharded(&describe, ids, Some(self.timeout(timeout)))
             .await;
         Ok(per_broker
             .into_iter()
-            .map(|(broker, result)| {
-                let dirs = result.map_err(AdminError::from).map(|response| {
+            .map(|(broker, answer)| {
+                let dirs = answer.result.map_err(AdminError::from).map(|response| {
                     response
                         .results
                         .iter()

@@ -42,6 +42,14 @@ impl<K: Ord, T> Results<K, T> {
     pub(crate) fn insert(&mut self, key: K, result: Result<T, AdminError>) {
         self.0.insert(key, result);
     }
+
+    /// The results of a sharded request.
+    pub(crate) fn from_items(items: BTreeMap<K, klamm_cluster::ItemResult<T>>) -> Self {
+        items
+            .into_iter()
+            .map(|(key, item)| (key, item.result.map_err(AdminError::from)))
+            .collect()
+    }
 }
 
 impl<K: Ord, T> Deref for Results<K, T> {

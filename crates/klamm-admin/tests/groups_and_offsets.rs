@@ -321,7 +321,7 @@ fn group_offsets_lag_alter_and_delete_agree_with_kafka_python() {
 /// partition 0, speaking JoinGroup/SyncGroup directly; returns the member id.
 async fn join_as_classic_consumer(admin: &klamm_admin::Admin, group: &str, topic: &str) -> String {
     use bytes::{BufMut, BytesMut};
-    use klamm_cluster::{CoordinatorType, ResponseError, Target};
+    use klamm_cluster::{Call, CoordinatorType, ResponseError, Target};
     use klamm_protocol::messages::consumer_protocol_assignment::TopicPartition as Assigned;
     use klamm_protocol::messages::join_group_request::JoinGroupRequestProtocol;
     use klamm_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
@@ -365,10 +365,8 @@ async fn join_as_classic_consumer(admin: &klamm_admin::Admin, group: &str, topic
         let response = admin
             .cluster()
             .call(
-                target.clone(),
-                None,
-                move |_| request.clone(),
-                |r| retry(r.error_code),
+                Call::new(target.clone(), move |_| request.clone())
+                    .classify(|r| retry(r.error_code)),
             )
             .await
             .unwrap();
@@ -402,10 +400,8 @@ async fn join_as_classic_consumer(admin: &klamm_admin::Admin, group: &str, topic
     admin
         .cluster()
         .call(
-            target,
-            None,
-            move |_| sync.clone(),
-            |r| ResponseError::check(r.error_code),
+            Call::new(target, move |_| sync.clone())
+                .classify(|r| ResponseError::check(r.error_code)),
         )
         .await
         .unwrap();

@@ -10,7 +10,7 @@ use common::{admin, run, single, unique};
 use klamm_admin::{
     Admin, CreateTopicsOptions, DeleteTopicsOptions, ListConsumerGroupsOptions, NewTopic, TopicRef,
 };
-use klamm_cluster::{CoordinatorType, ResponseError, Target};
+use klamm_cluster::{Call, CoordinatorType, ResponseError, Target};
 use klamm_protocol::messages::{ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse};
 use klamm_protocol::primitives::Uuid;
 use klamm_protocol::ErrorCode;
@@ -40,17 +40,19 @@ async fn heartbeat(
     let response = admin
         .cluster()
         .call(
-            Target::Coordinator(CoordinatorType::Group, group),
-            Some(Duration::from_secs(30)),
-            move |_| request.clone(),
-            |response: &ConsumerGroupHeartbeatResponse| match ErrorCode::from_code(
-                response.error_code,
-            ) {
-                code @ (ErrorCode::NotCoordinator
-                | ErrorCode::CoordinatorNotAvailable
-                | ErrorCode::CoordinatorLoadInProgress) => Err(ResponseError::new(code)),
-                _ => Ok(()),
-            },
+            Call::new(
+                Target::Coordinator(CoordinatorType::Group, group),
+                move |_| request.clone(),
+            )
+            .classify(|response: &ConsumerGroupHeartbeatResponse| {
+                match ErrorCode::from_code(response.error_code) {
+                    code @ (ErrorCode::NotCoordinator
+                    | ErrorCode::CoordinatorNotAvailable
+                    | ErrorCode::CoordinatorLoadInProgress) => Err(ResponseError::new(code)),
+                    _ => Ok(()),
+                }
+            })
+            .timeout(Some(Duration::from_secs(30))),
         )
         .await
         .expect("ConsumerGroupHeartbeat is answered");

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use klamm_cluster::{accept_any, Target};
+use klamm_cluster::{Call, Target};
 use klamm_protocol::messages::{
     alter_configs_request, alter_configs_response, describe_configs_request,
     incremental_alter_configs_request, incremental_alter_configs_response, AlterConfigsRequest,
@@ -100,15 +100,13 @@ impl Admin {
                     .collect();
                 let response = cluster
                     .call(
-                        key.target(),
-                        timeout,
-                        move |_| DescribeConfigsRequest {
+                        Call::new(key.target(), move |_| DescribeConfigsRequest {
                             resources: request_resources.clone(),
                             include_synonyms: options.include_synonyms,
                             include_documentation: options.include_documentation,
                             ..Default::default()
-                        },
-                        accept_any,
+                        })
+                        .timeout(timeout),
                     )
                     .await;
                 (batch, response)
@@ -290,7 +288,7 @@ impl Admin {
             let resources: Vec<_> = batch.into_iter().map(|(r, _)| r).collect();
             calls.push(async move {
                 let response = cluster
-                    .call(key.target(), timeout, move |_| request.clone(), accept_any)
+                    .call(Call::new(key.target(), move |_| request.clone()).timeout(timeout))
                     .await
                     .map(|r| answers(&r));
                 (resources, response)

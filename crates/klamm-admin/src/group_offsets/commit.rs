@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use klamm_cluster::{CoordinatorType, ResponseError, Target};
+use klamm_cluster::{Call, CoordinatorType, ResponseError, Target};
 use klamm_protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
 };
@@ -28,9 +28,6 @@ impl Admin {
         offsets: &BTreeMap<TopicPartition, OffsetAndMetadata>,
         timeout: Option<Duration>,
     ) -> Result<Results<TopicPartition, ()>, AdminError> {
-        let mut topics: Vec<String> = offsets.keys().map(|tp| tp.topic.clone()).collect();
-        topics.dedup();
-        let metadata = self.cluster.metadata_for_topics(&topics).await?;
         let mut by_topic: BTreeMap<String, Vec<OffsetCommitRequestPartition>> = BTreeMap::new();
         for (tp, commit) in offsets {
             by_topic
@@ -47,7 +44,6 @@ impl Admin {
         let request_topics: Vec<OffsetCommitRequestTopic> = by_topic
             .into_iter()
             .map(|(name, partitions)| OffsetCommitRequestTopic {
-                topic_id: topic_id(&metadata, &name),
                 name: name.into(),
                 partitions,
                 ..Default::default()
@@ -57,14 +53,15 @@ impl Admin {
         let response = self
             .cluster
             .call(
-                Target::Coordinator(CoordinatorType::Group, group_id.to_owned()),
-                Some(self.timeout(timeout)),
-                move |_| OffsetCommitRequest {
-                    group_id: group.as_str().into(),
-                    topics: request_topics.clone(),
-                    ..Default::default()
-                },
-                |response| {
+                Call::new(
+                    Target::Coordinator(CoordinatorType::Group, group_id.to_owned()),
+                    move |_| OffsetCommitRequest {
+                        group_id: group.as_str().into(),
+                        topics: request_topics.clone(),
+                        ..Default::default()
+                    },
+                )
+                .classify(|response| {
                     let code = response
                         .topics
                         .iter()
@@ -72,7 +69,9 @@ impl Admin {
                         .map(|p| p.error_code)
                         .find(|c| coordinator_retry(*c).is_err());
                     code.map_or(Ok(()), |c| Err(ResponseError::new(ErrorCode::from_code(c))))
-                },
+                })
+                .versions(NAMED_TOPICS)
+                .timeout(Some(self.timeout(timeout))),
             )
             .await?;
         let mut results = Results::default();
@@ -80,10 +79,7 @@ impl Admin {
             let answer = response
                 .topics
                 .iter()
-                .find(|t| {
-                    topic_name(&metadata, &t.name, &t.topic_id).as_deref()
-                        == Some(tp.topic.as_str())
-                })
+                .find(|t| t.name == tp.topic.as_str())
                 .and_then(|t| {
                     t.partitions
                         .iter()
@@ -125,13 +121,15 @@ impl Admin {
         let response = self
             .cluster
             .call(
-                Target::Coordinator(CoordinatorType::Group, group_id.to_owned()),
-                Some(self.timeout(timeout)),
-                move |_| OffsetDeleteRequest {
-                    group_id: group.as_str().into(),
-                    topics: topics.clone(),
-                },
-                |response| coordinator_retry(response.error_code),
+                Call::new(
+                    Target::Coordinator(CoordinatorType::Group, group_id.to_owned()),
+                    move |_| OffsetDeleteRequest {
+                        group_id: group.as_str().into(),
+                        topics: topics.clone(),
+                    },
+                )
+                .classify(|response| coordinator_retry(response.error_code))
+                .timeout(Some(self.timeout(timeout))),
             )
             .await?;
         AdminError::check(

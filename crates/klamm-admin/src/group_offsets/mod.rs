@@ -1,27 +1,30 @@
-//! Committed group offsets: `list_consumer_group_offsets` (several groups per OffsetFetch v8+
-//! request to each coordinator, log-end offsets and lag from ListOffsets, deleted topics
-//! tolerated), `alter_consumer_group_offsets` (OffsetCommit as a simple group: generation -1)
-//! and `delete_consumer_group_offsets` (OffsetDelete).
+//! Committed group offsets: `list_consumer_group_offsets` (a sharded request: the groups of one
+//! coordinator in one OffsetFetch v8+ request, one group per request before; log-end offsets
+//! and lag from ListOffsets, deleted topics tolerated), `alter_consumer_group_offsets`
+//! (OffsetCommit as a simple group: generation -1) and `delete_consumer_group_offsets`
+//! (OffsetDelete).
 //!
-//! OffsetFetch and OffsetCommit v10 name topics by id only; ids and names are mapped through
-//! the cluster metadata.
+//! OffsetFetch and OffsetCommit are sent at v9 at most, as Java's admin client does: v10 names
+//! topics by id only, and mapping ids back to names would cost a metadata request for every
+//! topic of the cluster.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use klamm_cluster::{ClusterMetadata, CoordinatorType, Target};
+use klamm_cluster::{CoordinatorType, Outcome, ResponseError, ShardedRequest, Target};
 use klamm_protocol::messages::offset_fetch_request::{
     OffsetFetchRequestGroup, OffsetFetchRequestTopic, OffsetFetchRequestTopics,
 };
 use klamm_protocol::messages::{OffsetFetchRequest, OffsetFetchResponse};
-use klamm_protocol::primitives::Uuid;
-use klamm_protocol::{ApiKey, ErrorCode};
+use klamm_protocol::VersionRange;
 use serde::Serialize;
 
-use crate::client::join_all;
 use crate::groups::{coordinator_retry, group_resource};
 use crate::offsets::{ListOffsetsOptions, OffsetSpec};
 use crate::{Admin, AdminError, Results, TopicPartition};
+
+/// The highest OffsetFetch / OffsetCommit version sent: the last that names topics.
+pub(crate) const NAMED_TOPICS: VersionRange = VersionRange::new(0, 9);
 
 /// The groups (and optionally partitions) whose offsets to list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -109,29 +112,10 @@ impl OffsetAndMetadata {
     }
 }
 
-fn topic_id(metadata: &ClusterMetadata, topic: &str) -> Uuid {
-    metadata
-        .topic(topic)
-        .and_then(|t| t.id)
-        .unwrap_or(Uuid::ZERO)
-}
-
-fn topic_name(metadata: &ClusterMetadata, name: &str, id: &Uuid) -> Option<String> {
-    if !name.is_empty() {
-        return Some(name.to_owned());
-    }
-    metadata
-        .topics
-        .values()
-        .find(|t| t.id.as_ref() == Some(id))
-        .map(|t| t.name.clone())
-}
-
 fn fetch_request(
-    specs: &[GroupOffsetsSpec],
+    specs: &[&GroupOffsetsSpec],
     version: i16,
     require_stable: bool,
-    metadata: &ClusterMetadata,
 ) -> OffsetFetchRequest {
     fn grouped(spec: &GroupOffsetsSpec) -> Option<BTreeMap<&str, Vec<i32>>> {
         spec.partitions.as_ref().map(|partitions| {
@@ -156,7 +140,6 @@ fn fetch_request(
                             .into_iter()
                             .map(|(name, partitions)| OffsetFetchRequestTopics {
                                 name: name.into(),
-                                topic_id: topic_id(metadata, name),
                                 partition_indexes: partitions.into(),
                                 ..Default::default()
                             })
@@ -188,18 +171,16 @@ fn fetch_request(
     }
 }
 
-/// Each group's outcome in an OffsetFetch response (either layout).
-fn fetch_results(
-    response: &OffsetFetchResponse,
-    specs: &[GroupOffsetsSpec],
-    metadata: &ClusterMetadata,
-) -> Vec<(String, Result<Vec<CommittedOffset>, AdminError>)> {
-    let entry = |topic: String,
-                 partition: i32,
-                 offset: i64,
-                 epoch: i32,
-                 meta: Option<String>,
-                 code: i16| CommittedOffset {
+/// One partition's committed offset as an OffsetFetch response entry says it.
+fn committed(
+    topic: String,
+    partition: i32,
+    offset: i64,
+    epoch: i32,
+    metadata: Option<String>,
+    code: i16,
+) -> CommittedOffset {
+    CommittedOffset {
         error: AdminError::from_code(
             code,
             None::<String>,
@@ -207,24 +188,76 @@ fn fetch_results(
         ),
         offset: (offset >= 0).then_some(offset),
         leader_epoch: (epoch >= 0).then_some(epoch),
-        metadata: meta,
+        metadata,
         topic,
         partition,
         log_end_offset: None,
         lag: None,
         log_end_error: None,
-    };
-    if response.groups.is_empty() && !specs.is_empty() {
+    }
+}
+
+/// A group's outcome from its error code: `offsets` when there is none; coordinator errors
+/// are retried (after forgetting the coordinator).
+fn group_outcome(
+    group: &str,
+    code: i16,
+    offsets: impl FnOnce() -> Vec<CommittedOffset>,
+) -> Outcome<Vec<CommittedOffset>> {
+    match ResponseError::check(code) {
+        Ok(()) => Outcome::Done(offsets()),
+        Err(error) => {
+            let error = error.with_resource(group_resource(group));
+            match coordinator_retry(code) {
+                Err(_) => Outcome::Retry(error),
+                Ok(()) => Outcome::Failed(error),
+            }
+        }
+    }
+}
+
+/// Each group's outcome in an OffsetFetch response (either layout); groups it does not
+/// mention are left out.
+fn fetch_results(
+    response: &OffsetFetchResponse,
+    groups: &[String],
+) -> Vec<(String, Outcome<Vec<CommittedOffset>>)> {
+    if response.groups.is_empty() {
         // v0-7: one group, top-level error.
-        let group = specs[0].group_id.clone();
-        let result = AdminError::check(response.error_code, None::<String>, group_resource(&group))
-            .map(|()| {
-                response
-                    .topics
+        let Some(group) = groups.first() else {
+            return Vec::new();
+        };
+        let outcome = group_outcome(group, response.error_code, || {
+            response
+                .topics
+                .iter()
+                .flat_map(|t| {
+                    t.partitions.iter().map(move |p| {
+                        committed(
+                            t.name.to_string(),
+                            p.partition_index,
+                            p.committed_offset,
+                            p.committed_leader_epoch,
+                            p.metadata.as_ref().map(|m| m.to_string()),
+                            p.error_code,
+                        )
+                    })
+                })
+                .collect()
+        });
+        return vec![(group.clone(), outcome)];
+    }
+    response
+        .groups
+        .iter()
+        .map(|g| {
+            let group = g.group_id.to_string();
+            let outcome = group_outcome(&group, g.error_code, || {
+                g.topics
                     .iter()
                     .flat_map(|t| {
                         t.partitions.iter().map(move |p| {
-                            entry(
+                            committed(
                                 t.name.to_string(),
                                 p.partition_index,
                                 p.committed_offset,
@@ -236,48 +269,59 @@ fn fetch_results(
                     })
                     .collect()
             });
-        return vec![(group, result)];
-    }
-    specs
-        .iter()
-        .map(|spec| {
-            let group = spec.group_id.clone();
-            let result = match response
-                .groups
-                .iter()
-                .find(|g| g.group_id == group.as_str())
-            {
-                None => Err(AdminError::MissingInResponse {
-                    resource: group_resource(&group),
-                }),
-                Some(g) => AdminError::check(g.error_code, None::<String>, group_resource(&group))
-                    .map(|()| {
-                        g.topics
-                            .iter()
-                            .flat_map(|t| {
-                                let name = topic_name(metadata, &t.name, &t.topic_id)
-                                    .unwrap_or_else(|| t.topic_id.to_string());
-                                t.partitions.iter().map(move |p| {
-                                    entry(
-                                        name.clone(),
-                                        p.partition_index,
-                                        p.committed_offset,
-                                        p.committed_leader_epoch,
-                                        p.metadata.as_ref().map(|m| m.to_string()),
-                                        p.error_code,
-                                    )
-                                })
-                            })
-                            .collect()
-                    }),
-            };
-            (group, result)
+            (group, outcome)
         })
         .collect()
 }
 
-fn needs_retry(result: &Result<Vec<CommittedOffset>, AdminError>) -> bool {
-    matches!(result, Err(e) if matches!(e.error_code(), Some(ErrorCode::NotCoordinator | ErrorCode::CoordinatorLoadInProgress | ErrorCode::CoordinatorNotAvailable)))
+/// `list_consumer_group_offsets` as a sharded request: OffsetFetch to each coordinator, every
+/// group of one coordinator in one request from v8 on.
+struct OffsetFetchShards<'a> {
+    specs: BTreeMap<&'a str, &'a GroupOffsetsSpec>,
+    require_stable: bool,
+}
+
+impl ShardedRequest for OffsetFetchShards<'_> {
+    type Item = String;
+    type Request = OffsetFetchRequest;
+    type Output = Vec<CommittedOffset>;
+
+    fn route(&self, group: &String) -> Target {
+        Target::Coordinator(CoordinatorType::Group, group.clone())
+    }
+
+    fn versions(&self) -> VersionRange {
+        NAMED_TOPICS
+    }
+
+    fn max_items(&self, version: i16) -> usize {
+        if version >= 8 {
+            usize::MAX
+        } else {
+            1
+        }
+    }
+
+    fn build(&self, _broker: i32, version: i16, groups: &[String]) -> OffsetFetchRequest {
+        let specs: Vec<&GroupOffsetsSpec> = groups
+            .iter()
+            .filter_map(|group| self.specs.get(group.as_str()).copied())
+            .collect();
+        fetch_request(&specs, version, self.require_stable)
+    }
+
+    fn classify(
+        &self,
+        response: OffsetFetchResponse,
+        _version: i16,
+        groups: &[String],
+    ) -> Vec<(String, Outcome<Vec<CommittedOffset>>)> {
+        fetch_results(&response, groups)
+    }
+
+    fn describe(&self, group: &String) -> String {
+        group_resource(group)
+    }
 }
 
 impl Admin {
@@ -305,121 +349,21 @@ impl Admin {
         if specs.is_empty() {
             return Ok(results);
         }
-        let mut explicit: Vec<String> = specs
-            .iter()
-            .flat_map(|s| s.partitions.iter().flatten().map(|tp| tp.topic.clone()))
-            .collect();
-        explicit.sort();
-        explicit.dedup();
-        let metadata = if explicit.is_empty() {
-            self.cluster.refresh_metadata().await?
-        } else {
-            self.cluster.metadata_for_topics(&explicit).await?
+        let shards = OffsetFetchShards {
+            specs: specs
+                .iter()
+                .map(|spec| (spec.group_id.as_str(), spec))
+                .collect(),
+            require_stable: options.require_stable,
         };
-        let ids: Vec<String> = specs.iter().map(|s| s.group_id.clone()).collect();
-        let coordinators = self
+        let groups = shards.specs.keys().map(|group| (*group).to_owned());
+        let fetched: Vec<(String, Result<Vec<CommittedOffset>, AdminError>)> = self
             .cluster
-            .coordinators(CoordinatorType::Group, &ids, Some(timeout))
-            .await?;
-        let mut batches: BTreeMap<i32, Vec<GroupOffsetsSpec>> = BTreeMap::new();
-        let mut fetched: Vec<(String, Result<Vec<CommittedOffset>, AdminError>)> = Vec::new();
-        for spec in specs {
-            match coordinators.get(&spec.group_id) {
-                Some(Ok(coordinator)) => batches
-                    .entry(coordinator.broker_id)
-                    .or_default()
-                    .push(spec.clone()),
-                Some(Err(error)) => {
-                    fetched.push((spec.group_id.clone(), Err(error.clone().into())))
-                }
-                None => fetched.push((
-                    spec.group_id.clone(),
-                    Err(AdminError::MissingInResponse {
-                        resource: group_resource(&spec.group_id),
-                    }),
-                )),
-            }
-        }
-        let mut singles: Vec<GroupOffsetsSpec> = Vec::new();
-        for (broker, batch) in batches {
-            let batched = batch.len() > 1
-                && match self.cluster.connection(broker).await {
-                    Ok(connection) => connection
-                        .version_for(ApiKey::OffsetFetch)
-                        .is_ok_and(|v| v >= 8),
-                    Err(_) => false,
-                };
-            if !batched {
-                singles.extend(batch);
-                continue;
-            }
-            let request_specs = batch.clone();
-            let request_metadata = metadata.clone();
-            let response = self
-                .cluster
-                .call(
-                    Target::Broker(broker),
-                    Some(timeout),
-                    move |version| {
-                        fetch_request(
-                            &request_specs,
-                            version,
-                            options.require_stable,
-                            &request_metadata,
-                        )
-                    },
-                    klamm_cluster::accept_any,
-                )
-                .await;
-            match response {
-                Ok(response) => {
-                    for (group, result) in fetch_results(&response, &batch, &metadata) {
-                        if needs_retry(&result) {
-                            singles.extend(batch.iter().filter(|s| s.group_id == group).cloned());
-                        } else {
-                            fetched.push((group, result));
-                        }
-                    }
-                }
-                Err(_) => singles.extend(batch),
-            }
-        }
-        let calls: Vec<_> = singles
+            .sharded(&shards, groups, Some(timeout))
+            .await
             .into_iter()
-            .map(|spec| {
-                let cluster = self.cluster.clone();
-                let metadata = metadata.clone();
-                async move {
-                    let request_spec = vec![spec.clone()];
-                    let request_metadata = metadata.clone();
-                    let response = cluster
-                        .call(
-                            Target::Coordinator(CoordinatorType::Group, spec.group_id.clone()),
-                            Some(timeout),
-                            move |version| {
-                                fetch_request(
-                                    &request_spec,
-                                    version,
-                                    options.require_stable,
-                                    &request_metadata,
-                                )
-                            },
-                            |response| match response.groups.first() {
-                                Some(g) => coordinator_retry(g.error_code),
-                                None => coordinator_retry(response.error_code),
-                            },
-                        )
-                        .await;
-                    match response {
-                        Ok(response) => {
-                            fetch_results(&response, std::slice::from_ref(&spec), &metadata)
-                        }
-                        Err(error) => vec![(spec.group_id.clone(), Err(error.into()))],
-                    }
-                }
-            })
+            .map(|(group, answer)| (group, answer.result.map_err(AdminError::from)))
             .collect();
-        fetched.extend(join_all(calls).await.into_iter().flatten().flatten());
 
         // Log-end offsets for every committed partition, one ListOffsets per leader.
         let mut log_ends = BTreeMap::new();
@@ -505,8 +449,9 @@ mod tests {
 
     #[test]
     fn v8_request_batches_groups_and_v7_sends_one() {
-        let metadata = ClusterMetadata::empty();
-        let v8 = fetch_request(&specs(), 8, true, &metadata);
+        let specs = specs();
+        let all: Vec<&GroupOffsetsSpec> = specs.iter().collect();
+        let v8 = fetch_request(&all, 8, true);
         assert_eq!(v8.groups.len(), 2);
         assert!(
             v8.groups[0].topics.is_none(),
@@ -517,7 +462,7 @@ mod tests {
             vec![1, 0]
         );
         assert!(v8.require_stable);
-        let v7 = fetch_request(&specs()[1..], 7, false, &metadata);
+        let v7 = fetch_request(&all[1..], 7, false);
         assert_eq!(v7.group_id, "b");
         assert_eq!(v7.topics.as_ref().unwrap()[0].name, "t");
     }
@@ -555,17 +500,19 @@ mod tests {
             ],
             ..Default::default()
         };
-        let results = fetch_results(&response, &specs(), &ClusterMetadata::empty());
+        let results = fetch_results(&response, &["a".to_owned(), "b".to_owned()]);
         assert!(
-            needs_retry(&results[0].1),
-            "NOT_COORDINATOR is retried alone"
+            matches!(results[0].1, Outcome::Retry(_)),
+            "NOT_COORDINATOR is retried"
         );
-        let b = results[1].1.as_ref().unwrap();
+        let Outcome::Done(b) = &results[1].1 else {
+            panic!("{:?}", results[1]);
+        };
         assert_eq!(b[0].offset, Some(5));
         assert_eq!(b[1].offset, None);
         assert_eq!(
             b[1].error.as_ref().unwrap().error_code(),
-            Some(ErrorCode::UnknownTopicOrPartition)
+            Some(klamm_protocol::ErrorCode::UnknownTopicOrPartition)
         );
     }
 }

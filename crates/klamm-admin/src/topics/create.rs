@@ -1,11 +1,9 @@
 //! `create_topics`, with the retry check against metadata and the `wait_for_metadata` barrier.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use klamm_cluster::{accept_any, ResponseError, Target};
+use klamm_cluster::{Call, Outcome, ResponseError, ShardedRequest, Target};
 use klamm_protocol::messages::metadata_request::MetadataRequestTopic;
 use klamm_protocol::messages::{CreateTopicsRequest, MetadataRequest, MetadataResponse};
 use klamm_protocol::ErrorCode;
@@ -34,7 +32,7 @@ impl Admin {
         topics: &[NewTopic],
         options: CreateTopicsOptions,
     ) -> Result<Results<String, CreatedTopic>, AdminError> {
-        let started = Instant::now();
+        let started = tokio::time::Instant::now();
         let timeout = self.timeout(options.timeout);
         let mut results = Results::default();
         let mut to_send = Vec::new();
@@ -60,35 +58,28 @@ impl Admin {
         if to_send.is_empty() {
             return Ok(results);
         }
-        let attempts = Arc::new(AtomicU32::new(0));
-        let counter = attempts.clone();
-        let response = self
-            .cluster
-            .call(
-                Target::Controller,
-                Some(timeout),
-                move |_version| {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                    CreateTopicsRequest {
-                        topics: to_send.clone(),
-                        timeout_ms: timeout_ms(timeout),
-                        validate_only: options.validate_only,
-                        ..Default::default()
-                    }
-                },
-                // NOT_CONTROLLER on a topic means the request went to the wrong node: retry
-                // it whole. Everything else is per topic.
-                |response| match response
-                    .topics
-                    .iter()
-                    .find(|t| ErrorCode::from_code(t.error_code) == ErrorCode::NotController)
-                {
-                    Some(_) => Err(ResponseError::new(ErrorCode::NotController)),
-                    None => Ok(()),
-                },
-            )
-            .await;
-        let retried = attempts.load(Ordering::SeqCst) > 1;
+        // NOT_CONTROLLER on a topic means the request went to the wrong node: retry it whole.
+        // Everything else is per topic.
+        let create = Call::new(Target::Controller, move |_version| CreateTopicsRequest {
+            topics: to_send.clone(),
+            timeout_ms: timeout_ms(timeout),
+            validate_only: options.validate_only,
+            ..Default::default()
+        })
+        .classify(|response| {
+            let wrong_node = response
+                .topics
+                .iter()
+                .any(|t| ErrorCode::from_code(t.error_code) == ErrorCode::NotController);
+            match wrong_node {
+                true => Err(ResponseError::new(ErrorCode::NotController)),
+                false => Ok(()),
+            }
+        })
+        .timeout(timeout);
+        let outcome = self.cluster.call_outcome(create).await;
+        let retried = outcome.attempts > 1;
+        let response = outcome.result;
         let names: Vec<String> = topics
             .iter()
             .map(|t| t.name.clone())
@@ -221,8 +212,9 @@ impl Admin {
             .collect())
     }
 
-    /// Polls every broker's metadata until each topic is present with a leader for every
-    /// partition (`present`), or absent (`!present`).
+    /// Waits until every broker's metadata shows each topic present with a leader for every
+    /// partition (`present`), or absent (`!present`): a sharded request over the brokers whose
+    /// unsettled brokers are asked again after the retry backoff, until the deadline.
     pub(crate) async fn wait_for_topics(
         &self,
         names: &[String],
@@ -232,56 +224,89 @@ impl Admin {
         if names.is_empty() {
             return Ok(());
         }
-        let deadline = Instant::now() + timeout;
-        let mut delay = Duration::from_millis(50);
-        loop {
-            let broker_ids = self.cluster.metadata().await?.broker_ids();
-            let topics = names.to_vec();
-            let per_broker = self
-                .cluster
-                .fan_out(
-                    broker_ids,
-                    Some(
-                        deadline
-                            .saturating_duration_since(Instant::now())
-                            .max(Duration::from_millis(1)),
-                    ),
-                    move |_, _| metadata_request_for(&topics),
-                    accept_any,
-                )
-                .await;
-            let settled = per_broker.values().all(|result| match result {
-                Ok(response) => names
-                    .iter()
-                    .all(|name| topic_settled(response, name, present)),
-                Err(_) => false,
-            });
-            if settled {
-                return Ok(());
-            }
-            if Instant::now() + delay >= deadline {
-                let waiting = if present {
-                    "appear on"
-                } else {
-                    "disappear from"
-                };
-                return Err(AdminError::Cluster(
-                    klamm_cluster::ClusterError::DeadlineExceeded {
-                        operation: format!(
-                            "waiting for {} to {waiting} every broker",
-                            names.join(", ")
-                        ),
-                        waiting: klamm_cluster::Waiting::Metadata,
-                        timeout,
-                        attempts: 1,
-                        last_error: None,
-                        may_have_applied: false,
-                    },
-                ));
-            }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(Duration::from_millis(500));
+        let broker_ids = self.cluster.metadata().await?.broker_ids();
+        let barrier = TopicsSettled { names, present };
+        let per_broker = self
+            .cluster
+            .sharded(&barrier, broker_ids, Some(timeout))
+            .await;
+        match per_broker
+            .into_values()
+            .find_map(|answer| answer.result.err())
+        {
+            Some(error) => Err(error.into()),
+            None => Ok(()),
         }
+    }
+}
+
+/// The barrier of [`Admin::wait_for_topics`]: Metadata for `names` to each broker, done when
+/// that broker shows them as wanted.
+struct TopicsSettled<'a> {
+    names: &'a [String],
+    present: bool,
+}
+
+impl ShardedRequest for TopicsSettled<'_> {
+    type Item = i32;
+    type Request = MetadataRequest;
+    type Output = ();
+
+    fn route(&self, broker_id: &i32) -> Target {
+        Target::Broker(*broker_id)
+    }
+
+    fn build(&self, _broker: i32, _version: i16, _brokers: &[i32]) -> MetadataRequest {
+        metadata_request_for(self.names)
+    }
+
+    fn max_items(&self, _version: i16) -> usize {
+        1
+    }
+
+    fn classify(
+        &self,
+        response: MetadataResponse,
+        _version: i16,
+        brokers: &[i32],
+    ) -> Vec<(i32, Outcome<()>)> {
+        let unsettled = self
+            .names
+            .iter()
+            .find(|name| !topic_settled(&response, name, self.present));
+        let outcome = match unsettled {
+            None => Outcome::Done(()),
+            Some(name) => {
+                // Not an error the broker made: the state is not there yet. The code says
+                // which, for the deadline error.
+                let code = if self.present {
+                    ErrorCode::LeaderNotAvailable
+                } else {
+                    ErrorCode::TopicAlreadyExists
+                };
+                Outcome::Retry(ResponseError::new(code).with_resource(topic_resource(name)))
+            }
+        };
+        brokers
+            .iter()
+            .map(|broker| (*broker, outcome.clone()))
+            .collect()
+    }
+
+    fn operation(&self) -> String {
+        let waiting = if self.present {
+            "appear on"
+        } else {
+            "disappear from"
+        };
+        format!(
+            "waiting for {} to {waiting} every broker",
+            self.names.join(", ")
+        )
+    }
+
+    fn describe(&self, broker_id: &i32) -> String {
+        format!("broker {broker_id}")
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use klamm_cluster::{ResponseError, Target};
+use klamm_cluster::{Call, ResponseError, Target};
 use klamm_protocol::messages::create_partitions_request::{
     CreatePartitionsAssignment, CreatePartitionsTopic,
 };
@@ -59,44 +59,43 @@ impl Admin {
         let attempts = Arc::new(AtomicU32::new(0));
         let counter = attempts.clone();
         let request_states = states.clone();
-        let response = self
-            .cluster
-            .call(
-                Target::Controller,
-                Some(timeout),
-                move |version| {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                    let mut request = DeleteTopicsRequest {
-                        timeout_ms: timeout_ms(timeout),
-                        ..Default::default()
-                    };
-                    if version >= 6 {
-                        request.topics = request_states
-                            .iter()
-                            .map(|(_, name, id)| DeleteTopicState {
-                                name: name.as_deref().map(Into::into),
-                                topic_id: *id,
-                                ..Default::default()
-                            })
-                            .collect();
-                    } else {
-                        request.topic_names = request_states
-                            .iter()
-                            .filter_map(|(_, name, _)| name.as_deref().map(Into::into))
-                            .collect();
-                    }
-                    request
-                },
-                |response| match response
-                    .responses
-                    .iter()
-                    .find(|t| ErrorCode::from_code(t.error_code) == ErrorCode::NotController)
-                {
-                    Some(_) => Err(ResponseError::new(ErrorCode::NotController)),
-                    None => Ok(()),
-                },
-            )
-            .await;
+        let response =
+            self.cluster
+                .call(
+                    Call::new(Target::Controller, move |version| {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        let mut request = DeleteTopicsRequest {
+                            timeout_ms: timeout_ms(timeout),
+                            ..Default::default()
+                        };
+                        if version >= 6 {
+                            request.topics = request_states
+                                .iter()
+                                .map(|(_, name, id)| DeleteTopicState {
+                                    name: name.as_deref().map(Into::into),
+                                    topic_id: *id,
+                                    ..Default::default()
+                                })
+                                .collect();
+                        } else {
+                            request.topic_names = request_states
+                                .iter()
+                                .filter_map(|(_, name, _)| name.as_deref().map(Into::into))
+                                .collect();
+                        }
+                        request
+                    })
+                    .classify(|response| {
+                        match response.responses.iter().find(|t| {
+                            ErrorCode::from_code(t.error_code) == ErrorCode::NotController
+                        }) {
+                            Some(_) => Err(ResponseError::new(ErrorCode::NotController)),
+                            None => Ok(()),
+                        }
+                    })
+                    .timeout(Some(timeout)),
+                )
+                .await;
         let retried = attempts.load(Ordering::SeqCst) > 1;
         match response {
             Ok(response) => {
@@ -199,27 +198,26 @@ impl Admin {
                 ..Default::default()
             })
             .collect();
-        let response = self
-            .cluster
-            .call(
-                Target::Controller,
-                Some(timeout),
-                move |_| CreatePartitionsRequest {
-                    topics: request_topics.clone(),
-                    timeout_ms: timeout_ms(timeout),
-                    validate_only: options.validate_only,
-                    ..Default::default()
-                },
-                |response| match response
-                    .results
-                    .iter()
-                    .find(|t| ErrorCode::from_code(t.error_code) == ErrorCode::NotController)
-                {
-                    Some(_) => Err(ResponseError::new(ErrorCode::NotController)),
-                    None => Ok(()),
-                },
-            )
-            .await;
+        let response =
+            self.cluster
+                .call(
+                    Call::new(Target::Controller, move |_| CreatePartitionsRequest {
+                        topics: request_topics.clone(),
+                        timeout_ms: timeout_ms(timeout),
+                        validate_only: options.validate_only,
+                        ..Default::default()
+                    })
+                    .classify(|response| {
+                        match response.results.iter().find(|t| {
+                            ErrorCode::from_code(t.error_code) == ErrorCode::NotController
+                        }) {
+                            Some(_) => Err(ResponseError::new(ErrorCode::NotController)),
+                            None => Ok(()),
+                        }
+                    })
+                    .timeout(Some(timeout)),
+                )
+                .await;
         let mut results = Results::default();
         match response {
             Ok(response) => {

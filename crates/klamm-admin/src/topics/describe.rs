@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use klamm_cluster::{accept_any, Target};
+use klamm_cluster::{Call, Target};
 use klamm_protocol::messages::metadata_request::MetadataRequestTopic;
 use klamm_protocol::messages::MetadataRequest;
 use klamm_protocol::primitives::Uuid;
@@ -21,14 +21,12 @@ impl Admin {
         let response = self
             .cluster
             .call(
-                Target::Any,
-                Some(self.timeout(timeout)),
-                |_| MetadataRequest {
+                Call::new(Target::Any, |_| MetadataRequest {
                     topics: None,
                     allow_auto_topic_creation: false,
                     ..Default::default()
-                },
-                accept_any,
+                })
+                .timeout(Some(self.timeout(timeout))),
             )
             .await?;
         let mut topics: Vec<TopicListing> = response
@@ -84,15 +82,13 @@ impl Admin {
         let response = self
             .cluster
             .call(
-                Target::Any,
-                Some(self.timeout(timeout)),
-                move |_| MetadataRequest {
+                Call::new(Target::Any, move |_| MetadataRequest {
                     topics: Some(request_topics.clone()),
                     allow_auto_topic_creation: false,
                     include_topic_authorized_operations: true,
                     ..Default::default()
-                },
-                accept_any,
+                })
+                .timeout(Some(self.timeout(timeout))),
             )
             .await?;
         for (topic, name, id) in ids {
