@@ -53,21 +53,6 @@ fn down_all() -> Result<()> {
     Ok(())
 }
 
-/// Runs a step that talks to real brokers; if it fails, runs it once more, so that a test
-/// that fails only now and then (a timing-dependent broker answer) is told apart from a broken
-/// one. A pass on the second attempt is reported loudly, not hidden.
-fn retry_once_if_flaky(step: impl Fn() -> Result<()>) -> Result<()> {
-    match step() {
-        Ok(()) => Ok(()),
-        Err(first) => {
-            eprintln!("==> failed ({first:#}); running it once more to tell a flaky test from a broken one");
-            step()?;
-            eprintln!("==> WARNING: passed only on the second attempt; the failures above are flaky tests");
-            Ok(())
-        }
-    }
-}
-
 /// Runs the test executables of the packages in `package_dirs` (relative to the workspace
 /// root) against Kafka `version`, passing `args` to each, as `cargo test --no-fail-fast` would.
 ///
@@ -133,13 +118,10 @@ fn steps(options: Options) -> Vec<Step> {
         (
             "cargo test (unit, property and real-broker tests)",
             Box::new(|| {
-                let cargo_test = || {
-                    let mut command = cargo();
-                    command.args(["test", "--workspace", "--all-features", "--no-fail-fast"]);
-                    command.env(KafkaVersion::ENV_VAR, KafkaVersion::DEFAULT);
-                    run(command, "cargo test")
-                };
-                retry_once_if_flaky(cargo_test)
+                let mut command = cargo();
+                command.args(["test", "--workspace", "--all-features", "--no-fail-fast"]);
+                command.env(KafkaVersion::ENV_VAR, KafkaVersion::DEFAULT);
+                run(command, "cargo test")
             }),
         ),
         (
@@ -147,17 +129,15 @@ fn steps(options: Options) -> Vec<Step> {
             Box::new(|| {
                 down_all()?;
                 up(Profile::Single, KafkaVersion::LEGACY)?;
-                retry_once_if_flaky(|| {
-                    run_tests_of(
-                        &["crates/klamm-net", "tests/harness"],
-                        KafkaVersion::LEGACY,
-                        // Runs 3.9.2 beside 4.4.0 in the step above already.
-                        &[
-                            "--skip",
-                            "negotiated_versions_differ_between_kafka_3_9_and_4_4",
-                        ],
-                    )
-                })?;
+                run_tests_of(
+                    &["crates/klamm-net", "tests/harness"],
+                    KafkaVersion::LEGACY,
+                    // Runs 3.9.2 beside 4.4.0 in the step above already.
+                    &[
+                        "--skip",
+                        "negotiated_versions_differ_between_kafka_3_9_and_4_4",
+                    ],
+                )?;
                 down_all()
             }),
         ),

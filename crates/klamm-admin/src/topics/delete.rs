@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
 use klamm_cluster::{Call, ResponseError, Target};
 use klamm_protocol::messages::create_partitions_request::{
@@ -32,7 +31,7 @@ impl Admin {
         topics: &[TopicRef],
         options: DeleteTopicsOptions,
     ) -> Result<Results<TopicRef, DeleteOutcome>, AdminError> {
-        let started = Instant::now();
+        let started = tokio::time::Instant::now();
         let timeout = self.timeout(options.timeout);
         let mut results = Results::default();
         let mut states = Vec::new();
