@@ -1,6 +1,10 @@
 //! [`AdminError`]: every way an admin operation, or one resource of it, can fail. Cluster
 //! failures are wrapped [`ClusterError`]s, never strings; Kafka error codes keep their code,
 //! the broker's message and the resource they concern.
+//!
+//! Errors print once: a variant that wraps a lower error (its `cause` field) includes it in its
+//! message and does not return it from `source()`, so `{}`, `{:#}` and log reporters that walk
+//! the source chain show each level exactly once.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -51,13 +55,12 @@ pub enum AdminError {
         reason: String,
     },
     /// A properties file could not be read.
-    #[error("could not read {}: {source}", .path.display())]
+    #[error("could not read {}: {cause}", .path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The I/O error.
-        #[source]
-        source: Arc<std::io::Error>,
+        cause: Arc<std::io::Error>,
     },
     /// The broker's answer did not mention a resource it was asked about.
     #[error("the broker's answer did not mention {resource}")]

@@ -418,7 +418,7 @@ impl AdminConfig {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|source| AdminError::Io {
             path: path.to_owned(),
-            source: Arc::new(source),
+            cause: Arc::new(source),
         })?;
         AdminConfig::from_properties(&text)
     }

@@ -50,7 +50,7 @@ fn client_config(
             let text = std::fs::read_to_string(path).map_err(|source| {
                 ClientConfigError::CommandConfig {
                     path: path.clone(),
-                    source,
+                    cause: source,
                 }
             })?;
             Layered::new(parse_properties(&text))
@@ -73,7 +73,7 @@ fn client_config(
     let mut config = AdminConfig::from_property_map(&layered.properties).map_err(|source| {
         ClientConfigError::Admin {
             what: layered.subject_of(&source, global.command_config.as_deref()),
-            source,
+            cause: source,
         }
     })?;
     if let Some(keyfile) = keyfile {
@@ -345,7 +345,7 @@ fn check_readable(flag: &'static str, path: &Path) -> Result<(), ClientConfigErr
         .map_err(|source| ClientConfigError::UnreadableFile {
             flag,
             path: path.to_owned(),
-            source,
+            cause: source,
         })
 }
 

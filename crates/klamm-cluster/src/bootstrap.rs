@@ -48,7 +48,7 @@ impl BootstrapServers {
                 let addr = part.parse::<BrokerAddress>().map_err(|source| {
                     ClusterError::InvalidBootstrapAddress {
                         entry: part.to_owned(),
-                        source: Box::new(source),
+                        cause: Box::new(source),
                     }
                 })?;
                 // Listing a broker twice would only make the bootstrap try it twice.

@@ -204,12 +204,8 @@ impl CoordinatorCache {
         self.entries.retain(|_, c| c.broker_id != broker_id);
     }
 
-    /// How many coordinators are cached.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
     /// Whether none is cached.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

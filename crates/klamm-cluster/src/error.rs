@@ -1,6 +1,10 @@
 //! [`ClusterError`]: everything that can go wrong above one connection: bootstrapping, routing,
 //! errors the broker put in a response, and deadlines. Connection failures are wrapped
 //! [`NetError`]s, never strings, so callers can still match on them.
+//!
+//! Errors print once: a variant that wraps a lower error (its `cause` field) includes it in its
+//! message and does not return it from `source()`, so `{}`, `{:#}` and log reporters that walk
+//! the source chain show each level exactly once.
 
 use std::fmt;
 use std::time::Duration;
@@ -82,13 +86,12 @@ pub enum ClusterError {
         reason: String,
     },
     /// A `bootstrap_servers` entry is not `host[:port]`.
-    #[error("invalid bootstrap server `{entry}`: {source}")]
+    #[error("invalid bootstrap server `{entry}`: {cause}")]
     InvalidBootstrapAddress {
         /// The entry as given.
         entry: String,
         /// Why it does not parse.
-        #[source]
-        source: Box<NetError>,
+        cause: Box<NetError>,
     },
     /// No bootstrap server answered.
     #[error("none of the bootstrap servers could be reached: {}", attempts_text(.attempts))]
@@ -100,7 +103,7 @@ pub enum ClusterError {
     /// almost always `advertised.listeners` naming a host only visible inside the broker's
     /// network (a container name, an internal DNS name).
     #[error(
-        "broker {broker_id} advertises {advertised}, but {advertised} cannot be reached ({source}); \
+        "broker {broker_id} advertises {advertised}, but {advertised} cannot be reached ({cause}); \
          the bootstrap server {bootstrap} answered and returned that address in its metadata. \
          Check the broker's `advertised.listeners`: it must name a host and port this client can reach"
     )]
@@ -112,30 +115,27 @@ pub enum ClusterError {
         /// The bootstrap address that answered.
         bootstrap: String,
         /// The connection error.
-        #[source]
-        source: Box<NetError>,
+        cause: Box<NetError>,
     },
     /// Connecting to a broker failed (it was reachable before, or is not known to be).
-    #[error("could not connect to broker {broker_id} at {addr}: {source}")]
+    #[error("could not connect to broker {broker_id} at {addr}: {cause}")]
     BrokerConnection {
         /// The broker.
         broker_id: i32,
         /// Its address.
         addr: String,
         /// The connection error.
-        #[source]
-        source: Box<NetError>,
+        cause: Box<NetError>,
     },
     /// The request was sent (or was being sent) and its connection failed or timed out.
-    #[error("{api} request to broker {broker_id} failed: {source}")]
+    #[error("{api} request to broker {broker_id} failed: {cause}")]
     Request {
         /// The API.
         api: ApiKey,
         /// The broker.
         broker_id: i32,
         /// The connection error.
-        #[source]
-        source: Box<NetError>,
+        cause: Box<NetError>,
     },
     /// The broker answered with an error code.
     #[error("broker {broker_id} answered {api}{} with {}{}", resource_text(.resource), .error_code, message_text(.message))]
@@ -235,9 +235,9 @@ impl ClusterError {
             ClusterError::BootstrapUnreachable { attempts } => {
                 attempts.iter().any(|attempt| attempt.error.is_retriable())
             }
-            ClusterError::AdvertisedListenerUnreachable { source, .. }
-            | ClusterError::BrokerConnection { source, .. }
-            | ClusterError::Request { source, .. } => source.is_retriable(),
+            ClusterError::AdvertisedListenerUnreachable { cause: source, .. }
+            | ClusterError::BrokerConnection { cause: source, .. }
+            | ClusterError::Request { cause: source, .. } => source.is_retriable(),
             ClusterError::Kafka { error_code, .. } => error_code.is_retriable(),
             ClusterError::NoLeader { .. }
             | ClusterError::NoBrokers
@@ -268,10 +268,10 @@ impl ClusterError {
     /// The connection error underneath, if there is one.
     pub fn net_error(&self) -> Option<&NetError> {
         match self {
-            ClusterError::InvalidBootstrapAddress { source, .. }
-            | ClusterError::AdvertisedListenerUnreachable { source, .. }
-            | ClusterError::BrokerConnection { source, .. }
-            | ClusterError::Request { source, .. } => Some(source.as_ref()),
+            ClusterError::InvalidBootstrapAddress { cause: source, .. }
+            | ClusterError::AdvertisedListenerUnreachable { cause: source, .. }
+            | ClusterError::BrokerConnection { cause: source, .. }
+            | ClusterError::Request { cause: source, .. } => Some(source.as_ref()),
             ClusterError::DeadlineExceeded {
                 last_error: Some(error),
                 ..
@@ -288,7 +288,7 @@ impl ClusterError {
     /// connection refused, handshake failures), where nothing can have happened.
     pub fn may_have_applied(&self) -> bool {
         match self {
-            ClusterError::Request { source, .. } => source.may_have_reached_broker(),
+            ClusterError::Request { cause: source, .. } => source.may_have_reached_broker(),
             ClusterError::DeadlineExceeded {
                 may_have_applied, ..
             } => *may_have_applied,
@@ -316,7 +316,7 @@ impl ClusterError {
             source => ClusterError::Request {
                 api,
                 broker_id,
-                source: Box::new(source),
+                cause: Box::new(source),
             },
         }
     }
@@ -364,7 +364,7 @@ mod tests {
     fn refused(addr: &str) -> NetError {
         NetError::Connect {
             addr: addr.into(),
-            source: Arc::new(io::Error::from(io::ErrorKind::ConnectionRefused)),
+            cause: Arc::new(io::Error::from(io::ErrorKind::ConnectionRefused)),
         }
     }
 
@@ -394,7 +394,7 @@ mod tests {
             broker_id: 1,
             advertised: "kafka:29092".into(),
             bootstrap: "localhost:9092".into(),
-            source: Box::new(refused("kafka:29092")),
+            cause: Box::new(refused("kafka:29092")),
         };
         let text = error.to_string();
         for needle in [
@@ -435,7 +435,7 @@ mod tests {
         let unsupported = ClusterError::Request {
             api: ApiKey::CreateTopics,
             broker_id: 1,
-            source: Box::new(NetError::UnsupportedVersion {
+            cause: Box::new(NetError::UnsupportedVersion {
                 api: ApiKey::CreateTopics,
                 wanted: VersionRange::new(2, 7),
                 broker_range: Some(VersionRange::new(0, 1)),
@@ -445,13 +445,13 @@ mod tests {
         let refused = ClusterError::Request {
             api: ApiKey::CreateTopics,
             broker_id: 1,
-            source: Box::new(refused("b:1")),
+            cause: Box::new(refused("b:1")),
         };
         assert!(!refused.may_have_applied());
         let lost = ClusterError::Request {
             api: ApiKey::CreateTopics,
             broker_id: 1,
-            source: Box::new(NetError::ConnectionClosed {
+            cause: Box::new(NetError::ConnectionClosed {
                 addr: "b:1".into(),
                 reason: klamm_net::CloseReason::PeerClosed,
             }),
@@ -460,7 +460,7 @@ mod tests {
         let timed_out = ClusterError::Request {
             api: ApiKey::CreateTopics,
             broker_id: 1,
-            source: Box::new(NetError::Timeout {
+            cause: Box::new(NetError::Timeout {
                 addr: "b:1".into(),
                 phase: klamm_net::Phase::Request(ApiKey::CreateTopics),
                 after: Duration::from_secs(1),
@@ -549,5 +549,21 @@ mod tests {
             text.contains("for topic `t`") && text.contains("(detail)"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_wrapped_error_prints_its_cause_once() {
+        let error = ClusterError::BrokerConnection {
+            broker_id: 2,
+            addr: "b:1".into(),
+            cause: Box::new(refused("b:1")),
+        };
+        let text = error.to_string();
+        assert_eq!(
+            text.matches("could not connect to b:1").count(),
+            1,
+            "{text}"
+        );
+        assert!(std::error::Error::source(&error).is_none());
     }
 }

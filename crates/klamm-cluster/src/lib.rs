@@ -18,11 +18,11 @@
 //! [`ClusterError`]s that say what went wrong, where, and while waiting for what: a broker
 //! advertising an unreachable address is named as such.
 //!
-//! The decisions are sans-IO and unit-tested without sockets or sleeping: [`metadata`] (cache
-//! and freshness), [`routing`] (least-loaded choice, what an error invalidates),
-//! [`coordinator`] (requests per version, the cache), [`retry`] (deadline and backoff), the
-//! per-item bookkeeping of [`sharded`], and the pool's slot state ([`pool`]). Every timing path
-//! reads tokio's clock, so the glue is tested on paused time too.
+//! The decisions are sans-IO and unit-tested without sockets or sleeping: the metadata cache
+//! and its freshness, routing (least-loaded choice, what an error invalidates), coordinators
+//! (requests per version, the cache), [`retry`] (deadline and backoff), the per-item
+//! bookkeeping of [`sharded`], and the pool's slot state. Every timing path reads tokio's
+//! clock, so the glue is tested on paused time too.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -57,13 +57,13 @@
 mod bootstrap;
 mod cluster;
 mod config;
-pub mod coordinator;
+mod coordinator;
 mod error;
-pub mod metadata;
-pub mod pool;
+mod metadata;
+mod pool;
 mod response;
 pub mod retry;
-pub mod routing;
+mod routing;
 pub mod sharded;
 
 pub use bootstrap::{BootstrapServers, DEFAULT_BOOTSTRAP};

@@ -275,6 +275,7 @@ impl MetadataFreshness {
     }
 
     /// How old the metadata is at `now`, `None` before the first fetch.
+    #[cfg(test)]
     pub fn age(&self, now: Instant) -> Option<Duration> {
         self.fetched_at.map(|at| now.saturating_duration_since(at))
     }

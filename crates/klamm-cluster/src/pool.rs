@@ -344,7 +344,7 @@ mod tests {
     fn refused() -> NetError {
         NetError::Connect {
             addr: "b:1".into(),
-            source: Arc::new(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+            cause: Arc::new(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
         }
     }
 

@@ -314,7 +314,7 @@ fn broker_killed_with_requests_in_flight_fails_send_at_once_and_call_at_its_dead
         match &error {
             ClusterError::Request {
                 broker_id: VICTIM,
-                source,
+                cause: source,
                 ..
             } => assert!(
                 matches!(**source, NetError::ConnectionClosed { .. }),

@@ -3,6 +3,10 @@
 //! password without parsing strings.
 //!
 //! Every variant names the broker address it concerns. Secrets never appear in any variant.
+//!
+//! Errors print once: a variant that wraps a lower error (its `cause` field) includes it in its
+//! message and does not return it from `source()`, so `{}`, `{:#}` and log reporters that walk
+//! the source chain show each level exactly once.
 
 use std::fmt;
 use std::io;
@@ -123,22 +127,20 @@ pub enum NetError {
         reason: String,
     },
     /// The host name did not resolve.
-    #[error("could not resolve {addr}: {source}")]
+    #[error("could not resolve {addr}: {cause}")]
     Resolve {
         /// The broker address.
         addr: String,
         /// The resolver's error.
-        #[source]
-        source: Arc<io::Error>,
+        cause: Arc<io::Error>,
     },
     /// The TCP connection was refused or the host is unreachable.
-    #[error("could not connect to {addr}: {source}")]
+    #[error("could not connect to {addr}: {cause}")]
     Connect {
         /// The broker address.
         addr: String,
         /// The socket error (`ConnectionRefused`, `HostUnreachable`, …).
-        #[source]
-        source: Arc<io::Error>,
+        cause: Arc<io::Error>,
     },
     /// A phase did not finish within its deadline.
     #[error("{phase} with {addr} timed out after {} ms", after.as_millis())]
@@ -166,15 +168,14 @@ pub enum NetError {
         keyfile: PathBuf,
     },
     /// The TLS handshake (or a TLS alert right after it) failed.
-    #[error("TLS with {addr} failed: {kind}: {source}")]
+    #[error("TLS with {addr} failed: {kind}: {cause}")]
     Tls {
         /// The broker address.
         addr: String,
         /// The kind of failure.
         kind: TlsFailure,
         /// rustls' own error.
-        #[source]
-        source: rustls::Error,
+        cause: rustls::Error,
     },
     /// The broker does not offer the SASL mechanism we are configured for.
     #[error("{addr} does not enable SASL mechanism {mechanism} (enabled: {})", enabled.join(", "))]
@@ -213,15 +214,14 @@ pub enum NetError {
     /// the KDC does not know the broker's service, the security layer broke down… The source
     /// carries the GSS-API status codes and the library's text for them.
     #[cfg(feature = "gssapi")]
-    #[error("SASL GSSAPI with {addr} (service {service}) failed: {source}")]
+    #[error("SASL GSSAPI with {addr} (service {service}) failed: {cause}")]
     Gssapi {
         /// The broker address.
         addr: String,
         /// The broker's service name asked for, e.g. `kafka@broker-1.example.com`.
         service: String,
         /// What failed.
-        #[source]
-        source: crate::sasl::gssapi::GssapiError,
+        cause: crate::sasl::gssapi::GssapiError,
     },
     /// No version both we and the broker support (or a pinned version the broker lacks).
     #[error("{api} needs version {wanted} but {}", match broker_range { Some(range) => format!("the broker supports {range}"), None => "the broker does not support it".to_owned() })]
@@ -255,26 +255,24 @@ pub enum NetError {
         max: usize,
     },
     /// A frame could not be decoded.
-    #[error("malformed {what} from {addr}: {source}")]
+    #[error("malformed {what} from {addr}: {cause}")]
     MalformedFrame {
         /// The broker address.
         addr: String,
         /// What was being decoded (a response name or "response header").
         what: &'static str,
         /// The decoder's error.
-        #[source]
-        source: DecodeError,
+        cause: DecodeError,
     },
     /// A request could not be encoded.
-    #[error("could not encode {api} v{version}: {source}")]
+    #[error("could not encode {api} v{version}: {cause}")]
     Encode {
         /// The API.
         api: ApiKey,
         /// The version.
         version: i16,
         /// The encoder's error.
-        #[source]
-        source: EncodeError,
+        cause: EncodeError,
     },
     /// The broker answered with a correlation id we never sent (or already answered): the
     /// stream is out of sync and the connection is closed.
@@ -288,13 +286,12 @@ pub enum NetError {
         in_flight: usize,
     },
     /// Reading or writing the socket failed after the connection was established.
-    #[error("I/O error on connection to {addr}: {source}")]
+    #[error("I/O error on connection to {addr}: {cause}")]
     Io {
         /// The broker address.
         addr: String,
         /// The error.
-        #[source]
-        source: Arc<io::Error>,
+        cause: Arc<io::Error>,
     },
     /// The connection is closed; the reason says why.
     #[error("connection to {addr} is closed: {reason}")]
@@ -337,7 +334,7 @@ impl NetError {
                 !matches!(reason, CloseReason::ClosedByClient)
             }
             #[cfg(feature = "gssapi")]
-            NetError::Gssapi { source, .. } => source.is_retriable(),
+            NetError::Gssapi { cause: source, .. } => source.is_retriable(),
             _ => false,
         }
     }
@@ -430,7 +427,7 @@ mod tests {
             },
             NetError::Connect {
                 addr: addr(),
-                source: Arc::new(io::Error::from(io::ErrorKind::ConnectionRefused)),
+                cause: Arc::new(io::Error::from(io::ErrorKind::ConnectionRefused)),
             },
             NetError::Timeout {
                 addr: addr(),
@@ -453,7 +450,7 @@ mod tests {
             },
             NetError::Io {
                 addr: addr(),
-                source: Arc::new(io::Error::from(io::ErrorKind::ConnectionReset)),
+                cause: Arc::new(io::Error::from(io::ErrorKind::ConnectionReset)),
             },
         ];
         for error in &after {
@@ -491,7 +488,7 @@ mod tests {
         let gssapi = |minor| NetError::Gssapi {
             addr: "b:9092".into(),
             service: "kafka@b".into(),
-            source: GssapiError::Call {
+            cause: GssapiError::Call {
                 call: "gss_init_sec_context",
                 major: 0x000d_0000,
                 minor,

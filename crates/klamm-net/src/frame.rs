@@ -24,16 +24,6 @@ pub struct FrameTooLarge {
 }
 
 /// Splits a byte stream into frames.
-///
-/// ```
-/// use klamm_net::frame::FrameDecoder;
-///
-/// let mut decoder = FrameDecoder::new(1024);
-/// decoder.extend_from_slice(&[0, 0, 0, 3, b'a']);
-/// assert_eq!(decoder.next_frame(), Ok(None)); // partial
-/// decoder.extend_from_slice(b"bc");
-/// assert_eq!(decoder.next_frame().unwrap().unwrap().as_ref(), b"abc");
-/// ```
 #[derive(Debug)]
 pub struct FrameDecoder {
     buffer: BytesMut,
@@ -49,17 +39,13 @@ impl FrameDecoder {
         }
     }
 
-    /// The buffer to read into (e.g. with `AsyncReadExt::read_buf`).
-    pub fn buffer_mut(&mut self) -> &mut BytesMut {
-        &mut self.buffer
-    }
-
     /// Appends bytes received from the peer.
     pub fn extend_from_slice(&mut self, bytes: &[u8]) {
         self.buffer.extend_from_slice(bytes);
     }
 
     /// Bytes buffered that do not yet form a whole frame.
+    #[cfg(test)]
     pub fn buffered(&self) -> usize {
         self.buffer.len()
     }

@@ -8,11 +8,13 @@
 //! typed requests, pipelined up to `max_in_flight_requests_per_connection`, each with its own
 //! deadline.
 //!
-//! The state lives in sans-IO pieces that take bytes and `now` and are tested without sockets:
-//! [`frame`] (length-prefixed framing), [`inflight`] (correlation ids and request headers),
-//! [`versions`] (negotiation), [`sasl`] (mechanism exchanges), [`backoff`] (reconnect schedule).
-//! [`Connection`] is the thin tokio glue around them. Configuration mirrors kafka-python's
-//! names and defaults ([`ConnectionConfig`]); every failure is a typed [`NetError`].
+//! Everything a connection decides is the sans-IO [`engine::ConnectionState`]: it takes bytes
+//! and `now` and is polled for frames to write, its next deadline and events, and is tested with
+//! a scripted broker and a fake clock. Framing, correlation ids, version negotiation, the SASL
+//! handshake and re-authentication, slots, deadlines and idle close live there; [`sasl`] holds
+//! the mechanisms' exchanges and [`backoff`] the reconnect schedule. [`Connection`] is one thin
+//! tokio task around the engine. Configuration mirrors kafka-python's names and defaults
+//! ([`ConnectionConfig`]); every failure is a typed [`NetError`].
 //!
 //! Feature `gssapi`: SASL/GSSAPI through the system's MIT Kerberos library, opened at run time
 //! (no build-time dependency); see `sasl::gssapi` for where credentials and the KDC come from.
@@ -50,14 +52,14 @@ mod config;
 mod connection;
 pub mod engine;
 mod error;
-pub mod frame;
-pub mod inflight;
+mod frame;
+mod inflight;
 mod metrics;
 pub mod sasl;
 mod secret;
-pub mod tls;
+mod tls;
 mod transport;
-pub mod versions;
+mod versions;
 
 pub use address::{BrokerAddress, DEFAULT_PORT};
 pub use config::{
@@ -70,3 +72,4 @@ pub use sasl::{SaslConfig, SaslMechanism, TokenProvider};
 pub use secret::Secret;
 pub use tls::TlsConfig;
 pub use transport::{ConnectFuture, Connector, Transport};
+pub use versions::ApiVersionTable;

@@ -371,11 +371,11 @@ pub fn map_io_error(addr: &str, error: io::Error) -> NetError {
         Some(tls) => NetError::Tls {
             addr: addr.to_owned(),
             kind: classify(tls),
-            source: tls.clone(),
+            cause: tls.clone(),
         },
         None => NetError::Io {
             addr: addr.to_owned(),
-            source: Arc::new(error),
+            cause: Arc::new(error),
         },
     }
 }

@@ -16,7 +16,7 @@ use crate::NetError;
 /// The per-API versions one broker supports, and the versions chosen from them.
 ///
 /// ```
-/// use klamm_net::versions::ApiVersionTable;
+/// use klamm_net::ApiVersionTable;
 /// use klamm_protocol::{ApiKey, VersionRange};
 ///
 /// let table = ApiVersionTable::from_ranges([(ApiKey::Metadata, VersionRange::new(0, 9))]);

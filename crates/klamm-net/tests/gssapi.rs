@@ -194,7 +194,9 @@ async fn connect_and_fetch_metadata(addr: &str, config: &ConnectionConfig) {
 fn gss_error(error: &NetError) -> (&str, &GssapiError) {
     match error {
         NetError::Gssapi {
-            service, source, ..
+            service,
+            cause: source,
+            ..
         } => (service.as_str(), source),
         other => panic!("expected NetError::Gssapi, got {other:?}"),
     }
@@ -252,7 +254,7 @@ fn principal_without_a_key_in_the_keytab_fails_naming_it_with_the_gss_message() 
             GssapiError::NoCredentials {
                 principal,
                 keytab,
-                source,
+                cause: source,
             } => {
                 assert_eq!(
                     principal.as_deref(),
@@ -363,7 +365,7 @@ fn failed_call(error: &GssapiError) -> (&'static str, u32, &str) {
             message,
             ..
         } => (call, *minor, message.as_str()),
-        GssapiError::NoCredentials { source, .. } => failed_call(source),
+        GssapiError::NoCredentials { cause: source, .. } => failed_call(source),
         other => panic!("expected a failed GSS-API call, got {other:?}"),
     }
 }

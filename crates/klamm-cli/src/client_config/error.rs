@@ -14,22 +14,22 @@ use crate::output::{explain, Failure};
 #[derive(Debug, thiserror::Error)]
 pub enum ClientConfigError {
     /// The `--command-config` file cannot be read.
-    #[error("{source}")]
+    #[error("{cause}")]
     CommandConfig {
         /// The file.
         path: PathBuf,
         /// Why it cannot be read.
-        source: io::Error,
+        cause: io::Error,
     },
     /// A file a flag names cannot be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {cause}", path.display())]
     UnreadableFile {
         /// The flag.
         flag: &'static str,
         /// The file.
         path: PathBuf,
         /// Why it cannot be read.
-        source: io::Error,
+        cause: io::Error,
     },
     /// A password file or variable is empty.
     #[error("{origin} holds no password")]
@@ -130,12 +130,12 @@ pub enum ClientConfigError {
         flag: &'static str,
     },
     /// klamm-admin refused the layered properties.
-    #[error("{}", explain(source))]
+    #[error("{}", explain(cause))]
     Admin {
         /// The flag that set the refused key, or the configuration file.
         what: String,
         /// The refusal.
-        source: AdminError,
+        cause: AdminError,
     },
 }
 

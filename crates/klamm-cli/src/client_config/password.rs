@@ -31,7 +31,7 @@ pub fn password_from_file(flag: &'static str, path: &Path) -> Result<Password, C
         std::fs::read_to_string(path).map_err(|source| ClientConfigError::UnreadableFile {
             flag,
             path: path.to_owned(),
-            source,
+            cause: source,
         })?;
     match text.lines().next() {
         Some(line) if !line.is_empty() => Ok(Password(line.to_owned())),

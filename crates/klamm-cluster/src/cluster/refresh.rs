@@ -250,7 +250,7 @@ impl Cluster {
                     last = Some(ClusterError::Request {
                         api: ApiKey::Metadata,
                         broker_id,
-                        source: Box::new(source),
+                        cause: Box::new(source),
                     });
                 }
             }

@@ -302,13 +302,13 @@ impl Cluster {
                     broker_id,
                     advertised: addr.to_string(),
                     bootstrap,
-                    source: Box::new(source),
+                    cause: Box::new(source),
                 }
             }
             _ => ClusterError::BrokerConnection {
                 broker_id,
                 addr: addr.to_string(),
-                source: Box::new(source),
+                cause: Box::new(source),
             },
         }
     }

@@ -321,7 +321,7 @@ fn exchange_error(addr: &str, mechanism: SaslMechanism, error: ExchangeError) ->
         ExchangeError::Gssapi { service, error } => NetError::Gssapi {
             addr: addr.to_owned(),
             service,
-            source: error,
+            cause: error,
         },
     }
 }

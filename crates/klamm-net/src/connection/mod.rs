@@ -166,7 +166,7 @@ impl Connection {
             .map_err(|source| NetError::Encode {
                 api,
                 version,
-                source,
+                cause: source,
             })?;
         let shared = &self.inner.shared;
         let (id, reply) = shared.send(encoded, timeout)?;
@@ -180,7 +180,7 @@ impl Connection {
         R::Response::from_bytes(&body, version).map_err(|source| NetError::MalformedFrame {
             addr: shared.addr.clone(),
             what: <R::Response as Message>::NAME,
-            source,
+            cause: source,
         })
     }
 

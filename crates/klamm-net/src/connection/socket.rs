@@ -33,7 +33,7 @@ pub(crate) async fn open(
                 .await
                 .map_err(|source| NetError::Connect {
                     addr: label.clone(),
-                    source: source.into(),
+                    cause: source.into(),
                 }),
             None => connect_tcp(addr, config)
                 .await
@@ -79,7 +79,7 @@ async fn connect_tcp(
         .await
         .map_err(|source| NetError::Resolve {
             addr: label.clone(),
-            source: source.into(),
+            cause: source.into(),
         })?
         .collect();
     let mut last_error = io::Error::new(io::ErrorKind::NotFound, "the name resolved to no address");
@@ -94,7 +94,7 @@ async fn connect_tcp(
     }
     Err(NetError::Connect {
         addr: label,
-        source: last_error.into(),
+        cause: last_error.into(),
     })
 }
 
@@ -176,7 +176,10 @@ mod tests {
         .await
         .unwrap_err();
         match &error {
-            NetError::Connect { addr, source } => {
+            NetError::Connect {
+                addr,
+                cause: source,
+            } => {
                 assert_eq!(addr, &format!("127.0.0.1:{port}"));
                 assert_eq!(source.kind(), io::ErrorKind::ConnectionRefused);
             }

@@ -196,7 +196,7 @@ impl ConnectionState {
         let malformed = |what, source| NetError::MalformedFrame {
             addr: addr.clone(),
             what,
-            source,
+            cause: source,
         };
         match self.handshake.stage {
             Stage::ApiVersions { id: sent, version } if sent == id => {

@@ -412,7 +412,7 @@ impl ConnectionState {
         let malformed = |addr: &str, source| NetError::MalformedFrame {
             addr: addr.to_owned(),
             what: "ResponseHeader",
-            source,
+            cause: source,
         };
         if frame.len() < 4 {
             let source = DecodeErrorKind::UnexpectedEnd {
@@ -494,7 +494,7 @@ impl ConnectionState {
                 self.fail(NetError::Encode {
                     api,
                     version,
-                    source,
+                    cause: source,
                 });
                 return None;
             }

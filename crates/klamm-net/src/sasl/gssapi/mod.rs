@@ -70,15 +70,14 @@ pub enum GssapiError {
     /// key for the principal (MIT then reports the empty credential cache it fell back to), the
     /// keytab is unreadable, the cache holds no ticket for the principal, or logging in with
     /// the keytab could not reach the KDC (retriable, see [`GssapiError::is_retriable`]).
-    #[error("no Kerberos credentials for {} (keytab {}): {source}", principal.as_deref().unwrap_or("the default principal"), keytab.as_ref().map_or("none".into(), |k| k.display().to_string()))]
+    #[error("no Kerberos credentials for {} (keytab {}): {cause}", principal.as_deref().unwrap_or("the default principal"), keytab.as_ref().map_or("none".into(), |k| k.display().to_string()))]
     NoCredentials {
         /// `sasl_kerberos_principal`, if set.
         principal: Option<String>,
         /// `sasl_kerberos_keytab`, if set.
         keytab: Option<PathBuf>,
         /// The failed call (`gss_acquire_cred` or `gss_acquire_cred_from`).
-        #[source]
-        source: Box<GssapiError>,
+        cause: Box<GssapiError>,
     },
     /// The security-layer negotiation that ends the exchange broke down.
     #[error("GSSAPI security-layer negotiation failed: {reason}")]
@@ -120,7 +119,7 @@ impl GssapiError {
     pub fn is_retriable(&self) -> bool {
         match self {
             GssapiError::Call { major, minor, .. } => status::is_transient(*major, *minor),
-            GssapiError::NoCredentials { source, .. } => source.is_retriable(),
+            GssapiError::NoCredentials { cause: source, .. } => source.is_retriable(),
             GssapiError::LibraryUnavailable { .. }
             | GssapiError::SecurityLayer { .. }
             | GssapiError::InvalidSetting { .. }
@@ -368,7 +367,7 @@ mod tests {
         let no_credentials = |source| GssapiError::NoCredentials {
             principal: Some("ops@EXAMPLE.COM".into()),
             keytab: None,
-            source: Box::new(source),
+            cause: Box::new(source),
         };
         assert!(no_credentials(unreachable.clone()).is_retriable());
         // KRB5_KT_NOTFOUND: the keytab has no key for the principal.
@@ -401,7 +400,9 @@ mod tests {
             let error = exchange.client_first().await.unwrap_err();
             match &error {
                 GssapiError::NoCredentials {
-                    principal, source, ..
+                    principal,
+                    cause: source,
+                    ..
                 } => {
                     assert_eq!(principal.as_deref(), Some("nobody@KLAMM.INVALID"));
                     assert!(matches!(**source, GssapiError::Call { .. }), "{source}");

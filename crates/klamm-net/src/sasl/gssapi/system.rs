@@ -342,7 +342,7 @@ impl Credential {
             return Err(GssapiError::NoCredentials {
                 principal: config.principal.clone(),
                 keytab: config.keytab.clone(),
-                source: Box::new(call_error(lib, call, major, minor)),
+                cause: Box::new(call_error(lib, call, major, minor)),
             });
         }
         Ok(Some(credential))
