@@ -18,7 +18,8 @@ pub enum Command {
     },
     /// Start a profile's brokers (or report the running ones) and print their cluster.env.
     Up {
-        /// `single` (one node, all security listeners) or `cluster` (three nodes, PLAINTEXT).
+        /// `single` (one node, all security listeners), `cluster` (three nodes, PLAINTEXT) or
+        /// `quorum` (a broker and two controllers in a dynamic KRaft quorum).
         #[arg(long, default_value = "single")]
         profile: Profile,
         /// Kafka version (default: $KLAMM_KAFKA_VERSION, else 4.4.0).
@@ -27,14 +28,14 @@ pub enum Command {
     },
     /// Stop a profile's brokers (default: every profile).
     Down {
-        /// `single` or `cluster`.
+        /// `single`, `cluster` or `quorum`.
         #[arg(long)]
         profile: Option<Profile>,
     },
     /// Show what runs, side-by-side instances of other versions included (default: every
     /// profile).
     Status {
-        /// `single` or `cluster`.
+        /// `single`, `cluster` or `quorum`.
         #[arg(long)]
         profile: Option<Profile>,
     },
