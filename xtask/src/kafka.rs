@@ -8,8 +8,8 @@ use klamm_test_harness::{self as harness, KafkaVersion, Profile};
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Install everything the brokers and smoke tests need: broker jars from Maven Central into
-    /// the cache, the kafka-python oracle with pip, and MIT Kerberos (the single profile's KDC)
+    /// Install everything the brokers and smoke tests need: broker jars, and Kafka's tools and
+    /// Streams jars, from Maven Central into the cache, the kafka-python oracle with pip, and MIT Kerberos (the single profile's KDC)
     /// with apt-get when run as root.
     Fetch {
         /// Only this Kafka version (default: every pinned version, 4.4.0 and 3.9.2).
@@ -18,7 +18,8 @@ pub enum Command {
     },
     /// Start a profile's brokers (or report the running ones) and print their cluster.env.
     Up {
-        /// `single` (one node, all security listeners) or `cluster` (three nodes, PLAINTEXT).
+        /// `single` (one node, all security listeners), `cluster` (three nodes, PLAINTEXT) or
+        /// `quorum` (a broker and two controllers in a dynamic KRaft quorum).
         #[arg(long, default_value = "single")]
         profile: Profile,
         /// Kafka version (default: $KLAMM_KAFKA_VERSION, else 4.4.0).
@@ -27,14 +28,14 @@ pub enum Command {
     },
     /// Stop a profile's brokers (default: every profile).
     Down {
-        /// `single` or `cluster`.
+        /// `single`, `cluster` or `quorum`.
         #[arg(long)]
         profile: Option<Profile>,
     },
     /// Show what runs, side-by-side instances of other versions included (default: every
     /// profile).
     Status {
-        /// `single` or `cluster`.
+        /// `single`, `cluster` or `quorum`.
         #[arg(long)]
         profile: Option<Profile>,
     },
@@ -69,6 +70,9 @@ fn fetch(version: Option<KafkaVersion>) -> Result<()> {
         let libs = harness::fetch::ensure_libs(&version)
             .with_context(|| format!("fetching Kafka {version}"))?;
         println!("Kafka {version}: {}", libs.display());
+        let tools = harness::fetch::ensure_tools_libs(&version)
+            .with_context(|| format!("fetching Kafka {version}'s tools and Streams"))?;
+        println!("Kafka {version} tools and Streams: {}", tools.display());
     }
     harness::oracle::ensure_kafka_python().context("installing the kafka-python oracle")?;
     println!("oracle: {}", harness::oracle::KAFKA_PYTHON_REQUIREMENT);

@@ -5,6 +5,8 @@ Prints exactly one JSON object on stdout:
   {"ok": true, ...result...}
   {"ok": false, "error": "<exception class>", "message": "...", "log": ["<kafka-python warnings>"]}
 and exits 0 either way, so the caller asserts on the outcome; exit 2 means bad usage.
+With --mechanism OAUTHBEARER, tokens come from --token-endpoint (client id --user, secret
+--password, HTTP Basic auth).
 
 Actions:
   list-topics       topics visible to the principal
@@ -36,6 +38,39 @@ class Captured(logging.Handler):
             pass
 
 
+class EndpointTokenProvider:
+    """OAUTHBEARER tokens from a KIP-768 client-credentials endpoint (HTTP Basic auth)."""
+
+    def __init__(self, url, client_id, client_secret):
+        self.url, self.client_id, self.client_secret = url, client_id, client_secret
+
+    def token(self):
+        import base64
+        import urllib.parse
+        import urllib.request
+
+        credentials = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        request = urllib.request.Request(
+            self.url,
+            data=urllib.parse.urlencode({"grant_type": "client_credentials"}).encode(),
+            headers={"Authorization": f"Basic {credentials}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())["access_token"]
+
+    def extensions(self):
+        return {}
+
+
+def token_provider(args):
+    from kafka.net.sasl.oauth import AbstractTokenProvider
+
+    class Provider(EndpointTokenProvider, AbstractTokenProvider):
+        pass
+
+    return Provider(args.token_endpoint, args.user, args.password)
+
+
 def client_config(args):
     config = {
         "bootstrap_servers": args.bootstrap,
@@ -44,7 +79,10 @@ def client_config(args):
         "request_timeout_ms": args.timeout_ms,
         "bootstrap_timeout_ms": args.timeout_ms,
     }
-    if args.mechanism:
+    if args.mechanism == "OAUTHBEARER":
+        config["sasl_mechanism"] = args.mechanism
+        config["sasl_oauth_token_provider"] = token_provider(args)
+    elif args.mechanism:
         config["sasl_mechanism"] = args.mechanism
         config["sasl_plain_username"] = args.user
         config["sasl_plain_password"] = args.password
@@ -186,7 +224,8 @@ def main():
     parser.add_argument("action", choices=sorted(ACTIONS))
     parser.add_argument("--bootstrap", required=True)
     parser.add_argument("--security-protocol", default="PLAINTEXT")
-    parser.add_argument("--mechanism", help="SASL mechanism: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512")
+    parser.add_argument("--mechanism", help="SASL mechanism: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER")
+    parser.add_argument("--token-endpoint", help="OAUTHBEARER: client-credentials token URL; --user/--password are the client id/secret")
     parser.add_argument("--user")
     parser.add_argument("--password")
     parser.add_argument("--cafile")

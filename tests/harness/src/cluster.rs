@@ -8,35 +8,29 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command};
+use std::path::Path;
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-use crate::command::{render, run_checked, tail_file, JAVA};
-use crate::config::{self, BrokerKerberos, NodePorts, NodeSpec, SecurePorts, Security};
-use crate::env::{ClusterEnv, SaslUsers};
+use crate::command::{run_checked, JAVA};
+use crate::config::{self, BrokerKerberos, NodePorts, NodeSpec, Quorum, SecurePorts, Security};
+use crate::env::{ClusterEnv, ControllerEnv, OAuthEnv, SaslUsers};
 use crate::error::{HarnessError, IoContext, Result};
 use crate::fetch::ensure_libs;
 use crate::kerberos::{self, KdcFiles};
 use crate::layout::{allocate_ports, random_cluster_id, Layout};
 use crate::lock::FileLock;
-use crate::probe;
-use crate::process::{is_running, read_pid, signal, spawn_detached, terminate};
+use crate::node::{check_node, stop_processes, stop_watchdog, wait_until_ready, Launcher};
+use crate::process::{is_running, read_pid};
 use crate::profile::{KafkaVersion, Profile};
 use crate::tls;
 
 /// Environment variable overriding the start-up timeout in seconds (default 90).
 pub const START_TIMEOUT_ENV_VAR: &str = "KLAMM_KAFKA_START_TIMEOUT_SECS";
-const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(90);
-/// How long a SIGTERM'd broker gets for its controlled shutdown before SIGKILL.
-const STOP_GRACE: Duration = Duration::from_secs(20);
 /// Covers a first-time Maven fetch done by whoever holds the lock.
 pub(crate) const START_LOCK_TIMEOUT: Duration = Duration::from_secs(900);
 /// Covers a watchdog's stop of its brokers.
 pub(crate) const USERS_LOCK_TIMEOUT: Duration = Duration::from_secs(120);
-const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
-const LOG_TAIL_LINES: usize = 40;
 
 /// Starts `profile` with `version`, or returns the running brokers' env if they already run (then
 /// with `version` checked, and a test run's watchdog retired so the brokers stay until `down`).
@@ -90,7 +84,7 @@ pub(crate) fn running_env(layout: &Layout) -> Option<ClusterEnv> {
     }
     let kdc_healthy = env.kerberos.is_none() || kerberos::is_kdc_running(&layout.kerberos_dir());
     let healthy = kdc_healthy
-        && env.broker_ids.iter().all(|&node_id| {
+        && layout.profile.node_ids().iter().all(|&node_id| {
             read_pid(&layout.pid_file(node_id))
                 .is_some_and(|pid| is_running(pid, &layout.node_marker(node_id)))
                 && check_node(&env, node_id, &env.broker_ids).is_ok()
@@ -109,43 +103,8 @@ pub(crate) fn ensure_version(env: &ClusterEnv, requested: &KafkaVersion) -> Resu
     })
 }
 
-/// Asks `node_id` for metadata; `Ok` if it carries our cluster id and lists every `expected` broker.
-pub(crate) fn check_node(env: &ClusterEnv, node_id: u32, expected: &[u32]) -> Result<(), String> {
-    let addr = env
-        .broker_plaintext
-        .get(&node_id)
-        .ok_or_else(|| format!("no address for node {node_id} in cluster.env"))?;
-    let addr: SocketAddr = addr.parse().map_err(|_| format!("bad address `{addr}`"))?;
-    let snapshot = probe::metadata(addr, PROBE_TIMEOUT)
-        .map_err(|e| format!("Metadata request to {addr}: {e}"))?;
-    if snapshot.cluster_id.as_deref() != Some(env.cluster_id.as_str()) {
-        return Err(format!(
-            "{addr} belongs to cluster {:?}, not ours",
-            snapshot.cluster_id
-        ));
-    }
-    let listed: Vec<i32> = snapshot.brokers.iter().map(|b| b.node_id).collect();
-    let missing: Vec<u32> = expected
-        .iter()
-        .copied()
-        .filter(|id| !listed.contains(&(*id as i32)))
-        .collect();
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "metadata lists brokers {listed:?}, still missing {missing:?}"
-        ))
-    }
-}
-
-fn start_timeout() -> Duration {
-    std::env::var(START_TIMEOUT_ENV_VAR)
-        .ok()
-        .and_then(|secs| secs.trim().parse().ok())
-        .map(Duration::from_secs)
-        .unwrap_or(DEFAULT_START_TIMEOUT)
-}
+/// `delegation.token.secret.key` of the `single` profile (a throw-away cluster on loopback).
+const DELEGATION_TOKEN_SECRET: &str = "klamm-delegation-token-secret";
 
 /// The fixed test users (a throw-away cluster on loopback: fixed passwords keep envs stable).
 fn default_users() -> SaslUsers {
@@ -181,7 +140,7 @@ fn start_clean(layout: &Layout, version: &KafkaVersion) -> Result<ClusterEnv> {
     let ids = profile.node_ids();
     let started = Instant::now();
 
-    let per_node = if profile.has_security() { 5 } else { 2 };
+    let per_node = if profile.has_security() { 6 } else { 2 };
     let kdc_ports = usize::from(profile.has_security());
     let ports = allocate_ports(ids.len() * per_node + kdc_ports)?;
     let kdc = profile
@@ -192,24 +151,39 @@ fn start_clean(layout: &Layout, version: &KafkaVersion) -> Result<ClusterEnv> {
         // at once.
         kerberos::ensure_tools()?;
     }
-    let node_ports: Vec<NodePorts> = ports[..ids.len() * per_node]
-        .chunks(per_node)
-        .map(|p| NodePorts {
-            plaintext: p[0],
-            controller: p[1],
-            secure: profile.has_security().then(|| SecurePorts {
-                sasl_plaintext: p[2],
-                ssl: p[3],
-                sasl_ssl: p[4],
-            }),
+    let node_ports: BTreeMap<u32, NodePorts> = ids
+        .iter()
+        .copied()
+        .zip(ports[..ids.len() * per_node].chunks(per_node))
+        .map(|(id, p)| {
+            let ports = NodePorts {
+                plaintext: p[0],
+                controller: p[1],
+                secure: profile.has_security().then(|| SecurePorts {
+                    sasl_plaintext: p[2],
+                    ssl: p[3],
+                    sasl_ssl: p[4],
+                    sasl_oauthbearer: p[5],
+                }),
+            };
+            (id, ports)
         })
         .collect();
-    let voters: Vec<String> = ids
+    let controller_ids = profile.controller_ids();
+    let broker_ids = profile.broker_ids();
+    let controller_address = |id: &u32| format!("127.0.0.1:{}", node_ports[id].controller);
+    let voters: Vec<String> = controller_ids
         .iter()
-        .zip(&node_ports)
-        .map(|(id, p)| format!("{id}@127.0.0.1:{}", p.controller))
+        .map(|id| format!("{id}@{}", controller_address(id)))
         .collect();
     let voters = voters.join(",");
+    let bootstrap_controller: Vec<String> = controller_ids.iter().map(controller_address).collect();
+    let bootstrap_controller = bootstrap_controller.join(",");
+    let quorum = if profile.has_dynamic_quorum() {
+        Quorum::Dynamic(&bootstrap_controller)
+    } else {
+        Quorum::Static(&voters)
+    };
     let cluster_id = random_cluster_id();
     let users = profile.has_security().then(default_users);
     let pki = if profile.has_security() {
@@ -233,16 +207,28 @@ fn start_clean(layout: &Layout, version: &KafkaVersion) -> Result<ClusterEnv> {
     let broker_keytab = kdc.as_ref().map(KdcFiles::broker_keytab);
 
     let mut format_commands = Vec::new();
-    for (&node_id, ports) in ids.iter().zip(&node_ports) {
-        let data_dir = layout.data_dir(node_id);
-        fs::create_dir_all(&data_dir).context(|| format!("creating {}", data_dir.display()))?;
+    let mut log_dirs = BTreeMap::new();
+    for &node_id in ids {
+        let role = profile.role(node_id);
+        let dirs = layout.log_dirs(
+            node_id,
+            if role.is_broker() {
+                profile.log_dirs_per_broker()
+            } else {
+                1
+            },
+        );
+        for dir in &dirs {
+            fs::create_dir_all(dir).context(|| format!("creating {}", dir.display()))?;
+        }
         let spec = NodeSpec {
             profile,
             version,
             node_id,
-            ports: *ports,
-            quorum_voters: &voters,
-            data_dir: &data_dir,
+            role,
+            ports: node_ports[&node_id],
+            quorum,
+            log_dirs: &dirs,
             security: match (&users, &pki) {
                 (Some(users), Some(pki)) => Some(Security {
                     users,
@@ -256,22 +242,25 @@ fn start_clean(layout: &Layout, version: &KafkaVersion) -> Result<ClusterEnv> {
                             principal,
                             keytab,
                         }),
+                    delegation_token_secret: DELEGATION_TOKEN_SECRET,
                 }),
                 _ => None,
             },
         };
+        log_dirs.insert(node_id, dirs.clone());
         let config_file = layout.config_file(node_id);
         fs::write(&config_file, config::server_properties(&spec))
             .context(|| format!("writing {}", config_file.display()))?;
-        let mut format = launcher.java_command("-Xmx256m");
-        format.args([
-            "kafka.tools.StorageTool",
-            "format",
-            "--cluster-id",
-            &cluster_id,
-            "--config",
-        ]);
-        format.arg(&config_file);
+        let mut format = launcher.format_command(&cluster_id, &config_file);
+        if profile.has_dynamic_quorum() && role.is_controller() {
+            // KIP-853: the first controller starts a quorum of one; the others join it as
+            // observers and become voters only when a test adds them (AddRaftVoter).
+            format.arg(if controller_ids.first() == Some(&node_id) {
+                "--standalone"
+            } else {
+                "--no-initial-controllers"
+            });
+        }
         if let Some(users) = &users {
             format.args(config::scram_format_args(users));
         }
@@ -298,28 +287,66 @@ fn start_clean(layout: &Layout, version: &KafkaVersion) -> Result<ClusterEnv> {
             .transpose();
         formatted.and(kdc_ready_after)
     })?;
+    let controllers = controller_ids
+        .iter()
+        .map(|id| {
+            Ok(ControllerEnv {
+                node_id: *id,
+                address: controller_address(id),
+                directory_id: directory_id(&log_dirs[id][0])?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
 
+    let broker_addresses = |pick: &dyn Fn(&NodePorts) -> Option<u16>| {
+        let addresses: Vec<String> = broker_ids
+            .iter()
+            .filter_map(|id| pick(&node_ports[id]))
+            .map(|port| format!("127.0.0.1:{port}"))
+            .collect();
+        addresses.join(",")
+    };
+    let secure = |pick: fn(&SecurePorts) -> u16| {
+        profile
+            .has_security()
+            .then(|| broker_addresses(&|p: &NodePorts| p.secure.as_ref().map(pick)))
+    };
     let env = ClusterEnv {
         profile,
         version: version.clone(),
         cluster_id,
         state_dir: layout.root().to_owned(),
-        broker_ids: ids.to_vec(),
-        broker_plaintext: ids
+        broker_ids: broker_ids.clone(),
+        broker_plaintext: broker_ids
             .iter()
-            .zip(&node_ports)
-            .map(|(id, p)| (*id, format!("127.0.0.1:{}", p.plaintext)))
+            .map(|id| (*id, format!("127.0.0.1:{}", node_ports[id].plaintext)))
             .collect(),
-        bootstrap_plaintext: join_addresses(&node_ports, |p| Some(p.plaintext)),
-        bootstrap_sasl_plaintext: profile
-            .has_security()
-            .then(|| join_addresses(&node_ports, |p| p.secure.map(|s| s.sasl_plaintext))),
-        bootstrap_ssl: profile
-            .has_security()
-            .then(|| join_addresses(&node_ports, |p| p.secure.map(|s| s.ssl))),
-        bootstrap_sasl_ssl: profile
-            .has_security()
-            .then(|| join_addresses(&node_ports, |p| p.secure.map(|s| s.sasl_ssl))),
+        bootstrap_plaintext: broker_addresses(&|p: &NodePorts| Some(p.plaintext)),
+        bootstrap_sasl_plaintext: secure(|s| s.sasl_plaintext),
+        bootstrap_ssl: secure(|s| s.ssl),
+        bootstrap_sasl_ssl: secure(|s| s.sasl_ssl),
+        bootstrap_sasl_oauthbearer: secure(|s| s.sasl_oauthbearer),
+        broker_log_dirs: broker_ids
+            .iter()
+            .map(|id| (*id, log_dirs[id].clone()))
+            .collect(),
+        controllers,
+        bootstrap_controller,
+        dynamic_quorum: profile.has_dynamic_quorum(),
+        delegation_token_mechanisms: users
+            .as_ref()
+            .map(|users| {
+                let scram = users.mechanisms.iter().filter(|m| m.starts_with("SCRAM-"));
+                scram.cloned().collect()
+            })
+            .unwrap_or_default(),
+        oauth: users.as_ref().map(|users| OAuthEnv {
+            client_id: users.admin_user.clone(),
+            client_secret: users.admin_password.clone(),
+            user_client_id: users.user.clone(),
+            user_client_secret: users.password.clone(),
+            scope: crate::oauth::DEFAULT_SCOPE.to_owned(),
+        }),
         sasl: users,
         tls: pki.map(|pki| pki.files),
         kerberos: kdc.as_ref().map(KdcFiles::env),
@@ -335,7 +362,7 @@ fn start_clean(layout: &Layout, version: &KafkaVersion) -> Result<ClusterEnv> {
             }
         }
     }
-    if let Err(error) = wait_until_ready(&launcher, &env, &mut children, ids) {
+    if let Err(error) = wait_until_ready(&launcher, &env, &mut children, &env.broker_ids) {
         abort_start(layout, &mut children);
         return Err(error);
     }
@@ -351,6 +378,19 @@ fn start_clean(layout: &Layout, version: &KafkaVersion) -> Result<ClusterEnv> {
     Ok(env)
 }
 
+/// The `directory.id` that `kafka-storage format` wrote into `dir/meta.properties`.
+pub(crate) fn directory_id(dir: &Path) -> Result<String> {
+    let file = dir.join("meta.properties");
+    let text = fs::read_to_string(&file).context(|| format!("reading {}", file.display()))?;
+    text.lines()
+        .find_map(|line| line.strip_prefix("directory.id="))
+        .map(|id| id.trim().to_owned())
+        .ok_or_else(|| HarnessError::Io {
+            action: format!("reading the directory.id of {}", file.display()),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, "no directory.id"),
+        })
+}
+
 /// Kills what a failed start spawned. The `Child` handles are used rather than pids because a
 /// JVM spawned a moment ago may not show its command line (our marker) in `/proc` yet.
 fn abort_start(layout: &Layout, children: &mut [(u32, Child)]) {
@@ -359,242 +399,4 @@ fn abort_start(layout: &Layout, children: &mut [(u32, Child)]) {
         let _ = child.wait();
     }
     stop_processes(layout);
-}
-
-fn join_addresses(ports: &[NodePorts], pick: impl Fn(&NodePorts) -> Option<u16>) -> String {
-    let addresses: Vec<String> = ports
-        .iter()
-        .filter_map(&pick)
-        .map(|p| format!("127.0.0.1:{p}"))
-        .collect();
-    addresses.join(",")
-}
-
-/// Polls every starting node until it answers or the start-up timeout passes.
-fn wait_until_ready(
-    launcher: &Launcher,
-    env: &ClusterEnv,
-    children: &mut [(u32, Child)],
-    expected: &[u32],
-) -> Result<()> {
-    let timeout = start_timeout();
-    let deadline = Instant::now() + timeout;
-    let layout = &launcher.layout;
-    let mut last_probe: BTreeMap<u32, String> = BTreeMap::new();
-    loop {
-        for (node_id, child) in children.iter_mut() {
-            if let Some(status) = child
-                .try_wait()
-                .context(|| format!("checking node {node_id}"))?
-            {
-                return Err(HarnessError::BrokerExited {
-                    profile: layout.profile.name(),
-                    node_id: *node_id,
-                    status: status.to_string(),
-                    log: layout.log_file(*node_id),
-                    tail: tail_file(&layout.log_file(*node_id), LOG_TAIL_LINES),
-                });
-            }
-        }
-        for (node_id, _) in children.iter() {
-            match check_node(env, *node_id, expected) {
-                Ok(()) => last_probe.remove(node_id),
-                Err(why) => last_probe.insert(*node_id, why),
-            };
-        }
-        let Some((&node_id, probe)) = last_probe.iter().next() else {
-            return Ok(());
-        };
-        if Instant::now() >= deadline {
-            return Err(HarnessError::StartTimeout {
-                profile: layout.profile.name(),
-                node_id,
-                timeout,
-                probe: probe.clone(),
-                log: layout.log_file(node_id),
-                tail: tail_file(&layout.log_file(node_id), LOG_TAIL_LINES),
-            });
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
-/// Builds and spawns the JVMs of one profile.
-struct Launcher {
-    layout: Layout,
-    version: KafkaVersion,
-    java: PathBuf,
-    libs: PathBuf,
-    log_config: PathBuf,
-    /// `krb5.conf` of the profile's KDC, for the JVM's Kerberos (GSSAPI listeners).
-    krb5_conf: Option<PathBuf>,
-}
-
-impl Launcher {
-    /// Rebuilds the launcher of running brokers (for restarts) from their env.
-    fn for_env(env: &ClusterEnv) -> Result<Self> {
-        let layout = Layout::at(env.profile, env.state_dir.clone());
-        let (log_name, _) = config::logging_config(&env.version);
-        Ok(Launcher {
-            log_config: layout.root().join(log_name),
-            layout,
-            version: env.version.clone(),
-            java: JAVA.locate()?,
-            libs: ensure_libs(&env.version)?,
-            krb5_conf: env.kerberos.as_ref().map(|k| k.krb5_conf.clone()),
-        })
-    }
-
-    /// `java` with a small heap, a quick-starting JIT and GC for a 2-core machine, and logging.
-    fn java_command(&self, max_heap: &str) -> Command {
-        let mut command = Command::new(&self.java);
-        command
-            .args([
-                "-Xms64m",
-                max_heap,
-                "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1",
-            ])
-            .args(["-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true"])
-            .arg(config::logging_system_property(
-                &self.version,
-                &self.log_config,
-            ));
-        if let Some(krb5_conf) = &self.krb5_conf {
-            command.arg(format!("-Djava.security.krb5.conf={}", krb5_conf.display()));
-        }
-        command.arg("-cp").arg(format!("{}/*", self.libs.display()));
-        command
-    }
-
-    fn spawn(&self, node_id: u32) -> Result<Child> {
-        let mut command = self.java_command(self.layout.profile.max_heap());
-        command
-            .arg("kafka.Kafka")
-            .arg(self.layout.config_file(node_id));
-        let log = self.layout.log_file(node_id);
-        let child = spawn_detached(&mut command, &log)?;
-        let pid_file = self.layout.pid_file(node_id);
-        fs::write(&pid_file, format!("{}\n", child.id()))
-            .context(|| format!("writing {}", pid_file.display()))?;
-        eprintln!(
-            "klamm-test-harness: node {node_id}: `{}` (log {})",
-            render(&command),
-            log.display()
-        );
-        Ok(child)
-    }
-}
-
-/// Stops the watchdog and every node JVM of the layout, and removes `cluster.env` first so that
-/// nobody picks up brokers that are going away.
-pub(crate) fn stop_processes(layout: &Layout) -> StopReport {
-    stop_watchdog(layout);
-    let _ = fs::remove_file(layout.env_file());
-    let mut stopped = Vec::new();
-    let mut processes = Vec::new();
-    for &node_id in layout.profile.node_ids() {
-        let marker = layout.node_marker(node_id);
-        if let Some(pid) =
-            read_pid(&layout.pid_file(node_id)).filter(|pid| is_running(*pid, &marker))
-        {
-            stopped.push((node_id, pid));
-            processes.push((pid, marker));
-        }
-    }
-    let killed = terminate(&processes, STOP_GRACE);
-    for &node_id in layout.profile.node_ids() {
-        let _ = fs::remove_file(layout.pid_file(node_id));
-    }
-    // After the brokers, which would log failed re-logins without it.
-    let kdcs = kerberos::stop(&layout.kerberos_dir()).into_iter().collect();
-    StopReport {
-        stopped,
-        killed,
-        kdcs,
-    }
-}
-
-/// Retires the watchdog: removing its pid file makes it exit on its next tick; SIGTERM is quicker.
-pub(crate) fn stop_watchdog(layout: &Layout) {
-    let pid = read_pid(&layout.watchdog_pid());
-    let _ = fs::remove_file(layout.watchdog_pid());
-    if let Some(pid) = pid {
-        signal(pid, &layout.watchdog_marker(), libc::SIGTERM);
-    }
-}
-
-/// Fault-test helpers. They act on the brokers of this env, which other tests sharing the same
-/// profile also see: use them in tests that own their expectations about the cluster.
-impl ClusterEnv {
-    fn layout(&self) -> Layout {
-        Layout::at(self.profile, self.state_dir.clone())
-    }
-
-    fn node_pid(&self, node_id: u32) -> Result<Option<u32>> {
-        if !self.broker_ids.contains(&node_id) {
-            let known: Vec<String> = self.broker_ids.iter().map(u32::to_string).collect();
-            return Err(HarnessError::UnknownBroker {
-                profile: self.profile.name(),
-                node_id,
-                known: known.join(","),
-            });
-        }
-        let layout = self.layout();
-        Ok(read_pid(&layout.pid_file(node_id))
-            .filter(|pid| is_running(*pid, &layout.node_marker(node_id))))
-    }
-
-    /// Whether node `node_id`'s JVM runs.
-    pub fn is_broker_running(&self, node_id: u32) -> Result<bool> {
-        Ok(self.node_pid(node_id)?.is_some())
-    }
-
-    /// SIGKILLs node `node_id` (a crash: no controlled shutdown) and waits until it is gone.
-    pub fn kill_broker(&self, node_id: u32) -> Result<()> {
-        if let Some(pid) = self.node_pid(node_id)? {
-            signal(pid, &self.layout().node_marker(node_id), libc::SIGKILL);
-            terminate(
-                &[(pid, self.layout().node_marker(node_id))],
-                Duration::from_secs(5),
-            );
-        }
-        Ok(())
-    }
-
-    /// SIGTERMs node `node_id` (controlled shutdown), SIGKILL after 20 s, and waits until it is gone.
-    pub fn stop_broker(&self, node_id: u32) -> Result<()> {
-        if let Some(pid) = self.node_pid(node_id)? {
-            terminate(&[(pid, self.layout().node_marker(node_id))], STOP_GRACE);
-        }
-        Ok(())
-    }
-
-    /// Starts node `node_id` again with its old config and data (a no-op if it runs) and waits
-    /// until it answers with every broker that currently runs.
-    pub fn restart_broker(&self, node_id: u32) -> Result<()> {
-        if self.node_pid(node_id)?.is_some() {
-            return Ok(());
-        }
-        let launcher = Launcher::for_env(self)?;
-        let child = launcher.spawn(node_id)?;
-        let mut expected = Vec::new();
-        for &id in &self.broker_ids {
-            if id == node_id || self.node_pid(id)?.is_some() {
-                expected.push(id);
-            }
-        }
-        let mut children = [(node_id, child)];
-        let result = wait_until_ready(&launcher, self, &mut children, &expected);
-        if result.is_err() {
-            let _ = children[0].1.kill();
-            let _ = children[0].1.wait();
-        }
-        result
-    }
-
-    /// Path of node `node_id`'s log file.
-    pub fn broker_log(&self, node_id: u32) -> PathBuf {
-        self.layout().log_file(node_id)
-    }
 }

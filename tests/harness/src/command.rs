@@ -21,6 +21,11 @@ pub(crate) const JAVA: Tool = Tool {
     purpose: "run the Kafka brokers (Java 17 or newer)",
     install: "apt-get install -y openjdk-17-jre-headless",
 };
+pub(crate) const JAVAC: Tool = Tool {
+    program: "javac",
+    purpose: "compile the single-file Java test programs in tests/harness/java (a JDK 17 or newer)",
+    install: "apt-get install -y openjdk-17-jdk-headless",
+};
 pub(crate) const MAVEN: Tool = Tool {
     program: "mvn",
     purpose: "download the Kafka jars from Maven Central",

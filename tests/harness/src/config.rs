@@ -1,15 +1,21 @@
 //! The broker's `server.properties` and logging configuration for each profile and version.
 //!
-//! Every node is a combined broker+controller on 127.0.0.1 with a static quorum
-//! (`controller.quorum.voters`), which both 3.9 and 4.x accept and which needs no
-//! `--standalone`/`--initial-controllers` at format time. Settings that only exist to make tests
-//! quick and deterministic are commented where they deviate from Kafka's defaults.
+//! The nodes of `single` and `cluster` are combined broker+controllers on 127.0.0.1 with a static
+//! quorum (`controller.quorum.voters`), which both 3.9 and 4.x accept and which needs no
+//! `--standalone`/`--initial-controllers` at format time. The `quorum` profile has separate
+//! brokers and controllers that find each other through `controller.quorum.bootstrap.servers`
+//! (a dynamic quorum, KIP-853). Settings that only exist to make tests quick and deterministic
+//! are commented where they deviate from Kafka's defaults.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::env::SaslUsers;
-use crate::profile::{KafkaVersion, Profile};
+use crate::profile::{KafkaVersion, NodeRole, Profile};
+
+/// The listener of the OAUTHBEARER mechanism (security protocol SASL_PLAINTEXT), apart from the
+/// password and Kerberos mechanisms of `SASL_PLAINTEXT` and `SASL_SSL`.
+pub(crate) const OAUTHBEARER_LISTENER: &str = "SASL_OAUTHBEARER";
 
 /// The listener ports of one node; the security listeners exist in the `single` profile only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +31,7 @@ pub(crate) struct SecurePorts {
     pub(crate) sasl_plaintext: u16,
     pub(crate) ssl: u16,
     pub(crate) sasl_ssl: u16,
+    pub(crate) sasl_oauthbearer: u16,
 }
 
 /// Broker-side security material of the `single` profile.
@@ -34,6 +41,8 @@ pub(crate) struct Security<'a> {
     pub(crate) keystore: &'a Path,
     pub(crate) truststore: &'a Path,
     pub(crate) kerberos: Option<BrokerKerberos<'a>>,
+    /// `delegation.token.secret.key`: enables delegation tokens (HMAC key of every token).
+    pub(crate) delegation_token_secret: &'a str,
 }
 
 /// The broker's Kerberos identity, for GSSAPI on the SASL listeners.
@@ -52,11 +61,22 @@ pub(crate) struct NodeSpec<'a> {
     pub(crate) profile: Profile,
     pub(crate) version: &'a KafkaVersion,
     pub(crate) node_id: u32,
+    pub(crate) role: NodeRole,
     pub(crate) ports: NodePorts,
-    /// `id@127.0.0.1:port,…` for every node.
-    pub(crate) quorum_voters: &'a str,
-    pub(crate) data_dir: &'a Path,
+    pub(crate) quorum: Quorum<'a>,
+    /// `log.dirs`; the first also holds the metadata log.
+    pub(crate) log_dirs: &'a [PathBuf],
     pub(crate) security: Option<Security<'a>>,
+}
+
+/// How the nodes find the controller quorum.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Quorum<'a> {
+    /// `controller.quorum.voters`: `id@127.0.0.1:port,…` for every controller.
+    Static(&'a str),
+    /// `controller.quorum.bootstrap.servers`: `127.0.0.1:port,…` of the first controllers; the
+    /// voters live in the metadata log (kraft.version 1).
+    Dynamic(&'a str),
 }
 
 /// How `server.properties` opens; the version follows, so that `status` can tell it without
@@ -73,35 +93,60 @@ pub(crate) fn server_properties(spec: &NodeSpec<'_>) -> String {
         "{GENERATED_FOR}{}; regenerated on every start.",
         spec.version
     ));
-    props.set("process.roles", "broker,controller");
+    props.set("process.roles", spec.role.process_roles());
     props.set("node.id", spec.node_id);
-    props.set("controller.quorum.voters", spec.quorum_voters);
-    props.set("controller.listener.names", "CONTROLLER");
-    props.set("inter.broker.listener.name", "PLAINTEXT");
-
-    let mut listeners = vec![("PLAINTEXT", ports.plaintext)];
-    if let Some(secure) = ports.secure {
-        listeners.push(("SASL_PLAINTEXT", secure.sasl_plaintext));
-        listeners.push(("SSL", secure.ssl));
-        listeners.push(("SASL_SSL", secure.sasl_ssl));
+    match spec.quorum {
+        Quorum::Static(voters) => props.set("controller.quorum.voters", voters),
+        Quorum::Dynamic(bootstrap) => props.set("controller.quorum.bootstrap.servers", bootstrap),
     }
-    let advertised: Vec<String> = listeners
+    props.set("controller.listener.names", "CONTROLLER");
+
+    let mut listeners = Vec::new();
+    if spec.role.is_broker() {
+        props.set("inter.broker.listener.name", "PLAINTEXT");
+        listeners.push(("PLAINTEXT", "PLAINTEXT", ports.plaintext));
+        if let Some(secure) = ports.secure {
+            listeners.push(("SASL_PLAINTEXT", "SASL_PLAINTEXT", secure.sasl_plaintext));
+            listeners.push(("SSL", "SSL", secure.ssl));
+            listeners.push(("SASL_SSL", "SASL_SSL", secure.sasl_ssl));
+            listeners.push((
+                OAUTHBEARER_LISTENER,
+                "SASL_PLAINTEXT",
+                secure.sasl_oauthbearer,
+            ));
+        }
+    }
+    let mut advertised: Vec<String> = listeners
         .iter()
-        .map(|(name, port)| format!("{name}://{host}:{port}"))
+        .map(|(name, _, port)| format!("{name}://{host}:{port}"))
         .collect();
     let mut bound = advertised.clone();
-    bound.push(format!("CONTROLLER://{host}:{}", ports.controller));
+    if spec.role.is_controller() {
+        let controller = format!("CONTROLLER://{host}:{}", ports.controller);
+        bound.push(controller.clone());
+        // A dynamic quorum learns each controller's address from what it advertises.
+        if matches!(spec.quorum, Quorum::Dynamic(_)) {
+            advertised.push(controller);
+        }
+    }
     let mut protocol_map: Vec<String> = listeners
         .iter()
-        .map(|(name, _)| format!("{name}:{name}"))
+        .map(|(name, protocol, _)| format!("{name}:{protocol}"))
         .collect();
     protocol_map.push("CONTROLLER:PLAINTEXT".to_owned());
     props.set("listeners", bound.join(","));
-    props.set("advertised.listeners", advertised.join(","));
+    if !advertised.is_empty() {
+        props.set("advertised.listeners", advertised.join(","));
+    }
     props.set("listener.security.protocol.map", protocol_map.join(","));
-    props.set("log.dirs", spec.data_dir.display());
+    let log_dirs: Vec<String> = spec
+        .log_dirs
+        .iter()
+        .map(|dir| dir.display().to_string())
+        .collect();
+    props.set("log.dirs", log_dirs.join(","));
 
-    let replicas = spec.profile.node_ids().len();
+    let replicas = spec.profile.broker_ids().len();
     let min_isr = if replicas >= 3 { 2 } else { 1 };
     props.comment("Internal topics sized for a test cluster: fewer partitions make the first group or transaction quick.");
     props.set("offsets.topic.replication.factor", replicas);
@@ -113,6 +158,16 @@ pub(crate) fn server_properties(spec: &NodeSpec<'_>) -> String {
         props.set("share.coordinator.state.topic.replication.factor", replicas);
         props.set("share.coordinator.state.topic.min.isr", min_isr);
         props.set("share.coordinator.state.topic.num.partitions", 5);
+    }
+    if spec.version.is_4x() {
+        props.comment("Groups and transactions of Kafka 4: share.version, streams.version and transaction.version come from format time (their defaults for 4.4 are 2, 1 and 2); these enable the rest.");
+        props.set(
+            "group.coordinator.rebalance.protocols",
+            "classic,consumer,streams",
+        );
+        props.set("group.streams.initial.rebalance.delay.ms", 0);
+        props.comment("KIP-939: producers may take part in two-phase commit (transaction.two.phase.commit.enable=true).");
+        props.set("transaction.two.phase.commit.enable", true);
     }
     props.set("num.partitions", 1);
     props.set("default.replication.factor", 1);
@@ -167,6 +222,12 @@ fn security_properties(props: &mut Properties, security: &Security<'_>) {
         }
     }
     props.set("sasl.enabled.mechanisms", mechanisms.join(","));
+    props.comment("Delegation tokens (SCRAM with tokenauth=true on the SASL listeners); in KRaft the controller creates them, and this combined node is one.");
+    props.set(
+        "delegation.token.secret.key",
+        security.delegation_token_secret,
+    );
+    oauthbearer_properties(props, users);
     // A JAAS context is loaded for every enabled mechanism on every SASL listener.
     let plain = format!(
         "org.apache.kafka.common.security.plain.PlainLoginModule required user_{}=\"{}\" user_{}=\"{}\";",
@@ -193,6 +254,32 @@ fn security_properties(props: &mut Properties, security: &Security<'_>) {
         "SSL: a client certificate is verified when sent (principal = its DN), optional otherwise.",
     );
     props.set("listener.name.ssl.ssl.client.auth", "requested");
+}
+
+/// The OAUTHBEARER listener: unsigned JWS tokens (`alg: none`), checked by Kafka's unsecured
+/// validator; the principal is the token's `sub` claim.
+fn oauthbearer_properties(props: &mut Properties, users: &SaslUsers) {
+    let prefix = format!(
+        "listener.name.{}.",
+        OAUTHBEARER_LISTENER.to_ascii_lowercase()
+    );
+    props.comment("OAUTHBEARER listener: unsigned tokens from the harness's token endpoint, principal = sub; sessions end when the token expires unless the client re-authenticates (KIP-368).");
+    props.set(&format!("{prefix}sasl.enabled.mechanisms"), "OAUTHBEARER");
+    props.set(
+        &format!("{prefix}oauthbearer.sasl.jaas.config"),
+        format!(
+            "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub=\"{}\";",
+            users.admin_user
+        ),
+    );
+    props.set(
+        &format!("{prefix}oauthbearer.sasl.server.callback.handler.class"),
+        "org.apache.kafka.common.security.oauthbearer.internals.unsecured.OAuthBearerUnsecuredValidatorCallbackHandler",
+    );
+    props.set(
+        &format!("{prefix}oauthbearer.connections.max.reauth.ms"),
+        3_600_000,
+    );
 }
 
 /// `--add-scram` arguments for `kafka-storage format`: both users, both SCRAM mechanisms.
@@ -273,6 +360,20 @@ pub(crate) fn version_in_server_properties(text: &str) -> Option<KafkaVersion> {
     rest.split(';').next()?.trim().parse().ok()
 }
 
+/// The `process.roles` of a `server.properties`.
+pub(crate) fn role_in_server_properties(text: &str) -> Option<NodeRole> {
+    let roles = text
+        .lines()
+        .find_map(|line| line.strip_prefix("process.roles="))?;
+    let roles: Vec<&str> = roles.split(',').map(str::trim).collect();
+    match (roles.contains(&"broker"), roles.contains(&"controller")) {
+        (true, true) => Some(NodeRole::Combined),
+        (true, false) => Some(NodeRole::Broker),
+        (false, true) => Some(NodeRole::Controller),
+        (false, false) => None,
+    }
+}
+
 /// The `listeners` of a `server.properties` as `(name, host:port)`, e.g.
 /// `("PLAINTEXT", "127.0.0.1:29044")`; entries without `://` are skipped.
 pub(crate) fn listeners_in_server_properties(text: &str) -> Vec<(String, String)> {
@@ -316,6 +417,7 @@ mod tests {
                 sasl_plaintext: 2,
                 ssl: 3,
                 sasl_ssl: 4,
+                sasl_oauthbearer: 6,
             }),
         }
     }
@@ -329,8 +431,9 @@ mod tests {
             version: &version,
             node_id: 1,
             ports: single_node_ports(),
-            quorum_voters: "1@127.0.0.1:5",
-            data_dir: Path::new("/d"),
+            role: NodeRole::Combined,
+            quorum: Quorum::Static("1@127.0.0.1:5"),
+            log_dirs: &[PathBuf::from("/d")],
             security: Some(Security {
                 users: &users,
                 keystore: Path::new("/k.pem"),
@@ -340,6 +443,7 @@ mod tests {
                     principal: "kafka/localhost@KLAMM.TEST",
                     keytab: Path::new("/krb/broker.keytab"),
                 }),
+                delegation_token_secret: "dt-secret",
             }),
         };
         let text = server_properties(&spec);
@@ -348,11 +452,61 @@ mod tests {
         );
         assert!(text.contains("\nsasl.kerberos.service.name=kafka\n"));
         assert!(text.contains("listener.name.sasl_plaintext.gssapi.sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true keyTab=\"/krb/broker.keytab\" principal=\"kafka/localhost@KLAMM.TEST\";\n"));
-        assert!(text.contains("\nadvertised.listeners=PLAINTEXT://127.0.0.1:1,SASL_PLAINTEXT://127.0.0.1:2,SSL://127.0.0.1:3,SASL_SSL://127.0.0.1:4\n"));
+        assert!(text.contains("\nadvertised.listeners=PLAINTEXT://127.0.0.1:1,SASL_PLAINTEXT://127.0.0.1:2,SSL://127.0.0.1:3,SASL_SSL://127.0.0.1:4,SASL_OAUTHBEARER://127.0.0.1:6\n"));
         assert!(text.contains("\nsuper.users=User:ANONYMOUS;User:admin\n"));
         assert!(text.contains("listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config="));
         assert!(text.contains("user_alice=\"alice-pw\""));
         assert!(text.contains("\nshare.coordinator.state.topic.replication.factor=1\n"));
+        assert!(text.contains("\ndelegation.token.secret.key=dt-secret\n"));
+        assert!(text.contains("SASL_OAUTHBEARER://127.0.0.1:6"));
+        assert!(text.contains(",SASL_OAUTHBEARER:SASL_PLAINTEXT,"));
+        assert!(
+            text.contains("\nlistener.name.sasl_oauthbearer.sasl.enabled.mechanisms=OAUTHBEARER\n")
+        );
+        assert!(text.contains("\ngroup.coordinator.rebalance.protocols=classic,consumer,streams\n"));
+        assert!(text.contains("\ntransaction.two.phase.commit.enable=true\n"));
+        assert_eq!(role_in_server_properties(&text), Some(NodeRole::Combined));
+    }
+
+    #[test]
+    fn dynamic_quorum_nodes_split_listeners_by_role() {
+        let version: KafkaVersion = "4.4.0".parse().unwrap();
+        let ports = NodePorts {
+            plaintext: 1,
+            controller: 2,
+            secure: None,
+        };
+        let spec = |node_id, role| NodeSpec {
+            profile: Profile::Quorum,
+            version: &version,
+            node_id,
+            role,
+            ports,
+            quorum: Quorum::Dynamic("127.0.0.1:2,127.0.0.1:3"),
+            log_dirs: &[],
+            security: None,
+        };
+        let controller = server_properties(&spec(2, NodeRole::Controller));
+        assert!(controller.contains("\nprocess.roles=controller\n"));
+        assert!(
+            controller.contains("\ncontroller.quorum.bootstrap.servers=127.0.0.1:2,127.0.0.1:3\n")
+        );
+        assert!(!controller.contains("controller.quorum.voters"));
+        assert!(controller.contains("\nlisteners=CONTROLLER://127.0.0.1:2\n"));
+        assert!(controller.contains("\nadvertised.listeners=CONTROLLER://127.0.0.1:2\n"));
+        assert!(!controller.contains("inter.broker.listener.name"));
+        assert_eq!(
+            role_in_server_properties(&controller),
+            Some(NodeRole::Controller)
+        );
+        let broker = server_properties(&spec(1, NodeRole::Broker));
+        assert!(
+            broker.contains("\nlisteners=PLAINTEXT://127.0.0.1:1\n"),
+            "{broker}"
+        );
+        assert!(broker.contains("\nadvertised.listeners=PLAINTEXT://127.0.0.1:1\n"));
+        assert!(broker.contains("\noffsets.topic.replication.factor=1\n"));
+        assert_eq!(role_in_server_properties(&broker), Some(NodeRole::Broker));
     }
 
     #[test]
@@ -367,13 +521,16 @@ mod tests {
                 controller: 2,
                 secure: None,
             },
-            quorum_voters: "1@127.0.0.1:2",
-            data_dir: Path::new("/d"),
+            role: NodeRole::Combined,
+            quorum: Quorum::Static("1@127.0.0.1:2"),
+            log_dirs: &[PathBuf::from("/d"), PathBuf::from("/d-b")],
             security: None,
         };
         let text = server_properties(&spec);
         assert!(!text.contains("share.coordinator"));
+        assert!(!text.contains("group.coordinator.rebalance.protocols"));
         assert!(text.contains("\ntransaction.state.log.min.isr=2\n"));
+        assert!(text.contains("\nlog.dirs=/d,/d-b\n"));
         assert!(!text.contains("sasl"));
     }
 
@@ -392,8 +549,9 @@ mod tests {
             version: &version,
             node_id: 1,
             ports: single_node_ports(),
-            quorum_voters: "1@127.0.0.1:5",
-            data_dir: Path::new("/d"),
+            role: NodeRole::Combined,
+            quorum: Quorum::Static("1@127.0.0.1:5"),
+            log_dirs: &[PathBuf::from("/d")],
             security: None,
         };
         let text = server_properties(&spec);
@@ -407,10 +565,11 @@ mod tests {
                 "SASL_PLAINTEXT",
                 "SSL",
                 "SASL_SSL",
+                "SASL_OAUTHBEARER",
                 "CONTROLLER"
             ]
         );
-        assert_eq!(listeners[4].1, "127.0.0.1:5");
+        assert_eq!(listeners[5].1, "127.0.0.1:5");
     }
 
     #[test]

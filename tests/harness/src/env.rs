@@ -70,6 +70,35 @@ pub struct KerberosEnv {
     pub keyless_principal: String,
 }
 
+/// One KRaft controller of the profile as it was started (`CONTROLLER_<id>`,
+/// `CONTROLLER_<id>_DIRECTORY_ID`): what AddRaftVoter and RemoveRaftVoter name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControllerEnv {
+    /// `node.id`.
+    pub node_id: u32,
+    /// The CONTROLLER listener, `127.0.0.1:port` (PLAINTEXT, `User:ANONYMOUS`, a super user).
+    pub address: String,
+    /// The metadata log directory's `directory.id` from `meta.properties`, a Kafka `Uuid`.
+    pub directory_id: String,
+}
+
+/// Client credentials for the OAUTHBEARER listener of the `single` profile, accepted by the
+/// harness's token endpoint ([`crate::oauth::TokenEndpoint`]); the broker's principal is the
+/// token's `sub` claim, which the endpoint sets to the client id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthEnv {
+    /// A client whose principal is a super user (`OAUTH_CLIENT_ID`, the SASL admin's name).
+    pub client_id: String,
+    /// Its secret (`OAUTH_CLIENT_SECRET`).
+    pub client_secret: String,
+    /// A client whose principal has no ACLs (`OAUTH_USER_CLIENT_ID`, the SASL user's name).
+    pub user_client_id: String,
+    /// Its secret (`OAUTH_USER_CLIENT_SECRET`).
+    pub user_client_secret: String,
+    /// The scope granted when a request names none (`OAUTH_SCOPE`).
+    pub scope: String,
+}
+
 /// How to reach a running profile; parsed from, and written to, `cluster.env`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterEnv {
@@ -94,6 +123,26 @@ pub struct ClusterEnv {
     pub bootstrap_ssl: Option<String>,
     /// SASL_SSL listeners (`BOOTSTRAP_SASL_SSL`), `single` profile only.
     pub bootstrap_sasl_ssl: Option<String>,
+    /// The OAUTHBEARER listener (`BOOTSTRAP_SASL_OAUTHBEARER`, security protocol
+    /// SASL_PLAINTEXT, mechanism OAUTHBEARER only), `single` profile only.
+    pub bootstrap_sasl_oauthbearer: Option<String>,
+    /// Each broker's `log.dirs` (`BROKER_<id>_LOG_DIRS`, comma-separated), by id: two per
+    /// broker in `cluster` (for AlterReplicaLogDirs), one elsewhere.
+    pub broker_log_dirs: BTreeMap<u32, Vec<PathBuf>>,
+    /// The controllers the profile started with (`CONTROLLER_IDS`, …); in `single` and
+    /// `cluster` these are the combined nodes.
+    pub controllers: Vec<ControllerEnv>,
+    /// `host:port[,…]` of the CONTROLLER listeners (`BOOTSTRAP_CONTROLLER`), for
+    /// `--bootstrap-controller` and `bootstrap.controllers`.
+    pub bootstrap_controller: String,
+    /// Whether the quorum is dynamic (`KRAFT_QUORUM=dynamic`: `controller.quorum.bootstrap.servers`,
+    /// voters can be added and removed) or static (`static`: `controller.quorum.voters`).
+    pub dynamic_quorum: bool,
+    /// SASL mechanisms a delegation token logs in with (`DELEGATION_TOKEN_MECHANISMS`), empty
+    /// where delegation tokens are disabled; `single`: SCRAM-SHA-256 and SCRAM-SHA-512.
+    pub delegation_token_mechanisms: Vec<String>,
+    /// OAUTHBEARER client credentials, `single` profile only.
+    pub oauth: Option<OAuthEnv>,
     /// SASL users, `single` profile only.
     pub sasl: Option<SaslUsers>,
     /// TLS material, `single` profile only.
@@ -185,6 +234,46 @@ impl ClusterEnv {
                 keyless_principal: required("KERBEROS_KEYLESS_PRINCIPAL")?,
             }),
         };
+        let controller_ids = required("CONTROLLER_IDS")?
+            .split(',')
+            .map(|id| {
+                id.trim()
+                    .parse::<u32>()
+                    .map_err(|_| malformed(format!("bad controller id `{id}`")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let controllers = controller_ids
+            .iter()
+            .map(|id| {
+                Ok(ControllerEnv {
+                    node_id: *id,
+                    address: required(&format!("CONTROLLER_{id}"))?,
+                    directory_id: required(&format!("CONTROLLER_{id}_DIRECTORY_ID"))?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let broker_log_dirs = broker_ids
+            .iter()
+            .filter_map(|id| {
+                optional(&format!("BROKER_{id}_LOG_DIRS"))
+                    .map(|dirs| (*id, dirs.split(',').map(PathBuf::from).collect()))
+            })
+            .collect();
+        let dynamic_quorum = match required("KRAFT_QUORUM")?.as_str() {
+            "dynamic" => true,
+            "static" => false,
+            other => return Err(malformed(format!("bad KRAFT_QUORUM `{other}`"))),
+        };
+        let oauth = match optional("OAUTH_CLIENT_ID") {
+            None => None,
+            Some(client_id) => Some(OAuthEnv {
+                client_id,
+                client_secret: required("OAUTH_CLIENT_SECRET")?,
+                user_client_id: required("OAUTH_USER_CLIENT_ID")?,
+                user_client_secret: required("OAUTH_USER_CLIENT_SECRET")?,
+                scope: required("OAUTH_SCOPE")?,
+            }),
+        };
         Ok(ClusterEnv {
             profile,
             version,
@@ -196,6 +285,15 @@ impl ClusterEnv {
             bootstrap_sasl_plaintext: optional("BOOTSTRAP_SASL_PLAINTEXT"),
             bootstrap_ssl: optional("BOOTSTRAP_SSL"),
             bootstrap_sasl_ssl: optional("BOOTSTRAP_SASL_SSL"),
+            bootstrap_sasl_oauthbearer: optional("BOOTSTRAP_SASL_OAUTHBEARER"),
+            broker_log_dirs,
+            controllers,
+            bootstrap_controller: required("BOOTSTRAP_CONTROLLER")?,
+            dynamic_quorum,
+            delegation_token_mechanisms: optional("DELEGATION_TOKEN_MECHANISMS")
+                .map(|list| list.split(',').map(str::to_owned).collect())
+                .unwrap_or_default(),
+            oauth,
             sasl,
             tls,
             kerberos,
@@ -220,11 +318,42 @@ impl ClusterEnv {
         for (id, addr) in &self.broker_plaintext {
             put(&format!("BROKER_{id}_PLAINTEXT"), addr);
         }
+        for (id, dirs) in &self.broker_log_dirs {
+            let dirs: Vec<String> = dirs.iter().map(|dir| path(dir)).collect();
+            put(&format!("BROKER_{id}_LOG_DIRS"), &dirs.join(","));
+        }
         put("BOOTSTRAP_PLAINTEXT", &self.bootstrap_plaintext);
+        let controller_ids: Vec<String> = self
+            .controllers
+            .iter()
+            .map(|c| c.node_id.to_string())
+            .collect();
+        put("CONTROLLER_IDS", &controller_ids.join(","));
+        for controller in &self.controllers {
+            let id = controller.node_id;
+            put(&format!("CONTROLLER_{id}"), &controller.address);
+            put(
+                &format!("CONTROLLER_{id}_DIRECTORY_ID"),
+                &controller.directory_id,
+            );
+        }
+        put("BOOTSTRAP_CONTROLLER", &self.bootstrap_controller);
+        put(
+            "KRAFT_QUORUM",
+            if self.dynamic_quorum {
+                "dynamic"
+            } else {
+                "static"
+            },
+        );
         for (key, value) in [
             ("BOOTSTRAP_SASL_PLAINTEXT", &self.bootstrap_sasl_plaintext),
             ("BOOTSTRAP_SSL", &self.bootstrap_ssl),
             ("BOOTSTRAP_SASL_SSL", &self.bootstrap_sasl_ssl),
+            (
+                "BOOTSTRAP_SASL_OAUTHBEARER",
+                &self.bootstrap_sasl_oauthbearer,
+            ),
         ] {
             if let Some(value) = value {
                 put(key, value);
@@ -236,6 +365,19 @@ impl ClusterEnv {
             put("SASL_ADMIN_PASSWORD", &sasl.admin_password);
             put("SASL_USER", &sasl.user);
             put("SASL_PASSWORD", &sasl.password);
+        }
+        if !self.delegation_token_mechanisms.is_empty() {
+            put(
+                "DELEGATION_TOKEN_MECHANISMS",
+                &self.delegation_token_mechanisms.join(","),
+            );
+        }
+        if let Some(oauth) = &self.oauth {
+            put("OAUTH_CLIENT_ID", &oauth.client_id);
+            put("OAUTH_CLIENT_SECRET", &oauth.client_secret);
+            put("OAUTH_USER_CLIENT_ID", &oauth.user_client_id);
+            put("OAUTH_USER_CLIENT_SECRET", &oauth.user_client_secret);
+            put("OAUTH_SCOPE", &oauth.scope);
         }
         if let Some(tls) = &self.tls {
             put("SSL_CA_FILE", &path(&tls.ca_file));
@@ -311,6 +453,30 @@ mod tests {
             bootstrap_sasl_plaintext: Some("127.0.0.1:20002".into()),
             bootstrap_ssl: Some("127.0.0.1:20003".into()),
             bootstrap_sasl_ssl: Some("127.0.0.1:20004".into()),
+            bootstrap_sasl_oauthbearer: Some("127.0.0.1:20006".into()),
+            broker_log_dirs: [(
+                1,
+                vec![
+                    "/work/my repo/target/kafka/single/node-1/data".into(),
+                    "/d/node-1/data-b".into(),
+                ],
+            )]
+            .into(),
+            controllers: vec![ControllerEnv {
+                node_id: 1,
+                address: "127.0.0.1:20007".into(),
+                directory_id: "Jm4WpyPwQvSQ6F3rJ4EXbA".into(),
+            }],
+            bootstrap_controller: "127.0.0.1:20007".into(),
+            dynamic_quorum: false,
+            delegation_token_mechanisms: vec!["SCRAM-SHA-256".into(), "SCRAM-SHA-512".into()],
+            oauth: Some(OAuthEnv {
+                client_id: "klamm-admin".into(),
+                client_secret: "it's secret".into(),
+                user_client_id: "klamm-user".into(),
+                user_client_secret: "user-secret".into(),
+                scope: "klamm".into(),
+            }),
             sasl: Some(SaslUsers {
                 mechanisms: vec!["PLAIN".into(), "SCRAM-SHA-256".into()],
                 admin_user: "klamm-admin".into(),
@@ -350,6 +516,11 @@ mod tests {
         );
         assert!(text.contains("BOOTSTRAP_SASL_SSL=127.0.0.1:20004\n"));
         assert!(text.contains("KERBEROS_CLIENT_PRINCIPAL=klamm-client@KLAMM.TEST\n"));
+        assert!(text.contains(
+            "BROKER_1_LOG_DIRS='/work/my repo/target/kafka/single/node-1/data,/d/node-1/data-b'\n"
+        ));
+        assert!(text.contains("CONTROLLER_1_DIRECTORY_ID=Jm4WpyPwQvSQ6F3rJ4EXbA\n"));
+        assert!(text.contains("KRAFT_QUORUM=static\n"));
         assert_eq!(ClusterEnv::parse(&text, Path::new("x")).unwrap(), env);
     }
 
@@ -363,6 +534,10 @@ mod tests {
         env.sasl = None;
         env.tls = None;
         env.kerberos = None;
+        env.bootstrap_sasl_oauthbearer = None;
+        env.oauth = None;
+        env.delegation_token_mechanisms.clear();
+        env.dynamic_quorum = true;
         let parsed = ClusterEnv::parse(&env.to_env_file(), Path::new("x")).unwrap();
         assert_eq!(parsed, env);
     }

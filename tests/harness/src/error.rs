@@ -39,8 +39,8 @@ pub enum HarnessError {
         output: String,
     },
 
-    /// A profile name that is neither `single` nor `cluster`.
-    #[error("unknown profile `{0}` (expected `single` or `cluster`)")]
+    /// A profile name that is not `single`, `cluster` or `quorum`.
+    #[error("unknown profile `{0}` (expected `single`, `cluster` or `quorum`)")]
     UnknownProfile(String),
 
     /// A Kafka version the harness does not know how to run.
@@ -125,9 +125,26 @@ pub enum HarnessError {
         known: String,
     },
 
+    /// An operation that needs a dynamic KRaft quorum (the `quorum` profile).
+    #[error("profile `{0}` has a static quorum; adding nodes needs the `quorum` profile")]
+    StaticQuorum(&'static str),
+
     /// No brokers run under this profile.
     #[error("no Kafka brokers run under profile `{0}`; start them with `cargo xtask kafka up --profile {0}`")]
     NotRunning(&'static str),
+
+    /// A Java test program or Kafka tool ended, or said nothing, before what the harness waited for.
+    #[error("{program} {problem} while waiting for {waiting_for}; its output:\n{output}")]
+    Program {
+        /// The program, e.g. `ShareConsumer.java`.
+        program: String,
+        /// What went wrong: `exited (exit status: 1)`, `said nothing for 60s`.
+        problem: String,
+        /// What the harness waited for, e.g. a line starting with `READY`.
+        waiting_for: String,
+        /// The last lines of its stdout and stderr.
+        output: String,
+    },
 
     /// The lazily started shared brokers could not be started earlier in this process.
     #[error("shared Kafka profile `{profile}` is unavailable: {reason}")]

@@ -137,6 +137,44 @@ impl Layout {
         self.node_dir(node_id).join("data")
     }
 
+    /// A node's `log.dirs`: `data` (which also holds the metadata log), then `data-b`, `data-c`…
+    pub(crate) fn log_dirs(&self, node_id: u32, count: usize) -> Vec<PathBuf> {
+        (0..count)
+            .map(|index| match index {
+                0 => self.data_dir(node_id),
+                n => self
+                    .node_dir(node_id)
+                    .join(format!("data-{}", char::from(b'a' + n as u8))),
+            })
+            .collect()
+    }
+
+    /// The ids of every `node-<id>` directory: the profile's own nodes and any a test added.
+    pub(crate) fn node_ids_on_disk(&self) -> Vec<u32> {
+        let Ok(entries) = fs::read_dir(&self.root) else {
+            return Vec::new();
+        };
+        let mut ids: Vec<u32> = entries
+            .filter_map(|entry| entry.ok())
+            .filter(|entry| entry.path().is_dir())
+            .filter_map(|entry| {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                name.strip_prefix("node-")?.parse().ok()
+            })
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// The profile's nodes and any a test added, without duplicates.
+    pub(crate) fn all_node_ids(&self) -> Vec<u32> {
+        let mut ids = self.profile.node_ids().to_vec();
+        ids.extend(self.node_ids_on_disk());
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
     /// What a node's JVM command line contains (its config path), to recognise it by pid.
     pub(crate) fn node_marker(&self, node_id: u32) -> String {
         self.config_file(node_id).display().to_string()
@@ -216,7 +254,7 @@ pub(crate) fn random_cluster_id() -> String {
     }
 }
 
-fn base64_url(bytes: &[u8]) -> String {
+pub(crate) fn base64_url(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
@@ -304,6 +342,22 @@ mod tests {
         assert_eq!(a.len(), 22);
         assert!(!a.starts_with('-'));
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn log_dirs_start_with_the_data_dir_and_nodes_are_found_on_disk() {
+        let root = std::env::temp_dir().join(format!("klamm-layout-nodes-{}", std::process::id()));
+        let layout = Layout::at(Profile::Quorum, root.clone());
+        let dirs = layout.log_dirs(2, 2);
+        assert_eq!(dirs[0], layout.data_dir(2));
+        assert!(dirs[1].ends_with("node-2/data-b"), "{dirs:?}");
+        for id in [7, 3] {
+            fs::create_dir_all(layout.node_dir(id)).unwrap();
+        }
+        fs::create_dir_all(root.join("node-x")).unwrap();
+        assert_eq!(layout.node_ids_on_disk(), [3, 7]);
+        assert_eq!(layout.all_node_ids(), [1, 2, 3, 7]);
+        fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

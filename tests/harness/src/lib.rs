@@ -5,7 +5,11 @@
 //! `java -cp 'libs/*' kafka.Kafka` ([`up`]): `single` is one combined broker+controller with
 //! PLAINTEXT, SASL_PLAINTEXT, SSL and SASL_SSL listeners, SCRAM and PLAIN users, GSSAPI against a
 //! throw-away MIT Kerberos KDC ([`kerberos`]) and ACLs;
-//! `cluster` is three combined nodes on PLAINTEXT. What clients need to connect is written to
+//! `cluster` is three combined nodes on PLAINTEXT with two log directories each; `quorum` is a
+//! broker and two controllers in a dynamic KRaft quorum, to which tests add voters and nodes
+//! ([`ClusterEnv::start_extra_node`]). Kafka's own tools and small Java programs of the same
+//! release run as a second oracle ([`java`]), and [`oauth`] is a local OAuth token endpoint for
+//! the OAUTHBEARER listener. What clients need to connect is written to
 //! `target/kafka/<profile>/cluster.env` and parsed as a [`ClusterEnv`]. `cargo xtask kafka` wraps
 //! these functions for the command line.
 //!
@@ -29,23 +33,28 @@ mod error;
 #[cfg(feature = "fake-broker")]
 pub mod fake_broker;
 pub mod fetch;
+pub mod java;
 pub mod kerberos;
 mod layout;
 mod lock;
+mod node;
+pub mod oauth;
 pub mod oracle;
 pub mod probe;
 mod process;
 mod profile;
+mod quorum;
 mod shared;
 mod status;
 mod tls;
 
 pub use cluster::{down, up, StopReport, START_TIMEOUT_ENV_VAR};
 pub use command::check_tools;
-pub use env::{ClusterEnv, KerberosEnv, SaslUsers, TlsFiles};
+pub use env::{ClusterEnv, ControllerEnv, KerberosEnv, OAuthEnv, SaslUsers, TlsFiles};
 pub use error::{HarnessError, Result};
 pub use layout::{env_file, state_root, STATE_ENV_VAR};
 pub use process::peak_rss_kib;
-pub use profile::{KafkaVersion, Profile};
+pub use profile::{KafkaVersion, NodeRole, Profile};
+pub use quorum::ExtraNode;
 pub use shared::{shared, shared_version, try_shared, try_shared_version, LINGER_ENV_VAR};
 pub use status::{status, status_all, KdcStatus, NodeStatus, PidState, Status};

@@ -1,5 +1,6 @@
-//! The independent oracle: kafka-python 3.x, a client that shares no code with Klamm, driven by
-//! the small scripts in `tests/harness/oracle/`.
+//! The independent oracles: kafka-python 3.x, a client that shares no code with Klamm, driven by
+//! the small scripts in `tests/harness/oracle/`; and the Java reference client and tools of the
+//! brokers' own release ([`java_program`], [`java_tool`], more in [`crate::java`]).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -9,7 +10,9 @@ use std::time::Duration;
 use crate::command::{run_checked, PYTHON};
 use crate::error::Result;
 use crate::fetch::cache_root;
+use crate::java::{Java, JavaCommand};
 use crate::lock::FileLock;
+use crate::profile::KafkaVersion;
 
 /// The pinned oracle release.
 pub const KAFKA_PYTHON_REQUIREMENT: &str = "kafka-python==3.0.12";
@@ -73,4 +76,17 @@ pub fn oracle_script(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("oracle")
         .join(name)
+}
+
+/// `java … <Name>` for the single-file program `tests/harness/java/<Name>.java` on `version`'s
+/// tools classpath (compiled on first use), e.g.
+/// `java_program(&env.version, "ShareConsumer.java")?.args([...]).spawn()?`.
+pub fn java_program(version: &KafkaVersion, source_name: &str) -> Result<JavaCommand> {
+    Java::new(version).program(source_name)
+}
+
+/// `java … <main_class>` for one of Kafka's own tools on `version`'s tools classpath, e.g.
+/// `java_tool(&env.version, "org.apache.kafka.tools.MetadataQuorumCommand")?.args([...]).run()?`.
+pub fn java_tool(version: &KafkaVersion, main_class: &str) -> Result<JavaCommand> {
+    Java::new(version).tool(main_class)
 }

@@ -12,27 +12,103 @@ pub enum Profile {
     /// listeners, SCRAM and PLAIN users, and the StandardAuthorizer.
     Single,
     /// Three combined broker+controller nodes (1, 2, 3), PLAINTEXT only, so that partitions can be
-    /// reassigned, leaders elected and a broker killed while the quorum keeps a majority.
+    /// reassigned, leaders elected and a broker killed while the quorum keeps a majority. Each
+    /// broker has two log directories, so that replicas can move between them.
     Cluster,
+    /// A dynamic KRaft quorum (KIP-853): broker 1, controller 2 (formatted `--standalone`, the
+    /// only voter at first) and controller 3 (formatted `--no-initial-controllers`, an observer
+    /// until a test adds it as a voter), PLAINTEXT only, all through
+    /// `controller.quorum.bootstrap.servers`. Tests may start further controllers and brokers
+    /// ([`crate::ClusterEnv::start_extra_node`]).
+    Quorum,
+}
+
+/// What a node runs: `process.roles`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeRole {
+    /// `broker,controller`.
+    Combined,
+    /// `broker`.
+    Broker,
+    /// `controller`.
+    Controller,
+}
+
+impl NodeRole {
+    /// The `process.roles` value.
+    pub fn process_roles(self) -> &'static str {
+        match self {
+            NodeRole::Combined => "broker,controller",
+            NodeRole::Broker => "broker",
+            NodeRole::Controller => "controller",
+        }
+    }
+
+    /// Whether the node serves clients (has broker listeners).
+    pub fn is_broker(self) -> bool {
+        self != NodeRole::Controller
+    }
+
+    /// Whether the node runs a controller (has the CONTROLLER listener).
+    pub fn is_controller(self) -> bool {
+        self != NodeRole::Broker
+    }
 }
 
 impl Profile {
     /// Every profile, in the order `status` reports them.
-    pub const ALL: [Profile; 2] = [Profile::Single, Profile::Cluster];
+    pub const ALL: [Profile; 3] = [Profile::Single, Profile::Cluster, Profile::Quorum];
 
     /// The name used on the command line and in `target/kafka/<name>/`.
     pub fn name(self) -> &'static str {
         match self {
             Profile::Single => "single",
             Profile::Cluster => "cluster",
+            Profile::Quorum => "quorum",
         }
     }
 
-    /// The node ids this profile runs.
+    /// The node ids this profile starts with (brokers and controllers).
     pub fn node_ids(self) -> &'static [u32] {
         match self {
             Profile::Single => &[1],
-            Profile::Cluster => &[1, 2, 3],
+            Profile::Cluster | Profile::Quorum => &[1, 2, 3],
+        }
+    }
+
+    /// What node `node_id` of the profile runs; nodes a test added are brokers or controllers
+    /// as it asked (their `server.properties` says which).
+    pub fn role(self, node_id: u32) -> NodeRole {
+        match (self, node_id) {
+            (Profile::Single | Profile::Cluster, _) => NodeRole::Combined,
+            (Profile::Quorum, 1) => NodeRole::Broker,
+            (Profile::Quorum, _) => NodeRole::Controller,
+        }
+    }
+
+    /// The broker ids of [`Profile::node_ids`].
+    pub fn broker_ids(self) -> Vec<u32> {
+        let ids = self.node_ids().iter().copied();
+        ids.filter(|&id| self.role(id).is_broker()).collect()
+    }
+
+    /// The controller ids of [`Profile::node_ids`].
+    pub fn controller_ids(self) -> Vec<u32> {
+        let ids = self.node_ids().iter().copied();
+        ids.filter(|&id| self.role(id).is_controller()).collect()
+    }
+
+    /// Whether the quorum is dynamic (`controller.quorum.bootstrap.servers`, KIP-853) rather
+    /// than static (`controller.quorum.voters`).
+    pub fn has_dynamic_quorum(self) -> bool {
+        self == Profile::Quorum
+    }
+
+    /// How many log directories each broker has (`log.dirs`).
+    pub fn log_dirs_per_broker(self) -> usize {
+        match self {
+            Profile::Cluster => 2,
+            Profile::Single | Profile::Quorum => 1,
         }
     }
 
@@ -46,6 +122,7 @@ impl Profile {
         match self {
             Profile::Single => "-Xmx512m",
             Profile::Cluster => "-Xmx384m",
+            Profile::Quorum => "-Xmx256m",
         }
     }
 }
@@ -63,6 +140,7 @@ impl FromStr for Profile {
         match s {
             "single" => Ok(Profile::Single),
             "cluster" => Ok(Profile::Cluster),
+            "quorum" => Ok(Profile::Quorum),
             other => Err(HarnessError::UnknownProfile(other.to_owned())),
         }
     }
@@ -175,5 +253,17 @@ mod tests {
             assert_eq!(profile.name().parse::<Profile>().unwrap(), profile);
         }
         assert!("triple".parse::<Profile>().is_err());
+    }
+
+    #[test]
+    fn quorum_profile_splits_brokers_from_controllers() {
+        assert_eq!(Profile::Quorum.broker_ids(), [1]);
+        assert_eq!(Profile::Quorum.controller_ids(), [2, 3]);
+        assert_eq!(
+            Profile::Cluster.broker_ids(),
+            Profile::Cluster.controller_ids()
+        );
+        assert!(Profile::Quorum.has_dynamic_quorum() && !Profile::Single.has_dynamic_quorum());
+        assert_eq!(Profile::Cluster.log_dirs_per_broker(), 2);
     }
 }

@@ -16,14 +16,14 @@ use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
 use crate::cluster::{
-    ensure_version, running_env, start_locked, stop_processes, START_LOCK_TIMEOUT,
-    USERS_LOCK_TIMEOUT,
+    ensure_version, running_env, start_locked, START_LOCK_TIMEOUT, USERS_LOCK_TIMEOUT,
 };
 use crate::command::FLOCK;
 use crate::env::ClusterEnv;
 use crate::error::{HarnessError, IoContext, Result};
 use crate::layout::Layout;
 use crate::lock::FileLock;
+use crate::node::stop_processes;
 use crate::process::{is_running, read_pid, spawn_detached};
 use crate::profile::{KafkaVersion, Profile};
 
@@ -33,6 +33,7 @@ const DEFAULT_LINGER_SECS: u64 = 10;
 
 static SINGLE: OnceLock<Result<ClusterEnv, String>> = OnceLock::new();
 static CLUSTER: OnceLock<Result<ClusterEnv, String>> = OnceLock::new();
+static QUORUM: OnceLock<Result<ClusterEnv, String>> = OnceLock::new();
 
 /// The running brokers of `profile` for this test process, started on first use with the version
 /// in `$KLAMM_KAFKA_VERSION` (default 4.4.0). Brokers that already run are reused if they have
@@ -54,6 +55,7 @@ pub fn try_shared(profile: Profile) -> Result<&'static ClusterEnv> {
     let cell = match profile {
         Profile::Single => &SINGLE,
         Profile::Cluster => &CLUSTER,
+        Profile::Quorum => &QUORUM,
     };
     cell.get_or_init(|| {
         let requested = KafkaVersion::requested_in_env().map_err(|error| error.to_string())?;

@@ -6,13 +6,15 @@ use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::cluster::check_node;
-use crate::config::{listeners_in_server_properties, version_in_server_properties};
+use crate::config::{
+    listeners_in_server_properties, role_in_server_properties, version_in_server_properties,
+};
 use crate::env::ClusterEnv;
 use crate::kerberos;
 use crate::layout::{side_versions_in, state_root, Layout};
+use crate::node::check_node;
 use crate::process::{is_running, peak_rss_kib, read_pid};
-use crate::profile::{KafkaVersion, Profile};
+use crate::profile::{KafkaVersion, NodeRole, Profile};
 
 /// What `profile`'s own state directory says and what actually answers.
 pub fn status(profile: Profile) -> Status {
@@ -30,7 +32,7 @@ pub fn status_all(profile: Profile) -> Vec<Status> {
 
 fn instance_status(layout: &Layout, side_version: Option<KafkaVersion>) -> Status {
     let env = ClusterEnv::load(&layout.env_file()).ok();
-    let node_ids = layout.profile.node_ids();
+    let node_ids = layout.all_node_ids();
     let configs: Vec<String> = node_ids
         .iter()
         .map(|&node_id| fs::read_to_string(layout.config_file(node_id)).unwrap_or_default())
@@ -47,6 +49,9 @@ fn instance_status(layout: &Layout, side_version: Option<KafkaVersion>) -> Statu
             };
             NodeStatus {
                 node_id,
+                role: role_in_server_properties(config)
+                    .unwrap_or_else(|| layout.profile.role(node_id)),
+                added: !layout.profile.node_ids().contains(&node_id),
                 process,
                 listeners: listeners_in_server_properties(config),
                 probe,
@@ -146,6 +151,10 @@ pub struct Status {
 pub struct NodeStatus {
     /// `node.id`.
     pub node_id: u32,
+    /// What it runs, per its `server.properties`.
+    pub role: NodeRole,
+    /// Whether a test added it (`ClusterEnv::start_extra_node`) rather than the profile.
+    pub added: bool,
     /// The JVM, per its `broker.pid`.
     pub process: PidState,
     /// `(name, host:port)` of each listener in its `server.properties`, controller included.
@@ -164,7 +173,8 @@ pub struct KdcStatus {
 }
 
 impl Status {
-    /// Every node runs and answers, and so does the KDC where there is one.
+    /// Every node runs and answers (nodes a test added: unless stopped), and so does the KDC
+    /// where there is one.
     pub fn is_healthy(&self) -> bool {
         let kdc_ok = self.env.as_ref().is_some_and(|env| {
             env.kerberos.is_none()
@@ -173,7 +183,11 @@ impl Status {
                     .as_ref()
                     .is_some_and(|kdc| kdc.process.running().is_some())
         });
-        kdc_ok && self.nodes.iter().all(|node| node.probe.is_ok())
+        // A node a test added and stopped again is gone on purpose.
+        let node_ok = |node: &NodeStatus| {
+            node.probe.is_ok() || (node.added && node.process.running().is_none())
+        };
+        kdc_ok && self.nodes.iter().all(node_ok)
     }
 
     /// At least one node's JVM runs.
@@ -238,8 +252,20 @@ impl Status {
             .and_then(peak_rss_kib)
             .map(|kib| format!(", peak RSS {} MiB", kib / 1024))
             .unwrap_or_default();
+        let role = match (node.role, node.added) {
+            (NodeRole::Combined, false) => String::new(),
+            (role, added) => format!(
+                " ({}{})",
+                match role {
+                    NodeRole::Combined => "broker+controller",
+                    NodeRole::Broker => "broker",
+                    NodeRole::Controller => "controller",
+                },
+                if added { ", added by a test" } else { "" }
+            ),
+        };
         let mut lines = vec![format!(
-            "  node {} {}: {state}{memory}",
+            "  node {}{role} {}: {state}{memory}",
             node.node_id,
             node.process.label()
         )];
@@ -404,7 +430,9 @@ mod tests {
         let (layout, pid) = crashed_instance(&root, "3.9.2");
         let env = format!(
             "KAFKA_PROFILE=single\nKAFKA_VERSION=3.9.2\nCLUSTER_ID=abc\nSTATE_DIR={}\n\
-             BROKER_IDS=1\nBROKER_1_PLAINTEXT=127.0.0.1:1\nBOOTSTRAP_PLAINTEXT=127.0.0.1:1\n",
+             BROKER_IDS=1\nBROKER_1_PLAINTEXT=127.0.0.1:1\nBOOTSTRAP_PLAINTEXT=127.0.0.1:1\n\
+             CONTROLLER_IDS=1\nCONTROLLER_1=127.0.0.1:2\nCONTROLLER_1_DIRECTORY_ID=x\n\
+             BOOTSTRAP_CONTROLLER=127.0.0.1:2\nKRAFT_QUORUM=static\n",
             root.display()
         );
         fs::write(layout.env_file(), env).unwrap();
