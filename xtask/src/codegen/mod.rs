@@ -55,6 +55,7 @@ fn generate(
         files.insert(format!("{}.rs", snake_case(&message.name)), code);
     }
     files.insert("mod.rs".into(), emit_index::module_index(messages));
+    files.insert("messages.rs".into(), emit_index::messages_index(messages));
     files.insert("api_key.rs".into(), emit_index::api_keys(messages)?);
     files.insert("error_code.rs".into(), emit_index::error_codes(errors));
     files.insert("any_message.rs".into(), emit_index::dispatch(messages));

@@ -578,7 +578,8 @@ impl AnyRequest {
     /// Reads a whole body of `api_key` at `version` through its message's zero-copy
     /// [view](crate::view) into the owned value. The frame is checked as `decode` checks it,
     /// plus nothing may be left over; the value is the one `decode` gives. A second decoder,
-    /// for cross-checks such as fuzzing.
+    /// for cross-checks such as fuzzing: not API.
+    #[doc(hidden)]
     pub fn decode_through_view(
         api_key: ApiKey,
         frame: &Bytes,
@@ -2241,7 +2242,8 @@ impl AnyResponse {
     /// Reads a whole body of `api_key` at `version` through its message's zero-copy
     /// [view](crate::view) into the owned value. The frame is checked as `decode` checks it,
     /// plus nothing may be left over; the value is the one `decode` gives. A second decoder,
-    /// for cross-checks such as fuzzing.
+    /// for cross-checks such as fuzzing: not API.
+    #[doc(hidden)]
     pub fn decode_through_view(
         api_key: ApiKey,
         frame: &Bytes,

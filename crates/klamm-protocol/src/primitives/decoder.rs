@@ -101,7 +101,7 @@ impl<'a> Decoder<'a> {
     /// element pushed onto an array) could, for all the compiler knows, change it: so each
     /// read reloads the position. A local copy nobody else can see stays in registers.
     #[inline(always)]
-    pub fn in_place<R>(&mut self, read: impl FnOnce(&mut Decoder<'a>) -> R) -> R {
+    pub(crate) fn in_place<R>(&mut self, read: impl FnOnce(&mut Decoder<'a>) -> R) -> R {
         let mut local = Decoder {
             frame: self.frame,
             rest: self.rest,
