@@ -63,10 +63,10 @@ impl Admin {
             .call(
                 Target::Any,
                 timeout,
-                |_| DescribeClusterRequest {
-                    include_cluster_authorized_operations: true,
-                    include_fenced_brokers: true,
-                    ..Default::default()
+                |_| {
+                    DescribeClusterRequest::default()
+                        .with_include_cluster_authorized_operations(true)
+                        .with_include_fenced_brokers(true)
                 },
                 |response| {
                     ResponseError::check(response.error_code)
@@ -104,10 +104,10 @@ impl Admin {
                     .call(
                         Target::Any,
                         timeout,
-                        |_| MetadataRequest {
-                            topics: Some(vec![]),
-                            include_cluster_authorized_operations: true,
-                            ..Default::default()
+                        |_| {
+                            MetadataRequest::default()
+                                .with_topics(Some(vec![]))
+                                .with_include_cluster_authorized_operations(true)
                         },
                         klamm_cluster::accept_any,
                     )

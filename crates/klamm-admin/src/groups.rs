@@ -151,14 +151,14 @@ impl Admin {
             .fan_out(
                 broker_ids,
                 Some(self.timeout(options.timeout)),
-                move |_, version| ListGroupsRequest {
-                    states_filter: states.iter().map(|s| s.as_str().into()).collect(),
-                    types_filter: if version >= 5 {
-                        types.iter().map(|s| s.as_str().into()).collect()
-                    } else {
-                        vec![]
-                    },
-                    ..Default::default()
+                move |_, version| {
+                    ListGroupsRequest::default()
+                        .with_states_filter(states.iter().map(|s| s.as_str().into()).collect())
+                        .with_types_filter(if version >= 5 {
+                            types.iter().map(|s| s.as_str().into()).collect()
+                        } else {
+                            vec![]
+                        })
                 },
                 |response| ResponseError::check(response.error_code),
             )
@@ -242,10 +242,10 @@ impl Admin {
             .call(
                 target.clone(),
                 timeout,
-                move |_| ConsumerGroupDescribeRequest {
-                    group_ids: vec![id.as_str().into()],
-                    include_authorized_operations: true,
-                    ..Default::default()
+                move |_| {
+                    ConsumerGroupDescribeRequest::default()
+                        .with_group_ids(vec![id.as_str().into()])
+                        .with_include_authorized_operations(true)
                 },
                 |response| {
                     response
@@ -333,10 +333,10 @@ impl Admin {
             .call(
                 Target::Coordinator(CoordinatorType::Group, group.to_owned()),
                 timeout,
-                move |_| DescribeGroupsRequest {
-                    groups: vec![id.as_str().into()],
-                    include_authorized_operations: true,
-                    ..Default::default()
+                move |_| {
+                    DescribeGroupsRequest::default()
+                        .with_groups(vec![id.as_str().into()])
+                        .with_include_authorized_operations(true)
                 },
                 |response| {
                     response
@@ -425,9 +425,9 @@ impl Admin {
                         .call(
                             Target::Coordinator(CoordinatorType::Group, group.clone()),
                             timeout,
-                            move |_| DeleteGroupsRequest {
-                                groups_names: vec![id.as_str().into()],
-                                ..Default::default()
+                            move |_| {
+                                DeleteGroupsRequest::default()
+                                    .with_groups_names(vec![id.as_str().into()])
                             },
                             |response| {
                                 response
@@ -464,18 +464,14 @@ impl Admin {
         let identities: Vec<MemberIdentity> = members
             .iter()
             .map(|m| match m {
-                MemberToRemove::Static(instance) => MemberIdentity {
-                    member_id: "".into(),
-                    group_instance_id: Some(instance.as_str().into()),
-                    reason: Some("removed by klamm".into()),
-                    ..Default::default()
-                },
-                MemberToRemove::Dynamic(id) => MemberIdentity {
-                    member_id: id.as_str().into(),
-                    group_instance_id: None,
-                    reason: Some("removed by klamm".into()),
-                    ..Default::default()
-                },
+                MemberToRemove::Static(instance) => MemberIdentity::default()
+                    .with_member_id("".into())
+                    .with_group_instance_id(Some(instance.as_str().into()))
+                    .with_reason(Some("removed by klamm".into())),
+                MemberToRemove::Dynamic(id) => MemberIdentity::default()
+                    .with_member_id(id.as_str().into())
+                    .with_group_instance_id(None)
+                    .with_reason(Some("removed by klamm".into())),
             })
             .collect();
         let id = group_id.to_owned();
@@ -484,10 +480,10 @@ impl Admin {
             .call(
                 Target::Coordinator(CoordinatorType::Group, group_id.to_owned()),
                 Some(self.timeout(timeout)),
-                move |_| LeaveGroupRequest {
-                    group_id: id.as_str().into(),
-                    members: identities.clone(),
-                    ..Default::default()
+                move |_| {
+                    LeaveGroupRequest::default()
+                        .with_group_id(id.as_str().into())
+                        .with_members(identities.clone())
                 },
                 |response| coordinator_retry(response.error_code),
             )

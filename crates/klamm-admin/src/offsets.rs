@@ -285,16 +285,16 @@ impl Admin {
                 let cluster = cluster.clone();
                 let topics = topic_entries(
                     &tps,
-                    |name, partition| ListOffsetsPartition {
-                        partition_index: partition,
-                        timestamp: specs[&TopicPartition::new(name, partition)].wire(),
-                        current_leader_epoch: -1,
-                        ..Default::default()
+                    |name, partition| {
+                        ListOffsetsPartition::default()
+                            .with_partition_index(partition)
+                            .with_timestamp(specs[&TopicPartition::new(name, partition)].wire())
+                            .with_current_leader_epoch(-1)
                     },
-                    |name, partitions| ListOffsetsTopic {
-                        name: name.into(),
-                        partitions,
-                        ..Default::default()
+                    |name, partitions| {
+                        ListOffsetsTopic::default()
+                            .with_name(name.into())
+                            .with_partitions(partitions)
                     },
                 );
                 Box::pin(async move {
@@ -302,12 +302,12 @@ impl Admin {
                         .call(
                             Target::Broker(leader),
                             Some(remaining),
-                            move |_| ListOffsetsRequest {
-                                replica_id: -1,
-                                isolation_level: i8::from(options.read_committed),
-                                topics: topics.clone(),
-                                timeout_ms: timeout_ms(remaining),
-                                ..Default::default()
+                            move |_| {
+                                ListOffsetsRequest::default()
+                                    .with_replica_id(-1)
+                                    .with_isolation_level(i8::from(options.read_committed))
+                                    .with_topics(topics.clone())
+                                    .with_timeout_ms(timeout_ms(remaining))
                             },
                             accept_any,
                         )
@@ -350,15 +350,15 @@ impl Admin {
                 let cluster = cluster.clone();
                 let topics = topic_entries(
                     &tps,
-                    |name, partition| DeleteRecordsPartition {
-                        partition_index: partition,
-                        offset: offsets[&TopicPartition::new(name, partition)],
-                        ..Default::default()
+                    |name, partition| {
+                        DeleteRecordsPartition::default()
+                            .with_partition_index(partition)
+                            .with_offset(offsets[&TopicPartition::new(name, partition)])
                     },
-                    |name, partitions| DeleteRecordsTopic {
-                        name: name.into(),
-                        partitions,
-                        ..Default::default()
+                    |name, partitions| {
+                        DeleteRecordsTopic::default()
+                            .with_name(name.into())
+                            .with_partitions(partitions)
                     },
                 );
                 Box::pin(async move {
@@ -366,10 +366,10 @@ impl Admin {
                         .call(
                             Target::Broker(leader),
                             Some(remaining),
-                            move |_| DeleteRecordsRequest {
-                                topics: topics.clone(),
-                                timeout_ms: timeout_ms(remaining),
-                                ..Default::default()
+                            move |_| {
+                                DeleteRecordsRequest::default()
+                                    .with_topics(topics.clone())
+                                    .with_timeout_ms(timeout_ms(remaining))
                             },
                             accept_any,
                         )

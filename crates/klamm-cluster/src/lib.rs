@@ -36,10 +36,7 @@
 //!     .call(
 //!         Target::Coordinator(CoordinatorType::Group, "billing".into()),
 //!         None,
-//!         |_version| DescribeGroupsRequest {
-//!             groups: vec!["billing".into()],
-//!             ..Default::default()
-//!         },
+//!         |_version| DescribeGroupsRequest::default().with_groups(vec!["billing".into()]),
 //!         |response| match response.groups.first() {
 //!             Some(group) => ResponseError::check(group.error_code),
 //!             None => Ok(()),

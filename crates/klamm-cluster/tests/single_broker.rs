@@ -168,9 +168,8 @@ fn group_coordinators_are_found_batched_and_cached_for_routing() {
             .call(
                 Target::Coordinator(CoordinatorType::Group, groups[0].clone()),
                 None,
-                |_version| DescribeGroupsRequest {
-                    groups: vec![groups[0].as_str().into()],
-                    ..Default::default()
+                |_version| {
+                    DescribeGroupsRequest::default().with_groups(vec![groups[0].as_str().into()])
                 },
                 // A non-coordinator would answer NOT_COORDINATOR; the coordinator says the
                 // group does not exist (GROUP_ID_NOT_FOUND from DescribeGroups v6, else Dead).

@@ -155,27 +155,19 @@ mod tests {
     use klamm_protocol::messages::api_versions_response::ApiVersion;
 
     fn entry(api: ApiKey, min: i16, max: i16) -> ApiVersion {
-        ApiVersion {
-            api_key: api.key(),
-            min_version: min,
-            max_version: max,
-            ..Default::default()
-        }
+        ApiVersion::default()
+            .with_api_key(api.key())
+            .with_min_version(min)
+            .with_max_version(max)
     }
 
     #[test]
     fn chooses_highest_version_in_both_ranges() {
-        let response = ApiVersionsResponse {
-            api_keys: vec![
-                entry(ApiKey::Metadata, 0, 99),
-                entry(ApiKey::CreateTopics, 2, 4),
-                ApiVersion {
-                    api_key: 999, // an API from the future: ignored
-                    ..Default::default()
-                },
-            ],
-            ..Default::default()
-        };
+        let response = ApiVersionsResponse::default().with_api_keys(vec![
+            entry(ApiKey::Metadata, 0, 99),
+            entry(ApiKey::CreateTopics, 2, 4),
+            ApiVersion::default().with_api_key(999), // an API from the future: ignored
+        ]);
         let table = ApiVersionTable::from_response(&response);
         assert_eq!(
             table.choose(ApiKey::Metadata).unwrap(),
@@ -240,21 +232,17 @@ mod tests {
 
     #[test]
     fn unsupported_version_answer_in_v0_means_retry_lower() {
-        let v0 = ApiVersionsResponse {
-            error_code: ErrorCode::UnsupportedVersion.code(),
-            api_keys: vec![entry(ApiKey::ApiVersions, 0, 2)],
-            ..Default::default()
-        };
+        let v0 = ApiVersionsResponse::default()
+            .with_error_code(ErrorCode::UnsupportedVersion.code())
+            .with_api_keys(vec![entry(ApiKey::ApiVersions, 0, 2)]);
         let body = v0.to_bytes(0).unwrap();
         assert_eq!(
             interpret_api_versions(&body, 4).unwrap(),
             ApiVersionsOutcome::Retry(2)
         );
         // Without an ApiVersions entry, fall back to v0.
-        let bare = ApiVersionsResponse {
-            error_code: ErrorCode::UnsupportedVersion.code(),
-            ..Default::default()
-        };
+        let bare =
+            ApiVersionsResponse::default().with_error_code(ErrorCode::UnsupportedVersion.code());
         assert_eq!(
             interpret_api_versions(&bare.to_bytes(0).unwrap(), 3).unwrap(),
             ApiVersionsOutcome::Retry(0)
@@ -263,20 +251,16 @@ mod tests {
 
     #[test]
     fn successful_answer_is_decoded_at_the_sent_version() {
-        let response = ApiVersionsResponse {
-            api_keys: vec![entry(ApiKey::Metadata, 0, 12)],
-            throttle_time_ms: 3,
-            ..Default::default()
-        };
+        let response = ApiVersionsResponse::default()
+            .with_api_keys(vec![entry(ApiKey::Metadata, 0, 12)])
+            .with_throttle_time_ms(3);
         let body = response.to_bytes(3).unwrap();
         assert_eq!(
             interpret_api_versions(&body, 3).unwrap(),
             ApiVersionsOutcome::Supported(response)
         );
-        let failed = ApiVersionsResponse {
-            error_code: ErrorCode::ClusterAuthorizationFailed.code(),
-            ..Default::default()
-        };
+        let failed = ApiVersionsResponse::default()
+            .with_error_code(ErrorCode::ClusterAuthorizationFailed.code());
         assert_eq!(
             interpret_api_versions(&failed.to_bytes(3).unwrap(), 3).unwrap(),
             ApiVersionsOutcome::Failed(ErrorCode::ClusterAuthorizationFailed)

@@ -16,13 +16,11 @@ use klamm_protocol::{
 
 #[test]
 fn request_header_v1_matches_kafka_bytes() {
-    let header = RequestHeader {
-        request_api_key: 3,
-        request_api_version: 12,
-        correlation_id: 7,
-        client_id: Some("klamm".into()),
-        ..Default::default()
-    };
+    let header = RequestHeader::default()
+        .with_request_api_key(3)
+        .with_request_api_version(12)
+        .with_correlation_id(7)
+        .with_client_id(Some("klamm".into()));
     let bytes = header.to_bytes(1).unwrap();
     assert_eq!(
         &bytes[..],
@@ -37,11 +35,9 @@ fn request_header_v1_matches_kafka_bytes() {
 
 #[test]
 fn api_versions_v3_uses_compact_strings_and_tagged_fields() {
-    let request = ApiVersionsRequest {
-        client_software_name: "klamm".into(),
-        client_software_version: "0.1".into(),
-        ..Default::default()
-    };
+    let request = ApiVersionsRequest::default()
+        .with_client_software_name("klamm".into())
+        .with_client_software_version("0.1".into());
     let bytes = request.to_bytes(3).unwrap();
     assert_eq!(
         &bytes[..],
@@ -54,10 +50,7 @@ fn api_versions_v3_uses_compact_strings_and_tagged_fields() {
 
 #[test]
 fn metadata_request_null_topics_means_all_topics_from_v1() {
-    let all = MetadataRequest {
-        topics: None,
-        ..Default::default()
-    };
+    let all = MetadataRequest::default().with_topics(None);
     let bytes = all.to_bytes(1).unwrap();
     assert_eq!(&bytes[..], &[0xff, 0xff, 0xff, 0xff]);
     // Version 0 cannot say null.
@@ -73,22 +66,15 @@ fn metadata_request_null_topics_means_all_topics_from_v1() {
 #[test]
 fn ignorable_field_is_dropped_in_older_versions() {
     // TopicId is ignorable: at version 9 it is silently left out.
-    let request = MetadataRequest {
-        topics: Some(vec![MetadataRequestTopic {
-            topic_id: Uuid::from_bytes([1; 16]),
-            name: Some(KafkaString::from("orders")),
-            ..Default::default()
-        }]),
-        ..Default::default()
-    };
+    let request =
+        MetadataRequest::default().with_topics(Some(vec![MetadataRequestTopic::default()
+            .with_topic_id(Uuid::from_bytes([1; 16]))
+            .with_name(Some(KafkaString::from("orders")))]));
     let v9 = request.to_bytes(9).unwrap();
     let decoded = MetadataRequest::from_bytes(&v9, 9).unwrap();
     assert_eq!(decoded.topics.unwrap()[0].topic_id, Uuid::ZERO);
     // AllowAutoTopicCreation is not ignorable: false cannot be said before version 4.
-    let no_auto_create = MetadataRequest {
-        allow_auto_topic_creation: false,
-        ..Default::default()
-    };
+    let no_auto_create = MetadataRequest::default().with_allow_auto_topic_creation(false);
     assert!(matches!(
         no_auto_create.to_bytes(3),
         Err(EncodeError::FieldNotInVersion {
@@ -176,23 +162,17 @@ fn error_codes_know_their_names_and_retriability() {
 }
 
 fn metadata_with_one_partition() -> MetadataResponse {
-    MetadataResponse {
-        cluster_id: Some("cluster".into()),
-        controller_id: 2,
-        topics: vec![MetadataResponseTopic {
-            name: Some("orders".into()),
-            partitions: vec![MetadataResponsePartition {
-                partition_index: 4,
-                leader_id: 1,
-                leader_epoch: 9,
-                replica_nodes: vec![1, 2, 3].into(),
-                isr_nodes: vec![1, 2].into(),
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-        ..Default::default()
-    }
+    MetadataResponse::default()
+        .with_cluster_id(Some("cluster".into()))
+        .with_controller_id(2)
+        .with_topics(vec![MetadataResponseTopic::default()
+            .with_name(Some("orders".into()))
+            .with_partitions(vec![MetadataResponsePartition::default()
+                .with_partition_index(4)
+                .with_leader_id(1)
+                .with_leader_epoch(9)
+                .with_replica_nodes(vec![1, 2, 3].into())
+                .with_isr_nodes(vec![1, 2].into())])])
 }
 
 #[test]

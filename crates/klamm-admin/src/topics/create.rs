@@ -69,12 +69,10 @@ impl Admin {
                 Some(timeout),
                 move |_version| {
                     counter.fetch_add(1, Ordering::SeqCst);
-                    CreateTopicsRequest {
-                        topics: to_send.clone(),
-                        timeout_ms: timeout_ms(timeout),
-                        validate_only: options.validate_only,
-                        ..Default::default()
-                    }
+                    CreateTopicsRequest::default()
+                        .with_topics(to_send.clone())
+                        .with_timeout_ms(timeout_ms(timeout))
+                        .with_validate_only(options.validate_only)
                 },
                 // NOT_CONTROLLER on a topic means the request went to the wrong node: retry
                 // it whole. Everything else is per topic.
@@ -286,19 +284,14 @@ impl Admin {
 }
 
 pub(crate) fn metadata_request_for(topics: &[String]) -> MetadataRequest {
-    MetadataRequest {
-        topics: Some(
+    MetadataRequest::default()
+        .with_topics(Some(
             topics
                 .iter()
-                .map(|name| MetadataRequestTopic {
-                    name: Some(name.as_str().into()),
-                    ..Default::default()
-                })
+                .map(|name| MetadataRequestTopic::default().with_name(Some(name.as_str().into())))
                 .collect(),
-        ),
-        allow_auto_topic_creation: false,
-        ..Default::default()
-    }
+        ))
+        .with_allow_auto_topic_creation(false)
 }
 
 /// Whether one broker's metadata shows `name` as wanted: present with a leader for every
@@ -335,27 +328,26 @@ mod tests {
     use super::*;
 
     fn response(topic: Option<(i16, Vec<i32>)>) -> MetadataResponse {
-        MetadataResponse {
-            topics: topic
+        MetadataResponse::default().with_topics(
+            topic
                 .map(|(code, leaders)| {
-                    vec![MetadataResponseTopic {
-                        name: Some("t".into()),
-                        error_code: code,
-                        partitions: leaders
-                            .into_iter()
-                            .enumerate()
-                            .map(|(i, leader)| MetadataResponsePartition {
-                                partition_index: i as i32,
-                                leader_id: leader,
-                                ..Default::default()
-                            })
-                            .collect(),
-                        ..Default::default()
-                    }]
+                    vec![MetadataResponseTopic::default()
+                        .with_name(Some("t".into()))
+                        .with_error_code(code)
+                        .with_partitions(
+                            leaders
+                                .into_iter()
+                                .enumerate()
+                                .map(|(i, leader)| {
+                                    MetadataResponsePartition::default()
+                                        .with_partition_index(i as i32)
+                                        .with_leader_id(leader)
+                                })
+                                .collect(),
+                        )]
                 })
                 .unwrap_or_default(),
-            ..Default::default()
-        }
+        )
     }
 
     #[test]

@@ -23,10 +23,10 @@ impl Admin {
             .call(
                 Target::Any,
                 Some(self.timeout(timeout)),
-                |_| MetadataRequest {
-                    topics: None,
-                    allow_auto_topic_creation: false,
-                    ..Default::default()
+                |_| {
+                    MetadataRequest::default()
+                        .with_topics(None)
+                        .with_allow_auto_topic_creation(false)
                 },
                 accept_any,
             )
@@ -75,10 +75,10 @@ impl Admin {
         }
         let request_topics: Vec<MetadataRequestTopic> = ids
             .iter()
-            .map(|(_, name, id)| MetadataRequestTopic {
-                name: name.as_deref().map(Into::into),
-                topic_id: *id,
-                ..Default::default()
+            .map(|(_, name, id)| {
+                MetadataRequestTopic::default()
+                    .with_name(name.as_deref().map(Into::into))
+                    .with_topic_id(*id)
             })
             .collect();
         let response = self
@@ -86,11 +86,11 @@ impl Admin {
             .call(
                 Target::Any,
                 Some(self.timeout(timeout)),
-                move |_| MetadataRequest {
-                    topics: Some(request_topics.clone()),
-                    allow_auto_topic_creation: false,
-                    include_topic_authorized_operations: true,
-                    ..Default::default()
+                move |_| {
+                    MetadataRequest::default()
+                        .with_topics(Some(request_topics.clone()))
+                        .with_allow_auto_topic_creation(false)
+                        .with_include_topic_authorized_operations(true)
                 },
                 accept_any,
             )

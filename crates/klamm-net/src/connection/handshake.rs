@@ -24,11 +24,9 @@ impl Connection {
         let (software_name, software_version) = &self.inner.config.client_software;
         let mut version = ApiKey::ApiVersions.versions().max;
         loop {
-            let request = ApiVersionsRequest {
-                client_software_name: software_name.as_str().into(),
-                client_software_version: software_version.as_str().into(),
-                ..Default::default()
-            };
+            let request = ApiVersionsRequest::default()
+                .with_client_software_name(software_name.as_str().into())
+                .with_client_software_version(software_version.as_str().into());
             let body = self
                 .round_trip(
                     ApiKey::ApiVersions,
@@ -98,9 +96,7 @@ impl Connection {
         // v0 carries the SASL tokens outside Kafka framing; only v1 is spoken here.
         let handshake_version =
             versions.choose_within(ApiKey::SaslHandshake, VersionRange::new(1, 1))?;
-        let request = SaslHandshakeRequest {
-            mechanism: mechanism.name().into(),
-        };
+        let request = SaslHandshakeRequest::default().with_mechanism(mechanism.name().into());
         let body = self
             .round_trip(
                 ApiKey::SaslHandshake,
@@ -148,10 +144,7 @@ impl Connection {
             .map_err(|_| sasl_timeout())?
             .map_err(exchange_error)?;
         loop {
-            let request = SaslAuthenticateRequest {
-                auth_bytes: message.into(),
-                ..Default::default()
-            };
+            let request = SaslAuthenticateRequest::default().with_auth_bytes(message.into());
             let body = self
                 .round_trip(
                     ApiKey::SaslAuthenticate,

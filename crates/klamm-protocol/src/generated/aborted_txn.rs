@@ -11,6 +11,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The AbortedTxn message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct AbortedTxn {
     /// The producer id associated with the aborted transaction
     ///
@@ -28,6 +29,32 @@ pub struct AbortedTxn {
     ///
     /// Versions: 0.
     pub last_stable_offset: i64,
+}
+
+impl AbortedTxn {
+    /// Sets [`producer_id`](Self::producer_id).
+    pub fn with_producer_id(mut self, value: i64) -> Self {
+        self.producer_id = value;
+        self
+    }
+
+    /// Sets [`first_offset`](Self::first_offset).
+    pub fn with_first_offset(mut self, value: i64) -> Self {
+        self.first_offset = value;
+        self
+    }
+
+    /// Sets [`last_offset`](Self::last_offset).
+    pub fn with_last_offset(mut self, value: i64) -> Self {
+        self.last_offset = value;
+        self
+    }
+
+    /// Sets [`last_stable_offset`](Self::last_stable_offset).
+    pub fn with_last_stable_offset(mut self, value: i64) -> Self {
+        self.last_stable_offset = value;
+        self
+    }
 }
 
 impl Encode for AbortedTxn {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The AddOffsetsToTxnRequest message (versions 0-4).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct AddOffsetsToTxnRequest {
     /// The transactional id corresponding to the transaction.
     ///
@@ -32,6 +33,38 @@ pub struct AddOffsetsToTxnRequest {
     pub group_id: KafkaString,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl AddOffsetsToTxnRequest {
+    /// Sets [`transactional_id`](Self::transactional_id).
+    pub fn with_transactional_id(mut self, value: KafkaString) -> Self {
+        self.transactional_id = value;
+        self
+    }
+
+    /// Sets [`producer_id`](Self::producer_id).
+    pub fn with_producer_id(mut self, value: i64) -> Self {
+        self.producer_id = value;
+        self
+    }
+
+    /// Sets [`producer_epoch`](Self::producer_epoch).
+    pub fn with_producer_epoch(mut self, value: i16) -> Self {
+        self.producer_epoch = value;
+        self
+    }
+
+    /// Sets [`group_id`](Self::group_id).
+    pub fn with_group_id(mut self, value: KafkaString) -> Self {
+        self.group_id = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for AddOffsetsToTxnRequest {

@@ -15,6 +15,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The AddPartitionsToTxnRequest message (versions 0-5).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct AddPartitionsToTxnRequest {
     /// List of transactions to add partitions to.
     ///
@@ -38,6 +39,44 @@ pub struct AddPartitionsToTxnRequest {
     pub v3_and_below_topics: Vec<AddPartitionsToTxnTopic>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl AddPartitionsToTxnRequest {
+    /// Sets [`transactions`](Self::transactions).
+    pub fn with_transactions(mut self, value: Vec<AddPartitionsToTxnTransaction>) -> Self {
+        self.transactions = value;
+        self
+    }
+
+    /// Sets [`v3_and_below_transactional_id`](Self::v3_and_below_transactional_id).
+    pub fn with_v3_and_below_transactional_id(mut self, value: KafkaString) -> Self {
+        self.v3_and_below_transactional_id = value;
+        self
+    }
+
+    /// Sets [`v3_and_below_producer_id`](Self::v3_and_below_producer_id).
+    pub fn with_v3_and_below_producer_id(mut self, value: i64) -> Self {
+        self.v3_and_below_producer_id = value;
+        self
+    }
+
+    /// Sets [`v3_and_below_producer_epoch`](Self::v3_and_below_producer_epoch).
+    pub fn with_v3_and_below_producer_epoch(mut self, value: i16) -> Self {
+        self.v3_and_below_producer_epoch = value;
+        self
+    }
+
+    /// Sets [`v3_and_below_topics`](Self::v3_and_below_topics).
+    pub fn with_v3_and_below_topics(mut self, value: Vec<AddPartitionsToTxnTopic>) -> Self {
+        self.v3_and_below_topics = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for AddPartitionsToTxnRequest {
@@ -484,6 +523,7 @@ impl<'a> View<'a> for AddPartitionsToTxnRequestView<'a> {
 
 /// List of transactions to add partitions to.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct AddPartitionsToTxnTransaction {
     /// The transactional id corresponding to the transaction.
     ///
@@ -507,6 +547,44 @@ pub struct AddPartitionsToTxnTransaction {
     pub topics: Vec<AddPartitionsToTxnTopic>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl AddPartitionsToTxnTransaction {
+    /// Sets [`transactional_id`](Self::transactional_id).
+    pub fn with_transactional_id(mut self, value: KafkaString) -> Self {
+        self.transactional_id = value;
+        self
+    }
+
+    /// Sets [`producer_id`](Self::producer_id).
+    pub fn with_producer_id(mut self, value: i64) -> Self {
+        self.producer_id = value;
+        self
+    }
+
+    /// Sets [`producer_epoch`](Self::producer_epoch).
+    pub fn with_producer_epoch(mut self, value: i16) -> Self {
+        self.producer_epoch = value;
+        self
+    }
+
+    /// Sets [`verify_only`](Self::verify_only).
+    pub fn with_verify_only(mut self, value: bool) -> Self {
+        self.verify_only = value;
+        self
+    }
+
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<AddPartitionsToTxnTopic>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for AddPartitionsToTxnTransaction {
@@ -882,6 +960,7 @@ impl<'a> view::Element<'a> for AddPartitionsToTxnTransactionView<'a> {
 
 /// The AddPartitionsToTxnTopic structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct AddPartitionsToTxnTopic {
     /// The name of the topic.
     ///
@@ -893,6 +972,26 @@ pub struct AddPartitionsToTxnTopic {
     pub partitions: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl AddPartitionsToTxnTopic {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Int32Vec) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for AddPartitionsToTxnTopic {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The AddPartitionsToTxnResponse message (versions 0-5).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct AddPartitionsToTxnResponse {
     /// Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -32,6 +33,41 @@ pub struct AddPartitionsToTxnResponse {
     pub results_by_topic_v3_and_below: Vec<AddPartitionsToTxnTopicResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl AddPartitionsToTxnResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`results_by_transaction`](Self::results_by_transaction).
+    pub fn with_results_by_transaction(mut self, value: Vec<AddPartitionsToTxnResult>) -> Self {
+        self.results_by_transaction = value;
+        self
+    }
+
+    /// Sets [`results_by_topic_v3_and_below`](Self::results_by_topic_v3_and_below).
+    pub fn with_results_by_topic_v3_and_below(
+        mut self,
+        value: Vec<AddPartitionsToTxnTopicResult>,
+    ) -> Self {
+        self.results_by_topic_v3_and_below = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for AddPartitionsToTxnResponse {
@@ -395,6 +431,7 @@ impl<'a> View<'a> for AddPartitionsToTxnResponseView<'a> {
 
 /// Results categorized by transactional ID.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct AddPartitionsToTxnResult {
     /// The transactional id corresponding to the transaction.
     ///
@@ -406,6 +443,26 @@ pub struct AddPartitionsToTxnResult {
     pub topic_results: Vec<AddPartitionsToTxnTopicResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl AddPartitionsToTxnResult {
+    /// Sets [`transactional_id`](Self::transactional_id).
+    pub fn with_transactional_id(mut self, value: KafkaString) -> Self {
+        self.transactional_id = value;
+        self
+    }
+
+    /// Sets [`topic_results`](Self::topic_results).
+    pub fn with_topic_results(mut self, value: Vec<AddPartitionsToTxnTopicResult>) -> Self {
+        self.topic_results = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for AddPartitionsToTxnResult {
@@ -661,6 +718,7 @@ impl<'a> view::Element<'a> for AddPartitionsToTxnResultView<'a> {
 
 /// The AddPartitionsToTxnTopicResult structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct AddPartitionsToTxnTopicResult {
     /// The topic name.
     ///
@@ -672,6 +730,29 @@ pub struct AddPartitionsToTxnTopicResult {
     pub results_by_partition: Vec<AddPartitionsToTxnPartitionResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl AddPartitionsToTxnTopicResult {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`results_by_partition`](Self::results_by_partition).
+    pub fn with_results_by_partition(
+        mut self,
+        value: Vec<AddPartitionsToTxnPartitionResult>,
+    ) -> Self {
+        self.results_by_partition = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for AddPartitionsToTxnTopicResult {
@@ -885,6 +966,7 @@ impl<'a> view::Element<'a> for AddPartitionsToTxnTopicResultView<'a> {
 
 /// The AddPartitionsToTxnPartitionResult structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct AddPartitionsToTxnPartitionResult {
     /// The partition indexes.
     ///
@@ -896,6 +978,26 @@ pub struct AddPartitionsToTxnPartitionResult {
     pub partition_error_code: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl AddPartitionsToTxnPartitionResult {
+    /// Sets [`partition_index`](Self::partition_index).
+    pub fn with_partition_index(mut self, value: i32) -> Self {
+        self.partition_index = value;
+        self
+    }
+
+    /// Sets [`partition_error_code`](Self::partition_error_code).
+    pub fn with_partition_error_code(mut self, value: i16) -> Self {
+        self.partition_error_code = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for AddPartitionsToTxnPartitionResult {

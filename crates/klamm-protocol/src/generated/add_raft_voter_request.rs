@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The AddRaftVoterRequest message (versions 0-1).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct AddRaftVoterRequest {
     /// The cluster id.
     ///
@@ -53,6 +54,50 @@ impl Default for AddRaftVoterRequest {
             ack_when_committed: true,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl AddRaftVoterRequest {
+    /// Sets [`cluster_id`](Self::cluster_id).
+    pub fn with_cluster_id(mut self, value: Option<KafkaString>) -> Self {
+        self.cluster_id = value;
+        self
+    }
+
+    /// Sets [`timeout_ms`](Self::timeout_ms).
+    pub fn with_timeout_ms(mut self, value: i32) -> Self {
+        self.timeout_ms = value;
+        self
+    }
+
+    /// Sets [`voter_id`](Self::voter_id).
+    pub fn with_voter_id(mut self, value: i32) -> Self {
+        self.voter_id = value;
+        self
+    }
+
+    /// Sets [`voter_directory_id`](Self::voter_directory_id).
+    pub fn with_voter_directory_id(mut self, value: Uuid) -> Self {
+        self.voter_directory_id = value;
+        self
+    }
+
+    /// Sets [`listeners`](Self::listeners).
+    pub fn with_listeners(mut self, value: Vec<Listener>) -> Self {
+        self.listeners = value;
+        self
+    }
+
+    /// Sets [`ack_when_committed`](Self::ack_when_committed).
+    pub fn with_ack_when_committed(mut self, value: bool) -> Self {
+        self.ack_when_committed = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -374,6 +419,7 @@ impl<'a> View<'a> for AddRaftVoterRequestView<'a> {
 
 /// The endpoints that can be used to communicate with the voter.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Listener {
     /// The name of the endpoint.
     ///
@@ -389,6 +435,32 @@ pub struct Listener {
     pub port: u16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl Listener {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`host`](Self::host).
+    pub fn with_host(mut self, value: KafkaString) -> Self {
+        self.host = value;
+        self
+    }
+
+    /// Sets [`port`](Self::port).
+    pub fn with_port(mut self, value: u16) -> Self {
+        self.port = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for Listener {

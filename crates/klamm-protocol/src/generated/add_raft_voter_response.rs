@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The AddRaftVoterResponse message (versions 0-1).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct AddRaftVoterResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -38,6 +39,32 @@ impl Default for AddRaftVoterResponse {
             error_message: Some(KafkaString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl AddRaftVoterResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

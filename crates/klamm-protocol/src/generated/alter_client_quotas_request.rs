@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The AlterClientQuotasRequest message (versions 0-1).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct AlterClientQuotasRequest {
     /// The quota configuration entries to alter.
     ///
@@ -24,6 +25,26 @@ pub struct AlterClientQuotasRequest {
     pub validate_only: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl AlterClientQuotasRequest {
+    /// Sets [`entries`](Self::entries).
+    pub fn with_entries(mut self, value: Vec<EntryData>) -> Self {
+        self.entries = value;
+        self
+    }
+
+    /// Sets [`validate_only`](Self::validate_only).
+    pub fn with_validate_only(mut self, value: bool) -> Self {
+        self.validate_only = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for AlterClientQuotasRequest {
@@ -251,6 +272,7 @@ impl<'a> View<'a> for AlterClientQuotasRequestView<'a> {
 
 /// The quota configuration entries to alter.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct EntryData {
     /// The quota entity to alter.
     ///
@@ -262,6 +284,26 @@ pub struct EntryData {
     pub ops: Vec<OpData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl EntryData {
+    /// Sets [`entity`](Self::entity).
+    pub fn with_entity(mut self, value: Vec<EntityData>) -> Self {
+        self.entity = value;
+        self
+    }
+
+    /// Sets [`ops`](Self::ops).
+    pub fn with_ops(mut self, value: Vec<OpData>) -> Self {
+        self.ops = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for EntryData {
@@ -473,6 +515,7 @@ impl<'a> view::Element<'a> for EntryDataView<'a> {
 
 /// The quota entity to alter.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct EntityData {
     /// The entity type.
     ///
@@ -493,6 +536,26 @@ impl Default for EntityData {
             entity_name: Some(KafkaString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl EntityData {
+    /// Sets [`entity_type`](Self::entity_type).
+    pub fn with_entity_type(mut self, value: KafkaString) -> Self {
+        self.entity_type = value;
+        self
+    }
+
+    /// Sets [`entity_name`](Self::entity_name).
+    pub fn with_entity_name(mut self, value: Option<KafkaString>) -> Self {
+        self.entity_name = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -692,6 +755,7 @@ impl<'a> view::Element<'a> for EntityDataView<'a> {
 
 /// An individual quota configuration entry to alter.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct OpData {
     /// The quota configuration key.
     ///
@@ -707,6 +771,32 @@ pub struct OpData {
     pub remove: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl OpData {
+    /// Sets [`key`](Self::key).
+    pub fn with_key(mut self, value: KafkaString) -> Self {
+        self.key = value;
+        self
+    }
+
+    /// Sets [`value`](Self::value).
+    pub fn with_value(mut self, value: f64) -> Self {
+        self.value = value;
+        self
+    }
+
+    /// Sets [`remove`](Self::remove).
+    pub fn with_remove(mut self, value: bool) -> Self {
+        self.remove = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for OpData {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The AlterClientQuotasResponse message (versions 0-1).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct AlterClientQuotasResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -24,6 +25,26 @@ pub struct AlterClientQuotasResponse {
     pub entries: Vec<EntryData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl AlterClientQuotasResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`entries`](Self::entries).
+    pub fn with_entries(mut self, value: Vec<EntryData>) -> Self {
+        self.entries = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for AlterClientQuotasResponse {
@@ -253,6 +274,7 @@ impl<'a> View<'a> for AlterClientQuotasResponseView<'a> {
 
 /// The quota configuration entries to alter.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct EntryData {
     /// The error code, or '0' if the quota alteration succeeded.
     ///
@@ -278,6 +300,32 @@ impl Default for EntryData {
             entity: Vec::new(),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl EntryData {
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`entity`](Self::entity).
+    pub fn with_entity(mut self, value: Vec<EntityData>) -> Self {
+        self.entity = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -514,6 +562,7 @@ impl<'a> view::Element<'a> for EntryDataView<'a> {
 
 /// The quota entity to alter.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct EntityData {
     /// The entity type.
     ///
@@ -534,6 +583,26 @@ impl Default for EntityData {
             entity_name: Some(KafkaString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl EntityData {
+    /// Sets [`entity_type`](Self::entity_type).
+    pub fn with_entity_type(mut self, value: KafkaString) -> Self {
+        self.entity_type = value;
+        self
+    }
+
+    /// Sets [`entity_name`](Self::entity_name).
+    pub fn with_entity_name(mut self, value: Option<KafkaString>) -> Self {
+        self.entity_name = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

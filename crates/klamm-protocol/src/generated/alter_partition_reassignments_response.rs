@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The AlterPartitionReassignmentsResponse message (versions 0-1).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct AlterPartitionReassignmentsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -48,6 +49,44 @@ impl Default for AlterPartitionReassignmentsResponse {
             responses: Vec::new(),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl AlterPartitionReassignmentsResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`allow_replication_factor_change`](Self::allow_replication_factor_change).
+    pub fn with_allow_replication_factor_change(mut self, value: bool) -> Self {
+        self.allow_replication_factor_change = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`responses`](Self::responses).
+    pub fn with_responses(mut self, value: Vec<ReassignableTopicResponse>) -> Self {
+        self.responses = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -364,6 +403,7 @@ impl<'a> View<'a> for AlterPartitionReassignmentsResponseView<'a> {
 
 /// The responses to topics to reassign.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ReassignableTopicResponse {
     /// The topic name.
     ///
@@ -375,6 +415,26 @@ pub struct ReassignableTopicResponse {
     pub partitions: Vec<ReassignablePartitionResponse>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl ReassignableTopicResponse {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Vec<ReassignablePartitionResponse>) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for ReassignableTopicResponse {
@@ -566,6 +626,7 @@ impl<'a> view::Element<'a> for ReassignableTopicResponseView<'a> {
 
 /// The responses to partitions to reassign.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ReassignablePartitionResponse {
     /// The partition index.
     ///
@@ -591,6 +652,32 @@ impl Default for ReassignablePartitionResponse {
             error_message: Some(KafkaString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl ReassignablePartitionResponse {
+    /// Sets [`partition_index`](Self::partition_index).
+    pub fn with_partition_index(mut self, value: i32) -> Self {
+        self.partition_index = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

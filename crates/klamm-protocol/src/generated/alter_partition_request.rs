@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The AlterPartitionRequest message (versions 2-3).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct AlterPartitionRequest {
     /// The ID of the requesting broker.
     ///
@@ -38,6 +39,32 @@ impl Default for AlterPartitionRequest {
             topics: Vec::new(),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl AlterPartitionRequest {
+    /// Sets [`broker_id`](Self::broker_id).
+    pub fn with_broker_id(mut self, value: i32) -> Self {
+        self.broker_id = value;
+        self
+    }
+
+    /// Sets [`broker_epoch`](Self::broker_epoch).
+    pub fn with_broker_epoch(mut self, value: i64) -> Self {
+        self.broker_epoch = value;
+        self
+    }
+
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<TopicData>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -262,6 +289,7 @@ impl<'a> View<'a> for AlterPartitionRequestView<'a> {
 
 /// The topics to alter ISRs for.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TopicData {
     /// The ID of the topic to alter ISRs for.
     ///
@@ -273,6 +301,26 @@ pub struct TopicData {
     pub partitions: Vec<PartitionData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TopicData {
+    /// Sets [`topic_id`](Self::topic_id).
+    pub fn with_topic_id(mut self, value: Uuid) -> Self {
+        self.topic_id = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Vec<PartitionData>) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TopicData {
@@ -457,6 +505,7 @@ impl<'a> view::Element<'a> for TopicDataView<'a> {
 
 /// The partitions to alter ISRs for.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct PartitionData {
     /// The partition index.
     ///
@@ -484,6 +533,50 @@ pub struct PartitionData {
     pub partition_epoch: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl PartitionData {
+    /// Sets [`partition_index`](Self::partition_index).
+    pub fn with_partition_index(mut self, value: i32) -> Self {
+        self.partition_index = value;
+        self
+    }
+
+    /// Sets [`leader_epoch`](Self::leader_epoch).
+    pub fn with_leader_epoch(mut self, value: i32) -> Self {
+        self.leader_epoch = value;
+        self
+    }
+
+    /// Sets [`new_isr`](Self::new_isr).
+    pub fn with_new_isr(mut self, value: Int32Vec) -> Self {
+        self.new_isr = value;
+        self
+    }
+
+    /// Sets [`new_isr_with_epochs`](Self::new_isr_with_epochs).
+    pub fn with_new_isr_with_epochs(mut self, value: Vec<BrokerState>) -> Self {
+        self.new_isr_with_epochs = value;
+        self
+    }
+
+    /// Sets [`leader_recovery_state`](Self::leader_recovery_state).
+    pub fn with_leader_recovery_state(mut self, value: i8) -> Self {
+        self.leader_recovery_state = value;
+        self
+    }
+
+    /// Sets [`partition_epoch`](Self::partition_epoch).
+    pub fn with_partition_epoch(mut self, value: i32) -> Self {
+        self.partition_epoch = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for PartitionData {
@@ -795,6 +888,7 @@ impl<'a> view::Element<'a> for PartitionDataView<'a> {
 
 /// The ISR for this partition.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct BrokerState {
     /// The ID of the broker.
     ///
@@ -815,6 +909,26 @@ impl Default for BrokerState {
             broker_epoch: -1,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl BrokerState {
+    /// Sets [`broker_id`](Self::broker_id).
+    pub fn with_broker_id(mut self, value: i32) -> Self {
+        self.broker_id = value;
+        self
+    }
+
+    /// Sets [`broker_epoch`](Self::broker_epoch).
+    pub fn with_broker_epoch(mut self, value: i64) -> Self {
+        self.broker_epoch = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The AlterReplicaLogDirsRequest message (versions 1-2).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct AlterReplicaLogDirsRequest {
     /// The alterations to make for each directory.
     ///
@@ -20,6 +21,20 @@ pub struct AlterReplicaLogDirsRequest {
     pub dirs: Vec<AlterReplicaLogDir>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl AlterReplicaLogDirsRequest {
+    /// Sets [`dirs`](Self::dirs).
+    pub fn with_dirs(mut self, value: Vec<AlterReplicaLogDir>) -> Self {
+        self.dirs = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for AlterReplicaLogDirsRequest {
@@ -224,6 +239,7 @@ impl<'a> View<'a> for AlterReplicaLogDirsRequestView<'a> {
 
 /// The alterations to make for each directory.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct AlterReplicaLogDir {
     /// The absolute directory path.
     ///
@@ -235,6 +251,26 @@ pub struct AlterReplicaLogDir {
     pub topics: Vec<AlterReplicaLogDirTopic>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl AlterReplicaLogDir {
+    /// Sets [`path`](Self::path).
+    pub fn with_path(mut self, value: KafkaString) -> Self {
+        self.path = value;
+        self
+    }
+
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<AlterReplicaLogDirTopic>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for AlterReplicaLogDir {
@@ -441,6 +477,7 @@ impl<'a> view::Element<'a> for AlterReplicaLogDirView<'a> {
 
 /// The topics to add to the directory.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct AlterReplicaLogDirTopic {
     /// The topic name.
     ///
@@ -452,6 +489,26 @@ pub struct AlterReplicaLogDirTopic {
     pub partitions: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl AlterReplicaLogDirTopic {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Int32Vec) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for AlterReplicaLogDirTopic {

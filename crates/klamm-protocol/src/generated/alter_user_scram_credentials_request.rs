@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The AlterUserScramCredentialsRequest message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct AlterUserScramCredentialsRequest {
     /// The SCRAM credentials to remove.
     ///
@@ -24,6 +25,26 @@ pub struct AlterUserScramCredentialsRequest {
     pub upsertions: Vec<ScramCredentialUpsertion>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl AlterUserScramCredentialsRequest {
+    /// Sets [`deletions`](Self::deletions).
+    pub fn with_deletions(mut self, value: Vec<ScramCredentialDeletion>) -> Self {
+        self.deletions = value;
+        self
+    }
+
+    /// Sets [`upsertions`](Self::upsertions).
+    pub fn with_upsertions(mut self, value: Vec<ScramCredentialUpsertion>) -> Self {
+        self.upsertions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for AlterUserScramCredentialsRequest {
@@ -266,6 +287,7 @@ impl<'a> View<'a> for AlterUserScramCredentialsRequestView<'a> {
 
 /// The SCRAM credentials to remove.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ScramCredentialDeletion {
     /// The user name.
     ///
@@ -277,6 +299,26 @@ pub struct ScramCredentialDeletion {
     pub mechanism: i8,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl ScramCredentialDeletion {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`mechanism`](Self::mechanism).
+    pub fn with_mechanism(mut self, value: i8) -> Self {
+        self.mechanism = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for ScramCredentialDeletion {
@@ -437,6 +479,7 @@ impl<'a> view::Element<'a> for ScramCredentialDeletionView<'a> {
 
 /// The SCRAM credentials to update/insert.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ScramCredentialUpsertion {
     /// The user name.
     ///
@@ -460,6 +503,44 @@ pub struct ScramCredentialUpsertion {
     pub salted_password: Bytes,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl ScramCredentialUpsertion {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`mechanism`](Self::mechanism).
+    pub fn with_mechanism(mut self, value: i8) -> Self {
+        self.mechanism = value;
+        self
+    }
+
+    /// Sets [`iterations`](Self::iterations).
+    pub fn with_iterations(mut self, value: i32) -> Self {
+        self.iterations = value;
+        self
+    }
+
+    /// Sets [`salt`](Self::salt).
+    pub fn with_salt(mut self, value: Bytes) -> Self {
+        self.salt = value;
+        self
+    }
+
+    /// Sets [`salted_password`](Self::salted_password).
+    pub fn with_salted_password(mut self, value: Bytes) -> Self {
+        self.salted_password = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for ScramCredentialUpsertion {

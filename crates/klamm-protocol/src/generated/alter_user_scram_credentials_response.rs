@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The AlterUserScramCredentialsResponse message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct AlterUserScramCredentialsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -24,6 +25,26 @@ pub struct AlterUserScramCredentialsResponse {
     pub results: Vec<AlterUserScramCredentialsResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl AlterUserScramCredentialsResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`results`](Self::results).
+    pub fn with_results(mut self, value: Vec<AlterUserScramCredentialsResult>) -> Self {
+        self.results = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for AlterUserScramCredentialsResponse {
@@ -236,6 +257,7 @@ impl<'a> View<'a> for AlterUserScramCredentialsResponseView<'a> {
 
 /// The results for deletions and alterations, one per affected user.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct AlterUserScramCredentialsResult {
     /// The user name.
     ///
@@ -261,6 +283,32 @@ impl Default for AlterUserScramCredentialsResult {
             error_message: Some(KafkaString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl AlterUserScramCredentialsResult {
+    /// Sets [`user`](Self::user).
+    pub fn with_user(mut self, value: KafkaString) -> Self {
+        self.user = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The ApiVersionsRequest message (versions 0-5).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ApiVersionsRequest {
     /// The name of the client.
     ///
@@ -43,6 +44,38 @@ impl Default for ApiVersionsRequest {
             node_id: -1,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl ApiVersionsRequest {
+    /// Sets [`client_software_name`](Self::client_software_name).
+    pub fn with_client_software_name(mut self, value: KafkaString) -> Self {
+        self.client_software_name = value;
+        self
+    }
+
+    /// Sets [`client_software_version`](Self::client_software_version).
+    pub fn with_client_software_version(mut self, value: KafkaString) -> Self {
+        self.client_software_version = value;
+        self
+    }
+
+    /// Sets [`cluster_id`](Self::cluster_id).
+    pub fn with_cluster_id(mut self, value: Option<KafkaString>) -> Self {
+        self.cluster_id = value;
+        self
+    }
+
+    /// Sets [`node_id`](Self::node_id).
+    pub fn with_node_id(mut self, value: i32) -> Self {
+        self.node_id = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

@@ -15,6 +15,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The ApiVersionsResponse message (versions 0-5).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ApiVersionsResponse {
     /// The top-level error code.
     ///
@@ -60,6 +61,56 @@ impl Default for ApiVersionsResponse {
             zk_migration_ready: false,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl ApiVersionsResponse {
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`api_keys`](Self::api_keys).
+    pub fn with_api_keys(mut self, value: Vec<ApiVersion>) -> Self {
+        self.api_keys = value;
+        self
+    }
+
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`supported_features`](Self::supported_features).
+    pub fn with_supported_features(mut self, value: Vec<SupportedFeatureKey>) -> Self {
+        self.supported_features = value;
+        self
+    }
+
+    /// Sets [`finalized_features_epoch`](Self::finalized_features_epoch).
+    pub fn with_finalized_features_epoch(mut self, value: i64) -> Self {
+        self.finalized_features_epoch = value;
+        self
+    }
+
+    /// Sets [`finalized_features`](Self::finalized_features).
+    pub fn with_finalized_features(mut self, value: Vec<FinalizedFeatureKey>) -> Self {
+        self.finalized_features = value;
+        self
+    }
+
+    /// Sets [`zk_migration_ready`](Self::zk_migration_ready).
+    pub fn with_zk_migration_ready(mut self, value: bool) -> Self {
+        self.zk_migration_ready = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -603,6 +654,7 @@ impl<'a> View<'a> for ApiVersionsResponseView<'a> {
 
 /// The APIs supported by the broker.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ApiVersion {
     /// The API index.
     ///
@@ -618,6 +670,32 @@ pub struct ApiVersion {
     pub max_version: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl ApiVersion {
+    /// Sets [`api_key`](Self::api_key).
+    pub fn with_api_key(mut self, value: i16) -> Self {
+        self.api_key = value;
+        self
+    }
+
+    /// Sets [`min_version`](Self::min_version).
+    pub fn with_min_version(mut self, value: i16) -> Self {
+        self.min_version = value;
+        self
+    }
+
+    /// Sets [`max_version`](Self::max_version).
+    pub fn with_max_version(mut self, value: i16) -> Self {
+        self.max_version = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for ApiVersion {
@@ -809,6 +887,7 @@ impl<'a> view::Element<'a> for ApiVersionView<'a> {
 
 /// Features supported by the broker. Note: in v0-v3, features with MinSupportedVersion = 0 are omitted.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct SupportedFeatureKey {
     /// The name of the feature.
     ///
@@ -824,6 +903,32 @@ pub struct SupportedFeatureKey {
     pub max_version: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl SupportedFeatureKey {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`min_version`](Self::min_version).
+    pub fn with_min_version(mut self, value: i16) -> Self {
+        self.min_version = value;
+        self
+    }
+
+    /// Sets [`max_version`](Self::max_version).
+    pub fn with_max_version(mut self, value: i16) -> Self {
+        self.max_version = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for SupportedFeatureKey {
@@ -1087,6 +1192,7 @@ impl<'a> view::Element<'a> for SupportedFeatureKeyView<'a> {
 
 /// List of cluster-wide finalized features. The information is valid only if FinalizedFeaturesEpoch &gt;= 0.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct FinalizedFeatureKey {
     /// The name of the feature.
     ///
@@ -1102,6 +1208,32 @@ pub struct FinalizedFeatureKey {
     pub min_version_level: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl FinalizedFeatureKey {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`max_version_level`](Self::max_version_level).
+    pub fn with_max_version_level(mut self, value: i16) -> Self {
+        self.max_version_level = value;
+        self
+    }
+
+    /// Sets [`min_version_level`](Self::min_version_level).
+    pub fn with_min_version_level(mut self, value: i16) -> Self {
+        self.min_version_level = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for FinalizedFeatureKey {

@@ -15,6 +15,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The BrokerHeartbeatRequest message (versions 0-2).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct BrokerHeartbeatRequest {
     /// The broker ID.
     ///
@@ -60,6 +61,56 @@ impl Default for BrokerHeartbeatRequest {
             cordoned_log_dirs: None,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl BrokerHeartbeatRequest {
+    /// Sets [`broker_id`](Self::broker_id).
+    pub fn with_broker_id(mut self, value: i32) -> Self {
+        self.broker_id = value;
+        self
+    }
+
+    /// Sets [`broker_epoch`](Self::broker_epoch).
+    pub fn with_broker_epoch(mut self, value: i64) -> Self {
+        self.broker_epoch = value;
+        self
+    }
+
+    /// Sets [`current_metadata_offset`](Self::current_metadata_offset).
+    pub fn with_current_metadata_offset(mut self, value: i64) -> Self {
+        self.current_metadata_offset = value;
+        self
+    }
+
+    /// Sets [`want_fence`](Self::want_fence).
+    pub fn with_want_fence(mut self, value: bool) -> Self {
+        self.want_fence = value;
+        self
+    }
+
+    /// Sets [`want_shut_down`](Self::want_shut_down).
+    pub fn with_want_shut_down(mut self, value: bool) -> Self {
+        self.want_shut_down = value;
+        self
+    }
+
+    /// Sets [`offline_log_dirs`](Self::offline_log_dirs).
+    pub fn with_offline_log_dirs(mut self, value: Vec<Uuid>) -> Self {
+        self.offline_log_dirs = value;
+        self
+    }
+
+    /// Sets [`cordoned_log_dirs`](Self::cordoned_log_dirs).
+    pub fn with_cordoned_log_dirs(mut self, value: Option<Vec<Uuid>>) -> Self {
+        self.cordoned_log_dirs = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

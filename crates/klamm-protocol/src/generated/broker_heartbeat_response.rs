@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The BrokerHeartbeatResponse message (versions 0-2).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct BrokerHeartbeatResponse {
     /// Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -48,6 +49,44 @@ impl Default for BrokerHeartbeatResponse {
             should_shut_down: false,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl BrokerHeartbeatResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`is_caught_up`](Self::is_caught_up).
+    pub fn with_is_caught_up(mut self, value: bool) -> Self {
+        self.is_caught_up = value;
+        self
+    }
+
+    /// Sets [`is_fenced`](Self::is_fenced).
+    pub fn with_is_fenced(mut self, value: bool) -> Self {
+        self.is_fenced = value;
+        self
+    }
+
+    /// Sets [`should_shut_down`](Self::should_shut_down).
+    pub fn with_should_shut_down(mut self, value: bool) -> Self {
+        self.should_shut_down = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The BrokerRegistrationRequest message (versions 0-4).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct BrokerRegistrationRequest {
     /// The broker ID.
     ///
@@ -68,6 +69,68 @@ impl Default for BrokerRegistrationRequest {
             previous_broker_epoch: -1,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl BrokerRegistrationRequest {
+    /// Sets [`broker_id`](Self::broker_id).
+    pub fn with_broker_id(mut self, value: i32) -> Self {
+        self.broker_id = value;
+        self
+    }
+
+    /// Sets [`cluster_id`](Self::cluster_id).
+    pub fn with_cluster_id(mut self, value: KafkaString) -> Self {
+        self.cluster_id = value;
+        self
+    }
+
+    /// Sets [`incarnation_id`](Self::incarnation_id).
+    pub fn with_incarnation_id(mut self, value: Uuid) -> Self {
+        self.incarnation_id = value;
+        self
+    }
+
+    /// Sets [`listeners`](Self::listeners).
+    pub fn with_listeners(mut self, value: Vec<Listener>) -> Self {
+        self.listeners = value;
+        self
+    }
+
+    /// Sets [`features`](Self::features).
+    pub fn with_features(mut self, value: Vec<Feature>) -> Self {
+        self.features = value;
+        self
+    }
+
+    /// Sets [`rack`](Self::rack).
+    pub fn with_rack(mut self, value: Option<KafkaString>) -> Self {
+        self.rack = value;
+        self
+    }
+
+    /// Sets [`is_migrating_zk_broker`](Self::is_migrating_zk_broker).
+    pub fn with_is_migrating_zk_broker(mut self, value: bool) -> Self {
+        self.is_migrating_zk_broker = value;
+        self
+    }
+
+    /// Sets [`log_dirs`](Self::log_dirs).
+    pub fn with_log_dirs(mut self, value: Vec<Uuid>) -> Self {
+        self.log_dirs = value;
+        self
+    }
+
+    /// Sets [`previous_broker_epoch`](Self::previous_broker_epoch).
+    pub fn with_previous_broker_epoch(mut self, value: i64) -> Self {
+        self.previous_broker_epoch = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -534,6 +597,7 @@ impl<'a> View<'a> for BrokerRegistrationRequestView<'a> {
 
 /// The listeners of this broker.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Listener {
     /// The name of the endpoint.
     ///
@@ -553,6 +617,38 @@ pub struct Listener {
     pub security_protocol: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl Listener {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`host`](Self::host).
+    pub fn with_host(mut self, value: KafkaString) -> Self {
+        self.host = value;
+        self
+    }
+
+    /// Sets [`port`](Self::port).
+    pub fn with_port(mut self, value: u16) -> Self {
+        self.port = value;
+        self
+    }
+
+    /// Sets [`security_protocol`](Self::security_protocol).
+    pub fn with_security_protocol(mut self, value: i16) -> Self {
+        self.security_protocol = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for Listener {
@@ -745,6 +841,7 @@ impl<'a> view::Element<'a> for ListenerView<'a> {
 
 /// The features on this broker. Note: in v0-v3, features with MinSupportedVersion = 0 are omitted.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Feature {
     /// The feature name.
     ///
@@ -760,6 +857,32 @@ pub struct Feature {
     pub max_supported_version: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl Feature {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`min_supported_version`](Self::min_supported_version).
+    pub fn with_min_supported_version(mut self, value: i16) -> Self {
+        self.min_supported_version = value;
+        self
+    }
+
+    /// Sets [`max_supported_version`](Self::max_supported_version).
+    pub fn with_max_supported_version(mut self, value: i16) -> Self {
+        self.max_supported_version = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for Feature {

@@ -15,6 +15,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The ConsumerGroupDescribeResponse message (versions 0-1).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ConsumerGroupDescribeResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -26,6 +27,26 @@ pub struct ConsumerGroupDescribeResponse {
     pub groups: Vec<DescribedGroup>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl ConsumerGroupDescribeResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`groups`](Self::groups).
+    pub fn with_groups(mut self, value: Vec<DescribedGroup>) -> Self {
+        self.groups = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for ConsumerGroupDescribeResponse {
@@ -231,6 +252,7 @@ impl<'a> View<'a> for ConsumerGroupDescribeResponseView<'a> {
 
 /// Each described group.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct DescribedGroup {
     /// The describe error, or 0 if there was no error.
     ///
@@ -286,6 +308,68 @@ impl Default for DescribedGroup {
             authorized_operations: -2147483648,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl DescribedGroup {
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`group_id`](Self::group_id).
+    pub fn with_group_id(mut self, value: KafkaString) -> Self {
+        self.group_id = value;
+        self
+    }
+
+    /// Sets [`group_state`](Self::group_state).
+    pub fn with_group_state(mut self, value: KafkaString) -> Self {
+        self.group_state = value;
+        self
+    }
+
+    /// Sets [`group_epoch`](Self::group_epoch).
+    pub fn with_group_epoch(mut self, value: i32) -> Self {
+        self.group_epoch = value;
+        self
+    }
+
+    /// Sets [`assignment_epoch`](Self::assignment_epoch).
+    pub fn with_assignment_epoch(mut self, value: i32) -> Self {
+        self.assignment_epoch = value;
+        self
+    }
+
+    /// Sets [`assignor_name`](Self::assignor_name).
+    pub fn with_assignor_name(mut self, value: KafkaString) -> Self {
+        self.assignor_name = value;
+        self
+    }
+
+    /// Sets [`members`](Self::members).
+    pub fn with_members(mut self, value: Vec<Member>) -> Self {
+        self.members = value;
+        self
+    }
+
+    /// Sets [`authorized_operations`](Self::authorized_operations).
+    pub fn with_authorized_operations(mut self, value: i32) -> Self {
+        self.authorized_operations = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -632,6 +716,7 @@ impl<'a> view::Element<'a> for DescribedGroupView<'a> {
 
 /// The members.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Member {
     /// The member ID.
     ///
@@ -697,6 +782,80 @@ impl Default for Member {
             member_type: -1,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl Member {
+    /// Sets [`member_id`](Self::member_id).
+    pub fn with_member_id(mut self, value: KafkaString) -> Self {
+        self.member_id = value;
+        self
+    }
+
+    /// Sets [`instance_id`](Self::instance_id).
+    pub fn with_instance_id(mut self, value: Option<KafkaString>) -> Self {
+        self.instance_id = value;
+        self
+    }
+
+    /// Sets [`rack_id`](Self::rack_id).
+    pub fn with_rack_id(mut self, value: Option<KafkaString>) -> Self {
+        self.rack_id = value;
+        self
+    }
+
+    /// Sets [`member_epoch`](Self::member_epoch).
+    pub fn with_member_epoch(mut self, value: i32) -> Self {
+        self.member_epoch = value;
+        self
+    }
+
+    /// Sets [`client_id`](Self::client_id).
+    pub fn with_client_id(mut self, value: KafkaString) -> Self {
+        self.client_id = value;
+        self
+    }
+
+    /// Sets [`client_host`](Self::client_host).
+    pub fn with_client_host(mut self, value: KafkaString) -> Self {
+        self.client_host = value;
+        self
+    }
+
+    /// Sets [`subscribed_topic_names`](Self::subscribed_topic_names).
+    pub fn with_subscribed_topic_names(mut self, value: Vec<KafkaString>) -> Self {
+        self.subscribed_topic_names = value;
+        self
+    }
+
+    /// Sets [`subscribed_topic_regex`](Self::subscribed_topic_regex).
+    pub fn with_subscribed_topic_regex(mut self, value: Option<KafkaString>) -> Self {
+        self.subscribed_topic_regex = value;
+        self
+    }
+
+    /// Sets [`assignment`](Self::assignment).
+    pub fn with_assignment(mut self, value: Assignment) -> Self {
+        self.assignment = value;
+        self
+    }
+
+    /// Sets [`target_assignment`](Self::target_assignment).
+    pub fn with_target_assignment(mut self, value: Assignment) -> Self {
+        self.target_assignment = value;
+        self
+    }
+
+    /// Sets [`member_type`](Self::member_type).
+    pub fn with_member_type(mut self, value: i8) -> Self {
+        self.member_type = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -1112,6 +1271,7 @@ impl<'a> view::Element<'a> for MemberView<'a> {
 
 /// The TopicPartitions structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TopicPartitions {
     /// The topic ID.
     ///
@@ -1127,6 +1287,32 @@ pub struct TopicPartitions {
     pub partitions: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TopicPartitions {
+    /// Sets [`topic_id`](Self::topic_id).
+    pub fn with_topic_id(mut self, value: Uuid) -> Self {
+        self.topic_id = value;
+        self
+    }
+
+    /// Sets [`topic_name`](Self::topic_name).
+    pub fn with_topic_name(mut self, value: KafkaString) -> Self {
+        self.topic_name = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Int32Vec) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TopicPartitions {
@@ -1323,6 +1509,7 @@ impl<'a> view::Element<'a> for TopicPartitionsView<'a> {
 
 /// The Assignment structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Assignment {
     /// The assigned topic-partitions to the member.
     ///
@@ -1330,6 +1517,20 @@ pub struct Assignment {
     pub topic_partitions: Vec<TopicPartitions>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl Assignment {
+    /// Sets [`topic_partitions`](Self::topic_partitions).
+    pub fn with_topic_partitions(mut self, value: Vec<TopicPartitions>) -> Self {
+        self.topic_partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for Assignment {

@@ -15,6 +15,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The ConsumerGroupHeartbeatRequest message (versions 0-1).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ConsumerGroupHeartbeatRequest {
     /// The group identifier.
     ///
@@ -75,6 +76,74 @@ impl Default for ConsumerGroupHeartbeatRequest {
             topic_partitions: None,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl ConsumerGroupHeartbeatRequest {
+    /// Sets [`group_id`](Self::group_id).
+    pub fn with_group_id(mut self, value: KafkaString) -> Self {
+        self.group_id = value;
+        self
+    }
+
+    /// Sets [`member_id`](Self::member_id).
+    pub fn with_member_id(mut self, value: KafkaString) -> Self {
+        self.member_id = value;
+        self
+    }
+
+    /// Sets [`member_epoch`](Self::member_epoch).
+    pub fn with_member_epoch(mut self, value: i32) -> Self {
+        self.member_epoch = value;
+        self
+    }
+
+    /// Sets [`instance_id`](Self::instance_id).
+    pub fn with_instance_id(mut self, value: Option<KafkaString>) -> Self {
+        self.instance_id = value;
+        self
+    }
+
+    /// Sets [`rack_id`](Self::rack_id).
+    pub fn with_rack_id(mut self, value: Option<KafkaString>) -> Self {
+        self.rack_id = value;
+        self
+    }
+
+    /// Sets [`rebalance_timeout_ms`](Self::rebalance_timeout_ms).
+    pub fn with_rebalance_timeout_ms(mut self, value: i32) -> Self {
+        self.rebalance_timeout_ms = value;
+        self
+    }
+
+    /// Sets [`subscribed_topic_names`](Self::subscribed_topic_names).
+    pub fn with_subscribed_topic_names(mut self, value: Option<Vec<KafkaString>>) -> Self {
+        self.subscribed_topic_names = value;
+        self
+    }
+
+    /// Sets [`subscribed_topic_regex`](Self::subscribed_topic_regex).
+    pub fn with_subscribed_topic_regex(mut self, value: Option<KafkaString>) -> Self {
+        self.subscribed_topic_regex = value;
+        self
+    }
+
+    /// Sets [`server_assignor`](Self::server_assignor).
+    pub fn with_server_assignor(mut self, value: Option<KafkaString>) -> Self {
+        self.server_assignor = value;
+        self
+    }
+
+    /// Sets [`topic_partitions`](Self::topic_partitions).
+    pub fn with_topic_partitions(mut self, value: Option<Vec<TopicPartitions>>) -> Self {
+        self.topic_partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -634,6 +703,7 @@ impl<'a> View<'a> for ConsumerGroupHeartbeatRequestView<'a> {
 
 /// null if it didn't change since the last heartbeat; the partitions owned by the member.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TopicPartitions {
     /// The topic ID.
     ///
@@ -645,6 +715,26 @@ pub struct TopicPartitions {
     pub partitions: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TopicPartitions {
+    /// Sets [`topic_id`](Self::topic_id).
+    pub fn with_topic_id(mut self, value: Uuid) -> Self {
+        self.topic_id = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Int32Vec) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TopicPartitions {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The ConsumerProtocolAssignment message (versions 0-3).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ConsumerProtocolAssignment {
     /// The list of topics and partitions assigned to this consumer.
     ///
@@ -22,6 +23,20 @@ pub struct ConsumerProtocolAssignment {
     ///
     /// Versions: 0-3; nullable in 0-3.
     pub user_data: Option<Bytes>,
+}
+
+impl ConsumerProtocolAssignment {
+    /// Sets [`assigned_partitions`](Self::assigned_partitions).
+    pub fn with_assigned_partitions(mut self, value: Vec<TopicPartition>) -> Self {
+        self.assigned_partitions = value;
+        self
+    }
+
+    /// Sets [`user_data`](Self::user_data).
+    pub fn with_user_data(mut self, value: Option<Bytes>) -> Self {
+        self.user_data = value;
+        self
+    }
 }
 
 impl Encode for ConsumerProtocolAssignment {
@@ -234,6 +249,7 @@ impl<'a> View<'a> for ConsumerProtocolAssignmentView<'a> {
 
 /// The list of topics and partitions assigned to this consumer.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TopicPartition {
     /// The topic name.
     ///
@@ -243,6 +259,20 @@ pub struct TopicPartition {
     ///
     /// Versions: 0-3.
     pub partitions: Int32Vec,
+}
+
+impl TopicPartition {
+    /// Sets [`topic`](Self::topic).
+    pub fn with_topic(mut self, value: KafkaString) -> Self {
+        self.topic = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Int32Vec) -> Self {
+        self.partitions = value;
+        self
+    }
 }
 
 impl Encode for TopicPartition {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The ConsumerProtocolSubscription message (versions 0-3).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ConsumerProtocolSubscription {
     /// The topics that the member wants to consume.
     ///
@@ -45,6 +46,38 @@ impl Default for ConsumerProtocolSubscription {
             generation_id: -1,
             rack_id: None,
         }
+    }
+}
+
+impl ConsumerProtocolSubscription {
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<KafkaString>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`user_data`](Self::user_data).
+    pub fn with_user_data(mut self, value: Option<Bytes>) -> Self {
+        self.user_data = value;
+        self
+    }
+
+    /// Sets [`owned_partitions`](Self::owned_partitions).
+    pub fn with_owned_partitions(mut self, value: Vec<TopicPartition>) -> Self {
+        self.owned_partitions = value;
+        self
+    }
+
+    /// Sets [`generation_id`](Self::generation_id).
+    pub fn with_generation_id(mut self, value: i32) -> Self {
+        self.generation_id = value;
+        self
+    }
+
+    /// Sets [`rack_id`](Self::rack_id).
+    pub fn with_rack_id(mut self, value: Option<KafkaString>) -> Self {
+        self.rack_id = value;
+        self
     }
 }
 
@@ -421,6 +454,7 @@ impl<'a> View<'a> for ConsumerProtocolSubscriptionView<'a> {
 
 /// The partitions that the member owns.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TopicPartition {
     /// The topic name.
     ///
@@ -430,6 +464,20 @@ pub struct TopicPartition {
     ///
     /// Versions: 1-3.
     pub partitions: Int32Vec,
+}
+
+impl TopicPartition {
+    /// Sets [`topic`](Self::topic).
+    pub fn with_topic(mut self, value: KafkaString) -> Self {
+        self.topic = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Int32Vec) -> Self {
+        self.partitions = value;
+        self
+    }
 }
 
 impl Encode for TopicPartition {

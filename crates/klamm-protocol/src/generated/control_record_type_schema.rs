@@ -11,11 +11,20 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The ControlRecordTypeSchema message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ControlRecordTypeSchema {
     /// The type of the control record, such as commit or abort
     ///
     /// Versions: 0.
     pub r#type: i16,
+}
+
+impl ControlRecordTypeSchema {
+    /// Sets [`type`](Self::r#type).
+    pub fn with_type(mut self, value: i16) -> Self {
+        self.r#type = value;
+        self
+    }
 }
 
 impl Encode for ControlRecordTypeSchema {

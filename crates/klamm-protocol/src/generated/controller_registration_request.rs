@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The ControllerRegistrationRequest message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ControllerRegistrationRequest {
     /// The ID of the controller to register.
     ///
@@ -36,6 +37,44 @@ pub struct ControllerRegistrationRequest {
     pub features: Vec<Feature>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl ControllerRegistrationRequest {
+    /// Sets [`controller_id`](Self::controller_id).
+    pub fn with_controller_id(mut self, value: i32) -> Self {
+        self.controller_id = value;
+        self
+    }
+
+    /// Sets [`incarnation_id`](Self::incarnation_id).
+    pub fn with_incarnation_id(mut self, value: Uuid) -> Self {
+        self.incarnation_id = value;
+        self
+    }
+
+    /// Sets [`zk_migration_ready`](Self::zk_migration_ready).
+    pub fn with_zk_migration_ready(mut self, value: bool) -> Self {
+        self.zk_migration_ready = value;
+        self
+    }
+
+    /// Sets [`listeners`](Self::listeners).
+    pub fn with_listeners(mut self, value: Vec<Listener>) -> Self {
+        self.listeners = value;
+        self
+    }
+
+    /// Sets [`features`](Self::features).
+    pub fn with_features(mut self, value: Vec<Feature>) -> Self {
+        self.features = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for ControllerRegistrationRequest {
@@ -336,6 +375,7 @@ impl<'a> View<'a> for ControllerRegistrationRequestView<'a> {
 
 /// The listeners of this controller.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Listener {
     /// The name of the endpoint.
     ///
@@ -355,6 +395,38 @@ pub struct Listener {
     pub security_protocol: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl Listener {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`host`](Self::host).
+    pub fn with_host(mut self, value: KafkaString) -> Self {
+        self.host = value;
+        self
+    }
+
+    /// Sets [`port`](Self::port).
+    pub fn with_port(mut self, value: u16) -> Self {
+        self.port = value;
+        self
+    }
+
+    /// Sets [`security_protocol`](Self::security_protocol).
+    pub fn with_security_protocol(mut self, value: i16) -> Self {
+        self.security_protocol = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for Listener {
@@ -547,6 +619,7 @@ impl<'a> view::Element<'a> for ListenerView<'a> {
 
 /// The features on this controller.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Feature {
     /// The feature name.
     ///
@@ -562,6 +635,32 @@ pub struct Feature {
     pub max_supported_version: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl Feature {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`min_supported_version`](Self::min_supported_version).
+    pub fn with_min_supported_version(mut self, value: i16) -> Self {
+        self.min_supported_version = value;
+        self
+    }
+
+    /// Sets [`max_supported_version`](Self::max_supported_version).
+    pub fn with_max_supported_version(mut self, value: i16) -> Self {
+        self.max_supported_version = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for Feature {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The CreateAclsRequest message (versions 1-3).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct CreateAclsRequest {
     /// The ACLs that we want to create.
     ///
@@ -20,6 +21,20 @@ pub struct CreateAclsRequest {
     pub creations: Vec<AclCreation>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl CreateAclsRequest {
+    /// Sets [`creations`](Self::creations).
+    pub fn with_creations(mut self, value: Vec<AclCreation>) -> Self {
+        self.creations = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for CreateAclsRequest {
@@ -228,6 +243,7 @@ impl<'a> View<'a> for CreateAclsRequestView<'a> {
 
 /// The ACLs that we want to create.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct AclCreation {
     /// The type of the resource.
     ///
@@ -273,6 +289,56 @@ impl Default for AclCreation {
             permission_type: 0,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl AclCreation {
+    /// Sets [`resource_type`](Self::resource_type).
+    pub fn with_resource_type(mut self, value: i8) -> Self {
+        self.resource_type = value;
+        self
+    }
+
+    /// Sets [`resource_name`](Self::resource_name).
+    pub fn with_resource_name(mut self, value: KafkaString) -> Self {
+        self.resource_name = value;
+        self
+    }
+
+    /// Sets [`resource_pattern_type`](Self::resource_pattern_type).
+    pub fn with_resource_pattern_type(mut self, value: i8) -> Self {
+        self.resource_pattern_type = value;
+        self
+    }
+
+    /// Sets [`principal`](Self::principal).
+    pub fn with_principal(mut self, value: KafkaString) -> Self {
+        self.principal = value;
+        self
+    }
+
+    /// Sets [`host`](Self::host).
+    pub fn with_host(mut self, value: KafkaString) -> Self {
+        self.host = value;
+        self
+    }
+
+    /// Sets [`operation`](Self::operation).
+    pub fn with_operation(mut self, value: i8) -> Self {
+        self.operation = value;
+        self
+    }
+
+    /// Sets [`permission_type`](Self::permission_type).
+    pub fn with_permission_type(mut self, value: i8) -> Self {
+        self.permission_type = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The CreateDelegationTokenRequest message (versions 1-3).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CreateDelegationTokenRequest {
     /// The principal type of the owner of the token. If it's null it defaults to the token request principal.
     ///
@@ -43,6 +44,38 @@ impl Default for CreateDelegationTokenRequest {
             max_lifetime_ms: 0,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl CreateDelegationTokenRequest {
+    /// Sets [`owner_principal_type`](Self::owner_principal_type).
+    pub fn with_owner_principal_type(mut self, value: Option<KafkaString>) -> Self {
+        self.owner_principal_type = value;
+        self
+    }
+
+    /// Sets [`owner_principal_name`](Self::owner_principal_name).
+    pub fn with_owner_principal_name(mut self, value: Option<KafkaString>) -> Self {
+        self.owner_principal_name = value;
+        self
+    }
+
+    /// Sets [`renewers`](Self::renewers).
+    pub fn with_renewers(mut self, value: Vec<CreatableRenewers>) -> Self {
+        self.renewers = value;
+        self
+    }
+
+    /// Sets [`max_lifetime_ms`](Self::max_lifetime_ms).
+    pub fn with_max_lifetime_ms(mut self, value: i64) -> Self {
+        self.max_lifetime_ms = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -447,6 +480,7 @@ impl<'a> View<'a> for CreateDelegationTokenRequestView<'a> {
 
 /// A list of those who are allowed to renew this token before it expires.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct CreatableRenewers {
     /// The type of the Kafka principal.
     ///
@@ -458,6 +492,26 @@ pub struct CreatableRenewers {
     pub principal_name: KafkaString,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl CreatableRenewers {
+    /// Sets [`principal_type`](Self::principal_type).
+    pub fn with_principal_type(mut self, value: KafkaString) -> Self {
+        self.principal_type = value;
+        self
+    }
+
+    /// Sets [`principal_name`](Self::principal_name).
+    pub fn with_principal_name(mut self, value: KafkaString) -> Self {
+        self.principal_name = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for CreatableRenewers {

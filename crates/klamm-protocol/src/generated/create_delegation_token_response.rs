@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The CreateDelegationTokenResponse message (versions 1-3).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct CreateDelegationTokenResponse {
     /// The top-level error, or zero if there was no error.
     ///
@@ -60,6 +61,80 @@ pub struct CreateDelegationTokenResponse {
     pub throttle_time_ms: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl CreateDelegationTokenResponse {
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`principal_type`](Self::principal_type).
+    pub fn with_principal_type(mut self, value: KafkaString) -> Self {
+        self.principal_type = value;
+        self
+    }
+
+    /// Sets [`principal_name`](Self::principal_name).
+    pub fn with_principal_name(mut self, value: KafkaString) -> Self {
+        self.principal_name = value;
+        self
+    }
+
+    /// Sets [`token_requester_principal_type`](Self::token_requester_principal_type).
+    pub fn with_token_requester_principal_type(mut self, value: KafkaString) -> Self {
+        self.token_requester_principal_type = value;
+        self
+    }
+
+    /// Sets [`token_requester_principal_name`](Self::token_requester_principal_name).
+    pub fn with_token_requester_principal_name(mut self, value: KafkaString) -> Self {
+        self.token_requester_principal_name = value;
+        self
+    }
+
+    /// Sets [`issue_timestamp_ms`](Self::issue_timestamp_ms).
+    pub fn with_issue_timestamp_ms(mut self, value: i64) -> Self {
+        self.issue_timestamp_ms = value;
+        self
+    }
+
+    /// Sets [`expiry_timestamp_ms`](Self::expiry_timestamp_ms).
+    pub fn with_expiry_timestamp_ms(mut self, value: i64) -> Self {
+        self.expiry_timestamp_ms = value;
+        self
+    }
+
+    /// Sets [`max_timestamp_ms`](Self::max_timestamp_ms).
+    pub fn with_max_timestamp_ms(mut self, value: i64) -> Self {
+        self.max_timestamp_ms = value;
+        self
+    }
+
+    /// Sets [`token_id`](Self::token_id).
+    pub fn with_token_id(mut self, value: KafkaString) -> Self {
+        self.token_id = value;
+        self
+    }
+
+    /// Sets [`hmac`](Self::hmac).
+    pub fn with_hmac(mut self, value: Bytes) -> Self {
+        self.hmac = value;
+        self
+    }
+
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for CreateDelegationTokenResponse {

@@ -15,6 +15,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The CreatePartitionsRequest message (versions 0-3).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct CreatePartitionsRequest {
     /// Each topic that we want to create new partitions inside.
     ///
@@ -30,6 +31,32 @@ pub struct CreatePartitionsRequest {
     pub validate_only: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl CreatePartitionsRequest {
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<CreatePartitionsTopic>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`timeout_ms`](Self::timeout_ms).
+    pub fn with_timeout_ms(mut self, value: i32) -> Self {
+        self.timeout_ms = value;
+        self
+    }
+
+    /// Sets [`validate_only`](Self::validate_only).
+    pub fn with_validate_only(mut self, value: bool) -> Self {
+        self.validate_only = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for CreatePartitionsRequest {
@@ -272,6 +299,7 @@ impl<'a> View<'a> for CreatePartitionsRequestView<'a> {
 
 /// Each topic that we want to create new partitions inside.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CreatePartitionsTopic {
     /// The topic name.
     ///
@@ -297,6 +325,32 @@ impl Default for CreatePartitionsTopic {
             assignments: Some(Vec::new()),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl CreatePartitionsTopic {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`count`](Self::count).
+    pub fn with_count(mut self, value: i32) -> Self {
+        self.count = value;
+        self
+    }
+
+    /// Sets [`assignments`](Self::assignments).
+    pub fn with_assignments(mut self, value: Option<Vec<CreatePartitionsAssignment>>) -> Self {
+        self.assignments = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -548,6 +602,7 @@ impl<'a> view::Element<'a> for CreatePartitionsTopicView<'a> {
 
 /// The new partition assignments.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct CreatePartitionsAssignment {
     /// The assigned broker IDs.
     ///
@@ -555,6 +610,20 @@ pub struct CreatePartitionsAssignment {
     pub broker_ids: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl CreatePartitionsAssignment {
+    /// Sets [`broker_ids`](Self::broker_ids).
+    pub fn with_broker_ids(mut self, value: Int32Vec) -> Self {
+        self.broker_ids = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for CreatePartitionsAssignment {

@@ -15,6 +15,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The CreateTopicsRequest message (versions 2-7).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CreateTopicsRequest {
     /// The topics to create.
     ///
@@ -40,6 +41,32 @@ impl Default for CreateTopicsRequest {
             validate_only: false,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl CreateTopicsRequest {
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<CreatableTopic>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`timeout_ms`](Self::timeout_ms).
+    pub fn with_timeout_ms(mut self, value: i32) -> Self {
+        self.timeout_ms = value;
+        self
+    }
+
+    /// Sets [`validate_only`](Self::validate_only).
+    pub fn with_validate_only(mut self, value: bool) -> Self {
+        self.validate_only = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -282,6 +309,7 @@ impl<'a> View<'a> for CreateTopicsRequestView<'a> {
 
 /// The topics to create.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct CreatableTopic {
     /// The topic name.
     ///
@@ -305,6 +333,44 @@ pub struct CreatableTopic {
     pub configs: Vec<CreatableTopicConfig>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl CreatableTopic {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`num_partitions`](Self::num_partitions).
+    pub fn with_num_partitions(mut self, value: i32) -> Self {
+        self.num_partitions = value;
+        self
+    }
+
+    /// Sets [`replication_factor`](Self::replication_factor).
+    pub fn with_replication_factor(mut self, value: i16) -> Self {
+        self.replication_factor = value;
+        self
+    }
+
+    /// Sets [`assignments`](Self::assignments).
+    pub fn with_assignments(mut self, value: Vec<CreatableReplicaAssignment>) -> Self {
+        self.assignments = value;
+        self
+    }
+
+    /// Sets [`configs`](Self::configs).
+    pub fn with_configs(mut self, value: Vec<CreatableTopicConfig>) -> Self {
+        self.configs = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for CreatableTopic {
@@ -601,6 +667,7 @@ impl<'a> view::Element<'a> for CreatableTopicView<'a> {
 
 /// The manual partition assignment, or the empty array if we are using automatic assignment.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct CreatableReplicaAssignment {
     /// The partition index.
     ///
@@ -612,6 +679,26 @@ pub struct CreatableReplicaAssignment {
     pub broker_ids: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl CreatableReplicaAssignment {
+    /// Sets [`partition_index`](Self::partition_index).
+    pub fn with_partition_index(mut self, value: i32) -> Self {
+        self.partition_index = value;
+        self
+    }
+
+    /// Sets [`broker_ids`](Self::broker_ids).
+    pub fn with_broker_ids(mut self, value: Int32Vec) -> Self {
+        self.broker_ids = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for CreatableReplicaAssignment {
@@ -803,6 +890,7 @@ impl<'a> view::Element<'a> for CreatableReplicaAssignmentView<'a> {
 
 /// The custom topic configurations to set.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CreatableTopicConfig {
     /// The configuration name.
     ///
@@ -823,6 +911,26 @@ impl Default for CreatableTopicConfig {
             value: Some(KafkaString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl CreatableTopicConfig {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`value`](Self::value).
+    pub fn with_value(mut self, value: Option<KafkaString>) -> Self {
+        self.value = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

@@ -15,6 +15,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The CreateTopicsResponse message (versions 2-7).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct CreateTopicsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -26,6 +27,26 @@ pub struct CreateTopicsResponse {
     pub topics: Vec<CreatableTopicResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl CreateTopicsResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<CreatableTopicResult>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for CreateTopicsResponse {
@@ -248,6 +269,7 @@ impl<'a> View<'a> for CreateTopicsResponseView<'a> {
 
 /// Results for each topic we tried to create.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CreatableTopicResult {
     /// The topic name.
     ///
@@ -298,6 +320,62 @@ impl Default for CreatableTopicResult {
             configs: Some(Vec::new()),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl CreatableTopicResult {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`topic_id`](Self::topic_id).
+    pub fn with_topic_id(mut self, value: Uuid) -> Self {
+        self.topic_id = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`topic_config_error_code`](Self::topic_config_error_code).
+    pub fn with_topic_config_error_code(mut self, value: i16) -> Self {
+        self.topic_config_error_code = value;
+        self
+    }
+
+    /// Sets [`num_partitions`](Self::num_partitions).
+    pub fn with_num_partitions(mut self, value: i32) -> Self {
+        self.num_partitions = value;
+        self
+    }
+
+    /// Sets [`replication_factor`](Self::replication_factor).
+    pub fn with_replication_factor(mut self, value: i16) -> Self {
+        self.replication_factor = value;
+        self
+    }
+
+    /// Sets [`configs`](Self::configs).
+    pub fn with_configs(mut self, value: Option<Vec<CreatableTopicConfigs>>) -> Self {
+        self.configs = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -781,6 +859,7 @@ impl<'a> view::Element<'a> for CreatableTopicResultView<'a> {
 
 /// Configuration of the topic.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CreatableTopicConfigs {
     /// The configuration name.
     ///
@@ -816,6 +895,44 @@ impl Default for CreatableTopicConfigs {
             is_sensitive: false,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl CreatableTopicConfigs {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`value`](Self::value).
+    pub fn with_value(mut self, value: Option<KafkaString>) -> Self {
+        self.value = value;
+        self
+    }
+
+    /// Sets [`read_only`](Self::read_only).
+    pub fn with_read_only(mut self, value: bool) -> Self {
+        self.read_only = value;
+        self
+    }
+
+    /// Sets [`config_source`](Self::config_source).
+    pub fn with_config_source(mut self, value: i8) -> Self {
+        self.config_source = value;
+        self
+    }
+
+    /// Sets [`is_sensitive`](Self::is_sensitive).
+    pub fn with_is_sensitive(mut self, value: bool) -> Self {
+        self.is_sensitive = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The DefaultPrincipalData message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DefaultPrincipalData {
     /// The principal type.
     ///
@@ -28,6 +29,32 @@ pub struct DefaultPrincipalData {
     pub token_authenticated: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DefaultPrincipalData {
+    /// Sets [`type`](Self::r#type).
+    pub fn with_type(mut self, value: KafkaString) -> Self {
+        self.r#type = value;
+        self
+    }
+
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`token_authenticated`](Self::token_authenticated).
+    pub fn with_token_authenticated(mut self, value: bool) -> Self {
+        self.token_authenticated = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DefaultPrincipalData {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The DeleteAclsResponse message (versions 1-3).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DeleteAclsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -24,6 +25,26 @@ pub struct DeleteAclsResponse {
     pub filter_results: Vec<DeleteAclsFilterResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DeleteAclsResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`filter_results`](Self::filter_results).
+    pub fn with_filter_results(mut self, value: Vec<DeleteAclsFilterResult>) -> Self {
+        self.filter_results = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DeleteAclsResponse {
@@ -251,6 +272,7 @@ impl<'a> View<'a> for DeleteAclsResponseView<'a> {
 
 /// The results for each filter.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct DeleteAclsFilterResult {
     /// The error code, or 0 if the filter succeeded.
     ///
@@ -276,6 +298,32 @@ impl Default for DeleteAclsFilterResult {
             matching_acls: Vec::new(),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl DeleteAclsFilterResult {
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`matching_acls`](Self::matching_acls).
+    pub fn with_matching_acls(mut self, value: Vec<DeleteAclsMatchingAcl>) -> Self {
+        self.matching_acls = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -525,6 +573,7 @@ impl<'a> view::Element<'a> for DeleteAclsFilterResultView<'a> {
 
 /// The ACLs which matched this filter.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct DeleteAclsMatchingAcl {
     /// The deletion error code, or 0 if the deletion succeeded.
     ///
@@ -580,6 +629,68 @@ impl Default for DeleteAclsMatchingAcl {
             permission_type: 0,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl DeleteAclsMatchingAcl {
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`resource_type`](Self::resource_type).
+    pub fn with_resource_type(mut self, value: i8) -> Self {
+        self.resource_type = value;
+        self
+    }
+
+    /// Sets [`resource_name`](Self::resource_name).
+    pub fn with_resource_name(mut self, value: KafkaString) -> Self {
+        self.resource_name = value;
+        self
+    }
+
+    /// Sets [`pattern_type`](Self::pattern_type).
+    pub fn with_pattern_type(mut self, value: i8) -> Self {
+        self.pattern_type = value;
+        self
+    }
+
+    /// Sets [`principal`](Self::principal).
+    pub fn with_principal(mut self, value: KafkaString) -> Self {
+        self.principal = value;
+        self
+    }
+
+    /// Sets [`host`](Self::host).
+    pub fn with_host(mut self, value: KafkaString) -> Self {
+        self.host = value;
+        self
+    }
+
+    /// Sets [`operation`](Self::operation).
+    pub fn with_operation(mut self, value: i8) -> Self {
+        self.operation = value;
+        self
+    }
+
+    /// Sets [`permission_type`](Self::permission_type).
+    pub fn with_permission_type(mut self, value: i8) -> Self {
+        self.permission_type = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The DeleteGroupsRequest message (versions 0-3).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DeleteGroupsRequest {
     /// The group names to delete.
     ///
@@ -20,6 +21,20 @@ pub struct DeleteGroupsRequest {
     pub groups_names: Vec<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DeleteGroupsRequest {
+    /// Sets [`groups_names`](Self::groups_names).
+    pub fn with_groups_names(mut self, value: Vec<KafkaString>) -> Self {
+        self.groups_names = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DeleteGroupsRequest {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The DeleteShareGroupOffsetsRequest message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DeleteShareGroupOffsetsRequest {
     /// The group identifier.
     ///
@@ -24,6 +25,26 @@ pub struct DeleteShareGroupOffsetsRequest {
     pub topics: Vec<DeleteShareGroupOffsetsRequestTopic>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DeleteShareGroupOffsetsRequest {
+    /// Sets [`group_id`](Self::group_id).
+    pub fn with_group_id(mut self, value: KafkaString) -> Self {
+        self.group_id = value;
+        self
+    }
+
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<DeleteShareGroupOffsetsRequestTopic>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DeleteShareGroupOffsetsRequest {
@@ -236,6 +257,7 @@ impl<'a> View<'a> for DeleteShareGroupOffsetsRequestView<'a> {
 
 /// The topics to delete offsets for.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DeleteShareGroupOffsetsRequestTopic {
     /// The topic name.
     ///
@@ -243,6 +265,20 @@ pub struct DeleteShareGroupOffsetsRequestTopic {
     pub topic_name: KafkaString,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DeleteShareGroupOffsetsRequestTopic {
+    /// Sets [`topic_name`](Self::topic_name).
+    pub fn with_topic_name(mut self, value: KafkaString) -> Self {
+        self.topic_name = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DeleteShareGroupOffsetsRequestTopic {

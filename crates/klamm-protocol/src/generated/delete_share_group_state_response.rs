@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The DeleteShareGroupStateResponse message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DeleteShareGroupStateResponse {
     /// The delete results.
     ///
@@ -20,6 +21,20 @@ pub struct DeleteShareGroupStateResponse {
     pub results: Vec<DeleteStateResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DeleteShareGroupStateResponse {
+    /// Sets [`results`](Self::results).
+    pub fn with_results(mut self, value: Vec<DeleteStateResult>) -> Self {
+        self.results = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DeleteShareGroupStateResponse {
@@ -212,6 +227,7 @@ impl<'a> View<'a> for DeleteShareGroupStateResponseView<'a> {
 
 /// The delete results.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DeleteStateResult {
     /// The topic identifier.
     ///
@@ -223,6 +239,26 @@ pub struct DeleteStateResult {
     pub partitions: Vec<PartitionResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DeleteStateResult {
+    /// Sets [`topic_id`](Self::topic_id).
+    pub fn with_topic_id(mut self, value: Uuid) -> Self {
+        self.topic_id = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Vec<PartitionResult>) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DeleteStateResult {
@@ -407,6 +443,7 @@ impl<'a> view::Element<'a> for DeleteStateResultView<'a> {
 
 /// The results for the partitions.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct PartitionResult {
     /// The partition index.
     ///
@@ -422,6 +459,32 @@ pub struct PartitionResult {
     pub error_message: Option<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl PartitionResult {
+    /// Sets [`partition`](Self::partition).
+    pub fn with_partition(mut self, value: i32) -> Self {
+        self.partition = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for PartitionResult {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The DeleteTopicsRequest message (versions 1-6).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DeleteTopicsRequest {
     /// The name or topic ID of the topic.
     ///
@@ -28,6 +29,32 @@ pub struct DeleteTopicsRequest {
     pub timeout_ms: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DeleteTopicsRequest {
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<DeleteTopicState>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`topic_names`](Self::topic_names).
+    pub fn with_topic_names(mut self, value: Vec<KafkaString>) -> Self {
+        self.topic_names = value;
+        self
+    }
+
+    /// Sets [`timeout_ms`](Self::timeout_ms).
+    pub fn with_timeout_ms(mut self, value: i32) -> Self {
+        self.timeout_ms = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DeleteTopicsRequest {
@@ -334,6 +361,7 @@ impl<'a> View<'a> for DeleteTopicsRequestView<'a> {
 
 /// The name or topic ID of the topic.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DeleteTopicState {
     /// The topic name.
     ///
@@ -345,6 +373,26 @@ pub struct DeleteTopicState {
     pub topic_id: Uuid,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DeleteTopicState {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: Option<KafkaString>) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`topic_id`](Self::topic_id).
+    pub fn with_topic_id(mut self, value: Uuid) -> Self {
+        self.topic_id = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DeleteTopicState {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The DescribeAclsRequest message (versions 1-3).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeAclsRequest {
     /// The resource type.
     ///
@@ -58,6 +59,56 @@ impl Default for DescribeAclsRequest {
             permission_type: 0,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl DescribeAclsRequest {
+    /// Sets [`resource_type_filter`](Self::resource_type_filter).
+    pub fn with_resource_type_filter(mut self, value: i8) -> Self {
+        self.resource_type_filter = value;
+        self
+    }
+
+    /// Sets [`resource_name_filter`](Self::resource_name_filter).
+    pub fn with_resource_name_filter(mut self, value: Option<KafkaString>) -> Self {
+        self.resource_name_filter = value;
+        self
+    }
+
+    /// Sets [`pattern_type_filter`](Self::pattern_type_filter).
+    pub fn with_pattern_type_filter(mut self, value: i8) -> Self {
+        self.pattern_type_filter = value;
+        self
+    }
+
+    /// Sets [`principal_filter`](Self::principal_filter).
+    pub fn with_principal_filter(mut self, value: Option<KafkaString>) -> Self {
+        self.principal_filter = value;
+        self
+    }
+
+    /// Sets [`host_filter`](Self::host_filter).
+    pub fn with_host_filter(mut self, value: Option<KafkaString>) -> Self {
+        self.host_filter = value;
+        self
+    }
+
+    /// Sets [`operation`](Self::operation).
+    pub fn with_operation(mut self, value: i8) -> Self {
+        self.operation = value;
+        self
+    }
+
+    /// Sets [`permission_type`](Self::permission_type).
+    pub fn with_permission_type(mut self, value: i8) -> Self {
+        self.permission_type = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The DescribeClientQuotasRequest message (versions 0-1).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeClientQuotasRequest {
     /// Filter components to apply to quota entities.
     ///
@@ -24,6 +25,26 @@ pub struct DescribeClientQuotasRequest {
     pub strict: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DescribeClientQuotasRequest {
+    /// Sets [`components`](Self::components).
+    pub fn with_components(mut self, value: Vec<ComponentData>) -> Self {
+        self.components = value;
+        self
+    }
+
+    /// Sets [`strict`](Self::strict).
+    pub fn with_strict(mut self, value: bool) -> Self {
+        self.strict = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DescribeClientQuotasRequest {
@@ -253,6 +274,7 @@ impl<'a> View<'a> for DescribeClientQuotasRequestView<'a> {
 
 /// Filter components to apply to quota entities.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ComponentData {
     /// The entity type that the filter component applies to.
     ///
@@ -278,6 +300,32 @@ impl Default for ComponentData {
             r#match: Some(KafkaString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl ComponentData {
+    /// Sets [`entity_type`](Self::entity_type).
+    pub fn with_entity_type(mut self, value: KafkaString) -> Self {
+        self.entity_type = value;
+        self
+    }
+
+    /// Sets [`match_type`](Self::match_type).
+    pub fn with_match_type(mut self, value: i8) -> Self {
+        self.match_type = value;
+        self
+    }
+
+    /// Sets [`match`](Self::r#match).
+    pub fn with_match(mut self, value: Option<KafkaString>) -> Self {
+        self.r#match = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

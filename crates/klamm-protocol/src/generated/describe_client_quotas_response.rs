@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The DescribeClientQuotasResponse message (versions 0-1).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeClientQuotasResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -43,6 +44,38 @@ impl Default for DescribeClientQuotasResponse {
             entries: Some(Vec::new()),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl DescribeClientQuotasResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`entries`](Self::entries).
+    pub fn with_entries(mut self, value: Option<Vec<EntryData>>) -> Self {
+        self.entries = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -349,6 +382,7 @@ impl<'a> View<'a> for DescribeClientQuotasResponseView<'a> {
 
 /// A result entry.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct EntryData {
     /// The quota entity description.
     ///
@@ -360,6 +394,26 @@ pub struct EntryData {
     pub values: Vec<ValueData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl EntryData {
+    /// Sets [`entity`](Self::entity).
+    pub fn with_entity(mut self, value: Vec<EntityData>) -> Self {
+        self.entity = value;
+        self
+    }
+
+    /// Sets [`values`](Self::values).
+    pub fn with_values(mut self, value: Vec<ValueData>) -> Self {
+        self.values = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for EntryData {
@@ -584,6 +638,7 @@ impl<'a> view::Element<'a> for EntryDataView<'a> {
 
 /// The quota entity description.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct EntityData {
     /// The entity type.
     ///
@@ -604,6 +659,26 @@ impl Default for EntityData {
             entity_name: Some(KafkaString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl EntityData {
+    /// Sets [`entity_type`](Self::entity_type).
+    pub fn with_entity_type(mut self, value: KafkaString) -> Self {
+        self.entity_type = value;
+        self
+    }
+
+    /// Sets [`entity_name`](Self::entity_name).
+    pub fn with_entity_name(mut self, value: Option<KafkaString>) -> Self {
+        self.entity_name = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -803,6 +878,7 @@ impl<'a> view::Element<'a> for EntityDataView<'a> {
 
 /// The quota values for the entity.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ValueData {
     /// The quota configuration key.
     ///
@@ -814,6 +890,26 @@ pub struct ValueData {
     pub value: f64,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl ValueData {
+    /// Sets [`key`](Self::key).
+    pub fn with_key(mut self, value: KafkaString) -> Self {
+        self.key = value;
+        self
+    }
+
+    /// Sets [`value`](Self::value).
+    pub fn with_value(mut self, value: f64) -> Self {
+        self.value = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for ValueData {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The DescribeClusterRequest message (versions 0-2).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeClusterRequest {
     /// Whether to include cluster authorized operations.
     ///
@@ -38,6 +39,32 @@ impl Default for DescribeClusterRequest {
             include_fenced_brokers: false,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl DescribeClusterRequest {
+    /// Sets [`include_cluster_authorized_operations`](Self::include_cluster_authorized_operations).
+    pub fn with_include_cluster_authorized_operations(mut self, value: bool) -> Self {
+        self.include_cluster_authorized_operations = value;
+        self
+    }
+
+    /// Sets [`endpoint_type`](Self::endpoint_type).
+    pub fn with_endpoint_type(mut self, value: i8) -> Self {
+        self.endpoint_type = value;
+        self
+    }
+
+    /// Sets [`include_fenced_brokers`](Self::include_fenced_brokers).
+    pub fn with_include_fenced_brokers(mut self, value: bool) -> Self {
+        self.include_fenced_brokers = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

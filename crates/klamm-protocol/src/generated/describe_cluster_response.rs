@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The DescribeClusterResponse message (versions 0-2).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeClusterResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -63,6 +64,62 @@ impl Default for DescribeClusterResponse {
             cluster_authorized_operations: -2147483648,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl DescribeClusterResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`endpoint_type`](Self::endpoint_type).
+    pub fn with_endpoint_type(mut self, value: i8) -> Self {
+        self.endpoint_type = value;
+        self
+    }
+
+    /// Sets [`cluster_id`](Self::cluster_id).
+    pub fn with_cluster_id(mut self, value: KafkaString) -> Self {
+        self.cluster_id = value;
+        self
+    }
+
+    /// Sets [`controller_id`](Self::controller_id).
+    pub fn with_controller_id(mut self, value: i32) -> Self {
+        self.controller_id = value;
+        self
+    }
+
+    /// Sets [`brokers`](Self::brokers).
+    pub fn with_brokers(mut self, value: Vec<DescribeClusterBroker>) -> Self {
+        self.brokers = value;
+        self
+    }
+
+    /// Sets [`cluster_authorized_operations`](Self::cluster_authorized_operations).
+    pub fn with_cluster_authorized_operations(mut self, value: i32) -> Self {
+        self.cluster_authorized_operations = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -435,6 +492,7 @@ impl<'a> View<'a> for DescribeClusterResponseView<'a> {
 
 /// Each broker in the response.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeClusterBroker {
     /// The broker ID.
     ///
@@ -458,6 +516,44 @@ pub struct DescribeClusterBroker {
     pub is_fenced: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DescribeClusterBroker {
+    /// Sets [`broker_id`](Self::broker_id).
+    pub fn with_broker_id(mut self, value: i32) -> Self {
+        self.broker_id = value;
+        self
+    }
+
+    /// Sets [`host`](Self::host).
+    pub fn with_host(mut self, value: KafkaString) -> Self {
+        self.host = value;
+        self
+    }
+
+    /// Sets [`port`](Self::port).
+    pub fn with_port(mut self, value: i32) -> Self {
+        self.port = value;
+        self
+    }
+
+    /// Sets [`rack`](Self::rack).
+    pub fn with_rack(mut self, value: Option<KafkaString>) -> Self {
+        self.rack = value;
+        self
+    }
+
+    /// Sets [`is_fenced`](Self::is_fenced).
+    pub fn with_is_fenced(mut self, value: bool) -> Self {
+        self.is_fenced = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DescribeClusterBroker {

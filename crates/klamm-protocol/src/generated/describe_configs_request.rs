@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The DescribeConfigsRequest message (versions 1-4).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeConfigsRequest {
     /// The resources whose configurations we want to describe.
     ///
@@ -28,6 +29,32 @@ pub struct DescribeConfigsRequest {
     pub include_documentation: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DescribeConfigsRequest {
+    /// Sets [`resources`](Self::resources).
+    pub fn with_resources(mut self, value: Vec<DescribeConfigsResource>) -> Self {
+        self.resources = value;
+        self
+    }
+
+    /// Sets [`include_synonyms`](Self::include_synonyms).
+    pub fn with_include_synonyms(mut self, value: bool) -> Self {
+        self.include_synonyms = value;
+        self
+    }
+
+    /// Sets [`include_documentation`](Self::include_documentation).
+    pub fn with_include_documentation(mut self, value: bool) -> Self {
+        self.include_documentation = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DescribeConfigsRequest {
@@ -295,6 +322,7 @@ impl<'a> View<'a> for DescribeConfigsRequestView<'a> {
 
 /// The resources whose configurations we want to describe.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeConfigsResource {
     /// The resource type.
     ///
@@ -320,6 +348,32 @@ impl Default for DescribeConfigsResource {
             configuration_keys: Some(Vec::new()),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl DescribeConfigsResource {
+    /// Sets [`resource_type`](Self::resource_type).
+    pub fn with_resource_type(mut self, value: i8) -> Self {
+        self.resource_type = value;
+        self
+    }
+
+    /// Sets [`resource_name`](Self::resource_name).
+    pub fn with_resource_name(mut self, value: KafkaString) -> Self {
+        self.resource_name = value;
+        self
+    }
+
+    /// Sets [`configuration_keys`](Self::configuration_keys).
+    pub fn with_configuration_keys(mut self, value: Option<Vec<KafkaString>>) -> Self {
+        self.configuration_keys = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The DescribeDelegationTokenRequest message (versions 1-3).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeDelegationTokenRequest {
     /// Each owner that we want to describe delegation tokens for, or null to describe all tokens.
     ///
@@ -28,6 +29,20 @@ impl Default for DescribeDelegationTokenRequest {
             owners: Some(Vec::new()),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl DescribeDelegationTokenRequest {
+    /// Sets [`owners`](Self::owners).
+    pub fn with_owners(mut self, value: Option<Vec<DescribeDelegationTokenOwner>>) -> Self {
+        self.owners = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -257,6 +272,7 @@ impl<'a> View<'a> for DescribeDelegationTokenRequestView<'a> {
 
 /// Each owner that we want to describe delegation tokens for, or null to describe all tokens.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeDelegationTokenOwner {
     /// The owner principal type.
     ///
@@ -268,6 +284,26 @@ pub struct DescribeDelegationTokenOwner {
     pub principal_name: KafkaString,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DescribeDelegationTokenOwner {
+    /// Sets [`principal_type`](Self::principal_type).
+    pub fn with_principal_type(mut self, value: KafkaString) -> Self {
+        self.principal_type = value;
+        self
+    }
+
+    /// Sets [`principal_name`](Self::principal_name).
+    pub fn with_principal_name(mut self, value: KafkaString) -> Self {
+        self.principal_name = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DescribeDelegationTokenOwner {

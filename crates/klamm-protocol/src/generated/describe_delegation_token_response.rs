@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The DescribeDelegationTokenResponse message (versions 1-3).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeDelegationTokenResponse {
     /// The error code, or 0 if there was no error.
     ///
@@ -28,6 +29,32 @@ pub struct DescribeDelegationTokenResponse {
     pub throttle_time_ms: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DescribeDelegationTokenResponse {
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`tokens`](Self::tokens).
+    pub fn with_tokens(mut self, value: Vec<DescribedDelegationToken>) -> Self {
+        self.tokens = value;
+        self
+    }
+
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DescribeDelegationTokenResponse {
@@ -273,6 +300,7 @@ impl<'a> View<'a> for DescribeDelegationTokenResponseView<'a> {
 
 /// The tokens.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DescribedDelegationToken {
     /// The token principal type.
     ///
@@ -316,6 +344,74 @@ pub struct DescribedDelegationToken {
     pub renewers: Vec<DescribedDelegationTokenRenewer>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DescribedDelegationToken {
+    /// Sets [`principal_type`](Self::principal_type).
+    pub fn with_principal_type(mut self, value: KafkaString) -> Self {
+        self.principal_type = value;
+        self
+    }
+
+    /// Sets [`principal_name`](Self::principal_name).
+    pub fn with_principal_name(mut self, value: KafkaString) -> Self {
+        self.principal_name = value;
+        self
+    }
+
+    /// Sets [`token_requester_principal_type`](Self::token_requester_principal_type).
+    pub fn with_token_requester_principal_type(mut self, value: KafkaString) -> Self {
+        self.token_requester_principal_type = value;
+        self
+    }
+
+    /// Sets [`token_requester_principal_name`](Self::token_requester_principal_name).
+    pub fn with_token_requester_principal_name(mut self, value: KafkaString) -> Self {
+        self.token_requester_principal_name = value;
+        self
+    }
+
+    /// Sets [`issue_timestamp`](Self::issue_timestamp).
+    pub fn with_issue_timestamp(mut self, value: i64) -> Self {
+        self.issue_timestamp = value;
+        self
+    }
+
+    /// Sets [`expiry_timestamp`](Self::expiry_timestamp).
+    pub fn with_expiry_timestamp(mut self, value: i64) -> Self {
+        self.expiry_timestamp = value;
+        self
+    }
+
+    /// Sets [`max_timestamp`](Self::max_timestamp).
+    pub fn with_max_timestamp(mut self, value: i64) -> Self {
+        self.max_timestamp = value;
+        self
+    }
+
+    /// Sets [`token_id`](Self::token_id).
+    pub fn with_token_id(mut self, value: KafkaString) -> Self {
+        self.token_id = value;
+        self
+    }
+
+    /// Sets [`hmac`](Self::hmac).
+    pub fn with_hmac(mut self, value: Bytes) -> Self {
+        self.hmac = value;
+        self
+    }
+
+    /// Sets [`renewers`](Self::renewers).
+    pub fn with_renewers(mut self, value: Vec<DescribedDelegationTokenRenewer>) -> Self {
+        self.renewers = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DescribedDelegationToken {
@@ -788,6 +884,7 @@ impl<'a> view::Element<'a> for DescribedDelegationTokenView<'a> {
 
 /// Those who are able to renew this token before it expires.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DescribedDelegationTokenRenewer {
     /// The renewer principal type.
     ///
@@ -799,6 +896,26 @@ pub struct DescribedDelegationTokenRenewer {
     pub principal_name: KafkaString,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DescribedDelegationTokenRenewer {
+    /// Sets [`principal_type`](Self::principal_type).
+    pub fn with_principal_type(mut self, value: KafkaString) -> Self {
+        self.principal_type = value;
+        self
+    }
+
+    /// Sets [`principal_name`](Self::principal_name).
+    pub fn with_principal_name(mut self, value: KafkaString) -> Self {
+        self.principal_name = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DescribedDelegationTokenRenewer {

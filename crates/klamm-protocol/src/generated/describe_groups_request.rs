@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The DescribeGroupsRequest message (versions 0-6).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeGroupsRequest {
     /// The names of the groups to describe.
     ///
@@ -24,6 +25,26 @@ pub struct DescribeGroupsRequest {
     pub include_authorized_operations: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DescribeGroupsRequest {
+    /// Sets [`groups`](Self::groups).
+    pub fn with_groups(mut self, value: Vec<KafkaString>) -> Self {
+        self.groups = value;
+        self
+    }
+
+    /// Sets [`include_authorized_operations`](Self::include_authorized_operations).
+    pub fn with_include_authorized_operations(mut self, value: bool) -> Self {
+        self.include_authorized_operations = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DescribeGroupsRequest {

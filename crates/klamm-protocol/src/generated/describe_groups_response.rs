@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The DescribeGroupsResponse message (versions 0-6).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeGroupsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -24,6 +25,26 @@ pub struct DescribeGroupsResponse {
     pub groups: Vec<DescribedGroup>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DescribeGroupsResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`groups`](Self::groups).
+    pub fn with_groups(mut self, value: Vec<DescribedGroup>) -> Self {
+        self.groups = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DescribeGroupsResponse {
@@ -261,6 +282,7 @@ impl<'a> View<'a> for DescribeGroupsResponseView<'a> {
 
 /// Each described group.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct DescribedGroup {
     /// The describe error, or 0 if there was no error.
     ///
@@ -311,6 +333,62 @@ impl Default for DescribedGroup {
             authorized_operations: -2147483648,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl DescribedGroup {
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`group_id`](Self::group_id).
+    pub fn with_group_id(mut self, value: KafkaString) -> Self {
+        self.group_id = value;
+        self
+    }
+
+    /// Sets [`group_state`](Self::group_state).
+    pub fn with_group_state(mut self, value: KafkaString) -> Self {
+        self.group_state = value;
+        self
+    }
+
+    /// Sets [`protocol_type`](Self::protocol_type).
+    pub fn with_protocol_type(mut self, value: KafkaString) -> Self {
+        self.protocol_type = value;
+        self
+    }
+
+    /// Sets [`protocol_data`](Self::protocol_data).
+    pub fn with_protocol_data(mut self, value: KafkaString) -> Self {
+        self.protocol_data = value;
+        self
+    }
+
+    /// Sets [`members`](Self::members).
+    pub fn with_members(mut self, value: Vec<DescribedGroupMember>) -> Self {
+        self.members = value;
+        self
+    }
+
+    /// Sets [`authorized_operations`](Self::authorized_operations).
+    pub fn with_authorized_operations(mut self, value: i32) -> Self {
+        self.authorized_operations = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -734,6 +812,7 @@ impl<'a> view::Element<'a> for DescribedGroupView<'a> {
 
 /// The group members.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DescribedGroupMember {
     /// The member id.
     ///
@@ -761,6 +840,50 @@ pub struct DescribedGroupMember {
     pub member_assignment: Bytes,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DescribedGroupMember {
+    /// Sets [`member_id`](Self::member_id).
+    pub fn with_member_id(mut self, value: KafkaString) -> Self {
+        self.member_id = value;
+        self
+    }
+
+    /// Sets [`group_instance_id`](Self::group_instance_id).
+    pub fn with_group_instance_id(mut self, value: Option<KafkaString>) -> Self {
+        self.group_instance_id = value;
+        self
+    }
+
+    /// Sets [`client_id`](Self::client_id).
+    pub fn with_client_id(mut self, value: KafkaString) -> Self {
+        self.client_id = value;
+        self
+    }
+
+    /// Sets [`client_host`](Self::client_host).
+    pub fn with_client_host(mut self, value: KafkaString) -> Self {
+        self.client_host = value;
+        self
+    }
+
+    /// Sets [`member_metadata`](Self::member_metadata).
+    pub fn with_member_metadata(mut self, value: Bytes) -> Self {
+        self.member_metadata = value;
+        self
+    }
+
+    /// Sets [`member_assignment`](Self::member_assignment).
+    pub fn with_member_assignment(mut self, value: Bytes) -> Self {
+        self.member_assignment = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DescribedGroupMember {

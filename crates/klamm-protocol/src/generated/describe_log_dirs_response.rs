@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The DescribeLogDirsResponse message (versions 1-5).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeLogDirsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -28,6 +29,32 @@ pub struct DescribeLogDirsResponse {
     pub results: Vec<DescribeLogDirsResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DescribeLogDirsResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`results`](Self::results).
+    pub fn with_results(mut self, value: Vec<DescribeLogDirsResult>) -> Self {
+        self.results = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DescribeLogDirsResponse {
@@ -288,6 +315,7 @@ impl<'a> View<'a> for DescribeLogDirsResponseView<'a> {
 
 /// The log directories.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeLogDirsResult {
     /// The error code, or 0 if there was no error.
     ///
@@ -328,6 +356,50 @@ impl Default for DescribeLogDirsResult {
             is_cordoned: false,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl DescribeLogDirsResult {
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`log_dir`](Self::log_dir).
+    pub fn with_log_dir(mut self, value: KafkaString) -> Self {
+        self.log_dir = value;
+        self
+    }
+
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<DescribeLogDirsTopic>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`total_bytes`](Self::total_bytes).
+    pub fn with_total_bytes(mut self, value: i64) -> Self {
+        self.total_bytes = value;
+        self
+    }
+
+    /// Sets [`usable_bytes`](Self::usable_bytes).
+    pub fn with_usable_bytes(mut self, value: i64) -> Self {
+        self.usable_bytes = value;
+        self
+    }
+
+    /// Sets [`is_cordoned`](Self::is_cordoned).
+    pub fn with_is_cordoned(mut self, value: bool) -> Self {
+        self.is_cordoned = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -653,6 +725,7 @@ impl<'a> view::Element<'a> for DescribeLogDirsResultView<'a> {
 
 /// The topics.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeLogDirsTopic {
     /// The topic name.
     ///
@@ -664,6 +737,26 @@ pub struct DescribeLogDirsTopic {
     pub partitions: Vec<DescribeLogDirsPartition>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DescribeLogDirsTopic {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Vec<DescribeLogDirsPartition>) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DescribeLogDirsTopic {
@@ -875,6 +968,7 @@ impl<'a> view::Element<'a> for DescribeLogDirsTopicView<'a> {
 
 /// The partitions.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeLogDirsPartition {
     /// The partition index.
     ///
@@ -894,6 +988,38 @@ pub struct DescribeLogDirsPartition {
     pub is_future_key: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DescribeLogDirsPartition {
+    /// Sets [`partition_index`](Self::partition_index).
+    pub fn with_partition_index(mut self, value: i32) -> Self {
+        self.partition_index = value;
+        self
+    }
+
+    /// Sets [`partition_size`](Self::partition_size).
+    pub fn with_partition_size(mut self, value: i64) -> Self {
+        self.partition_size = value;
+        self
+    }
+
+    /// Sets [`offset_lag`](Self::offset_lag).
+    pub fn with_offset_lag(mut self, value: i64) -> Self {
+        self.offset_lag = value;
+        self
+    }
+
+    /// Sets [`is_future_key`](Self::is_future_key).
+    pub fn with_is_future_key(mut self, value: bool) -> Self {
+        self.is_future_key = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DescribeLogDirsPartition {

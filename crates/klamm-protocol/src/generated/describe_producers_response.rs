@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The DescribeProducersResponse message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeProducersResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -24,6 +25,26 @@ pub struct DescribeProducersResponse {
     pub topics: Vec<TopicResponse>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DescribeProducersResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<TopicResponse>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DescribeProducersResponse {
@@ -228,6 +249,7 @@ impl<'a> View<'a> for DescribeProducersResponseView<'a> {
 
 /// Each topic in the response.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TopicResponse {
     /// The topic name.
     ///
@@ -239,6 +261,26 @@ pub struct TopicResponse {
     pub partitions: Vec<PartitionResponse>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TopicResponse {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Vec<PartitionResponse>) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TopicResponse {
@@ -423,6 +465,7 @@ impl<'a> view::Element<'a> for TopicResponseView<'a> {
 
 /// Each partition in the response.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct PartitionResponse {
     /// The partition index.
     ///
@@ -442,6 +485,38 @@ pub struct PartitionResponse {
     pub active_producers: Vec<ProducerState>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl PartitionResponse {
+    /// Sets [`partition_index`](Self::partition_index).
+    pub fn with_partition_index(mut self, value: i32) -> Self {
+        self.partition_index = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`active_producers`](Self::active_producers).
+    pub fn with_active_producers(mut self, value: Vec<ProducerState>) -> Self {
+        self.active_producers = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for PartitionResponse {
@@ -678,6 +753,7 @@ impl<'a> view::Element<'a> for PartitionResponseView<'a> {
 
 /// The active producers for the partition.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ProducerState {
     /// The producer id.
     ///
@@ -718,6 +794,50 @@ impl Default for ProducerState {
             current_txn_start_offset: -1,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl ProducerState {
+    /// Sets [`producer_id`](Self::producer_id).
+    pub fn with_producer_id(mut self, value: i64) -> Self {
+        self.producer_id = value;
+        self
+    }
+
+    /// Sets [`producer_epoch`](Self::producer_epoch).
+    pub fn with_producer_epoch(mut self, value: i32) -> Self {
+        self.producer_epoch = value;
+        self
+    }
+
+    /// Sets [`last_sequence`](Self::last_sequence).
+    pub fn with_last_sequence(mut self, value: i32) -> Self {
+        self.last_sequence = value;
+        self
+    }
+
+    /// Sets [`last_timestamp`](Self::last_timestamp).
+    pub fn with_last_timestamp(mut self, value: i64) -> Self {
+        self.last_timestamp = value;
+        self
+    }
+
+    /// Sets [`coordinator_epoch`](Self::coordinator_epoch).
+    pub fn with_coordinator_epoch(mut self, value: i32) -> Self {
+        self.coordinator_epoch = value;
+        self
+    }
+
+    /// Sets [`current_txn_start_offset`](Self::current_txn_start_offset).
+    pub fn with_current_txn_start_offset(mut self, value: i64) -> Self {
+        self.current_txn_start_offset = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

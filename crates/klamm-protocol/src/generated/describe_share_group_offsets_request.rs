@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The DescribeShareGroupOffsetsRequest message (versions 0-1).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeShareGroupOffsetsRequest {
     /// The groups to describe offsets for.
     ///
@@ -20,6 +21,20 @@ pub struct DescribeShareGroupOffsetsRequest {
     pub groups: Vec<DescribeShareGroupOffsetsRequestGroup>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DescribeShareGroupOffsetsRequest {
+    /// Sets [`groups`](Self::groups).
+    pub fn with_groups(mut self, value: Vec<DescribeShareGroupOffsetsRequestGroup>) -> Self {
+        self.groups = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DescribeShareGroupOffsetsRequest {
@@ -208,6 +223,7 @@ impl<'a> View<'a> for DescribeShareGroupOffsetsRequestView<'a> {
 
 /// The groups to describe offsets for.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeShareGroupOffsetsRequestGroup {
     /// The group identifier.
     ///
@@ -228,6 +244,29 @@ impl Default for DescribeShareGroupOffsetsRequestGroup {
             topics: Some(Vec::new()),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl DescribeShareGroupOffsetsRequestGroup {
+    /// Sets [`group_id`](Self::group_id).
+    pub fn with_group_id(mut self, value: KafkaString) -> Self {
+        self.group_id = value;
+        self
+    }
+
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(
+        mut self,
+        value: Option<Vec<DescribeShareGroupOffsetsRequestTopic>>,
+    ) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -440,6 +479,7 @@ impl<'a> view::Element<'a> for DescribeShareGroupOffsetsRequestGroupView<'a> {
 
 /// The topics to describe offsets for, or null for all topic-partitions.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeShareGroupOffsetsRequestTopic {
     /// The topic name.
     ///
@@ -451,6 +491,26 @@ pub struct DescribeShareGroupOffsetsRequestTopic {
     pub partitions: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DescribeShareGroupOffsetsRequestTopic {
+    /// Sets [`topic_name`](Self::topic_name).
+    pub fn with_topic_name(mut self, value: KafkaString) -> Self {
+        self.topic_name = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Int32Vec) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DescribeShareGroupOffsetsRequestTopic {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The DescribeShareGroupOffsetsResponse message (versions 0-1).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeShareGroupOffsetsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -24,6 +25,26 @@ pub struct DescribeShareGroupOffsetsResponse {
     pub groups: Vec<DescribeShareGroupOffsetsResponseGroup>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DescribeShareGroupOffsetsResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`groups`](Self::groups).
+    pub fn with_groups(mut self, value: Vec<DescribeShareGroupOffsetsResponseGroup>) -> Self {
+        self.groups = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DescribeShareGroupOffsetsResponse {
@@ -232,6 +253,7 @@ impl<'a> View<'a> for DescribeShareGroupOffsetsResponseView<'a> {
 
 /// The results for each group.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeShareGroupOffsetsResponseGroup {
     /// The group identifier.
     ///
@@ -251,6 +273,38 @@ pub struct DescribeShareGroupOffsetsResponseGroup {
     pub error_message: Option<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DescribeShareGroupOffsetsResponseGroup {
+    /// Sets [`group_id`](Self::group_id).
+    pub fn with_group_id(mut self, value: KafkaString) -> Self {
+        self.group_id = value;
+        self
+    }
+
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<DescribeShareGroupOffsetsResponseTopic>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DescribeShareGroupOffsetsResponseGroup {
@@ -505,6 +559,7 @@ impl<'a> view::Element<'a> for DescribeShareGroupOffsetsResponseGroupView<'a> {
 
 /// The results for each topic.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeShareGroupOffsetsResponseTopic {
     /// The topic name.
     ///
@@ -520,6 +575,35 @@ pub struct DescribeShareGroupOffsetsResponseTopic {
     pub partitions: Vec<DescribeShareGroupOffsetsResponsePartition>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DescribeShareGroupOffsetsResponseTopic {
+    /// Sets [`topic_name`](Self::topic_name).
+    pub fn with_topic_name(mut self, value: KafkaString) -> Self {
+        self.topic_name = value;
+        self
+    }
+
+    /// Sets [`topic_id`](Self::topic_id).
+    pub fn with_topic_id(mut self, value: Uuid) -> Self {
+        self.topic_id = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(
+        mut self,
+        value: Vec<DescribeShareGroupOffsetsResponsePartition>,
+    ) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DescribeShareGroupOffsetsResponseTopic {
@@ -739,6 +823,7 @@ impl<'a> view::Element<'a> for DescribeShareGroupOffsetsResponseTopicView<'a> {
 
 /// The DescribeShareGroupOffsetsResponsePartition structure.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeShareGroupOffsetsResponsePartition {
     /// The partition index.
     ///
@@ -779,6 +864,50 @@ impl Default for DescribeShareGroupOffsetsResponsePartition {
             error_message: None,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl DescribeShareGroupOffsetsResponsePartition {
+    /// Sets [`partition_index`](Self::partition_index).
+    pub fn with_partition_index(mut self, value: i32) -> Self {
+        self.partition_index = value;
+        self
+    }
+
+    /// Sets [`start_offset`](Self::start_offset).
+    pub fn with_start_offset(mut self, value: i64) -> Self {
+        self.start_offset = value;
+        self
+    }
+
+    /// Sets [`leader_epoch`](Self::leader_epoch).
+    pub fn with_leader_epoch(mut self, value: i32) -> Self {
+        self.leader_epoch = value;
+        self
+    }
+
+    /// Sets [`lag`](Self::lag).
+    pub fn with_lag(mut self, value: i64) -> Self {
+        self.lag = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The DescribeTopicPartitionsRequest message (versions 0).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeTopicPartitionsRequest {
     /// The topics to fetch details for.
     ///
@@ -38,6 +39,32 @@ impl Default for DescribeTopicPartitionsRequest {
             cursor: None,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl DescribeTopicPartitionsRequest {
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<TopicRequest>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`response_partition_limit`](Self::response_partition_limit).
+    pub fn with_response_partition_limit(mut self, value: i32) -> Self {
+        self.response_partition_limit = value;
+        self
+    }
+
+    /// Sets [`cursor`](Self::cursor).
+    pub fn with_cursor(mut self, value: Option<Cursor>) -> Self {
+        self.cursor = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -286,6 +313,7 @@ impl<'a> View<'a> for DescribeTopicPartitionsRequestView<'a> {
 
 /// The topics to fetch details for.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TopicRequest {
     /// The topic name.
     ///
@@ -293,6 +321,20 @@ pub struct TopicRequest {
     pub name: KafkaString,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TopicRequest {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TopicRequest {
@@ -428,6 +470,7 @@ impl<'a> view::Element<'a> for TopicRequestView<'a> {
 
 /// The first topic and partition index to fetch details for.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Cursor {
     /// The name for the first topic to process.
     ///
@@ -439,6 +482,26 @@ pub struct Cursor {
     pub partition_index: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl Cursor {
+    /// Sets [`topic_name`](Self::topic_name).
+    pub fn with_topic_name(mut self, value: KafkaString) -> Self {
+        self.topic_name = value;
+        self
+    }
+
+    /// Sets [`partition_index`](Self::partition_index).
+    pub fn with_partition_index(mut self, value: i32) -> Self {
+        self.partition_index = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for Cursor {

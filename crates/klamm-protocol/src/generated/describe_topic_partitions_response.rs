@@ -15,6 +15,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The DescribeTopicPartitionsResponse message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeTopicPartitionsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -30,6 +31,32 @@ pub struct DescribeTopicPartitionsResponse {
     pub next_cursor: Option<Cursor>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl DescribeTopicPartitionsResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<DescribeTopicPartitionsResponseTopic>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`next_cursor`](Self::next_cursor).
+    pub fn with_next_cursor(mut self, value: Option<Cursor>) -> Self {
+        self.next_cursor = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for DescribeTopicPartitionsResponse {
@@ -277,6 +304,7 @@ impl<'a> View<'a> for DescribeTopicPartitionsResponseView<'a> {
 
 /// Each topic in the response.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeTopicPartitionsResponseTopic {
     /// The topic error, or 0 if there was no error.
     ///
@@ -317,6 +345,50 @@ impl Default for DescribeTopicPartitionsResponseTopic {
             topic_authorized_operations: -2147483648,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl DescribeTopicPartitionsResponseTopic {
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: Option<KafkaString>) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`topic_id`](Self::topic_id).
+    pub fn with_topic_id(mut self, value: Uuid) -> Self {
+        self.topic_id = value;
+        self
+    }
+
+    /// Sets [`is_internal`](Self::is_internal).
+    pub fn with_is_internal(mut self, value: bool) -> Self {
+        self.is_internal = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Vec<DescribeTopicPartitionsResponsePartition>) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`topic_authorized_operations`](Self::topic_authorized_operations).
+    pub fn with_topic_authorized_operations(mut self, value: i32) -> Self {
+        self.topic_authorized_operations = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -609,6 +681,7 @@ impl<'a> view::Element<'a> for DescribeTopicPartitionsResponseTopicView<'a> {
 
 /// Each partition in the topic.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct DescribeTopicPartitionsResponsePartition {
     /// The partition error, or 0 if there was no error.
     ///
@@ -664,6 +737,68 @@ impl Default for DescribeTopicPartitionsResponsePartition {
             offline_replicas: Int32Vec::new(),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl DescribeTopicPartitionsResponsePartition {
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`partition_index`](Self::partition_index).
+    pub fn with_partition_index(mut self, value: i32) -> Self {
+        self.partition_index = value;
+        self
+    }
+
+    /// Sets [`leader_id`](Self::leader_id).
+    pub fn with_leader_id(mut self, value: i32) -> Self {
+        self.leader_id = value;
+        self
+    }
+
+    /// Sets [`leader_epoch`](Self::leader_epoch).
+    pub fn with_leader_epoch(mut self, value: i32) -> Self {
+        self.leader_epoch = value;
+        self
+    }
+
+    /// Sets [`replica_nodes`](Self::replica_nodes).
+    pub fn with_replica_nodes(mut self, value: Int32Vec) -> Self {
+        self.replica_nodes = value;
+        self
+    }
+
+    /// Sets [`isr_nodes`](Self::isr_nodes).
+    pub fn with_isr_nodes(mut self, value: Int32Vec) -> Self {
+        self.isr_nodes = value;
+        self
+    }
+
+    /// Sets [`eligible_leader_replicas`](Self::eligible_leader_replicas).
+    pub fn with_eligible_leader_replicas(mut self, value: Option<Int32Vec>) -> Self {
+        self.eligible_leader_replicas = value;
+        self
+    }
+
+    /// Sets [`last_known_elr`](Self::last_known_elr).
+    pub fn with_last_known_elr(mut self, value: Option<Int32Vec>) -> Self {
+        self.last_known_elr = value;
+        self
+    }
+
+    /// Sets [`offline_replicas`](Self::offline_replicas).
+    pub fn with_offline_replicas(mut self, value: Int32Vec) -> Self {
+        self.offline_replicas = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -1085,6 +1220,7 @@ impl<'a> view::Element<'a> for DescribeTopicPartitionsResponsePartitionView<'a> 
 
 /// The next topic and partition index to fetch details for.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Cursor {
     /// The name for the first topic to process.
     ///
@@ -1096,6 +1232,26 @@ pub struct Cursor {
     pub partition_index: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl Cursor {
+    /// Sets [`topic_name`](Self::topic_name).
+    pub fn with_topic_name(mut self, value: KafkaString) -> Self {
+        self.topic_name = value;
+        self
+    }
+
+    /// Sets [`partition_index`](Self::partition_index).
+    pub fn with_partition_index(mut self, value: i32) -> Self {
+        self.partition_index = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for Cursor {

@@ -15,6 +15,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The ElectLeadersRequest message (versions 0-2).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ElectLeadersRequest {
     /// Type of elections to conduct for the partition. A value of '0' elects the preferred replica. A value of '1' elects the first live replica if there are no in-sync replica.
     ///
@@ -40,6 +41,32 @@ impl Default for ElectLeadersRequest {
             timeout_ms: 60000,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl ElectLeadersRequest {
+    /// Sets [`election_type`](Self::election_type).
+    pub fn with_election_type(mut self, value: i8) -> Self {
+        self.election_type = value;
+        self
+    }
+
+    /// Sets [`topic_partitions`](Self::topic_partitions).
+    pub fn with_topic_partitions(mut self, value: Option<Vec<TopicPartitions>>) -> Self {
+        self.topic_partitions = value;
+        self
+    }
+
+    /// Sets [`timeout_ms`](Self::timeout_ms).
+    pub fn with_timeout_ms(mut self, value: i32) -> Self {
+        self.timeout_ms = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -325,6 +352,7 @@ impl<'a> View<'a> for ElectLeadersRequestView<'a> {
 
 /// The topic partitions to elect leaders.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TopicPartitions {
     /// The name of a topic.
     ///
@@ -336,6 +364,26 @@ pub struct TopicPartitions {
     pub partitions: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TopicPartitions {
+    /// Sets [`topic`](Self::topic).
+    pub fn with_topic(mut self, value: KafkaString) -> Self {
+        self.topic = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Int32Vec) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TopicPartitions {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The ElectLeadersResponse message (versions 0-2).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ElectLeadersResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -28,6 +29,32 @@ pub struct ElectLeadersResponse {
     pub replica_election_results: Vec<ReplicaElectionResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl ElectLeadersResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`replica_election_results`](Self::replica_election_results).
+    pub fn with_replica_election_results(mut self, value: Vec<ReplicaElectionResult>) -> Self {
+        self.replica_election_results = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for ElectLeadersResponse {
@@ -297,6 +324,7 @@ impl<'a> View<'a> for ElectLeadersResponseView<'a> {
 
 /// The election results, or an empty array if the requester did not have permission and the request asks for all partitions.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ReplicaElectionResult {
     /// The topic name.
     ///
@@ -308,6 +336,26 @@ pub struct ReplicaElectionResult {
     pub partition_result: Vec<PartitionResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl ReplicaElectionResult {
+    /// Sets [`topic`](Self::topic).
+    pub fn with_topic(mut self, value: KafkaString) -> Self {
+        self.topic = value;
+        self
+    }
+
+    /// Sets [`partition_result`](Self::partition_result).
+    pub fn with_partition_result(mut self, value: Vec<PartitionResult>) -> Self {
+        self.partition_result = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for ReplicaElectionResult {
@@ -521,6 +569,7 @@ impl<'a> view::Element<'a> for ReplicaElectionResultView<'a> {
 
 /// The results for each partition.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct PartitionResult {
     /// The partition id.
     ///
@@ -546,6 +595,32 @@ impl Default for PartitionResult {
             error_message: Some(KafkaString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl PartitionResult {
+    /// Sets [`partition_id`](Self::partition_id).
+    pub fn with_partition_id(mut self, value: i32) -> Self {
+        self.partition_id = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

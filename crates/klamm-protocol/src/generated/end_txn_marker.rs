@@ -11,11 +11,20 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The EndTxnMarker message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct EndTxnMarker {
     /// The coordinator epoch when appending the record
     ///
     /// Versions: 0.
     pub coordinator_epoch: i32,
+}
+
+impl EndTxnMarker {
+    /// Sets [`coordinator_epoch`](Self::coordinator_epoch).
+    pub fn with_coordinator_epoch(mut self, value: i32) -> Self {
+        self.coordinator_epoch = value;
+        self
+    }
 }
 
 impl Encode for EndTxnMarker {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The EnvelopeRequest message (versions 0).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct EnvelopeRequest {
     /// The embedded request header and data.
     ///
@@ -38,6 +39,32 @@ impl Default for EnvelopeRequest {
             client_host_address: Bytes::new(),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl EnvelopeRequest {
+    /// Sets [`request_data`](Self::request_data).
+    pub fn with_request_data(mut self, value: Bytes) -> Self {
+        self.request_data = value;
+        self
+    }
+
+    /// Sets [`request_principal`](Self::request_principal).
+    pub fn with_request_principal(mut self, value: Option<Bytes>) -> Self {
+        self.request_principal = value;
+        self
+    }
+
+    /// Sets [`client_host_address`](Self::client_host_address).
+    pub fn with_client_host_address(mut self, value: Bytes) -> Self {
+        self.client_host_address = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

@@ -16,6 +16,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The FetchRequest message (versions 4-18).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct FetchRequest {
     /// The clusterId if known. This is used to validate metadata fetches prior to broker registration.
     ///
@@ -86,6 +87,86 @@ impl Default for FetchRequest {
             rack_id: KafkaString::from_static(""),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl FetchRequest {
+    /// Sets [`cluster_id`](Self::cluster_id).
+    pub fn with_cluster_id(mut self, value: Option<KafkaString>) -> Self {
+        self.cluster_id = value;
+        self
+    }
+
+    /// Sets [`replica_id`](Self::replica_id).
+    pub fn with_replica_id(mut self, value: i32) -> Self {
+        self.replica_id = value;
+        self
+    }
+
+    /// Sets [`replica_state`](Self::replica_state).
+    pub fn with_replica_state(mut self, value: ReplicaState) -> Self {
+        self.replica_state = value;
+        self
+    }
+
+    /// Sets [`max_wait_ms`](Self::max_wait_ms).
+    pub fn with_max_wait_ms(mut self, value: i32) -> Self {
+        self.max_wait_ms = value;
+        self
+    }
+
+    /// Sets [`min_bytes`](Self::min_bytes).
+    pub fn with_min_bytes(mut self, value: i32) -> Self {
+        self.min_bytes = value;
+        self
+    }
+
+    /// Sets [`max_bytes`](Self::max_bytes).
+    pub fn with_max_bytes(mut self, value: i32) -> Self {
+        self.max_bytes = value;
+        self
+    }
+
+    /// Sets [`isolation_level`](Self::isolation_level).
+    pub fn with_isolation_level(mut self, value: i8) -> Self {
+        self.isolation_level = value;
+        self
+    }
+
+    /// Sets [`session_id`](Self::session_id).
+    pub fn with_session_id(mut self, value: i32) -> Self {
+        self.session_id = value;
+        self
+    }
+
+    /// Sets [`session_epoch`](Self::session_epoch).
+    pub fn with_session_epoch(mut self, value: i32) -> Self {
+        self.session_epoch = value;
+        self
+    }
+
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<FetchTopic>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`forgotten_topics_data`](Self::forgotten_topics_data).
+    pub fn with_forgotten_topics_data(mut self, value: Vec<ForgottenTopic>) -> Self {
+        self.forgotten_topics_data = value;
+        self
+    }
+
+    /// Sets [`rack_id`](Self::rack_id).
+    pub fn with_rack_id(mut self, value: KafkaString) -> Self {
+        self.rack_id = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -727,6 +808,7 @@ impl<'a> View<'a> for FetchRequestView<'a> {
 
 /// The state of the replica in the follower.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ReplicaState {
     /// The replica ID of the follower, or -1 if this request is from a consumer.
     ///
@@ -747,6 +829,26 @@ impl Default for ReplicaState {
             replica_epoch: -1,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl ReplicaState {
+    /// Sets [`replica_id`](Self::replica_id).
+    pub fn with_replica_id(mut self, value: i32) -> Self {
+        self.replica_id = value;
+        self
+    }
+
+    /// Sets [`replica_epoch`](Self::replica_epoch).
+    pub fn with_replica_epoch(mut self, value: i64) -> Self {
+        self.replica_epoch = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -970,6 +1072,7 @@ impl<'a> view::Element<'a> for ReplicaStateView<'a> {
 
 /// The topics to fetch.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct FetchTopic {
     /// The name of the topic to fetch.
     ///
@@ -985,6 +1088,32 @@ pub struct FetchTopic {
     pub partitions: Vec<FetchPartition>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl FetchTopic {
+    /// Sets [`topic`](Self::topic).
+    pub fn with_topic(mut self, value: KafkaString) -> Self {
+        self.topic = value;
+        self
+    }
+
+    /// Sets [`topic_id`](Self::topic_id).
+    pub fn with_topic_id(mut self, value: Uuid) -> Self {
+        self.topic_id = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Vec<FetchPartition>) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for FetchTopic {
@@ -1242,6 +1371,7 @@ impl<'a> view::Element<'a> for FetchTopicView<'a> {
 
 /// The partitions to fetch.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct FetchPartition {
     /// The partition index.
     ///
@@ -1292,6 +1422,62 @@ impl Default for FetchPartition {
             high_watermark: 9223372036854775807,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl FetchPartition {
+    /// Sets [`partition`](Self::partition).
+    pub fn with_partition(mut self, value: i32) -> Self {
+        self.partition = value;
+        self
+    }
+
+    /// Sets [`current_leader_epoch`](Self::current_leader_epoch).
+    pub fn with_current_leader_epoch(mut self, value: i32) -> Self {
+        self.current_leader_epoch = value;
+        self
+    }
+
+    /// Sets [`fetch_offset`](Self::fetch_offset).
+    pub fn with_fetch_offset(mut self, value: i64) -> Self {
+        self.fetch_offset = value;
+        self
+    }
+
+    /// Sets [`last_fetched_epoch`](Self::last_fetched_epoch).
+    pub fn with_last_fetched_epoch(mut self, value: i32) -> Self {
+        self.last_fetched_epoch = value;
+        self
+    }
+
+    /// Sets [`log_start_offset`](Self::log_start_offset).
+    pub fn with_log_start_offset(mut self, value: i64) -> Self {
+        self.log_start_offset = value;
+        self
+    }
+
+    /// Sets [`partition_max_bytes`](Self::partition_max_bytes).
+    pub fn with_partition_max_bytes(mut self, value: i32) -> Self {
+        self.partition_max_bytes = value;
+        self
+    }
+
+    /// Sets [`replica_directory_id`](Self::replica_directory_id).
+    pub fn with_replica_directory_id(mut self, value: Uuid) -> Self {
+        self.replica_directory_id = value;
+        self
+    }
+
+    /// Sets [`high_watermark`](Self::high_watermark).
+    pub fn with_high_watermark(mut self, value: i64) -> Self {
+        self.high_watermark = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -1698,6 +1884,7 @@ impl<'a> view::Element<'a> for FetchPartitionView<'a> {
 
 /// In an incremental fetch request, the partitions to remove.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ForgottenTopic {
     /// The topic name.
     ///
@@ -1713,6 +1900,32 @@ pub struct ForgottenTopic {
     pub partitions: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl ForgottenTopic {
+    /// Sets [`topic`](Self::topic).
+    pub fn with_topic(mut self, value: KafkaString) -> Self {
+        self.topic = value;
+        self
+    }
+
+    /// Sets [`topic_id`](Self::topic_id).
+    pub fn with_topic_id(mut self, value: Uuid) -> Self {
+        self.topic_id = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Int32Vec) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for ForgottenTopic {

@@ -15,6 +15,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The FetchResponse message (versions 4-18).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct FetchResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -38,6 +39,44 @@ pub struct FetchResponse {
     pub node_endpoints: Vec<NodeEndpoint>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl FetchResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`session_id`](Self::session_id).
+    pub fn with_session_id(mut self, value: i32) -> Self {
+        self.session_id = value;
+        self
+    }
+
+    /// Sets [`responses`](Self::responses).
+    pub fn with_responses(mut self, value: Vec<FetchableTopicResponse>) -> Self {
+        self.responses = value;
+        self
+    }
+
+    /// Sets [`node_endpoints`](Self::node_endpoints).
+    pub fn with_node_endpoints(mut self, value: Vec<NodeEndpoint>) -> Self {
+        self.node_endpoints = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for FetchResponse {
@@ -437,6 +476,7 @@ impl<'a> View<'a> for FetchResponseView<'a> {
 
 /// The response topics.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct FetchableTopicResponse {
     /// The topic name.
     ///
@@ -452,6 +492,32 @@ pub struct FetchableTopicResponse {
     pub partitions: Vec<PartitionData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl FetchableTopicResponse {
+    /// Sets [`topic`](Self::topic).
+    pub fn with_topic(mut self, value: KafkaString) -> Self {
+        self.topic = value;
+        self
+    }
+
+    /// Sets [`topic_id`](Self::topic_id).
+    pub fn with_topic_id(mut self, value: Uuid) -> Self {
+        self.topic_id = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Vec<PartitionData>) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for FetchableTopicResponse {
@@ -712,6 +778,7 @@ impl<'a> view::Element<'a> for FetchableTopicResponseView<'a> {
 
 /// The topic partitions.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct PartitionData {
     /// The partition index.
     ///
@@ -777,6 +844,80 @@ impl Default for PartitionData {
             records: Some(Bytes::new()),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl PartitionData {
+    /// Sets [`partition_index`](Self::partition_index).
+    pub fn with_partition_index(mut self, value: i32) -> Self {
+        self.partition_index = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`high_watermark`](Self::high_watermark).
+    pub fn with_high_watermark(mut self, value: i64) -> Self {
+        self.high_watermark = value;
+        self
+    }
+
+    /// Sets [`last_stable_offset`](Self::last_stable_offset).
+    pub fn with_last_stable_offset(mut self, value: i64) -> Self {
+        self.last_stable_offset = value;
+        self
+    }
+
+    /// Sets [`log_start_offset`](Self::log_start_offset).
+    pub fn with_log_start_offset(mut self, value: i64) -> Self {
+        self.log_start_offset = value;
+        self
+    }
+
+    /// Sets [`diverging_epoch`](Self::diverging_epoch).
+    pub fn with_diverging_epoch(mut self, value: EpochEndOffset) -> Self {
+        self.diverging_epoch = value;
+        self
+    }
+
+    /// Sets [`current_leader`](Self::current_leader).
+    pub fn with_current_leader(mut self, value: LeaderIdAndEpoch) -> Self {
+        self.current_leader = value;
+        self
+    }
+
+    /// Sets [`snapshot_id`](Self::snapshot_id).
+    pub fn with_snapshot_id(mut self, value: SnapshotId) -> Self {
+        self.snapshot_id = value;
+        self
+    }
+
+    /// Sets [`aborted_transactions`](Self::aborted_transactions).
+    pub fn with_aborted_transactions(mut self, value: Option<Vec<AbortedTransaction>>) -> Self {
+        self.aborted_transactions = value;
+        self
+    }
+
+    /// Sets [`preferred_read_replica`](Self::preferred_read_replica).
+    pub fn with_preferred_read_replica(mut self, value: i32) -> Self {
+        self.preferred_read_replica = value;
+        self
+    }
+
+    /// Sets [`records`](Self::records).
+    pub fn with_records(mut self, value: Option<Bytes>) -> Self {
+        self.records = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -1327,6 +1468,7 @@ impl<'a> view::Element<'a> for PartitionDataView<'a> {
 
 /// In case divergence is detected based on the 'LastFetchedEpoch' and 'FetchOffset' in the request, this field indicates the largest epoch and its end offset such that subsequent records are known to diverge.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct EpochEndOffset {
     /// The largest epoch.
     ///
@@ -1347,6 +1489,26 @@ impl Default for EpochEndOffset {
             end_offset: -1,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl EpochEndOffset {
+    /// Sets [`epoch`](Self::epoch).
+    pub fn with_epoch(mut self, value: i32) -> Self {
+        self.epoch = value;
+        self
+    }
+
+    /// Sets [`end_offset`](Self::end_offset).
+    pub fn with_end_offset(mut self, value: i64) -> Self {
+        self.end_offset = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -1570,6 +1732,7 @@ impl<'a> view::Element<'a> for EpochEndOffsetView<'a> {
 
 /// The current leader of the partition.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct LeaderIdAndEpoch {
     /// The ID of the current leader or -1 if the leader is unknown.
     ///
@@ -1590,6 +1753,26 @@ impl Default for LeaderIdAndEpoch {
             leader_epoch: -1,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl LeaderIdAndEpoch {
+    /// Sets [`leader_id`](Self::leader_id).
+    pub fn with_leader_id(mut self, value: i32) -> Self {
+        self.leader_id = value;
+        self
+    }
+
+    /// Sets [`leader_epoch`](Self::leader_epoch).
+    pub fn with_leader_epoch(mut self, value: i32) -> Self {
+        self.leader_epoch = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -1813,6 +1996,7 @@ impl<'a> view::Element<'a> for LeaderIdAndEpochView<'a> {
 
 /// In the case of fetching an offset less than the LogStartOffset, this is the end offset and epoch that should be used in the FetchSnapshot request.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct SnapshotId {
     /// The end offset of the epoch.
     ///
@@ -1833,6 +2017,26 @@ impl Default for SnapshotId {
             epoch: -1,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl SnapshotId {
+    /// Sets [`end_offset`](Self::end_offset).
+    pub fn with_end_offset(mut self, value: i64) -> Self {
+        self.end_offset = value;
+        self
+    }
+
+    /// Sets [`epoch`](Self::epoch).
+    pub fn with_epoch(mut self, value: i32) -> Self {
+        self.epoch = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -2014,6 +2218,7 @@ impl<'a> view::Element<'a> for SnapshotIdView<'a> {
 
 /// The aborted transactions.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct AbortedTransaction {
     /// The producer id associated with the aborted transaction.
     ///
@@ -2025,6 +2230,26 @@ pub struct AbortedTransaction {
     pub first_offset: i64,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl AbortedTransaction {
+    /// Sets [`producer_id`](Self::producer_id).
+    pub fn with_producer_id(mut self, value: i64) -> Self {
+        self.producer_id = value;
+        self
+    }
+
+    /// Sets [`first_offset`](Self::first_offset).
+    pub fn with_first_offset(mut self, value: i64) -> Self {
+        self.first_offset = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for AbortedTransaction {
@@ -2197,6 +2422,7 @@ impl<'a> view::Element<'a> for AbortedTransactionView<'a> {
 
 /// Endpoints for all current-leaders enumerated in PartitionData, with errors NOT_LEADER_OR_FOLLOWER & FENCED_LEADER_EPOCH.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct NodeEndpoint {
     /// The ID of the associated node.
     ///
@@ -2216,6 +2442,38 @@ pub struct NodeEndpoint {
     pub rack: Option<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl NodeEndpoint {
+    /// Sets [`node_id`](Self::node_id).
+    pub fn with_node_id(mut self, value: i32) -> Self {
+        self.node_id = value;
+        self
+    }
+
+    /// Sets [`host`](Self::host).
+    pub fn with_host(mut self, value: KafkaString) -> Self {
+        self.host = value;
+        self
+    }
+
+    /// Sets [`port`](Self::port).
+    pub fn with_port(mut self, value: i32) -> Self {
+        self.port = value;
+        self
+    }
+
+    /// Sets [`rack`](Self::rack).
+    pub fn with_rack(mut self, value: Option<KafkaString>) -> Self {
+        self.rack = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for NodeEndpoint {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The FindCoordinatorRequest message (versions 0-6).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct FindCoordinatorRequest {
     /// The coordinator key.
     ///
@@ -28,6 +29,32 @@ pub struct FindCoordinatorRequest {
     pub coordinator_keys: Vec<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl FindCoordinatorRequest {
+    /// Sets [`key`](Self::key).
+    pub fn with_key(mut self, value: KafkaString) -> Self {
+        self.key = value;
+        self
+    }
+
+    /// Sets [`key_type`](Self::key_type).
+    pub fn with_key_type(mut self, value: i8) -> Self {
+        self.key_type = value;
+        self
+    }
+
+    /// Sets [`coordinator_keys`](Self::coordinator_keys).
+    pub fn with_coordinator_keys(mut self, value: Vec<KafkaString>) -> Self {
+        self.coordinator_keys = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for FindCoordinatorRequest {

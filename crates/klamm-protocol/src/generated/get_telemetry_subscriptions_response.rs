@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The GetTelemetrySubscriptionsResponse message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct GetTelemetrySubscriptionsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -52,6 +53,68 @@ pub struct GetTelemetrySubscriptionsResponse {
     pub requested_metrics: Vec<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl GetTelemetrySubscriptionsResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`client_instance_id`](Self::client_instance_id).
+    pub fn with_client_instance_id(mut self, value: Uuid) -> Self {
+        self.client_instance_id = value;
+        self
+    }
+
+    /// Sets [`subscription_id`](Self::subscription_id).
+    pub fn with_subscription_id(mut self, value: i32) -> Self {
+        self.subscription_id = value;
+        self
+    }
+
+    /// Sets [`accepted_compression_types`](Self::accepted_compression_types).
+    pub fn with_accepted_compression_types(mut self, value: Vec<i8>) -> Self {
+        self.accepted_compression_types = value;
+        self
+    }
+
+    /// Sets [`push_interval_ms`](Self::push_interval_ms).
+    pub fn with_push_interval_ms(mut self, value: i32) -> Self {
+        self.push_interval_ms = value;
+        self
+    }
+
+    /// Sets [`telemetry_max_bytes`](Self::telemetry_max_bytes).
+    pub fn with_telemetry_max_bytes(mut self, value: i32) -> Self {
+        self.telemetry_max_bytes = value;
+        self
+    }
+
+    /// Sets [`delta_temporality`](Self::delta_temporality).
+    pub fn with_delta_temporality(mut self, value: bool) -> Self {
+        self.delta_temporality = value;
+        self
+    }
+
+    /// Sets [`requested_metrics`](Self::requested_metrics).
+    pub fn with_requested_metrics(mut self, value: Vec<KafkaString>) -> Self {
+        self.requested_metrics = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for GetTelemetrySubscriptionsResponse {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The HeartbeatRequest message (versions 0-4).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct HeartbeatRequest {
     /// The group id.
     ///
@@ -32,6 +33,38 @@ pub struct HeartbeatRequest {
     pub group_instance_id: Option<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl HeartbeatRequest {
+    /// Sets [`group_id`](Self::group_id).
+    pub fn with_group_id(mut self, value: KafkaString) -> Self {
+        self.group_id = value;
+        self
+    }
+
+    /// Sets [`generation_id`](Self::generation_id).
+    pub fn with_generation_id(mut self, value: i32) -> Self {
+        self.generation_id = value;
+        self
+    }
+
+    /// Sets [`member_id`](Self::member_id).
+    pub fn with_member_id(mut self, value: KafkaString) -> Self {
+        self.member_id = value;
+        self
+    }
+
+    /// Sets [`group_instance_id`](Self::group_instance_id).
+    pub fn with_group_instance_id(mut self, value: Option<KafkaString>) -> Self {
+        self.group_instance_id = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for HeartbeatRequest {

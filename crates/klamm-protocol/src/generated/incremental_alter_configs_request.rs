@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The IncrementalAlterConfigsRequest message (versions 0-1).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct IncrementalAlterConfigsRequest {
     /// The incremental updates for each resource.
     ///
@@ -24,6 +25,26 @@ pub struct IncrementalAlterConfigsRequest {
     pub validate_only: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl IncrementalAlterConfigsRequest {
+    /// Sets [`resources`](Self::resources).
+    pub fn with_resources(mut self, value: Vec<AlterConfigsResource>) -> Self {
+        self.resources = value;
+        self
+    }
+
+    /// Sets [`validate_only`](Self::validate_only).
+    pub fn with_validate_only(mut self, value: bool) -> Self {
+        self.validate_only = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for IncrementalAlterConfigsRequest {
@@ -253,6 +274,7 @@ impl<'a> View<'a> for IncrementalAlterConfigsRequestView<'a> {
 
 /// The incremental updates for each resource.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct AlterConfigsResource {
     /// The resource type.
     ///
@@ -268,6 +290,32 @@ pub struct AlterConfigsResource {
     pub configs: Vec<AlterableConfig>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl AlterConfigsResource {
+    /// Sets [`resource_type`](Self::resource_type).
+    pub fn with_resource_type(mut self, value: i8) -> Self {
+        self.resource_type = value;
+        self
+    }
+
+    /// Sets [`resource_name`](Self::resource_name).
+    pub fn with_resource_name(mut self, value: KafkaString) -> Self {
+        self.resource_name = value;
+        self
+    }
+
+    /// Sets [`configs`](Self::configs).
+    pub fn with_configs(mut self, value: Vec<AlterableConfig>) -> Self {
+        self.configs = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for AlterConfigsResource {
@@ -497,6 +545,7 @@ impl<'a> view::Element<'a> for AlterConfigsResourceView<'a> {
 
 /// The configurations.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct AlterableConfig {
     /// The configuration key name.
     ///
@@ -522,6 +571,32 @@ impl Default for AlterableConfig {
             value: Some(KafkaString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl AlterableConfig {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`config_operation`](Self::config_operation).
+    pub fn with_config_operation(mut self, value: i8) -> Self {
+        self.config_operation = value;
+        self
+    }
+
+    /// Sets [`value`](Self::value).
+    pub fn with_value(mut self, value: Option<KafkaString>) -> Self {
+        self.value = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

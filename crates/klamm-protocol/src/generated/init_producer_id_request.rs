@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The InitProducerIdRequest message (versions 0-6).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct InitProducerIdRequest {
     /// The transactional id, or null if the producer is not transactional.
     ///
@@ -53,6 +54,50 @@ impl Default for InitProducerIdRequest {
             keep_prepared_txn: false,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl InitProducerIdRequest {
+    /// Sets [`transactional_id`](Self::transactional_id).
+    pub fn with_transactional_id(mut self, value: Option<KafkaString>) -> Self {
+        self.transactional_id = value;
+        self
+    }
+
+    /// Sets [`transaction_timeout_ms`](Self::transaction_timeout_ms).
+    pub fn with_transaction_timeout_ms(mut self, value: i32) -> Self {
+        self.transaction_timeout_ms = value;
+        self
+    }
+
+    /// Sets [`producer_id`](Self::producer_id).
+    pub fn with_producer_id(mut self, value: i64) -> Self {
+        self.producer_id = value;
+        self
+    }
+
+    /// Sets [`producer_epoch`](Self::producer_epoch).
+    pub fn with_producer_epoch(mut self, value: i16) -> Self {
+        self.producer_epoch = value;
+        self
+    }
+
+    /// Sets [`enable2_pc`](Self::enable2_pc).
+    pub fn with_enable2_pc(mut self, value: bool) -> Self {
+        self.enable2_pc = value;
+        self
+    }
+
+    /// Sets [`keep_prepared_txn`](Self::keep_prepared_txn).
+    pub fn with_keep_prepared_txn(mut self, value: bool) -> Self {
+        self.keep_prepared_txn = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The JoinGroupRequest message (versions 0-9).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct JoinGroupRequest {
     /// The group identifier.
     ///
@@ -63,6 +64,62 @@ impl Default for JoinGroupRequest {
             reason: None,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl JoinGroupRequest {
+    /// Sets [`group_id`](Self::group_id).
+    pub fn with_group_id(mut self, value: KafkaString) -> Self {
+        self.group_id = value;
+        self
+    }
+
+    /// Sets [`session_timeout_ms`](Self::session_timeout_ms).
+    pub fn with_session_timeout_ms(mut self, value: i32) -> Self {
+        self.session_timeout_ms = value;
+        self
+    }
+
+    /// Sets [`rebalance_timeout_ms`](Self::rebalance_timeout_ms).
+    pub fn with_rebalance_timeout_ms(mut self, value: i32) -> Self {
+        self.rebalance_timeout_ms = value;
+        self
+    }
+
+    /// Sets [`member_id`](Self::member_id).
+    pub fn with_member_id(mut self, value: KafkaString) -> Self {
+        self.member_id = value;
+        self
+    }
+
+    /// Sets [`group_instance_id`](Self::group_instance_id).
+    pub fn with_group_instance_id(mut self, value: Option<KafkaString>) -> Self {
+        self.group_instance_id = value;
+        self
+    }
+
+    /// Sets [`protocol_type`](Self::protocol_type).
+    pub fn with_protocol_type(mut self, value: KafkaString) -> Self {
+        self.protocol_type = value;
+        self
+    }
+
+    /// Sets [`protocols`](Self::protocols).
+    pub fn with_protocols(mut self, value: Vec<JoinGroupRequestProtocol>) -> Self {
+        self.protocols = value;
+        self
+    }
+
+    /// Sets [`reason`](Self::reason).
+    pub fn with_reason(mut self, value: Option<KafkaString>) -> Self {
+        self.reason = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -545,6 +602,7 @@ impl<'a> View<'a> for JoinGroupRequestView<'a> {
 
 /// The list of protocols that the member supports.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct JoinGroupRequestProtocol {
     /// The protocol name.
     ///
@@ -556,6 +614,26 @@ pub struct JoinGroupRequestProtocol {
     pub metadata: Bytes,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl JoinGroupRequestProtocol {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`metadata`](Self::metadata).
+    pub fn with_metadata(mut self, value: Bytes) -> Self {
+        self.metadata = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for JoinGroupRequestProtocol {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The JoinGroupResponse message (versions 0-9).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct JoinGroupResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -68,6 +69,68 @@ impl Default for JoinGroupResponse {
             members: Vec::new(),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl JoinGroupResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`generation_id`](Self::generation_id).
+    pub fn with_generation_id(mut self, value: i32) -> Self {
+        self.generation_id = value;
+        self
+    }
+
+    /// Sets [`protocol_type`](Self::protocol_type).
+    pub fn with_protocol_type(mut self, value: Option<KafkaString>) -> Self {
+        self.protocol_type = value;
+        self
+    }
+
+    /// Sets [`protocol_name`](Self::protocol_name).
+    pub fn with_protocol_name(mut self, value: Option<KafkaString>) -> Self {
+        self.protocol_name = value;
+        self
+    }
+
+    /// Sets [`leader`](Self::leader).
+    pub fn with_leader(mut self, value: KafkaString) -> Self {
+        self.leader = value;
+        self
+    }
+
+    /// Sets [`skip_assignment`](Self::skip_assignment).
+    pub fn with_skip_assignment(mut self, value: bool) -> Self {
+        self.skip_assignment = value;
+        self
+    }
+
+    /// Sets [`member_id`](Self::member_id).
+    pub fn with_member_id(mut self, value: KafkaString) -> Self {
+        self.member_id = value;
+        self
+    }
+
+    /// Sets [`members`](Self::members).
+    pub fn with_members(mut self, value: Vec<JoinGroupResponseMember>) -> Self {
+        self.members = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -563,6 +626,7 @@ impl<'a> View<'a> for JoinGroupResponseView<'a> {
 
 /// The group members.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct JoinGroupResponseMember {
     /// The group member ID.
     ///
@@ -578,6 +642,32 @@ pub struct JoinGroupResponseMember {
     pub metadata: Bytes,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl JoinGroupResponseMember {
+    /// Sets [`member_id`](Self::member_id).
+    pub fn with_member_id(mut self, value: KafkaString) -> Self {
+        self.member_id = value;
+        self
+    }
+
+    /// Sets [`group_instance_id`](Self::group_instance_id).
+    pub fn with_group_instance_id(mut self, value: Option<KafkaString>) -> Self {
+        self.group_instance_id = value;
+        self
+    }
+
+    /// Sets [`metadata`](Self::metadata).
+    pub fn with_metadata(mut self, value: Bytes) -> Self {
+        self.metadata = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for JoinGroupResponseMember {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The KRaftVersionRecord message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct KRaftVersionRecord {
     /// The version of the kraft version record.
     ///
@@ -24,6 +25,26 @@ pub struct KRaftVersionRecord {
     pub kraft_version: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl KRaftVersionRecord {
+    /// Sets [`version`](Self::version).
+    pub fn with_version(mut self, value: i16) -> Self {
+        self.version = value;
+        self
+    }
+
+    /// Sets [`kraft_version`](Self::kraft_version).
+    pub fn with_kraft_version(mut self, value: i16) -> Self {
+        self.kraft_version = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for KRaftVersionRecord {

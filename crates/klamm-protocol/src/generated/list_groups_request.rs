@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The ListGroupsRequest message (versions 0-5).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ListGroupsRequest {
     /// The states of the groups we want to list. If empty, all groups are returned with their state.
     ///
@@ -24,6 +25,26 @@ pub struct ListGroupsRequest {
     pub types_filter: Vec<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl ListGroupsRequest {
+    /// Sets [`states_filter`](Self::states_filter).
+    pub fn with_states_filter(mut self, value: Vec<KafkaString>) -> Self {
+        self.states_filter = value;
+        self
+    }
+
+    /// Sets [`types_filter`](Self::types_filter).
+    pub fn with_types_filter(mut self, value: Vec<KafkaString>) -> Self {
+        self.types_filter = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for ListGroupsRequest {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The ListOffsetsRequest message (versions 1-11).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ListOffsetsRequest {
     /// The broker ID of the requester, or -1 if this request is being made by a normal consumer.
     ///
@@ -32,6 +33,38 @@ pub struct ListOffsetsRequest {
     pub timeout_ms: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl ListOffsetsRequest {
+    /// Sets [`replica_id`](Self::replica_id).
+    pub fn with_replica_id(mut self, value: i32) -> Self {
+        self.replica_id = value;
+        self
+    }
+
+    /// Sets [`isolation_level`](Self::isolation_level).
+    pub fn with_isolation_level(mut self, value: i8) -> Self {
+        self.isolation_level = value;
+        self
+    }
+
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<ListOffsetsTopic>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`timeout_ms`](Self::timeout_ms).
+    pub fn with_timeout_ms(mut self, value: i32) -> Self {
+        self.timeout_ms = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for ListOffsetsRequest {
@@ -327,6 +360,7 @@ impl<'a> View<'a> for ListOffsetsRequestView<'a> {
 
 /// Each topic in the request.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ListOffsetsTopic {
     /// The topic name.
     ///
@@ -338,6 +372,26 @@ pub struct ListOffsetsTopic {
     pub partitions: Vec<ListOffsetsPartition>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl ListOffsetsTopic {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Vec<ListOffsetsPartition>) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for ListOffsetsTopic {
@@ -548,6 +602,7 @@ impl<'a> view::Element<'a> for ListOffsetsTopicView<'a> {
 
 /// Each partition in the request.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ListOffsetsPartition {
     /// The partition index.
     ///
@@ -573,6 +628,32 @@ impl Default for ListOffsetsPartition {
             timestamp: 0,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl ListOffsetsPartition {
+    /// Sets [`partition_index`](Self::partition_index).
+    pub fn with_partition_index(mut self, value: i32) -> Self {
+        self.partition_index = value;
+        self
+    }
+
+    /// Sets [`current_leader_epoch`](Self::current_leader_epoch).
+    pub fn with_current_leader_epoch(mut self, value: i32) -> Self {
+        self.current_leader_epoch = value;
+        self
+    }
+
+    /// Sets [`timestamp`](Self::timestamp).
+    pub fn with_timestamp(mut self, value: i64) -> Self {
+        self.timestamp = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

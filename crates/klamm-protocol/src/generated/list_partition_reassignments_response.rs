@@ -15,6 +15,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The ListPartitionReassignmentsResponse message (versions 0).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ListPartitionReassignmentsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -45,6 +46,38 @@ impl Default for ListPartitionReassignmentsResponse {
             topics: Vec::new(),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl ListPartitionReassignmentsResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<OngoingTopicReassignment>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -317,6 +350,7 @@ impl<'a> View<'a> for ListPartitionReassignmentsResponseView<'a> {
 
 /// The ongoing reassignments for each topic.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct OngoingTopicReassignment {
     /// The topic name.
     ///
@@ -328,6 +362,26 @@ pub struct OngoingTopicReassignment {
     pub partitions: Vec<OngoingPartitionReassignment>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl OngoingTopicReassignment {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Vec<OngoingPartitionReassignment>) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for OngoingTopicReassignment {
@@ -519,6 +573,7 @@ impl<'a> view::Element<'a> for OngoingTopicReassignmentView<'a> {
 
 /// The ongoing reassignments for each partition.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct OngoingPartitionReassignment {
     /// The index of the partition.
     ///
@@ -538,6 +593,38 @@ pub struct OngoingPartitionReassignment {
     pub removing_replicas: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl OngoingPartitionReassignment {
+    /// Sets [`partition_index`](Self::partition_index).
+    pub fn with_partition_index(mut self, value: i32) -> Self {
+        self.partition_index = value;
+        self
+    }
+
+    /// Sets [`replicas`](Self::replicas).
+    pub fn with_replicas(mut self, value: Int32Vec) -> Self {
+        self.replicas = value;
+        self
+    }
+
+    /// Sets [`adding_replicas`](Self::adding_replicas).
+    pub fn with_adding_replicas(mut self, value: Int32Vec) -> Self {
+        self.adding_replicas = value;
+        self
+    }
+
+    /// Sets [`removing_replicas`](Self::removing_replicas).
+    pub fn with_removing_replicas(mut self, value: Int32Vec) -> Self {
+        self.removing_replicas = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for OngoingPartitionReassignment {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The ListTransactionsRequest message (versions 0-2).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ListTransactionsRequest {
     /// The transaction states to filter by: if empty, all transactions are returned; if non-empty, then only transactions matching one of the filtered states will be returned.
     ///
@@ -43,6 +44,38 @@ impl Default for ListTransactionsRequest {
             transactional_id_pattern: None,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl ListTransactionsRequest {
+    /// Sets [`state_filters`](Self::state_filters).
+    pub fn with_state_filters(mut self, value: Vec<KafkaString>) -> Self {
+        self.state_filters = value;
+        self
+    }
+
+    /// Sets [`producer_id_filters`](Self::producer_id_filters).
+    pub fn with_producer_id_filters(mut self, value: Vec<i64>) -> Self {
+        self.producer_id_filters = value;
+        self
+    }
+
+    /// Sets [`duration_filter`](Self::duration_filter).
+    pub fn with_duration_filter(mut self, value: i64) -> Self {
+        self.duration_filter = value;
+        self
+    }
+
+    /// Sets [`transactional_id_pattern`](Self::transactional_id_pattern).
+    pub fn with_transactional_id_pattern(mut self, value: Option<KafkaString>) -> Self {
+        self.transactional_id_pattern = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The ListTransactionsResponse message (versions 0-2).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ListTransactionsResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -32,6 +33,38 @@ pub struct ListTransactionsResponse {
     pub transaction_states: Vec<TransactionState>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl ListTransactionsResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`unknown_state_filters`](Self::unknown_state_filters).
+    pub fn with_unknown_state_filters(mut self, value: Vec<KafkaString>) -> Self {
+        self.unknown_state_filters = value;
+        self
+    }
+
+    /// Sets [`transaction_states`](Self::transaction_states).
+    pub fn with_transaction_states(mut self, value: Vec<TransactionState>) -> Self {
+        self.transaction_states = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for ListTransactionsResponse {
@@ -317,6 +350,7 @@ impl<'a> View<'a> for ListTransactionsResponseView<'a> {
 
 /// The current state of the transaction for the transactional id.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TransactionState {
     /// The transactional id.
     ///
@@ -332,6 +366,32 @@ pub struct TransactionState {
     pub transaction_state: KafkaString,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TransactionState {
+    /// Sets [`transactional_id`](Self::transactional_id).
+    pub fn with_transactional_id(mut self, value: KafkaString) -> Self {
+        self.transactional_id = value;
+        self
+    }
+
+    /// Sets [`producer_id`](Self::producer_id).
+    pub fn with_producer_id(mut self, value: i64) -> Self {
+        self.producer_id = value;
+        self
+    }
+
+    /// Sets [`transaction_state`](Self::transaction_state).
+    pub fn with_transaction_state(mut self, value: KafkaString) -> Self {
+        self.transaction_state = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TransactionState {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The MetadataRequest message (versions 0-13).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct MetadataRequest {
     /// The topics to fetch metadata for.
     ///
@@ -43,6 +44,38 @@ impl Default for MetadataRequest {
             include_topic_authorized_operations: false,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl MetadataRequest {
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Option<Vec<MetadataRequestTopic>>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`allow_auto_topic_creation`](Self::allow_auto_topic_creation).
+    pub fn with_allow_auto_topic_creation(mut self, value: bool) -> Self {
+        self.allow_auto_topic_creation = value;
+        self
+    }
+
+    /// Sets [`include_cluster_authorized_operations`](Self::include_cluster_authorized_operations).
+    pub fn with_include_cluster_authorized_operations(mut self, value: bool) -> Self {
+        self.include_cluster_authorized_operations = value;
+        self
+    }
+
+    /// Sets [`include_topic_authorized_operations`](Self::include_topic_authorized_operations).
+    pub fn with_include_topic_authorized_operations(mut self, value: bool) -> Self {
+        self.include_topic_authorized_operations = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -410,6 +443,7 @@ impl<'a> View<'a> for MetadataRequestView<'a> {
 
 /// The topics to fetch metadata for.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct MetadataRequestTopic {
     /// The topic id.
     ///
@@ -430,6 +464,26 @@ impl Default for MetadataRequestTopic {
             name: Some(KafkaString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl MetadataRequestTopic {
+    /// Sets [`topic_id`](Self::topic_id).
+    pub fn with_topic_id(mut self, value: Uuid) -> Self {
+        self.topic_id = value;
+        self
+    }
+
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: Option<KafkaString>) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

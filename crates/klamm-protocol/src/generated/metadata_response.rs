@@ -15,6 +15,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The MetadataResponse message (versions 0-13).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct MetadataResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -60,6 +61,56 @@ impl Default for MetadataResponse {
             error_code: 0,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl MetadataResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`brokers`](Self::brokers).
+    pub fn with_brokers(mut self, value: Vec<MetadataResponseBroker>) -> Self {
+        self.brokers = value;
+        self
+    }
+
+    /// Sets [`cluster_id`](Self::cluster_id).
+    pub fn with_cluster_id(mut self, value: Option<KafkaString>) -> Self {
+        self.cluster_id = value;
+        self
+    }
+
+    /// Sets [`controller_id`](Self::controller_id).
+    pub fn with_controller_id(mut self, value: i32) -> Self {
+        self.controller_id = value;
+        self
+    }
+
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<MetadataResponseTopic>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`cluster_authorized_operations`](Self::cluster_authorized_operations).
+    pub fn with_cluster_authorized_operations(mut self, value: i32) -> Self {
+        self.cluster_authorized_operations = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -522,6 +573,7 @@ impl<'a> View<'a> for MetadataResponseView<'a> {
 
 /// A list of brokers present in the cluster.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct MetadataResponseBroker {
     /// The broker ID.
     ///
@@ -541,6 +593,38 @@ pub struct MetadataResponseBroker {
     pub rack: Option<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl MetadataResponseBroker {
+    /// Sets [`node_id`](Self::node_id).
+    pub fn with_node_id(mut self, value: i32) -> Self {
+        self.node_id = value;
+        self
+    }
+
+    /// Sets [`host`](Self::host).
+    pub fn with_host(mut self, value: KafkaString) -> Self {
+        self.host = value;
+        self
+    }
+
+    /// Sets [`port`](Self::port).
+    pub fn with_port(mut self, value: i32) -> Self {
+        self.port = value;
+        self
+    }
+
+    /// Sets [`rack`](Self::rack).
+    pub fn with_rack(mut self, value: Option<KafkaString>) -> Self {
+        self.rack = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for MetadataResponseBroker {
@@ -809,6 +893,7 @@ impl<'a> view::Element<'a> for MetadataResponseBrokerView<'a> {
 
 /// Each topic in the response.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct MetadataResponseTopic {
     /// The topic error, or 0 if there was no error.
     ///
@@ -849,6 +934,50 @@ impl Default for MetadataResponseTopic {
             topic_authorized_operations: -2147483648,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl MetadataResponseTopic {
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: Option<KafkaString>) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`topic_id`](Self::topic_id).
+    pub fn with_topic_id(mut self, value: Uuid) -> Self {
+        self.topic_id = value;
+        self
+    }
+
+    /// Sets [`is_internal`](Self::is_internal).
+    pub fn with_is_internal(mut self, value: bool) -> Self {
+        self.is_internal = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Vec<MetadataResponsePartition>) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`topic_authorized_operations`](Self::topic_authorized_operations).
+    pub fn with_topic_authorized_operations(mut self, value: i32) -> Self {
+        self.topic_authorized_operations = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -1219,6 +1348,7 @@ impl<'a> view::Element<'a> for MetadataResponseTopicView<'a> {
 
 /// Each partition in the topic.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct MetadataResponsePartition {
     /// The partition error, or 0 if there was no error.
     ///
@@ -1264,6 +1394,56 @@ impl Default for MetadataResponsePartition {
             offline_replicas: Int32Vec::new(),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl MetadataResponsePartition {
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`partition_index`](Self::partition_index).
+    pub fn with_partition_index(mut self, value: i32) -> Self {
+        self.partition_index = value;
+        self
+    }
+
+    /// Sets [`leader_id`](Self::leader_id).
+    pub fn with_leader_id(mut self, value: i32) -> Self {
+        self.leader_id = value;
+        self
+    }
+
+    /// Sets [`leader_epoch`](Self::leader_epoch).
+    pub fn with_leader_epoch(mut self, value: i32) -> Self {
+        self.leader_epoch = value;
+        self
+    }
+
+    /// Sets [`replica_nodes`](Self::replica_nodes).
+    pub fn with_replica_nodes(mut self, value: Int32Vec) -> Self {
+        self.replica_nodes = value;
+        self
+    }
+
+    /// Sets [`isr_nodes`](Self::isr_nodes).
+    pub fn with_isr_nodes(mut self, value: Int32Vec) -> Self {
+        self.isr_nodes = value;
+        self
+    }
+
+    /// Sets [`offline_replicas`](Self::offline_replicas).
+    pub fn with_offline_replicas(mut self, value: Int32Vec) -> Self {
+        self.offline_replicas = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

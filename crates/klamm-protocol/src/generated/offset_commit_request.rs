@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The OffsetCommitRequest message (versions 2-10).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct OffsetCommitRequest {
     /// The unique group identifier.
     ///
@@ -53,6 +54,50 @@ impl Default for OffsetCommitRequest {
             topics: Vec::new(),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl OffsetCommitRequest {
+    /// Sets [`group_id`](Self::group_id).
+    pub fn with_group_id(mut self, value: KafkaString) -> Self {
+        self.group_id = value;
+        self
+    }
+
+    /// Sets [`generation_id_or_member_epoch`](Self::generation_id_or_member_epoch).
+    pub fn with_generation_id_or_member_epoch(mut self, value: i32) -> Self {
+        self.generation_id_or_member_epoch = value;
+        self
+    }
+
+    /// Sets [`member_id`](Self::member_id).
+    pub fn with_member_id(mut self, value: KafkaString) -> Self {
+        self.member_id = value;
+        self
+    }
+
+    /// Sets [`group_instance_id`](Self::group_instance_id).
+    pub fn with_group_instance_id(mut self, value: Option<KafkaString>) -> Self {
+        self.group_instance_id = value;
+        self
+    }
+
+    /// Sets [`retention_time_ms`](Self::retention_time_ms).
+    pub fn with_retention_time_ms(mut self, value: i64) -> Self {
+        self.retention_time_ms = value;
+        self
+    }
+
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<OffsetCommitRequestTopic>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -444,6 +489,7 @@ impl<'a> View<'a> for OffsetCommitRequestView<'a> {
 
 /// The topics to commit offsets for.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct OffsetCommitRequestTopic {
     /// The topic name.
     ///
@@ -459,6 +505,32 @@ pub struct OffsetCommitRequestTopic {
     pub partitions: Vec<OffsetCommitRequestPartition>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl OffsetCommitRequestTopic {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`topic_id`](Self::topic_id).
+    pub fn with_topic_id(mut self, value: Uuid) -> Self {
+        self.topic_id = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Vec<OffsetCommitRequestPartition>) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for OffsetCommitRequestTopic {
@@ -719,6 +791,7 @@ impl<'a> view::Element<'a> for OffsetCommitRequestTopicView<'a> {
 
 /// Each partition to commit offsets for.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct OffsetCommitRequestPartition {
     /// The partition index.
     ///
@@ -749,6 +822,38 @@ impl Default for OffsetCommitRequestPartition {
             committed_metadata: Some(KafkaString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl OffsetCommitRequestPartition {
+    /// Sets [`partition_index`](Self::partition_index).
+    pub fn with_partition_index(mut self, value: i32) -> Self {
+        self.partition_index = value;
+        self
+    }
+
+    /// Sets [`committed_offset`](Self::committed_offset).
+    pub fn with_committed_offset(mut self, value: i64) -> Self {
+        self.committed_offset = value;
+        self
+    }
+
+    /// Sets [`committed_leader_epoch`](Self::committed_leader_epoch).
+    pub fn with_committed_leader_epoch(mut self, value: i32) -> Self {
+        self.committed_leader_epoch = value;
+        self
+    }
+
+    /// Sets [`committed_metadata`](Self::committed_metadata).
+    pub fn with_committed_metadata(mut self, value: Option<KafkaString>) -> Self {
+        self.committed_metadata = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

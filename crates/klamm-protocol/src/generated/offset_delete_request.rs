@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The OffsetDeleteRequest message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct OffsetDeleteRequest {
     /// The unique group identifier.
     ///
@@ -22,6 +23,20 @@ pub struct OffsetDeleteRequest {
     ///
     /// Versions: 0.
     pub topics: Vec<OffsetDeleteRequestTopic>,
+}
+
+impl OffsetDeleteRequest {
+    /// Sets [`group_id`](Self::group_id).
+    pub fn with_group_id(mut self, value: KafkaString) -> Self {
+        self.group_id = value;
+        self
+    }
+
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<OffsetDeleteRequestTopic>) -> Self {
+        self.topics = value;
+        self
+    }
 }
 
 impl Encode for OffsetDeleteRequest {
@@ -209,6 +224,7 @@ impl<'a> View<'a> for OffsetDeleteRequestView<'a> {
 
 /// The topics to delete offsets for.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct OffsetDeleteRequestTopic {
     /// The topic name.
     ///
@@ -218,6 +234,20 @@ pub struct OffsetDeleteRequestTopic {
     ///
     /// Versions: 0.
     pub partitions: Vec<OffsetDeleteRequestPartition>,
+}
+
+impl OffsetDeleteRequestTopic {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Vec<OffsetDeleteRequestPartition>) -> Self {
+        self.partitions = value;
+        self
+    }
 }
 
 impl Encode for OffsetDeleteRequestTopic {
@@ -387,11 +417,20 @@ impl<'a> view::Element<'a> for OffsetDeleteRequestTopicView<'a> {
 
 /// Each partition to delete offsets for.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct OffsetDeleteRequestPartition {
     /// The partition index.
     ///
     /// Versions: 0.
     pub partition_index: i32,
+}
+
+impl OffsetDeleteRequestPartition {
+    /// Sets [`partition_index`](Self::partition_index).
+    pub fn with_partition_index(mut self, value: i32) -> Self {
+        self.partition_index = value;
+        self
+    }
 }
 
 impl Encode for OffsetDeleteRequestPartition {

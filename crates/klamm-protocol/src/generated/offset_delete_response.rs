@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The OffsetDeleteResponse message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct OffsetDeleteResponse {
     /// The top-level error code, or 0 if there was no error.
     ///
@@ -26,6 +27,26 @@ pub struct OffsetDeleteResponse {
     ///
     /// Versions: 0.
     pub topics: Vec<OffsetDeleteResponseTopic>,
+}
+
+impl OffsetDeleteResponse {
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<OffsetDeleteResponseTopic>) -> Self {
+        self.topics = value;
+        self
+    }
 }
 
 impl Encode for OffsetDeleteResponse {
@@ -230,6 +251,7 @@ impl<'a> View<'a> for OffsetDeleteResponseView<'a> {
 
 /// The responses for each topic.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct OffsetDeleteResponseTopic {
     /// The topic name.
     ///
@@ -239,6 +261,20 @@ pub struct OffsetDeleteResponseTopic {
     ///
     /// Versions: 0.
     pub partitions: Vec<OffsetDeleteResponsePartition>,
+}
+
+impl OffsetDeleteResponseTopic {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Vec<OffsetDeleteResponsePartition>) -> Self {
+        self.partitions = value;
+        self
+    }
 }
 
 impl Encode for OffsetDeleteResponseTopic {
@@ -410,6 +446,7 @@ impl<'a> view::Element<'a> for OffsetDeleteResponseTopicView<'a> {
 
 /// The responses for each partition in the topic.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct OffsetDeleteResponsePartition {
     /// The partition index.
     ///
@@ -419,6 +456,20 @@ pub struct OffsetDeleteResponsePartition {
     ///
     /// Versions: 0.
     pub error_code: i16,
+}
+
+impl OffsetDeleteResponsePartition {
+    /// Sets [`partition_index`](Self::partition_index).
+    pub fn with_partition_index(mut self, value: i32) -> Self {
+        self.partition_index = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
 }
 
 impl Encode for OffsetDeleteResponsePartition {

@@ -15,6 +15,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The OffsetFetchRequest message (versions 1-10).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct OffsetFetchRequest {
     /// The group to fetch offsets for.
     ///
@@ -45,6 +46,38 @@ impl Default for OffsetFetchRequest {
             require_stable: false,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl OffsetFetchRequest {
+    /// Sets [`group_id`](Self::group_id).
+    pub fn with_group_id(mut self, value: KafkaString) -> Self {
+        self.group_id = value;
+        self
+    }
+
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Option<Vec<OffsetFetchRequestTopic>>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`groups`](Self::groups).
+    pub fn with_groups(mut self, value: Vec<OffsetFetchRequestGroup>) -> Self {
+        self.groups = value;
+        self
+    }
+
+    /// Sets [`require_stable`](Self::require_stable).
+    pub fn with_require_stable(mut self, value: bool) -> Self {
+        self.require_stable = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -463,6 +496,7 @@ impl<'a> View<'a> for OffsetFetchRequestView<'a> {
 
 /// Each topic we would like to fetch offsets for, or null to fetch offsets for all topics.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct OffsetFetchRequestTopic {
     /// The topic name.
     ///
@@ -474,6 +508,26 @@ pub struct OffsetFetchRequestTopic {
     pub partition_indexes: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl OffsetFetchRequestTopic {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`partition_indexes`](Self::partition_indexes).
+    pub fn with_partition_indexes(mut self, value: Int32Vec) -> Self {
+        self.partition_indexes = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for OffsetFetchRequestTopic {
@@ -714,6 +768,7 @@ impl<'a> view::Element<'a> for OffsetFetchRequestTopicView<'a> {
 
 /// Each group we would like to fetch offsets for.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct OffsetFetchRequestGroup {
     /// The group ID.
     ///
@@ -744,6 +799,38 @@ impl Default for OffsetFetchRequestGroup {
             topics: Some(Vec::new()),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl OffsetFetchRequestGroup {
+    /// Sets [`group_id`](Self::group_id).
+    pub fn with_group_id(mut self, value: KafkaString) -> Self {
+        self.group_id = value;
+        self
+    }
+
+    /// Sets [`member_id`](Self::member_id).
+    pub fn with_member_id(mut self, value: Option<KafkaString>) -> Self {
+        self.member_id = value;
+        self
+    }
+
+    /// Sets [`member_epoch`](Self::member_epoch).
+    pub fn with_member_epoch(mut self, value: i32) -> Self {
+        self.member_epoch = value;
+        self
+    }
+
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Option<Vec<OffsetFetchRequestTopics>>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -1138,6 +1225,7 @@ impl<'a> view::Element<'a> for OffsetFetchRequestGroupView<'a> {
 
 /// Each topic we would like to fetch offsets for, or null to fetch offsets for all topics.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct OffsetFetchRequestTopics {
     /// The topic name.
     ///
@@ -1153,6 +1241,32 @@ pub struct OffsetFetchRequestTopics {
     pub partition_indexes: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl OffsetFetchRequestTopics {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`topic_id`](Self::topic_id).
+    pub fn with_topic_id(mut self, value: Uuid) -> Self {
+        self.topic_id = value;
+        self
+    }
+
+    /// Sets [`partition_indexes`](Self::partition_indexes).
+    pub fn with_partition_indexes(mut self, value: Int32Vec) -> Self {
+        self.partition_indexes = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for OffsetFetchRequestTopics {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The ProduceRequest message (versions 3-13).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ProduceRequest {
     /// The transactional ID, or null if the producer is not transactional.
     ///
@@ -32,6 +33,38 @@ pub struct ProduceRequest {
     pub topic_data: Vec<TopicProduceData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl ProduceRequest {
+    /// Sets [`transactional_id`](Self::transactional_id).
+    pub fn with_transactional_id(mut self, value: Option<KafkaString>) -> Self {
+        self.transactional_id = value;
+        self
+    }
+
+    /// Sets [`acks`](Self::acks).
+    pub fn with_acks(mut self, value: i16) -> Self {
+        self.acks = value;
+        self
+    }
+
+    /// Sets [`timeout_ms`](Self::timeout_ms).
+    pub fn with_timeout_ms(mut self, value: i32) -> Self {
+        self.timeout_ms = value;
+        self
+    }
+
+    /// Sets [`topic_data`](Self::topic_data).
+    pub fn with_topic_data(mut self, value: Vec<TopicProduceData>) -> Self {
+        self.topic_data = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for ProduceRequest {
@@ -317,6 +350,7 @@ impl<'a> View<'a> for ProduceRequestView<'a> {
 
 /// Each topic to produce to.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TopicProduceData {
     /// The topic name.
     ///
@@ -332,6 +366,32 @@ pub struct TopicProduceData {
     pub partition_data: Vec<PartitionProduceData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TopicProduceData {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`topic_id`](Self::topic_id).
+    pub fn with_topic_id(mut self, value: Uuid) -> Self {
+        self.topic_id = value;
+        self
+    }
+
+    /// Sets [`partition_data`](Self::partition_data).
+    pub fn with_partition_data(mut self, value: Vec<PartitionProduceData>) -> Self {
+        self.partition_data = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TopicProduceData {
@@ -590,6 +650,7 @@ impl<'a> view::Element<'a> for TopicProduceDataView<'a> {
 
 /// Each partition to produce to.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct PartitionProduceData {
     /// The partition index.
     ///
@@ -610,6 +671,26 @@ impl Default for PartitionProduceData {
             records: Some(Bytes::new()),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl PartitionProduceData {
+    /// Sets [`index`](Self::index).
+    pub fn with_index(mut self, value: i32) -> Self {
+        self.index = value;
+        self
+    }
+
+    /// Sets [`records`](Self::records).
+    pub fn with_records(mut self, value: Option<Bytes>) -> Self {
+        self.records = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

@@ -15,6 +15,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The ProduceResponse message (versions 3-13).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ProduceResponse {
     /// Each produce response.
     ///
@@ -30,6 +31,32 @@ pub struct ProduceResponse {
     pub node_endpoints: Vec<NodeEndpoint>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl ProduceResponse {
+    /// Sets [`responses`](Self::responses).
+    pub fn with_responses(mut self, value: Vec<TopicProduceResponse>) -> Self {
+        self.responses = value;
+        self
+    }
+
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`node_endpoints`](Self::node_endpoints).
+    pub fn with_node_endpoints(mut self, value: Vec<NodeEndpoint>) -> Self {
+        self.node_endpoints = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for ProduceResponse {
@@ -356,6 +383,7 @@ impl<'a> View<'a> for ProduceResponseView<'a> {
 
 /// Each produce response.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TopicProduceResponse {
     /// The topic name.
     ///
@@ -371,6 +399,32 @@ pub struct TopicProduceResponse {
     pub partition_responses: Vec<PartitionProduceResponse>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TopicProduceResponse {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`topic_id`](Self::topic_id).
+    pub fn with_topic_id(mut self, value: Uuid) -> Self {
+        self.topic_id = value;
+        self
+    }
+
+    /// Sets [`partition_responses`](Self::partition_responses).
+    pub fn with_partition_responses(mut self, value: Vec<PartitionProduceResponse>) -> Self {
+        self.partition_responses = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TopicProduceResponse {
@@ -631,6 +685,7 @@ impl<'a> view::Element<'a> for TopicProduceResponseView<'a> {
 
 /// Each partition that we produced to within the topic.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct PartitionProduceResponse {
     /// The partition index.
     ///
@@ -681,6 +736,62 @@ impl Default for PartitionProduceResponse {
             current_leader: LeaderIdAndEpoch::default(),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl PartitionProduceResponse {
+    /// Sets [`index`](Self::index).
+    pub fn with_index(mut self, value: i32) -> Self {
+        self.index = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`base_offset`](Self::base_offset).
+    pub fn with_base_offset(mut self, value: i64) -> Self {
+        self.base_offset = value;
+        self
+    }
+
+    /// Sets [`log_append_time_ms`](Self::log_append_time_ms).
+    pub fn with_log_append_time_ms(mut self, value: i64) -> Self {
+        self.log_append_time_ms = value;
+        self
+    }
+
+    /// Sets [`log_start_offset`](Self::log_start_offset).
+    pub fn with_log_start_offset(mut self, value: i64) -> Self {
+        self.log_start_offset = value;
+        self
+    }
+
+    /// Sets [`record_errors`](Self::record_errors).
+    pub fn with_record_errors(mut self, value: Vec<BatchIndexAndErrorMessage>) -> Self {
+        self.record_errors = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`current_leader`](Self::current_leader).
+    pub fn with_current_leader(mut self, value: LeaderIdAndEpoch) -> Self {
+        self.current_leader = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -1126,6 +1237,7 @@ impl<'a> view::Element<'a> for PartitionProduceResponseView<'a> {
 
 /// The batch indices of records that caused the batch to be dropped.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct BatchIndexAndErrorMessage {
     /// The batch index of the record that caused the batch to be dropped.
     ///
@@ -1137,6 +1249,26 @@ pub struct BatchIndexAndErrorMessage {
     pub batch_index_error_message: Option<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl BatchIndexAndErrorMessage {
+    /// Sets [`batch_index`](Self::batch_index).
+    pub fn with_batch_index(mut self, value: i32) -> Self {
+        self.batch_index = value;
+        self
+    }
+
+    /// Sets [`batch_index_error_message`](Self::batch_index_error_message).
+    pub fn with_batch_index_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.batch_index_error_message = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for BatchIndexAndErrorMessage {
@@ -1396,6 +1528,7 @@ impl<'a> view::Element<'a> for BatchIndexAndErrorMessageView<'a> {
 
 /// The leader broker that the producer should use for future requests.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct LeaderIdAndEpoch {
     /// The ID of the current leader or -1 if the leader is unknown.
     ///
@@ -1416,6 +1549,26 @@ impl Default for LeaderIdAndEpoch {
             leader_epoch: -1,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl LeaderIdAndEpoch {
+    /// Sets [`leader_id`](Self::leader_id).
+    pub fn with_leader_id(mut self, value: i32) -> Self {
+        self.leader_id = value;
+        self
+    }
+
+    /// Sets [`leader_epoch`](Self::leader_epoch).
+    pub fn with_leader_epoch(mut self, value: i32) -> Self {
+        self.leader_epoch = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -1639,6 +1792,7 @@ impl<'a> view::Element<'a> for LeaderIdAndEpochView<'a> {
 
 /// Endpoints for all current-leaders enumerated in PartitionProduceResponses, with errors NOT_LEADER_OR_FOLLOWER.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct NodeEndpoint {
     /// The ID of the associated node.
     ///
@@ -1658,6 +1812,38 @@ pub struct NodeEndpoint {
     pub rack: Option<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl NodeEndpoint {
+    /// Sets [`node_id`](Self::node_id).
+    pub fn with_node_id(mut self, value: i32) -> Self {
+        self.node_id = value;
+        self
+    }
+
+    /// Sets [`host`](Self::host).
+    pub fn with_host(mut self, value: KafkaString) -> Self {
+        self.host = value;
+        self
+    }
+
+    /// Sets [`port`](Self::port).
+    pub fn with_port(mut self, value: i32) -> Self {
+        self.port = value;
+        self
+    }
+
+    /// Sets [`rack`](Self::rack).
+    pub fn with_rack(mut self, value: Option<KafkaString>) -> Self {
+        self.rack = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for NodeEndpoint {

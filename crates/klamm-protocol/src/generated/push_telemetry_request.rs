@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The PushTelemetryRequest message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct PushTelemetryRequest {
     /// Unique id for this client instance.
     ///
@@ -36,6 +37,44 @@ pub struct PushTelemetryRequest {
     pub metrics: Bytes,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl PushTelemetryRequest {
+    /// Sets [`client_instance_id`](Self::client_instance_id).
+    pub fn with_client_instance_id(mut self, value: Uuid) -> Self {
+        self.client_instance_id = value;
+        self
+    }
+
+    /// Sets [`subscription_id`](Self::subscription_id).
+    pub fn with_subscription_id(mut self, value: i32) -> Self {
+        self.subscription_id = value;
+        self
+    }
+
+    /// Sets [`terminating`](Self::terminating).
+    pub fn with_terminating(mut self, value: bool) -> Self {
+        self.terminating = value;
+        self
+    }
+
+    /// Sets [`compression_type`](Self::compression_type).
+    pub fn with_compression_type(mut self, value: i8) -> Self {
+        self.compression_type = value;
+        self
+    }
+
+    /// Sets [`metrics`](Self::metrics).
+    pub fn with_metrics(mut self, value: Bytes) -> Self {
+        self.metrics = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for PushTelemetryRequest {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The ReadShareGroupStateSummaryRequest message (versions 0-1).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ReadShareGroupStateSummaryRequest {
     /// The group identifier.
     ///
@@ -24,6 +25,26 @@ pub struct ReadShareGroupStateSummaryRequest {
     pub topics: Vec<ReadStateSummaryData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl ReadShareGroupStateSummaryRequest {
+    /// Sets [`group_id`](Self::group_id).
+    pub fn with_group_id(mut self, value: KafkaString) -> Self {
+        self.group_id = value;
+        self
+    }
+
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<ReadStateSummaryData>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for ReadShareGroupStateSummaryRequest {
@@ -236,6 +257,7 @@ impl<'a> View<'a> for ReadShareGroupStateSummaryRequestView<'a> {
 
 /// The data for the topics.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ReadStateSummaryData {
     /// The topic identifier.
     ///
@@ -247,6 +269,26 @@ pub struct ReadStateSummaryData {
     pub partitions: Vec<PartitionData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl ReadStateSummaryData {
+    /// Sets [`topic_id`](Self::topic_id).
+    pub fn with_topic_id(mut self, value: Uuid) -> Self {
+        self.topic_id = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Vec<PartitionData>) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for ReadStateSummaryData {
@@ -432,6 +474,7 @@ impl<'a> view::Element<'a> for ReadStateSummaryDataView<'a> {
 
 /// The data for the partitions.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct PartitionData {
     /// The partition index.
     ///
@@ -443,6 +486,26 @@ pub struct PartitionData {
     pub leader_epoch: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl PartitionData {
+    /// Sets [`partition`](Self::partition).
+    pub fn with_partition(mut self, value: i32) -> Self {
+        self.partition = value;
+        self
+    }
+
+    /// Sets [`leader_epoch`](Self::leader_epoch).
+    pub fn with_leader_epoch(mut self, value: i32) -> Self {
+        self.leader_epoch = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for PartitionData {

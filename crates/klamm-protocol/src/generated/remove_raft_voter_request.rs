@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The RemoveRaftVoterRequest message (versions 0).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RemoveRaftVoterRequest {
     /// The cluster id of the request.
     ///
@@ -38,6 +39,32 @@ impl Default for RemoveRaftVoterRequest {
             voter_directory_id: Uuid::ZERO,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl RemoveRaftVoterRequest {
+    /// Sets [`cluster_id`](Self::cluster_id).
+    pub fn with_cluster_id(mut self, value: Option<KafkaString>) -> Self {
+        self.cluster_id = value;
+        self
+    }
+
+    /// Sets [`voter_id`](Self::voter_id).
+    pub fn with_voter_id(mut self, value: i32) -> Self {
+        self.voter_id = value;
+        self
+    }
+
+    /// Sets [`voter_directory_id`](Self::voter_directory_id).
+    pub fn with_voter_directory_id(mut self, value: Uuid) -> Self {
+        self.voter_directory_id = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The RenewDelegationTokenRequest message (versions 1-2).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct RenewDelegationTokenRequest {
     /// The HMAC of the delegation token to be renewed.
     ///
@@ -24,6 +25,26 @@ pub struct RenewDelegationTokenRequest {
     pub renew_period_ms: i64,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl RenewDelegationTokenRequest {
+    /// Sets [`hmac`](Self::hmac).
+    pub fn with_hmac(mut self, value: Bytes) -> Self {
+        self.hmac = value;
+        self
+    }
+
+    /// Sets [`renew_period_ms`](Self::renew_period_ms).
+    pub fn with_renew_period_ms(mut self, value: i64) -> Self {
+        self.renew_period_ms = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for RenewDelegationTokenRequest {

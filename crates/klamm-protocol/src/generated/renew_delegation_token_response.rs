@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The RenewDelegationTokenResponse message (versions 1-2).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct RenewDelegationTokenResponse {
     /// The error code, or 0 if there was no error.
     ///
@@ -28,6 +29,32 @@ pub struct RenewDelegationTokenResponse {
     pub throttle_time_ms: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl RenewDelegationTokenResponse {
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`expiry_timestamp_ms`](Self::expiry_timestamp_ms).
+    pub fn with_expiry_timestamp_ms(mut self, value: i64) -> Self {
+        self.expiry_timestamp_ms = value;
+        self
+    }
+
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for RenewDelegationTokenResponse {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The RequestHeader message (versions 1-2).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RequestHeader {
     /// The API key of this request.
     ///
@@ -43,6 +44,38 @@ impl Default for RequestHeader {
             client_id: Some(KafkaString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl RequestHeader {
+    /// Sets [`request_api_key`](Self::request_api_key).
+    pub fn with_request_api_key(mut self, value: i16) -> Self {
+        self.request_api_key = value;
+        self
+    }
+
+    /// Sets [`request_api_version`](Self::request_api_version).
+    pub fn with_request_api_version(mut self, value: i16) -> Self {
+        self.request_api_version = value;
+        self
+    }
+
+    /// Sets [`correlation_id`](Self::correlation_id).
+    pub fn with_correlation_id(mut self, value: i32) -> Self {
+        self.correlation_id = value;
+        self
+    }
+
+    /// Sets [`client_id`](Self::client_id).
+    pub fn with_client_id(mut self, value: Option<KafkaString>) -> Self {
+        self.client_id = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The ResponseHeader message (versions 0-1).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ResponseHeader {
     /// The correlation ID of this response.
     ///
@@ -20,6 +21,20 @@ pub struct ResponseHeader {
     pub correlation_id: i32,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl ResponseHeader {
+    /// Sets [`correlation_id`](Self::correlation_id).
+    pub fn with_correlation_id(mut self, value: i32) -> Self {
+        self.correlation_id = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for ResponseHeader {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The SaslAuthenticateRequest message (versions 0-2).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct SaslAuthenticateRequest {
     /// The SASL authentication bytes from the client, as defined by the SASL mechanism.
     ///
@@ -20,6 +21,20 @@ pub struct SaslAuthenticateRequest {
     pub auth_bytes: Bytes,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl SaslAuthenticateRequest {
+    /// Sets [`auth_bytes`](Self::auth_bytes).
+    pub fn with_auth_bytes(mut self, value: Bytes) -> Self {
+        self.auth_bytes = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for SaslAuthenticateRequest {

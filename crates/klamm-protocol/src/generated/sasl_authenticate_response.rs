@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The SaslAuthenticateResponse message (versions 0-2).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct SaslAuthenticateResponse {
     /// The error code, or 0 if there was no error.
     ///
@@ -43,6 +44,38 @@ impl Default for SaslAuthenticateResponse {
             session_lifetime_ms: 0,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl SaslAuthenticateResponse {
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`auth_bytes`](Self::auth_bytes).
+    pub fn with_auth_bytes(mut self, value: Bytes) -> Self {
+        self.auth_bytes = value;
+        self
+    }
+
+    /// Sets [`session_lifetime_ms`](Self::session_lifetime_ms).
+    pub fn with_session_lifetime_ms(mut self, value: i64) -> Self {
+        self.session_lifetime_ms = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

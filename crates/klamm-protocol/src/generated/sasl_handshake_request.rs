@@ -13,11 +13,20 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The SaslHandshakeRequest message (versions 0-1).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct SaslHandshakeRequest {
     /// The SASL mechanism chosen by the client.
     ///
     /// Versions: 0-1.
     pub mechanism: KafkaString,
+}
+
+impl SaslHandshakeRequest {
+    /// Sets [`mechanism`](Self::mechanism).
+    pub fn with_mechanism(mut self, value: KafkaString) -> Self {
+        self.mechanism = value;
+        self
+    }
 }
 
 impl Encode for SaslHandshakeRequest {

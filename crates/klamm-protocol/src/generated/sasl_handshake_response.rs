@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The SaslHandshakeResponse message (versions 0-1).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct SaslHandshakeResponse {
     /// The error code, or 0 if there was no error.
     ///
@@ -22,6 +23,20 @@ pub struct SaslHandshakeResponse {
     ///
     /// Versions: 0-1.
     pub mechanisms: Vec<KafkaString>,
+}
+
+impl SaslHandshakeResponse {
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`mechanisms`](Self::mechanisms).
+    pub fn with_mechanisms(mut self, value: Vec<KafkaString>) -> Self {
+        self.mechanisms = value;
+        self
+    }
 }
 
 impl Encode for SaslHandshakeResponse {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The ShareAcknowledgeRequest message (versions 1-2).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ShareAcknowledgeRequest {
     /// The group identifier.
     ///
@@ -48,6 +49,44 @@ impl Default for ShareAcknowledgeRequest {
             topics: Vec::new(),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl ShareAcknowledgeRequest {
+    /// Sets [`group_id`](Self::group_id).
+    pub fn with_group_id(mut self, value: Option<KafkaString>) -> Self {
+        self.group_id = value;
+        self
+    }
+
+    /// Sets [`member_id`](Self::member_id).
+    pub fn with_member_id(mut self, value: Option<KafkaString>) -> Self {
+        self.member_id = value;
+        self
+    }
+
+    /// Sets [`share_session_epoch`](Self::share_session_epoch).
+    pub fn with_share_session_epoch(mut self, value: i32) -> Self {
+        self.share_session_epoch = value;
+        self
+    }
+
+    /// Sets [`is_renew_ack`](Self::is_renew_ack).
+    pub fn with_is_renew_ack(mut self, value: bool) -> Self {
+        self.is_renew_ack = value;
+        self
+    }
+
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<AcknowledgeTopic>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -369,6 +408,7 @@ impl<'a> View<'a> for ShareAcknowledgeRequestView<'a> {
 
 /// The topics containing records to acknowledge.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct AcknowledgeTopic {
     /// The unique topic ID.
     ///
@@ -380,6 +420,26 @@ pub struct AcknowledgeTopic {
     pub partitions: Vec<AcknowledgePartition>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl AcknowledgeTopic {
+    /// Sets [`topic_id`](Self::topic_id).
+    pub fn with_topic_id(mut self, value: Uuid) -> Self {
+        self.topic_id = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Vec<AcknowledgePartition>) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for AcknowledgeTopic {
@@ -564,6 +624,7 @@ impl<'a> view::Element<'a> for AcknowledgeTopicView<'a> {
 
 /// The partitions containing records to acknowledge.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct AcknowledgePartition {
     /// The partition index.
     ///
@@ -575,6 +636,26 @@ pub struct AcknowledgePartition {
     pub acknowledgement_batches: Vec<AcknowledgementBatch>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl AcknowledgePartition {
+    /// Sets [`partition_index`](Self::partition_index).
+    pub fn with_partition_index(mut self, value: i32) -> Self {
+        self.partition_index = value;
+        self
+    }
+
+    /// Sets [`acknowledgement_batches`](Self::acknowledgement_batches).
+    pub fn with_acknowledgement_batches(mut self, value: Vec<AcknowledgementBatch>) -> Self {
+        self.acknowledgement_batches = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for AcknowledgePartition {
@@ -763,6 +844,7 @@ impl<'a> view::Element<'a> for AcknowledgePartitionView<'a> {
 
 /// Record batches to acknowledge.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct AcknowledgementBatch {
     /// First offset of batch of records to acknowledge.
     ///
@@ -778,6 +860,32 @@ pub struct AcknowledgementBatch {
     pub acknowledge_types: Vec<i8>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl AcknowledgementBatch {
+    /// Sets [`first_offset`](Self::first_offset).
+    pub fn with_first_offset(mut self, value: i64) -> Self {
+        self.first_offset = value;
+        self
+    }
+
+    /// Sets [`last_offset`](Self::last_offset).
+    pub fn with_last_offset(mut self, value: i64) -> Self {
+        self.last_offset = value;
+        self
+    }
+
+    /// Sets [`acknowledge_types`](Self::acknowledge_types).
+    pub fn with_acknowledge_types(mut self, value: Vec<i8>) -> Self {
+        self.acknowledge_types = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for AcknowledgementBatch {

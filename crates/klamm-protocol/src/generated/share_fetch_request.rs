@@ -15,6 +15,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The ShareFetchRequest message (versions 1-2).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ShareFetchRequest {
     /// The group identifier.
     ///
@@ -85,6 +86,86 @@ impl Default for ShareFetchRequest {
             forgotten_topics_data: Vec::new(),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl ShareFetchRequest {
+    /// Sets [`group_id`](Self::group_id).
+    pub fn with_group_id(mut self, value: Option<KafkaString>) -> Self {
+        self.group_id = value;
+        self
+    }
+
+    /// Sets [`member_id`](Self::member_id).
+    pub fn with_member_id(mut self, value: Option<KafkaString>) -> Self {
+        self.member_id = value;
+        self
+    }
+
+    /// Sets [`share_session_epoch`](Self::share_session_epoch).
+    pub fn with_share_session_epoch(mut self, value: i32) -> Self {
+        self.share_session_epoch = value;
+        self
+    }
+
+    /// Sets [`max_wait_ms`](Self::max_wait_ms).
+    pub fn with_max_wait_ms(mut self, value: i32) -> Self {
+        self.max_wait_ms = value;
+        self
+    }
+
+    /// Sets [`min_bytes`](Self::min_bytes).
+    pub fn with_min_bytes(mut self, value: i32) -> Self {
+        self.min_bytes = value;
+        self
+    }
+
+    /// Sets [`max_bytes`](Self::max_bytes).
+    pub fn with_max_bytes(mut self, value: i32) -> Self {
+        self.max_bytes = value;
+        self
+    }
+
+    /// Sets [`max_records`](Self::max_records).
+    pub fn with_max_records(mut self, value: i32) -> Self {
+        self.max_records = value;
+        self
+    }
+
+    /// Sets [`batch_size`](Self::batch_size).
+    pub fn with_batch_size(mut self, value: i32) -> Self {
+        self.batch_size = value;
+        self
+    }
+
+    /// Sets [`share_acquire_mode`](Self::share_acquire_mode).
+    pub fn with_share_acquire_mode(mut self, value: i8) -> Self {
+        self.share_acquire_mode = value;
+        self
+    }
+
+    /// Sets [`is_renew_ack`](Self::is_renew_ack).
+    pub fn with_is_renew_ack(mut self, value: bool) -> Self {
+        self.is_renew_ack = value;
+        self
+    }
+
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<FetchTopic>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`forgotten_topics_data`](Self::forgotten_topics_data).
+    pub fn with_forgotten_topics_data(mut self, value: Vec<ForgottenTopic>) -> Self {
+        self.forgotten_topics_data = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -579,6 +660,7 @@ impl<'a> View<'a> for ShareFetchRequestView<'a> {
 
 /// The topics to fetch.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct FetchTopic {
     /// The unique topic ID.
     ///
@@ -590,6 +672,26 @@ pub struct FetchTopic {
     pub partitions: Vec<FetchPartition>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl FetchTopic {
+    /// Sets [`topic_id`](Self::topic_id).
+    pub fn with_topic_id(mut self, value: Uuid) -> Self {
+        self.topic_id = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Vec<FetchPartition>) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for FetchTopic {
@@ -774,6 +876,7 @@ impl<'a> view::Element<'a> for FetchTopicView<'a> {
 
 /// The partitions to fetch.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct FetchPartition {
     /// The partition index.
     ///
@@ -789,6 +892,32 @@ pub struct FetchPartition {
     pub acknowledgement_batches: Vec<AcknowledgementBatch>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl FetchPartition {
+    /// Sets [`partition_index`](Self::partition_index).
+    pub fn with_partition_index(mut self, value: i32) -> Self {
+        self.partition_index = value;
+        self
+    }
+
+    /// Sets [`partition_max_bytes`](Self::partition_max_bytes).
+    pub fn with_partition_max_bytes(mut self, value: i32) -> Self {
+        self.partition_max_bytes = value;
+        self
+    }
+
+    /// Sets [`acknowledgement_batches`](Self::acknowledgement_batches).
+    pub fn with_acknowledgement_batches(mut self, value: Vec<AcknowledgementBatch>) -> Self {
+        self.acknowledgement_batches = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for FetchPartition {
@@ -997,6 +1126,7 @@ impl<'a> view::Element<'a> for FetchPartitionView<'a> {
 
 /// Record batches to acknowledge.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct AcknowledgementBatch {
     /// First offset of batch of records to acknowledge.
     ///
@@ -1012,6 +1142,32 @@ pub struct AcknowledgementBatch {
     pub acknowledge_types: Vec<i8>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl AcknowledgementBatch {
+    /// Sets [`first_offset`](Self::first_offset).
+    pub fn with_first_offset(mut self, value: i64) -> Self {
+        self.first_offset = value;
+        self
+    }
+
+    /// Sets [`last_offset`](Self::last_offset).
+    pub fn with_last_offset(mut self, value: i64) -> Self {
+        self.last_offset = value;
+        self
+    }
+
+    /// Sets [`acknowledge_types`](Self::acknowledge_types).
+    pub fn with_acknowledge_types(mut self, value: Vec<i8>) -> Self {
+        self.acknowledge_types = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for AcknowledgementBatch {
@@ -1211,6 +1367,7 @@ impl<'a> view::Element<'a> for AcknowledgementBatchView<'a> {
 
 /// The partitions to remove from this share session.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ForgottenTopic {
     /// The unique topic ID.
     ///
@@ -1222,6 +1379,26 @@ pub struct ForgottenTopic {
     pub partitions: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl ForgottenTopic {
+    /// Sets [`topic_id`](Self::topic_id).
+    pub fn with_topic_id(mut self, value: Uuid) -> Self {
+        self.topic_id = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Int32Vec) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for ForgottenTopic {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The ShareGroupHeartbeatRequest message (versions 1).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ShareGroupHeartbeatRequest {
     /// The group identifier.
     ///
@@ -36,6 +37,44 @@ pub struct ShareGroupHeartbeatRequest {
     pub subscribed_topic_names: Option<Vec<KafkaString>>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl ShareGroupHeartbeatRequest {
+    /// Sets [`group_id`](Self::group_id).
+    pub fn with_group_id(mut self, value: KafkaString) -> Self {
+        self.group_id = value;
+        self
+    }
+
+    /// Sets [`member_id`](Self::member_id).
+    pub fn with_member_id(mut self, value: KafkaString) -> Self {
+        self.member_id = value;
+        self
+    }
+
+    /// Sets [`member_epoch`](Self::member_epoch).
+    pub fn with_member_epoch(mut self, value: i32) -> Self {
+        self.member_epoch = value;
+        self
+    }
+
+    /// Sets [`rack_id`](Self::rack_id).
+    pub fn with_rack_id(mut self, value: Option<KafkaString>) -> Self {
+        self.rack_id = value;
+        self
+    }
+
+    /// Sets [`subscribed_topic_names`](Self::subscribed_topic_names).
+    pub fn with_subscribed_topic_names(mut self, value: Option<Vec<KafkaString>>) -> Self {
+        self.subscribed_topic_names = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for ShareGroupHeartbeatRequest {

@@ -15,6 +15,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The ShareGroupHeartbeatResponse message (versions 1).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct ShareGroupHeartbeatResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -46,6 +47,56 @@ pub struct ShareGroupHeartbeatResponse {
     pub assignment: Option<Assignment>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl ShareGroupHeartbeatResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`member_id`](Self::member_id).
+    pub fn with_member_id(mut self, value: Option<KafkaString>) -> Self {
+        self.member_id = value;
+        self
+    }
+
+    /// Sets [`member_epoch`](Self::member_epoch).
+    pub fn with_member_epoch(mut self, value: i32) -> Self {
+        self.member_epoch = value;
+        self
+    }
+
+    /// Sets [`heartbeat_interval_ms`](Self::heartbeat_interval_ms).
+    pub fn with_heartbeat_interval_ms(mut self, value: i32) -> Self {
+        self.heartbeat_interval_ms = value;
+        self
+    }
+
+    /// Sets [`assignment`](Self::assignment).
+    pub fn with_assignment(mut self, value: Option<Assignment>) -> Self {
+        self.assignment = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for ShareGroupHeartbeatResponse {
@@ -380,6 +431,7 @@ impl<'a> View<'a> for ShareGroupHeartbeatResponseView<'a> {
 
 /// null if not provided; the assignment otherwise.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Assignment {
     /// The partitions assigned to the member.
     ///
@@ -387,6 +439,20 @@ pub struct Assignment {
     pub topic_partitions: Vec<TopicPartitions>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl Assignment {
+    /// Sets [`topic_partitions`](Self::topic_partitions).
+    pub fn with_topic_partitions(mut self, value: Vec<TopicPartitions>) -> Self {
+        self.topic_partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for Assignment {
@@ -552,6 +618,7 @@ impl<'a> view::Element<'a> for AssignmentView<'a> {
 
 /// The TopicPartitions structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TopicPartitions {
     /// The topic ID.
     ///
@@ -563,6 +630,26 @@ pub struct TopicPartitions {
     pub partitions: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TopicPartitions {
+    /// Sets [`topic_id`](Self::topic_id).
+    pub fn with_topic_id(mut self, value: Uuid) -> Self {
+        self.topic_id = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Int32Vec) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TopicPartitions {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The SnapshotFooterRecord message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct SnapshotFooterRecord {
     /// The version of the snapshot footer record.
     ///
@@ -20,6 +21,20 @@ pub struct SnapshotFooterRecord {
     pub version: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl SnapshotFooterRecord {
+    /// Sets [`version`](Self::version).
+    pub fn with_version(mut self, value: i16) -> Self {
+        self.version = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for SnapshotFooterRecord {

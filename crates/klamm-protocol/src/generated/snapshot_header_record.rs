@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The SnapshotHeaderRecord message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct SnapshotHeaderRecord {
     /// The version of the snapshot header record.
     ///
@@ -24,6 +25,26 @@ pub struct SnapshotHeaderRecord {
     pub last_contained_log_timestamp: i64,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl SnapshotHeaderRecord {
+    /// Sets [`version`](Self::version).
+    pub fn with_version(mut self, value: i16) -> Self {
+        self.version = value;
+        self
+    }
+
+    /// Sets [`last_contained_log_timestamp`](Self::last_contained_log_timestamp).
+    pub fn with_last_contained_log_timestamp(mut self, value: i64) -> Self {
+        self.last_contained_log_timestamp = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for SnapshotHeaderRecord {

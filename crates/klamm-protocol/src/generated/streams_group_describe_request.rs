@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The StreamsGroupDescribeRequest message (versions 0-1).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct StreamsGroupDescribeRequest {
     /// The ids of the groups to describe
     ///
@@ -28,6 +29,32 @@ pub struct StreamsGroupDescribeRequest {
     pub include_topology_description: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl StreamsGroupDescribeRequest {
+    /// Sets [`group_ids`](Self::group_ids).
+    pub fn with_group_ids(mut self, value: Vec<KafkaString>) -> Self {
+        self.group_ids = value;
+        self
+    }
+
+    /// Sets [`include_authorized_operations`](Self::include_authorized_operations).
+    pub fn with_include_authorized_operations(mut self, value: bool) -> Self {
+        self.include_authorized_operations = value;
+        self
+    }
+
+    /// Sets [`include_topology_description`](Self::include_topology_description).
+    pub fn with_include_topology_description(mut self, value: bool) -> Self {
+        self.include_topology_description = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for StreamsGroupDescribeRequest {

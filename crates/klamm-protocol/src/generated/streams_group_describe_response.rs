@@ -15,6 +15,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The StreamsGroupDescribeResponse message (versions 0-1).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct StreamsGroupDescribeResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -26,6 +27,26 @@ pub struct StreamsGroupDescribeResponse {
     pub groups: Vec<DescribedGroup>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl StreamsGroupDescribeResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`groups`](Self::groups).
+    pub fn with_groups(mut self, value: Vec<DescribedGroup>) -> Self {
+        self.groups = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for StreamsGroupDescribeResponse {
@@ -231,6 +252,7 @@ impl<'a> View<'a> for StreamsGroupDescribeResponseView<'a> {
 
 /// Each described group.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct DescribedGroup {
     /// The describe error, or 0 if there was no error.
     ///
@@ -301,6 +323,86 @@ impl Default for DescribedGroup {
             assignor_name: None,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl DescribedGroup {
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`group_id`](Self::group_id).
+    pub fn with_group_id(mut self, value: KafkaString) -> Self {
+        self.group_id = value;
+        self
+    }
+
+    /// Sets [`group_state`](Self::group_state).
+    pub fn with_group_state(mut self, value: KafkaString) -> Self {
+        self.group_state = value;
+        self
+    }
+
+    /// Sets [`group_epoch`](Self::group_epoch).
+    pub fn with_group_epoch(mut self, value: i32) -> Self {
+        self.group_epoch = value;
+        self
+    }
+
+    /// Sets [`assignment_epoch`](Self::assignment_epoch).
+    pub fn with_assignment_epoch(mut self, value: i32) -> Self {
+        self.assignment_epoch = value;
+        self
+    }
+
+    /// Sets [`topology`](Self::topology).
+    pub fn with_topology(mut self, value: Option<Topology>) -> Self {
+        self.topology = value;
+        self
+    }
+
+    /// Sets [`members`](Self::members).
+    pub fn with_members(mut self, value: Vec<Member>) -> Self {
+        self.members = value;
+        self
+    }
+
+    /// Sets [`authorized_operations`](Self::authorized_operations).
+    pub fn with_authorized_operations(mut self, value: i32) -> Self {
+        self.authorized_operations = value;
+        self
+    }
+
+    /// Sets [`topology_description`](Self::topology_description).
+    pub fn with_topology_description(mut self, value: Option<TopologyDescription>) -> Self {
+        self.topology_description = value;
+        self
+    }
+
+    /// Sets [`topology_description_status`](Self::topology_description_status).
+    pub fn with_topology_description_status(mut self, value: i8) -> Self {
+        self.topology_description_status = value;
+        self
+    }
+
+    /// Sets [`assignor_name`](Self::assignor_name).
+    pub fn with_assignor_name(mut self, value: Option<KafkaString>) -> Self {
+        self.assignor_name = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -863,6 +965,7 @@ impl<'a> view::Element<'a> for DescribedGroupView<'a> {
 
 /// The topology metadata currently initialized for the streams application. Can be null in case of a describe error.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Topology {
     /// The epoch of the currently initialized topology for this group.
     ///
@@ -874,6 +977,26 @@ pub struct Topology {
     pub subtopologies: Option<Vec<Subtopology>>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl Topology {
+    /// Sets [`epoch`](Self::epoch).
+    pub fn with_epoch(mut self, value: i32) -> Self {
+        self.epoch = value;
+        self
+    }
+
+    /// Sets [`subtopologies`](Self::subtopologies).
+    pub fn with_subtopologies(mut self, value: Option<Vec<Subtopology>>) -> Self {
+        self.subtopologies = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for Topology {
@@ -1060,6 +1183,7 @@ impl<'a> view::Element<'a> for TopologyView<'a> {
 
 /// The subtopologies of the streams application. This contains the configured subtopologies, where the number of partitions are set and any regular expressions are resolved to actual topics. Null if the group is uninitialized, source topics are missing or incorrectly partitioned.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Subtopology {
     /// String to uniquely identify the subtopology.
     ///
@@ -1083,6 +1207,44 @@ pub struct Subtopology {
     pub repartition_source_topics: Vec<TopicInfo>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl Subtopology {
+    /// Sets [`subtopology_id`](Self::subtopology_id).
+    pub fn with_subtopology_id(mut self, value: KafkaString) -> Self {
+        self.subtopology_id = value;
+        self
+    }
+
+    /// Sets [`source_topics`](Self::source_topics).
+    pub fn with_source_topics(mut self, value: Vec<KafkaString>) -> Self {
+        self.source_topics = value;
+        self
+    }
+
+    /// Sets [`repartition_sink_topics`](Self::repartition_sink_topics).
+    pub fn with_repartition_sink_topics(mut self, value: Vec<KafkaString>) -> Self {
+        self.repartition_sink_topics = value;
+        self
+    }
+
+    /// Sets [`state_changelog_topics`](Self::state_changelog_topics).
+    pub fn with_state_changelog_topics(mut self, value: Vec<TopicInfo>) -> Self {
+        self.state_changelog_topics = value;
+        self
+    }
+
+    /// Sets [`repartition_source_topics`](Self::repartition_source_topics).
+    pub fn with_repartition_source_topics(mut self, value: Vec<TopicInfo>) -> Self {
+        self.repartition_source_topics = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for Subtopology {
@@ -1418,6 +1580,7 @@ impl<'a> view::Element<'a> for SubtopologyView<'a> {
 
 /// The members.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Member {
     /// The member ID.
     ///
@@ -1481,6 +1644,104 @@ pub struct Member {
     pub is_classic: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl Member {
+    /// Sets [`member_id`](Self::member_id).
+    pub fn with_member_id(mut self, value: KafkaString) -> Self {
+        self.member_id = value;
+        self
+    }
+
+    /// Sets [`member_epoch`](Self::member_epoch).
+    pub fn with_member_epoch(mut self, value: i32) -> Self {
+        self.member_epoch = value;
+        self
+    }
+
+    /// Sets [`instance_id`](Self::instance_id).
+    pub fn with_instance_id(mut self, value: Option<KafkaString>) -> Self {
+        self.instance_id = value;
+        self
+    }
+
+    /// Sets [`rack_id`](Self::rack_id).
+    pub fn with_rack_id(mut self, value: Option<KafkaString>) -> Self {
+        self.rack_id = value;
+        self
+    }
+
+    /// Sets [`client_id`](Self::client_id).
+    pub fn with_client_id(mut self, value: KafkaString) -> Self {
+        self.client_id = value;
+        self
+    }
+
+    /// Sets [`client_host`](Self::client_host).
+    pub fn with_client_host(mut self, value: KafkaString) -> Self {
+        self.client_host = value;
+        self
+    }
+
+    /// Sets [`topology_epoch`](Self::topology_epoch).
+    pub fn with_topology_epoch(mut self, value: i32) -> Self {
+        self.topology_epoch = value;
+        self
+    }
+
+    /// Sets [`process_id`](Self::process_id).
+    pub fn with_process_id(mut self, value: KafkaString) -> Self {
+        self.process_id = value;
+        self
+    }
+
+    /// Sets [`user_endpoint`](Self::user_endpoint).
+    pub fn with_user_endpoint(mut self, value: Option<Endpoint>) -> Self {
+        self.user_endpoint = value;
+        self
+    }
+
+    /// Sets [`client_tags`](Self::client_tags).
+    pub fn with_client_tags(mut self, value: Vec<KeyValue>) -> Self {
+        self.client_tags = value;
+        self
+    }
+
+    /// Sets [`task_offsets`](Self::task_offsets).
+    pub fn with_task_offsets(mut self, value: Vec<TaskOffset>) -> Self {
+        self.task_offsets = value;
+        self
+    }
+
+    /// Sets [`task_end_offsets`](Self::task_end_offsets).
+    pub fn with_task_end_offsets(mut self, value: Vec<TaskOffset>) -> Self {
+        self.task_end_offsets = value;
+        self
+    }
+
+    /// Sets [`assignment`](Self::assignment).
+    pub fn with_assignment(mut self, value: Assignment) -> Self {
+        self.assignment = value;
+        self
+    }
+
+    /// Sets [`target_assignment`](Self::target_assignment).
+    pub fn with_target_assignment(mut self, value: Assignment) -> Self {
+        self.target_assignment = value;
+        self
+    }
+
+    /// Sets [`is_classic`](Self::is_classic).
+    pub fn with_is_classic(mut self, value: bool) -> Self {
+        self.is_classic = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for Member {
@@ -2020,6 +2281,7 @@ impl<'a> view::Element<'a> for MemberView<'a> {
 
 /// The Endpoint structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Endpoint {
     /// host of the endpoint
     ///
@@ -2031,6 +2293,26 @@ pub struct Endpoint {
     pub port: u16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl Endpoint {
+    /// Sets [`host`](Self::host).
+    pub fn with_host(mut self, value: KafkaString) -> Self {
+        self.host = value;
+        self
+    }
+
+    /// Sets [`port`](Self::port).
+    pub fn with_port(mut self, value: u16) -> Self {
+        self.port = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for Endpoint {
@@ -2185,6 +2467,7 @@ impl<'a> view::Element<'a> for EndpointView<'a> {
 
 /// The TaskOffset structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TaskOffset {
     /// The subtopology identifier.
     ///
@@ -2200,6 +2483,32 @@ pub struct TaskOffset {
     pub offset: i64,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TaskOffset {
+    /// Sets [`subtopology_id`](Self::subtopology_id).
+    pub fn with_subtopology_id(mut self, value: KafkaString) -> Self {
+        self.subtopology_id = value;
+        self
+    }
+
+    /// Sets [`partition`](Self::partition).
+    pub fn with_partition(mut self, value: i32) -> Self {
+        self.partition = value;
+        self
+    }
+
+    /// Sets [`offset`](Self::offset).
+    pub fn with_offset(mut self, value: i64) -> Self {
+        self.offset = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TaskOffset {
@@ -2378,6 +2687,7 @@ impl<'a> view::Element<'a> for TaskOffsetView<'a> {
 
 /// The Assignment structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Assignment {
     /// Active tasks for this client.
     ///
@@ -2393,6 +2703,32 @@ pub struct Assignment {
     pub warmup_tasks: Vec<TaskIds>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl Assignment {
+    /// Sets [`active_tasks`](Self::active_tasks).
+    pub fn with_active_tasks(mut self, value: Vec<TaskIds>) -> Self {
+        self.active_tasks = value;
+        self
+    }
+
+    /// Sets [`standby_tasks`](Self::standby_tasks).
+    pub fn with_standby_tasks(mut self, value: Vec<TaskIds>) -> Self {
+        self.standby_tasks = value;
+        self
+    }
+
+    /// Sets [`warmup_tasks`](Self::warmup_tasks).
+    pub fn with_warmup_tasks(mut self, value: Vec<TaskIds>) -> Self {
+        self.warmup_tasks = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for Assignment {
@@ -2661,6 +2997,7 @@ impl<'a> view::Element<'a> for AssignmentView<'a> {
 
 /// The TaskIds structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TaskIds {
     /// The subtopology identifier.
     ///
@@ -2672,6 +3009,26 @@ pub struct TaskIds {
     pub partitions: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TaskIds {
+    /// Sets [`subtopology_id`](Self::subtopology_id).
+    pub fn with_subtopology_id(mut self, value: KafkaString) -> Self {
+        self.subtopology_id = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Int32Vec) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TaskIds {
@@ -2842,6 +3199,7 @@ impl<'a> view::Element<'a> for TaskIdsView<'a> {
 
 /// The KeyValue structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct KeyValue {
     /// key of the config
     ///
@@ -2853,6 +3211,26 @@ pub struct KeyValue {
     pub value: KafkaString,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl KeyValue {
+    /// Sets [`key`](Self::key).
+    pub fn with_key(mut self, value: KafkaString) -> Self {
+        self.key = value;
+        self
+    }
+
+    /// Sets [`value`](Self::value).
+    pub fn with_value(mut self, value: KafkaString) -> Self {
+        self.value = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for KeyValue {
@@ -3007,6 +3385,7 @@ impl<'a> view::Element<'a> for KeyValueView<'a> {
 
 /// The TopicInfo structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TopicInfo {
     /// The name of the topic.
     ///
@@ -3026,6 +3405,38 @@ pub struct TopicInfo {
     pub topic_configs: Vec<KeyValue>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TopicInfo {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: i32) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`replication_factor`](Self::replication_factor).
+    pub fn with_replication_factor(mut self, value: i16) -> Self {
+        self.replication_factor = value;
+        self
+    }
+
+    /// Sets [`topic_configs`](Self::topic_configs).
+    pub fn with_topic_configs(mut self, value: Vec<KeyValue>) -> Self {
+        self.topic_configs = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TopicInfo {
@@ -3248,6 +3659,7 @@ impl<'a> view::Element<'a> for TopicInfoView<'a> {
 
 /// The TopologyDescription structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TopologyDescription {
     /// The subtopologies that make up this topology.
     ///
@@ -3259,6 +3671,26 @@ pub struct TopologyDescription {
     pub global_stores: Vec<TopologyDescriptionGlobalStore>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TopologyDescription {
+    /// Sets [`subtopologies`](Self::subtopologies).
+    pub fn with_subtopologies(mut self, value: Vec<TopologyDescriptionSubtopology>) -> Self {
+        self.subtopologies = value;
+        self
+    }
+
+    /// Sets [`global_stores`](Self::global_stores).
+    pub fn with_global_stores(mut self, value: Vec<TopologyDescriptionGlobalStore>) -> Self {
+        self.global_stores = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TopologyDescription {
@@ -3514,6 +3946,7 @@ impl<'a> view::Element<'a> for TopologyDescriptionView<'a> {
 
 /// The TopologyDescriptionSubtopology structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TopologyDescriptionSubtopology {
     /// The subtopology identifier, unique within the topology.
     ///
@@ -3525,6 +3958,26 @@ pub struct TopologyDescriptionSubtopology {
     pub nodes: Vec<TopologyDescriptionNode>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TopologyDescriptionSubtopology {
+    /// Sets [`subtopology_id`](Self::subtopology_id).
+    pub fn with_subtopology_id(mut self, value: KafkaString) -> Self {
+        self.subtopology_id = value;
+        self
+    }
+
+    /// Sets [`nodes`](Self::nodes).
+    pub fn with_nodes(mut self, value: Vec<TopologyDescriptionNode>) -> Self {
+        self.nodes = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TopologyDescriptionSubtopology {
@@ -3753,6 +4206,7 @@ impl<'a> view::Element<'a> for TopologyDescriptionSubtopologyView<'a> {
 
 /// The TopologyDescriptionNode structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TopologyDescriptionNode {
     /// The name of this node (e.g., KSTREAM-SOURCE-0000000000).
     ///
@@ -3780,6 +4234,50 @@ pub struct TopologyDescriptionNode {
     pub successors: Vec<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TopologyDescriptionNode {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`node_type`](Self::node_type).
+    pub fn with_node_type(mut self, value: i8) -> Self {
+        self.node_type = value;
+        self
+    }
+
+    /// Sets [`source_topics`](Self::source_topics).
+    pub fn with_source_topics(mut self, value: Vec<KafkaString>) -> Self {
+        self.source_topics = value;
+        self
+    }
+
+    /// Sets [`sink_topic`](Self::sink_topic).
+    pub fn with_sink_topic(mut self, value: Option<KafkaString>) -> Self {
+        self.sink_topic = value;
+        self
+    }
+
+    /// Sets [`stores`](Self::stores).
+    pub fn with_stores(mut self, value: Vec<KafkaString>) -> Self {
+        self.stores = value;
+        self
+    }
+
+    /// Sets [`successors`](Self::successors).
+    pub fn with_successors(mut self, value: Vec<KafkaString>) -> Self {
+        self.successors = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TopologyDescriptionNode {
@@ -4273,6 +4771,7 @@ impl<'a> view::Element<'a> for TopologyDescriptionNodeView<'a> {
 
 /// The TopologyDescriptionGlobalStore structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TopologyDescriptionGlobalStore {
     /// The source node providing data to the global store.
     ///
@@ -4284,6 +4783,26 @@ pub struct TopologyDescriptionGlobalStore {
     pub processor: TopologyDescriptionNode,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TopologyDescriptionGlobalStore {
+    /// Sets [`source`](Self::source).
+    pub fn with_source(mut self, value: TopologyDescriptionNode) -> Self {
+        self.source = value;
+        self
+    }
+
+    /// Sets [`processor`](Self::processor).
+    pub fn with_processor(mut self, value: TopologyDescriptionNode) -> Self {
+        self.processor = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TopologyDescriptionGlobalStore {

@@ -15,6 +15,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The StreamsGroupHeartbeatRequest message (versions 0-1).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct StreamsGroupHeartbeatRequest {
     /// The group identifier.
     ///
@@ -110,6 +111,116 @@ impl Default for StreamsGroupHeartbeatRequest {
             shutdown_application: false,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl StreamsGroupHeartbeatRequest {
+    /// Sets [`group_id`](Self::group_id).
+    pub fn with_group_id(mut self, value: KafkaString) -> Self {
+        self.group_id = value;
+        self
+    }
+
+    /// Sets [`member_id`](Self::member_id).
+    pub fn with_member_id(mut self, value: KafkaString) -> Self {
+        self.member_id = value;
+        self
+    }
+
+    /// Sets [`member_epoch`](Self::member_epoch).
+    pub fn with_member_epoch(mut self, value: i32) -> Self {
+        self.member_epoch = value;
+        self
+    }
+
+    /// Sets [`endpoint_information_epoch`](Self::endpoint_information_epoch).
+    pub fn with_endpoint_information_epoch(mut self, value: i32) -> Self {
+        self.endpoint_information_epoch = value;
+        self
+    }
+
+    /// Sets [`instance_id`](Self::instance_id).
+    pub fn with_instance_id(mut self, value: Option<KafkaString>) -> Self {
+        self.instance_id = value;
+        self
+    }
+
+    /// Sets [`rack_id`](Self::rack_id).
+    pub fn with_rack_id(mut self, value: Option<KafkaString>) -> Self {
+        self.rack_id = value;
+        self
+    }
+
+    /// Sets [`rebalance_timeout_ms`](Self::rebalance_timeout_ms).
+    pub fn with_rebalance_timeout_ms(mut self, value: i32) -> Self {
+        self.rebalance_timeout_ms = value;
+        self
+    }
+
+    /// Sets [`topology`](Self::topology).
+    pub fn with_topology(mut self, value: Option<Topology>) -> Self {
+        self.topology = value;
+        self
+    }
+
+    /// Sets [`active_tasks`](Self::active_tasks).
+    pub fn with_active_tasks(mut self, value: Option<Vec<TaskIds>>) -> Self {
+        self.active_tasks = value;
+        self
+    }
+
+    /// Sets [`standby_tasks`](Self::standby_tasks).
+    pub fn with_standby_tasks(mut self, value: Option<Vec<TaskIds>>) -> Self {
+        self.standby_tasks = value;
+        self
+    }
+
+    /// Sets [`warmup_tasks`](Self::warmup_tasks).
+    pub fn with_warmup_tasks(mut self, value: Option<Vec<TaskIds>>) -> Self {
+        self.warmup_tasks = value;
+        self
+    }
+
+    /// Sets [`process_id`](Self::process_id).
+    pub fn with_process_id(mut self, value: Option<KafkaString>) -> Self {
+        self.process_id = value;
+        self
+    }
+
+    /// Sets [`user_endpoint`](Self::user_endpoint).
+    pub fn with_user_endpoint(mut self, value: Option<Endpoint>) -> Self {
+        self.user_endpoint = value;
+        self
+    }
+
+    /// Sets [`client_tags`](Self::client_tags).
+    pub fn with_client_tags(mut self, value: Option<Vec<KeyValue>>) -> Self {
+        self.client_tags = value;
+        self
+    }
+
+    /// Sets [`task_offsets`](Self::task_offsets).
+    pub fn with_task_offsets(mut self, value: Option<Vec<TaskOffset>>) -> Self {
+        self.task_offsets = value;
+        self
+    }
+
+    /// Sets [`task_end_offsets`](Self::task_end_offsets).
+    pub fn with_task_end_offsets(mut self, value: Option<Vec<TaskOffset>>) -> Self {
+        self.task_end_offsets = value;
+        self
+    }
+
+    /// Sets [`shutdown_application`](Self::shutdown_application).
+    pub fn with_shutdown_application(mut self, value: bool) -> Self {
+        self.shutdown_application = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -963,6 +1074,7 @@ impl<'a> View<'a> for StreamsGroupHeartbeatRequestView<'a> {
 
 /// The topology metadata of the streams application. Used to initialize the topology of the group and to check if the topology corresponds to the topology initialized for the group. Only sent when memberEpoch = 0, must be non-empty. Null otherwise.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Topology {
     /// The epoch of the topology. Used to check if the topology corresponds to the topology initialized on the brokers.
     ///
@@ -974,6 +1086,26 @@ pub struct Topology {
     pub subtopologies: Vec<Subtopology>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl Topology {
+    /// Sets [`epoch`](Self::epoch).
+    pub fn with_epoch(mut self, value: i32) -> Self {
+        self.epoch = value;
+        self
+    }
+
+    /// Sets [`subtopologies`](Self::subtopologies).
+    pub fn with_subtopologies(mut self, value: Vec<Subtopology>) -> Self {
+        self.subtopologies = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for Topology {
@@ -1158,6 +1290,7 @@ impl<'a> view::Element<'a> for TopologyView<'a> {
 
 /// The sub-topologies of the streams application.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Subtopology {
     /// String to uniquely identify the subtopology. Deterministically generated from the topology
     ///
@@ -1189,6 +1322,56 @@ pub struct Subtopology {
     pub copartition_groups: Vec<CopartitionGroup>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl Subtopology {
+    /// Sets [`subtopology_id`](Self::subtopology_id).
+    pub fn with_subtopology_id(mut self, value: KafkaString) -> Self {
+        self.subtopology_id = value;
+        self
+    }
+
+    /// Sets [`source_topics`](Self::source_topics).
+    pub fn with_source_topics(mut self, value: Vec<KafkaString>) -> Self {
+        self.source_topics = value;
+        self
+    }
+
+    /// Sets [`source_topic_regex`](Self::source_topic_regex).
+    pub fn with_source_topic_regex(mut self, value: Vec<KafkaString>) -> Self {
+        self.source_topic_regex = value;
+        self
+    }
+
+    /// Sets [`state_changelog_topics`](Self::state_changelog_topics).
+    pub fn with_state_changelog_topics(mut self, value: Vec<TopicInfo>) -> Self {
+        self.state_changelog_topics = value;
+        self
+    }
+
+    /// Sets [`repartition_sink_topics`](Self::repartition_sink_topics).
+    pub fn with_repartition_sink_topics(mut self, value: Vec<KafkaString>) -> Self {
+        self.repartition_sink_topics = value;
+        self
+    }
+
+    /// Sets [`repartition_source_topics`](Self::repartition_source_topics).
+    pub fn with_repartition_source_topics(mut self, value: Vec<TopicInfo>) -> Self {
+        self.repartition_source_topics = value;
+        self
+    }
+
+    /// Sets [`copartition_groups`](Self::copartition_groups).
+    pub fn with_copartition_groups(mut self, value: Vec<CopartitionGroup>) -> Self {
+        self.copartition_groups = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for Subtopology {
@@ -1625,6 +1808,7 @@ impl<'a> view::Element<'a> for SubtopologyView<'a> {
 
 /// A subset of source topics that must be copartitioned.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct CopartitionGroup {
     /// The topics the topology reads from. Index into the array on the subtopology level.
     ///
@@ -1640,6 +1824,32 @@ pub struct CopartitionGroup {
     pub repartition_source_topics: Vec<i16>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl CopartitionGroup {
+    /// Sets [`source_topics`](Self::source_topics).
+    pub fn with_source_topics(mut self, value: Vec<i16>) -> Self {
+        self.source_topics = value;
+        self
+    }
+
+    /// Sets [`source_topic_regex`](Self::source_topic_regex).
+    pub fn with_source_topic_regex(mut self, value: Vec<i16>) -> Self {
+        self.source_topic_regex = value;
+        self
+    }
+
+    /// Sets [`repartition_source_topics`](Self::repartition_source_topics).
+    pub fn with_repartition_source_topics(mut self, value: Vec<i16>) -> Self {
+        self.repartition_source_topics = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for CopartitionGroup {
@@ -1882,6 +2092,7 @@ impl<'a> view::Element<'a> for CopartitionGroupView<'a> {
 
 /// The KeyValue structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct KeyValue {
     /// key of the config
     ///
@@ -1893,6 +2104,26 @@ pub struct KeyValue {
     pub value: KafkaString,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl KeyValue {
+    /// Sets [`key`](Self::key).
+    pub fn with_key(mut self, value: KafkaString) -> Self {
+        self.key = value;
+        self
+    }
+
+    /// Sets [`value`](Self::value).
+    pub fn with_value(mut self, value: KafkaString) -> Self {
+        self.value = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for KeyValue {
@@ -2047,6 +2278,7 @@ impl<'a> view::Element<'a> for KeyValueView<'a> {
 
 /// The TopicInfo structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TopicInfo {
     /// The name of the topic.
     ///
@@ -2066,6 +2298,38 @@ pub struct TopicInfo {
     pub topic_configs: Vec<KeyValue>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TopicInfo {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: i32) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`replication_factor`](Self::replication_factor).
+    pub fn with_replication_factor(mut self, value: i16) -> Self {
+        self.replication_factor = value;
+        self
+    }
+
+    /// Sets [`topic_configs`](Self::topic_configs).
+    pub fn with_topic_configs(mut self, value: Vec<KeyValue>) -> Self {
+        self.topic_configs = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TopicInfo {
@@ -2288,6 +2552,7 @@ impl<'a> view::Element<'a> for TopicInfoView<'a> {
 
 /// The Endpoint structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Endpoint {
     /// host of the endpoint
     ///
@@ -2299,6 +2564,26 @@ pub struct Endpoint {
     pub port: u16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl Endpoint {
+    /// Sets [`host`](Self::host).
+    pub fn with_host(mut self, value: KafkaString) -> Self {
+        self.host = value;
+        self
+    }
+
+    /// Sets [`port`](Self::port).
+    pub fn with_port(mut self, value: u16) -> Self {
+        self.port = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for Endpoint {
@@ -2453,6 +2738,7 @@ impl<'a> view::Element<'a> for EndpointView<'a> {
 
 /// The TaskOffset structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TaskOffset {
     /// The subtopology identifier.
     ///
@@ -2468,6 +2754,32 @@ pub struct TaskOffset {
     pub offset: i64,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TaskOffset {
+    /// Sets [`subtopology_id`](Self::subtopology_id).
+    pub fn with_subtopology_id(mut self, value: KafkaString) -> Self {
+        self.subtopology_id = value;
+        self
+    }
+
+    /// Sets [`partition`](Self::partition).
+    pub fn with_partition(mut self, value: i32) -> Self {
+        self.partition = value;
+        self
+    }
+
+    /// Sets [`offset`](Self::offset).
+    pub fn with_offset(mut self, value: i64) -> Self {
+        self.offset = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TaskOffset {
@@ -2646,6 +2958,7 @@ impl<'a> view::Element<'a> for TaskOffsetView<'a> {
 
 /// The TaskIds structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TaskIds {
     /// The subtopology identifier.
     ///
@@ -2657,6 +2970,26 @@ pub struct TaskIds {
     pub partitions: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TaskIds {
+    /// Sets [`subtopology_id`](Self::subtopology_id).
+    pub fn with_subtopology_id(mut self, value: KafkaString) -> Self {
+        self.subtopology_id = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Int32Vec) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TaskIds {

@@ -15,6 +15,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The StreamsGroupHeartbeatResponse message (versions 0-1).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct StreamsGroupHeartbeatResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -105,6 +106,113 @@ impl Default for StreamsGroupHeartbeatResponse {
             partitions_by_user_endpoint: None,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl StreamsGroupHeartbeatResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`member_id`](Self::member_id).
+    pub fn with_member_id(mut self, value: KafkaString) -> Self {
+        self.member_id = value;
+        self
+    }
+
+    /// Sets [`member_epoch`](Self::member_epoch).
+    pub fn with_member_epoch(mut self, value: i32) -> Self {
+        self.member_epoch = value;
+        self
+    }
+
+    /// Sets [`heartbeat_interval_ms`](Self::heartbeat_interval_ms).
+    pub fn with_heartbeat_interval_ms(mut self, value: i32) -> Self {
+        self.heartbeat_interval_ms = value;
+        self
+    }
+
+    /// Sets [`acceptable_recovery_lag_legacy`](Self::acceptable_recovery_lag_legacy).
+    pub fn with_acceptable_recovery_lag_legacy(mut self, value: i32) -> Self {
+        self.acceptable_recovery_lag_legacy = value;
+        self
+    }
+
+    /// Sets [`task_offset_interval_ms`](Self::task_offset_interval_ms).
+    pub fn with_task_offset_interval_ms(mut self, value: i32) -> Self {
+        self.task_offset_interval_ms = value;
+        self
+    }
+
+    /// Sets [`acceptable_recovery_lag`](Self::acceptable_recovery_lag).
+    pub fn with_acceptable_recovery_lag(mut self, value: i64) -> Self {
+        self.acceptable_recovery_lag = value;
+        self
+    }
+
+    /// Sets [`status`](Self::status).
+    pub fn with_status(mut self, value: Option<Vec<Status>>) -> Self {
+        self.status = value;
+        self
+    }
+
+    /// Sets [`active_tasks`](Self::active_tasks).
+    pub fn with_active_tasks(mut self, value: Option<Vec<TaskIds>>) -> Self {
+        self.active_tasks = value;
+        self
+    }
+
+    /// Sets [`standby_tasks`](Self::standby_tasks).
+    pub fn with_standby_tasks(mut self, value: Option<Vec<TaskIds>>) -> Self {
+        self.standby_tasks = value;
+        self
+    }
+
+    /// Sets [`warmup_tasks`](Self::warmup_tasks).
+    pub fn with_warmup_tasks(mut self, value: Option<Vec<TaskIds>>) -> Self {
+        self.warmup_tasks = value;
+        self
+    }
+
+    /// Sets [`topology_description_required`](Self::topology_description_required).
+    pub fn with_topology_description_required(mut self, value: bool) -> Self {
+        self.topology_description_required = value;
+        self
+    }
+
+    /// Sets [`endpoint_information_epoch`](Self::endpoint_information_epoch).
+    pub fn with_endpoint_information_epoch(mut self, value: i32) -> Self {
+        self.endpoint_information_epoch = value;
+        self
+    }
+
+    /// Sets [`partitions_by_user_endpoint`](Self::partitions_by_user_endpoint).
+    pub fn with_partitions_by_user_endpoint(
+        mut self,
+        value: Option<Vec<EndpointToPartitions>>,
+    ) -> Self {
+        self.partitions_by_user_endpoint = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -889,6 +997,7 @@ impl<'a> View<'a> for StreamsGroupHeartbeatResponseView<'a> {
 
 /// Global assignment information used for IQ. There is one entry per member, so several entries carry the same UserEndpoint when a client runs more than one stream thread; clients must union the entries of an endpoint. Null if unchanged since last heartbeat.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct EndpointToPartitions {
     /// User-defined endpoint to connect to the node
     ///
@@ -904,6 +1013,32 @@ pub struct EndpointToPartitions {
     pub standby_partitions: Vec<TopicPartition>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl EndpointToPartitions {
+    /// Sets [`user_endpoint`](Self::user_endpoint).
+    pub fn with_user_endpoint(mut self, value: Endpoint) -> Self {
+        self.user_endpoint = value;
+        self
+    }
+
+    /// Sets [`active_partitions`](Self::active_partitions).
+    pub fn with_active_partitions(mut self, value: Vec<TopicPartition>) -> Self {
+        self.active_partitions = value;
+        self
+    }
+
+    /// Sets [`standby_partitions`](Self::standby_partitions).
+    pub fn with_standby_partitions(mut self, value: Vec<TopicPartition>) -> Self {
+        self.standby_partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for EndpointToPartitions {
@@ -1143,6 +1278,7 @@ impl<'a> view::Element<'a> for EndpointToPartitionsView<'a> {
 
 /// The Status structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Status {
     /// A code to indicate that a particular status is active for the group membership
     ///
@@ -1154,6 +1290,26 @@ pub struct Status {
     pub status_detail: KafkaString,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl Status {
+    /// Sets [`status_code`](Self::status_code).
+    pub fn with_status_code(mut self, value: i8) -> Self {
+        self.status_code = value;
+        self
+    }
+
+    /// Sets [`status_detail`](Self::status_detail).
+    pub fn with_status_detail(mut self, value: KafkaString) -> Self {
+        self.status_detail = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for Status {
@@ -1313,6 +1469,7 @@ impl<'a> view::Element<'a> for StatusView<'a> {
 
 /// The TopicPartition structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TopicPartition {
     /// topic name
     ///
@@ -1324,6 +1481,26 @@ pub struct TopicPartition {
     pub partitions: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TopicPartition {
+    /// Sets [`topic`](Self::topic).
+    pub fn with_topic(mut self, value: KafkaString) -> Self {
+        self.topic = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Int32Vec) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TopicPartition {
@@ -1489,6 +1666,7 @@ impl<'a> view::Element<'a> for TopicPartitionView<'a> {
 
 /// The TaskIds structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TaskIds {
     /// The subtopology identifier.
     ///
@@ -1500,6 +1678,26 @@ pub struct TaskIds {
     pub partitions: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TaskIds {
+    /// Sets [`subtopology_id`](Self::subtopology_id).
+    pub fn with_subtopology_id(mut self, value: KafkaString) -> Self {
+        self.subtopology_id = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Int32Vec) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TaskIds {
@@ -1670,6 +1868,7 @@ impl<'a> view::Element<'a> for TaskIdsView<'a> {
 
 /// The Endpoint structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Endpoint {
     /// host of the endpoint
     ///
@@ -1681,6 +1880,26 @@ pub struct Endpoint {
     pub port: u16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl Endpoint {
+    /// Sets [`host`](Self::host).
+    pub fn with_host(mut self, value: KafkaString) -> Self {
+        self.host = value;
+        self
+    }
+
+    /// Sets [`port`](Self::port).
+    pub fn with_port(mut self, value: u16) -> Self {
+        self.port = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for Endpoint {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The StreamsGroupTopologyDescriptionUpdateRequest message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct StreamsGroupTopologyDescriptionUpdateRequest {
     /// The streams group identifier.
     ///
@@ -32,6 +33,38 @@ pub struct StreamsGroupTopologyDescriptionUpdateRequest {
     pub topology_description: TopologyDescription,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl StreamsGroupTopologyDescriptionUpdateRequest {
+    /// Sets [`group_id`](Self::group_id).
+    pub fn with_group_id(mut self, value: KafkaString) -> Self {
+        self.group_id = value;
+        self
+    }
+
+    /// Sets [`member_id`](Self::member_id).
+    pub fn with_member_id(mut self, value: KafkaString) -> Self {
+        self.member_id = value;
+        self
+    }
+
+    /// Sets [`topology_epoch`](Self::topology_epoch).
+    pub fn with_topology_epoch(mut self, value: i32) -> Self {
+        self.topology_epoch = value;
+        self
+    }
+
+    /// Sets [`topology_description`](Self::topology_description).
+    pub fn with_topology_description(mut self, value: TopologyDescription) -> Self {
+        self.topology_description = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for StreamsGroupTopologyDescriptionUpdateRequest {
@@ -283,6 +316,7 @@ impl<'a> View<'a> for StreamsGroupTopologyDescriptionUpdateRequestView<'a> {
 
 /// The TopologyDescription structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TopologyDescription {
     /// The subtopologies that make up this topology.
     ///
@@ -294,6 +328,26 @@ pub struct TopologyDescription {
     pub global_stores: Vec<TopologyDescriptionGlobalStore>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TopologyDescription {
+    /// Sets [`subtopologies`](Self::subtopologies).
+    pub fn with_subtopologies(mut self, value: Vec<TopologyDescriptionSubtopology>) -> Self {
+        self.subtopologies = value;
+        self
+    }
+
+    /// Sets [`global_stores`](Self::global_stores).
+    pub fn with_global_stores(mut self, value: Vec<TopologyDescriptionGlobalStore>) -> Self {
+        self.global_stores = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TopologyDescription {
@@ -518,6 +572,7 @@ impl<'a> view::Element<'a> for TopologyDescriptionView<'a> {
 
 /// The TopologyDescriptionSubtopology structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TopologyDescriptionSubtopology {
     /// The subtopology identifier, unique within the topology.
     ///
@@ -529,6 +584,26 @@ pub struct TopologyDescriptionSubtopology {
     pub nodes: Vec<TopologyDescriptionNode>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TopologyDescriptionSubtopology {
+    /// Sets [`subtopology_id`](Self::subtopology_id).
+    pub fn with_subtopology_id(mut self, value: KafkaString) -> Self {
+        self.subtopology_id = value;
+        self
+    }
+
+    /// Sets [`nodes`](Self::nodes).
+    pub fn with_nodes(mut self, value: Vec<TopologyDescriptionNode>) -> Self {
+        self.nodes = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TopologyDescriptionSubtopology {
@@ -716,6 +791,7 @@ impl<'a> view::Element<'a> for TopologyDescriptionSubtopologyView<'a> {
 
 /// The TopologyDescriptionNode structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TopologyDescriptionNode {
     /// The name of this node (e.g., KSTREAM-SOURCE-0000000000).
     ///
@@ -743,6 +819,50 @@ pub struct TopologyDescriptionNode {
     pub successors: Vec<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TopologyDescriptionNode {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`node_type`](Self::node_type).
+    pub fn with_node_type(mut self, value: i8) -> Self {
+        self.node_type = value;
+        self
+    }
+
+    /// Sets [`source_topics`](Self::source_topics).
+    pub fn with_source_topics(mut self, value: Vec<KafkaString>) -> Self {
+        self.source_topics = value;
+        self
+    }
+
+    /// Sets [`sink_topic`](Self::sink_topic).
+    pub fn with_sink_topic(mut self, value: Option<KafkaString>) -> Self {
+        self.sink_topic = value;
+        self
+    }
+
+    /// Sets [`stores`](Self::stores).
+    pub fn with_stores(mut self, value: Vec<KafkaString>) -> Self {
+        self.stores = value;
+        self
+    }
+
+    /// Sets [`successors`](Self::successors).
+    pub fn with_successors(mut self, value: Vec<KafkaString>) -> Self {
+        self.successors = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TopologyDescriptionNode {
@@ -1092,6 +1212,7 @@ impl<'a> view::Element<'a> for TopologyDescriptionNodeView<'a> {
 
 /// The TopologyDescriptionGlobalStore structure.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TopologyDescriptionGlobalStore {
     /// The source node providing data to the global store.
     ///
@@ -1103,6 +1224,26 @@ pub struct TopologyDescriptionGlobalStore {
     pub processor: TopologyDescriptionNode,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TopologyDescriptionGlobalStore {
+    /// Sets [`source`](Self::source).
+    pub fn with_source(mut self, value: TopologyDescriptionNode) -> Self {
+        self.source = value;
+        self
+    }
+
+    /// Sets [`processor`](Self::processor).
+    pub fn with_processor(mut self, value: TopologyDescriptionNode) -> Self {
+        self.processor = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TopologyDescriptionGlobalStore {

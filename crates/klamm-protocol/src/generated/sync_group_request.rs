@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The SyncGroupRequest message (versions 0-5).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct SyncGroupRequest {
     /// The unique group identifier.
     ///
@@ -44,6 +45,56 @@ pub struct SyncGroupRequest {
     pub assignments: Vec<SyncGroupRequestAssignment>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl SyncGroupRequest {
+    /// Sets [`group_id`](Self::group_id).
+    pub fn with_group_id(mut self, value: KafkaString) -> Self {
+        self.group_id = value;
+        self
+    }
+
+    /// Sets [`generation_id`](Self::generation_id).
+    pub fn with_generation_id(mut self, value: i32) -> Self {
+        self.generation_id = value;
+        self
+    }
+
+    /// Sets [`member_id`](Self::member_id).
+    pub fn with_member_id(mut self, value: KafkaString) -> Self {
+        self.member_id = value;
+        self
+    }
+
+    /// Sets [`group_instance_id`](Self::group_instance_id).
+    pub fn with_group_instance_id(mut self, value: Option<KafkaString>) -> Self {
+        self.group_instance_id = value;
+        self
+    }
+
+    /// Sets [`protocol_type`](Self::protocol_type).
+    pub fn with_protocol_type(mut self, value: Option<KafkaString>) -> Self {
+        self.protocol_type = value;
+        self
+    }
+
+    /// Sets [`protocol_name`](Self::protocol_name).
+    pub fn with_protocol_name(mut self, value: Option<KafkaString>) -> Self {
+        self.protocol_name = value;
+        self
+    }
+
+    /// Sets [`assignments`](Self::assignments).
+    pub fn with_assignments(mut self, value: Vec<SyncGroupRequestAssignment>) -> Self {
+        self.assignments = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for SyncGroupRequest {
@@ -534,6 +585,7 @@ impl<'a> View<'a> for SyncGroupRequestView<'a> {
 
 /// Each assignment.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct SyncGroupRequestAssignment {
     /// The ID of the member to assign.
     ///
@@ -545,6 +597,26 @@ pub struct SyncGroupRequestAssignment {
     pub assignment: Bytes,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl SyncGroupRequestAssignment {
+    /// Sets [`member_id`](Self::member_id).
+    pub fn with_member_id(mut self, value: KafkaString) -> Self {
+        self.member_id = value;
+        self
+    }
+
+    /// Sets [`assignment`](Self::assignment).
+    pub fn with_assignment(mut self, value: Bytes) -> Self {
+        self.assignment = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for SyncGroupRequestAssignment {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The SyncGroupResponse message (versions 0-5).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct SyncGroupResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -36,6 +37,44 @@ pub struct SyncGroupResponse {
     pub assignment: Bytes,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl SyncGroupResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`protocol_type`](Self::protocol_type).
+    pub fn with_protocol_type(mut self, value: Option<KafkaString>) -> Self {
+        self.protocol_type = value;
+        self
+    }
+
+    /// Sets [`protocol_name`](Self::protocol_name).
+    pub fn with_protocol_name(mut self, value: Option<KafkaString>) -> Self {
+        self.protocol_name = value;
+        self
+    }
+
+    /// Sets [`assignment`](Self::assignment).
+    pub fn with_assignment(mut self, value: Bytes) -> Self {
+        self.assignment = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for SyncGroupResponse {

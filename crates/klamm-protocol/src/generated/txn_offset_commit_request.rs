@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The TxnOffsetCommitRequest message (versions 0-6).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct TxnOffsetCommitRequest {
     /// The ID of the transaction.
     ///
@@ -63,6 +64,62 @@ impl Default for TxnOffsetCommitRequest {
             topics: Vec::new(),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl TxnOffsetCommitRequest {
+    /// Sets [`transactional_id`](Self::transactional_id).
+    pub fn with_transactional_id(mut self, value: KafkaString) -> Self {
+        self.transactional_id = value;
+        self
+    }
+
+    /// Sets [`group_id`](Self::group_id).
+    pub fn with_group_id(mut self, value: KafkaString) -> Self {
+        self.group_id = value;
+        self
+    }
+
+    /// Sets [`producer_id`](Self::producer_id).
+    pub fn with_producer_id(mut self, value: i64) -> Self {
+        self.producer_id = value;
+        self
+    }
+
+    /// Sets [`producer_epoch`](Self::producer_epoch).
+    pub fn with_producer_epoch(mut self, value: i16) -> Self {
+        self.producer_epoch = value;
+        self
+    }
+
+    /// Sets [`generation_id_or_member_epoch`](Self::generation_id_or_member_epoch).
+    pub fn with_generation_id_or_member_epoch(mut self, value: i32) -> Self {
+        self.generation_id_or_member_epoch = value;
+        self
+    }
+
+    /// Sets [`member_id`](Self::member_id).
+    pub fn with_member_id(mut self, value: KafkaString) -> Self {
+        self.member_id = value;
+        self
+    }
+
+    /// Sets [`group_instance_id`](Self::group_instance_id).
+    pub fn with_group_instance_id(mut self, value: Option<KafkaString>) -> Self {
+        self.group_instance_id = value;
+        self
+    }
+
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<TxnOffsetCommitRequestTopic>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -528,6 +585,7 @@ impl<'a> View<'a> for TxnOffsetCommitRequestView<'a> {
 
 /// Each topic that we want to commit offsets for.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TxnOffsetCommitRequestTopic {
     /// The topic name.
     ///
@@ -543,6 +601,32 @@ pub struct TxnOffsetCommitRequestTopic {
     pub partitions: Vec<TxnOffsetCommitRequestPartition>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TxnOffsetCommitRequestTopic {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`topic_id`](Self::topic_id).
+    pub fn with_topic_id(mut self, value: Uuid) -> Self {
+        self.topic_id = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Vec<TxnOffsetCommitRequestPartition>) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TxnOffsetCommitRequestTopic {
@@ -803,6 +887,7 @@ impl<'a> view::Element<'a> for TxnOffsetCommitRequestTopicView<'a> {
 
 /// The partitions inside the topic that we want to commit offsets for.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct TxnOffsetCommitRequestPartition {
     /// The index of the partition within the topic.
     ///
@@ -833,6 +918,38 @@ impl Default for TxnOffsetCommitRequestPartition {
             committed_metadata: Some(KafkaString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl TxnOffsetCommitRequestPartition {
+    /// Sets [`partition_index`](Self::partition_index).
+    pub fn with_partition_index(mut self, value: i32) -> Self {
+        self.partition_index = value;
+        self
+    }
+
+    /// Sets [`committed_offset`](Self::committed_offset).
+    pub fn with_committed_offset(mut self, value: i64) -> Self {
+        self.committed_offset = value;
+        self
+    }
+
+    /// Sets [`committed_leader_epoch`](Self::committed_leader_epoch).
+    pub fn with_committed_leader_epoch(mut self, value: i32) -> Self {
+        self.committed_leader_epoch = value;
+        self
+    }
+
+    /// Sets [`committed_metadata`](Self::committed_metadata).
+    pub fn with_committed_metadata(mut self, value: Option<KafkaString>) -> Self {
+        self.committed_metadata = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The UpdateFeaturesRequest message (versions 0-2).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct UpdateFeaturesRequest {
     /// How long to wait in milliseconds before timing out the request.
     ///
@@ -38,6 +39,32 @@ impl Default for UpdateFeaturesRequest {
             validate_only: false,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl UpdateFeaturesRequest {
+    /// Sets [`timeout_ms`](Self::timeout_ms).
+    pub fn with_timeout_ms(mut self, value: i32) -> Self {
+        self.timeout_ms = value;
+        self
+    }
+
+    /// Sets [`feature_updates`](Self::feature_updates).
+    pub fn with_feature_updates(mut self, value: Vec<FeatureUpdateKey>) -> Self {
+        self.feature_updates = value;
+        self
+    }
+
+    /// Sets [`validate_only`](Self::validate_only).
+    pub fn with_validate_only(mut self, value: bool) -> Self {
+        self.validate_only = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -288,6 +315,7 @@ impl<'a> View<'a> for UpdateFeaturesRequestView<'a> {
 
 /// The list of updates to finalized features.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct FeatureUpdateKey {
     /// The name of the finalized feature to be updated.
     ///
@@ -318,6 +346,38 @@ impl Default for FeatureUpdateKey {
             upgrade_type: 1,
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl FeatureUpdateKey {
+    /// Sets [`feature`](Self::feature).
+    pub fn with_feature(mut self, value: KafkaString) -> Self {
+        self.feature = value;
+        self
+    }
+
+    /// Sets [`max_version_level`](Self::max_version_level).
+    pub fn with_max_version_level(mut self, value: i16) -> Self {
+        self.max_version_level = value;
+        self
+    }
+
+    /// Sets [`allow_downgrade`](Self::allow_downgrade).
+    pub fn with_allow_downgrade(mut self, value: bool) -> Self {
+        self.allow_downgrade = value;
+        self
+    }
+
+    /// Sets [`upgrade_type`](Self::upgrade_type).
+    pub fn with_upgrade_type(mut self, value: i8) -> Self {
+        self.upgrade_type = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The UpdateFeaturesResponse message (versions 0-2).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct UpdateFeaturesResponse {
     /// The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota.
     ///
@@ -43,6 +44,38 @@ impl Default for UpdateFeaturesResponse {
             results: Vec::new(),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl UpdateFeaturesResponse {
+    /// Sets [`throttle_time_ms`](Self::throttle_time_ms).
+    pub fn with_throttle_time_ms(mut self, value: i32) -> Self {
+        self.throttle_time_ms = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`results`](Self::results).
+    pub fn with_results(mut self, value: Vec<UpdatableFeatureResult>) -> Self {
+        self.results = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -325,6 +358,7 @@ impl<'a> View<'a> for UpdateFeaturesResponseView<'a> {
 
 /// Results for each feature update.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct UpdatableFeatureResult {
     /// The name of the finalized feature.
     ///
@@ -350,6 +384,32 @@ impl Default for UpdatableFeatureResult {
             error_message: Some(KafkaString::from_static("")),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl UpdatableFeatureResult {
+    /// Sets [`feature`](Self::feature).
+    pub fn with_feature(mut self, value: KafkaString) -> Self {
+        self.feature = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The UpdateRaftVoterRequest message (versions 0).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct UpdateRaftVoterRequest {
     /// The cluster id.
     ///
@@ -53,6 +54,50 @@ impl Default for UpdateRaftVoterRequest {
             kraft_version_feature: KRaftVersionFeature::default(),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl UpdateRaftVoterRequest {
+    /// Sets [`cluster_id`](Self::cluster_id).
+    pub fn with_cluster_id(mut self, value: Option<KafkaString>) -> Self {
+        self.cluster_id = value;
+        self
+    }
+
+    /// Sets [`current_leader_epoch`](Self::current_leader_epoch).
+    pub fn with_current_leader_epoch(mut self, value: i32) -> Self {
+        self.current_leader_epoch = value;
+        self
+    }
+
+    /// Sets [`voter_id`](Self::voter_id).
+    pub fn with_voter_id(mut self, value: i32) -> Self {
+        self.voter_id = value;
+        self
+    }
+
+    /// Sets [`voter_directory_id`](Self::voter_directory_id).
+    pub fn with_voter_directory_id(mut self, value: Uuid) -> Self {
+        self.voter_directory_id = value;
+        self
+    }
+
+    /// Sets [`listeners`](Self::listeners).
+    pub fn with_listeners(mut self, value: Vec<Listener>) -> Self {
+        self.listeners = value;
+        self
+    }
+
+    /// Sets [`kraft_version_feature`](Self::kraft_version_feature).
+    pub fn with_kraft_version_feature(mut self, value: KRaftVersionFeature) -> Self {
+        self.kraft_version_feature = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -361,6 +406,7 @@ impl<'a> View<'a> for UpdateRaftVoterRequestView<'a> {
 
 /// The endpoint that can be used to communicate with the leader.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Listener {
     /// The name of the endpoint.
     ///
@@ -376,6 +422,32 @@ pub struct Listener {
     pub port: u16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl Listener {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`host`](Self::host).
+    pub fn with_host(mut self, value: KafkaString) -> Self {
+        self.host = value;
+        self
+    }
+
+    /// Sets [`port`](Self::port).
+    pub fn with_port(mut self, value: u16) -> Self {
+        self.port = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for Listener {
@@ -549,6 +621,7 @@ impl<'a> view::Element<'a> for ListenerView<'a> {
 
 /// The range of versions of the protocol that the replica supports.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct KRaftVersionFeature {
     /// The minimum supported KRaft protocol version.
     ///
@@ -560,6 +633,26 @@ pub struct KRaftVersionFeature {
     pub max_supported_version: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl KRaftVersionFeature {
+    /// Sets [`min_supported_version`](Self::min_supported_version).
+    pub fn with_min_supported_version(mut self, value: i16) -> Self {
+        self.min_supported_version = value;
+        self
+    }
+
+    /// Sets [`max_supported_version`](Self::max_supported_version).
+    pub fn with_max_supported_version(mut self, value: i16) -> Self {
+        self.max_supported_version = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for KRaftVersionFeature {

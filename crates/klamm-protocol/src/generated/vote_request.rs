@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The VoteRequest message (versions 0-2).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct VoteRequest {
     /// The cluster id.
     ///
@@ -38,6 +39,32 @@ impl Default for VoteRequest {
             topics: Vec::new(),
             unknown_tagged_fields: UnknownTaggedFields::default(),
         }
+    }
+}
+
+impl VoteRequest {
+    /// Sets [`cluster_id`](Self::cluster_id).
+    pub fn with_cluster_id(mut self, value: Option<KafkaString>) -> Self {
+        self.cluster_id = value;
+        self
+    }
+
+    /// Sets [`voter_id`](Self::voter_id).
+    pub fn with_voter_id(mut self, value: i32) -> Self {
+        self.voter_id = value;
+        self
+    }
+
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<TopicData>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
     }
 }
 
@@ -288,6 +315,7 @@ impl<'a> View<'a> for VoteRequestView<'a> {
 
 /// The topic data.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TopicData {
     /// The topic name.
     ///
@@ -299,6 +327,26 @@ pub struct TopicData {
     pub partitions: Vec<PartitionData>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl TopicData {
+    /// Sets [`topic_name`](Self::topic_name).
+    pub fn with_topic_name(mut self, value: KafkaString) -> Self {
+        self.topic_name = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Vec<PartitionData>) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for TopicData {
@@ -488,6 +536,7 @@ impl<'a> view::Element<'a> for TopicDataView<'a> {
 
 /// The partition data.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct PartitionData {
     /// The partition index.
     ///
@@ -523,6 +572,62 @@ pub struct PartitionData {
     pub pre_vote: bool,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl PartitionData {
+    /// Sets [`partition_index`](Self::partition_index).
+    pub fn with_partition_index(mut self, value: i32) -> Self {
+        self.partition_index = value;
+        self
+    }
+
+    /// Sets [`replica_epoch`](Self::replica_epoch).
+    pub fn with_replica_epoch(mut self, value: i32) -> Self {
+        self.replica_epoch = value;
+        self
+    }
+
+    /// Sets [`replica_id`](Self::replica_id).
+    pub fn with_replica_id(mut self, value: i32) -> Self {
+        self.replica_id = value;
+        self
+    }
+
+    /// Sets [`replica_directory_id`](Self::replica_directory_id).
+    pub fn with_replica_directory_id(mut self, value: Uuid) -> Self {
+        self.replica_directory_id = value;
+        self
+    }
+
+    /// Sets [`voter_directory_id`](Self::voter_directory_id).
+    pub fn with_voter_directory_id(mut self, value: Uuid) -> Self {
+        self.voter_directory_id = value;
+        self
+    }
+
+    /// Sets [`last_offset_epoch`](Self::last_offset_epoch).
+    pub fn with_last_offset_epoch(mut self, value: i32) -> Self {
+        self.last_offset_epoch = value;
+        self
+    }
+
+    /// Sets [`last_offset`](Self::last_offset).
+    pub fn with_last_offset(mut self, value: i64) -> Self {
+        self.last_offset = value;
+        self
+    }
+
+    /// Sets [`pre_vote`](Self::pre_vote).
+    pub fn with_pre_vote(mut self, value: bool) -> Self {
+        self.pre_vote = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for PartitionData {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The VotersRecord message (versions 0).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct VotersRecord {
     /// The version of the voters record.
     ///
@@ -24,6 +25,26 @@ pub struct VotersRecord {
     pub voters: Vec<Voter>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl VotersRecord {
+    /// Sets [`version`](Self::version).
+    pub fn with_version(mut self, value: i16) -> Self {
+        self.version = value;
+        self
+    }
+
+    /// Sets [`voters`](Self::voters).
+    pub fn with_voters(mut self, value: Vec<Voter>) -> Self {
+        self.voters = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for VotersRecord {
@@ -220,6 +241,7 @@ impl<'a> View<'a> for VotersRecordView<'a> {
 
 /// The set of voters in the quorum for this epoch.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Voter {
     /// The replica id of the voter in the topic partition.
     ///
@@ -239,6 +261,38 @@ pub struct Voter {
     pub kraft_version_feature: KRaftVersionFeature,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl Voter {
+    /// Sets [`voter_id`](Self::voter_id).
+    pub fn with_voter_id(mut self, value: i32) -> Self {
+        self.voter_id = value;
+        self
+    }
+
+    /// Sets [`voter_directory_id`](Self::voter_directory_id).
+    pub fn with_voter_directory_id(mut self, value: Uuid) -> Self {
+        self.voter_directory_id = value;
+        self
+    }
+
+    /// Sets [`endpoints`](Self::endpoints).
+    pub fn with_endpoints(mut self, value: Vec<Endpoint>) -> Self {
+        self.endpoints = value;
+        self
+    }
+
+    /// Sets [`kraft_version_feature`](Self::kraft_version_feature).
+    pub fn with_kraft_version_feature(mut self, value: KRaftVersionFeature) -> Self {
+        self.kraft_version_feature = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for Voter {
@@ -455,6 +509,7 @@ impl<'a> view::Element<'a> for VoterView<'a> {
 
 /// The endpoint that can be used to communicate with the voter.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct Endpoint {
     /// The name of the endpoint.
     ///
@@ -470,6 +525,32 @@ pub struct Endpoint {
     pub port: u16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl Endpoint {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`host`](Self::host).
+    pub fn with_host(mut self, value: KafkaString) -> Self {
+        self.host = value;
+        self
+    }
+
+    /// Sets [`port`](Self::port).
+    pub fn with_port(mut self, value: u16) -> Self {
+        self.port = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for Endpoint {
@@ -643,6 +724,7 @@ impl<'a> view::Element<'a> for EndpointView<'a> {
 
 /// The range of versions of the protocol that the replica supports.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct KRaftVersionFeature {
     /// The minimum supported KRaft protocol version.
     ///
@@ -654,6 +736,26 @@ pub struct KRaftVersionFeature {
     pub max_supported_version: i16,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl KRaftVersionFeature {
+    /// Sets [`min_supported_version`](Self::min_supported_version).
+    pub fn with_min_supported_version(mut self, value: i16) -> Self {
+        self.min_supported_version = value;
+        self
+    }
+
+    /// Sets [`max_supported_version`](Self::max_supported_version).
+    pub fn with_max_supported_version(mut self, value: i16) -> Self {
+        self.max_supported_version = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for KRaftVersionFeature {

@@ -13,6 +13,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The WriteShareGroupStateResponse message (versions 0-1).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct WriteShareGroupStateResponse {
     /// The write results.
     ///
@@ -20,6 +21,20 @@ pub struct WriteShareGroupStateResponse {
     pub results: Vec<WriteStateResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl WriteShareGroupStateResponse {
+    /// Sets [`results`](Self::results).
+    pub fn with_results(mut self, value: Vec<WriteStateResult>) -> Self {
+        self.results = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for WriteShareGroupStateResponse {
@@ -210,6 +225,7 @@ impl<'a> View<'a> for WriteShareGroupStateResponseView<'a> {
 
 /// The write results.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct WriteStateResult {
     /// The topic identifier.
     ///
@@ -221,6 +237,26 @@ pub struct WriteStateResult {
     pub partitions: Vec<PartitionResult>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl WriteStateResult {
+    /// Sets [`topic_id`](Self::topic_id).
+    pub fn with_topic_id(mut self, value: Uuid) -> Self {
+        self.topic_id = value;
+        self
+    }
+
+    /// Sets [`partitions`](Self::partitions).
+    pub fn with_partitions(mut self, value: Vec<PartitionResult>) -> Self {
+        self.partitions = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for WriteStateResult {
@@ -405,6 +441,7 @@ impl<'a> view::Element<'a> for WriteStateResultView<'a> {
 
 /// The results for the partitions.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct PartitionResult {
     /// The partition index.
     ///
@@ -420,6 +457,32 @@ pub struct PartitionResult {
     pub error_message: Option<KafkaString>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl PartitionResult {
+    /// Sets [`partition`](Self::partition).
+    pub fn with_partition(mut self, value: i32) -> Self {
+        self.partition = value;
+        self
+    }
+
+    /// Sets [`error_code`](Self::error_code).
+    pub fn with_error_code(mut self, value: i16) -> Self {
+        self.error_code = value;
+        self
+    }
+
+    /// Sets [`error_message`](Self::error_message).
+    pub fn with_error_message(mut self, value: Option<KafkaString>) -> Self {
+        self.error_message = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for PartitionResult {

@@ -15,6 +15,7 @@ use crate::{Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, Message, 
 
 /// The WriteTxnMarkersRequest message (versions 1-2).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct WriteTxnMarkersRequest {
     /// The transaction markers to be written.
     ///
@@ -22,6 +23,20 @@ pub struct WriteTxnMarkersRequest {
     pub markers: Vec<WritableTxnMarker>,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl WriteTxnMarkersRequest {
+    /// Sets [`markers`](Self::markers).
+    pub fn with_markers(mut self, value: Vec<WritableTxnMarker>) -> Self {
+        self.markers = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for WriteTxnMarkersRequest {
@@ -211,6 +226,7 @@ impl<'a> View<'a> for WriteTxnMarkersRequestView<'a> {
 
 /// The transaction markers to be written.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct WritableTxnMarker {
     /// The current producer ID.
     ///
@@ -238,6 +254,50 @@ pub struct WritableTxnMarker {
     pub transaction_version: i8,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl WritableTxnMarker {
+    /// Sets [`producer_id`](Self::producer_id).
+    pub fn with_producer_id(mut self, value: i64) -> Self {
+        self.producer_id = value;
+        self
+    }
+
+    /// Sets [`producer_epoch`](Self::producer_epoch).
+    pub fn with_producer_epoch(mut self, value: i16) -> Self {
+        self.producer_epoch = value;
+        self
+    }
+
+    /// Sets [`transaction_result`](Self::transaction_result).
+    pub fn with_transaction_result(mut self, value: bool) -> Self {
+        self.transaction_result = value;
+        self
+    }
+
+    /// Sets [`topics`](Self::topics).
+    pub fn with_topics(mut self, value: Vec<WritableTxnMarkerTopic>) -> Self {
+        self.topics = value;
+        self
+    }
+
+    /// Sets [`coordinator_epoch`](Self::coordinator_epoch).
+    pub fn with_coordinator_epoch(mut self, value: i32) -> Self {
+        self.coordinator_epoch = value;
+        self
+    }
+
+    /// Sets [`transaction_version`](Self::transaction_version).
+    pub fn with_transaction_version(mut self, value: i8) -> Self {
+        self.transaction_version = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for WritableTxnMarker {
@@ -508,6 +568,7 @@ impl<'a> view::Element<'a> for WritableTxnMarkerView<'a> {
 
 /// Each topic that we want to write transaction marker(s) for.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct WritableTxnMarkerTopic {
     /// The topic name.
     ///
@@ -519,6 +580,26 @@ pub struct WritableTxnMarkerTopic {
     pub partition_indexes: Int32Vec,
     /// Tagged fields this build does not know, kept to be written back.
     pub unknown_tagged_fields: UnknownTaggedFields,
+}
+
+impl WritableTxnMarkerTopic {
+    /// Sets [`name`](Self::name).
+    pub fn with_name(mut self, value: KafkaString) -> Self {
+        self.name = value;
+        self
+    }
+
+    /// Sets [`partition_indexes`](Self::partition_indexes).
+    pub fn with_partition_indexes(mut self, value: Int32Vec) -> Self {
+        self.partition_indexes = value;
+        self
+    }
+
+    /// Sets [`unknown_tagged_fields`](Self::unknown_tagged_fields).
+    pub fn with_unknown_tagged_fields(mut self, value: UnknownTaggedFields) -> Self {
+        self.unknown_tagged_fields = value;
+        self
+    }
 }
 
 impl Encode for WritableTxnMarkerTopic {

@@ -17,10 +17,8 @@
 //! use klamm_protocol::view::View;
 //! use klamm_protocol::Message;
 //!
-//! let response = MetadataResponse {
-//!     topics: vec![MetadataResponseTopic { name: Some("orders".into()), ..Default::default() }],
-//!     ..Default::default()
-//! };
+//! let response = MetadataResponse::default()
+//!     .with_topics(vec![MetadataResponseTopic::default().with_name(Some("orders".into()))]);
 //! let frame = response.to_bytes(12)?;
 //!
 //! let view = MetadataResponseView::parse(&frame, 12)?;
