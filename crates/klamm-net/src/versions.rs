@@ -65,7 +65,8 @@ impl ApiVersionTable {
     }
 
     /// The version to use for `api`: the pinned one if any (checked against both sides), else
-    /// the highest version both this build and the broker support.
+    /// the highest version both the broker and this build support, at most the API's reviewed
+    /// [`version_cap`](ApiKey::version_cap).
     pub fn choose(&self, api: ApiKey) -> Result<i16, NetError> {
         match self.pinned.get(&api) {
             Some(&version) => self.check(api, version),
@@ -73,10 +74,14 @@ impl ApiVersionTable {
         }
     }
 
-    /// The highest version in `wanted` (intersected with this build's versions) that the broker
-    /// supports: for operations that need a feature added in some version.
+    /// The highest version in `wanted` (intersected with this build's versions, up to the
+    /// reviewed cap) that the broker supports: for operations that need a feature added in
+    /// some version. The cap keeps a newer spec from moving an operation onto an untested
+    /// version: negotiation picks `min(broker max, cap)`.
     pub fn choose_within(&self, api: ApiKey, wanted: VersionRange) -> Result<i16, NetError> {
-        let ours = api.versions().intersect(wanted);
+        let ours = api
+            .negotiable_versions()
+            .and_then(|negotiable| negotiable.intersect(wanted));
         let broker_range = self.broker_range(api);
         ours.zip(broker_range)
             .and_then(|(ours, broker)| ours.intersect(broker))
@@ -175,6 +180,18 @@ mod tests {
         );
         assert_eq!(table.choose(ApiKey::CreateTopics).unwrap(), 4);
         assert_eq!(table.broker_ranges().count(), 2);
+    }
+
+    #[test]
+    fn negotiation_stops_at_the_reviewed_cap() {
+        let table = ApiVersionTable::from_ranges(
+            ApiKey::ALL
+                .iter()
+                .map(|&api| (api, VersionRange::new(0, i16::MAX))),
+        );
+        for &api in ApiKey::ALL {
+            assert_eq!(table.choose(api).ok(), api.version_cap(), "{api}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod message;
 pub mod primitives;
 pub mod records;
 mod version;
+mod version_cap;
 pub mod view;
 
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
