@@ -9,6 +9,7 @@ pub mod primitives;
 pub mod records;
 mod version;
 mod version_cap;
+#[cfg(feature = "view")]
 pub mod view;
 
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};

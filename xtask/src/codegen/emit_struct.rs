@@ -758,7 +758,8 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
         }
         writeln!(
             out,
-            "    type View<'a> = {}<'a>;",
+            "    #[cfg(feature = \"view\")]\n    type View<'a> = super::{}_view::{}<'a>;",
+            super::names::snake_case(&message.name),
             super::emit_view::view_name(name)
         )?;
         out.push_str("}\n\n");

@@ -200,1354 +200,1765 @@ pub use super::WriteShareGroupStateResponse;
 pub use super::WriteTxnMarkersRequest;
 pub use super::WriteTxnMarkersResponse;
 
-/// The structures nested in [`AbortedTxn`](super::AbortedTxn), and the views of them all.
+/// The structures nested in [`AbortedTxn`](super::AbortedTxn), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod aborted_txn {
-    pub use crate::generated::aborted_txn::AbortedTxnView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::aborted_txn_view::AbortedTxnView;
 }
 
-/// The structures nested in [`AddOffsetsToTxnRequest`](super::AddOffsetsToTxnRequest), and the views of them all.
+/// The structures nested in [`AddOffsetsToTxnRequest`](super::AddOffsetsToTxnRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod add_offsets_to_txn_request {
-    pub use crate::generated::add_offsets_to_txn_request::AddOffsetsToTxnRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::add_offsets_to_txn_request_view::AddOffsetsToTxnRequestView;
 }
 
-/// The structures nested in [`AddOffsetsToTxnResponse`](super::AddOffsetsToTxnResponse), and the views of them all.
+/// The structures nested in [`AddOffsetsToTxnResponse`](super::AddOffsetsToTxnResponse), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod add_offsets_to_txn_response {
-    pub use crate::generated::add_offsets_to_txn_response::AddOffsetsToTxnResponseView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::add_offsets_to_txn_response_view::AddOffsetsToTxnResponseView;
 }
 
-/// The structures nested in [`AddPartitionsToTxnRequest`](super::AddPartitionsToTxnRequest), and the views of them all.
+/// The structures nested in [`AddPartitionsToTxnRequest`](super::AddPartitionsToTxnRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod add_partitions_to_txn_request {
-    pub use crate::generated::add_partitions_to_txn_request::{
-        AddPartitionsToTxnRequestView, AddPartitionsToTxnTopicView,
-        AddPartitionsToTxnTransactionView,
-    };
     pub use crate::generated::add_partitions_to_txn_request::{
         AddPartitionsToTxnTopic, AddPartitionsToTxnTransaction,
     };
+    #[cfg(feature = "view")]
+    pub use crate::generated::add_partitions_to_txn_request_view::{
+        AddPartitionsToTxnRequestView, AddPartitionsToTxnTopicView,
+        AddPartitionsToTxnTransactionView,
+    };
 }
 
-/// The structures nested in [`AddPartitionsToTxnResponse`](super::AddPartitionsToTxnResponse), and the views of them all.
+/// The structures nested in [`AddPartitionsToTxnResponse`](super::AddPartitionsToTxnResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod add_partitions_to_txn_response {
     pub use crate::generated::add_partitions_to_txn_response::{
         AddPartitionsToTxnPartitionResult, AddPartitionsToTxnResult, AddPartitionsToTxnTopicResult,
     };
-    pub use crate::generated::add_partitions_to_txn_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::add_partitions_to_txn_response_view::{
         AddPartitionsToTxnPartitionResultView, AddPartitionsToTxnResponseView,
         AddPartitionsToTxnResultView, AddPartitionsToTxnTopicResultView,
     };
 }
 
-/// The structures nested in [`AddRaftVoterRequest`](super::AddRaftVoterRequest), and the views of them all.
+/// The structures nested in [`AddRaftVoterRequest`](super::AddRaftVoterRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod add_raft_voter_request {
     pub use crate::generated::add_raft_voter_request::Listener;
-    pub use crate::generated::add_raft_voter_request::{AddRaftVoterRequestView, ListenerView};
+    #[cfg(feature = "view")]
+    pub use crate::generated::add_raft_voter_request_view::{
+        AddRaftVoterRequestView, ListenerView,
+    };
 }
 
-/// The structures nested in [`AddRaftVoterResponse`](super::AddRaftVoterResponse), and the views of them all.
+/// The structures nested in [`AddRaftVoterResponse`](super::AddRaftVoterResponse), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod add_raft_voter_response {
-    pub use crate::generated::add_raft_voter_response::AddRaftVoterResponseView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::add_raft_voter_response_view::AddRaftVoterResponseView;
 }
 
-/// The structures nested in [`AllocateProducerIdsRequest`](super::AllocateProducerIdsRequest), and the views of them all.
+/// The structures nested in [`AllocateProducerIdsRequest`](super::AllocateProducerIdsRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod allocate_producer_ids_request {
-    pub use crate::generated::allocate_producer_ids_request::AllocateProducerIdsRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::allocate_producer_ids_request_view::AllocateProducerIdsRequestView;
 }
 
-/// The structures nested in [`AllocateProducerIdsResponse`](super::AllocateProducerIdsResponse), and the views of them all.
+/// The structures nested in [`AllocateProducerIdsResponse`](super::AllocateProducerIdsResponse), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod allocate_producer_ids_response {
-    pub use crate::generated::allocate_producer_ids_response::AllocateProducerIdsResponseView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::allocate_producer_ids_response_view::AllocateProducerIdsResponseView;
 }
 
-/// The structures nested in [`AlterClientQuotasRequest`](super::AlterClientQuotasRequest), and the views of them all.
+/// The structures nested in [`AlterClientQuotasRequest`](super::AlterClientQuotasRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod alter_client_quotas_request {
-    pub use crate::generated::alter_client_quotas_request::{
+    pub use crate::generated::alter_client_quotas_request::{EntityData, EntryData, OpData};
+    #[cfg(feature = "view")]
+    pub use crate::generated::alter_client_quotas_request_view::{
         AlterClientQuotasRequestView, EntityDataView, EntryDataView, OpDataView,
     };
-    pub use crate::generated::alter_client_quotas_request::{EntityData, EntryData, OpData};
 }
 
-/// The structures nested in [`AlterClientQuotasResponse`](super::AlterClientQuotasResponse), and the views of them all.
+/// The structures nested in [`AlterClientQuotasResponse`](super::AlterClientQuotasResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod alter_client_quotas_response {
-    pub use crate::generated::alter_client_quotas_response::{
+    pub use crate::generated::alter_client_quotas_response::{EntityData, EntryData};
+    #[cfg(feature = "view")]
+    pub use crate::generated::alter_client_quotas_response_view::{
         AlterClientQuotasResponseView, EntityDataView, EntryDataView,
     };
-    pub use crate::generated::alter_client_quotas_response::{EntityData, EntryData};
 }
 
-/// The structures nested in [`AlterConfigsRequest`](super::AlterConfigsRequest), and the views of them all.
+/// The structures nested in [`AlterConfigsRequest`](super::AlterConfigsRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod alter_configs_request {
-    pub use crate::generated::alter_configs_request::{
+    pub use crate::generated::alter_configs_request::{AlterConfigsResource, AlterableConfig};
+    #[cfg(feature = "view")]
+    pub use crate::generated::alter_configs_request_view::{
         AlterConfigsRequestView, AlterConfigsResourceView, AlterableConfigView,
     };
-    pub use crate::generated::alter_configs_request::{AlterConfigsResource, AlterableConfig};
 }
 
-/// The structures nested in [`AlterConfigsResponse`](super::AlterConfigsResponse), and the views of them all.
+/// The structures nested in [`AlterConfigsResponse`](super::AlterConfigsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod alter_configs_response {
     pub use crate::generated::alter_configs_response::AlterConfigsResourceResponse;
-    pub use crate::generated::alter_configs_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::alter_configs_response_view::{
         AlterConfigsResourceResponseView, AlterConfigsResponseView,
     };
 }
 
-/// The structures nested in [`AlterPartitionReassignmentsRequest`](super::AlterPartitionReassignmentsRequest), and the views of them all.
+/// The structures nested in [`AlterPartitionReassignmentsRequest`](super::AlterPartitionReassignmentsRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod alter_partition_reassignments_request {
-    pub use crate::generated::alter_partition_reassignments_request::{
-        AlterPartitionReassignmentsRequestView, ReassignablePartitionView, ReassignableTopicView,
-    };
     pub use crate::generated::alter_partition_reassignments_request::{
         ReassignablePartition, ReassignableTopic,
     };
+    #[cfg(feature = "view")]
+    pub use crate::generated::alter_partition_reassignments_request_view::{
+        AlterPartitionReassignmentsRequestView, ReassignablePartitionView, ReassignableTopicView,
+    };
 }
 
-/// The structures nested in [`AlterPartitionReassignmentsResponse`](super::AlterPartitionReassignmentsResponse), and the views of them all.
+/// The structures nested in [`AlterPartitionReassignmentsResponse`](super::AlterPartitionReassignmentsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod alter_partition_reassignments_response {
-    pub use crate::generated::alter_partition_reassignments_response::{
-        AlterPartitionReassignmentsResponseView, ReassignablePartitionResponseView,
-        ReassignableTopicResponseView,
-    };
     pub use crate::generated::alter_partition_reassignments_response::{
         ReassignablePartitionResponse, ReassignableTopicResponse,
     };
+    #[cfg(feature = "view")]
+    pub use crate::generated::alter_partition_reassignments_response_view::{
+        AlterPartitionReassignmentsResponseView, ReassignablePartitionResponseView,
+        ReassignableTopicResponseView,
+    };
 }
 
-/// The structures nested in [`AlterPartitionRequest`](super::AlterPartitionRequest), and the views of them all.
+/// The structures nested in [`AlterPartitionRequest`](super::AlterPartitionRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod alter_partition_request {
-    pub use crate::generated::alter_partition_request::{
+    pub use crate::generated::alter_partition_request::{BrokerState, PartitionData, TopicData};
+    #[cfg(feature = "view")]
+    pub use crate::generated::alter_partition_request_view::{
         AlterPartitionRequestView, BrokerStateView, PartitionDataView, TopicDataView,
     };
-    pub use crate::generated::alter_partition_request::{BrokerState, PartitionData, TopicData};
 }
 
-/// The structures nested in [`AlterPartitionResponse`](super::AlterPartitionResponse), and the views of them all.
+/// The structures nested in [`AlterPartitionResponse`](super::AlterPartitionResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod alter_partition_response {
-    pub use crate::generated::alter_partition_response::{
+    pub use crate::generated::alter_partition_response::{PartitionData, TopicData};
+    #[cfg(feature = "view")]
+    pub use crate::generated::alter_partition_response_view::{
         AlterPartitionResponseView, PartitionDataView, TopicDataView,
     };
-    pub use crate::generated::alter_partition_response::{PartitionData, TopicData};
 }
 
-/// The structures nested in [`AlterReplicaLogDirsRequest`](super::AlterReplicaLogDirsRequest), and the views of them all.
+/// The structures nested in [`AlterReplicaLogDirsRequest`](super::AlterReplicaLogDirsRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod alter_replica_log_dirs_request {
     pub use crate::generated::alter_replica_log_dirs_request::{
         AlterReplicaLogDir, AlterReplicaLogDirTopic,
     };
-    pub use crate::generated::alter_replica_log_dirs_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::alter_replica_log_dirs_request_view::{
         AlterReplicaLogDirTopicView, AlterReplicaLogDirView, AlterReplicaLogDirsRequestView,
     };
 }
 
-/// The structures nested in [`AlterReplicaLogDirsResponse`](super::AlterReplicaLogDirsResponse), and the views of them all.
+/// The structures nested in [`AlterReplicaLogDirsResponse`](super::AlterReplicaLogDirsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod alter_replica_log_dirs_response {
     pub use crate::generated::alter_replica_log_dirs_response::{
         AlterReplicaLogDirPartitionResult, AlterReplicaLogDirTopicResult,
     };
-    pub use crate::generated::alter_replica_log_dirs_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::alter_replica_log_dirs_response_view::{
         AlterReplicaLogDirPartitionResultView, AlterReplicaLogDirTopicResultView,
         AlterReplicaLogDirsResponseView,
     };
 }
 
-/// The structures nested in [`AlterShareGroupOffsetsRequest`](super::AlterShareGroupOffsetsRequest), and the views of them all.
+/// The structures nested in [`AlterShareGroupOffsetsRequest`](super::AlterShareGroupOffsetsRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod alter_share_group_offsets_request {
     pub use crate::generated::alter_share_group_offsets_request::{
         AlterShareGroupOffsetsRequestPartition, AlterShareGroupOffsetsRequestTopic,
     };
-    pub use crate::generated::alter_share_group_offsets_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::alter_share_group_offsets_request_view::{
         AlterShareGroupOffsetsRequestPartitionView, AlterShareGroupOffsetsRequestTopicView,
         AlterShareGroupOffsetsRequestView,
     };
 }
 
-/// The structures nested in [`AlterShareGroupOffsetsResponse`](super::AlterShareGroupOffsetsResponse), and the views of them all.
+/// The structures nested in [`AlterShareGroupOffsetsResponse`](super::AlterShareGroupOffsetsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod alter_share_group_offsets_response {
     pub use crate::generated::alter_share_group_offsets_response::{
         AlterShareGroupOffsetsResponsePartition, AlterShareGroupOffsetsResponseTopic,
     };
-    pub use crate::generated::alter_share_group_offsets_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::alter_share_group_offsets_response_view::{
         AlterShareGroupOffsetsResponsePartitionView, AlterShareGroupOffsetsResponseTopicView,
         AlterShareGroupOffsetsResponseView,
     };
 }
 
-/// The structures nested in [`AlterUserScramCredentialsRequest`](super::AlterUserScramCredentialsRequest), and the views of them all.
+/// The structures nested in [`AlterUserScramCredentialsRequest`](super::AlterUserScramCredentialsRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod alter_user_scram_credentials_request {
-    pub use crate::generated::alter_user_scram_credentials_request::{
-        AlterUserScramCredentialsRequestView, ScramCredentialDeletionView,
-        ScramCredentialUpsertionView,
-    };
     pub use crate::generated::alter_user_scram_credentials_request::{
         ScramCredentialDeletion, ScramCredentialUpsertion,
     };
+    #[cfg(feature = "view")]
+    pub use crate::generated::alter_user_scram_credentials_request_view::{
+        AlterUserScramCredentialsRequestView, ScramCredentialDeletionView,
+        ScramCredentialUpsertionView,
+    };
 }
 
-/// The structures nested in [`AlterUserScramCredentialsResponse`](super::AlterUserScramCredentialsResponse), and the views of them all.
+/// The structures nested in [`AlterUserScramCredentialsResponse`](super::AlterUserScramCredentialsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod alter_user_scram_credentials_response {
     pub use crate::generated::alter_user_scram_credentials_response::AlterUserScramCredentialsResult;
-    pub use crate::generated::alter_user_scram_credentials_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::alter_user_scram_credentials_response_view::{
         AlterUserScramCredentialsResponseView, AlterUserScramCredentialsResultView,
     };
 }
 
-/// The structures nested in [`ApiVersionsRequest`](super::ApiVersionsRequest), and the views of them all.
+/// The structures nested in [`ApiVersionsRequest`](super::ApiVersionsRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod api_versions_request {
-    pub use crate::generated::api_versions_request::ApiVersionsRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::api_versions_request_view::ApiVersionsRequestView;
 }
 
-/// The structures nested in [`ApiVersionsResponse`](super::ApiVersionsResponse), and the views of them all.
+/// The structures nested in [`ApiVersionsResponse`](super::ApiVersionsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod api_versions_response {
     pub use crate::generated::api_versions_response::{
         ApiVersion, FinalizedFeatureKey, SupportedFeatureKey,
     };
-    pub use crate::generated::api_versions_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::api_versions_response_view::{
         ApiVersionView, ApiVersionsResponseView, FinalizedFeatureKeyView, SupportedFeatureKeyView,
     };
 }
 
-/// The structures nested in [`AssignReplicasToDirsRequest`](super::AssignReplicasToDirsRequest), and the views of them all.
+/// The structures nested in [`AssignReplicasToDirsRequest`](super::AssignReplicasToDirsRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod assign_replicas_to_dirs_request {
     pub use crate::generated::assign_replicas_to_dirs_request::{
+        DirectoryData, PartitionData, TopicData,
+    };
+    #[cfg(feature = "view")]
+    pub use crate::generated::assign_replicas_to_dirs_request_view::{
         AssignReplicasToDirsRequestView, DirectoryDataView, PartitionDataView, TopicDataView,
     };
-    pub use crate::generated::assign_replicas_to_dirs_request::{
-        DirectoryData, PartitionData, TopicData,
-    };
 }
 
-/// The structures nested in [`AssignReplicasToDirsResponse`](super::AssignReplicasToDirsResponse), and the views of them all.
+/// The structures nested in [`AssignReplicasToDirsResponse`](super::AssignReplicasToDirsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod assign_replicas_to_dirs_response {
     pub use crate::generated::assign_replicas_to_dirs_response::{
-        AssignReplicasToDirsResponseView, DirectoryDataView, PartitionDataView, TopicDataView,
-    };
-    pub use crate::generated::assign_replicas_to_dirs_response::{
         DirectoryData, PartitionData, TopicData,
+    };
+    #[cfg(feature = "view")]
+    pub use crate::generated::assign_replicas_to_dirs_response_view::{
+        AssignReplicasToDirsResponseView, DirectoryDataView, PartitionDataView, TopicDataView,
     };
 }
 
-/// The structures nested in [`BeginQuorumEpochRequest`](super::BeginQuorumEpochRequest), and the views of them all.
+/// The structures nested in [`BeginQuorumEpochRequest`](super::BeginQuorumEpochRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod begin_quorum_epoch_request {
-    pub use crate::generated::begin_quorum_epoch_request::{
-        BeginQuorumEpochRequestView, LeaderEndpointView, PartitionDataView, TopicDataView,
-    };
     pub use crate::generated::begin_quorum_epoch_request::{
         LeaderEndpoint, PartitionData, TopicData,
     };
+    #[cfg(feature = "view")]
+    pub use crate::generated::begin_quorum_epoch_request_view::{
+        BeginQuorumEpochRequestView, LeaderEndpointView, PartitionDataView, TopicDataView,
+    };
 }
 
-/// The structures nested in [`BeginQuorumEpochResponse`](super::BeginQuorumEpochResponse), and the views of them all.
+/// The structures nested in [`BeginQuorumEpochResponse`](super::BeginQuorumEpochResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod begin_quorum_epoch_response {
-    pub use crate::generated::begin_quorum_epoch_response::{
-        BeginQuorumEpochResponseView, NodeEndpointView, PartitionDataView, TopicDataView,
-    };
     pub use crate::generated::begin_quorum_epoch_response::{
         NodeEndpoint, PartitionData, TopicData,
     };
+    #[cfg(feature = "view")]
+    pub use crate::generated::begin_quorum_epoch_response_view::{
+        BeginQuorumEpochResponseView, NodeEndpointView, PartitionDataView, TopicDataView,
+    };
 }
 
-/// The structures nested in [`BrokerHeartbeatRequest`](super::BrokerHeartbeatRequest), and the views of them all.
+/// The structures nested in [`BrokerHeartbeatRequest`](super::BrokerHeartbeatRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod broker_heartbeat_request {
-    pub use crate::generated::broker_heartbeat_request::BrokerHeartbeatRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::broker_heartbeat_request_view::BrokerHeartbeatRequestView;
 }
 
-/// The structures nested in [`BrokerHeartbeatResponse`](super::BrokerHeartbeatResponse), and the views of them all.
+/// The structures nested in [`BrokerHeartbeatResponse`](super::BrokerHeartbeatResponse), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod broker_heartbeat_response {
-    pub use crate::generated::broker_heartbeat_response::BrokerHeartbeatResponseView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::broker_heartbeat_response_view::BrokerHeartbeatResponseView;
 }
 
-/// The structures nested in [`BrokerRegistrationRequest`](super::BrokerRegistrationRequest), and the views of them all.
+/// The structures nested in [`BrokerRegistrationRequest`](super::BrokerRegistrationRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod broker_registration_request {
-    pub use crate::generated::broker_registration_request::{
+    pub use crate::generated::broker_registration_request::{Feature, Listener};
+    #[cfg(feature = "view")]
+    pub use crate::generated::broker_registration_request_view::{
         BrokerRegistrationRequestView, FeatureView, ListenerView,
     };
-    pub use crate::generated::broker_registration_request::{Feature, Listener};
 }
 
-/// The structures nested in [`BrokerRegistrationResponse`](super::BrokerRegistrationResponse), and the views of them all.
+/// The structures nested in [`BrokerRegistrationResponse`](super::BrokerRegistrationResponse), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod broker_registration_response {
-    pub use crate::generated::broker_registration_response::BrokerRegistrationResponseView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::broker_registration_response_view::BrokerRegistrationResponseView;
 }
 
-/// The structures nested in [`ConsumerGroupDescribeRequest`](super::ConsumerGroupDescribeRequest), and the views of them all.
+/// The structures nested in [`ConsumerGroupDescribeRequest`](super::ConsumerGroupDescribeRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod consumer_group_describe_request {
-    pub use crate::generated::consumer_group_describe_request::ConsumerGroupDescribeRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::consumer_group_describe_request_view::ConsumerGroupDescribeRequestView;
 }
 
-/// The structures nested in [`ConsumerGroupDescribeResponse`](super::ConsumerGroupDescribeResponse), and the views of them all.
+/// The structures nested in [`ConsumerGroupDescribeResponse`](super::ConsumerGroupDescribeResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod consumer_group_describe_response {
     pub use crate::generated::consumer_group_describe_response::{
         Assignment, DescribedGroup, Member, TopicPartitions,
     };
-    pub use crate::generated::consumer_group_describe_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::consumer_group_describe_response_view::{
         AssignmentView, ConsumerGroupDescribeResponseView, DescribedGroupView, MemberView,
         TopicPartitionsView,
     };
 }
 
-/// The structures nested in [`ConsumerGroupHeartbeatRequest`](super::ConsumerGroupHeartbeatRequest), and the views of them all.
+/// The structures nested in [`ConsumerGroupHeartbeatRequest`](super::ConsumerGroupHeartbeatRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod consumer_group_heartbeat_request {
     pub use crate::generated::consumer_group_heartbeat_request::TopicPartitions;
-    pub use crate::generated::consumer_group_heartbeat_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::consumer_group_heartbeat_request_view::{
         ConsumerGroupHeartbeatRequestView, TopicPartitionsView,
     };
 }
 
-/// The structures nested in [`ConsumerGroupHeartbeatResponse`](super::ConsumerGroupHeartbeatResponse), and the views of them all.
+/// The structures nested in [`ConsumerGroupHeartbeatResponse`](super::ConsumerGroupHeartbeatResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod consumer_group_heartbeat_response {
     pub use crate::generated::consumer_group_heartbeat_response::{Assignment, TopicPartitions};
-    pub use crate::generated::consumer_group_heartbeat_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::consumer_group_heartbeat_response_view::{
         AssignmentView, ConsumerGroupHeartbeatResponseView, TopicPartitionsView,
     };
 }
 
-/// The structures nested in [`ConsumerProtocolAssignment`](super::ConsumerProtocolAssignment), and the views of them all.
+/// The structures nested in [`ConsumerProtocolAssignment`](super::ConsumerProtocolAssignment), and (with the `view` feature) the views
+/// of them all.
 pub mod consumer_protocol_assignment {
     pub use crate::generated::consumer_protocol_assignment::TopicPartition;
-    pub use crate::generated::consumer_protocol_assignment::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::consumer_protocol_assignment_view::{
         ConsumerProtocolAssignmentView, TopicPartitionView,
     };
 }
 
-/// The structures nested in [`ConsumerProtocolSubscription`](super::ConsumerProtocolSubscription), and the views of them all.
+/// The structures nested in [`ConsumerProtocolSubscription`](super::ConsumerProtocolSubscription), and (with the `view` feature) the views
+/// of them all.
 pub mod consumer_protocol_subscription {
     pub use crate::generated::consumer_protocol_subscription::TopicPartition;
-    pub use crate::generated::consumer_protocol_subscription::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::consumer_protocol_subscription_view::{
         ConsumerProtocolSubscriptionView, TopicPartitionView,
     };
 }
 
-/// The structures nested in [`ControlRecordTypeSchema`](super::ControlRecordTypeSchema), and the views of them all.
+/// The structures nested in [`ControlRecordTypeSchema`](super::ControlRecordTypeSchema), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod control_record_type_schema {
-    pub use crate::generated::control_record_type_schema::ControlRecordTypeSchemaView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::control_record_type_schema_view::ControlRecordTypeSchemaView;
 }
 
-/// The structures nested in [`ControllerRegistrationRequest`](super::ControllerRegistrationRequest), and the views of them all.
+/// The structures nested in [`ControllerRegistrationRequest`](super::ControllerRegistrationRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod controller_registration_request {
-    pub use crate::generated::controller_registration_request::{
+    pub use crate::generated::controller_registration_request::{Feature, Listener};
+    #[cfg(feature = "view")]
+    pub use crate::generated::controller_registration_request_view::{
         ControllerRegistrationRequestView, FeatureView, ListenerView,
     };
-    pub use crate::generated::controller_registration_request::{Feature, Listener};
 }
 
-/// The structures nested in [`ControllerRegistrationResponse`](super::ControllerRegistrationResponse), and the views of them all.
+/// The structures nested in [`ControllerRegistrationResponse`](super::ControllerRegistrationResponse), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod controller_registration_response {
-    pub use crate::generated::controller_registration_response::ControllerRegistrationResponseView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::controller_registration_response_view::ControllerRegistrationResponseView;
 }
 
-/// The structures nested in [`CreateAclsRequest`](super::CreateAclsRequest), and the views of them all.
+/// The structures nested in [`CreateAclsRequest`](super::CreateAclsRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod create_acls_request {
     pub use crate::generated::create_acls_request::AclCreation;
-    pub use crate::generated::create_acls_request::{AclCreationView, CreateAclsRequestView};
+    #[cfg(feature = "view")]
+    pub use crate::generated::create_acls_request_view::{AclCreationView, CreateAclsRequestView};
 }
 
-/// The structures nested in [`CreateAclsResponse`](super::CreateAclsResponse), and the views of them all.
+/// The structures nested in [`CreateAclsResponse`](super::CreateAclsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod create_acls_response {
     pub use crate::generated::create_acls_response::AclCreationResult;
-    pub use crate::generated::create_acls_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::create_acls_response_view::{
         AclCreationResultView, CreateAclsResponseView,
     };
 }
 
-/// The structures nested in [`CreateDelegationTokenRequest`](super::CreateDelegationTokenRequest), and the views of them all.
+/// The structures nested in [`CreateDelegationTokenRequest`](super::CreateDelegationTokenRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod create_delegation_token_request {
     pub use crate::generated::create_delegation_token_request::CreatableRenewers;
-    pub use crate::generated::create_delegation_token_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::create_delegation_token_request_view::{
         CreatableRenewersView, CreateDelegationTokenRequestView,
     };
 }
 
-/// The structures nested in [`CreateDelegationTokenResponse`](super::CreateDelegationTokenResponse), and the views of them all.
+/// The structures nested in [`CreateDelegationTokenResponse`](super::CreateDelegationTokenResponse), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod create_delegation_token_response {
-    pub use crate::generated::create_delegation_token_response::CreateDelegationTokenResponseView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::create_delegation_token_response_view::CreateDelegationTokenResponseView;
 }
 
-/// The structures nested in [`CreatePartitionsRequest`](super::CreatePartitionsRequest), and the views of them all.
+/// The structures nested in [`CreatePartitionsRequest`](super::CreatePartitionsRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod create_partitions_request {
     pub use crate::generated::create_partitions_request::{
         CreatePartitionsAssignment, CreatePartitionsTopic,
     };
-    pub use crate::generated::create_partitions_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::create_partitions_request_view::{
         CreatePartitionsAssignmentView, CreatePartitionsRequestView, CreatePartitionsTopicView,
     };
 }
 
-/// The structures nested in [`CreatePartitionsResponse`](super::CreatePartitionsResponse), and the views of them all.
+/// The structures nested in [`CreatePartitionsResponse`](super::CreatePartitionsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod create_partitions_response {
     pub use crate::generated::create_partitions_response::CreatePartitionsTopicResult;
-    pub use crate::generated::create_partitions_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::create_partitions_response_view::{
         CreatePartitionsResponseView, CreatePartitionsTopicResultView,
     };
 }
 
-/// The structures nested in [`CreateTopicsRequest`](super::CreateTopicsRequest), and the views of them all.
+/// The structures nested in [`CreateTopicsRequest`](super::CreateTopicsRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod create_topics_request {
     pub use crate::generated::create_topics_request::{
         CreatableReplicaAssignment, CreatableTopic, CreatableTopicConfig,
     };
-    pub use crate::generated::create_topics_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::create_topics_request_view::{
         CreatableReplicaAssignmentView, CreatableTopicConfigView, CreatableTopicView,
         CreateTopicsRequestView,
     };
 }
 
-/// The structures nested in [`CreateTopicsResponse`](super::CreateTopicsResponse), and the views of them all.
+/// The structures nested in [`CreateTopicsResponse`](super::CreateTopicsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod create_topics_response {
     pub use crate::generated::create_topics_response::{
         CreatableTopicConfigs, CreatableTopicResult,
     };
-    pub use crate::generated::create_topics_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::create_topics_response_view::{
         CreatableTopicConfigsView, CreatableTopicResultView, CreateTopicsResponseView,
     };
 }
 
-/// The structures nested in [`DefaultPrincipalData`](super::DefaultPrincipalData), and the views of them all.
+/// The structures nested in [`DefaultPrincipalData`](super::DefaultPrincipalData), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod default_principal_data {
-    pub use crate::generated::default_principal_data::DefaultPrincipalDataView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::default_principal_data_view::DefaultPrincipalDataView;
 }
 
-/// The structures nested in [`DeleteAclsRequest`](super::DeleteAclsRequest), and the views of them all.
+/// The structures nested in [`DeleteAclsRequest`](super::DeleteAclsRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod delete_acls_request {
     pub use crate::generated::delete_acls_request::DeleteAclsFilter;
-    pub use crate::generated::delete_acls_request::{DeleteAclsFilterView, DeleteAclsRequestView};
+    #[cfg(feature = "view")]
+    pub use crate::generated::delete_acls_request_view::{
+        DeleteAclsFilterView, DeleteAclsRequestView,
+    };
 }
 
-/// The structures nested in [`DeleteAclsResponse`](super::DeleteAclsResponse), and the views of them all.
+/// The structures nested in [`DeleteAclsResponse`](super::DeleteAclsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod delete_acls_response {
     pub use crate::generated::delete_acls_response::{
         DeleteAclsFilterResult, DeleteAclsMatchingAcl,
     };
-    pub use crate::generated::delete_acls_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::delete_acls_response_view::{
         DeleteAclsFilterResultView, DeleteAclsMatchingAclView, DeleteAclsResponseView,
     };
 }
 
-/// The structures nested in [`DeleteGroupsRequest`](super::DeleteGroupsRequest), and the views of them all.
+/// The structures nested in [`DeleteGroupsRequest`](super::DeleteGroupsRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod delete_groups_request {
-    pub use crate::generated::delete_groups_request::DeleteGroupsRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::delete_groups_request_view::DeleteGroupsRequestView;
 }
 
-/// The structures nested in [`DeleteGroupsResponse`](super::DeleteGroupsResponse), and the views of them all.
+/// The structures nested in [`DeleteGroupsResponse`](super::DeleteGroupsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod delete_groups_response {
     pub use crate::generated::delete_groups_response::DeletableGroupResult;
-    pub use crate::generated::delete_groups_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::delete_groups_response_view::{
         DeletableGroupResultView, DeleteGroupsResponseView,
     };
 }
 
-/// The structures nested in [`DeleteRecordsRequest`](super::DeleteRecordsRequest), and the views of them all.
+/// The structures nested in [`DeleteRecordsRequest`](super::DeleteRecordsRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod delete_records_request {
     pub use crate::generated::delete_records_request::{
         DeleteRecordsPartition, DeleteRecordsTopic,
     };
-    pub use crate::generated::delete_records_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::delete_records_request_view::{
         DeleteRecordsPartitionView, DeleteRecordsRequestView, DeleteRecordsTopicView,
     };
 }
 
-/// The structures nested in [`DeleteRecordsResponse`](super::DeleteRecordsResponse), and the views of them all.
+/// The structures nested in [`DeleteRecordsResponse`](super::DeleteRecordsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod delete_records_response {
     pub use crate::generated::delete_records_response::{
         DeleteRecordsPartitionResult, DeleteRecordsTopicResult,
     };
-    pub use crate::generated::delete_records_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::delete_records_response_view::{
         DeleteRecordsPartitionResultView, DeleteRecordsResponseView, DeleteRecordsTopicResultView,
     };
 }
 
-/// The structures nested in [`DeleteShareGroupOffsetsRequest`](super::DeleteShareGroupOffsetsRequest), and the views of them all.
+/// The structures nested in [`DeleteShareGroupOffsetsRequest`](super::DeleteShareGroupOffsetsRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod delete_share_group_offsets_request {
     pub use crate::generated::delete_share_group_offsets_request::DeleteShareGroupOffsetsRequestTopic;
-    pub use crate::generated::delete_share_group_offsets_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::delete_share_group_offsets_request_view::{
         DeleteShareGroupOffsetsRequestTopicView, DeleteShareGroupOffsetsRequestView,
     };
 }
 
-/// The structures nested in [`DeleteShareGroupOffsetsResponse`](super::DeleteShareGroupOffsetsResponse), and the views of them all.
+/// The structures nested in [`DeleteShareGroupOffsetsResponse`](super::DeleteShareGroupOffsetsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod delete_share_group_offsets_response {
     pub use crate::generated::delete_share_group_offsets_response::DeleteShareGroupOffsetsResponseTopic;
-    pub use crate::generated::delete_share_group_offsets_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::delete_share_group_offsets_response_view::{
         DeleteShareGroupOffsetsResponseTopicView, DeleteShareGroupOffsetsResponseView,
     };
 }
 
-/// The structures nested in [`DeleteShareGroupStateRequest`](super::DeleteShareGroupStateRequest), and the views of them all.
+/// The structures nested in [`DeleteShareGroupStateRequest`](super::DeleteShareGroupStateRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod delete_share_group_state_request {
-    pub use crate::generated::delete_share_group_state_request::{
+    pub use crate::generated::delete_share_group_state_request::{DeleteStateData, PartitionData};
+    #[cfg(feature = "view")]
+    pub use crate::generated::delete_share_group_state_request_view::{
         DeleteShareGroupStateRequestView, DeleteStateDataView, PartitionDataView,
     };
-    pub use crate::generated::delete_share_group_state_request::{DeleteStateData, PartitionData};
 }
 
-/// The structures nested in [`DeleteShareGroupStateResponse`](super::DeleteShareGroupStateResponse), and the views of them all.
+/// The structures nested in [`DeleteShareGroupStateResponse`](super::DeleteShareGroupStateResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod delete_share_group_state_response {
-    pub use crate::generated::delete_share_group_state_response::{
-        DeleteShareGroupStateResponseView, DeleteStateResultView, PartitionResultView,
-    };
     pub use crate::generated::delete_share_group_state_response::{
         DeleteStateResult, PartitionResult,
     };
+    #[cfg(feature = "view")]
+    pub use crate::generated::delete_share_group_state_response_view::{
+        DeleteShareGroupStateResponseView, DeleteStateResultView, PartitionResultView,
+    };
 }
 
-/// The structures nested in [`DeleteTopicsRequest`](super::DeleteTopicsRequest), and the views of them all.
+/// The structures nested in [`DeleteTopicsRequest`](super::DeleteTopicsRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod delete_topics_request {
     pub use crate::generated::delete_topics_request::DeleteTopicState;
-    pub use crate::generated::delete_topics_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::delete_topics_request_view::{
         DeleteTopicStateView, DeleteTopicsRequestView,
     };
 }
 
-/// The structures nested in [`DeleteTopicsResponse`](super::DeleteTopicsResponse), and the views of them all.
+/// The structures nested in [`DeleteTopicsResponse`](super::DeleteTopicsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod delete_topics_response {
     pub use crate::generated::delete_topics_response::DeletableTopicResult;
-    pub use crate::generated::delete_topics_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::delete_topics_response_view::{
         DeletableTopicResultView, DeleteTopicsResponseView,
     };
 }
 
-/// The structures nested in [`DescribeAclsRequest`](super::DescribeAclsRequest), and the views of them all.
+/// The structures nested in [`DescribeAclsRequest`](super::DescribeAclsRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod describe_acls_request {
-    pub use crate::generated::describe_acls_request::DescribeAclsRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_acls_request_view::DescribeAclsRequestView;
 }
 
-/// The structures nested in [`DescribeAclsResponse`](super::DescribeAclsResponse), and the views of them all.
+/// The structures nested in [`DescribeAclsResponse`](super::DescribeAclsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod describe_acls_response {
     pub use crate::generated::describe_acls_response::{AclDescription, DescribeAclsResource};
-    pub use crate::generated::describe_acls_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_acls_response_view::{
         AclDescriptionView, DescribeAclsResourceView, DescribeAclsResponseView,
     };
 }
 
-/// The structures nested in [`DescribeClientQuotasRequest`](super::DescribeClientQuotasRequest), and the views of them all.
+/// The structures nested in [`DescribeClientQuotasRequest`](super::DescribeClientQuotasRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod describe_client_quotas_request {
     pub use crate::generated::describe_client_quotas_request::ComponentData;
-    pub use crate::generated::describe_client_quotas_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_client_quotas_request_view::{
         ComponentDataView, DescribeClientQuotasRequestView,
     };
 }
 
-/// The structures nested in [`DescribeClientQuotasResponse`](super::DescribeClientQuotasResponse), and the views of them all.
+/// The structures nested in [`DescribeClientQuotasResponse`](super::DescribeClientQuotasResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod describe_client_quotas_response {
-    pub use crate::generated::describe_client_quotas_response::{
+    pub use crate::generated::describe_client_quotas_response::{EntityData, EntryData, ValueData};
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_client_quotas_response_view::{
         DescribeClientQuotasResponseView, EntityDataView, EntryDataView, ValueDataView,
     };
-    pub use crate::generated::describe_client_quotas_response::{EntityData, EntryData, ValueData};
 }
 
-/// The structures nested in [`DescribeClusterRequest`](super::DescribeClusterRequest), and the views of them all.
+/// The structures nested in [`DescribeClusterRequest`](super::DescribeClusterRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod describe_cluster_request {
-    pub use crate::generated::describe_cluster_request::DescribeClusterRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_cluster_request_view::DescribeClusterRequestView;
 }
 
-/// The structures nested in [`DescribeClusterResponse`](super::DescribeClusterResponse), and the views of them all.
+/// The structures nested in [`DescribeClusterResponse`](super::DescribeClusterResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod describe_cluster_response {
     pub use crate::generated::describe_cluster_response::DescribeClusterBroker;
-    pub use crate::generated::describe_cluster_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_cluster_response_view::{
         DescribeClusterBrokerView, DescribeClusterResponseView,
     };
 }
 
-/// The structures nested in [`DescribeConfigsRequest`](super::DescribeConfigsRequest), and the views of them all.
+/// The structures nested in [`DescribeConfigsRequest`](super::DescribeConfigsRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod describe_configs_request {
     pub use crate::generated::describe_configs_request::DescribeConfigsResource;
-    pub use crate::generated::describe_configs_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_configs_request_view::{
         DescribeConfigsRequestView, DescribeConfigsResourceView,
     };
 }
 
-/// The structures nested in [`DescribeConfigsResponse`](super::DescribeConfigsResponse), and the views of them all.
+/// The structures nested in [`DescribeConfigsResponse`](super::DescribeConfigsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod describe_configs_response {
     pub use crate::generated::describe_configs_response::{
         DescribeConfigsResourceResult, DescribeConfigsResult, DescribeConfigsSynonym,
     };
-    pub use crate::generated::describe_configs_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_configs_response_view::{
         DescribeConfigsResourceResultView, DescribeConfigsResponseView, DescribeConfigsResultView,
         DescribeConfigsSynonymView,
     };
 }
 
-/// The structures nested in [`DescribeDelegationTokenRequest`](super::DescribeDelegationTokenRequest), and the views of them all.
+/// The structures nested in [`DescribeDelegationTokenRequest`](super::DescribeDelegationTokenRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod describe_delegation_token_request {
     pub use crate::generated::describe_delegation_token_request::DescribeDelegationTokenOwner;
-    pub use crate::generated::describe_delegation_token_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_delegation_token_request_view::{
         DescribeDelegationTokenOwnerView, DescribeDelegationTokenRequestView,
     };
 }
 
-/// The structures nested in [`DescribeDelegationTokenResponse`](super::DescribeDelegationTokenResponse), and the views of them all.
+/// The structures nested in [`DescribeDelegationTokenResponse`](super::DescribeDelegationTokenResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod describe_delegation_token_response {
-    pub use crate::generated::describe_delegation_token_response::{
-        DescribeDelegationTokenResponseView, DescribedDelegationTokenRenewerView,
-        DescribedDelegationTokenView,
-    };
     pub use crate::generated::describe_delegation_token_response::{
         DescribedDelegationToken, DescribedDelegationTokenRenewer,
     };
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_delegation_token_response_view::{
+        DescribeDelegationTokenResponseView, DescribedDelegationTokenRenewerView,
+        DescribedDelegationTokenView,
+    };
 }
 
-/// The structures nested in [`DescribeGroupsRequest`](super::DescribeGroupsRequest), and the views of them all.
+/// The structures nested in [`DescribeGroupsRequest`](super::DescribeGroupsRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod describe_groups_request {
-    pub use crate::generated::describe_groups_request::DescribeGroupsRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_groups_request_view::DescribeGroupsRequestView;
 }
 
-/// The structures nested in [`DescribeGroupsResponse`](super::DescribeGroupsResponse), and the views of them all.
+/// The structures nested in [`DescribeGroupsResponse`](super::DescribeGroupsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod describe_groups_response {
-    pub use crate::generated::describe_groups_response::{
+    pub use crate::generated::describe_groups_response::{DescribedGroup, DescribedGroupMember};
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_groups_response_view::{
         DescribeGroupsResponseView, DescribedGroupMemberView, DescribedGroupView,
     };
-    pub use crate::generated::describe_groups_response::{DescribedGroup, DescribedGroupMember};
 }
 
-/// The structures nested in [`DescribeLogDirsRequest`](super::DescribeLogDirsRequest), and the views of them all.
+/// The structures nested in [`DescribeLogDirsRequest`](super::DescribeLogDirsRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod describe_log_dirs_request {
     pub use crate::generated::describe_log_dirs_request::DescribableLogDirTopic;
-    pub use crate::generated::describe_log_dirs_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_log_dirs_request_view::{
         DescribableLogDirTopicView, DescribeLogDirsRequestView,
     };
 }
 
-/// The structures nested in [`DescribeLogDirsResponse`](super::DescribeLogDirsResponse), and the views of them all.
+/// The structures nested in [`DescribeLogDirsResponse`](super::DescribeLogDirsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod describe_log_dirs_response {
     pub use crate::generated::describe_log_dirs_response::{
         DescribeLogDirsPartition, DescribeLogDirsResult, DescribeLogDirsTopic,
     };
-    pub use crate::generated::describe_log_dirs_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_log_dirs_response_view::{
         DescribeLogDirsPartitionView, DescribeLogDirsResponseView, DescribeLogDirsResultView,
         DescribeLogDirsTopicView,
     };
 }
 
-/// The structures nested in [`DescribeProducersRequest`](super::DescribeProducersRequest), and the views of them all.
+/// The structures nested in [`DescribeProducersRequest`](super::DescribeProducersRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod describe_producers_request {
     pub use crate::generated::describe_producers_request::TopicRequest;
-    pub use crate::generated::describe_producers_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_producers_request_view::{
         DescribeProducersRequestView, TopicRequestView,
     };
 }
 
-/// The structures nested in [`DescribeProducersResponse`](super::DescribeProducersResponse), and the views of them all.
+/// The structures nested in [`DescribeProducersResponse`](super::DescribeProducersResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod describe_producers_response {
-    pub use crate::generated::describe_producers_response::{
-        DescribeProducersResponseView, PartitionResponseView, ProducerStateView, TopicResponseView,
-    };
     pub use crate::generated::describe_producers_response::{
         PartitionResponse, ProducerState, TopicResponse,
     };
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_producers_response_view::{
+        DescribeProducersResponseView, PartitionResponseView, ProducerStateView, TopicResponseView,
+    };
 }
 
-/// The structures nested in [`DescribeQuorumRequest`](super::DescribeQuorumRequest), and the views of them all.
+/// The structures nested in [`DescribeQuorumRequest`](super::DescribeQuorumRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod describe_quorum_request {
-    pub use crate::generated::describe_quorum_request::{
+    pub use crate::generated::describe_quorum_request::{PartitionData, TopicData};
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_quorum_request_view::{
         DescribeQuorumRequestView, PartitionDataView, TopicDataView,
     };
-    pub use crate::generated::describe_quorum_request::{PartitionData, TopicData};
 }
 
-/// The structures nested in [`DescribeQuorumResponse`](super::DescribeQuorumResponse), and the views of them all.
+/// The structures nested in [`DescribeQuorumResponse`](super::DescribeQuorumResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod describe_quorum_response {
-    pub use crate::generated::describe_quorum_response::{
-        DescribeQuorumResponseView, ListenerView, NodeView, PartitionDataView, ReplicaStateView,
-        TopicDataView,
-    };
     pub use crate::generated::describe_quorum_response::{
         Listener, Node, PartitionData, ReplicaState, TopicData,
     };
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_quorum_response_view::{
+        DescribeQuorumResponseView, ListenerView, NodeView, PartitionDataView, ReplicaStateView,
+        TopicDataView,
+    };
 }
 
-/// The structures nested in [`DescribeShareGroupOffsetsRequest`](super::DescribeShareGroupOffsetsRequest), and the views of them all.
+/// The structures nested in [`DescribeShareGroupOffsetsRequest`](super::DescribeShareGroupOffsetsRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod describe_share_group_offsets_request {
     pub use crate::generated::describe_share_group_offsets_request::{
         DescribeShareGroupOffsetsRequestGroup, DescribeShareGroupOffsetsRequestTopic,
     };
-    pub use crate::generated::describe_share_group_offsets_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_share_group_offsets_request_view::{
         DescribeShareGroupOffsetsRequestGroupView, DescribeShareGroupOffsetsRequestTopicView,
         DescribeShareGroupOffsetsRequestView,
     };
 }
 
-/// The structures nested in [`DescribeShareGroupOffsetsResponse`](super::DescribeShareGroupOffsetsResponse), and the views of them all.
+/// The structures nested in [`DescribeShareGroupOffsetsResponse`](super::DescribeShareGroupOffsetsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod describe_share_group_offsets_response {
     pub use crate::generated::describe_share_group_offsets_response::{
         DescribeShareGroupOffsetsResponseGroup, DescribeShareGroupOffsetsResponsePartition,
         DescribeShareGroupOffsetsResponseTopic,
     };
-    pub use crate::generated::describe_share_group_offsets_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_share_group_offsets_response_view::{
         DescribeShareGroupOffsetsResponseGroupView, DescribeShareGroupOffsetsResponsePartitionView,
         DescribeShareGroupOffsetsResponseTopicView, DescribeShareGroupOffsetsResponseView,
     };
 }
 
-/// The structures nested in [`DescribeTopicPartitionsRequest`](super::DescribeTopicPartitionsRequest), and the views of them all.
+/// The structures nested in [`DescribeTopicPartitionsRequest`](super::DescribeTopicPartitionsRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod describe_topic_partitions_request {
     pub use crate::generated::describe_topic_partitions_request::{Cursor, TopicRequest};
-    pub use crate::generated::describe_topic_partitions_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_topic_partitions_request_view::{
         CursorView, DescribeTopicPartitionsRequestView, TopicRequestView,
     };
 }
 
-/// The structures nested in [`DescribeTopicPartitionsResponse`](super::DescribeTopicPartitionsResponse), and the views of them all.
+/// The structures nested in [`DescribeTopicPartitionsResponse`](super::DescribeTopicPartitionsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod describe_topic_partitions_response {
     pub use crate::generated::describe_topic_partitions_response::{
         Cursor, DescribeTopicPartitionsResponsePartition, DescribeTopicPartitionsResponseTopic,
     };
-    pub use crate::generated::describe_topic_partitions_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_topic_partitions_response_view::{
         CursorView, DescribeTopicPartitionsResponsePartitionView,
         DescribeTopicPartitionsResponseTopicView, DescribeTopicPartitionsResponseView,
     };
 }
 
-/// The structures nested in [`DescribeTransactionsRequest`](super::DescribeTransactionsRequest), and the views of them all.
+/// The structures nested in [`DescribeTransactionsRequest`](super::DescribeTransactionsRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod describe_transactions_request {
-    pub use crate::generated::describe_transactions_request::DescribeTransactionsRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_transactions_request_view::DescribeTransactionsRequestView;
 }
 
-/// The structures nested in [`DescribeTransactionsResponse`](super::DescribeTransactionsResponse), and the views of them all.
+/// The structures nested in [`DescribeTransactionsResponse`](super::DescribeTransactionsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod describe_transactions_response {
-    pub use crate::generated::describe_transactions_response::{
+    pub use crate::generated::describe_transactions_response::{TopicData, TransactionState};
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_transactions_response_view::{
         DescribeTransactionsResponseView, TopicDataView, TransactionStateView,
     };
-    pub use crate::generated::describe_transactions_response::{TopicData, TransactionState};
 }
 
-/// The structures nested in [`DescribeUserScramCredentialsRequest`](super::DescribeUserScramCredentialsRequest), and the views of them all.
+/// The structures nested in [`DescribeUserScramCredentialsRequest`](super::DescribeUserScramCredentialsRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod describe_user_scram_credentials_request {
     pub use crate::generated::describe_user_scram_credentials_request::UserName;
-    pub use crate::generated::describe_user_scram_credentials_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_user_scram_credentials_request_view::{
         DescribeUserScramCredentialsRequestView, UserNameView,
     };
 }
 
-/// The structures nested in [`DescribeUserScramCredentialsResponse`](super::DescribeUserScramCredentialsResponse), and the views of them all.
+/// The structures nested in [`DescribeUserScramCredentialsResponse`](super::DescribeUserScramCredentialsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod describe_user_scram_credentials_response {
     pub use crate::generated::describe_user_scram_credentials_response::{
         CredentialInfo, DescribeUserScramCredentialsResult,
     };
-    pub use crate::generated::describe_user_scram_credentials_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::describe_user_scram_credentials_response_view::{
         CredentialInfoView, DescribeUserScramCredentialsResponseView,
         DescribeUserScramCredentialsResultView,
     };
 }
 
-/// The structures nested in [`ElectLeadersRequest`](super::ElectLeadersRequest), and the views of them all.
+/// The structures nested in [`ElectLeadersRequest`](super::ElectLeadersRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod elect_leaders_request {
     pub use crate::generated::elect_leaders_request::TopicPartitions;
-    pub use crate::generated::elect_leaders_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::elect_leaders_request_view::{
         ElectLeadersRequestView, TopicPartitionsView,
     };
 }
 
-/// The structures nested in [`ElectLeadersResponse`](super::ElectLeadersResponse), and the views of them all.
+/// The structures nested in [`ElectLeadersResponse`](super::ElectLeadersResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod elect_leaders_response {
-    pub use crate::generated::elect_leaders_response::{
+    pub use crate::generated::elect_leaders_response::{PartitionResult, ReplicaElectionResult};
+    #[cfg(feature = "view")]
+    pub use crate::generated::elect_leaders_response_view::{
         ElectLeadersResponseView, PartitionResultView, ReplicaElectionResultView,
     };
-    pub use crate::generated::elect_leaders_response::{PartitionResult, ReplicaElectionResult};
 }
 
-/// The structures nested in [`EndQuorumEpochRequest`](super::EndQuorumEpochRequest), and the views of them all.
+/// The structures nested in [`EndQuorumEpochRequest`](super::EndQuorumEpochRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod end_quorum_epoch_request {
-    pub use crate::generated::end_quorum_epoch_request::{
-        EndQuorumEpochRequestView, LeaderEndpointView, PartitionDataView, ReplicaInfoView,
-        TopicDataView,
-    };
     pub use crate::generated::end_quorum_epoch_request::{
         LeaderEndpoint, PartitionData, ReplicaInfo, TopicData,
     };
+    #[cfg(feature = "view")]
+    pub use crate::generated::end_quorum_epoch_request_view::{
+        EndQuorumEpochRequestView, LeaderEndpointView, PartitionDataView, ReplicaInfoView,
+        TopicDataView,
+    };
 }
 
-/// The structures nested in [`EndQuorumEpochResponse`](super::EndQuorumEpochResponse), and the views of them all.
+/// The structures nested in [`EndQuorumEpochResponse`](super::EndQuorumEpochResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod end_quorum_epoch_response {
-    pub use crate::generated::end_quorum_epoch_response::{
+    pub use crate::generated::end_quorum_epoch_response::{NodeEndpoint, PartitionData, TopicData};
+    #[cfg(feature = "view")]
+    pub use crate::generated::end_quorum_epoch_response_view::{
         EndQuorumEpochResponseView, NodeEndpointView, PartitionDataView, TopicDataView,
     };
-    pub use crate::generated::end_quorum_epoch_response::{NodeEndpoint, PartitionData, TopicData};
 }
 
-/// The structures nested in [`EndTxnMarker`](super::EndTxnMarker), and the views of them all.
+/// The structures nested in [`EndTxnMarker`](super::EndTxnMarker), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod end_txn_marker {
-    pub use crate::generated::end_txn_marker::EndTxnMarkerView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::end_txn_marker_view::EndTxnMarkerView;
 }
 
-/// The structures nested in [`EndTxnRequest`](super::EndTxnRequest), and the views of them all.
+/// The structures nested in [`EndTxnRequest`](super::EndTxnRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod end_txn_request {
-    pub use crate::generated::end_txn_request::EndTxnRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::end_txn_request_view::EndTxnRequestView;
 }
 
-/// The structures nested in [`EndTxnResponse`](super::EndTxnResponse), and the views of them all.
+/// The structures nested in [`EndTxnResponse`](super::EndTxnResponse), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod end_txn_response {
-    pub use crate::generated::end_txn_response::EndTxnResponseView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::end_txn_response_view::EndTxnResponseView;
 }
 
-/// The structures nested in [`EnvelopeRequest`](super::EnvelopeRequest), and the views of them all.
+/// The structures nested in [`EnvelopeRequest`](super::EnvelopeRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod envelope_request {
-    pub use crate::generated::envelope_request::EnvelopeRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::envelope_request_view::EnvelopeRequestView;
 }
 
-/// The structures nested in [`EnvelopeResponse`](super::EnvelopeResponse), and the views of them all.
+/// The structures nested in [`EnvelopeResponse`](super::EnvelopeResponse), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod envelope_response {
-    pub use crate::generated::envelope_response::EnvelopeResponseView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::envelope_response_view::EnvelopeResponseView;
 }
 
-/// The structures nested in [`ExpireDelegationTokenRequest`](super::ExpireDelegationTokenRequest), and the views of them all.
+/// The structures nested in [`ExpireDelegationTokenRequest`](super::ExpireDelegationTokenRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod expire_delegation_token_request {
-    pub use crate::generated::expire_delegation_token_request::ExpireDelegationTokenRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::expire_delegation_token_request_view::ExpireDelegationTokenRequestView;
 }
 
-/// The structures nested in [`ExpireDelegationTokenResponse`](super::ExpireDelegationTokenResponse), and the views of them all.
+/// The structures nested in [`ExpireDelegationTokenResponse`](super::ExpireDelegationTokenResponse), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod expire_delegation_token_response {
-    pub use crate::generated::expire_delegation_token_response::ExpireDelegationTokenResponseView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::expire_delegation_token_response_view::ExpireDelegationTokenResponseView;
 }
 
-/// The structures nested in [`FetchRequest`](super::FetchRequest), and the views of them all.
+/// The structures nested in [`FetchRequest`](super::FetchRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod fetch_request {
     pub use crate::generated::fetch_request::{
         FetchPartition, FetchTopic, ForgottenTopic, ReplicaState,
     };
-    pub use crate::generated::fetch_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::fetch_request_view::{
         FetchPartitionView, FetchRequestView, FetchTopicView, ForgottenTopicView, ReplicaStateView,
     };
 }
 
-/// The structures nested in [`FetchResponse`](super::FetchResponse), and the views of them all.
+/// The structures nested in [`FetchResponse`](super::FetchResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod fetch_response {
     pub use crate::generated::fetch_response::{
         AbortedTransaction, EpochEndOffset, FetchableTopicResponse, LeaderIdAndEpoch, NodeEndpoint,
         PartitionData, SnapshotId,
     };
-    pub use crate::generated::fetch_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::fetch_response_view::{
         AbortedTransactionView, EpochEndOffsetView, FetchResponseView, FetchableTopicResponseView,
         LeaderIdAndEpochView, NodeEndpointView, PartitionDataView, SnapshotIdView,
     };
 }
 
-/// The structures nested in [`FetchSnapshotRequest`](super::FetchSnapshotRequest), and the views of them all.
+/// The structures nested in [`FetchSnapshotRequest`](super::FetchSnapshotRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod fetch_snapshot_request {
-    pub use crate::generated::fetch_snapshot_request::{
-        FetchSnapshotRequestView, PartitionSnapshotView, SnapshotIdView, TopicSnapshotView,
-    };
     pub use crate::generated::fetch_snapshot_request::{
         PartitionSnapshot, SnapshotId, TopicSnapshot,
     };
+    #[cfg(feature = "view")]
+    pub use crate::generated::fetch_snapshot_request_view::{
+        FetchSnapshotRequestView, PartitionSnapshotView, SnapshotIdView, TopicSnapshotView,
+    };
 }
 
-/// The structures nested in [`FetchSnapshotResponse`](super::FetchSnapshotResponse), and the views of them all.
+/// The structures nested in [`FetchSnapshotResponse`](super::FetchSnapshotResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod fetch_snapshot_response {
-    pub use crate::generated::fetch_snapshot_response::{
-        FetchSnapshotResponseView, LeaderIdAndEpochView, NodeEndpointView, PartitionSnapshotView,
-        SnapshotIdView, TopicSnapshotView,
-    };
     pub use crate::generated::fetch_snapshot_response::{
         LeaderIdAndEpoch, NodeEndpoint, PartitionSnapshot, SnapshotId, TopicSnapshot,
     };
+    #[cfg(feature = "view")]
+    pub use crate::generated::fetch_snapshot_response_view::{
+        FetchSnapshotResponseView, LeaderIdAndEpochView, NodeEndpointView, PartitionSnapshotView,
+        SnapshotIdView, TopicSnapshotView,
+    };
 }
 
-/// The structures nested in [`FindCoordinatorRequest`](super::FindCoordinatorRequest), and the views of them all.
+/// The structures nested in [`FindCoordinatorRequest`](super::FindCoordinatorRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod find_coordinator_request {
-    pub use crate::generated::find_coordinator_request::FindCoordinatorRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::find_coordinator_request_view::FindCoordinatorRequestView;
 }
 
-/// The structures nested in [`FindCoordinatorResponse`](super::FindCoordinatorResponse), and the views of them all.
+/// The structures nested in [`FindCoordinatorResponse`](super::FindCoordinatorResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod find_coordinator_response {
     pub use crate::generated::find_coordinator_response::Coordinator;
-    pub use crate::generated::find_coordinator_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::find_coordinator_response_view::{
         CoordinatorView, FindCoordinatorResponseView,
     };
 }
 
-/// The structures nested in [`GetTelemetrySubscriptionsRequest`](super::GetTelemetrySubscriptionsRequest), and the views of them all.
+/// The structures nested in [`GetTelemetrySubscriptionsRequest`](super::GetTelemetrySubscriptionsRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod get_telemetry_subscriptions_request {
-    pub use crate::generated::get_telemetry_subscriptions_request::GetTelemetrySubscriptionsRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::get_telemetry_subscriptions_request_view::GetTelemetrySubscriptionsRequestView;
 }
 
-/// The structures nested in [`GetTelemetrySubscriptionsResponse`](super::GetTelemetrySubscriptionsResponse), and the views of them all.
+/// The structures nested in [`GetTelemetrySubscriptionsResponse`](super::GetTelemetrySubscriptionsResponse), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod get_telemetry_subscriptions_response {
-    pub use crate::generated::get_telemetry_subscriptions_response::GetTelemetrySubscriptionsResponseView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::get_telemetry_subscriptions_response_view::GetTelemetrySubscriptionsResponseView;
 }
 
-/// The structures nested in [`HeartbeatRequest`](super::HeartbeatRequest), and the views of them all.
+/// The structures nested in [`HeartbeatRequest`](super::HeartbeatRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod heartbeat_request {
-    pub use crate::generated::heartbeat_request::HeartbeatRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::heartbeat_request_view::HeartbeatRequestView;
 }
 
-/// The structures nested in [`HeartbeatResponse`](super::HeartbeatResponse), and the views of them all.
+/// The structures nested in [`HeartbeatResponse`](super::HeartbeatResponse), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod heartbeat_response {
-    pub use crate::generated::heartbeat_response::HeartbeatResponseView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::heartbeat_response_view::HeartbeatResponseView;
 }
 
-/// The structures nested in [`IncrementalAlterConfigsRequest`](super::IncrementalAlterConfigsRequest), and the views of them all.
+/// The structures nested in [`IncrementalAlterConfigsRequest`](super::IncrementalAlterConfigsRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod incremental_alter_configs_request {
     pub use crate::generated::incremental_alter_configs_request::{
         AlterConfigsResource, AlterableConfig,
     };
-    pub use crate::generated::incremental_alter_configs_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::incremental_alter_configs_request_view::{
         AlterConfigsResourceView, AlterableConfigView, IncrementalAlterConfigsRequestView,
     };
 }
 
-/// The structures nested in [`IncrementalAlterConfigsResponse`](super::IncrementalAlterConfigsResponse), and the views of them all.
+/// The structures nested in [`IncrementalAlterConfigsResponse`](super::IncrementalAlterConfigsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod incremental_alter_configs_response {
     pub use crate::generated::incremental_alter_configs_response::AlterConfigsResourceResponse;
-    pub use crate::generated::incremental_alter_configs_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::incremental_alter_configs_response_view::{
         AlterConfigsResourceResponseView, IncrementalAlterConfigsResponseView,
     };
 }
 
-/// The structures nested in [`InitProducerIdRequest`](super::InitProducerIdRequest), and the views of them all.
+/// The structures nested in [`InitProducerIdRequest`](super::InitProducerIdRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod init_producer_id_request {
-    pub use crate::generated::init_producer_id_request::InitProducerIdRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::init_producer_id_request_view::InitProducerIdRequestView;
 }
 
-/// The structures nested in [`InitProducerIdResponse`](super::InitProducerIdResponse), and the views of them all.
+/// The structures nested in [`InitProducerIdResponse`](super::InitProducerIdResponse), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod init_producer_id_response {
-    pub use crate::generated::init_producer_id_response::InitProducerIdResponseView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::init_producer_id_response_view::InitProducerIdResponseView;
 }
 
-/// The structures nested in [`InitializeShareGroupStateRequest`](super::InitializeShareGroupStateRequest), and the views of them all.
+/// The structures nested in [`InitializeShareGroupStateRequest`](super::InitializeShareGroupStateRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod initialize_share_group_state_request {
-    pub use crate::generated::initialize_share_group_state_request::{
-        InitializeShareGroupStateRequestView, InitializeStateDataView, PartitionDataView,
-    };
     pub use crate::generated::initialize_share_group_state_request::{
         InitializeStateData, PartitionData,
     };
+    #[cfg(feature = "view")]
+    pub use crate::generated::initialize_share_group_state_request_view::{
+        InitializeShareGroupStateRequestView, InitializeStateDataView, PartitionDataView,
+    };
 }
 
-/// The structures nested in [`InitializeShareGroupStateResponse`](super::InitializeShareGroupStateResponse), and the views of them all.
+/// The structures nested in [`InitializeShareGroupStateResponse`](super::InitializeShareGroupStateResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod initialize_share_group_state_response {
-    pub use crate::generated::initialize_share_group_state_response::{
-        InitializeShareGroupStateResponseView, InitializeStateResultView, PartitionResultView,
-    };
     pub use crate::generated::initialize_share_group_state_response::{
         InitializeStateResult, PartitionResult,
     };
+    #[cfg(feature = "view")]
+    pub use crate::generated::initialize_share_group_state_response_view::{
+        InitializeShareGroupStateResponseView, InitializeStateResultView, PartitionResultView,
+    };
 }
 
-/// The structures nested in [`JoinGroupRequest`](super::JoinGroupRequest), and the views of them all.
+/// The structures nested in [`JoinGroupRequest`](super::JoinGroupRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod join_group_request {
     pub use crate::generated::join_group_request::JoinGroupRequestProtocol;
-    pub use crate::generated::join_group_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::join_group_request_view::{
         JoinGroupRequestProtocolView, JoinGroupRequestView,
     };
 }
 
-/// The structures nested in [`JoinGroupResponse`](super::JoinGroupResponse), and the views of them all.
+/// The structures nested in [`JoinGroupResponse`](super::JoinGroupResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod join_group_response {
     pub use crate::generated::join_group_response::JoinGroupResponseMember;
-    pub use crate::generated::join_group_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::join_group_response_view::{
         JoinGroupResponseMemberView, JoinGroupResponseView,
     };
 }
 
-/// The structures nested in [`KRaftVersionRecord`](super::KRaftVersionRecord), and the views of them all.
+/// The structures nested in [`KRaftVersionRecord`](super::KRaftVersionRecord), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod kraft_version_record {
-    pub use crate::generated::kraft_version_record::KRaftVersionRecordView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::kraft_version_record_view::KRaftVersionRecordView;
 }
 
-/// The structures nested in [`LeaderChangeMessage`](super::LeaderChangeMessage), and the views of them all.
+/// The structures nested in [`LeaderChangeMessage`](super::LeaderChangeMessage), and (with the `view` feature) the views
+/// of them all.
 pub mod leader_change_message {
     pub use crate::generated::leader_change_message::Voter;
-    pub use crate::generated::leader_change_message::{LeaderChangeMessageView, VoterView};
+    #[cfg(feature = "view")]
+    pub use crate::generated::leader_change_message_view::{LeaderChangeMessageView, VoterView};
 }
 
-/// The structures nested in [`LeaveGroupRequest`](super::LeaveGroupRequest), and the views of them all.
+/// The structures nested in [`LeaveGroupRequest`](super::LeaveGroupRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod leave_group_request {
     pub use crate::generated::leave_group_request::MemberIdentity;
-    pub use crate::generated::leave_group_request::{LeaveGroupRequestView, MemberIdentityView};
+    #[cfg(feature = "view")]
+    pub use crate::generated::leave_group_request_view::{
+        LeaveGroupRequestView, MemberIdentityView,
+    };
 }
 
-/// The structures nested in [`LeaveGroupResponse`](super::LeaveGroupResponse), and the views of them all.
+/// The structures nested in [`LeaveGroupResponse`](super::LeaveGroupResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod leave_group_response {
     pub use crate::generated::leave_group_response::MemberResponse;
-    pub use crate::generated::leave_group_response::{LeaveGroupResponseView, MemberResponseView};
+    #[cfg(feature = "view")]
+    pub use crate::generated::leave_group_response_view::{
+        LeaveGroupResponseView, MemberResponseView,
+    };
 }
 
-/// The structures nested in [`ListConfigResourcesRequest`](super::ListConfigResourcesRequest), and the views of them all.
+/// The structures nested in [`ListConfigResourcesRequest`](super::ListConfigResourcesRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod list_config_resources_request {
-    pub use crate::generated::list_config_resources_request::ListConfigResourcesRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::list_config_resources_request_view::ListConfigResourcesRequestView;
 }
 
-/// The structures nested in [`ListConfigResourcesResponse`](super::ListConfigResourcesResponse), and the views of them all.
+/// The structures nested in [`ListConfigResourcesResponse`](super::ListConfigResourcesResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod list_config_resources_response {
     pub use crate::generated::list_config_resources_response::ConfigResource;
-    pub use crate::generated::list_config_resources_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::list_config_resources_response_view::{
         ConfigResourceView, ListConfigResourcesResponseView,
     };
 }
 
-/// The structures nested in [`ListGroupsRequest`](super::ListGroupsRequest), and the views of them all.
+/// The structures nested in [`ListGroupsRequest`](super::ListGroupsRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod list_groups_request {
-    pub use crate::generated::list_groups_request::ListGroupsRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::list_groups_request_view::ListGroupsRequestView;
 }
 
-/// The structures nested in [`ListGroupsResponse`](super::ListGroupsResponse), and the views of them all.
+/// The structures nested in [`ListGroupsResponse`](super::ListGroupsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod list_groups_response {
     pub use crate::generated::list_groups_response::ListedGroup;
-    pub use crate::generated::list_groups_response::{ListGroupsResponseView, ListedGroupView};
+    #[cfg(feature = "view")]
+    pub use crate::generated::list_groups_response_view::{
+        ListGroupsResponseView, ListedGroupView,
+    };
 }
 
-/// The structures nested in [`ListOffsetsRequest`](super::ListOffsetsRequest), and the views of them all.
+/// The structures nested in [`ListOffsetsRequest`](super::ListOffsetsRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod list_offsets_request {
     pub use crate::generated::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
-    pub use crate::generated::list_offsets_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::list_offsets_request_view::{
         ListOffsetsPartitionView, ListOffsetsRequestView, ListOffsetsTopicView,
     };
 }
 
-/// The structures nested in [`ListOffsetsResponse`](super::ListOffsetsResponse), and the views of them all.
+/// The structures nested in [`ListOffsetsResponse`](super::ListOffsetsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod list_offsets_response {
     pub use crate::generated::list_offsets_response::{
         ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
     };
-    pub use crate::generated::list_offsets_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::list_offsets_response_view::{
         ListOffsetsPartitionResponseView, ListOffsetsResponseView, ListOffsetsTopicResponseView,
     };
 }
 
-/// The structures nested in [`ListPartitionReassignmentsRequest`](super::ListPartitionReassignmentsRequest), and the views of them all.
+/// The structures nested in [`ListPartitionReassignmentsRequest`](super::ListPartitionReassignmentsRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod list_partition_reassignments_request {
     pub use crate::generated::list_partition_reassignments_request::ListPartitionReassignmentsTopics;
-    pub use crate::generated::list_partition_reassignments_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::list_partition_reassignments_request_view::{
         ListPartitionReassignmentsRequestView, ListPartitionReassignmentsTopicsView,
     };
 }
 
-/// The structures nested in [`ListPartitionReassignmentsResponse`](super::ListPartitionReassignmentsResponse), and the views of them all.
+/// The structures nested in [`ListPartitionReassignmentsResponse`](super::ListPartitionReassignmentsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod list_partition_reassignments_response {
-    pub use crate::generated::list_partition_reassignments_response::{
-        ListPartitionReassignmentsResponseView, OngoingPartitionReassignmentView,
-        OngoingTopicReassignmentView,
-    };
     pub use crate::generated::list_partition_reassignments_response::{
         OngoingPartitionReassignment, OngoingTopicReassignment,
     };
+    #[cfg(feature = "view")]
+    pub use crate::generated::list_partition_reassignments_response_view::{
+        ListPartitionReassignmentsResponseView, OngoingPartitionReassignmentView,
+        OngoingTopicReassignmentView,
+    };
 }
 
-/// The structures nested in [`ListTransactionsRequest`](super::ListTransactionsRequest), and the views of them all.
+/// The structures nested in [`ListTransactionsRequest`](super::ListTransactionsRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod list_transactions_request {
-    pub use crate::generated::list_transactions_request::ListTransactionsRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::list_transactions_request_view::ListTransactionsRequestView;
 }
 
-/// The structures nested in [`ListTransactionsResponse`](super::ListTransactionsResponse), and the views of them all.
+/// The structures nested in [`ListTransactionsResponse`](super::ListTransactionsResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod list_transactions_response {
     pub use crate::generated::list_transactions_response::TransactionState;
-    pub use crate::generated::list_transactions_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::list_transactions_response_view::{
         ListTransactionsResponseView, TransactionStateView,
     };
 }
 
-/// The structures nested in [`MetadataRequest`](super::MetadataRequest), and the views of them all.
+/// The structures nested in [`MetadataRequest`](super::MetadataRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod metadata_request {
     pub use crate::generated::metadata_request::MetadataRequestTopic;
-    pub use crate::generated::metadata_request::{MetadataRequestTopicView, MetadataRequestView};
+    #[cfg(feature = "view")]
+    pub use crate::generated::metadata_request_view::{
+        MetadataRequestTopicView, MetadataRequestView,
+    };
 }
 
-/// The structures nested in [`MetadataResponse`](super::MetadataResponse), and the views of them all.
+/// The structures nested in [`MetadataResponse`](super::MetadataResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod metadata_response {
     pub use crate::generated::metadata_response::{
         MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
     };
-    pub use crate::generated::metadata_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::metadata_response_view::{
         MetadataResponseBrokerView, MetadataResponsePartitionView, MetadataResponseTopicView,
         MetadataResponseView,
     };
 }
 
-/// The structures nested in [`OffsetCommitRequest`](super::OffsetCommitRequest), and the views of them all.
+/// The structures nested in [`OffsetCommitRequest`](super::OffsetCommitRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod offset_commit_request {
     pub use crate::generated::offset_commit_request::{
         OffsetCommitRequestPartition, OffsetCommitRequestTopic,
     };
-    pub use crate::generated::offset_commit_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::offset_commit_request_view::{
         OffsetCommitRequestPartitionView, OffsetCommitRequestTopicView, OffsetCommitRequestView,
     };
 }
 
-/// The structures nested in [`OffsetCommitResponse`](super::OffsetCommitResponse), and the views of them all.
+/// The structures nested in [`OffsetCommitResponse`](super::OffsetCommitResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod offset_commit_response {
     pub use crate::generated::offset_commit_response::{
         OffsetCommitResponsePartition, OffsetCommitResponseTopic,
     };
-    pub use crate::generated::offset_commit_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::offset_commit_response_view::{
         OffsetCommitResponsePartitionView, OffsetCommitResponseTopicView, OffsetCommitResponseView,
     };
 }
 
-/// The structures nested in [`OffsetDeleteRequest`](super::OffsetDeleteRequest), and the views of them all.
+/// The structures nested in [`OffsetDeleteRequest`](super::OffsetDeleteRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod offset_delete_request {
     pub use crate::generated::offset_delete_request::{
         OffsetDeleteRequestPartition, OffsetDeleteRequestTopic,
     };
-    pub use crate::generated::offset_delete_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::offset_delete_request_view::{
         OffsetDeleteRequestPartitionView, OffsetDeleteRequestTopicView, OffsetDeleteRequestView,
     };
 }
 
-/// The structures nested in [`OffsetDeleteResponse`](super::OffsetDeleteResponse), and the views of them all.
+/// The structures nested in [`OffsetDeleteResponse`](super::OffsetDeleteResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod offset_delete_response {
     pub use crate::generated::offset_delete_response::{
         OffsetDeleteResponsePartition, OffsetDeleteResponseTopic,
     };
-    pub use crate::generated::offset_delete_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::offset_delete_response_view::{
         OffsetDeleteResponsePartitionView, OffsetDeleteResponseTopicView, OffsetDeleteResponseView,
     };
 }
 
-/// The structures nested in [`OffsetFetchRequest`](super::OffsetFetchRequest), and the views of them all.
+/// The structures nested in [`OffsetFetchRequest`](super::OffsetFetchRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod offset_fetch_request {
     pub use crate::generated::offset_fetch_request::{
         OffsetFetchRequestGroup, OffsetFetchRequestTopic, OffsetFetchRequestTopics,
     };
-    pub use crate::generated::offset_fetch_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::offset_fetch_request_view::{
         OffsetFetchRequestGroupView, OffsetFetchRequestTopicView, OffsetFetchRequestTopicsView,
         OffsetFetchRequestView,
     };
 }
 
-/// The structures nested in [`OffsetFetchResponse`](super::OffsetFetchResponse), and the views of them all.
+/// The structures nested in [`OffsetFetchResponse`](super::OffsetFetchResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod offset_fetch_response {
     pub use crate::generated::offset_fetch_response::{
         OffsetFetchResponseGroup, OffsetFetchResponsePartition, OffsetFetchResponsePartitions,
         OffsetFetchResponseTopic, OffsetFetchResponseTopics,
     };
-    pub use crate::generated::offset_fetch_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::offset_fetch_response_view::{
         OffsetFetchResponseGroupView, OffsetFetchResponsePartitionView,
         OffsetFetchResponsePartitionsView, OffsetFetchResponseTopicView,
         OffsetFetchResponseTopicsView, OffsetFetchResponseView,
     };
 }
 
-/// The structures nested in [`OffsetForLeaderEpochRequest`](super::OffsetForLeaderEpochRequest), and the views of them all.
+/// The structures nested in [`OffsetForLeaderEpochRequest`](super::OffsetForLeaderEpochRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod offset_for_leader_epoch_request {
-    pub use crate::generated::offset_for_leader_epoch_request::{
-        OffsetForLeaderEpochRequestView, OffsetForLeaderPartitionView, OffsetForLeaderTopicView,
-    };
     pub use crate::generated::offset_for_leader_epoch_request::{
         OffsetForLeaderPartition, OffsetForLeaderTopic,
     };
+    #[cfg(feature = "view")]
+    pub use crate::generated::offset_for_leader_epoch_request_view::{
+        OffsetForLeaderEpochRequestView, OffsetForLeaderPartitionView, OffsetForLeaderTopicView,
+    };
 }
 
-/// The structures nested in [`OffsetForLeaderEpochResponse`](super::OffsetForLeaderEpochResponse), and the views of them all.
+/// The structures nested in [`OffsetForLeaderEpochResponse`](super::OffsetForLeaderEpochResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod offset_for_leader_epoch_response {
     pub use crate::generated::offset_for_leader_epoch_response::{
         EpochEndOffset, OffsetForLeaderTopicResult,
     };
-    pub use crate::generated::offset_for_leader_epoch_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::offset_for_leader_epoch_response_view::{
         EpochEndOffsetView, OffsetForLeaderEpochResponseView, OffsetForLeaderTopicResultView,
     };
 }
 
-/// The structures nested in [`ProduceRequest`](super::ProduceRequest), and the views of them all.
+/// The structures nested in [`ProduceRequest`](super::ProduceRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod produce_request {
     pub use crate::generated::produce_request::{PartitionProduceData, TopicProduceData};
-    pub use crate::generated::produce_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::produce_request_view::{
         PartitionProduceDataView, ProduceRequestView, TopicProduceDataView,
     };
 }
 
-/// The structures nested in [`ProduceResponse`](super::ProduceResponse), and the views of them all.
+/// The structures nested in [`ProduceResponse`](super::ProduceResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod produce_response {
     pub use crate::generated::produce_response::{
         BatchIndexAndErrorMessage, LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse,
         TopicProduceResponse,
     };
-    pub use crate::generated::produce_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::produce_response_view::{
         BatchIndexAndErrorMessageView, LeaderIdAndEpochView, NodeEndpointView,
         PartitionProduceResponseView, ProduceResponseView, TopicProduceResponseView,
     };
 }
 
-/// The structures nested in [`PushTelemetryRequest`](super::PushTelemetryRequest), and the views of them all.
+/// The structures nested in [`PushTelemetryRequest`](super::PushTelemetryRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod push_telemetry_request {
-    pub use crate::generated::push_telemetry_request::PushTelemetryRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::push_telemetry_request_view::PushTelemetryRequestView;
 }
 
-/// The structures nested in [`PushTelemetryResponse`](super::PushTelemetryResponse), and the views of them all.
+/// The structures nested in [`PushTelemetryResponse`](super::PushTelemetryResponse), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod push_telemetry_response {
-    pub use crate::generated::push_telemetry_response::PushTelemetryResponseView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::push_telemetry_response_view::PushTelemetryResponseView;
 }
 
-/// The structures nested in [`ReadShareGroupStateRequest`](super::ReadShareGroupStateRequest), and the views of them all.
+/// The structures nested in [`ReadShareGroupStateRequest`](super::ReadShareGroupStateRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod read_share_group_state_request {
     pub use crate::generated::read_share_group_state_request::{PartitionData, ReadStateData};
-    pub use crate::generated::read_share_group_state_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::read_share_group_state_request_view::{
         PartitionDataView, ReadShareGroupStateRequestView, ReadStateDataView,
     };
 }
 
-/// The structures nested in [`ReadShareGroupStateResponse`](super::ReadShareGroupStateResponse), and the views of them all.
+/// The structures nested in [`ReadShareGroupStateResponse`](super::ReadShareGroupStateResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod read_share_group_state_response {
     pub use crate::generated::read_share_group_state_response::{
         PartitionResult, ReadStateResult, StateBatch,
     };
-    pub use crate::generated::read_share_group_state_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::read_share_group_state_response_view::{
         PartitionResultView, ReadShareGroupStateResponseView, ReadStateResultView, StateBatchView,
     };
 }
 
-/// The structures nested in [`ReadShareGroupStateSummaryRequest`](super::ReadShareGroupStateSummaryRequest), and the views of them all.
+/// The structures nested in [`ReadShareGroupStateSummaryRequest`](super::ReadShareGroupStateSummaryRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod read_share_group_state_summary_request {
     pub use crate::generated::read_share_group_state_summary_request::{
         PartitionData, ReadStateSummaryData,
     };
-    pub use crate::generated::read_share_group_state_summary_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::read_share_group_state_summary_request_view::{
         PartitionDataView, ReadShareGroupStateSummaryRequestView, ReadStateSummaryDataView,
     };
 }
 
-/// The structures nested in [`ReadShareGroupStateSummaryResponse`](super::ReadShareGroupStateSummaryResponse), and the views of them all.
+/// The structures nested in [`ReadShareGroupStateSummaryResponse`](super::ReadShareGroupStateSummaryResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod read_share_group_state_summary_response {
     pub use crate::generated::read_share_group_state_summary_response::{
         PartitionResult, ReadStateSummaryResult,
     };
-    pub use crate::generated::read_share_group_state_summary_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::read_share_group_state_summary_response_view::{
         PartitionResultView, ReadShareGroupStateSummaryResponseView, ReadStateSummaryResultView,
     };
 }
 
-/// The structures nested in [`RemoveRaftVoterRequest`](super::RemoveRaftVoterRequest), and the views of them all.
+/// The structures nested in [`RemoveRaftVoterRequest`](super::RemoveRaftVoterRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod remove_raft_voter_request {
-    pub use crate::generated::remove_raft_voter_request::RemoveRaftVoterRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::remove_raft_voter_request_view::RemoveRaftVoterRequestView;
 }
 
-/// The structures nested in [`RemoveRaftVoterResponse`](super::RemoveRaftVoterResponse), and the views of them all.
+/// The structures nested in [`RemoveRaftVoterResponse`](super::RemoveRaftVoterResponse), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod remove_raft_voter_response {
-    pub use crate::generated::remove_raft_voter_response::RemoveRaftVoterResponseView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::remove_raft_voter_response_view::RemoveRaftVoterResponseView;
 }
 
-/// The structures nested in [`RenewDelegationTokenRequest`](super::RenewDelegationTokenRequest), and the views of them all.
+/// The structures nested in [`RenewDelegationTokenRequest`](super::RenewDelegationTokenRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod renew_delegation_token_request {
-    pub use crate::generated::renew_delegation_token_request::RenewDelegationTokenRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::renew_delegation_token_request_view::RenewDelegationTokenRequestView;
 }
 
-/// The structures nested in [`RenewDelegationTokenResponse`](super::RenewDelegationTokenResponse), and the views of them all.
+/// The structures nested in [`RenewDelegationTokenResponse`](super::RenewDelegationTokenResponse), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod renew_delegation_token_response {
-    pub use crate::generated::renew_delegation_token_response::RenewDelegationTokenResponseView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::renew_delegation_token_response_view::RenewDelegationTokenResponseView;
 }
 
-/// The structures nested in [`RequestHeader`](super::RequestHeader), and the views of them all.
+/// The structures nested in [`RequestHeader`](super::RequestHeader), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod request_header {
-    pub use crate::generated::request_header::RequestHeaderView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::request_header_view::RequestHeaderView;
 }
 
-/// The structures nested in [`ResponseHeader`](super::ResponseHeader), and the views of them all.
+/// The structures nested in [`ResponseHeader`](super::ResponseHeader), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod response_header {
-    pub use crate::generated::response_header::ResponseHeaderView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::response_header_view::ResponseHeaderView;
 }
 
-/// The structures nested in [`SaslAuthenticateRequest`](super::SaslAuthenticateRequest), and the views of them all.
+/// The structures nested in [`SaslAuthenticateRequest`](super::SaslAuthenticateRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod sasl_authenticate_request {
-    pub use crate::generated::sasl_authenticate_request::SaslAuthenticateRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::sasl_authenticate_request_view::SaslAuthenticateRequestView;
 }
 
-/// The structures nested in [`SaslAuthenticateResponse`](super::SaslAuthenticateResponse), and the views of them all.
+/// The structures nested in [`SaslAuthenticateResponse`](super::SaslAuthenticateResponse), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod sasl_authenticate_response {
-    pub use crate::generated::sasl_authenticate_response::SaslAuthenticateResponseView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::sasl_authenticate_response_view::SaslAuthenticateResponseView;
 }
 
-/// The structures nested in [`SaslHandshakeRequest`](super::SaslHandshakeRequest), and the views of them all.
+/// The structures nested in [`SaslHandshakeRequest`](super::SaslHandshakeRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod sasl_handshake_request {
-    pub use crate::generated::sasl_handshake_request::SaslHandshakeRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::sasl_handshake_request_view::SaslHandshakeRequestView;
 }
 
-/// The structures nested in [`SaslHandshakeResponse`](super::SaslHandshakeResponse), and the views of them all.
+/// The structures nested in [`SaslHandshakeResponse`](super::SaslHandshakeResponse), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod sasl_handshake_response {
-    pub use crate::generated::sasl_handshake_response::SaslHandshakeResponseView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::sasl_handshake_response_view::SaslHandshakeResponseView;
 }
 
-/// The structures nested in [`ShareAcknowledgeRequest`](super::ShareAcknowledgeRequest), and the views of them all.
+/// The structures nested in [`ShareAcknowledgeRequest`](super::ShareAcknowledgeRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod share_acknowledge_request {
     pub use crate::generated::share_acknowledge_request::{
         AcknowledgePartition, AcknowledgeTopic, AcknowledgementBatch,
     };
-    pub use crate::generated::share_acknowledge_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::share_acknowledge_request_view::{
         AcknowledgePartitionView, AcknowledgeTopicView, AcknowledgementBatchView,
         ShareAcknowledgeRequestView,
     };
 }
 
-/// The structures nested in [`ShareAcknowledgeResponse`](super::ShareAcknowledgeResponse), and the views of them all.
+/// The structures nested in [`ShareAcknowledgeResponse`](super::ShareAcknowledgeResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod share_acknowledge_response {
     pub use crate::generated::share_acknowledge_response::{
         LeaderIdAndEpoch, NodeEndpoint, PartitionData, ShareAcknowledgeTopicResponse,
     };
-    pub use crate::generated::share_acknowledge_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::share_acknowledge_response_view::{
         LeaderIdAndEpochView, NodeEndpointView, PartitionDataView, ShareAcknowledgeResponseView,
         ShareAcknowledgeTopicResponseView,
     };
 }
 
-/// The structures nested in [`ShareFetchRequest`](super::ShareFetchRequest), and the views of them all.
+/// The structures nested in [`ShareFetchRequest`](super::ShareFetchRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod share_fetch_request {
     pub use crate::generated::share_fetch_request::{
         AcknowledgementBatch, FetchPartition, FetchTopic, ForgottenTopic,
     };
-    pub use crate::generated::share_fetch_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::share_fetch_request_view::{
         AcknowledgementBatchView, FetchPartitionView, FetchTopicView, ForgottenTopicView,
         ShareFetchRequestView,
     };
 }
 
-/// The structures nested in [`ShareFetchResponse`](super::ShareFetchResponse), and the views of them all.
+/// The structures nested in [`ShareFetchResponse`](super::ShareFetchResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod share_fetch_response {
     pub use crate::generated::share_fetch_response::{
         AcquiredRecords, LeaderIdAndEpoch, NodeEndpoint, PartitionData, ShareFetchableTopicResponse,
     };
-    pub use crate::generated::share_fetch_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::share_fetch_response_view::{
         AcquiredRecordsView, LeaderIdAndEpochView, NodeEndpointView, PartitionDataView,
         ShareFetchResponseView, ShareFetchableTopicResponseView,
     };
 }
 
-/// The structures nested in [`ShareGroupDescribeRequest`](super::ShareGroupDescribeRequest), and the views of them all.
+/// The structures nested in [`ShareGroupDescribeRequest`](super::ShareGroupDescribeRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod share_group_describe_request {
-    pub use crate::generated::share_group_describe_request::ShareGroupDescribeRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::share_group_describe_request_view::ShareGroupDescribeRequestView;
 }
 
-/// The structures nested in [`ShareGroupDescribeResponse`](super::ShareGroupDescribeResponse), and the views of them all.
+/// The structures nested in [`ShareGroupDescribeResponse`](super::ShareGroupDescribeResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod share_group_describe_response {
     pub use crate::generated::share_group_describe_response::{
         Assignment, DescribedGroup, Member, TopicPartitions,
     };
-    pub use crate::generated::share_group_describe_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::share_group_describe_response_view::{
         AssignmentView, DescribedGroupView, MemberView, ShareGroupDescribeResponseView,
         TopicPartitionsView,
     };
 }
 
-/// The structures nested in [`ShareGroupHeartbeatRequest`](super::ShareGroupHeartbeatRequest), and the views of them all.
+/// The structures nested in [`ShareGroupHeartbeatRequest`](super::ShareGroupHeartbeatRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod share_group_heartbeat_request {
-    pub use crate::generated::share_group_heartbeat_request::ShareGroupHeartbeatRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::share_group_heartbeat_request_view::ShareGroupHeartbeatRequestView;
 }
 
-/// The structures nested in [`ShareGroupHeartbeatResponse`](super::ShareGroupHeartbeatResponse), and the views of them all.
+/// The structures nested in [`ShareGroupHeartbeatResponse`](super::ShareGroupHeartbeatResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod share_group_heartbeat_response {
     pub use crate::generated::share_group_heartbeat_response::{Assignment, TopicPartitions};
-    pub use crate::generated::share_group_heartbeat_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::share_group_heartbeat_response_view::{
         AssignmentView, ShareGroupHeartbeatResponseView, TopicPartitionsView,
     };
 }
 
-/// The structures nested in [`SnapshotFooterRecord`](super::SnapshotFooterRecord), and the views of them all.
+/// The structures nested in [`SnapshotFooterRecord`](super::SnapshotFooterRecord), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod snapshot_footer_record {
-    pub use crate::generated::snapshot_footer_record::SnapshotFooterRecordView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::snapshot_footer_record_view::SnapshotFooterRecordView;
 }
 
-/// The structures nested in [`SnapshotHeaderRecord`](super::SnapshotHeaderRecord), and the views of them all.
+/// The structures nested in [`SnapshotHeaderRecord`](super::SnapshotHeaderRecord), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod snapshot_header_record {
-    pub use crate::generated::snapshot_header_record::SnapshotHeaderRecordView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::snapshot_header_record_view::SnapshotHeaderRecordView;
 }
 
-/// The structures nested in [`StreamsGroupDescribeRequest`](super::StreamsGroupDescribeRequest), and the views of them all.
+/// The structures nested in [`StreamsGroupDescribeRequest`](super::StreamsGroupDescribeRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod streams_group_describe_request {
-    pub use crate::generated::streams_group_describe_request::StreamsGroupDescribeRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::streams_group_describe_request_view::StreamsGroupDescribeRequestView;
 }
 
-/// The structures nested in [`StreamsGroupDescribeResponse`](super::StreamsGroupDescribeResponse), and the views of them all.
+/// The structures nested in [`StreamsGroupDescribeResponse`](super::StreamsGroupDescribeResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod streams_group_describe_response {
     pub use crate::generated::streams_group_describe_response::{
         Assignment, DescribedGroup, Endpoint, KeyValue, Member, Subtopology, TaskIds, TaskOffset,
         TopicInfo, Topology, TopologyDescription, TopologyDescriptionGlobalStore,
         TopologyDescriptionNode, TopologyDescriptionSubtopology,
     };
-    pub use crate::generated::streams_group_describe_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::streams_group_describe_response_view::{
         AssignmentView, DescribedGroupView, EndpointView, KeyValueView, MemberView,
         StreamsGroupDescribeResponseView, SubtopologyView, TaskIdsView, TaskOffsetView,
         TopicInfoView, TopologyDescriptionGlobalStoreView, TopologyDescriptionNodeView,
@@ -1555,190 +1966,244 @@ pub mod streams_group_describe_response {
     };
 }
 
-/// The structures nested in [`StreamsGroupHeartbeatRequest`](super::StreamsGroupHeartbeatRequest), and the views of them all.
+/// The structures nested in [`StreamsGroupHeartbeatRequest`](super::StreamsGroupHeartbeatRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod streams_group_heartbeat_request {
     pub use crate::generated::streams_group_heartbeat_request::{
         CopartitionGroup, Endpoint, KeyValue, Subtopology, TaskIds, TaskOffset, TopicInfo, Topology,
     };
-    pub use crate::generated::streams_group_heartbeat_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::streams_group_heartbeat_request_view::{
         CopartitionGroupView, EndpointView, KeyValueView, StreamsGroupHeartbeatRequestView,
         SubtopologyView, TaskIdsView, TaskOffsetView, TopicInfoView, TopologyView,
     };
 }
 
-/// The structures nested in [`StreamsGroupHeartbeatResponse`](super::StreamsGroupHeartbeatResponse), and the views of them all.
+/// The structures nested in [`StreamsGroupHeartbeatResponse`](super::StreamsGroupHeartbeatResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod streams_group_heartbeat_response {
     pub use crate::generated::streams_group_heartbeat_response::{
         Endpoint, EndpointToPartitions, Status, TaskIds, TopicPartition,
     };
-    pub use crate::generated::streams_group_heartbeat_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::streams_group_heartbeat_response_view::{
         EndpointToPartitionsView, EndpointView, StatusView, StreamsGroupHeartbeatResponseView,
         TaskIdsView, TopicPartitionView,
     };
 }
 
-/// The structures nested in [`StreamsGroupTopologyDescriptionUpdateRequest`](super::StreamsGroupTopologyDescriptionUpdateRequest), and the views of them all.
+/// The structures nested in [`StreamsGroupTopologyDescriptionUpdateRequest`](super::StreamsGroupTopologyDescriptionUpdateRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod streams_group_topology_description_update_request {
-    pub use crate::generated::streams_group_topology_description_update_request::{
-        StreamsGroupTopologyDescriptionUpdateRequestView, TopologyDescriptionGlobalStoreView,
-        TopologyDescriptionNodeView, TopologyDescriptionSubtopologyView, TopologyDescriptionView,
-    };
     pub use crate::generated::streams_group_topology_description_update_request::{
         TopologyDescription, TopologyDescriptionGlobalStore, TopologyDescriptionNode,
         TopologyDescriptionSubtopology,
     };
+    #[cfg(feature = "view")]
+    pub use crate::generated::streams_group_topology_description_update_request_view::{
+        StreamsGroupTopologyDescriptionUpdateRequestView, TopologyDescriptionGlobalStoreView,
+        TopologyDescriptionNodeView, TopologyDescriptionSubtopologyView, TopologyDescriptionView,
+    };
 }
 
-/// The structures nested in [`StreamsGroupTopologyDescriptionUpdateResponse`](super::StreamsGroupTopologyDescriptionUpdateResponse), and the views of them all.
+/// The structures nested in [`StreamsGroupTopologyDescriptionUpdateResponse`](super::StreamsGroupTopologyDescriptionUpdateResponse), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod streams_group_topology_description_update_response {
-    pub use crate::generated::streams_group_topology_description_update_response::StreamsGroupTopologyDescriptionUpdateResponseView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::streams_group_topology_description_update_response_view::StreamsGroupTopologyDescriptionUpdateResponseView;
 }
 
-/// The structures nested in [`SyncGroupRequest`](super::SyncGroupRequest), and the views of them all.
+/// The structures nested in [`SyncGroupRequest`](super::SyncGroupRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod sync_group_request {
     pub use crate::generated::sync_group_request::SyncGroupRequestAssignment;
-    pub use crate::generated::sync_group_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::sync_group_request_view::{
         SyncGroupRequestAssignmentView, SyncGroupRequestView,
     };
 }
 
-/// The structures nested in [`SyncGroupResponse`](super::SyncGroupResponse), and the views of them all.
+/// The structures nested in [`SyncGroupResponse`](super::SyncGroupResponse), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod sync_group_response {
-    pub use crate::generated::sync_group_response::SyncGroupResponseView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::sync_group_response_view::SyncGroupResponseView;
 }
 
-/// The structures nested in [`TxnOffsetCommitRequest`](super::TxnOffsetCommitRequest), and the views of them all.
+/// The structures nested in [`TxnOffsetCommitRequest`](super::TxnOffsetCommitRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod txn_offset_commit_request {
     pub use crate::generated::txn_offset_commit_request::{
         TxnOffsetCommitRequestPartition, TxnOffsetCommitRequestTopic,
     };
-    pub use crate::generated::txn_offset_commit_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::txn_offset_commit_request_view::{
         TxnOffsetCommitRequestPartitionView, TxnOffsetCommitRequestTopicView,
         TxnOffsetCommitRequestView,
     };
 }
 
-/// The structures nested in [`TxnOffsetCommitResponse`](super::TxnOffsetCommitResponse), and the views of them all.
+/// The structures nested in [`TxnOffsetCommitResponse`](super::TxnOffsetCommitResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod txn_offset_commit_response {
     pub use crate::generated::txn_offset_commit_response::{
         TxnOffsetCommitResponsePartition, TxnOffsetCommitResponseTopic,
     };
-    pub use crate::generated::txn_offset_commit_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::txn_offset_commit_response_view::{
         TxnOffsetCommitResponsePartitionView, TxnOffsetCommitResponseTopicView,
         TxnOffsetCommitResponseView,
     };
 }
 
-/// The structures nested in [`UnregisterBrokerRequest`](super::UnregisterBrokerRequest), and the views of them all.
+/// The structures nested in [`UnregisterBrokerRequest`](super::UnregisterBrokerRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod unregister_broker_request {
-    pub use crate::generated::unregister_broker_request::UnregisterBrokerRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::unregister_broker_request_view::UnregisterBrokerRequestView;
 }
 
-/// The structures nested in [`UnregisterBrokerResponse`](super::UnregisterBrokerResponse), and the views of them all.
+/// The structures nested in [`UnregisterBrokerResponse`](super::UnregisterBrokerResponse), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod unregister_broker_response {
-    pub use crate::generated::unregister_broker_response::UnregisterBrokerResponseView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::unregister_broker_response_view::UnregisterBrokerResponseView;
 }
 
-/// The structures nested in [`UnregisterControllerRequest`](super::UnregisterControllerRequest), and the views of them all.
+/// The structures nested in [`UnregisterControllerRequest`](super::UnregisterControllerRequest), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod unregister_controller_request {
-    pub use crate::generated::unregister_controller_request::UnregisterControllerRequestView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::unregister_controller_request_view::UnregisterControllerRequestView;
 }
 
-/// The structures nested in [`UnregisterControllerResponse`](super::UnregisterControllerResponse), and the views of them all.
+/// The structures nested in [`UnregisterControllerResponse`](super::UnregisterControllerResponse), and (with the `view` feature) the views
+/// of them all.
+#[cfg(feature = "view")]
 pub mod unregister_controller_response {
-    pub use crate::generated::unregister_controller_response::UnregisterControllerResponseView;
+    #[cfg(feature = "view")]
+    pub use crate::generated::unregister_controller_response_view::UnregisterControllerResponseView;
 }
 
-/// The structures nested in [`UpdateFeaturesRequest`](super::UpdateFeaturesRequest), and the views of them all.
+/// The structures nested in [`UpdateFeaturesRequest`](super::UpdateFeaturesRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod update_features_request {
     pub use crate::generated::update_features_request::FeatureUpdateKey;
-    pub use crate::generated::update_features_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::update_features_request_view::{
         FeatureUpdateKeyView, UpdateFeaturesRequestView,
     };
 }
 
-/// The structures nested in [`UpdateFeaturesResponse`](super::UpdateFeaturesResponse), and the views of them all.
+/// The structures nested in [`UpdateFeaturesResponse`](super::UpdateFeaturesResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod update_features_response {
     pub use crate::generated::update_features_response::UpdatableFeatureResult;
-    pub use crate::generated::update_features_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::update_features_response_view::{
         UpdatableFeatureResultView, UpdateFeaturesResponseView,
     };
 }
 
-/// The structures nested in [`UpdateRaftVoterRequest`](super::UpdateRaftVoterRequest), and the views of them all.
+/// The structures nested in [`UpdateRaftVoterRequest`](super::UpdateRaftVoterRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod update_raft_voter_request {
     pub use crate::generated::update_raft_voter_request::{KRaftVersionFeature, Listener};
-    pub use crate::generated::update_raft_voter_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::update_raft_voter_request_view::{
         KRaftVersionFeatureView, ListenerView, UpdateRaftVoterRequestView,
     };
 }
 
-/// The structures nested in [`UpdateRaftVoterResponse`](super::UpdateRaftVoterResponse), and the views of them all.
+/// The structures nested in [`UpdateRaftVoterResponse`](super::UpdateRaftVoterResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod update_raft_voter_response {
     pub use crate::generated::update_raft_voter_response::CurrentLeader;
-    pub use crate::generated::update_raft_voter_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::update_raft_voter_response_view::{
         CurrentLeaderView, UpdateRaftVoterResponseView,
     };
 }
 
-/// The structures nested in [`VoteRequest`](super::VoteRequest), and the views of them all.
+/// The structures nested in [`VoteRequest`](super::VoteRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod vote_request {
     pub use crate::generated::vote_request::{PartitionData, TopicData};
-    pub use crate::generated::vote_request::{PartitionDataView, TopicDataView, VoteRequestView};
+    #[cfg(feature = "view")]
+    pub use crate::generated::vote_request_view::{
+        PartitionDataView, TopicDataView, VoteRequestView,
+    };
 }
 
-/// The structures nested in [`VoteResponse`](super::VoteResponse), and the views of them all.
+/// The structures nested in [`VoteResponse`](super::VoteResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod vote_response {
     pub use crate::generated::vote_response::{NodeEndpoint, PartitionData, TopicData};
-    pub use crate::generated::vote_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::vote_response_view::{
         NodeEndpointView, PartitionDataView, TopicDataView, VoteResponseView,
     };
 }
 
-/// The structures nested in [`VotersRecord`](super::VotersRecord), and the views of them all.
+/// The structures nested in [`VotersRecord`](super::VotersRecord), and (with the `view` feature) the views
+/// of them all.
 pub mod voters_record {
     pub use crate::generated::voters_record::{Endpoint, KRaftVersionFeature, Voter};
-    pub use crate::generated::voters_record::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::voters_record_view::{
         EndpointView, KRaftVersionFeatureView, VoterView, VotersRecordView,
     };
 }
 
-/// The structures nested in [`WriteShareGroupStateRequest`](super::WriteShareGroupStateRequest), and the views of them all.
+/// The structures nested in [`WriteShareGroupStateRequest`](super::WriteShareGroupStateRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod write_share_group_state_request {
     pub use crate::generated::write_share_group_state_request::{
         PartitionData, StateBatch, WriteStateData,
     };
-    pub use crate::generated::write_share_group_state_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::write_share_group_state_request_view::{
         PartitionDataView, StateBatchView, WriteShareGroupStateRequestView, WriteStateDataView,
     };
 }
 
-/// The structures nested in [`WriteShareGroupStateResponse`](super::WriteShareGroupStateResponse), and the views of them all.
+/// The structures nested in [`WriteShareGroupStateResponse`](super::WriteShareGroupStateResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod write_share_group_state_response {
     pub use crate::generated::write_share_group_state_response::{
         PartitionResult, WriteStateResult,
     };
-    pub use crate::generated::write_share_group_state_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::write_share_group_state_response_view::{
         PartitionResultView, WriteShareGroupStateResponseView, WriteStateResultView,
     };
 }
 
-/// The structures nested in [`WriteTxnMarkersRequest`](super::WriteTxnMarkersRequest), and the views of them all.
+/// The structures nested in [`WriteTxnMarkersRequest`](super::WriteTxnMarkersRequest), and (with the `view` feature) the views
+/// of them all.
 pub mod write_txn_markers_request {
     pub use crate::generated::write_txn_markers_request::{
         WritableTxnMarker, WritableTxnMarkerTopic,
     };
-    pub use crate::generated::write_txn_markers_request::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::write_txn_markers_request_view::{
         WritableTxnMarkerTopicView, WritableTxnMarkerView, WriteTxnMarkersRequestView,
     };
 }
 
-/// The structures nested in [`WriteTxnMarkersResponse`](super::WriteTxnMarkersResponse), and the views of them all.
+/// The structures nested in [`WriteTxnMarkersResponse`](super::WriteTxnMarkersResponse), and (with the `view` feature) the views
+/// of them all.
 pub mod write_txn_markers_response {
     pub use crate::generated::write_txn_markers_response::{
         WritableTxnMarkerPartitionResult, WritableTxnMarkerResult, WritableTxnMarkerTopicResult,
     };
-    pub use crate::generated::write_txn_markers_response::{
+    #[cfg(feature = "view")]
+    pub use crate::generated::write_txn_markers_response_view::{
         WritableTxnMarkerPartitionResultView, WritableTxnMarkerResultView,
         WritableTxnMarkerTopicResultView, WriteTxnMarkersResponseView,
     };

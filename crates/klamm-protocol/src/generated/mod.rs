@@ -12,200 +12,590 @@ pub mod messages;
 mod round_trip_tests;
 
 mod aborted_txn;
+#[cfg(feature = "view")]
+mod aborted_txn_view;
 mod add_offsets_to_txn_request;
+#[cfg(feature = "view")]
+mod add_offsets_to_txn_request_view;
 mod add_offsets_to_txn_response;
+#[cfg(feature = "view")]
+mod add_offsets_to_txn_response_view;
 mod add_partitions_to_txn_request;
+#[cfg(feature = "view")]
+mod add_partitions_to_txn_request_view;
 mod add_partitions_to_txn_response;
+#[cfg(feature = "view")]
+mod add_partitions_to_txn_response_view;
 mod add_raft_voter_request;
+#[cfg(feature = "view")]
+mod add_raft_voter_request_view;
 mod add_raft_voter_response;
+#[cfg(feature = "view")]
+mod add_raft_voter_response_view;
 mod allocate_producer_ids_request;
+#[cfg(feature = "view")]
+mod allocate_producer_ids_request_view;
 mod allocate_producer_ids_response;
+#[cfg(feature = "view")]
+mod allocate_producer_ids_response_view;
 mod alter_client_quotas_request;
+#[cfg(feature = "view")]
+mod alter_client_quotas_request_view;
 mod alter_client_quotas_response;
+#[cfg(feature = "view")]
+mod alter_client_quotas_response_view;
 mod alter_configs_request;
+#[cfg(feature = "view")]
+mod alter_configs_request_view;
 mod alter_configs_response;
+#[cfg(feature = "view")]
+mod alter_configs_response_view;
 mod alter_partition_reassignments_request;
+#[cfg(feature = "view")]
+mod alter_partition_reassignments_request_view;
 mod alter_partition_reassignments_response;
+#[cfg(feature = "view")]
+mod alter_partition_reassignments_response_view;
 mod alter_partition_request;
+#[cfg(feature = "view")]
+mod alter_partition_request_view;
 mod alter_partition_response;
+#[cfg(feature = "view")]
+mod alter_partition_response_view;
 mod alter_replica_log_dirs_request;
+#[cfg(feature = "view")]
+mod alter_replica_log_dirs_request_view;
 mod alter_replica_log_dirs_response;
+#[cfg(feature = "view")]
+mod alter_replica_log_dirs_response_view;
 mod alter_share_group_offsets_request;
+#[cfg(feature = "view")]
+mod alter_share_group_offsets_request_view;
 mod alter_share_group_offsets_response;
+#[cfg(feature = "view")]
+mod alter_share_group_offsets_response_view;
 mod alter_user_scram_credentials_request;
+#[cfg(feature = "view")]
+mod alter_user_scram_credentials_request_view;
 mod alter_user_scram_credentials_response;
+#[cfg(feature = "view")]
+mod alter_user_scram_credentials_response_view;
 mod api_versions_request;
+#[cfg(feature = "view")]
+mod api_versions_request_view;
 mod api_versions_response;
+#[cfg(feature = "view")]
+mod api_versions_response_view;
 mod assign_replicas_to_dirs_request;
+#[cfg(feature = "view")]
+mod assign_replicas_to_dirs_request_view;
 mod assign_replicas_to_dirs_response;
+#[cfg(feature = "view")]
+mod assign_replicas_to_dirs_response_view;
 mod begin_quorum_epoch_request;
+#[cfg(feature = "view")]
+mod begin_quorum_epoch_request_view;
 mod begin_quorum_epoch_response;
+#[cfg(feature = "view")]
+mod begin_quorum_epoch_response_view;
 mod broker_heartbeat_request;
+#[cfg(feature = "view")]
+mod broker_heartbeat_request_view;
 mod broker_heartbeat_response;
+#[cfg(feature = "view")]
+mod broker_heartbeat_response_view;
 mod broker_registration_request;
+#[cfg(feature = "view")]
+mod broker_registration_request_view;
 mod broker_registration_response;
+#[cfg(feature = "view")]
+mod broker_registration_response_view;
 mod consumer_group_describe_request;
+#[cfg(feature = "view")]
+mod consumer_group_describe_request_view;
 mod consumer_group_describe_response;
+#[cfg(feature = "view")]
+mod consumer_group_describe_response_view;
 mod consumer_group_heartbeat_request;
+#[cfg(feature = "view")]
+mod consumer_group_heartbeat_request_view;
 mod consumer_group_heartbeat_response;
+#[cfg(feature = "view")]
+mod consumer_group_heartbeat_response_view;
 mod consumer_protocol_assignment;
+#[cfg(feature = "view")]
+mod consumer_protocol_assignment_view;
 mod consumer_protocol_subscription;
+#[cfg(feature = "view")]
+mod consumer_protocol_subscription_view;
 mod control_record_type_schema;
+#[cfg(feature = "view")]
+mod control_record_type_schema_view;
 mod controller_registration_request;
+#[cfg(feature = "view")]
+mod controller_registration_request_view;
 mod controller_registration_response;
+#[cfg(feature = "view")]
+mod controller_registration_response_view;
 mod create_acls_request;
+#[cfg(feature = "view")]
+mod create_acls_request_view;
 mod create_acls_response;
+#[cfg(feature = "view")]
+mod create_acls_response_view;
 mod create_delegation_token_request;
+#[cfg(feature = "view")]
+mod create_delegation_token_request_view;
 mod create_delegation_token_response;
+#[cfg(feature = "view")]
+mod create_delegation_token_response_view;
 mod create_partitions_request;
+#[cfg(feature = "view")]
+mod create_partitions_request_view;
 mod create_partitions_response;
+#[cfg(feature = "view")]
+mod create_partitions_response_view;
 mod create_topics_request;
+#[cfg(feature = "view")]
+mod create_topics_request_view;
 mod create_topics_response;
+#[cfg(feature = "view")]
+mod create_topics_response_view;
 mod default_principal_data;
+#[cfg(feature = "view")]
+mod default_principal_data_view;
 mod delete_acls_request;
+#[cfg(feature = "view")]
+mod delete_acls_request_view;
 mod delete_acls_response;
+#[cfg(feature = "view")]
+mod delete_acls_response_view;
 mod delete_groups_request;
+#[cfg(feature = "view")]
+mod delete_groups_request_view;
 mod delete_groups_response;
+#[cfg(feature = "view")]
+mod delete_groups_response_view;
 mod delete_records_request;
+#[cfg(feature = "view")]
+mod delete_records_request_view;
 mod delete_records_response;
+#[cfg(feature = "view")]
+mod delete_records_response_view;
 mod delete_share_group_offsets_request;
+#[cfg(feature = "view")]
+mod delete_share_group_offsets_request_view;
 mod delete_share_group_offsets_response;
+#[cfg(feature = "view")]
+mod delete_share_group_offsets_response_view;
 mod delete_share_group_state_request;
+#[cfg(feature = "view")]
+mod delete_share_group_state_request_view;
 mod delete_share_group_state_response;
+#[cfg(feature = "view")]
+mod delete_share_group_state_response_view;
 mod delete_topics_request;
+#[cfg(feature = "view")]
+mod delete_topics_request_view;
 mod delete_topics_response;
+#[cfg(feature = "view")]
+mod delete_topics_response_view;
 mod describe_acls_request;
+#[cfg(feature = "view")]
+mod describe_acls_request_view;
 mod describe_acls_response;
+#[cfg(feature = "view")]
+mod describe_acls_response_view;
 mod describe_client_quotas_request;
+#[cfg(feature = "view")]
+mod describe_client_quotas_request_view;
 mod describe_client_quotas_response;
+#[cfg(feature = "view")]
+mod describe_client_quotas_response_view;
 mod describe_cluster_request;
+#[cfg(feature = "view")]
+mod describe_cluster_request_view;
 mod describe_cluster_response;
+#[cfg(feature = "view")]
+mod describe_cluster_response_view;
 mod describe_configs_request;
+#[cfg(feature = "view")]
+mod describe_configs_request_view;
 mod describe_configs_response;
+#[cfg(feature = "view")]
+mod describe_configs_response_view;
 mod describe_delegation_token_request;
+#[cfg(feature = "view")]
+mod describe_delegation_token_request_view;
 mod describe_delegation_token_response;
+#[cfg(feature = "view")]
+mod describe_delegation_token_response_view;
 mod describe_groups_request;
+#[cfg(feature = "view")]
+mod describe_groups_request_view;
 mod describe_groups_response;
+#[cfg(feature = "view")]
+mod describe_groups_response_view;
 mod describe_log_dirs_request;
+#[cfg(feature = "view")]
+mod describe_log_dirs_request_view;
 mod describe_log_dirs_response;
+#[cfg(feature = "view")]
+mod describe_log_dirs_response_view;
 mod describe_producers_request;
+#[cfg(feature = "view")]
+mod describe_producers_request_view;
 mod describe_producers_response;
+#[cfg(feature = "view")]
+mod describe_producers_response_view;
 mod describe_quorum_request;
+#[cfg(feature = "view")]
+mod describe_quorum_request_view;
 mod describe_quorum_response;
+#[cfg(feature = "view")]
+mod describe_quorum_response_view;
 mod describe_share_group_offsets_request;
+#[cfg(feature = "view")]
+mod describe_share_group_offsets_request_view;
 mod describe_share_group_offsets_response;
+#[cfg(feature = "view")]
+mod describe_share_group_offsets_response_view;
 mod describe_topic_partitions_request;
+#[cfg(feature = "view")]
+mod describe_topic_partitions_request_view;
 mod describe_topic_partitions_response;
+#[cfg(feature = "view")]
+mod describe_topic_partitions_response_view;
 mod describe_transactions_request;
+#[cfg(feature = "view")]
+mod describe_transactions_request_view;
 mod describe_transactions_response;
+#[cfg(feature = "view")]
+mod describe_transactions_response_view;
 mod describe_user_scram_credentials_request;
+#[cfg(feature = "view")]
+mod describe_user_scram_credentials_request_view;
 mod describe_user_scram_credentials_response;
+#[cfg(feature = "view")]
+mod describe_user_scram_credentials_response_view;
 mod elect_leaders_request;
+#[cfg(feature = "view")]
+mod elect_leaders_request_view;
 mod elect_leaders_response;
+#[cfg(feature = "view")]
+mod elect_leaders_response_view;
 mod end_quorum_epoch_request;
+#[cfg(feature = "view")]
+mod end_quorum_epoch_request_view;
 mod end_quorum_epoch_response;
+#[cfg(feature = "view")]
+mod end_quorum_epoch_response_view;
 mod end_txn_marker;
+#[cfg(feature = "view")]
+mod end_txn_marker_view;
 mod end_txn_request;
+#[cfg(feature = "view")]
+mod end_txn_request_view;
 mod end_txn_response;
+#[cfg(feature = "view")]
+mod end_txn_response_view;
 mod envelope_request;
+#[cfg(feature = "view")]
+mod envelope_request_view;
 mod envelope_response;
+#[cfg(feature = "view")]
+mod envelope_response_view;
 mod expire_delegation_token_request;
+#[cfg(feature = "view")]
+mod expire_delegation_token_request_view;
 mod expire_delegation_token_response;
+#[cfg(feature = "view")]
+mod expire_delegation_token_response_view;
 mod fetch_request;
+#[cfg(feature = "view")]
+mod fetch_request_view;
 mod fetch_response;
+#[cfg(feature = "view")]
+mod fetch_response_view;
 mod fetch_snapshot_request;
+#[cfg(feature = "view")]
+mod fetch_snapshot_request_view;
 mod fetch_snapshot_response;
+#[cfg(feature = "view")]
+mod fetch_snapshot_response_view;
 mod find_coordinator_request;
+#[cfg(feature = "view")]
+mod find_coordinator_request_view;
 mod find_coordinator_response;
+#[cfg(feature = "view")]
+mod find_coordinator_response_view;
 mod get_telemetry_subscriptions_request;
+#[cfg(feature = "view")]
+mod get_telemetry_subscriptions_request_view;
 mod get_telemetry_subscriptions_response;
+#[cfg(feature = "view")]
+mod get_telemetry_subscriptions_response_view;
 mod heartbeat_request;
+#[cfg(feature = "view")]
+mod heartbeat_request_view;
 mod heartbeat_response;
+#[cfg(feature = "view")]
+mod heartbeat_response_view;
 mod incremental_alter_configs_request;
+#[cfg(feature = "view")]
+mod incremental_alter_configs_request_view;
 mod incremental_alter_configs_response;
+#[cfg(feature = "view")]
+mod incremental_alter_configs_response_view;
 mod init_producer_id_request;
+#[cfg(feature = "view")]
+mod init_producer_id_request_view;
 mod init_producer_id_response;
+#[cfg(feature = "view")]
+mod init_producer_id_response_view;
 mod initialize_share_group_state_request;
+#[cfg(feature = "view")]
+mod initialize_share_group_state_request_view;
 mod initialize_share_group_state_response;
+#[cfg(feature = "view")]
+mod initialize_share_group_state_response_view;
 mod join_group_request;
+#[cfg(feature = "view")]
+mod join_group_request_view;
 mod join_group_response;
+#[cfg(feature = "view")]
+mod join_group_response_view;
 mod kraft_version_record;
+#[cfg(feature = "view")]
+mod kraft_version_record_view;
 mod leader_change_message;
+#[cfg(feature = "view")]
+mod leader_change_message_view;
 mod leave_group_request;
+#[cfg(feature = "view")]
+mod leave_group_request_view;
 mod leave_group_response;
+#[cfg(feature = "view")]
+mod leave_group_response_view;
 mod list_config_resources_request;
+#[cfg(feature = "view")]
+mod list_config_resources_request_view;
 mod list_config_resources_response;
+#[cfg(feature = "view")]
+mod list_config_resources_response_view;
 mod list_groups_request;
+#[cfg(feature = "view")]
+mod list_groups_request_view;
 mod list_groups_response;
+#[cfg(feature = "view")]
+mod list_groups_response_view;
 mod list_offsets_request;
+#[cfg(feature = "view")]
+mod list_offsets_request_view;
 mod list_offsets_response;
+#[cfg(feature = "view")]
+mod list_offsets_response_view;
 mod list_partition_reassignments_request;
+#[cfg(feature = "view")]
+mod list_partition_reassignments_request_view;
 mod list_partition_reassignments_response;
+#[cfg(feature = "view")]
+mod list_partition_reassignments_response_view;
 mod list_transactions_request;
+#[cfg(feature = "view")]
+mod list_transactions_request_view;
 mod list_transactions_response;
+#[cfg(feature = "view")]
+mod list_transactions_response_view;
 mod metadata_request;
+#[cfg(feature = "view")]
+mod metadata_request_view;
 mod metadata_response;
+#[cfg(feature = "view")]
+mod metadata_response_view;
 mod offset_commit_request;
+#[cfg(feature = "view")]
+mod offset_commit_request_view;
 mod offset_commit_response;
+#[cfg(feature = "view")]
+mod offset_commit_response_view;
 mod offset_delete_request;
+#[cfg(feature = "view")]
+mod offset_delete_request_view;
 mod offset_delete_response;
+#[cfg(feature = "view")]
+mod offset_delete_response_view;
 mod offset_fetch_request;
+#[cfg(feature = "view")]
+mod offset_fetch_request_view;
 mod offset_fetch_response;
+#[cfg(feature = "view")]
+mod offset_fetch_response_view;
 mod offset_for_leader_epoch_request;
+#[cfg(feature = "view")]
+mod offset_for_leader_epoch_request_view;
 mod offset_for_leader_epoch_response;
+#[cfg(feature = "view")]
+mod offset_for_leader_epoch_response_view;
 mod produce_request;
+#[cfg(feature = "view")]
+mod produce_request_view;
 mod produce_response;
+#[cfg(feature = "view")]
+mod produce_response_view;
 mod push_telemetry_request;
+#[cfg(feature = "view")]
+mod push_telemetry_request_view;
 mod push_telemetry_response;
+#[cfg(feature = "view")]
+mod push_telemetry_response_view;
 mod read_share_group_state_request;
+#[cfg(feature = "view")]
+mod read_share_group_state_request_view;
 mod read_share_group_state_response;
+#[cfg(feature = "view")]
+mod read_share_group_state_response_view;
 mod read_share_group_state_summary_request;
+#[cfg(feature = "view")]
+mod read_share_group_state_summary_request_view;
 mod read_share_group_state_summary_response;
+#[cfg(feature = "view")]
+mod read_share_group_state_summary_response_view;
 mod remove_raft_voter_request;
+#[cfg(feature = "view")]
+mod remove_raft_voter_request_view;
 mod remove_raft_voter_response;
+#[cfg(feature = "view")]
+mod remove_raft_voter_response_view;
 mod renew_delegation_token_request;
+#[cfg(feature = "view")]
+mod renew_delegation_token_request_view;
 mod renew_delegation_token_response;
+#[cfg(feature = "view")]
+mod renew_delegation_token_response_view;
 mod request_header;
+#[cfg(feature = "view")]
+mod request_header_view;
 mod response_header;
+#[cfg(feature = "view")]
+mod response_header_view;
 mod sasl_authenticate_request;
+#[cfg(feature = "view")]
+mod sasl_authenticate_request_view;
 mod sasl_authenticate_response;
+#[cfg(feature = "view")]
+mod sasl_authenticate_response_view;
 mod sasl_handshake_request;
+#[cfg(feature = "view")]
+mod sasl_handshake_request_view;
 mod sasl_handshake_response;
+#[cfg(feature = "view")]
+mod sasl_handshake_response_view;
 mod share_acknowledge_request;
+#[cfg(feature = "view")]
+mod share_acknowledge_request_view;
 mod share_acknowledge_response;
+#[cfg(feature = "view")]
+mod share_acknowledge_response_view;
 mod share_fetch_request;
+#[cfg(feature = "view")]
+mod share_fetch_request_view;
 mod share_fetch_response;
+#[cfg(feature = "view")]
+mod share_fetch_response_view;
 mod share_group_describe_request;
+#[cfg(feature = "view")]
+mod share_group_describe_request_view;
 mod share_group_describe_response;
+#[cfg(feature = "view")]
+mod share_group_describe_response_view;
 mod share_group_heartbeat_request;
+#[cfg(feature = "view")]
+mod share_group_heartbeat_request_view;
 mod share_group_heartbeat_response;
+#[cfg(feature = "view")]
+mod share_group_heartbeat_response_view;
 mod snapshot_footer_record;
+#[cfg(feature = "view")]
+mod snapshot_footer_record_view;
 mod snapshot_header_record;
+#[cfg(feature = "view")]
+mod snapshot_header_record_view;
 mod streams_group_describe_request;
+#[cfg(feature = "view")]
+mod streams_group_describe_request_view;
 mod streams_group_describe_response;
+#[cfg(feature = "view")]
+mod streams_group_describe_response_view;
 mod streams_group_heartbeat_request;
+#[cfg(feature = "view")]
+mod streams_group_heartbeat_request_view;
 mod streams_group_heartbeat_response;
+#[cfg(feature = "view")]
+mod streams_group_heartbeat_response_view;
 mod streams_group_topology_description_update_request;
+#[cfg(feature = "view")]
+mod streams_group_topology_description_update_request_view;
 mod streams_group_topology_description_update_response;
+#[cfg(feature = "view")]
+mod streams_group_topology_description_update_response_view;
 mod sync_group_request;
+#[cfg(feature = "view")]
+mod sync_group_request_view;
 mod sync_group_response;
+#[cfg(feature = "view")]
+mod sync_group_response_view;
 mod txn_offset_commit_request;
+#[cfg(feature = "view")]
+mod txn_offset_commit_request_view;
 mod txn_offset_commit_response;
+#[cfg(feature = "view")]
+mod txn_offset_commit_response_view;
 mod unregister_broker_request;
+#[cfg(feature = "view")]
+mod unregister_broker_request_view;
 mod unregister_broker_response;
+#[cfg(feature = "view")]
+mod unregister_broker_response_view;
 mod unregister_controller_request;
+#[cfg(feature = "view")]
+mod unregister_controller_request_view;
 mod unregister_controller_response;
+#[cfg(feature = "view")]
+mod unregister_controller_response_view;
 mod update_features_request;
+#[cfg(feature = "view")]
+mod update_features_request_view;
 mod update_features_response;
+#[cfg(feature = "view")]
+mod update_features_response_view;
 mod update_raft_voter_request;
+#[cfg(feature = "view")]
+mod update_raft_voter_request_view;
 mod update_raft_voter_response;
+#[cfg(feature = "view")]
+mod update_raft_voter_response_view;
 mod vote_request;
+#[cfg(feature = "view")]
+mod vote_request_view;
 mod vote_response;
+#[cfg(feature = "view")]
+mod vote_response_view;
 mod voters_record;
+#[cfg(feature = "view")]
+mod voters_record_view;
 mod write_share_group_state_request;
+#[cfg(feature = "view")]
+mod write_share_group_state_request_view;
 mod write_share_group_state_response;
+#[cfg(feature = "view")]
+mod write_share_group_state_response_view;
 mod write_txn_markers_request;
+#[cfg(feature = "view")]
+mod write_txn_markers_request_view;
 mod write_txn_markers_response;
+#[cfg(feature = "view")]
+mod write_txn_markers_response_view;
 
 pub use aborted_txn::AbortedTxn;
 pub use add_offsets_to_txn_request::AddOffsetsToTxnRequest;
