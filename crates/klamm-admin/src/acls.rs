@@ -215,16 +215,14 @@ impl AclBindingFilter {
     }
 
     fn to_request(&self) -> DeleteAclsFilter {
-        DeleteAclsFilter {
-            resource_type_filter: self.resource_type.code(),
-            resource_name_filter: self.resource_name.as_deref().map(Into::into),
-            pattern_type_filter: self.pattern_type.code(),
-            principal_filter: self.principal.as_deref().map(Into::into),
-            host_filter: self.host.as_deref().map(Into::into),
-            operation: self.operation.code(),
-            permission_type: self.permission.code(),
-            ..Default::default()
-        }
+        DeleteAclsFilter::default()
+            .with_resource_type_filter(self.resource_type.code())
+            .with_resource_name_filter(self.resource_name.as_deref().map(Into::into))
+            .with_pattern_type_filter(self.pattern_type.code())
+            .with_principal_filter(self.principal.as_deref().map(Into::into))
+            .with_host_filter(self.host.as_deref().map(Into::into))
+            .with_operation(self.operation.code())
+            .with_permission_type(self.permission.code())
     }
 }
 
@@ -266,23 +264,22 @@ impl Admin {
         }
         let creations: Vec<AclCreation> = valid
             .iter()
-            .map(|b| AclCreation {
-                resource_type: b.resource_type.code(),
-                resource_name: b.resource_name.as_str().into(),
-                resource_pattern_type: b.pattern_type.code(),
-                principal: b.principal.as_str().into(),
-                host: b.host.as_str().into(),
-                operation: b.operation.code(),
-                permission_type: b.permission.code(),
-                ..Default::default()
+            .map(|b| {
+                AclCreation::default()
+                    .with_resource_type(b.resource_type.code())
+                    .with_resource_name(b.resource_name.as_str().into())
+                    .with_resource_pattern_type(b.pattern_type.code())
+                    .with_principal(b.principal.as_str().into())
+                    .with_host(b.host.as_str().into())
+                    .with_operation(b.operation.code())
+                    .with_permission_type(b.permission.code())
             })
             .collect();
         let response = self
             .cluster
             .call(
-                Call::new(Target::Any, move |_| CreateAclsRequest {
-                    creations: creations.clone(),
-                    ..Default::default()
+                Call::new(Target::Any, move |_| {
+                    CreateAclsRequest::default().with_creations(creations.clone())
                 })
                 .timeout(Some(self.timeout(options.timeout))),
             )
@@ -319,15 +316,15 @@ impl Admin {
         let response = self
             .cluster
             .call(
-                Call::new(Target::Any, move |_| DescribeAclsRequest {
-                    resource_type_filter: f.resource_type_filter,
-                    resource_name_filter: f.resource_name_filter.clone(),
-                    pattern_type_filter: f.pattern_type_filter,
-                    principal_filter: f.principal_filter.clone(),
-                    host_filter: f.host_filter.clone(),
-                    operation: f.operation,
-                    permission_type: f.permission_type,
-                    ..Default::default()
+                Call::new(Target::Any, move |_| {
+                    DescribeAclsRequest::default()
+                        .with_resource_type_filter(f.resource_type_filter)
+                        .with_resource_name_filter(f.resource_name_filter.clone())
+                        .with_pattern_type_filter(f.pattern_type_filter)
+                        .with_principal_filter(f.principal_filter.clone())
+                        .with_host_filter(f.host_filter.clone())
+                        .with_operation(f.operation)
+                        .with_permission_type(f.permission_type)
                 })
                 .classify(|response| {
                     ResponseError::check(response.error_code).map_err(|e| {
@@ -372,9 +369,8 @@ impl Admin {
         let response = self
             .cluster
             .call(
-                Call::new(Target::Any, move |_| DeleteAclsRequest {
-                    filters: request_filters.clone(),
-                    ..Default::default()
+                Call::new(Target::Any, move |_| {
+                    DeleteAclsRequest::default().with_filters(request_filters.clone())
                 })
                 .timeout(Some(self.timeout(options.timeout))),
             )

@@ -61,10 +61,10 @@ impl Admin {
         let described = self
             .cluster
             .call(
-                Call::new(Target::Any, |_| DescribeClusterRequest {
-                    include_cluster_authorized_operations: true,
-                    include_fenced_brokers: true,
-                    ..Default::default()
+                Call::new(Target::Any, |_| {
+                    DescribeClusterRequest::default()
+                        .with_include_cluster_authorized_operations(true)
+                        .with_include_fenced_brokers(true)
                 })
                 .classify(|response| {
                     ResponseError::check(response.error_code)
@@ -101,10 +101,10 @@ impl Admin {
                 let response = self
                     .cluster
                     .call(
-                        Call::new(Target::Any, |_| MetadataRequest {
-                            topics: Some(vec![]),
-                            include_cluster_authorized_operations: true,
-                            ..Default::default()
+                        Call::new(Target::Any, |_| {
+                            MetadataRequest::default()
+                                .with_topics(Some(vec![]))
+                                .with_include_cluster_authorized_operations(true)
                         })
                         .timeout(timeout),
                     )

@@ -135,16 +135,13 @@ mod tests {
 
     #[test]
     fn subscription_versions_decode_their_fields() {
-        let subscription = ConsumerProtocolSubscription {
-            topics: vec!["a".into(), "b".into()],
-            owned_partitions: vec![OwnedPartitions {
-                topic: "a".into(),
-                partitions: [0, 2].into(),
-            }],
-            generation_id: 7,
-            rack_id: Some("r1".into()),
-            ..Default::default()
-        };
+        let subscription = ConsumerProtocolSubscription::default()
+            .with_topics(vec!["a".into(), "b".into()])
+            .with_owned_partitions(vec![OwnedPartitions::default()
+                .with_topic("a".into())
+                .with_partitions([0, 2].into())])
+            .with_generation_id(7)
+            .with_rack_id(Some("r1".into()));
         let v3 = decode_subscription(&with_version(&subscription, 3)).unwrap();
         assert_eq!(v3.version, 3);
         assert_eq!(v3.topics, vec!["a", "b"]);
@@ -157,13 +154,11 @@ mod tests {
 
     #[test]
     fn newer_versions_are_read_as_the_newest_known_ignoring_the_rest() {
-        let assignment = ConsumerProtocolAssignment {
-            assigned_partitions: vec![AssignedPartitions {
-                topic: "t".into(),
-                partitions: [1].into(),
-            }],
-            ..Default::default()
-        };
+        let assignment = ConsumerProtocolAssignment::default().with_assigned_partitions(vec![
+            AssignedPartitions::default()
+                .with_topic("t".into())
+                .with_partitions([1].into()),
+        ]);
         let mut bytes = BytesMut::from(&with_version(&assignment, 3)[..]);
         bytes[0..2].copy_from_slice(&9i16.to_be_bytes());
         bytes.put_slice(b"future fields");

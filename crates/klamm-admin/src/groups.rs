@@ -146,14 +146,14 @@ impl Admin {
         options: ListConsumerGroupsOptions,
     ) -> Result<ConsumerGroupListing, AdminError> {
         let broker_ids = self.cluster.metadata().await?.broker_ids();
-        let list = FanOut::new(|_, version| ListGroupsRequest {
-            states_filter: options.states.iter().map(|s| s.as_str().into()).collect(),
-            types_filter: if version >= 5 {
-                options.types.iter().map(|s| s.as_str().into()).collect()
-            } else {
-                vec![]
-            },
-            ..Default::default()
+        let list = FanOut::new(|_, version| {
+            ListGroupsRequest::default()
+                .with_states_filter(options.states.iter().map(|s| s.as_str().into()).collect())
+                .with_types_filter(if version >= 5 {
+                    options.types.iter().map(|s| s.as_str().into()).collect()
+                } else {
+                    vec![]
+                })
         })
         .classify(|response| ResponseError::check(response.error_code));
         let per_broker = self
@@ -237,10 +237,10 @@ impl Admin {
         let described = self
             .cluster
             .call(
-                Call::new(target.clone(), move |_| ConsumerGroupDescribeRequest {
-                    group_ids: vec![id.as_str().into()],
-                    include_authorized_operations: true,
-                    ..Default::default()
+                Call::new(target.clone(), move |_| {
+                    ConsumerGroupDescribeRequest::default()
+                        .with_group_ids(vec![id.as_str().into()])
+                        .with_include_authorized_operations(true)
                 })
                 .classify(|response| {
                     response
@@ -329,10 +329,10 @@ impl Admin {
             .call(
                 Call::new(
                     Target::Coordinator(CoordinatorType::Group, group.to_owned()),
-                    move |_| DescribeGroupsRequest {
-                        groups: vec![id.as_str().into()],
-                        include_authorized_operations: true,
-                        ..Default::default()
+                    move |_| {
+                        DescribeGroupsRequest::default()
+                            .with_groups(vec![id.as_str().into()])
+                            .with_include_authorized_operations(true)
                     },
                 )
                 .classify(|response| {
@@ -433,18 +433,14 @@ impl Admin {
         let identities: Vec<MemberIdentity> = members
             .iter()
             .map(|m| match m {
-                MemberToRemove::Static(instance) => MemberIdentity {
-                    member_id: "".into(),
-                    group_instance_id: Some(instance.as_str().into()),
-                    reason: Some("removed by klamm".into()),
-                    ..Default::default()
-                },
-                MemberToRemove::Dynamic(id) => MemberIdentity {
-                    member_id: id.as_str().into(),
-                    group_instance_id: None,
-                    reason: Some("removed by klamm".into()),
-                    ..Default::default()
-                },
+                MemberToRemove::Static(instance) => MemberIdentity::default()
+                    .with_member_id("".into())
+                    .with_group_instance_id(Some(instance.as_str().into()))
+                    .with_reason(Some("removed by klamm".into())),
+                MemberToRemove::Dynamic(id) => MemberIdentity::default()
+                    .with_member_id(id.as_str().into())
+                    .with_group_instance_id(None)
+                    .with_reason(Some("removed by klamm".into())),
             })
             .collect();
         let id = group_id.to_owned();
@@ -453,10 +449,10 @@ impl Admin {
             .call(
                 Call::new(
                     Target::Coordinator(CoordinatorType::Group, group_id.to_owned()),
-                    move |_| LeaveGroupRequest {
-                        group_id: id.as_str().into(),
-                        members: identities.clone(),
-                        ..Default::default()
+                    move |_| {
+                        LeaveGroupRequest::default()
+                            .with_group_id(id.as_str().into())
+                            .with_members(identities.clone())
                     },
                 )
                 .classify(|response| coordinator_retry(response.error_code))
@@ -498,10 +494,8 @@ impl ShardedRequest for DeleteGroupsShards {
     }
 
     fn build(&self, _broker: i32, _version: i16, groups: &[String]) -> DeleteGroupsRequest {
-        DeleteGroupsRequest {
-            groups_names: groups.iter().map(|group| group.as_str().into()).collect(),
-            ..Default::default()
-        }
+        DeleteGroupsRequest::default()
+            .with_groups_names(groups.iter().map(|group| group.as_str().into()).collect())
     }
 
     fn classify(

@@ -155,25 +155,23 @@ impl ShardedRequest for ListOffsetsShards<'_> {
     ) -> ListOffsetsRequest {
         let topics = topic_entries(
             partitions,
-            |name, partition| ListOffsetsPartition {
-                partition_index: partition,
-                timestamp: self.specs[&TopicPartition::new(name, partition)].wire(),
-                current_leader_epoch: -1,
-                ..Default::default()
+            |name, partition| {
+                ListOffsetsPartition::default()
+                    .with_partition_index(partition)
+                    .with_timestamp(self.specs[&TopicPartition::new(name, partition)].wire())
+                    .with_current_leader_epoch(-1)
             },
-            |name, partitions| ListOffsetsTopic {
-                name: name.into(),
-                partitions,
-                ..Default::default()
+            |name, partitions| {
+                ListOffsetsTopic::default()
+                    .with_name(name.into())
+                    .with_partitions(partitions)
             },
         );
-        ListOffsetsRequest {
-            replica_id: -1,
-            isolation_level: i8::from(self.read_committed),
-            topics,
-            timeout_ms: timeout_ms(self.timeout),
-            ..Default::default()
-        }
+        ListOffsetsRequest::default()
+            .with_replica_id(-1)
+            .with_isolation_level(i8::from(self.read_committed))
+            .with_topics(topics)
+            .with_timeout_ms(timeout_ms(self.timeout))
     }
 
     fn classify(
@@ -225,22 +223,20 @@ impl ShardedRequest for DeleteRecordsShards<'_> {
     ) -> DeleteRecordsRequest {
         let topics = topic_entries(
             partitions,
-            |name, partition| DeleteRecordsPartition {
-                partition_index: partition,
-                offset: self.before[&TopicPartition::new(name, partition)],
-                ..Default::default()
+            |name, partition| {
+                DeleteRecordsPartition::default()
+                    .with_partition_index(partition)
+                    .with_offset(self.before[&TopicPartition::new(name, partition)])
             },
-            |name, partitions| DeleteRecordsTopic {
-                name: name.into(),
-                partitions,
-                ..Default::default()
+            |name, partitions| {
+                DeleteRecordsTopic::default()
+                    .with_name(name.into())
+                    .with_partitions(partitions)
             },
         );
-        DeleteRecordsRequest {
-            topics,
-            timeout_ms: timeout_ms(self.timeout),
-            ..Default::default()
-        }
+        DeleteRecordsRequest::default()
+            .with_topics(topics)
+            .with_timeout_ms(timeout_ms(self.timeout))
     }
 
     fn classify(

@@ -106,24 +106,24 @@ impl Admin {
         let topics: Option<Vec<ElectTopic>> = partitions.map(|partitions| {
             group(partitions)
                 .into_iter()
-                .map(|(topic, partitions)| ElectTopic {
-                    topic: topic.into(),
-                    partitions: partitions.into(),
-                    ..Default::default()
+                .map(|(topic, partitions)| {
+                    ElectTopic::default()
+                        .with_topic(topic.into())
+                        .with_partitions(partitions.into())
                 })
                 .collect()
         });
         let response = self
             .cluster
             .call(
-                Call::new(Target::Controller, move |_| ElectLeadersRequest {
-                    election_type: match election {
-                        ElectionType::Preferred => 0,
-                        ElectionType::Unclean => 1,
-                    },
-                    topic_partitions: topics.clone(),
-                    timeout_ms: timeout_ms(timeout),
-                    ..Default::default()
+                Call::new(Target::Controller, move |_| {
+                    ElectLeadersRequest::default()
+                        .with_election_type(match election {
+                            ElectionType::Preferred => 0,
+                            ElectionType::Unclean => 1,
+                        })
+                        .with_topic_partitions(topics.clone())
+                        .with_timeout_ms(timeout_ms(timeout))
                 })
                 .classify(|response| ResponseError::check(response.error_code))
                 .timeout(Some(timeout)),
@@ -159,32 +159,27 @@ impl Admin {
         let timeout = self.timeout(timeout);
         let mut topics: BTreeMap<String, Vec<ReassignablePartition>> = BTreeMap::new();
         for (tp, replicas) in reassignments {
-            topics
-                .entry(tp.topic.clone())
-                .or_default()
-                .push(ReassignablePartition {
-                    partition_index: tp.partition,
-                    replicas: replicas.clone().map(Into::into),
-                    ..Default::default()
-                });
+            topics.entry(tp.topic.clone()).or_default().push(
+                ReassignablePartition::default()
+                    .with_partition_index(tp.partition)
+                    .with_replicas(replicas.clone().map(Into::into)),
+            );
         }
         let topics: Vec<ReassignableTopic> = topics
             .into_iter()
-            .map(|(name, partitions)| ReassignableTopic {
-                name: name.into(),
-                partitions,
-                ..Default::default()
+            .map(|(name, partitions)| {
+                ReassignableTopic::default()
+                    .with_name(name.into())
+                    .with_partitions(partitions)
             })
             .collect();
         let response = self
             .cluster
             .call(
                 Call::new(Target::Controller, move |_| {
-                    AlterPartitionReassignmentsRequest {
-                        timeout_ms: timeout_ms(timeout),
-                        topics: topics.clone(),
-                        ..Default::default()
-                    }
+                    AlterPartitionReassignmentsRequest::default()
+                        .with_timeout_ms(timeout_ms(timeout))
+                        .with_topics(topics.clone())
                 })
                 .classify(|response| match ErrorCode::from_code(response.error_code) {
                     ErrorCode::NotController => Err(ResponseError::new(ErrorCode::NotController)),
@@ -233,24 +228,20 @@ impl Admin {
         let topics: Option<Vec<ListPartitionReassignmentsTopics>> = partitions.map(|partitions| {
             group(partitions)
                 .into_iter()
-                .map(
-                    |(name, partition_indexes)| ListPartitionReassignmentsTopics {
-                        name: name.into(),
-                        partition_indexes: partition_indexes.into(),
-                        ..Default::default()
-                    },
-                )
+                .map(|(name, partition_indexes)| {
+                    ListPartitionReassignmentsTopics::default()
+                        .with_name(name.into())
+                        .with_partition_indexes(partition_indexes.into())
+                })
                 .collect()
         });
         let response = self
             .cluster
             .call(
                 Call::new(Target::Controller, move |_| {
-                    ListPartitionReassignmentsRequest {
-                        timeout_ms: timeout_ms(timeout),
-                        topics: topics.clone(),
-                        ..Default::default()
-                    }
+                    ListPartitionReassignmentsRequest::default()
+                        .with_timeout_ms(timeout_ms(timeout))
+                        .with_topics(topics.clone())
                 })
                 .classify(|response| {
                     ResponseError::check(response.error_code)
@@ -288,11 +279,8 @@ impl Admin {
             Some(ids) => ids.to_vec(),
             None => self.cluster.metadata().await?.broker_ids(),
         };
-        let describe = FanOut::new(|_, _| DescribeLogDirsRequest {
-            topics: None,
-            ..Default::default()
-        })
-        .classify(|response| ResponseError::check(response.error_code));
+        let describe = FanOut::new(|_, _| DescribeLogDirsRequest::default().with_topics(None))
+            .classify(|response| ResponseError::check(response.error_code));
         let per_broker = self
             .cluster
             .sharded(&describe, ids, Some(self.timeout(timeout)))

@@ -85,16 +85,14 @@ fn a_kip_848_member_is_described_and_listed() {
 
         // Join (epoch 0) with a subscription, then heartbeat until the member owns all 3
         // partitions (a single member is given everything by the server assignor).
-        let join = ConsumerGroupHeartbeatRequest {
-            group_id: group.as_str().into(),
-            member_id: member.as_str().into(),
-            member_epoch: 0,
-            rebalance_timeout_ms: 30_000,
-            subscribed_topic_names: Some(vec![topic.as_str().into()]),
-            server_assignor: Some("uniform".into()),
-            topic_partitions: Some(vec![]),
-            ..Default::default()
-        };
+        let join = ConsumerGroupHeartbeatRequest::default()
+            .with_group_id(group.as_str().into())
+            .with_member_id(member.as_str().into())
+            .with_member_epoch(0)
+            .with_rebalance_timeout_ms(30_000)
+            .with_subscribed_topic_names(Some(vec![topic.as_str().into()]))
+            .with_server_assignor(Some("uniform".into()))
+            .with_topic_partitions(Some(vec![]));
         let joined = heartbeat(&admin, join).await;
         let mut epoch = joined.member_epoch;
         assert!(epoch > 0, "joined with epoch {epoch}");
@@ -115,24 +113,18 @@ fn a_kip_848_member_is_described_and_listed() {
                 owned_raw = a
                     .topic_partitions
                     .iter()
-                    .map(|tp| klamm_protocol::messages::consumer_group_heartbeat_request::TopicPartitions {
-                        topic_id: tp.topic_id,
-                        partitions: tp.partitions.clone(),
-                        ..Default::default()
-                    })
+                    .map(|tp| klamm_protocol::messages::consumer_group_heartbeat_request::TopicPartitions::default().with_topic_id(tp.topic_id).with_partitions(tp.partitions.clone()))
                     .collect();
             }
             if owned == vec![0, 1, 2] {
                 // Acknowledge the assignment with one more heartbeat carrying it.
                 let ack = heartbeat(
                     &admin,
-                    ConsumerGroupHeartbeatRequest {
-                        group_id: group.as_str().into(),
-                        member_id: member.as_str().into(),
-                        member_epoch: epoch,
-                        topic_partitions: Some(owned_raw.clone()),
-                        ..Default::default()
-                    },
+                    ConsumerGroupHeartbeatRequest::default()
+                        .with_group_id(group.as_str().into())
+                        .with_member_id(member.as_str().into())
+                        .with_member_epoch(epoch)
+                        .with_topic_partitions(Some(owned_raw.clone())),
                 )
                 .await;
                 assert!(
@@ -145,13 +137,11 @@ fn a_kip_848_member_is_described_and_listed() {
             tokio::time::sleep(Duration::from_millis(300)).await;
             let beat = heartbeat(
                 &admin,
-                ConsumerGroupHeartbeatRequest {
-                    group_id: group.as_str().into(),
-                    member_id: member.as_str().into(),
-                    member_epoch: epoch,
-                    topic_partitions: Some(owned_raw.clone()),
-                    ..Default::default()
-                },
+                ConsumerGroupHeartbeatRequest::default()
+                    .with_group_id(group.as_str().into())
+                    .with_member_id(member.as_str().into())
+                    .with_member_epoch(epoch)
+                    .with_topic_partitions(Some(owned_raw.clone())),
             )
             .await;
             epoch = beat.member_epoch;
@@ -229,12 +219,10 @@ fn a_kip_848_member_is_described_and_listed() {
         // Leave (epoch -1): the group is then empty.
         let left = heartbeat(
             &admin,
-            ConsumerGroupHeartbeatRequest {
-                group_id: group.as_str().into(),
-                member_id: member.as_str().into(),
-                member_epoch: -1,
-                ..Default::default()
-            },
+            ConsumerGroupHeartbeatRequest::default()
+                .with_group_id(group.as_str().into())
+                .with_member_id(member.as_str().into())
+                .with_member_epoch(-1),
         )
         .await;
         assert_eq!(left.member_epoch, -1);

@@ -39,52 +39,43 @@ async fn fake_broker(state: Arc<State>) -> String {
         let version = call.version;
         match call.api {
             ApiKey::ApiVersions => Reply::encode(
-                &ApiVersionsResponse {
-                    api_keys: [
+                &ApiVersionsResponse::default().with_api_keys(
+                    [
                         ApiKey::ApiVersions,
                         ApiKey::Metadata,
                         ApiKey::CreateTopics,
                         ApiKey::DeleteTopics,
                     ]
                     .iter()
-                    .map(|api| ApiVersion {
-                        api_key: api.key(),
-                        min_version: api.versions().min,
-                        max_version: api.versions().max,
-                        ..Default::default()
+                    .map(|api| {
+                        ApiVersion::default()
+                            .with_api_key(api.key())
+                            .with_min_version(api.versions().min)
+                            .with_max_version(api.versions().max)
                     })
                     .collect(),
-                    ..Default::default()
-                },
+                ),
                 version,
             ),
             ApiKey::Metadata => Reply::encode(
-                &MetadataResponse {
-                    brokers: vec![MetadataResponseBroker {
-                        node_id: 1,
-                        host: call.addr.ip().to_string().as_str().into(),
-                        port: i32::from(call.addr.port()),
-                        ..Default::default()
-                    }],
-                    controller_id: 1,
-                    cluster_id: Some("fake".into()),
-                    topics: if state.exists.load(Ordering::SeqCst) {
-                        vec![MetadataResponseTopic {
-                            name: Some("ghost".into()),
-                            partitions: vec![MetadataResponsePartition {
-                                partition_index: 0,
-                                leader_id: 1,
-                                replica_nodes: [1].into(),
-                                isr_nodes: [1].into(),
-                                ..Default::default()
-                            }],
-                            ..Default::default()
-                        }]
+                &MetadataResponse::default()
+                    .with_brokers(vec![MetadataResponseBroker::default()
+                        .with_node_id(1)
+                        .with_host(call.addr.ip().to_string().as_str().into())
+                        .with_port(i32::from(call.addr.port()))])
+                    .with_controller_id(1)
+                    .with_cluster_id(Some("fake".into()))
+                    .with_topics(if state.exists.load(Ordering::SeqCst) {
+                        vec![MetadataResponseTopic::default()
+                            .with_name(Some("ghost".into()))
+                            .with_partitions(vec![MetadataResponsePartition::default()
+                                .with_partition_index(0)
+                                .with_leader_id(1)
+                                .with_replica_nodes([1].into())
+                                .with_isr_nodes([1].into())])]
                     } else {
                         vec![]
-                    },
-                    ..Default::default()
-                },
+                    }),
                 version,
             ),
             ApiKey::CreateTopics => {
@@ -94,15 +85,12 @@ async fn fake_broker(state: Arc<State>) -> String {
                     return Reply::Ignore;
                 }
                 Reply::encode(
-                    &CreateTopicsResponse {
-                        topics: vec![CreatableTopicResult {
-                            name: "ghost".into(),
-                            error_code: 36,
-                            error_message: Some("Topic 'ghost' already exists.".into()),
-                            ..Default::default()
-                        }],
-                        ..Default::default()
-                    },
+                    &CreateTopicsResponse::default().with_topics(vec![
+                        CreatableTopicResult::default()
+                            .with_name("ghost".into())
+                            .with_error_code(36)
+                            .with_error_message(Some("Topic 'ghost' already exists.".into())),
+                    ]),
                     version,
                 )
             }
@@ -112,14 +100,11 @@ async fn fake_broker(state: Arc<State>) -> String {
                     return Reply::Ignore;
                 }
                 Reply::encode(
-                    &DeleteTopicsResponse {
-                        responses: vec![DeletableTopicResult {
-                            name: Some("ghost".into()),
-                            error_code: 3,
-                            ..Default::default()
-                        }],
-                        ..Default::default()
-                    },
+                    &DeleteTopicsResponse::default().with_responses(vec![
+                        DeletableTopicResult::default()
+                            .with_name(Some("ghost".into()))
+                            .with_error_code(3),
+                    ]),
                     version,
                 )
             }

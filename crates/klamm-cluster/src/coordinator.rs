@@ -87,22 +87,20 @@ pub fn find_coordinator_requests(
     version: i16,
 ) -> Vec<FindCoordinatorRequest> {
     if version >= BATCHED_VERSION {
-        return vec![FindCoordinatorRequest {
-            key_type: coordinator_type.key_type(),
-            coordinator_keys: keys.iter().map(KafkaString::from).collect(),
-            key: KafkaString::from(""),
-            ..Default::default()
-        }];
+        return vec![FindCoordinatorRequest::default()
+            .with_key_type(coordinator_type.key_type())
+            .with_coordinator_keys(keys.iter().map(KafkaString::from).collect())
+            .with_key(KafkaString::from(""))];
     }
     keys.iter()
-        .map(|key| FindCoordinatorRequest {
-            key: KafkaString::from(key),
-            key_type: if version >= 1 {
-                coordinator_type.key_type()
-            } else {
-                0
-            },
-            ..Default::default()
+        .map(|key| {
+            FindCoordinatorRequest::default()
+                .with_key(KafkaString::from(key))
+                .with_key_type(if version >= 1 {
+                    coordinator_type.key_type()
+                } else {
+                    0
+                })
         })
         .collect()
 }
@@ -245,25 +243,18 @@ mod tests {
 
     #[test]
     fn batched_answer_is_read_per_key_with_errors() {
-        let response = FindCoordinatorResponse {
-            coordinators: vec![
-                WireCoordinator {
-                    key: "a".into(),
-                    node_id: 2,
-                    host: "b2".into(),
-                    port: 9093,
-                    ..Default::default()
-                },
-                WireCoordinator {
-                    key: "b".into(),
-                    node_id: -1,
-                    error_code: ErrorCode::CoordinatorLoadInProgress.code(),
-                    error_message: Some("loading".into()),
-                    ..Default::default()
-                },
-            ],
-            ..Default::default()
-        };
+        let response = FindCoordinatorResponse::default().with_coordinators(vec![
+            WireCoordinator::default()
+                .with_key("a".into())
+                .with_node_id(2)
+                .with_host("b2".into())
+                .with_port(9093),
+            WireCoordinator::default()
+                .with_key("b".into())
+                .with_node_id(-1)
+                .with_error_code(ErrorCode::CoordinatorLoadInProgress.code())
+                .with_error_message(Some("loading".into())),
+        ]);
         let read = read_find_coordinator(&response, 4, "");
         assert_eq!(read[0].0, "a");
         assert_eq!(read[0].1.as_ref().unwrap().addr().to_string(), "b2:9093");
@@ -274,12 +265,10 @@ mod tests {
 
     #[test]
     fn single_answer_takes_the_asked_key() {
-        let response = FindCoordinatorResponse {
-            node_id: 3,
-            host: "b3".into(),
-            port: 9094,
-            ..Default::default()
-        };
+        let response = FindCoordinatorResponse::default()
+            .with_node_id(3)
+            .with_host("b3".into())
+            .with_port(9094);
         let read = read_find_coordinator(&response, 2, "group-x");
         assert_eq!(read.len(), 1);
         assert_eq!(read[0].0, "group-x");

@@ -288,13 +288,11 @@ pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn broker(id: i32, host: &str, port: i32) -> MetadataResponseBroker {
-        MetadataResponseBroker {
-            node_id: id,
-            host: KafkaString::from(host),
-            port,
-            rack: Some(KafkaString::from(format!("rack-{id}"))),
-            ..Default::default()
-        }
+        MetadataResponseBroker::default()
+            .with_node_id(id)
+            .with_host(KafkaString::from(host))
+            .with_port(port)
+            .with_rack(Some(KafkaString::from(format!("rack-{id}"))))
     }
 
     pub(crate) fn partition(
@@ -302,15 +300,13 @@ pub(crate) mod tests {
         leader: i32,
         replicas: &[i32],
     ) -> MetadataResponsePartition {
-        MetadataResponsePartition {
-            partition_index: index,
-            leader_id: leader,
-            leader_epoch: 7,
-            replica_nodes: replicas.into(),
-            isr_nodes: replicas[..1].into(),
-            offline_replicas: Default::default(),
-            ..Default::default()
-        }
+        MetadataResponsePartition::default()
+            .with_partition_index(index)
+            .with_leader_id(leader)
+            .with_leader_epoch(7)
+            .with_replica_nodes(replicas.into())
+            .with_isr_nodes(replicas[..1].into())
+            .with_offline_replicas(Default::default())
     }
 
     pub(crate) fn topic(
@@ -318,22 +314,20 @@ pub(crate) mod tests {
         error: i16,
         partitions: Vec<MetadataResponsePartition>,
     ) -> MetadataResponseTopic {
-        MetadataResponseTopic {
-            error_code: error,
-            name: Some(KafkaString::from(name)),
-            topic_id: Uuid::from_bytes([name.len() as u8; 16]),
-            is_internal: name.starts_with("__"),
-            partitions,
-            ..Default::default()
-        }
+        MetadataResponseTopic::default()
+            .with_error_code(error)
+            .with_name(Some(KafkaString::from(name)))
+            .with_topic_id(Uuid::from_bytes([name.len() as u8; 16]))
+            .with_is_internal(name.starts_with("__"))
+            .with_partitions(partitions)
     }
 
     pub(crate) fn response() -> MetadataResponse {
-        MetadataResponse {
-            brokers: vec![broker(1, "b1", 9092), broker(2, "b2", 9093)],
-            cluster_id: Some(KafkaString::from("cluster-a")),
-            controller_id: 2,
-            topics: vec![
+        MetadataResponse::default()
+            .with_brokers(vec![broker(1, "b1", 9092), broker(2, "b2", 9093)])
+            .with_cluster_id(Some(KafkaString::from("cluster-a")))
+            .with_controller_id(2)
+            .with_topics(vec![
                 topic(
                     "orders",
                     0,
@@ -341,9 +335,7 @@ pub(crate) mod tests {
                 ),
                 topic("__consumer_offsets", 0, vec![partition(0, 2, &[2])]),
                 topic("ghost", ErrorCode::UnknownTopicOrPartition.code(), vec![]),
-            ],
-            ..Default::default()
-        }
+            ])
     }
 
     #[test]
@@ -392,15 +384,13 @@ pub(crate) mod tests {
     #[test]
     fn merge_replaces_listed_topics_removes_unknown_and_keeps_others() {
         let base = ClusterMetadata::from_response(&response(), 12);
-        let update = MetadataResponse {
-            brokers: vec![broker(1, "b1", 9092), broker(3, "b3", 9094)],
-            controller_id: 3,
-            topics: vec![
+        let update = MetadataResponse::default()
+            .with_brokers(vec![broker(1, "b1", 9092), broker(3, "b3", 9094)])
+            .with_controller_id(3)
+            .with_topics(vec![
                 topic("orders", ErrorCode::UnknownTopicOrPartition.code(), vec![]),
                 topic("fresh", 0, vec![partition(0, 3, &[3])]),
-            ],
-            ..Default::default()
-        };
+            ]);
         let merged = base.merged_with(&update, 12);
         assert_eq!(merged.broker_ids(), [1, 3]);
         assert_eq!(merged.controller_id, Some(3));

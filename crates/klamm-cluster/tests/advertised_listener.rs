@@ -17,18 +17,17 @@ use klamm_test_harness::fake_broker::{FakeBroker, Reply};
 async fn fake_broker(advertised: String) -> String {
     let broker = FakeBroker::start(move |call| match call.api {
         ApiKey::ApiVersions => Reply::encode(
-            &ApiVersionsResponse {
-                api_keys: [ApiKey::ApiVersions, ApiKey::Metadata]
+            &ApiVersionsResponse::default().with_api_keys(
+                [ApiKey::ApiVersions, ApiKey::Metadata]
                     .iter()
-                    .map(|api| ApiVersion {
-                        api_key: api.key(),
-                        min_version: 0,
-                        max_version: api.versions().max,
-                        ..Default::default()
+                    .map(|api| {
+                        ApiVersion::default()
+                            .with_api_key(api.key())
+                            .with_min_version(0)
+                            .with_max_version(api.versions().max)
                     })
                     .collect(),
-                ..Default::default()
-            },
+            ),
             call.version,
         ),
         ApiKey::Metadata => {
@@ -36,17 +35,13 @@ async fn fake_broker(advertised: String) -> String {
                 return Reply::Close;
             };
             Reply::encode(
-                &MetadataResponse {
-                    brokers: vec![MetadataResponseBroker {
-                        node_id: 7,
-                        host: host.into(),
-                        port: port.parse().unwrap_or_default(),
-                        ..Default::default()
-                    }],
-                    controller_id: 7,
-                    cluster_id: Some("fake-cluster".into()),
-                    ..Default::default()
-                },
+                &MetadataResponse::default()
+                    .with_brokers(vec![MetadataResponseBroker::default()
+                        .with_node_id(7)
+                        .with_host(host.into())
+                        .with_port(port.parse().unwrap_or_default())])
+                    .with_controller_id(7)
+                    .with_cluster_id(Some("fake-cluster".into())),
                 call.version,
             )
         }

@@ -168,9 +168,9 @@ fn group_coordinators_are_found_batched_and_cached_for_routing() {
             .call(
                 Call::new(
                     Target::Coordinator(CoordinatorType::Group, groups[0].clone()),
-                    |_version| DescribeGroupsRequest {
-                        groups: vec![groups[0].as_str().into()],
-                        ..Default::default()
+                    |_version| {
+                        DescribeGroupsRequest::default()
+                            .with_groups(vec![groups[0].as_str().into()])
                     },
                 )
                 .classify(

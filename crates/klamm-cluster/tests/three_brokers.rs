@@ -24,20 +24,14 @@ fn env() -> &'static ClusterEnv {
 }
 
 fn latest_offset(topic: &str, partition: i32) -> ListOffsetsRequest {
-    ListOffsetsRequest {
-        replica_id: -1,
-        topics: vec![ListOffsetsTopic {
-            name: topic.into(),
-            partitions: vec![ListOffsetsPartition {
-                partition_index: partition,
-                current_leader_epoch: -1,
-                timestamp: -1,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-        ..Default::default()
-    }
+    ListOffsetsRequest::default()
+        .with_replica_id(-1)
+        .with_topics(vec![ListOffsetsTopic::default()
+            .with_name(topic.into())
+            .with_partitions(vec![ListOffsetsPartition::default()
+                .with_partition_index(partition)
+                .with_current_leader_epoch(-1)
+                .with_timestamp(-1)])])
 }
 
 fn partition_error(response: &ListOffsetsResponse) -> ErrorCode {
@@ -215,24 +209,18 @@ fn killed_broker_fails_within_the_deadline_and_works_again_after_restart() {
 /// A fetch the broker parks: an empty partition, `min_bytes` it will never have, `max_wait_ms`
 /// long enough that an answer before it means the connection failed.
 fn parked_fetch(topic: &str, topic_id: klamm_protocol::primitives::Uuid) -> FetchRequest {
-    FetchRequest {
-        max_wait_ms: 5000,
-        min_bytes: 1 << 20,
-        max_bytes: 1 << 22,
-        session_epoch: -1,
-        topics: vec![FetchTopic {
-            topic: topic.into(),
-            topic_id,
-            partitions: vec![FetchPartition {
-                partition: 0,
-                fetch_offset: 0,
-                partition_max_bytes: 1 << 20,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-        ..Default::default()
-    }
+    FetchRequest::default()
+        .with_max_wait_ms(5000)
+        .with_min_bytes(1 << 20)
+        .with_max_bytes(1 << 22)
+        .with_session_epoch(-1)
+        .with_topics(vec![FetchTopic::default()
+            .with_topic(topic.into())
+            .with_topic_id(topic_id)
+            .with_partitions(vec![FetchPartition::default()
+                .with_partition(0)
+                .with_fetch_offset(0)
+                .with_partition_max_bytes(1 << 20)])])
 }
 
 #[test]

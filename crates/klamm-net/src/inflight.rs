@@ -17,13 +17,11 @@ pub fn encode_request_frame(
     client_id: &str,
     body: &impl Encode,
 ) -> Result<Bytes, EncodeError> {
-    let header = RequestHeader {
-        request_api_key: api.key(),
-        request_api_version: version,
-        correlation_id,
-        client_id: Some(KafkaString::from(client_id)),
-        ..Default::default()
-    };
+    let header = RequestHeader::default()
+        .with_request_api_key(api.key())
+        .with_request_api_version(version)
+        .with_correlation_id(correlation_id)
+        .with_client_id(Some(KafkaString::from(client_id)));
     let header_version = api.request_header_version(version);
     let size = header.encoded_len(header_version) + body.encoded_len(version);
     let mut buf = BytesMut::with_capacity(LENGTH_PREFIX + size);

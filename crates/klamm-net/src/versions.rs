@@ -65,7 +65,8 @@ impl ApiVersionTable {
     }
 
     /// The version to use for `api`: the pinned one if any (checked against both sides), else
-    /// the highest version both this build and the broker support.
+    /// the highest version both the broker and this build support, at most the API's reviewed
+    /// [`version_cap`](ApiKey::version_cap).
     pub fn choose(&self, api: ApiKey) -> Result<i16, NetError> {
         match self.pinned.get(&api) {
             Some(&version) => self.check(api, version),
@@ -73,10 +74,14 @@ impl ApiVersionTable {
         }
     }
 
-    /// The highest version in `wanted` (intersected with this build's versions) that the broker
-    /// supports: for operations that need a feature added in some version.
+    /// The highest version in `wanted` (intersected with this build's versions, up to the
+    /// reviewed cap) that the broker supports: for operations that need a feature added in
+    /// some version. The cap keeps a newer spec from moving an operation onto an untested
+    /// version: negotiation picks `min(broker max, cap)`.
     pub fn choose_within(&self, api: ApiKey, wanted: VersionRange) -> Result<i16, NetError> {
-        let ours = api.versions().intersect(wanted);
+        let ours = api
+            .negotiable_versions()
+            .and_then(|negotiable| negotiable.intersect(wanted));
         let broker_range = self.broker_range(api);
         ours.zip(broker_range)
             .and_then(|(ours, broker)| ours.intersect(broker))
@@ -155,27 +160,19 @@ mod tests {
     use klamm_protocol::messages::api_versions_response::ApiVersion;
 
     fn entry(api: ApiKey, min: i16, max: i16) -> ApiVersion {
-        ApiVersion {
-            api_key: api.key(),
-            min_version: min,
-            max_version: max,
-            ..Default::default()
-        }
+        ApiVersion::default()
+            .with_api_key(api.key())
+            .with_min_version(min)
+            .with_max_version(max)
     }
 
     #[test]
     fn chooses_highest_version_in_both_ranges() {
-        let response = ApiVersionsResponse {
-            api_keys: vec![
-                entry(ApiKey::Metadata, 0, 99),
-                entry(ApiKey::CreateTopics, 2, 4),
-                ApiVersion {
-                    api_key: 999, // an API from the future: ignored
-                    ..Default::default()
-                },
-            ],
-            ..Default::default()
-        };
+        let response = ApiVersionsResponse::default().with_api_keys(vec![
+            entry(ApiKey::Metadata, 0, 99),
+            entry(ApiKey::CreateTopics, 2, 4),
+            ApiVersion::default().with_api_key(999), // an API from the future: ignored
+        ]);
         let table = ApiVersionTable::from_response(&response);
         assert_eq!(
             table.choose(ApiKey::Metadata).unwrap(),
@@ -183,6 +180,18 @@ mod tests {
         );
         assert_eq!(table.choose(ApiKey::CreateTopics).unwrap(), 4);
         assert_eq!(table.broker_ranges().count(), 2);
+    }
+
+    #[test]
+    fn negotiation_stops_at_the_reviewed_cap() {
+        let table = ApiVersionTable::from_ranges(
+            ApiKey::ALL
+                .iter()
+                .map(|&api| (api, VersionRange::new(0, i16::MAX))),
+        );
+        for &api in ApiKey::ALL {
+            assert_eq!(table.choose(api).ok(), api.version_cap(), "{api}");
+        }
     }
 
     #[test]
@@ -240,21 +249,17 @@ mod tests {
 
     #[test]
     fn unsupported_version_answer_in_v0_means_retry_lower() {
-        let v0 = ApiVersionsResponse {
-            error_code: ErrorCode::UnsupportedVersion.code(),
-            api_keys: vec![entry(ApiKey::ApiVersions, 0, 2)],
-            ..Default::default()
-        };
+        let v0 = ApiVersionsResponse::default()
+            .with_error_code(ErrorCode::UnsupportedVersion.code())
+            .with_api_keys(vec![entry(ApiKey::ApiVersions, 0, 2)]);
         let body = v0.to_bytes(0).unwrap();
         assert_eq!(
             interpret_api_versions(&body, 4).unwrap(),
             ApiVersionsOutcome::Retry(2)
         );
         // Without an ApiVersions entry, fall back to v0.
-        let bare = ApiVersionsResponse {
-            error_code: ErrorCode::UnsupportedVersion.code(),
-            ..Default::default()
-        };
+        let bare =
+            ApiVersionsResponse::default().with_error_code(ErrorCode::UnsupportedVersion.code());
         assert_eq!(
             interpret_api_versions(&bare.to_bytes(0).unwrap(), 3).unwrap(),
             ApiVersionsOutcome::Retry(0)
@@ -263,20 +268,16 @@ mod tests {
 
     #[test]
     fn successful_answer_is_decoded_at_the_sent_version() {
-        let response = ApiVersionsResponse {
-            api_keys: vec![entry(ApiKey::Metadata, 0, 12)],
-            throttle_time_ms: 3,
-            ..Default::default()
-        };
+        let response = ApiVersionsResponse::default()
+            .with_api_keys(vec![entry(ApiKey::Metadata, 0, 12)])
+            .with_throttle_time_ms(3);
         let body = response.to_bytes(3).unwrap();
         assert_eq!(
             interpret_api_versions(&body, 3).unwrap(),
             ApiVersionsOutcome::Supported(response)
         );
-        let failed = ApiVersionsResponse {
-            error_code: ErrorCode::ClusterAuthorizationFailed.code(),
-            ..Default::default()
-        };
+        let failed = ApiVersionsResponse::default()
+            .with_error_code(ErrorCode::ClusterAuthorizationFailed.code());
         assert_eq!(
             interpret_api_versions(&failed.to_bytes(3).unwrap(), 3).unwrap(),
             ApiVersionsOutcome::Failed(ErrorCode::ClusterAuthorizationFailed)

@@ -153,25 +153,18 @@ where
         let mut decoder = Decoder::new(&payload);
         let header =
             RequestHeader::decode(&mut decoder, api.request_header_version(version)).unwrap();
-        let response_header = ResponseHeader {
-            correlation_id: header.correlation_id,
-            ..Default::default()
-        };
+        let response_header = ResponseHeader::default().with_correlation_id(header.correlation_id);
         let header_version = api.response_header_version(version);
         let bytes = match api {
             ApiKey::ApiVersions if !script.answer_api_versions => continue,
             ApiKey::ApiVersions if version > script.api_versions_max => {
                 // What a real broker does: error 35 in a v0 body listing what it knows.
-                let body = ApiVersionsResponse {
-                    error_code: ErrorCode::UnsupportedVersion.code(),
-                    api_keys: vec![ApiVersion {
-                        api_key: ApiKey::ApiVersions.key(),
-                        min_version: 0,
-                        max_version: script.api_versions_max,
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                };
+                let body = ApiVersionsResponse::default()
+                    .with_error_code(ErrorCode::UnsupportedVersion.code())
+                    .with_api_keys(vec![ApiVersion::default()
+                        .with_api_key(ApiKey::ApiVersions.key())
+                        .with_min_version(0)
+                        .with_max_version(script.api_versions_max)]);
                 frame(&response_header, 0, &body, 0)
             }
             ApiKey::ApiVersions => {
@@ -182,35 +175,29 @@ where
                     ApiKey::SaslAuthenticate,
                 ]
                 .iter()
-                .map(|api| ApiVersion {
-                    api_key: api.key(),
-                    min_version: 0,
-                    max_version: if *api == ApiKey::ApiVersions {
-                        script.api_versions_max
-                    } else {
-                        api.versions().max
-                    },
-                    ..Default::default()
+                .map(|api| {
+                    ApiVersion::default()
+                        .with_api_key(api.key())
+                        .with_min_version(0)
+                        .with_max_version(if *api == ApiKey::ApiVersions {
+                            script.api_versions_max
+                        } else {
+                            api.versions().max
+                        })
                 })
                 .collect();
-                let body = ApiVersionsResponse {
-                    api_keys,
-                    ..Default::default()
-                };
+                let body = ApiVersionsResponse::default().with_api_keys(api_keys);
                 frame(&response_header, header_version, &body, version)
             }
             ApiKey::Metadata => {
                 let action = (script.metadata)(metadata_count);
                 metadata_count += 1;
-                let body = MetadataResponse {
-                    brokers: vec![MetadataResponseBroker {
-                        node_id: 1,
-                        host: "fake".into(),
-                        port: 9092,
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                };
+                let body = MetadataResponse::default().with_brokers(vec![
+                    MetadataResponseBroker::default()
+                        .with_node_id(1)
+                        .with_host("fake".into())
+                        .with_port(9092),
+                ]);
                 let answer = frame(&response_header, header_version, &body, version);
                 let now = outstanding.fetch_add(1, Ordering::SeqCst) + 1;
                 max_outstanding.fetch_max(now, Ordering::SeqCst);
@@ -230,10 +217,7 @@ where
                         continue;
                     }
                     Action::AnswerWithCorrelationId(id) => {
-                        let wrong = ResponseHeader {
-                            correlation_id: id,
-                            ..Default::default()
-                        };
+                        let wrong = ResponseHeader::default().with_correlation_id(id);
                         frame(&wrong, header_version, &body, version)
                     }
                     Action::TruncatedBody => {
@@ -248,18 +232,14 @@ where
                 }
             }
             ApiKey::SaslHandshake => {
-                let body = SaslHandshakeResponse {
-                    mechanisms: vec!["PLAIN".into(), "OAUTHBEARER".into()],
-                    ..Default::default()
-                };
+                let body = SaslHandshakeResponse::default()
+                    .with_mechanisms(vec!["PLAIN".into(), "OAUTHBEARER".into()]);
                 frame(&response_header, header_version, &body, version)
             }
             ApiKey::SaslAuthenticate => {
                 authentications.fetch_add(1, Ordering::SeqCst);
-                let body = SaslAuthenticateResponse {
-                    session_lifetime_ms: script.session_lifetime_ms,
-                    ..Default::default()
-                };
+                let body = SaslAuthenticateResponse::default()
+                    .with_session_lifetime_ms(script.session_lifetime_ms);
                 frame(&response_header, header_version, &body, version)
             }
             other => panic!("the fake broker does not speak {other}"),

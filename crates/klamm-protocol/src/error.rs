@@ -123,7 +123,7 @@ pub enum DecodeErrorKind {
         /// The bytes the value used.
         used: usize,
     },
-    /// A frame too large for a [view](crate::view), which reads frames under 4 GiB (Kafka's
+    /// A frame too large for a view (the `view` feature), which reads frames under 4 GiB (Kafka's
     /// own limit is 2 GiB).
     #[error("a {length}-byte frame is too large to view")]
     FrameTooLarge {

@@ -8,13 +8,17 @@ mod message;
 pub mod primitives;
 pub mod records;
 mod version;
+mod version_cap;
+#[cfg(feature = "view")]
 pub mod view;
 
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 pub use generated::{AnyRequest, AnyResponse, ApiKey, ErrorCode};
 pub use message::{Decode, Encode, Message, Request};
 
-/// Every message of the protocol: one module per spec, each top-level type re-exported here.
+/// Every message of the protocol: each top-level message by its name (`messages::MetadataRequest`),
+/// and one module per spec holding the structures nested in it
+/// (`messages::metadata_request::MetadataRequestTopic`) and its views.
 ///
 /// ```
 /// use klamm_protocol::messages::MetadataRequest;
@@ -26,6 +30,6 @@ pub use message::{Decode, Encode, Message, Request};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub mod messages {
-    pub use crate::generated::*;
+    pub use crate::generated::messages::*;
 }
 pub use version::VersionRange;

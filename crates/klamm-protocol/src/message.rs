@@ -3,6 +3,7 @@
 use bytes::{Bytes, BytesMut};
 
 use crate::primitives::{append_exact, Decoder, Writer};
+#[cfg(feature = "view")]
 use crate::view::View;
 use crate::{DecodeError, EncodeError, VersionRange};
 
@@ -42,6 +43,7 @@ pub trait Message: Encode + Decode + Clone + Default + PartialEq + std::fmt::Deb
     const FLEXIBLE_VERSIONS: Option<VersionRange>;
 
     /// The message's zero-copy view: checked once, read in place (see [`crate::view`]).
+    #[cfg(feature = "view")]
     type View<'a>: View<'a, Message = Self>;
 
     /// Encodes into a new buffer of exactly the right size.

@@ -149,10 +149,7 @@ where
             Reply::Close => return,
         };
         let mut response = BytesMut::new();
-        let header = ResponseHeader {
-            correlation_id,
-            ..Default::default()
-        };
+        let header = ResponseHeader::default().with_correlation_id(correlation_id);
         let header_version = call.api.response_header_version(call.version);
         if header.encode(&mut response, header_version).is_err() {
             return;
@@ -199,18 +196,16 @@ mod tests {
 
     fn request_frame(correlation_id: i32, version: i16) -> Vec<u8> {
         let mut payload = BytesMut::new();
-        RequestHeader {
-            request_api_key: ApiKey::ApiVersions.key(),
-            request_api_version: version,
-            correlation_id,
-            client_id: Some("test".into()),
-            ..Default::default()
-        }
-        .encode(
-            &mut payload,
-            ApiKey::ApiVersions.request_header_version(version),
-        )
-        .unwrap();
+        RequestHeader::default()
+            .with_request_api_key(ApiKey::ApiVersions.key())
+            .with_request_api_version(version)
+            .with_correlation_id(correlation_id)
+            .with_client_id(Some("test".into()))
+            .encode(
+                &mut payload,
+                ApiKey::ApiVersions.request_header_version(version),
+            )
+            .unwrap();
         ApiVersionsRequest::default()
             .encode(&mut payload, version)
             .unwrap();
@@ -223,10 +218,7 @@ mod tests {
     async fn answers_carry_the_correlation_id_and_ignored_requests_get_none() {
         let broker = FakeBroker::start(|call| match call.version {
             3 if call.api == ApiKey::ApiVersions => Reply::encode(
-                &ApiVersionsResponse {
-                    error_code: 35,
-                    ..Default::default()
-                },
+                &ApiVersionsResponse::default().with_error_code(35),
                 call.version,
             ),
             _ => Reply::Ignore,

@@ -44,11 +44,16 @@ fn apis(messages: &[Message]) -> Result<Vec<Api<'_>>> {
 
 pub fn module_index(messages: &[Message]) -> String {
     let mut out = header("every message spec");
-    out.push_str("//! Every message of the Kafka protocol, one module per spec.\n\n");
-    out.push_str("mod any_message;\nmod api_key;\n#[cfg(any(test, feature = \"proptest\"))]\npub mod catalog;\nmod error_code;\n");
+    out.push_str("//! Every message of the Kafka protocol, one module per spec. The modules are private:\n//! [`messages`] is the one public path to each type.\n\n");
+    out.push_str("mod any_message;\nmod api_key;\n#[cfg(any(test, feature = \"proptest\"))]\npub mod catalog;\nmod error_code;\npub mod messages;\n");
     out.push_str("#[cfg(test)]\nmod round_trip_tests;\n\n");
     for message in messages {
-        writeln!(out, "pub mod {};", snake_case(&message.name)).expect("write to string");
+        let module = snake_case(&message.name);
+        writeln!(
+            out,
+            "mod {module};\n#[cfg(feature = \"view\")]\nmod {module}_view;"
+        )
+        .expect("write to string");
     }
     out.push_str("\npub use any_message::{AnyRequest, AnyResponse};\n");
     out.push_str("pub use api_key::ApiKey;\npub use error_code::ErrorCode;\n");
@@ -60,6 +65,57 @@ pub fn module_index(messages: &[Message]) -> String {
             message.name
         )
         .expect("write to string");
+    }
+    out
+}
+
+/// The public index of the messages: each top-level message by its name, and a module per
+/// spec with the structures nested in it (and its views), so each type has one path.
+pub fn messages_index(messages: &[Message]) -> String {
+    let mut out = header("every message spec");
+    out.push_str("//! The public paths of the messages: `messages::MetadataRequest`, and its nested\n//! structures under `messages::metadata_request`.\n\n");
+    out.push_str("#[cfg(any(test, feature = \"proptest\"))]\npub use super::catalog;\n");
+    for message in messages {
+        writeln!(out, "pub use super::{};", message.name).expect("write to string");
+    }
+    for message in messages {
+        let module = snake_case(&message.name);
+        let nested: Vec<&str> = message.structs[1..]
+            .iter()
+            .map(|st| st.name.as_str())
+            .collect();
+        let views: Vec<String> = message
+            .structs
+            .iter()
+            .map(|st| super::emit_view::view_name(&st.name))
+            .collect();
+        // A spec with no nested structures has a module only for its view.
+        let gate = if nested.is_empty() {
+            "#[cfg(feature = \"view\")]\n"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "\n/// The structures nested in [`{0}`](super::{0}), and (with the `view` feature) the views\n/// of them all.\n{gate}pub mod {module} {{",
+            message.name
+        )
+        .expect("write to string");
+        if !nested.is_empty() {
+            writeln!(
+                out,
+                "    pub use crate::generated::{module}::{{{}}};",
+                nested.join(", ")
+            )
+            .expect("write to string");
+        }
+        writeln!(
+            out,
+            "    #[cfg(feature = \"view\")]\n    pub use crate::generated::{module}_view::{{{}}};",
+            views.join(", ")
+        )
+        .expect("write to string");
+        out.push_str("}\n");
     }
     out
 }
@@ -165,7 +221,7 @@ pub fn api_keys(messages: &[Message]) -> Result<String> {
 pub fn error_codes(errors: &[ErrorCode]) -> String {
     let mut out = header("org.apache.kafka.common.protocol.Errors");
     out.push_str("//! [`ErrorCode`]: every error code Kafka defines, with its name, message and retriability.\n\n");
-    out.push_str("/// An error code from a Kafka response.\n///\n/// Codes this build does not know are kept as [`ErrorCode::Unrecognized`].\n///\n/// ```\n/// use klamm_protocol::messages::ErrorCode;\n///\n/// let error = ErrorCode::from_code(3);\n/// assert_eq!(error, ErrorCode::UnknownTopicOrPartition);\n/// assert_eq!(error.name(), \"UNKNOWN_TOPIC_OR_PARTITION\");\n/// assert!(error.is_retriable());\n/// ```\n");
+    out.push_str("/// An error code from a Kafka response.\n///\n/// Codes this build does not know are kept as [`ErrorCode::Unrecognized`].\n///\n/// ```\n/// use klamm_protocol::ErrorCode;\n///\n/// let error = ErrorCode::from_code(3);\n/// assert_eq!(error, ErrorCode::UnknownTopicOrPartition);\n/// assert_eq!(error.name(), \"UNKNOWN_TOPIC_OR_PARTITION\");\n/// assert!(error.is_retriable());\n/// ```\n");
     out.push_str("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]\n#[non_exhaustive]\npub enum ErrorCode {\n");
     for error in errors {
         out.push_str(&doc_comment(
@@ -242,7 +298,7 @@ pub fn dispatch(messages: &[Message]) -> String {
     };
     let mut out = header("every request and response spec");
     out.push_str("//! [`AnyRequest`] and [`AnyResponse`]: one value for any API, chosen by key at run time.\n\n");
-    out.push_str("use bytes::{Bytes, BytesMut};\n\nuse super::ApiKey;\nuse crate::primitives::Decoder;\nuse crate::view::View;\nuse crate::{Decode, DecodeError, Encode, EncodeError, Message};\n\n");
+    out.push_str("use bytes::BytesMut;\n\nuse super::ApiKey;\nuse crate::primitives::Decoder;\nuse crate::{Decode, DecodeError, Encode, EncodeError};\n\n");
     for (kind, suffix) in [("AnyRequest", "Request"), ("AnyResponse", "Response")] {
         writeln!(
             out,
@@ -268,11 +324,6 @@ pub fn dispatch(messages: &[Message]) -> String {
             writeln!(out, "            ApiKey::{0} => {kind}::{0}(super::{0}{suffix}::decode(decoder, version)?),", api.name).expect("write");
         }
         out.push_str("        })\n    }\n\n");
-        out.push_str("    /// Reads a whole body of `api_key` at `version` through its message's zero-copy\n    /// [view](crate::view) into the owned value. The frame is checked as `decode` checks it,\n    /// plus nothing may be left over; the value is the one `decode` gives. A second decoder,\n    /// for cross-checks such as fuzzing.\n    pub fn decode_through_view(api_key: ApiKey, frame: &Bytes, version: i16) -> Result<Self, DecodeError> {\n        Ok(match api_key {\n");
-        for api in &apis {
-            writeln!(out, "            ApiKey::{0} => {kind}::{0}(<super::{0}{suffix} as Message>::View::parse(frame, version)?.to_message()),", api.name).expect("write");
-        }
-        out.push_str("        })\n    }\n\n");
         out.push_str("    /// Writes the body at `version`.\n    pub fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {\n        match self {\n");
         for api in &apis {
             writeln!(
@@ -293,6 +344,12 @@ pub fn dispatch(messages: &[Message]) -> String {
             .expect("write");
         }
         out.push_str("        }\n    }\n}\n\n");
+        writeln!(out, "#[cfg(feature = \"view\")]\nimpl {kind} {{").expect("write");
+        out.push_str("    /// Reads a whole body of `api_key` at `version` through its message's zero-copy\n    /// [view](crate::view) into the owned value. The frame is checked as `decode` checks it,\n    /// plus nothing may be left over; the value is the one `decode` gives. A second decoder,\n    /// for cross-checks such as fuzzing: not API.\n    #[doc(hidden)]\n    pub fn decode_through_view(api_key: ApiKey, frame: &bytes::Bytes, version: i16) -> Result<Self, DecodeError> {\n        use crate::view::View;\n\n        Ok(match api_key {\n");
+        for api in &apis {
+            writeln!(out, "            ApiKey::{0} => {kind}::{0}(<super::{0}{suffix} as crate::Message>::View::parse(frame, version)?.to_message()),", api.name).expect("write");
+        }
+        out.push_str("        })\n    }\n}\n\n");
         for api in &apis {
             writeln!(out, "impl From<super::{0}{suffix}> for {kind} {{\n    fn from(body: super::{0}{suffix}) -> Self {{\n        {kind}::{0}(body)\n    }}\n}}\n", api.name).expect("write");
         }
@@ -302,10 +359,10 @@ pub fn dispatch(messages: &[Message]) -> String {
 
 pub fn round_trip_tests(messages: &[Message]) -> String {
     let mut out = header("every message spec");
-    out.push_str("//! Property tests: every message, at every version, encodes to `encoded_len` bytes and\n//! decodes back to the same value, both owned and through its view.\n\n");
-    out.push_str("use proptest::prelude::*;\nuse proptest::test_runner::TestCaseError;\n\nuse crate::view::View;\nuse crate::Message;\n\n");
+    out.push_str("//! Property tests: every message, at every version, encodes to `encoded_len` bytes and\n//! decodes back to the same value, owned and (with the `view` feature) through its view.\n\n");
+    out.push_str("use proptest::prelude::*;\nuse proptest::test_runner::TestCaseError;\n\n#[cfg(feature = \"view\")]\nuse crate::view::View;\nuse crate::Message;\n\n");
     out.push_str("fn with_version<M: Message>(\n    strategy: fn(i16) -> BoxedStrategy<M>,\n) -> impl Strategy<Value = (i16, M)> {\n    (M::VERSIONS.min..=M::VERSIONS.max).prop_flat_map(move |version| (Just(version), strategy(version)))\n}\n\n");
-    out.push_str("fn round_trip<M: Message>(version: i16, message: &M) -> Result<(), TestCaseError> {\n    let bytes = message.to_bytes(version).map_err(|e| TestCaseError::fail(e.to_string()))?;\n    prop_assert_eq!(bytes.len(), message.encoded_len(version));\n    let decoded = M::from_bytes(&bytes, version).map_err(|e| TestCaseError::fail(e.to_string()))?;\n    prop_assert_eq!(&decoded, message);\n    let view = M::View::parse(&bytes, version).map_err(|e| TestCaseError::fail(e.to_string()))?;\n    prop_assert_eq!(&view.to_message(), message);\n    Ok(())\n}\n\n");
+    out.push_str("fn round_trip<M: Message>(version: i16, message: &M) -> Result<(), TestCaseError> {\n    let bytes = message.to_bytes(version).map_err(|e| TestCaseError::fail(e.to_string()))?;\n    prop_assert_eq!(bytes.len(), message.encoded_len(version));\n    let decoded = M::from_bytes(&bytes, version).map_err(|e| TestCaseError::fail(e.to_string()))?;\n    prop_assert_eq!(&decoded, message);\n    #[cfg(feature = \"view\")]\n    {\n        let view = M::View::parse(&bytes, version).map_err(|e| TestCaseError::fail(e.to_string()))?;\n        prop_assert_eq!(&view.to_message(), message);\n    }\n    Ok(())\n}\n\n");
     out.push_str("proptest! {\n    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]\n\n");
     for message in messages {
         writeln!(

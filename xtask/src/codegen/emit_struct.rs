@@ -453,6 +453,9 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
     } else {
         out.push_str("#[derive(Debug, Clone, PartialEq)]\n");
     }
+    // A newer spec may add fields: outside this crate a value is made through `Default` and the
+    // `with_*` setters, so adding one is not a breaking change.
+    out.push_str("#[non_exhaustive]\n");
     writeln!(out, "pub struct {name} {{")?;
     for field in &st.fields {
         let mut doc = field.about.clone();
@@ -498,6 +501,8 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
         }
         out.push_str("        }\n    }\n}\n\n");
     }
+
+    emit_setters(out, st, tagged_section)?;
 
     // Encode.
     writeln!(out, "impl Encode for {name} {{")?;
@@ -753,13 +758,38 @@ pub fn emit_struct(out: &mut String, ctx: &Context<'_>, st: &Struct, top: bool) 
         }
         writeln!(
             out,
-            "    type View<'a> = {}<'a>;",
+            "    #[cfg(feature = \"view\")]\n    type View<'a> = super::{}_view::{}<'a>;",
+            super::names::snake_case(&message.name),
             super::emit_view::view_name(name)
         )?;
         out.push_str("}\n\n");
     }
 
     emit_strategy(out, ctx, st)?;
+    Ok(())
+}
+
+/// Emits a `with_<field>` setter per field: how code outside the crate builds a value of a
+/// `#[non_exhaustive]` struct, starting from `Default`.
+fn emit_setters(out: &mut String, st: &Struct, tagged_section: bool) -> Result<()> {
+    let name = &st.name;
+    writeln!(out, "impl {name} {{")?;
+    let mut setters: Vec<(String, String)> = st
+        .fields
+        .iter()
+        .map(|field| (field_ident(&field.name), rust_type(field)))
+        .collect();
+    if tagged_section {
+        setters.push(("unknown_tagged_fields".into(), "UnknownTaggedFields".into()));
+    }
+    for (ident, ty) in setters {
+        let plain = ident.trim_start_matches("r#");
+        writeln!(
+            out,
+            "    /// Sets [`{plain}`](Self::{ident}).\n    pub fn with_{plain}(mut self, value: {ty}) -> Self {{\n        self.{ident} = value;\n        self\n    }}\n"
+        )?;
+    }
+    out.push_str("}\n\n");
     Ok(())
 }
 

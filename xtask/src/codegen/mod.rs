@@ -52,9 +52,12 @@ fn generate(
     let mut files = BTreeMap::new();
     for message in messages {
         let code = emit_message(message).with_context(|| format!("generating {}", message.name))?;
-        files.insert(format!("{}.rs", snake_case(&message.name)), code);
+        let module = snake_case(&message.name);
+        files.insert(format!("{module}.rs"), code.owned);
+        files.insert(format!("{module}_view.rs"), code.view);
     }
     files.insert("mod.rs".into(), emit_index::module_index(messages));
+    files.insert("messages.rs".into(), emit_index::messages_index(messages));
     files.insert("api_key.rs".into(), emit_index::api_keys(messages)?);
     files.insert("error_code.rs".into(), emit_index::error_codes(errors));
     files.insert("any_message.rs".into(), emit_index::dispatch(messages));
@@ -78,26 +81,29 @@ pub fn header(source: &str) -> String {
     )
 }
 
-fn emit_message(message: &spec::Message) -> Result<String> {
-    let mut out = header(&format!("{}.json", message.name));
+/// The two files of a message: its owned types and codecs, and (behind the `view` feature) its
+/// zero-copy views.
+struct MessageFiles {
+    owned: String,
+    view: String,
+}
+
+fn emit_message(message: &spec::Message) -> Result<MessageFiles> {
     let api = match message.api_key {
         Some(key) => format!(" (API key {key})"),
         None => String::new(),
     };
-    out.push_str(&format!(
-        "//! `{}`{api}: versions {}.\n\n",
-        message.name,
-        emit_struct::version_text(Some(message.valid))
-    ));
+    let versions = emit_struct::version_text(Some(message.valid));
     let ctx = Context {
         message,
         flexible: Cond::of(message.flexible, message.valid),
     };
     let mut body = String::new();
+    let mut views = String::new();
     let held = emit_view::directly_held(message)?;
     for (index, st) in message.structs.iter().enumerate() {
         emit_struct::emit_struct(&mut body, &ctx, st, index == 0)?;
-        emit_view::emit_view(&mut body, &ctx, st, index == 0, &held)
+        emit_view::emit_view(&mut views, &ctx, st, index == 0, &held)
             .with_context(|| format!("the view of {}", st.name))?;
     }
     if message.kind == "request" && message.api_key.is_some() {
@@ -107,9 +113,22 @@ fn emit_message(message: &spec::Message) -> Result<String> {
             name = message.name
         ));
     }
-    out.push_str(&imports(&body));
-    out.push_str(&body);
-    Ok(out)
+    let mut owned = header(&format!("{}.json", message.name));
+    owned.push_str(&format!(
+        "//! `{}`{api}: versions {versions}.\n\n",
+        message.name
+    ));
+    owned.push_str(&imports(&body));
+    owned.push_str(&body);
+
+    let mut view = header(&format!("{}.json", message.name));
+    view.push_str(&format!(
+        "//! The zero-copy views of `{}`{api} (the `view` feature).\n\n",
+        message.name
+    ));
+    view.push_str(&view_imports(message, &views));
+    view.push_str(&views);
+    Ok(MessageFiles { owned, view })
 }
 
 /// The `use` lines a message file needs, judged from its body.
@@ -133,7 +152,10 @@ fn imports(body: &str) -> String {
         ("Uuid", uses(body, "Uuid")),
         ("Writer", true),
     ]);
-    let mut out = String::from("use std::fmt;\n\n");
+    let mut out = String::new();
+    if body.contains("fmt::") {
+        out.push_str("use std::fmt;\n\n");
+    }
     if !bytes.is_empty() {
         out.push_str(&format!("use bytes::{{{}}};\n\n", bytes.join(", ")));
     }
@@ -146,12 +168,6 @@ fn imports(body: &str) -> String {
         "use crate::primitives::{{{}}};\n",
         primitives.join(", ")
     ));
-    let views = pick(&[
-        ("self", true),
-        ("ArrayView", uses(body, "ArrayView")),
-        ("View", uses(body, "View")),
-    ]);
-    out.push_str(&format!("use crate::view::{{{}}};\n", views.join(", ")));
     let kind = if body.contains("DecodeErrorKind::") {
         "DecodeErrorKind, "
     } else {
@@ -160,6 +176,52 @@ fn imports(body: &str) -> String {
     out.push_str(&format!(
         "use crate::{{Decode, DecodeError, {kind}Encode, EncodeError, Message, VersionRange}};\n\n"
     ));
+    out
+}
+
+/// The `use` lines a view file needs: the owned types it converts to, and what its body names.
+fn view_imports(message: &spec::Message, body: &str) -> String {
+    let pick = |candidates: &[&str]| -> Vec<String> {
+        candidates
+            .iter()
+            .filter(|name| uses(body, name))
+            .map(|name| name.to_string())
+            .collect()
+    };
+    let mut out = String::from("use std::fmt;\n\nuse bytes::Bytes;\n\n");
+    let owned: Vec<String> = message
+        .structs
+        .iter()
+        .map(|st| st.name.clone())
+        .filter(|name| uses(body, name))
+        .collect();
+    out.push_str(&format!(
+        "use super::{}::{{{}}};\n",
+        snake_case(&message.name),
+        owned.join(", ")
+    ));
+    let primitives = pick(&[
+        "Decoder",
+        "Int32Vec",
+        "KafkaString",
+        "UnknownTaggedFields",
+        "Uuid",
+    ]);
+    if !primitives.is_empty() {
+        out.push_str(&format!(
+            "use crate::primitives::{{{}}};\n",
+            primitives.join(", ")
+        ));
+    }
+    let mut views = vec!["self".to_string()];
+    views.extend(pick(&["ArrayView", "View"]));
+    out.push_str(&format!("use crate::view::{{{}}};\n", views.join(", ")));
+    let mut root = pick(&["DecodeError", "DecodeErrorKind", "Message"]);
+    if !root.is_empty() {
+        root.sort();
+        out.push_str(&format!("use crate::{{{}}};\n", root.join(", ")));
+    }
+    out.push('\n');
     out
 }
 

@@ -325,12 +325,10 @@ impl AlterConfigOp {
             AlterConfigOp::Append { name, value } => (name, 2, Some(value)),
             AlterConfigOp::Subtract { name, value } => (name, 3, Some(value)),
         };
-        incremental_alter_configs_request::AlterableConfig {
-            name: name.as_str().into(),
-            config_operation: op,
-            value: value.map(|v| v.as_str().into()),
-            ..Default::default()
-        }
+        incremental_alter_configs_request::AlterableConfig::default()
+            .with_name(name.as_str().into())
+            .with_config_operation(op)
+            .with_value(value.map(|v| v.as_str().into()))
     }
 }
 

@@ -86,25 +86,25 @@ impl Admin {
             calls.push(async move {
                 let request_resources: Vec<_> = batch
                     .iter()
-                    .map(
-                        |(r, ())| describe_configs_request::DescribeConfigsResource {
-                            resource_type: r.resource_type.code(),
-                            resource_name: r.name.as_str().into(),
-                            configuration_keys: options
-                                .names
-                                .as_ref()
-                                .map(|names| names.iter().map(|n| n.as_str().into()).collect()),
-                            ..Default::default()
-                        },
-                    )
+                    .map(|(r, ())| {
+                        describe_configs_request::DescribeConfigsResource::default()
+                            .with_resource_type(r.resource_type.code())
+                            .with_resource_name(r.name.as_str().into())
+                            .with_configuration_keys(
+                                options
+                                    .names
+                                    .as_ref()
+                                    .map(|names| names.iter().map(|n| n.as_str().into()).collect()),
+                            )
+                    })
                     .collect();
                 let response = cluster
                     .call(
-                        Call::new(key.target(), move |_| DescribeConfigsRequest {
-                            resources: request_resources.clone(),
-                            include_synonyms: options.include_synonyms,
-                            include_documentation: options.include_documentation,
-                            ..Default::default()
+                        Call::new(key.target(), move |_| {
+                            DescribeConfigsRequest::default()
+                                .with_resources(request_resources.clone())
+                                .with_include_synonyms(options.include_synonyms)
+                                .with_include_documentation(options.include_documentation)
                         })
                         .timeout(timeout),
                     )
@@ -184,22 +184,21 @@ impl Admin {
         options: AlterConfigsOptions,
     ) -> Result<Results<ConfigResource, ()>, AdminError> {
         let validate_only = options.validate_only;
-        let build =
-            move |batch: &[(ConfigResource, Vec<AlterConfigOp>)]| IncrementalAlterConfigsRequest {
-                resources: batch
-                    .iter()
-                    .map(
-                        |(r, ops)| incremental_alter_configs_request::AlterConfigsResource {
-                            resource_type: r.resource_type.code(),
-                            resource_name: r.name.as_str().into(),
-                            configs: ops.iter().map(AlterConfigOp::to_request).collect(),
-                            ..Default::default()
-                        },
-                    )
-                    .collect(),
-                validate_only,
-                ..Default::default()
-            };
+        let build = move |batch: &[(ConfigResource, Vec<AlterConfigOp>)]| {
+            IncrementalAlterConfigsRequest::default()
+                .with_resources(
+                    batch
+                        .iter()
+                        .map(|(r, ops)| {
+                            incremental_alter_configs_request::AlterConfigsResource::default()
+                                .with_resource_type(r.resource_type.code())
+                                .with_resource_name(r.name.as_str().into())
+                                .with_configs(ops.iter().map(AlterConfigOp::to_request).collect())
+                        })
+                        .collect(),
+                )
+                .with_validate_only(validate_only)
+        };
         let answers = |response: &IncrementalAlterConfigsResponse| {
             let answer = |x: &incremental_alter_configs_response::AlterConfigsResourceResponse| {
                 alter_answer(
@@ -229,27 +228,29 @@ impl Admin {
         options: AlterConfigsOptions,
     ) -> Result<Results<ConfigResource, ()>, AdminError> {
         let validate_only = options.validate_only;
-        let build =
-            move |batch: &[(ConfigResource, BTreeMap<String, String>)]| AlterConfigsRequest {
-                resources: batch
-                    .iter()
-                    .map(|(r, map)| alter_configs_request::AlterConfigsResource {
-                        resource_type: r.resource_type.code(),
-                        resource_name: r.name.as_str().into(),
-                        configs: map
-                            .iter()
-                            .map(|(name, value)| alter_configs_request::AlterableConfig {
-                                name: name.as_str().into(),
-                                value: Some(value.as_str().into()),
-                                ..Default::default()
-                            })
-                            .collect(),
-                        ..Default::default()
-                    })
-                    .collect(),
-                validate_only,
-                ..Default::default()
-            };
+        let build = move |batch: &[(ConfigResource, BTreeMap<String, String>)]| {
+            AlterConfigsRequest::default()
+                .with_resources(
+                    batch
+                        .iter()
+                        .map(|(r, map)| {
+                            alter_configs_request::AlterConfigsResource::default()
+                                .with_resource_type(r.resource_type.code())
+                                .with_resource_name(r.name.as_str().into())
+                                .with_configs(
+                                    map.iter()
+                                        .map(|(name, value)| {
+                                            alter_configs_request::AlterableConfig::default()
+                                                .with_name(name.as_str().into())
+                                                .with_value(Some(value.as_str().into()))
+                                        })
+                                        .collect(),
+                                )
+                        })
+                        .collect(),
+                )
+                .with_validate_only(validate_only)
+        };
         let answers = |response: &AlterConfigsResponse| {
             let answer = |x: &alter_configs_response::AlterConfigsResourceResponse| {
                 alter_answer(

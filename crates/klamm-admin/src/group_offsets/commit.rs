@@ -30,23 +30,20 @@ impl Admin {
     ) -> Result<Results<TopicPartition, ()>, AdminError> {
         let mut by_topic: BTreeMap<String, Vec<OffsetCommitRequestPartition>> = BTreeMap::new();
         for (tp, commit) in offsets {
-            by_topic
-                .entry(tp.topic.clone())
-                .or_default()
-                .push(OffsetCommitRequestPartition {
-                    partition_index: tp.partition,
-                    committed_offset: commit.offset,
-                    committed_leader_epoch: commit.leader_epoch.unwrap_or(-1),
-                    committed_metadata: Some(commit.metadata.as_deref().unwrap_or("").into()),
-                    ..Default::default()
-                });
+            by_topic.entry(tp.topic.clone()).or_default().push(
+                OffsetCommitRequestPartition::default()
+                    .with_partition_index(tp.partition)
+                    .with_committed_offset(commit.offset)
+                    .with_committed_leader_epoch(commit.leader_epoch.unwrap_or(-1))
+                    .with_committed_metadata(Some(commit.metadata.as_deref().unwrap_or("").into())),
+            );
         }
         let request_topics: Vec<OffsetCommitRequestTopic> = by_topic
             .into_iter()
-            .map(|(name, partitions)| OffsetCommitRequestTopic {
-                name: name.into(),
-                partitions,
-                ..Default::default()
+            .map(|(name, partitions)| {
+                OffsetCommitRequestTopic::default()
+                    .with_name(name.into())
+                    .with_partitions(partitions)
             })
             .collect();
         let group = group_id.to_owned();
@@ -55,10 +52,10 @@ impl Admin {
             .call(
                 Call::new(
                     Target::Coordinator(CoordinatorType::Group, group_id.to_owned()),
-                    move |_| OffsetCommitRequest {
-                        group_id: group.as_str().into(),
-                        topics: request_topics.clone(),
-                        ..Default::default()
+                    move |_| {
+                        OffsetCommitRequest::default()
+                            .with_group_id(group.as_str().into())
+                            .with_topics(request_topics.clone())
                     },
                 )
                 .classify(|response| {
@@ -106,15 +103,14 @@ impl Admin {
             by_topic
                 .entry(tp.topic.clone())
                 .or_default()
-                .push(OffsetDeleteRequestPartition {
-                    partition_index: tp.partition,
-                });
+                .push(OffsetDeleteRequestPartition::default().with_partition_index(tp.partition));
         }
         let topics: Vec<OffsetDeleteRequestTopic> = by_topic
             .into_iter()
-            .map(|(name, partitions)| OffsetDeleteRequestTopic {
-                name: name.into(),
-                partitions,
+            .map(|(name, partitions)| {
+                OffsetDeleteRequestTopic::default()
+                    .with_name(name.into())
+                    .with_partitions(partitions)
             })
             .collect();
         let group = group_id.to_owned();
@@ -123,9 +119,10 @@ impl Admin {
             .call(
                 Call::new(
                     Target::Coordinator(CoordinatorType::Group, group_id.to_owned()),
-                    move |_| OffsetDeleteRequest {
-                        group_id: group.as_str().into(),
-                        topics: topics.clone(),
+                    move |_| {
+                        OffsetDeleteRequest::default()
+                            .with_group_id(group.as_str().into())
+                            .with_topics(topics.clone())
                     },
                 )
                 .classify(|response| coordinator_retry(response.error_code))

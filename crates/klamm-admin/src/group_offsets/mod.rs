@@ -130,44 +130,42 @@ fn fetch_request(
         })
     }
     if version >= 8 {
-        OffsetFetchRequest {
-            groups: specs
-                .iter()
-                .map(|spec| OffsetFetchRequestGroup {
-                    group_id: spec.group_id.as_str().into(),
-                    topics: grouped(spec).map(|topics| {
-                        topics
-                            .into_iter()
-                            .map(|(name, partitions)| OffsetFetchRequestTopics {
-                                name: name.into(),
-                                partition_indexes: partitions.into(),
-                                ..Default::default()
-                            })
-                            .collect()
-                    }),
-                    ..Default::default()
-                })
-                .collect(),
-            require_stable,
-            ..Default::default()
-        }
+        OffsetFetchRequest::default()
+            .with_groups(
+                specs
+                    .iter()
+                    .map(|spec| {
+                        OffsetFetchRequestGroup::default()
+                            .with_group_id(spec.group_id.as_str().into())
+                            .with_topics(grouped(spec).map(|topics| {
+                                topics
+                                    .into_iter()
+                                    .map(|(name, partitions)| {
+                                        OffsetFetchRequestTopics::default()
+                                            .with_name(name.into())
+                                            .with_partition_indexes(partitions.into())
+                                    })
+                                    .collect()
+                            }))
+                    })
+                    .collect(),
+            )
+            .with_require_stable(require_stable)
     } else {
         let spec = &specs[0];
-        OffsetFetchRequest {
-            group_id: spec.group_id.as_str().into(),
-            topics: grouped(spec).map(|topics| {
+        OffsetFetchRequest::default()
+            .with_group_id(spec.group_id.as_str().into())
+            .with_topics(grouped(spec).map(|topics| {
                 topics
                     .into_iter()
-                    .map(|(name, partitions)| OffsetFetchRequestTopic {
-                        name: name.into(),
-                        partition_indexes: partitions.into(),
-                        ..Default::default()
+                    .map(|(name, partitions)| {
+                        OffsetFetchRequestTopic::default()
+                            .with_name(name.into())
+                            .with_partition_indexes(partitions.into())
                     })
                     .collect()
-            }),
-            require_stable,
-            ..Default::default()
-        }
+            }))
+            .with_require_stable(require_stable)
     }
 }
 
@@ -469,37 +467,24 @@ mod tests {
 
     #[test]
     fn response_maps_each_group_and_keeps_partition_errors() {
-        let response = OffsetFetchResponse {
-            groups: vec![
-                OffsetFetchResponseGroup {
-                    group_id: "a".into(),
-                    error_code: 16,
-                    ..Default::default()
-                },
-                OffsetFetchResponseGroup {
-                    group_id: "b".into(),
-                    topics: vec![OffsetFetchResponseTopics {
-                        name: "t".into(),
-                        partitions: vec![
-                            OffsetFetchResponsePartitions {
-                                partition_index: 0,
-                                committed_offset: 5,
-                                ..Default::default()
-                            },
-                            OffsetFetchResponsePartitions {
-                                partition_index: 1,
-                                committed_offset: -1,
-                                error_code: 3,
-                                ..Default::default()
-                            },
-                        ],
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                },
-            ],
-            ..Default::default()
-        };
+        let response = OffsetFetchResponse::default().with_groups(vec![
+            OffsetFetchResponseGroup::default()
+                .with_group_id("a".into())
+                .with_error_code(16),
+            OffsetFetchResponseGroup::default()
+                .with_group_id("b".into())
+                .with_topics(vec![OffsetFetchResponseTopics::default()
+                    .with_name("t".into())
+                    .with_partitions(vec![
+                        OffsetFetchResponsePartitions::default()
+                            .with_partition_index(0)
+                            .with_committed_offset(5),
+                        OffsetFetchResponsePartitions::default()
+                            .with_partition_index(1)
+                            .with_committed_offset(-1)
+                            .with_error_code(3),
+                    ])]),
+        ]);
         let results = fetch_results(&response, &["a".to_owned(), "b".to_owned()]);
         assert!(
             matches!(results[0].1, Outcome::Retry(_)),

@@ -60,11 +60,11 @@ impl Admin {
         }
         // NOT_CONTROLLER on a topic means the request went to the wrong node: retry it whole.
         // Everything else is per topic.
-        let create = Call::new(Target::Controller, move |_version| CreateTopicsRequest {
-            topics: to_send.clone(),
-            timeout_ms: timeout_ms(timeout),
-            validate_only: options.validate_only,
-            ..Default::default()
+        let create = Call::new(Target::Controller, move |_version| {
+            CreateTopicsRequest::default()
+                .with_topics(to_send.clone())
+                .with_timeout_ms(timeout_ms(timeout))
+                .with_validate_only(options.validate_only)
         })
         .classify(|response| {
             let wrong_node = response
@@ -311,19 +311,14 @@ impl ShardedRequest for TopicsSettled<'_> {
 }
 
 pub(crate) fn metadata_request_for(topics: &[String]) -> MetadataRequest {
-    MetadataRequest {
-        topics: Some(
+    MetadataRequest::default()
+        .with_topics(Some(
             topics
                 .iter()
-                .map(|name| MetadataRequestTopic {
-                    name: Some(name.as_str().into()),
-                    ..Default::default()
-                })
+                .map(|name| MetadataRequestTopic::default().with_name(Some(name.as_str().into())))
                 .collect(),
-        ),
-        allow_auto_topic_creation: false,
-        ..Default::default()
-    }
+        ))
+        .with_allow_auto_topic_creation(false)
 }
 
 /// Whether one broker's metadata shows `name` as wanted: present with a leader for every
@@ -360,27 +355,26 @@ mod tests {
     use super::*;
 
     fn response(topic: Option<(i16, Vec<i32>)>) -> MetadataResponse {
-        MetadataResponse {
-            topics: topic
+        MetadataResponse::default().with_topics(
+            topic
                 .map(|(code, leaders)| {
-                    vec![MetadataResponseTopic {
-                        name: Some("t".into()),
-                        error_code: code,
-                        partitions: leaders
-                            .into_iter()
-                            .enumerate()
-                            .map(|(i, leader)| MetadataResponsePartition {
-                                partition_index: i as i32,
-                                leader_id: leader,
-                                ..Default::default()
-                            })
-                            .collect(),
-                        ..Default::default()
-                    }]
+                    vec![MetadataResponseTopic::default()
+                        .with_name(Some("t".into()))
+                        .with_error_code(code)
+                        .with_partitions(
+                            leaders
+                                .into_iter()
+                                .enumerate()
+                                .map(|(i, leader)| {
+                                    MetadataResponsePartition::default()
+                                        .with_partition_index(i as i32)
+                                        .with_leader_id(leader)
+                                })
+                                .collect(),
+                        )]
                 })
                 .unwrap_or_default(),
-            ..Default::default()
-        }
+        )
     }
 
     #[test]

@@ -63,17 +63,15 @@ impl Admin {
                 .call(
                     Call::new(Target::Controller, move |version| {
                         counter.fetch_add(1, Ordering::SeqCst);
-                        let mut request = DeleteTopicsRequest {
-                            timeout_ms: timeout_ms(timeout),
-                            ..Default::default()
-                        };
+                        let mut request =
+                            DeleteTopicsRequest::default().with_timeout_ms(timeout_ms(timeout));
                         if version >= 6 {
                             request.topics = request_states
                                 .iter()
-                                .map(|(_, name, id)| DeleteTopicState {
-                                    name: name.as_deref().map(Into::into),
-                                    topic_id: *id,
-                                    ..Default::default()
+                                .map(|(_, name, id)| {
+                                    DeleteTopicState::default()
+                                        .with_name(name.as_deref().map(Into::into))
+                                        .with_topic_id(*id)
                                 })
                                 .collect();
                         } else {
@@ -182,29 +180,29 @@ impl Admin {
         let timeout = self.timeout(options.timeout);
         let request_topics: Vec<CreatePartitionsTopic> = topics
             .iter()
-            .map(|(name, new)| CreatePartitionsTopic {
-                name: name.as_str().into(),
-                count: new.total_count,
-                assignments: (!new.assignments.is_empty()).then(|| {
-                    new.assignments
-                        .iter()
-                        .map(|brokers| CreatePartitionsAssignment {
-                            broker_ids: brokers.as_slice().into(),
-                            ..Default::default()
-                        })
-                        .collect()
-                }),
-                ..Default::default()
+            .map(|(name, new)| {
+                CreatePartitionsTopic::default()
+                    .with_name(name.as_str().into())
+                    .with_count(new.total_count)
+                    .with_assignments((!new.assignments.is_empty()).then(|| {
+                        new.assignments
+                            .iter()
+                            .map(|brokers| {
+                                CreatePartitionsAssignment::default()
+                                    .with_broker_ids(brokers.as_slice().into())
+                            })
+                            .collect()
+                    }))
             })
             .collect();
         let response =
             self.cluster
                 .call(
-                    Call::new(Target::Controller, move |_| CreatePartitionsRequest {
-                        topics: request_topics.clone(),
-                        timeout_ms: timeout_ms(timeout),
-                        validate_only: options.validate_only,
-                        ..Default::default()
+                    Call::new(Target::Controller, move |_| {
+                        CreatePartitionsRequest::default()
+                            .with_topics(request_topics.clone())
+                            .with_timeout_ms(timeout_ms(timeout))
+                            .with_validate_only(options.validate_only)
                     })
                     .classify(|response| {
                         match response.results.iter().find(|t| {

@@ -21,10 +21,10 @@ impl Admin {
         let response = self
             .cluster
             .call(
-                Call::new(Target::Any, |_| MetadataRequest {
-                    topics: None,
-                    allow_auto_topic_creation: false,
-                    ..Default::default()
+                Call::new(Target::Any, |_| {
+                    MetadataRequest::default()
+                        .with_topics(None)
+                        .with_allow_auto_topic_creation(false)
                 })
                 .timeout(Some(self.timeout(timeout))),
             )
@@ -73,20 +73,20 @@ impl Admin {
         }
         let request_topics: Vec<MetadataRequestTopic> = ids
             .iter()
-            .map(|(_, name, id)| MetadataRequestTopic {
-                name: name.as_deref().map(Into::into),
-                topic_id: *id,
-                ..Default::default()
+            .map(|(_, name, id)| {
+                MetadataRequestTopic::default()
+                    .with_name(name.as_deref().map(Into::into))
+                    .with_topic_id(*id)
             })
             .collect();
         let response = self
             .cluster
             .call(
-                Call::new(Target::Any, move |_| MetadataRequest {
-                    topics: Some(request_topics.clone()),
-                    allow_auto_topic_creation: false,
-                    include_topic_authorized_operations: true,
-                    ..Default::default()
+                Call::new(Target::Any, move |_| {
+                    MetadataRequest::default()
+                        .with_topics(Some(request_topics.clone()))
+                        .with_allow_auto_topic_creation(false)
+                        .with_include_topic_authorized_operations(true)
                 })
                 .timeout(Some(self.timeout(timeout))),
             )

@@ -70,38 +70,38 @@ impl NewTopic {
 
     fn to_request(&self) -> CreatableTopic {
         let manual = !self.assignments.is_empty();
-        CreatableTopic {
-            name: self.name.as_str().into(),
-            num_partitions: if manual {
+        CreatableTopic::default()
+            .with_name(self.name.as_str().into())
+            .with_num_partitions(if manual {
                 -1
             } else {
                 self.num_partitions.unwrap_or(-1)
-            },
-            replication_factor: if manual {
+            })
+            .with_replication_factor(if manual {
                 -1
             } else {
                 self.replication_factor.unwrap_or(-1)
-            },
-            assignments: self
-                .assignments
-                .iter()
-                .map(|(partition, brokers)| CreatableReplicaAssignment {
-                    partition_index: *partition,
-                    broker_ids: brokers.as_slice().into(),
-                    ..Default::default()
-                })
-                .collect(),
-            configs: self
-                .configs
-                .iter()
-                .map(|(name, value)| CreatableTopicConfig {
-                    name: name.as_str().into(),
-                    value: Some(value.as_str().into()),
-                    ..Default::default()
-                })
-                .collect(),
-            ..Default::default()
-        }
+            })
+            .with_assignments(
+                self.assignments
+                    .iter()
+                    .map(|(partition, brokers)| {
+                        CreatableReplicaAssignment::default()
+                            .with_partition_index(*partition)
+                            .with_broker_ids(brokers.as_slice().into())
+                    })
+                    .collect(),
+            )
+            .with_configs(
+                self.configs
+                    .iter()
+                    .map(|(name, value)| {
+                        CreatableTopicConfig::default()
+                            .with_name(name.as_str().into())
+                            .with_value(Some(value.as_str().into()))
+                    })
+                    .collect(),
+            )
     }
 }
 

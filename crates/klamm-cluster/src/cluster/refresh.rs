@@ -24,9 +24,8 @@ pub(crate) fn metadata_request(version: i16, topics: Option<&[String]>) -> Metad
         Some(names) => Some(
             names
                 .iter()
-                .map(|name| MetadataRequestTopic {
-                    name: Some(KafkaString::from(name)),
-                    ..Default::default()
+                .map(|name| {
+                    MetadataRequestTopic::default().with_name(Some(KafkaString::from(name)))
                 })
                 .collect(),
         ),
@@ -34,12 +33,10 @@ pub(crate) fn metadata_request(version: i16, topics: Option<&[String]>) -> Metad
         None if version == 0 => Some(Vec::new()),
         None => None,
     };
-    MetadataRequest {
-        topics,
+    MetadataRequest::default()
+        .with_topics(topics)
         // An admin client must never create topics by asking about them; v0-3 cannot say so.
-        allow_auto_topic_creation: version < 4,
-        ..Default::default()
-    }
+        .with_allow_auto_topic_creation(version < 4)
 }
 
 /// One successful metadata fetch.

@@ -61,35 +61,35 @@ pub async fn create_topic(
     replication: i16,
     assignments: &[Vec<i32>],
 ) {
-    let topic = CreatableTopic {
-        name: name.into(),
-        num_partitions: if assignments.is_empty() {
+    let topic = CreatableTopic::default()
+        .with_name(name.into())
+        .with_num_partitions(if assignments.is_empty() {
             partitions
         } else {
             -1
-        },
-        replication_factor: if assignments.is_empty() {
+        })
+        .with_replication_factor(if assignments.is_empty() {
             replication
         } else {
             -1
-        },
-        assignments: assignments
-            .iter()
-            .enumerate()
-            .map(|(index, brokers)| CreatableReplicaAssignment {
-                partition_index: index as i32,
-                broker_ids: brokers.as_slice().into(),
-                ..Default::default()
-            })
-            .collect(),
-        ..Default::default()
-    };
+        })
+        .with_assignments(
+            assignments
+                .iter()
+                .enumerate()
+                .map(|(index, brokers)| {
+                    CreatableReplicaAssignment::default()
+                        .with_partition_index(index as i32)
+                        .with_broker_ids(brokers.as_slice().into())
+                })
+                .collect(),
+        );
     cluster
         .call(
-            Call::new(Target::Controller, |_version| CreateTopicsRequest {
-                topics: vec![topic.clone()],
-                timeout_ms: 15_000,
-                ..Default::default()
+            Call::new(Target::Controller, |_version| {
+                CreateTopicsRequest::default()
+                    .with_topics(vec![topic.clone()])
+                    .with_timeout_ms(15_000)
             })
             .classify(|response| {
                 let result = &response.topics[0];

@@ -127,11 +127,9 @@ impl ConnectionState {
 
     fn send_api_versions(&mut self, now: Instant, version: i16) {
         let (name, software_version) = &self.config.client_software;
-        let request = ApiVersionsRequest {
-            client_software_name: name.as_str().into(),
-            client_software_version: software_version.as_str().into(),
-            ..Default::default()
-        };
+        let request = ApiVersionsRequest::default()
+            .with_client_software_name(name.as_str().into())
+            .with_client_software_version(software_version.as_str().into());
         let timeout = self.config.api_version_timeout;
         if let Some(id) = self.send_own(now, ApiKey::ApiVersions, version, &request, timeout) {
             self.handshake.stage = Stage::ApiVersions { id, version };
@@ -151,9 +149,7 @@ impl ConnectionState {
             Some(Err(error)) => return self.fail(error),
             None => return,
         };
-        let request = SaslHandshakeRequest {
-            mechanism: mechanism.name().into(),
-        };
+        let request = SaslHandshakeRequest::default().with_mechanism(mechanism.name().into());
         let timeout = self.config.request_timeout;
         if let Some(id) = self.send_own(now, ApiKey::SaslHandshake, version, &request, timeout) {
             self.handshake.stage = Stage::SaslHandshake { id };
@@ -166,10 +162,7 @@ impl ConnectionState {
             Some(Err(error)) => return self.fail(error),
             None => return,
         };
-        let request = SaslAuthenticateRequest {
-            auth_bytes: message.into(),
-            ..Default::default()
-        };
+        let request = SaslAuthenticateRequest::default().with_auth_bytes(message.into());
         let timeout = self.config.request_timeout;
         let api = ApiKey::SaslAuthenticate;
         if let Some(id) = self.send_own(now, api, version, &request, timeout) {

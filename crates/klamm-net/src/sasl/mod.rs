@@ -484,13 +484,12 @@ mod tests {
 
     #[test]
     fn handshake_lists_enabled_mechanisms_when_ours_is_missing() {
-        let response = SaslHandshakeResponse {
-            error_code: ErrorCode::UnsupportedSaslMechanism.code(),
-            mechanisms: vec![
+        let response = SaslHandshakeResponse::default()
+            .with_error_code(ErrorCode::UnsupportedSaslMechanism.code())
+            .with_mechanisms(vec![
                 KafkaString::from("PLAIN"),
                 KafkaString::from("SCRAM-SHA-256"),
-            ],
-        };
+            ]);
         assert_eq!(
             interpret_handshake(SaslMechanism::ScramSha512, &response),
             HandshakeOutcome::UnsupportedMechanism(vec![
@@ -498,10 +497,7 @@ mod tests {
                 "SCRAM-SHA-256".to_owned()
             ])
         );
-        let ok = SaslHandshakeResponse {
-            error_code: 0,
-            ..response
-        };
+        let ok = response.with_error_code(0);
         assert_eq!(
             interpret_handshake(SaslMechanism::Plain, &ok),
             HandshakeOutcome::Accepted

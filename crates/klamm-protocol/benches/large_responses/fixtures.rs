@@ -53,37 +53,39 @@ fn topic_id(index: usize) -> Uuid {
 /// A 10,000-partition Metadata response.
 pub fn metadata_response() -> MetadataResponse {
     let brokers = (0..BROKERS)
-        .map(|id| MetadataResponseBroker {
-            node_id: id,
-            host: KafkaString::from(format!("broker-{id}.kafka.prod-eu-west-1.example.internal")),
-            port: 9092,
-            rack: Some(KafkaString::from(format!(
-                "eu-west-1{}",
-                ['a', 'b', 'c'][id as usize % 3]
-            ))),
-            ..Default::default()
+        .map(|id| {
+            MetadataResponseBroker::default()
+                .with_node_id(id)
+                .with_host(KafkaString::from(format!(
+                    "broker-{id}.kafka.prod-eu-west-1.example.internal"
+                )))
+                .with_port(9092)
+                .with_rack(Some(KafkaString::from(format!(
+                    "eu-west-1{}",
+                    ['a', 'b', 'c'][id as usize % 3]
+                ))))
         })
         .collect();
     let topics = (0..TOPICS)
-        .map(|t| MetadataResponseTopic {
-            error_code: 0,
-            name: Some(KafkaString::from(topic_name(t))),
-            topic_id: topic_id(t),
-            is_internal: false,
-            partitions: (0..PARTITIONS_PER_TOPIC)
-                .map(|p| partition(t as i32, p))
-                .collect(),
-            ..Default::default()
+        .map(|t| {
+            MetadataResponseTopic::default()
+                .with_error_code(0)
+                .with_name(Some(KafkaString::from(topic_name(t))))
+                .with_topic_id(topic_id(t))
+                .with_is_internal(false)
+                .with_partitions(
+                    (0..PARTITIONS_PER_TOPIC)
+                        .map(|p| partition(t as i32, p))
+                        .collect(),
+                )
         })
         .collect();
-    MetadataResponse {
-        throttle_time_ms: 0,
-        brokers,
-        cluster_id: Some(KafkaString::from("Xk3vPq9sT0-mWc2Lr8dJfA")),
-        controller_id: 1,
-        topics,
-        ..Default::default()
-    }
+    MetadataResponse::default()
+        .with_throttle_time_ms(0)
+        .with_brokers(brokers)
+        .with_cluster_id(Some(KafkaString::from("Xk3vPq9sT0-mWc2Lr8dJfA")))
+        .with_controller_id(1)
+        .with_topics(topics)
 }
 
 fn partition(topic: i32, index: i32) -> MetadataResponsePartition {
@@ -95,16 +97,14 @@ fn partition(topic: i32, index: i32) -> MetadataResponsePartition {
     } else {
         replicas.clone()
     };
-    MetadataResponsePartition {
-        error_code: 0,
-        partition_index: index,
-        leader_id: replicas[0],
-        leader_epoch: 3 + (topic + index) % 11,
-        replica_nodes: replicas.into(),
-        isr_nodes: isr.into(),
-        offline_replicas: Default::default(),
-        ..Default::default()
-    }
+    MetadataResponsePartition::default()
+        .with_error_code(0)
+        .with_partition_index(index)
+        .with_leader_id(replicas[0])
+        .with_leader_epoch(3 + (topic + index) % 11)
+        .with_replica_nodes(replicas.into())
+        .with_isr_nodes(isr.into())
+        .with_offline_replicas(Default::default())
 }
 
 /// Kafka's `ConfigEntry.ConfigSource` ids.
@@ -202,24 +202,25 @@ const TOPIC_CONFIGS: [(&str, &str, &str, i8); 20] = [
 /// A DescribeConfigs response for 1,000 topics, synonyms included.
 pub fn describe_configs_response() -> DescribeConfigsResponse {
     let results = (0..CONFIG_TOPICS)
-        .map(|t| DescribeConfigsResult {
-            error_code: 0,
-            error_message: None,
-            resource_type: 2, // TOPIC
-            resource_name: KafkaString::from(format!("{}.{t:04}", topic_name(t))),
-            configs: TOPIC_CONFIGS
-                .iter()
-                .enumerate()
-                .map(|(c, config)| topic_config(t, c, config))
-                .collect(),
-            ..Default::default()
+        .map(|t| {
+            DescribeConfigsResult::default()
+                .with_error_code(0)
+                .with_error_message(None)
+                .with_resource_type(2)
+                // TOPIC
+                .with_resource_name(KafkaString::from(format!("{}.{t:04}", topic_name(t))))
+                .with_configs(
+                    TOPIC_CONFIGS
+                        .iter()
+                        .enumerate()
+                        .map(|(c, config)| topic_config(t, c, config))
+                        .collect(),
+                )
         })
         .collect();
-    DescribeConfigsResponse {
-        throttle_time_ms: 0,
-        results,
-        ..Default::default()
-    }
+    DescribeConfigsResponse::default()
+        .with_throttle_time_ms(0)
+        .with_results(results)
 }
 
 fn topic_config(
@@ -227,11 +228,11 @@ fn topic_config(
     index: usize,
     &(name, broker_name, default, config_type): &(&str, &str, &str, i8),
 ) -> DescribeConfigsResourceResult {
-    let synonym = |name: &str, value: &str, source| DescribeConfigsSynonym {
-        name: KafkaString::from(name),
-        value: Some(KafkaString::from(value)),
-        source,
-        ..Default::default()
+    let synonym = |name: &str, value: &str, source| {
+        DescribeConfigsSynonym::default()
+            .with_name(KafkaString::from(name))
+            .with_value(Some(KafkaString::from(value)))
+            .with_source(source)
     };
     // Every fifth config of a topic is set on the topic itself; one broker default in four
     // comes from server.properties rather than Kafka's built-in default.
@@ -248,17 +249,15 @@ fn topic_config(
     } else {
         (default.to_owned(), broker_source, vec![broker])
     };
-    DescribeConfigsResourceResult {
-        name: KafkaString::from(name),
-        value: Some(KafkaString::from(value)),
-        read_only: false,
-        config_source: source,
-        is_sensitive: false,
-        synonyms,
-        config_type,
-        documentation: None,
-        ..Default::default()
-    }
+    DescribeConfigsResourceResult::default()
+        .with_name(KafkaString::from(name))
+        .with_value(Some(KafkaString::from(value)))
+        .with_read_only(false)
+        .with_config_source(source)
+        .with_is_sensitive(false)
+        .with_synonyms(synonyms)
+        .with_config_type(config_type)
+        .with_documentation(None)
 }
 
 fn override_value(name: &str, topic: usize) -> String {

@@ -1,9 +1,9 @@
 //! Decoding and encoding two large responses — a 10,000-partition Metadata and a 1,000-topic
 //! DescribeConfigs — with klamm-protocol, side by side in the same run with the kafka-protocol
-//! crate and with a plain copy of the frame as the floor. Two more decode rows use klamm's
-//! zero-copy views: "klamm view" makes the view and reads every field through it, "view parse"
-//! only makes it (which checks the whole frame). The view's full read is compared with the
-//! peer's decode followed by the same reads of its value ("peer + read").
+//! crate and with a plain copy of the frame as the floor. With the `view` feature, three more
+//! decode rows use klamm's zero-copy views: "klamm view" makes the view and reads every field
+//! through it, "view parse" only makes it (which checks the whole frame), and "peer + read" is
+//! the peer's decode followed by the same reads of its value, to compare with the first.
 //!
 //! Before criterion's runs it checks that both codecs read each frame the same way and write
 //! it back byte for byte, then prints one table per frame: median times from interleaved
@@ -12,6 +12,7 @@
 //!
 //! ```text
 //! cargo bench -p klamm-protocol --bench large_responses
+//! cargo bench -p klamm-protocol --bench large_responses --features view   # with the view rows
 //! cargo bench -p klamm-protocol --bench large_responses -- metadata   # one frame only
 //! # profile one routine (no table, no analysis):
 //! perf record -g target/release/deps/large_responses-<hash> --bench \
@@ -21,6 +22,7 @@
 mod alloc;
 mod codecs;
 mod fixtures;
+#[cfg(feature = "view")]
 mod views;
 
 use std::hint::black_box;
@@ -38,9 +40,12 @@ use codecs::{Codec, KafkaProtocol, Klamm, Memcpy};
 static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 /// How the table names the view rows: reading every field, and only making the view.
+#[cfg(feature = "view")]
 const VIEW: &str = "klamm view";
+#[cfg(feature = "view")]
 const VIEW_PARSE: &str = "view parse";
 /// How the table names kafka-protocol's decode followed by reading every field.
+#[cfg(feature = "view")]
 const PEER_READ: &str = "peer + read";
 
 /// Interleaved rounds behind each median in the table.
@@ -55,9 +60,17 @@ struct Case {
     version: i16,
     frame: Bytes,
     /// Reads every field through the message's view.
+    #[cfg(feature = "view")]
     walk: views::Walk,
     /// Only makes the view, which checks the frame.
+    #[cfg(feature = "view")]
     parse: views::Walk,
+    /// Decodes with the peer and reads every field of its value, as `walk` reads the view.
+    #[cfg(feature = "view")]
+    read_peer: fn(&Bytes, i16) -> u64,
+    /// Times `read_peer` without the drop of the decoded value.
+    #[cfg(feature = "view")]
+    time_read_peer: fn(&Bytes, i16) -> Duration,
 }
 
 fn cases() -> [Case; 2] {
@@ -67,8 +80,22 @@ fn cases() -> [Case; 2] {
         frame: fixtures::metadata_response()
             .to_bytes(fixtures::METADATA_VERSION)
             .expect("the Metadata fixture encodes"),
+        #[cfg(feature = "view")]
         walk: views::walk_metadata,
+        #[cfg(feature = "view")]
         parse: views::parse_only::<MetadataResponse>,
+        #[cfg(feature = "view")]
+        read_peer: |frame, version| {
+            views::read_peer_metadata(&KafkaProtocol::<PeerMetadata>::decode(frame, version))
+        },
+        #[cfg(feature = "view")]
+        time_read_peer: |frame, version| {
+            time_decode_and_read::<KafkaProtocol<PeerMetadata>>(
+                frame,
+                version,
+                views::read_peer_metadata,
+            )
+        },
     };
     codecs::check_metadata(&metadata.frame, metadata.version);
     let describe_configs = Case {
@@ -77,10 +104,27 @@ fn cases() -> [Case; 2] {
         frame: fixtures::describe_configs_response()
             .to_bytes(fixtures::DESCRIBE_CONFIGS_VERSION)
             .expect("the DescribeConfigs fixture encodes"),
+        #[cfg(feature = "view")]
         walk: views::walk_describe_configs,
+        #[cfg(feature = "view")]
         parse: views::parse_only::<DescribeConfigsResponse>,
+        #[cfg(feature = "view")]
+        read_peer: |frame, version| {
+            views::read_peer_describe_configs(&KafkaProtocol::<PeerDescribeConfigs>::decode(
+                frame, version,
+            ))
+        },
+        #[cfg(feature = "view")]
+        time_read_peer: |frame, version| {
+            time_decode_and_read::<KafkaProtocol<PeerDescribeConfigs>>(
+                frame,
+                version,
+                views::read_peer_describe_configs,
+            )
+        },
     };
     codecs::check_describe_configs(&describe_configs.frame, describe_configs.version);
+    #[cfg(feature = "view")]
     views::check_all(
         &metadata.frame,
         metadata.version,
@@ -95,13 +139,9 @@ fn main() {
     let quiet = std::env::args().any(|arg| arg == "--list" || arg.starts_with("--profile-time"));
     let [metadata, describe_configs] = cases();
     if !quiet {
-        report::<Klamm<MetadataResponse>, KafkaProtocol<PeerMetadata>>(
-            &metadata,
-            views::read_peer_metadata,
-        );
+        report::<Klamm<MetadataResponse>, KafkaProtocol<PeerMetadata>>(&metadata);
         report::<Klamm<DescribeConfigsResponse>, KafkaProtocol<PeerDescribeConfigs>>(
             &describe_configs,
-            views::read_peer_describe_configs,
         );
     }
 
@@ -122,6 +162,7 @@ fn bench_case<K: Codec, P: Codec>(criterion: &mut Criterion, case: &Case) {
     bench_decode::<K>(&mut group, case);
     bench_decode::<P>(&mut group, case);
     bench_decode::<Memcpy>(&mut group, case);
+    #[cfg(feature = "view")]
     group.bench_function(VIEW, |b| {
         b.iter(|| (case.walk)(black_box(&case.frame), case.version))
     });
@@ -161,6 +202,9 @@ fn bench_encode<C: Codec>(
     });
 }
 
+/// One timed run of one contender.
+type Run<'a> = Box<dyn FnMut() -> Duration + 'a>;
+
 /// One contender's numbers for one operation.
 struct Row {
     codec: &'static str,
@@ -168,8 +212,8 @@ struct Row {
     allocations: Allocations,
 }
 
-/// Prints the side-by-side table for `case`; `read_peer` reads every field of the peer's value.
-fn report<K: Codec, P: Codec>(case: &Case, read_peer: fn(&P::Value) -> u64) {
+/// Prints the side-by-side table for `case`.
+fn report<K: Codec, P: Codec>(case: &Case) {
     let version = case.version;
     let frame = &case.frame;
     let row = |codec, median, allocations| Row {
@@ -179,51 +223,68 @@ fn report<K: Codec, P: Codec>(case: &Case, read_peer: fn(&P::Value) -> u64) {
     };
 
     // Decodes are timed without the drop of what they return; allocations are one decode's.
-    let (walk, parse) = (case.walk, case.parse);
-    let [klamm, peer, copy, peer_read, view, parsed] = interleaved([
-        &mut || time_decode::<K>(frame, version),
-        &mut || time_decode::<P>(frame, version),
-        &mut || time_decode::<Memcpy>(frame, version),
-        &mut || time_decode_and_read::<P>(frame, version, read_peer),
-        &mut || time_walk(walk, frame, version),
-        &mut || time_walk(parse, frame, version),
-    ]);
-    let peer_read_row = row(
-        PEER_READ,
-        peer_read,
-        measure(|| read_peer(&P::decode(frame, version))).1,
-    );
-    let view_row = row(VIEW, view, measure(|| walk(frame, version)).1);
-    let parse_row = row(VIEW_PARSE, parsed, measure(|| parse(frame, version)).1);
-    let decode_rows = [
-        row(K::NAME, klamm, measure(|| K::decode(frame, version)).1),
-        row(P::NAME, peer, measure(|| P::decode(frame, version)).1),
+    let mut decoders: Vec<Run<'_>> = vec![
+        Box::new(|| time_decode::<K>(frame, version)),
+        Box::new(|| time_decode::<P>(frame, version)),
+        Box::new(|| time_decode::<Memcpy>(frame, version)),
+    ];
+    #[cfg(feature = "view")]
+    {
+        let (walk, parse, time_read_peer) = (case.walk, case.parse, case.time_read_peer);
+        decoders.push(Box::new(move || time_read_peer(frame, version)));
+        decoders.push(Box::new(move || time_walk(walk, frame, version)));
+        decoders.push(Box::new(move || time_walk(parse, frame, version)));
+    }
+    let medians = interleaved(&mut decoders);
+    #[allow(unused_mut)] // the view rows are pushed with the `view` feature
+    let mut decode_rows = vec![
+        row(K::NAME, medians[0], measure(|| K::decode(frame, version)).1),
+        row(P::NAME, medians[1], measure(|| P::decode(frame, version)).1),
         row(
             Memcpy::NAME,
-            copy,
+            medians[2],
             measure(|| Memcpy::decode(frame, version)).1,
         ),
     ];
+    #[cfg(feature = "view")]
+    {
+        let (walk, parse, read_peer) = (case.walk, case.parse, case.read_peer);
+        decode_rows.push(row(
+            PEER_READ,
+            medians[3],
+            measure(|| read_peer(frame, version)).1,
+        ));
+        decode_rows.push(row(VIEW, medians[4], measure(|| walk(frame, version)).1));
+        decode_rows.push(row(
+            VIEW_PARSE,
+            medians[5],
+            measure(|| parse(frame, version)).1,
+        ));
+    }
 
     // Each codec encodes the value it decoded itself.
     let klamm_value = K::decode(frame, version);
     let peer_value = P::decode(frame, version);
     let copy_value = Memcpy::decode(frame, version);
-    let [klamm, peer, copy] = interleaved([
-        &mut || time_encode::<K>(&klamm_value, version),
-        &mut || time_encode::<P>(&peer_value, version),
-        &mut || time_encode::<Memcpy>(&copy_value, version),
+    let medians = interleaved(&mut [
+        Box::new(|| time_encode::<K>(&klamm_value, version)) as Run<'_>,
+        Box::new(|| time_encode::<P>(&peer_value, version)),
+        Box::new(|| time_encode::<Memcpy>(&copy_value, version)),
     ]);
-    let encode_rows = [
+    let encode_rows = vec![
         row(
             K::NAME,
-            klamm,
+            medians[0],
             measure(|| K::encode(&klamm_value, version)).1,
         ),
-        row(P::NAME, peer, measure(|| P::encode(&peer_value, version)).1),
+        row(
+            P::NAME,
+            medians[1],
+            measure(|| P::encode(&peer_value, version)).1,
+        ),
         row(
             Memcpy::NAME,
-            copy,
+            medians[2],
             measure(|| Memcpy::encode(&copy_value, version)).1,
         ),
     ];
@@ -238,13 +299,8 @@ fn report<K: Codec, P: Codec>(case: &Case, read_peer: fn(&P::Value) -> u64) {
         "  {:<7} {:<15} {:>10} {:>9} {:>9} {:>11} {:>12}",
         "op", "codec", "median", "MB/s", "vs klamm", "allocs", "alloc bytes"
     );
-    let decode_with_view: Vec<&Row> = decode_rows
-        .iter()
-        .chain([&peer_read_row, &view_row, &parse_row])
-        .collect();
-    let encode: Vec<&Row> = encode_rows.iter().collect();
-    for (op, rows) in [("decode", &decode_with_view), ("encode", &encode)] {
-        let klamm = rows[0];
+    for (op, rows) in [("decode", &decode_rows), ("encode", &encode_rows)] {
+        let klamm = &rows[0];
         for row in rows.iter() {
             let throughput = frame.len() as f64 / row.median.as_secs_f64() / 1e6;
             println!(
@@ -259,7 +315,7 @@ fn report<K: Codec, P: Codec>(case: &Case, read_peer: fn(&P::Value) -> u64) {
             );
         }
     }
-    let speedup = |rows: &[Row; 3]| rows[1].median.as_secs_f64() / rows[0].median.as_secs_f64();
+    let speedup = |rows: &[Row]| rows[1].median.as_secs_f64() / rows[0].median.as_secs_f64();
     let bytes_ratio =
         decode_rows[0].allocations.bytes as f64 / decode_rows[1].allocations.bytes as f64;
     println!(
@@ -272,18 +328,23 @@ fn report<K: Codec, P: Codec>(case: &Case, read_peer: fn(&P::Value) -> u64) {
         decode_rows[0].allocations.retained,
         decode_rows[1].allocations.retained,
     );
-    println!(
-        "  klamm view vs {}: parse + read every field {:.2}x faster than its decode + the same \
-         reads ({:.2}x than its decode alone), parse alone {:.2}x; allocates {} bytes",
-        P::NAME,
-        peer_read_row.median.as_secs_f64() / view_row.median.as_secs_f64(),
-        decode_rows[1].median.as_secs_f64() / view_row.median.as_secs_f64(),
-        decode_rows[1].median.as_secs_f64() / parse_row.median.as_secs_f64(),
-        view_row.allocations.bytes,
-    );
+    #[cfg(feature = "view")]
+    {
+        let [peer_read, view, parse] = [&decode_rows[3], &decode_rows[4], &decode_rows[5]];
+        println!(
+            "  klamm view vs {}: parse + read every field {:.2}x faster than its decode + the \
+             same reads ({:.2}x than its decode alone), parse alone {:.2}x; allocates {} bytes",
+            P::NAME,
+            peer_read.median.as_secs_f64() / view.median.as_secs_f64(),
+            decode_rows[1].median.as_secs_f64() / view.median.as_secs_f64(),
+            decode_rows[1].median.as_secs_f64() / parse.median.as_secs_f64(),
+            view.allocations.bytes,
+        );
+    }
 }
 
-fn time_walk(walk: views::Walk, frame: &Bytes, version: i16) -> Duration {
+#[cfg(feature = "view")]
+fn time_walk(walk: fn(&Bytes, i16) -> u64, frame: &Bytes, version: i16) -> Duration {
     let start = Instant::now();
     black_box(walk(black_box(frame), version));
     start.elapsed()
@@ -299,6 +360,7 @@ fn time_decode<C: Codec>(frame: &Bytes, version: i16) -> Duration {
 }
 
 /// Times a decode and the reads of every field of its value, not the drop.
+#[cfg(feature = "view")]
 fn time_decode_and_read<C: Codec>(
     frame: &Bytes,
     version: i16,
@@ -325,19 +387,22 @@ fn time_encode<C: Codec>(value: &C::Value, version: i16) -> Duration {
 }
 
 /// Runs the contenders in turn for [`ROUNDS`] rounds after a warm-up round, and returns each
-/// one's median.
-fn interleaved<const N: usize>(mut runs: [&mut dyn FnMut() -> Duration; N]) -> [Duration; N] {
+/// one's median, in their order.
+fn interleaved(runs: &mut [Run<'_>]) -> Vec<Duration> {
     for run in runs.iter_mut() {
         run();
     }
-    let mut samples: [Vec<Duration>; N] = std::array::from_fn(|_| Vec::with_capacity(ROUNDS));
+    let mut samples: Vec<Vec<Duration>> = runs.iter().map(|_| Vec::with_capacity(ROUNDS)).collect();
     for _ in 0..ROUNDS {
         for (run, samples) in runs.iter_mut().zip(samples.iter_mut()) {
             samples.push(run());
         }
     }
-    samples.map(|mut samples| {
-        samples.sort_unstable();
-        samples[samples.len() / 2]
-    })
+    samples
+        .into_iter()
+        .map(|mut samples| {
+            samples.sort_unstable();
+            samples[samples.len() / 2]
+        })
+        .collect()
 }

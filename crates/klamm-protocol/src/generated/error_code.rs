@@ -6,7 +6,7 @@
 /// Codes this build does not know are kept as [`ErrorCode::Unrecognized`].
 ///
 /// ```
-/// use klamm_protocol::messages::ErrorCode;
+/// use klamm_protocol::ErrorCode;
 ///
 /// let error = ErrorCode::from_code(3);
 /// assert_eq!(error, ErrorCode::UnknownTopicOrPartition);

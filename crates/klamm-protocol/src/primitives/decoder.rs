@@ -9,8 +9,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::parse::{self, ParseError, ParseResult};
+#[cfg(feature = "view")]
 use super::string::is_utf8;
 use super::{Int32Vec, KafkaString, UnknownTaggedFields, Uuid};
+#[cfg(feature = "view")]
 use crate::view::Cursor;
 use crate::{DecodeError, DecodeErrorKind};
 
@@ -69,6 +71,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Starts reading `frame` at `offset` (at its end, if it is shorter than that).
+    #[cfg(feature = "view")]
     #[inline(always)]
     pub(crate) fn at(frame: &'a Bytes, offset: u32) -> Self {
         let offset = (offset as usize).min(frame.len());
@@ -80,6 +83,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Where the next read starts in the frame; frames views read are under 4 GiB.
+    #[cfg(feature = "view")]
     #[inline(always)]
     pub(crate) fn position(&self) -> u32 {
         self.offset() as u32
@@ -101,7 +105,7 @@ impl<'a> Decoder<'a> {
     /// element pushed onto an array) could, for all the compiler knows, change it: so each
     /// read reloads the position. A local copy nobody else can see stays in registers.
     #[inline(always)]
-    pub fn in_place<R>(&mut self, read: impl FnOnce(&mut Decoder<'a>) -> R) -> R {
+    pub(crate) fn in_place<R>(&mut self, read: impl FnOnce(&mut Decoder<'a>) -> R) -> R {
         let mut local = Decoder {
             frame: self.frame,
             rest: self.rest,
@@ -521,6 +525,7 @@ impl<'a> Decoder<'a> {
 }
 
 /// The checking cursor: views scan a frame with it when they are made.
+#[cfg(feature = "view")]
 impl<'a> Cursor<'a> for Decoder<'a> {
     type Error = DecodeError;
 

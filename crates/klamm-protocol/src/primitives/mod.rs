@@ -3,19 +3,19 @@
 //! Generated messages are built from these; most users never call them directly.
 
 #[cfg(any(test, feature = "proptest"))]
-pub mod arbitrary;
+pub(crate) mod arbitrary;
 mod decoder;
-pub mod encoder;
-pub mod inline_vec;
-pub mod parse;
+pub(crate) mod encoder;
+mod inline_vec;
+mod parse;
 mod string;
 mod tagged;
 mod uuid;
 mod writer;
 
 pub use decoder::Decoder;
-pub use encoder::UnknownTagWriter;
-pub use inline_vec::{InlineVec, Int32Vec};
+pub(crate) use encoder::UnknownTagWriter;
+pub use inline_vec::{InlineVec, Int32Vec, IntoIter as InlineVecIntoIter};
 pub use string::KafkaString;
 pub use tagged::UnknownTaggedFields;
 pub use uuid::{ParseUuidError, Uuid};

@@ -114,17 +114,6 @@ pub fn varlong(input: &[u8]) -> ParseResult<'_, i64> {
     unsigned_leb128(input, 10).map(|(rest, raw)| (rest, ((raw >> 1) as i64) ^ -((raw & 1) as i64)))
 }
 
-/// Takes `count` raw bytes.
-pub fn take(count: usize) -> impl Fn(&[u8]) -> ParseResult<'_, &[u8]> {
-    move |input: &[u8]| {
-        if input.len() < count {
-            return incomplete(count);
-        }
-        let (head, rest) = input.split_at(count);
-        Ok((rest, head))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

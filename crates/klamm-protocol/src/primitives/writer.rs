@@ -120,7 +120,7 @@ impl<'a> Writer<'a> {
     /// could, for all the compiler knows, change it: so each write reloads the buffer and
     /// stores the position back. A local copy nobody else can see stays in registers.
     #[inline(always)]
-    pub fn in_place<R>(&mut self, write: impl FnOnce(&mut Writer<'_>) -> R) -> R {
+    pub(crate) fn in_place<R>(&mut self, write: impl FnOnce(&mut Writer<'_>) -> R) -> R {
         let mut local = Writer {
             out: std::mem::take(&mut self.out),
             position: self.position,

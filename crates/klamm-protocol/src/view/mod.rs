@@ -12,16 +12,13 @@
 //! [`View::to_message`] gives the same value `from_bytes` does.
 //!
 //! ```
-//! use klamm_protocol::messages::metadata_response::{
-//!     MetadataResponse, MetadataResponseTopic, MetadataResponseView,
-//! };
+//! use klamm_protocol::messages::metadata_response::{MetadataResponseTopic, MetadataResponseView};
+//! use klamm_protocol::messages::MetadataResponse;
 //! use klamm_protocol::view::View;
 //! use klamm_protocol::Message;
 //!
-//! let response = MetadataResponse {
-//!     topics: vec![MetadataResponseTopic { name: Some("orders".into()), ..Default::default() }],
-//!     ..Default::default()
-//! };
+//! let response = MetadataResponse::default()
+//!     .with_topics(vec![MetadataResponseTopic::default().with_name(Some("orders".into()))]);
 //! let frame = response.to_bytes(12)?;
 //!
 //! let view = MetadataResponseView::parse(&frame, 12)?;
@@ -42,6 +39,9 @@ use crate::DecodeError;
 
 mod reader;
 
+// The cursor traits and the trusting reader are what generated scans are written over, not API:
+// public only because `Element` (a bound of `ArrayView`'s methods) names them.
+#[doc(hidden)]
 pub use reader::Reader;
 
 /// A checked message read in place; see the [module docs](self).
@@ -62,7 +62,8 @@ pub trait View<'a>: Copy + fmt::Debug {
 /// What a view's scan walks a frame with: the checking [`Decoder`] when the view is made,
 /// then the trusting [`Reader`] to find fields again in a frame already checked.
 ///
-/// The scan of each struct is generated once, over any cursor.
+/// The scan of each struct is generated once, over any cursor. Used by generated code only.
+#[doc(hidden)]
 pub trait Cursor<'a> {
     /// Why a scan stops: a [`DecodeError`] for the decoder, nothing for the reader.
     type Error;
@@ -124,7 +125,9 @@ pub(crate) fn infallible<T>(result: Result<T, Infallible>) -> T {
     }
 }
 
-/// A value an [`ArrayView`] holds: a primitive, a string or a struct's view.
+/// A value an [`ArrayView`] holds: a primitive, a string or a struct's view. Implemented by
+/// generated code only.
+#[doc(hidden)]
 pub trait Element<'a>: Sized {
     /// The encoded size when every element has the same one, so an array of them is skipped
     /// at once.
