@@ -143,8 +143,11 @@ def produce_consume(args):
 
     producer = KafkaProducer(acks="all", **client_config(args))
     values = [f"klamm-{i}".encode() for i in range(args.count)]
-    for value in values:
-        producer.send(args.topic, value)
+    # Round robin over the partitions, so that every partition gets records (the default
+    # partitioner picks at random and may leave one empty).
+    partitions = sorted(producer.partitions_for(args.topic) or [0])
+    for index, value in enumerate(values):
+        producer.send(args.topic, value, partition=partitions[index % len(partitions)])
     producer.flush(timeout=args.timeout_ms / 1000)
     producer.close()
 
