@@ -4,32 +4,39 @@
 
 use std::fmt;
 
-use klamm_cluster::{Call, ResponseError, Target};
+use klamm_cluster::{Call, Outcome, ResponseError, ShardedRequest, Target};
 use klamm_protocol::messages::create_acls_request::AclCreation;
 use klamm_protocol::messages::delete_acls_request::DeleteAclsFilter;
-use klamm_protocol::messages::{CreateAclsRequest, DeleteAclsRequest, DescribeAclsRequest};
-use serde::Serialize;
+use klamm_protocol::messages::{
+    CreateAclsRequest, CreateAclsResponse, DeleteAclsRequest, DeleteAclsResponse,
+    DescribeAclsRequest,
+};
 
-use crate::{AclOperation, Admin, AdminError, Results};
+use crate::options::options;
+use crate::{AclOperation, Admin, AdminError, Results, WriteOutcome};
 
 macro_rules! wire_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $code:literal),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-        #[serde(rename_all = "snake_case")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+        #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+        #[non_exhaustive]
         pub enum $name {
-            $($(#[$vdoc])* $variant),+
+            $($(#[$vdoc])* $variant,)+
+            /// A code this build does not know (from a newer broker), kept as sent.
+            Other(i8),
         }
 
         impl $name {
             /// The wire code.
             pub fn code(self) -> i8 {
-                match self { $($name::$variant => $code),+ }
+                match self { $($name::$variant => $code,)+ $name::Other(code) => code }
             }
 
-            /// The value of a wire code (`Unknown` for codes this build does not know).
+            /// The value of a wire code (codes this build does not know are kept as `Other`).
             pub fn from_code(code: i8) -> Self {
-                match code { $($code => $name::$variant,)+ _ => $name::Unknown }
+                match code { $($code => $name::$variant,)+ other => $name::Other(other) }
             }
         }
     };
@@ -38,7 +45,7 @@ macro_rules! wire_enum {
 wire_enum!(
     /// The type of resource an ACL protects.
     AclResourceType {
-        /// A code this build does not know.
+        /// Kafka's `UNKNOWN`.
         Unknown = 0,
         /// Any type (filters only).
         Any = 1,
@@ -60,7 +67,7 @@ wire_enum!(
 wire_enum!(
     /// How an ACL's resource name matches.
     PatternType {
-        /// A code this build does not know.
+        /// Kafka's `UNKNOWN`.
         Unknown = 0,
         /// Any pattern type (filters only).
         Any = 1,
@@ -77,7 +84,7 @@ wire_enum!(
 wire_enum!(
     /// Allow or deny.
     AclPermissionType {
-        /// A code this build does not know.
+        /// Kafka's `UNKNOWN`.
         Unknown = 0,
         /// Either (filters only).
         Any = 1,
@@ -89,7 +96,8 @@ wire_enum!(
 );
 
 /// One ACL: `principal` is `permission`ed `operation` on a resource from `host`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct AclBinding {
     /// Resource type.
     pub resource_type: AclResourceType,
@@ -182,7 +190,8 @@ impl fmt::Display for AclBinding {
 }
 
 /// A filter over ACLs: `None` and the `Any` variants match everything.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct AclBindingFilter {
     /// Resource type.
     pub resource_type: AclResourceType,
@@ -198,6 +207,24 @@ pub struct AclBindingFilter {
     pub operation: AclOperation,
     /// Permission.
     pub permission: AclPermissionType,
+}
+
+impl From<&AclBindingFilter> for AclBindingFilter {
+    fn from(value: &AclBindingFilter) -> Self {
+        value.clone()
+    }
+}
+
+impl From<&AclBinding> for AclBinding {
+    fn from(value: &AclBinding) -> Self {
+        value.clone()
+    }
+}
+
+impl From<&AclBinding> for AclBindingFilter {
+    fn from(binding: &AclBinding) -> Self {
+        binding.to_filter()
+    }
 }
 
 impl AclBindingFilter {
@@ -227,7 +254,8 @@ impl AclBindingFilter {
 }
 
 /// One ACL a delete filter matched.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct DeletedAcl {
     /// The binding.
     pub binding: AclBinding,
@@ -235,118 +263,265 @@ pub struct DeletedAcl {
     pub error: Option<AdminError>,
 }
 
+options! {
+    /// Options of [`Admin::create_acls`].
+    pub struct CreateAclsOptions {}
+}
+
+options! {
+    /// Options of [`Admin::describe_acls`].
+    pub struct DescribeAclsOptions {}
+}
+
+options! {
+    /// Options of [`Admin::delete_acls`].
+    pub struct DeleteAclsOptions {}
+}
+
+/// What a delete filter matched.
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct DeletedAcls {
+    /// The bindings the broker matched (each with its own error, if it was not deleted).
+    pub deleted: Vec<DeletedAcl>,
+    /// [`WriteOutcome::ConfirmedAfterRetry`] when an earlier attempt got no answer: it may
+    /// have deleted bindings this answer no longer lists.
+    pub outcome: WriteOutcome,
+}
+
+/// A binding from a response's fields.
+fn binding(
+    resource_type: i8,
+    resource_name: &str,
+    pattern_type: i8,
+    principal: &str,
+    host: &str,
+    operation: i8,
+    permission: i8,
+) -> AclBinding {
+    AclBinding {
+        resource_type: AclResourceType::from_code(resource_type),
+        resource_name: resource_name.to_owned(),
+        pattern_type: PatternType::from_code(pattern_type),
+        principal: principal.to_owned(),
+        host: host.to_owned(),
+        operation: AclOperation::from_code(operation),
+        permission: AclPermissionType::from_code(permission),
+    }
+}
+
+/// An ACL answer's outcome: answers come back in request order, one per binding or filter.
+fn acl_outcome<T>(
+    code: i16,
+    message: Option<impl ToString>,
+    resource: String,
+    value: impl FnOnce() -> T,
+) -> Outcome<T> {
+    match ResponseError::check(code) {
+        Ok(()) => Outcome::Done(value()),
+        Err(error) => Outcome::Failed(error.with_message(message).with_resource(resource)),
+    }
+}
+
+/// The planner and classifier of `create_acls`: the bindings in one CreateAcls request to any
+/// broker (KRaft brokers forward it to the controller).
+struct CreateAclsShards;
+
+impl ShardedRequest for CreateAclsShards {
+    type Item = AclBinding;
+    type Request = CreateAclsRequest;
+    type Output = WriteOutcome;
+
+    fn route(&self, _: &AclBinding) -> Target {
+        Target::Any
+    }
+
+    fn build(&self, _broker: i32, _version: i16, bindings: &[AclBinding]) -> CreateAclsRequest {
+        let creations = bindings.iter().map(|b| {
+            AclCreation::default()
+                .with_resource_type(b.resource_type.code())
+                .with_resource_name(b.resource_name.as_str().into())
+                .with_resource_pattern_type(b.pattern_type.code())
+                .with_principal(b.principal.as_str().into())
+                .with_host(b.host.as_str().into())
+                .with_operation(b.operation.code())
+                .with_permission_type(b.permission.code())
+        });
+        CreateAclsRequest::default().with_creations(creations.collect())
+    }
+
+    fn classify(
+        &self,
+        response: CreateAclsResponse,
+        _version: i16,
+        bindings: &[AclBinding],
+    ) -> Vec<(AclBinding, Outcome<WriteOutcome>)> {
+        bindings
+            .iter()
+            .zip(&response.results)
+            .map(|(binding, answer)| {
+                let outcome = acl_outcome(
+                    answer.error_code,
+                    answer.error_message.as_ref(),
+                    format!("ACL {binding}"),
+                    || WriteOutcome::Applied,
+                );
+                (binding.clone(), outcome)
+            })
+            .collect()
+    }
+
+    fn describe(&self, binding: &AclBinding) -> String {
+        format!("ACL {binding}")
+    }
+}
+
+/// The planner and classifier of `delete_acls`: the filters in one DeleteAcls request.
+struct DeleteAclsShards;
+
+impl ShardedRequest for DeleteAclsShards {
+    type Item = AclBindingFilter;
+    type Request = DeleteAclsRequest;
+    type Output = Vec<DeletedAcl>;
+
+    fn route(&self, _: &AclBindingFilter) -> Target {
+        Target::Any
+    }
+
+    fn build(
+        &self,
+        _broker: i32,
+        _version: i16,
+        filters: &[AclBindingFilter],
+    ) -> DeleteAclsRequest {
+        DeleteAclsRequest::default()
+            .with_filters(filters.iter().map(AclBindingFilter::to_request).collect())
+    }
+
+    fn classify(
+        &self,
+        response: DeleteAclsResponse,
+        _version: i16,
+        filters: &[AclBindingFilter],
+    ) -> Vec<(AclBindingFilter, Outcome<Vec<DeletedAcl>>)> {
+        filters
+            .iter()
+            .zip(&response.filter_results)
+            .map(|(filter, answer)| {
+                let deleted = || {
+                    answer
+                        .matching_acls
+                        .iter()
+                        .map(|m| {
+                            let binding = binding(
+                                m.resource_type,
+                                &m.resource_name,
+                                m.pattern_type,
+                                &m.principal,
+                                &m.host,
+                                m.operation,
+                                m.permission_type,
+                            );
+                            let error = AdminError::from_code(
+                                m.error_code,
+                                m.error_message.as_ref(),
+                                format!("ACL {binding}"),
+                            );
+                            DeletedAcl { binding, error }
+                        })
+                        .collect()
+                };
+                let outcome = acl_outcome(
+                    answer.error_code,
+                    answer.error_message.as_ref(),
+                    format!("ACL filter {filter:?}"),
+                    deleted,
+                );
+                (filter.clone(), outcome)
+            })
+            .collect()
+    }
+
+    fn describe(&self, filter: &AclBindingFilter) -> String {
+        format!("ACL filter {filter:?}")
+    }
+}
+
 impl Admin {
     /// Creates ACLs, one result per binding.
     ///
     /// ```no_run
-    /// # use klamm_admin::{AclBinding, AclOperation, AclResourceType, Admin, CallOptions};
+    /// # use klamm_admin::{AclBinding, AclOperation, AclResourceType, Admin, CreateAclsOptions};
     /// # async fn demo(admin: Admin) -> Result<(), klamm_admin::AdminError> {
     /// let acl = AclBinding::allow(AclResourceType::Topic, "orders", "User:alice", AclOperation::Read);
-    /// let results = admin.create_acls(&[acl], CallOptions::default()).await?;
+    /// let results = admin.create_acls([acl], CreateAclsOptions::default()).await?;
     /// assert!(results.all_ok());
     /// # Ok(()) }
     /// ```
+    ///
+    /// Creating a binding that exists succeeds (Kafka's CreateAcls is idempotent), so a retry
+    /// after an unanswered attempt needs no read-back.
     pub async fn create_acls(
         &self,
-        bindings: &[AclBinding],
-        options: crate::CallOptions,
-    ) -> Result<Results<AclBinding, ()>, AdminError> {
+        bindings: impl IntoIterator<Item = impl Into<AclBinding>>,
+        options: CreateAclsOptions,
+    ) -> Result<Results<AclBinding, WriteOutcome>, AdminError> {
         let mut results = Results::default();
         let mut valid = Vec::new();
-        for binding in bindings {
+        for binding in bindings.into_iter().map(Into::into) {
             match binding.validate() {
-                Ok(()) => valid.push(binding.clone()),
-                Err(error) => results.insert(binding.clone(), Err(error)),
+                Ok(()) => valid.push(binding),
+                Err(error) => results.insert(binding, Err(error)),
             }
         }
-        if valid.is_empty() {
-            return Ok(results);
-        }
-        let creations: Vec<AclCreation> = valid
-            .iter()
-            .map(|b| {
-                AclCreation::default()
-                    .with_resource_type(b.resource_type.code())
-                    .with_resource_name(b.resource_name.as_str().into())
-                    .with_resource_pattern_type(b.pattern_type.code())
-                    .with_principal(b.principal.as_str().into())
-                    .with_host(b.host.as_str().into())
-                    .with_operation(b.operation.code())
-                    .with_permission_type(b.permission.code())
-            })
-            .collect();
-        let response = self
+        let timeout = Some(self.timeout(options.timeout));
+        let answers = self
             .cluster
-            .call(
-                Call::new(Target::Any, move |_| {
-                    CreateAclsRequest::default().with_creations(creations.clone())
-                })
-                .timeout(Some(self.timeout(options.timeout))),
-            )
+            .sharded(&CreateAclsShards, valid, timeout)
             .await;
-        match response {
-            Ok(response) => {
-                // Results come back in request order.
-                for (index, binding) in valid.into_iter().enumerate() {
-                    let answer = response.results.get(index);
-                    let result = AdminError::check_answer(
-                        answer.map(|r| (r.error_code, r.error_message.as_ref())),
-                        format!("ACL {binding}"),
-                    );
-                    results.insert(binding, result);
-                }
-            }
-            Err(error) => {
-                let error = AdminError::from(error);
-                for binding in valid {
-                    results.insert(binding, Err(error.clone()));
-                }
-            }
-        }
+        results.0.extend(Results::from_items(answers).0);
         Ok(results)
     }
 
     /// The ACLs matching `filter`.
     pub async fn describe_acls(
         &self,
-        filter: &AclBindingFilter,
-        options: crate::CallOptions,
+        filter: impl Into<AclBindingFilter>,
+        options: DescribeAclsOptions,
     ) -> Result<Vec<AclBinding>, AdminError> {
-        let f = filter.to_request();
-        let response = self
-            .cluster
-            .call(
-                Call::new(Target::Any, move |_| {
-                    DescribeAclsRequest::default()
-                        .with_resource_type_filter(f.resource_type_filter)
-                        .with_resource_name_filter(f.resource_name_filter.clone())
-                        .with_pattern_type_filter(f.pattern_type_filter)
-                        .with_principal_filter(f.principal_filter.clone())
-                        .with_host_filter(f.host_filter.clone())
-                        .with_operation(f.operation)
-                        .with_permission_type(f.permission_type)
-                })
-                .classify(|response| {
-                    ResponseError::check(response.error_code).map_err(|e| {
-                        e.with_message(response.error_message.as_ref())
-                            .with_resource("ACLs")
-                    })
-                })
-                .timeout(Some(self.timeout(options.timeout))),
-            )
-            .await?;
+        let f = filter.into().to_request();
+        let describe = Call::new(Target::Any, move |_| {
+            DescribeAclsRequest::default()
+                .with_resource_type_filter(f.resource_type_filter)
+                .with_resource_name_filter(f.resource_name_filter.clone())
+                .with_pattern_type_filter(f.pattern_type_filter)
+                .with_principal_filter(f.principal_filter.clone())
+                .with_host_filter(f.host_filter.clone())
+                .with_operation(f.operation)
+                .with_permission_type(f.permission_type)
+        })
+        .classify(|response| {
+            ResponseError::check(response.error_code).map_err(|e| {
+                e.with_message(response.error_message.as_ref())
+                    .with_resource("ACLs")
+            })
+        })
+        .timeout(self.timeout(options.timeout));
+        let response = self.cluster.call(describe).await?;
         let mut bindings: Vec<AclBinding> = response
             .resources
             .iter()
             .flat_map(|resource| {
-                resource.acls.iter().map(move |acl| AclBinding {
-                    resource_type: AclResourceType::from_code(resource.resource_type),
-                    resource_name: resource.resource_name.to_string(),
-                    pattern_type: PatternType::from_code(resource.pattern_type),
-                    principal: acl.principal.to_string(),
-                    host: acl.host.to_string(),
-                    operation: AclOperation::from_code(acl.operation),
-                    permission: AclPermissionType::from_code(acl.permission_type),
+                resource.acls.iter().map(move |acl| {
+                    binding(
+                        resource.resource_type,
+                        &resource.resource_name,
+                        resource.pattern_type,
+                        &acl.principal,
+                        &acl.host,
+                        acl.operation,
+                        acl.permission_type,
+                    )
                 })
             })
             .collect();
@@ -357,70 +532,29 @@ impl Admin {
     /// Deletes the ACLs matching each filter; one result per filter listing what it matched.
     pub async fn delete_acls(
         &self,
-        filters: &[AclBindingFilter],
-        options: crate::CallOptions,
-    ) -> Result<Results<AclBindingFilter, Vec<DeletedAcl>>, AdminError> {
-        let mut results = Results::default();
-        if filters.is_empty() {
-            return Ok(results);
-        }
-        let request_filters: Vec<DeleteAclsFilter> =
-            filters.iter().map(AclBindingFilter::to_request).collect();
-        let response = self
+        filters: impl IntoIterator<Item = impl Into<AclBindingFilter>>,
+        options: DeleteAclsOptions,
+    ) -> Result<Results<AclBindingFilter, DeletedAcls>, AdminError> {
+        let timeout = Some(self.timeout(options.timeout));
+        let filters = filters.into_iter().map(Into::into);
+        let answers = self
             .cluster
-            .call(
-                Call::new(Target::Any, move |_| {
-                    DeleteAclsRequest::default().with_filters(request_filters.clone())
-                })
-                .timeout(Some(self.timeout(options.timeout))),
-            )
+            .sharded(&DeleteAclsShards, filters, timeout)
             .await;
-        match response {
-            Ok(response) => {
-                for (index, filter) in filters.iter().enumerate() {
-                    let result = match response.filter_results.get(index) {
-                        None => Err(AdminError::MissingInResponse {
-                            resource: format!("ACL filter {index}"),
-                        }),
-                        Some(r) => AdminError::check(
-                            r.error_code,
-                            r.error_message.as_ref(),
-                            format!("ACL filter {index}"),
-                        )
-                        .map(|()| {
-                            r.matching_acls
-                                .iter()
-                                .map(|m| {
-                                    let binding = AclBinding {
-                                        resource_type: AclResourceType::from_code(m.resource_type),
-                                        resource_name: m.resource_name.to_string(),
-                                        pattern_type: PatternType::from_code(m.pattern_type),
-                                        principal: m.principal.to_string(),
-                                        host: m.host.to_string(),
-                                        operation: AclOperation::from_code(m.operation),
-                                        permission: AclPermissionType::from_code(m.permission_type),
-                                    };
-                                    let error = AdminError::from_code(
-                                        m.error_code,
-                                        m.error_message.as_ref(),
-                                        format!("ACL {binding}"),
-                                    );
-                                    DeletedAcl { binding, error }
-                                })
-                                .collect()
-                        }),
-                    };
-                    results.insert(filter.clone(), result);
-                }
-            }
-            Err(error) => {
-                let error = AdminError::from(error);
-                for filter in filters {
-                    results.insert(filter.clone(), Err(error.clone()));
-                }
-            }
-        }
-        Ok(results)
+        Ok(answers
+            .into_iter()
+            .map(|(filter, answer)| {
+                let outcome = match answer.may_have_applied {
+                    true => WriteOutcome::ConfirmedAfterRetry,
+                    false => WriteOutcome::Applied,
+                };
+                let result = answer
+                    .result
+                    .map(|deleted| DeletedAcls { deleted, outcome })
+                    .map_err(AdminError::from);
+                (filter, result)
+            })
+            .collect())
     }
 }
 
@@ -434,7 +568,8 @@ mod tests {
         assert_eq!(PatternType::Prefixed.code(), 4);
         assert_eq!(PatternType::from_code(2), PatternType::Match);
         assert_eq!(AclPermissionType::Allow.code(), 3);
-        assert_eq!(AclResourceType::from_code(42), AclResourceType::Unknown);
+        assert_eq!(AclResourceType::from_code(42), AclResourceType::Other(42));
+        assert_eq!(AclResourceType::Other(42).code(), 42);
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! operation family adds its methods in its own module (`topics`, `configs`, `acls`, `groups`,
 //! `offsets`, `health`).
 
-use std::future::Future;
 use std::time::Duration;
 
 use klamm_cluster::Cluster;
@@ -70,27 +69,6 @@ impl Admin {
     pub(crate) fn timeout(&self, timeout: Option<Duration>) -> Duration {
         timeout.unwrap_or(self.config.cluster.default_api_timeout)
     }
-}
-
-/// Runs futures concurrently on the runtime and returns their outputs in order. A panicking
-/// task is reported as `None`.
-pub(crate) async fn join_all<F>(futures: Vec<F>) -> Vec<Option<F::Output>>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let mut set = tokio::task::JoinSet::new();
-    for (index, future) in futures.into_iter().enumerate() {
-        set.spawn(async move { (index, future.await) });
-    }
-    let mut outputs: Vec<Option<F::Output>> = Vec::new();
-    outputs.resize_with(set.len(), || None);
-    while let Some(joined) = set.join_next().await {
-        if let Ok((index, output)) = joined {
-            outputs[index] = Some(output);
-        }
-    }
-    outputs
 }
 
 /// `i32` milliseconds for a request's `timeout_ms` field.

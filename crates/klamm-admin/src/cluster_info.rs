@@ -2,16 +2,25 @@
 //! authorized operations, from the DescribeCluster API (Kafka 2.8+), falling back to Metadata
 //! for older brokers.
 
-use std::time::Duration;
-
 use klamm_cluster::{Call, ResponseError, Target};
 use klamm_protocol::messages::{DescribeClusterRequest, MetadataRequest};
-use serde::Serialize;
 
+use crate::options::options;
 use crate::{AclOperation, Admin, AdminError};
 
+options! {
+    /// Options of [`Admin::describe_cluster`].
+    pub struct DescribeClusterOptions {
+        /// Ask for the caller's authorized operations on the cluster.
+        include_authorized_operations: bool = true,
+        /// List fenced brokers too (DescribeCluster v2+, Kafka 3.7+).
+        include_fenced_brokers: bool = true,
+    }
+}
+
 /// One broker of the cluster.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct BrokerDescription {
     /// Node id.
     pub id: i32,
@@ -26,7 +35,8 @@ pub struct BrokerDescription {
 }
 
 /// The cluster as DescribeCluster reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ClusterDescription {
     /// The cluster id.
     pub cluster_id: Option<String>,
@@ -49,22 +59,26 @@ impl Admin {
     ///
     /// ```no_run
     /// # async fn demo(admin: klamm_admin::Admin) -> Result<(), klamm_admin::AdminError> {
-    /// let cluster = admin.describe_cluster(None).await?;
+    /// let cluster = admin.describe_cluster(klamm_admin::DescribeClusterOptions::default()).await?;
     /// println!("{:?}: {} brokers", cluster.cluster_id, cluster.brokers.len());
     /// # Ok(()) }
     /// ```
     pub async fn describe_cluster(
         &self,
-        timeout: Option<Duration>,
+        options: DescribeClusterOptions,
     ) -> Result<ClusterDescription, AdminError> {
-        let timeout = Some(self.timeout(timeout));
+        let timeout = Some(self.timeout(options.timeout));
+        let (operations, fenced) = (
+            options.include_authorized_operations,
+            options.include_fenced_brokers,
+        );
         let described = self
             .cluster
             .call(
-                Call::new(Target::Any, |_| {
+                Call::new(Target::Any, move |_| {
                     DescribeClusterRequest::default()
-                        .with_include_cluster_authorized_operations(true)
-                        .with_include_fenced_brokers(true)
+                        .with_include_cluster_authorized_operations(operations)
+                        .with_include_fenced_brokers(fenced)
                 })
                 .classify(|response| {
                     ResponseError::check(response.error_code)
@@ -101,10 +115,10 @@ impl Admin {
                 let response = self
                     .cluster
                     .call(
-                        Call::new(Target::Any, |_| {
+                        Call::new(Target::Any, move |_| {
                             MetadataRequest::default()
                                 .with_topics(Some(vec![]))
-                                .with_include_cluster_authorized_operations(true)
+                                .with_include_cluster_authorized_operations(operations)
                         })
                         .timeout(timeout),
                     )

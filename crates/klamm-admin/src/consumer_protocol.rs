@@ -8,12 +8,12 @@ use bytes::Bytes;
 use klamm_protocol::messages::{ConsumerProtocolAssignment, ConsumerProtocolSubscription};
 use klamm_protocol::primitives::Decoder;
 use klamm_protocol::Message;
-use serde::Serialize;
 
 use crate::AdminError;
 
 /// Partitions of one topic.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TopicPartitions {
     /// Topic.
     pub topic: String,
@@ -22,7 +22,8 @@ pub struct TopicPartitions {
 }
 
 /// A decoded consumer subscription.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct MemberSubscription {
     /// Protocol version found in the bytes.
     pub version: i16,
@@ -39,7 +40,8 @@ pub struct MemberSubscription {
 }
 
 /// A decoded consumer assignment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct MemberAssignment {
     /// Protocol version found in the bytes.
     pub version: i16,

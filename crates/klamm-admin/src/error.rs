@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use klamm_cluster::ClusterError;
 use klamm_protocol::ErrorCode;
+#[cfg(feature = "serde")]
 use serde::ser::SerializeStruct;
 
 /// Every way an admin operation, or one resource of a batch, can fail.
@@ -101,6 +102,7 @@ impl From<ClusterError> for AdminError {
 
 /// The message of a response entry that has an error code but no message field, for
 /// [`AdminError::check_answer`].
+#[cfg(test)]
 pub(crate) const NO_MESSAGE: Option<&str> = None;
 
 impl AdminError {
@@ -180,12 +182,15 @@ impl AdminError {
     }
 }
 
-/// Serialized as `{"kind": "kafka", "error_code": "TOPIC_ALREADY_EXISTS", "message": "…"}`.
+/// Serialized as `{"kind": "kafka", "error_code": "TOPIC_ALREADY_EXISTS", "message": "…",
+/// "may_have_applied": false}`.
+#[cfg(feature = "serde")]
 impl serde::Serialize for AdminError {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut state = serializer.serialize_struct("AdminError", 3)?;
+        let mut state = serializer.serialize_struct("AdminError", 4)?;
         state.serialize_field("kind", self.kind())?;
         state.serialize_field("error_code", &self.error_code().map(ErrorCode::name))?;
+        state.serialize_field("may_have_applied", &self.may_have_applied())?;
         state.serialize_field("message", &self.to_string())?;
         state.end()
     }

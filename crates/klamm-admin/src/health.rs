@@ -4,15 +4,15 @@
 //! ([`HealthReport::from_metadata`]) is pure and unit-tested.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use klamm_cluster::ClusterMetadata;
-use serde::Serialize;
 
+use crate::options::options;
 use crate::{Admin, AdminError};
 
 /// A partition the report flags.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct PartitionHealth {
     /// Topic.
     pub topic: String,
@@ -27,7 +27,8 @@ pub struct PartitionHealth {
 }
 
 /// Leadership on one broker.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct BrokerLeadership {
     /// Broker id.
     pub broker_id: i32,
@@ -42,7 +43,8 @@ pub struct BrokerLeadership {
 }
 
 /// What is wrong with the cluster's partitions, from one metadata snapshot.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct HealthReport {
     /// Brokers in the metadata.
     pub brokers: Vec<i32>,
@@ -173,12 +175,17 @@ impl HealthReport {
     }
 }
 
+options! {
+    /// Options of [`Admin::cluster_health`].
+    pub struct ClusterHealthOptions {}
+}
+
 impl Admin {
     /// A health report from fresh metadata of every topic.
     ///
     /// ```no_run
     /// # async fn demo(admin: klamm_admin::Admin) -> Result<(), klamm_admin::AdminError> {
-    /// let report = admin.cluster_health(None).await?;
+    /// let report = admin.cluster_health(Default::default()).await?;
     /// if !report.is_healthy() {
     ///     eprintln!("{}", report.summary());
     /// }
@@ -186,9 +193,9 @@ impl Admin {
     /// ```
     pub async fn cluster_health(
         &self,
-        timeout: Option<Duration>,
+        options: ClusterHealthOptions,
     ) -> Result<HealthReport, AdminError> {
-        let timeout = self.timeout(timeout);
+        let timeout = self.timeout(options.timeout);
         let metadata = tokio::time::timeout(timeout, self.cluster.refresh_metadata())
             .await
             .map_err(|_| {

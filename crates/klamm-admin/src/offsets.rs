@@ -16,14 +16,15 @@ use klamm_protocol::messages::{
     DeleteRecordsRequest, DeleteRecordsResponse, ListOffsetsRequest, ListOffsetsResponse,
 };
 use klamm_protocol::ErrorCode;
-use serde::Serialize;
 
 use crate::client::timeout_ms;
-use crate::{Admin, AdminError, Results, TopicPartition};
+use crate::options::options;
+use crate::{Admin, AdminError, IsolationLevel, Results, TopicPartition};
 
 /// Which offset [`Admin::list_offsets`] looks up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum OffsetSpec {
     /// The log start offset.
     Earliest,
@@ -33,6 +34,12 @@ pub enum OffsetSpec {
     MaxTimestamp,
     /// The earliest offset whose timestamp is at or after this many ms since the epoch.
     Timestamp(i64),
+}
+
+impl From<&OffsetSpec> for OffsetSpec {
+    fn from(spec: &OffsetSpec) -> Self {
+        *spec
+    }
 }
 
 impl OffsetSpec {
@@ -46,17 +53,22 @@ impl OffsetSpec {
     }
 }
 
-/// Options of [`Admin::list_offsets`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ListOffsetsOptions {
-    /// Deadline.
-    pub timeout: Option<Duration>,
-    /// `read_committed`: `Latest` is the last stable offset.
-    pub read_committed: bool,
+options! {
+    /// Options of [`Admin::list_offsets`].
+    pub struct ListOffsetsOptions {
+        /// `ReadCommitted`: `Latest` is the last stable offset (no open transaction's records).
+        isolation_level: IsolationLevel,
+    }
+}
+
+options! {
+    /// Options of [`Admin::delete_records`].
+    pub struct DeleteRecordsOptions {}
 }
 
 /// An offset [`Admin::list_offsets`] found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ListedOffset {
     /// The offset; `None` when no record matches a timestamp.
     pub offset: Option<i64>,
@@ -132,13 +144,13 @@ fn topic_entries<T, P>(
 }
 
 /// `list_offsets` as a sharded request: ListOffsets to each leader.
-struct ListOffsetsShards<'a> {
-    specs: &'a BTreeMap<TopicPartition, OffsetSpec>,
-    read_committed: bool,
+struct ListOffsetsShards {
+    specs: BTreeMap<TopicPartition, OffsetSpec>,
+    isolation_level: IsolationLevel,
     timeout: Duration,
 }
 
-impl ShardedRequest for ListOffsetsShards<'_> {
+impl ShardedRequest for ListOffsetsShards {
     type Item = TopicPartition;
     type Request = ListOffsetsRequest;
     type Output = ListedOffset;
@@ -169,7 +181,7 @@ impl ShardedRequest for ListOffsetsShards<'_> {
         );
         ListOffsetsRequest::default()
             .with_replica_id(-1)
-            .with_isolation_level(i8::from(self.read_committed))
+            .with_isolation_level(self.isolation_level.code())
             .with_topics(topics)
             .with_timeout_ms(timeout_ms(self.timeout))
     }
@@ -201,12 +213,12 @@ impl ShardedRequest for ListOffsetsShards<'_> {
 }
 
 /// `delete_records` as a sharded request: DeleteRecords to each leader.
-struct DeleteRecordsShards<'a> {
-    before: &'a BTreeMap<TopicPartition, i64>,
+struct DeleteRecordsShards {
+    before: BTreeMap<TopicPartition, i64>,
     timeout: Duration,
 }
 
-impl ShardedRequest for DeleteRecordsShards<'_> {
+impl ShardedRequest for DeleteRecordsShards {
     type Item = TopicPartition;
     type Request = DeleteRecordsRequest;
     type Output = i64;
@@ -264,44 +276,49 @@ impl Admin {
     /// Looks up offsets per partition, each asked of its leader.
     ///
     /// ```no_run
-    /// # use std::collections::BTreeMap;
     /// # use klamm_admin::{Admin, ListOffsetsOptions, OffsetSpec, TopicPartition};
     /// # async fn demo(admin: Admin) -> Result<(), klamm_admin::AdminError> {
-    /// let wanted = BTreeMap::from([(TopicPartition::new("orders", 0), OffsetSpec::Latest)]);
-    /// let offsets = admin.list_offsets(&wanted, ListOffsetsOptions::default()).await?;
+    /// let wanted = [(TopicPartition::new("orders", 0), OffsetSpec::Latest)];
+    /// let offsets = admin.list_offsets(wanted, ListOffsetsOptions::default()).await?;
     /// # Ok(()) }
     /// ```
     pub async fn list_offsets(
         &self,
-        partitions: &BTreeMap<TopicPartition, OffsetSpec>,
+        partitions: impl IntoIterator<Item = (impl Into<TopicPartition>, impl Into<OffsetSpec>)>,
         options: ListOffsetsOptions,
     ) -> Result<Results<TopicPartition, ListedOffset>, AdminError> {
         let timeout = self.timeout(options.timeout);
         let shards = ListOffsetsShards {
-            specs: partitions,
-            read_committed: options.read_committed,
+            specs: partitions
+                .into_iter()
+                .map(|(tp, spec)| (tp.into(), spec.into()))
+                .collect(),
+            isolation_level: options.isolation_level,
             timeout,
         };
-        let results = self
-            .cluster
-            .sharded(&shards, partitions.keys().cloned(), Some(timeout))
-            .await;
+        let items: Vec<TopicPartition> = shards.specs.keys().cloned().collect();
+        let results = self.cluster.sharded(&shards, items, Some(timeout)).await;
         Ok(Results::from_items(results))
     }
 
     /// Deletes records before `offset` in each partition (moves the log start offset); one
     /// result per partition with the new low watermark. `-1` means "up to the high watermark".
+    /// Deleting before an offset again changes nothing, so a retry needs no read-back.
     pub async fn delete_records(
         &self,
-        before: &BTreeMap<TopicPartition, i64>,
-        timeout: Option<Duration>,
+        before: impl IntoIterator<Item = (impl Into<TopicPartition>, i64)>,
+        options: DeleteRecordsOptions,
     ) -> Result<Results<TopicPartition, i64>, AdminError> {
-        let timeout = self.timeout(timeout);
-        let shards = DeleteRecordsShards { before, timeout };
-        let results = self
-            .cluster
-            .sharded(&shards, before.keys().cloned(), Some(timeout))
-            .await;
+        let timeout = self.timeout(options.timeout);
+        let shards = DeleteRecordsShards {
+            before: before
+                .into_iter()
+                .map(|(tp, offset)| (tp.into(), offset))
+                .collect(),
+            timeout,
+        };
+        let items: Vec<TopicPartition> = shards.before.keys().cloned().collect();
+        let results = self.cluster.sharded(&shards, items, Some(timeout)).await;
         Ok(Results::from_items(results))
     }
 }

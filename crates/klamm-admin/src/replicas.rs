@@ -3,7 +3,6 @@
 //! `describe_log_dirs` (every broker at once).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use klamm_cluster::{Call, FanOut, ResponseError, Target};
 use klamm_protocol::messages::alter_partition_reassignments_request::{
@@ -16,14 +15,15 @@ use klamm_protocol::messages::{
     ListPartitionReassignmentsRequest,
 };
 use klamm_protocol::ErrorCode;
-use serde::Serialize;
 
 use crate::client::timeout_ms;
-use crate::{Admin, AdminError, Results, TopicPartition};
+use crate::options::options;
+use crate::{Admin, AdminError, Results, Selection, TopicPartition, WriteOutcome};
 
 /// Which leader [`Admin::elect_leaders`] elects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum ElectionType {
     /// The preferred (first) replica, if it is in sync.
     Preferred,
@@ -32,8 +32,9 @@ pub enum ElectionType {
 }
 
 /// What an election did to a partition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum ElectionOutcome {
     /// A new leader was elected.
     Elected,
@@ -42,7 +43,8 @@ pub enum ElectionOutcome {
 }
 
 /// A reassignment in progress.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct OngoingReassignment {
     /// The full replica set during the move.
     pub replicas: Vec<i32>,
@@ -53,7 +55,8 @@ pub struct OngoingReassignment {
 }
 
 /// One replica in a log directory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ReplicaLogInfo {
     /// Topic.
     pub topic: String,
@@ -68,7 +71,8 @@ pub struct ReplicaLogInfo {
 }
 
 /// One log directory of a broker.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct LogDirDescription {
     /// Path.
     pub path: String,
@@ -80,6 +84,34 @@ pub struct LogDirDescription {
     pub usable_bytes: Option<i64>,
     /// Replicas in it.
     pub replicas: Vec<ReplicaLogInfo>,
+}
+
+options! {
+    /// Options of [`Admin::elect_leaders`].
+    pub struct ElectLeadersOptions {}
+}
+
+options! {
+    /// Options of [`Admin::alter_partition_reassignments`].
+    pub struct AlterReassignmentsOptions {}
+}
+
+options! {
+    /// Options of [`Admin::list_partition_reassignments`].
+    pub struct ListReassignmentsOptions {}
+}
+
+options! {
+    /// Options of [`Admin::describe_log_dirs`].
+    pub struct DescribeLogDirsOptions {}
+}
+
+/// The items of a selection, `None` for all.
+fn only<T>(selection: Selection<T>) -> Option<Vec<T>> {
+    match selection {
+        Selection::Only(items) => Some(items),
+        _ => None,
+    }
 }
 
 fn group(partitions: &[TopicPartition]) -> BTreeMap<String, Vec<i32>> {
@@ -99,12 +131,12 @@ impl Admin {
     pub async fn elect_leaders(
         &self,
         election: ElectionType,
-        partitions: Option<&[TopicPartition]>,
-        timeout: Option<Duration>,
+        partitions: impl Into<Selection<TopicPartition>>,
+        options: ElectLeadersOptions,
     ) -> Result<Results<TopicPartition, ElectionOutcome>, AdminError> {
-        let timeout = self.timeout(timeout);
-        let topics: Option<Vec<ElectTopic>> = partitions.map(|partitions| {
-            group(partitions)
+        let timeout = self.timeout(options.timeout);
+        let topics: Option<Vec<ElectTopic>> = only(partitions.into()).map(|partitions| {
+            group(&partitions)
                 .into_iter()
                 .map(|(topic, partitions)| {
                     ElectTopic::default()
@@ -153,12 +185,14 @@ impl Admin {
     /// partition. Progress shows in [`list_partition_reassignments`](Self::list_partition_reassignments).
     pub async fn alter_partition_reassignments(
         &self,
-        reassignments: &BTreeMap<TopicPartition, Option<Vec<i32>>>,
-        timeout: Option<Duration>,
-    ) -> Result<Results<TopicPartition, ()>, AdminError> {
-        let timeout = self.timeout(timeout);
+        reassignments: impl IntoIterator<Item = (TopicPartition, Option<Vec<i32>>)>,
+        options: AlterReassignmentsOptions,
+    ) -> Result<Results<TopicPartition, WriteOutcome>, AdminError> {
+        let timeout = self.timeout(options.timeout);
+        let reassignments: BTreeMap<TopicPartition, Option<Vec<i32>>> =
+            reassignments.into_iter().collect();
         let mut topics: BTreeMap<String, Vec<ReassignablePartition>> = BTreeMap::new();
-        for (tp, replicas) in reassignments {
+        for (tp, replicas) in &reassignments {
             topics.entry(tp.topic.clone()).or_default().push(
                 ReassignablePartition::default()
                     .with_partition_index(tp.partition)
@@ -211,6 +245,7 @@ impl Admin {
                         answer.map(|p| (p.error_code, p.error_message.as_ref())),
                         format!("partition {tp}"),
                     )
+                    .map(|()| WriteOutcome::Applied)
                 }
             };
             results.insert(tp.clone(), result);
@@ -221,20 +256,21 @@ impl Admin {
     /// Reassignments in progress: of `partitions`, or of every partition when `None`.
     pub async fn list_partition_reassignments(
         &self,
-        partitions: Option<&[TopicPartition]>,
-        timeout: Option<Duration>,
+        partitions: impl Into<Selection<TopicPartition>>,
+        options: ListReassignmentsOptions,
     ) -> Result<BTreeMap<TopicPartition, OngoingReassignment>, AdminError> {
-        let timeout = self.timeout(timeout);
-        let topics: Option<Vec<ListPartitionReassignmentsTopics>> = partitions.map(|partitions| {
-            group(partitions)
-                .into_iter()
-                .map(|(name, partition_indexes)| {
-                    ListPartitionReassignmentsTopics::default()
-                        .with_name(name.into())
-                        .with_partition_indexes(partition_indexes.into())
-                })
-                .collect()
-        });
+        let timeout = self.timeout(options.timeout);
+        let topics: Option<Vec<ListPartitionReassignmentsTopics>> =
+            only(partitions.into()).map(|partitions| {
+                group(&partitions)
+                    .into_iter()
+                    .map(|(name, partition_indexes)| {
+                        ListPartitionReassignmentsTopics::default()
+                            .with_name(name.into())
+                            .with_partition_indexes(partition_indexes.into())
+                    })
+                    .collect()
+            });
         let response = self
             .cluster
             .call(
@@ -272,12 +308,13 @@ impl Admin {
     /// result per broker.
     pub async fn describe_log_dirs(
         &self,
-        broker_ids: Option<&[i32]>,
-        timeout: Option<Duration>,
+        brokers: impl Into<Selection<i32>>,
+        options: DescribeLogDirsOptions,
     ) -> Result<Results<i32, Vec<LogDirDescription>>, AdminError> {
-        let ids = match broker_ids {
-            Some(ids) => ids.to_vec(),
-            None => self.cluster.metadata().await?.broker_ids(),
+        let timeout = options.timeout;
+        let ids = match brokers.into() {
+            Selection::Only(ids) => ids,
+            _ => self.cluster.metadata().await?.broker_ids(),
         };
         let describe = FanOut::new(|_, _| DescribeLogDirsRequest::default().with_topics(None))
             .classify(|response| ResponseError::check(response.error_code));

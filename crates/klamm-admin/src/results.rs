@@ -1,9 +1,11 @@
 //! [`Results`]: one outcome per resource of a batch operation. One bad topic, group or
 //! config resource never fails the others.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::ops::Deref;
+use std::ops::{Deref, Index};
 
+#[cfg(feature = "serde")]
 use serde::ser::{SerializeSeq, SerializeStruct};
 
 use crate::AdminError;
@@ -50,6 +52,83 @@ impl<K: Ord, T> Results<K, T> {
             .map(|(key, item)| (key, item.result.map_err(AdminError::from)))
             .collect()
     }
+
+    /// The result for `key`, however the caller names it (`results.result("orders")`).
+    pub fn result(&self, key: impl Into<K>) -> Option<&Result<T, AdminError>> {
+        self.0.get(&key.into())
+    }
+
+    /// The successes, with their keys.
+    pub fn successes(&self) -> impl Iterator<Item = (&K, &T)> {
+        self.0
+            .iter()
+            .filter_map(|(key, result)| result.as_ref().ok().map(|value| (key, value)))
+    }
+}
+
+/// A write's answers, with the items whose failure may be the trace of this call's own
+/// earlier attempt set apart: they need the cluster's state read back before they are
+/// reported.
+pub(crate) struct Settled<K: Ord, T> {
+    pub results: Results<K, T>,
+    /// Items to check, with the error to report if the check does not confirm them.
+    pub doubtful: Vec<(K, AdminError)>,
+}
+
+/// Splits a sharded write's answers. An item is doubtful when an attempt that got no answer
+/// may have applied it and the error is what that earlier success would cause (`own_trace`:
+/// `TOPIC_ALREADY_EXISTS` after a create, `GROUP_ID_NOT_FOUND` after a delete, …), or when the
+/// final error itself came after the request may have reached the broker (a deadline).
+pub(crate) fn settle<K: Ord, T>(
+    answers: BTreeMap<K, klamm_cluster::ItemResult<T>>,
+    own_trace: impl Fn(&klamm_cluster::ClusterError) -> bool,
+) -> Settled<K, T> {
+    let mut results = Results::default();
+    let mut doubtful = Vec::new();
+    for (key, answer) in answers {
+        match answer.result {
+            Ok(value) => results.insert(key, Ok(value)),
+            Err(error)
+                if (answer.may_have_applied && own_trace(&error)) || error.may_have_applied() =>
+            {
+                doubtful.push((key, AdminError::from(error)));
+            }
+            Err(error) => results.insert(key, Err(AdminError::from(error))),
+        }
+    }
+    Settled { results, doubtful }
+}
+
+/// What indexes [`Results`]: the key itself, or a name that stands for it
+/// (`results["orders"]` for topics, groups and other named resources).
+pub trait ResultKey<K: Clone> {
+    /// The key this stands for.
+    fn key(&self) -> Cow<'_, K>;
+}
+
+impl<K: Clone> ResultKey<K> for &K {
+    fn key(&self) -> Cow<'_, K> {
+        Cow::Borrowed(*self)
+    }
+}
+
+impl ResultKey<String> for &str {
+    fn key(&self) -> Cow<'_, String> {
+        Cow::Owned((*self).to_owned())
+    }
+}
+
+impl<K: Ord + Clone, T, Q: ResultKey<K>> Index<Q> for Results<K, T> {
+    type Output = Result<T, AdminError>;
+
+    /// The result for `key`.
+    ///
+    /// # Panics
+    ///
+    /// If the results have no entry for it.
+    fn index(&self, key: Q) -> &Self::Output {
+        &self.0[key.key().as_ref()]
+    }
 }
 
 impl<K: Ord, T> Deref for Results<K, T> {
@@ -75,8 +154,10 @@ impl<K: Ord, T> FromIterator<(K, Result<T, AdminError>)> for Results<K, T> {
     }
 }
 
+#[cfg(feature = "serde")]
 struct Entry<'a, K, T>(&'a K, &'a Result<T, AdminError>);
 
+#[cfg(feature = "serde")]
 impl<K: serde::Serialize, T: serde::Serialize> serde::Serialize for Entry<'_, K, T> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut state = serializer.serialize_struct("Result", 2)?;
@@ -89,6 +170,7 @@ impl<K: serde::Serialize, T: serde::Serialize> serde::Serialize for Entry<'_, K,
     }
 }
 
+#[cfg(feature = "serde")]
 impl<K: Ord + serde::Serialize, T: serde::Serialize> serde::Serialize for Results<K, T> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut seq = serializer.serialize_seq(Some(self.0.len()))?;

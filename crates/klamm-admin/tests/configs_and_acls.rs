@@ -9,9 +9,9 @@ use std::time::Duration;
 use common::{admin, oracle, run, single, unique};
 use klamm_admin::{
     AclBinding, AclBindingFilter, AclOperation, AclPermissionType, AclResourceType, Admin,
-    AdminConfig, AdminError, AlterConfigOp, AlterConfigsOptions, CallOptions, ConfigEntry,
-    ConfigResource, ConfigSource, CreateTopicsOptions, DeleteTopicsOptions, DescribeConfigsOptions,
-    ErrorCode, NewTopic, PatternType, TopicRef,
+    AdminConfig, AdminError, AlterConfigOp, AlterConfigsOptions, ConfigEntry, ConfigResource,
+    ConfigSource, CreateTopicsOptions, DeleteTopicsOptions, DescribeConfigsOptions, ErrorCode,
+    NewTopic, PatternType, TopicRef,
 };
 
 #[test]
@@ -20,10 +20,7 @@ fn topic_configs_are_described_altered_and_reset_per_resource() {
     run(async {
         let admin = admin(env).await;
         let name = unique("configs");
-        let options = CreateTopicsOptions {
-            wait_for_metadata: true,
-            ..Default::default()
-        };
+        let options = CreateTopicsOptions::default().wait_for_metadata(true);
         admin
             .create_topics(
                 &[NewTopic::new(&name, 1, 1).config("retention.ms", "3600000")],
@@ -37,11 +34,9 @@ fn topic_configs_are_described_altered_and_reset_per_resource() {
         let described = admin
             .describe_configs(
                 &[topic.clone(), missing.clone()],
-                DescribeConfigsOptions {
-                    include_synonyms: true,
-                    include_documentation: true,
-                    ..Default::default()
-                },
+                DescribeConfigsOptions::default()
+                    .include_synonyms(true)
+                    .include_documentation(true),
             )
             .await
             .unwrap();
@@ -66,7 +61,7 @@ fn topic_configs_are_described_altered_and_reset_per_resource() {
             (missing.clone(), vec![AlterConfigOp::set("segment.ms", "1")]),
         ];
         let altered = admin
-            .incremental_alter_configs(&changes, AlterConfigsOptions::default())
+            .incremental_alter_configs(changes.clone(), AlterConfigsOptions::default())
             .await
             .unwrap();
         assert!(altered[&topic].is_ok(), "{altered:?}");
@@ -76,7 +71,7 @@ fn topic_configs_are_described_altered_and_reset_per_resource() {
             vec![AlterConfigOp::set("cleanup.policy", "sometimes")],
         )];
         let refused = admin
-            .incremental_alter_configs(&invalid, AlterConfigsOptions::default())
+            .incremental_alter_configs(invalid.clone(), AlterConfigsOptions::default())
             .await
             .unwrap();
         assert_eq!(
@@ -84,10 +79,8 @@ fn topic_configs_are_described_altered_and_reset_per_resource() {
             Some(ErrorCode::InvalidConfig)
         );
 
-        let filtered = DescribeConfigsOptions {
-            names: Some(vec!["retention.ms".into(), "segment.ms".into()]),
-            ..Default::default()
-        };
+        let filtered = DescribeConfigsOptions::default()
+            .names(Some(vec!["retention.ms".into(), "segment.ms".into()]));
         let entries = configs_settled(&admin, &topic, &filtered, |entries| {
             entries
                 .iter()
@@ -105,7 +98,7 @@ fn topic_configs_are_described_altered_and_reset_per_resource() {
         // Delete one override: back to the default.
         let delete = vec![(topic.clone(), vec![AlterConfigOp::delete("segment.ms")])];
         assert!(admin
-            .incremental_alter_configs(&delete, AlterConfigsOptions::default())
+            .incremental_alter_configs(delete.clone(), AlterConfigsOptions::default())
             .await
             .unwrap()
             .all_ok());
@@ -115,7 +108,7 @@ fn topic_configs_are_described_altered_and_reset_per_resource() {
             BTreeMap::from([("segment.ms".to_owned(), "3600000".to_owned())]),
         )];
         assert!(admin
-            .alter_configs(&replace, AlterConfigsOptions::default())
+            .alter_configs(replace.clone(), AlterConfigsOptions::default())
             .await
             .unwrap()
             .all_ok());
@@ -138,10 +131,7 @@ fn topic_configs_are_described_altered_and_reset_per_resource() {
         let described = admin
             .describe_configs(
                 std::slice::from_ref(&broker),
-                DescribeConfigsOptions {
-                    names: Some(vec!["log.cleaner.threads".into()]),
-                    ..Default::default()
-                },
+                DescribeConfigsOptions::default().names(Some(vec!["log.cleaner.threads".into()])),
             )
             .await
             .unwrap();
@@ -150,10 +140,7 @@ fn topic_configs_are_described_altered_and_reset_per_resource() {
         let described = admin
             .describe_configs(
                 std::slice::from_ref(&unknown_broker),
-                DescribeConfigsOptions {
-                    timeout: Some(Duration::from_secs(3)),
-                    ..Default::default()
-                },
+                DescribeConfigsOptions::default().timeout(Duration::from_secs(3)),
             )
             .await
             .unwrap();
@@ -198,7 +185,7 @@ fn acls_round_trip_and_kafka_python_agrees() {
                     prefixed.clone(),
                     invalid.clone(),
                 ],
-                CallOptions::default(),
+                klamm_admin::CreateAclsOptions::default(),
             )
             .await
             .unwrap();
@@ -264,13 +251,20 @@ fn acls_round_trip_and_kafka_python_agrees() {
         let deleted = admin
             .delete_acls(
                 &[literal.clone(), prefixed.to_filter(), by_bob.clone()],
-                CallOptions::default(),
+                klamm_admin::DeleteAclsOptions::default(),
             )
             .await
             .unwrap();
-        assert_eq!(deleted[&literal].as_ref().unwrap().len(), 2);
-        assert_eq!(deleted[&by_bob].as_ref().unwrap().len(), 1);
-        assert_eq!(deleted[&prefixed.to_filter()].as_ref().unwrap().len(), 1);
+        assert_eq!(deleted[&literal].as_ref().unwrap().deleted.len(), 2);
+        assert_eq!(deleted[&by_bob].as_ref().unwrap().deleted.len(), 1);
+        assert_eq!(
+            deleted[&prefixed.to_filter()]
+                .as_ref()
+                .unwrap()
+                .deleted
+                .len(),
+            1
+        );
         assert!(acls_settled(&admin, &matching, |found| found.is_empty())
             .await
             .is_empty());
@@ -310,7 +304,7 @@ async fn acls_settled(
     let give_up = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let found = admin
-            .describe_acls(filter, CallOptions::default())
+            .describe_acls(filter, klamm_admin::DescribeAclsOptions::default())
             .await
             .unwrap();
         if settled(&found) || std::time::Instant::now() >= give_up {
@@ -343,10 +337,7 @@ fn unauthorized_sasl_user_gets_per_resource_authorization_errors() {
         let created = super_user
             .create_topics(
                 &[NewTopic::new(&name, 1, 1)],
-                CreateTopicsOptions {
-                    wait_for_metadata: true,
-                    ..Default::default()
-                },
+                CreateTopicsOptions::default().wait_for_metadata(true),
             )
             .await
             .unwrap();
@@ -366,7 +357,10 @@ fn unauthorized_sasl_user_gets_per_resource_authorization_errors() {
             Some(ErrorCode::TopicAuthorizationFailed)
         );
         let described = user
-            .describe_topics(&[TopicRef::from(name.as_str())], None)
+            .describe_topics(
+                &[TopicRef::from(name.as_str())],
+                klamm_admin::DescribeTopicsOptions::default(),
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -392,13 +386,16 @@ fn unauthorized_sasl_user_gets_per_resource_authorization_errors() {
         );
         // Listing hides what the user may not see instead of failing.
         assert!(!user
-            .list_topics(false, None)
+            .list_topics(klamm_admin::ListTopicsOptions::default())
             .await
             .unwrap()
             .iter()
             .any(|t| t.name == name));
         let acls = user
-            .describe_acls(&AclBindingFilter::any(), CallOptions::default())
+            .describe_acls(
+                &AclBindingFilter::any(),
+                klamm_admin::DescribeAclsOptions::default(),
+            )
             .await
             .unwrap_err();
         assert_eq!(

@@ -21,10 +21,7 @@ fn group_offsets_lag_alter_and_delete_agree_with_kafka_python() {
     let simple_group = unique("simple-group");
     run(async {
         let admin = admin(env).await;
-        let options = CreateTopicsOptions {
-            wait_for_metadata: true,
-            ..Default::default()
-        };
+        let options = CreateTopicsOptions::default().wait_for_metadata(true);
         assert!(admin
             .create_topics(&[NewTopic::new(&topic, 2, 1)], options)
             .await
@@ -115,14 +112,19 @@ fn group_offsets_lag_alter_and_delete_agree_with_kafka_python() {
             .iter()
             .find(|g| g.group_id == consumer_group)
             .expect("listed");
-        assert_eq!(consumer_listing.state.as_deref(), Some("Empty"));
-        assert_eq!(consumer_listing.group_type.as_deref(), Some("classic"));
+        assert_eq!(
+            consumer_listing.state.as_ref().map(|v| v.as_str()),
+            Some("Empty")
+        );
+        assert_eq!(
+            consumer_listing.group_type.as_ref().map(|v| v.as_str()),
+            Some("classic")
+        );
         assert!(groups.groups.iter().any(|g| g.group_id == simple_group));
         let empty_only = admin
-            .list_consumer_groups(ListConsumerGroupsOptions {
-                states: vec!["Stable".into()],
-                ..Default::default()
-            })
+            .list_consumer_groups(
+                ListConsumerGroupsOptions::default().states(vec!["Stable".into()]),
+            )
             .await
             .unwrap();
         assert!(!empty_only
@@ -131,7 +133,10 @@ fn group_offsets_lag_alter_and_delete_agree_with_kafka_python() {
             .any(|g| g.group_id == consumer_group));
 
         let described = admin
-            .describe_consumer_groups(&[consumer_group.clone(), missing_group.clone()], None)
+            .describe_consumer_groups(
+                &[consumer_group.clone(), missing_group.clone()],
+                klamm_admin::DescribeConsumerGroupsOptions::default(),
+            )
             .await
             .unwrap();
         let description = described[&consumer_group].as_ref().unwrap();
@@ -152,7 +157,11 @@ fn group_offsets_lag_alter_and_delete_agree_with_kafka_python() {
         // Alter: rewind partition 0 of the consumer group; kafka-python sees it.
         let rewind = BTreeMap::from([(tp0.clone(), OffsetAndMetadata::new(0))]);
         let altered = admin
-            .alter_consumer_group_offsets(&consumer_group, &rewind, None)
+            .alter_consumer_group_offsets(
+                &consumer_group,
+                rewind.clone(),
+                klamm_admin::AlterGroupOffsetsOptions::default(),
+            )
             .await
             .unwrap();
         assert!(altered.all_ok(), "{altered:?}");
@@ -184,7 +193,7 @@ fn group_offsets_lag_alter_and_delete_agree_with_kafka_python() {
             (tp1.clone(), OffsetSpec::Latest),
         ]);
         let offsets = admin
-            .list_offsets(&wanted, ListOffsetsOptions::default())
+            .list_offsets(wanted.clone(), ListOffsetsOptions::default())
             .await
             .unwrap();
         assert_eq!(offsets[&tp0].as_ref().unwrap().offset, Some(0));
@@ -192,7 +201,7 @@ fn group_offsets_lag_alter_and_delete_agree_with_kafka_python() {
         assert_eq!(end0 + end1, 10);
         let max = admin
             .list_offsets(
-                &BTreeMap::from([(tp0.clone(), OffsetSpec::MaxTimestamp)]),
+                BTreeMap::from([(tp0.clone(), OffsetSpec::MaxTimestamp)]),
                 ListOffsetsOptions::default(),
             )
             .await
@@ -205,7 +214,7 @@ fn group_offsets_lag_alter_and_delete_agree_with_kafka_python() {
         );
         let future = admin
             .list_offsets(
-                &BTreeMap::from([(tp0.clone(), OffsetSpec::Timestamp(i64::MAX / 2))]),
+                BTreeMap::from([(tp0.clone(), OffsetSpec::Timestamp(i64::MAX / 2))]),
                 ListOffsetsOptions::default(),
             )
             .await
@@ -214,11 +223,8 @@ fn group_offsets_lag_alter_and_delete_agree_with_kafka_python() {
         let bad_partition = TopicPartition::new(topic.clone(), 7);
         let unknown = admin
             .list_offsets(
-                &BTreeMap::from([(bad_partition.clone(), OffsetSpec::Latest)]),
-                ListOffsetsOptions {
-                    timeout: Some(std::time::Duration::from_secs(3)),
-                    ..Default::default()
-                },
+                BTreeMap::from([(bad_partition.clone(), OffsetSpec::Latest)]),
+                ListOffsetsOptions::default().timeout(std::time::Duration::from_secs(3)),
             )
             .await
             .unwrap();
@@ -229,13 +235,16 @@ fn group_offsets_lag_alter_and_delete_agree_with_kafka_python() {
 
         if end0 >= 2 {
             let deleted = admin
-                .delete_records(&BTreeMap::from([(tp0.clone(), 2)]), None)
+                .delete_records(
+                    BTreeMap::from([(tp0.clone(), 2)]),
+                    klamm_admin::DeleteRecordsOptions::default(),
+                )
                 .await
                 .unwrap();
             assert_eq!(*deleted[&tp0].as_ref().unwrap(), 2);
             let offsets = admin
                 .list_offsets(
-                    &BTreeMap::from([(tp0.clone(), OffsetSpec::Earliest)]),
+                    BTreeMap::from([(tp0.clone(), OffsetSpec::Earliest)]),
                     ListOffsetsOptions::default(),
                 )
                 .await
@@ -245,7 +254,11 @@ fn group_offsets_lag_alter_and_delete_agree_with_kafka_python() {
 
         // Delete the simple group's offset, then the groups themselves.
         let removed = admin
-            .delete_consumer_group_offsets(&simple_group, std::slice::from_ref(&tp0), None)
+            .delete_consumer_group_offsets(
+                &simple_group,
+                std::slice::from_ref(&tp0),
+                klamm_admin::DeleteGroupOffsetsOptions::default(),
+            )
             .await
             .unwrap();
         assert!(removed.all_ok(), "{removed:?}");
@@ -269,7 +282,7 @@ fn group_offsets_lag_alter_and_delete_agree_with_kafka_python() {
                     simple_group.clone(),
                     missing_group.clone(),
                 ],
-                None,
+                klamm_admin::DeleteConsumerGroupsOptions::default(),
             )
             .await
             .unwrap();
@@ -286,17 +299,18 @@ fn group_offsets_lag_alter_and_delete_agree_with_kafka_python() {
         let orphan = unique("orphan-group");
         let orphan_offsets = BTreeMap::from([(tp1.clone(), OffsetAndMetadata::new(3))]);
         assert!(admin
-            .alter_consumer_group_offsets(&orphan, &orphan_offsets, None)
+            .alter_consumer_group_offsets(
+                &orphan,
+                orphan_offsets.clone(),
+                klamm_admin::AlterGroupOffsetsOptions::default()
+            )
             .await
             .unwrap()
             .all_ok());
         admin
             .delete_topics(
                 &[TopicRef::from(topic.as_str())],
-                DeleteTopicsOptions {
-                    wait_until_gone: true,
-                    ..Default::default()
-                },
+                DeleteTopicsOptions::default().wait_until_gone(true),
             )
             .await
             .unwrap();
@@ -401,10 +415,7 @@ fn live_classic_member_is_described_with_decoded_subscription_and_assignment_the
         let admin = admin(env).await;
         let topic = unique("members");
         let group = unique("live-group");
-        let options = CreateTopicsOptions {
-            wait_for_metadata: true,
-            ..Default::default()
-        };
+        let options = CreateTopicsOptions::default().wait_for_metadata(true);
         assert!(admin
             .create_topics(&[NewTopic::new(&topic, 1, 1)], options)
             .await
@@ -413,7 +424,10 @@ fn live_classic_member_is_described_with_decoded_subscription_and_assignment_the
         let member_id = join_as_classic_consumer(&admin, &group, &topic).await;
 
         let described = admin
-            .describe_consumer_groups(std::slice::from_ref(&group), None)
+            .describe_consumer_groups(
+                std::slice::from_ref(&group),
+                klamm_admin::DescribeConsumerGroupsOptions::default(),
+            )
             .await
             .unwrap();
         let description = described[&group].as_ref().unwrap();
@@ -436,11 +450,14 @@ fn live_classic_member_is_described_with_decoded_subscription_and_assignment_the
             .await
             .unwrap();
         let listing = listed.groups.iter().find(|g| g.group_id == group).unwrap();
-        assert_eq!(listing.state.as_deref(), Some("Stable"));
+        assert_eq!(listing.state.as_ref().map(|v| v.as_str()), Some("Stable"));
 
         // Deleting a group with members fails for that group; removing the member empties it.
         let deleted = admin
-            .delete_consumer_groups(std::slice::from_ref(&group), None)
+            .delete_consumer_groups(
+                std::slice::from_ref(&group),
+                klamm_admin::DeleteConsumerGroupsOptions::default(),
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -450,7 +467,11 @@ fn live_classic_member_is_described_with_decoded_subscription_and_assignment_the
         let ghost = klamm_admin::MemberToRemove::Dynamic("ghost".into());
         let who = klamm_admin::MemberToRemove::Dynamic(member_id.clone());
         let removed = admin
-            .remove_members_from_consumer_group(&group, &[who.clone(), ghost.clone()], None)
+            .remove_members_from_consumer_group(
+                &group,
+                &[who.clone(), ghost.clone()],
+                klamm_admin::RemoveMembersOptions::default(),
+            )
             .await
             .unwrap();
         assert!(removed[&who].is_ok(), "{removed:?}");
@@ -459,7 +480,10 @@ fn live_classic_member_is_described_with_decoded_subscription_and_assignment_the
             Some(ErrorCode::UnknownMemberId)
         );
         let described = admin
-            .describe_consumer_groups(std::slice::from_ref(&group), None)
+            .describe_consumer_groups(
+                std::slice::from_ref(&group),
+                klamm_admin::DescribeConsumerGroupsOptions::default(),
+            )
             .await
             .unwrap();
         assert!(described[&group].as_ref().unwrap().members.is_empty());

@@ -73,7 +73,10 @@ fn keytab_login_from_a_properties_file_describes_the_cluster_as_the_client_princ
         let admin = Admin::connect(config)
             .await
             .unwrap_or_else(|error| panic!("GSSAPI connect: {error}"));
-        let cluster = admin.describe_cluster(None).await.unwrap();
+        let cluster = admin
+            .describe_cluster(klamm_admin::DescribeClusterOptions::default())
+            .await
+            .unwrap();
         assert_eq!(cluster.cluster_id.as_deref(), Some(env.cluster_id.as_str()));
         let ids: Vec<i32> = cluster.brokers.iter().map(|b| b.id).collect();
         assert_eq!(ids, vec![env.broker_ids[0] as i32], "{cluster:?}");

@@ -73,10 +73,7 @@ fn a_kip_848_member_is_described_and_listed() {
     let member = member_id();
     run(async {
         let admin = admin(env).await;
-        let options = CreateTopicsOptions {
-            wait_for_metadata: true,
-            ..Default::default()
-        };
+        let options = CreateTopicsOptions::default().wait_for_metadata(true);
         assert!(admin
             .create_topics(&[NewTopic::new(&topic, 3, 1)], options)
             .await
@@ -153,7 +150,10 @@ fn a_kip_848_member_is_described_and_listed() {
 
         // Described through ConsumerGroupDescribe.
         let described = admin
-            .describe_consumer_groups(std::slice::from_ref(&group), None)
+            .describe_consumer_groups(
+                std::slice::from_ref(&group),
+                klamm_admin::DescribeConsumerGroupsOptions::default(),
+            )
             .await
             .unwrap();
         let description = described[&group].as_ref().unwrap();
@@ -161,7 +161,7 @@ fn a_kip_848_member_is_described_and_listed() {
         assert_eq!(description.group_type, "consumer", "{description:?}");
         assert_eq!(description.protocol_type.as_deref(), Some("consumer"));
         assert_ne!(description.state, "Dead", "{description:?}");
-        assert!(!description.state.is_empty(), "{description:?}");
+        assert!(!description.state.as_str().is_empty(), "{description:?}");
         assert_eq!(description.assignor.as_deref(), Some("uniform"));
         assert!(description.group_epoch.unwrap_or(0) > 0, "{description:?}");
         assert!(!description.is_simple_consumer_group);
@@ -195,23 +195,29 @@ fn a_kip_848_member_is_described_and_listed() {
             .iter()
             .find(|g| g.group_id == group)
             .unwrap_or_else(|| panic!("{group} not in {:?}", listing.groups));
-        assert_eq!(listed.group_type.as_deref(), Some("consumer"), "{listed:?}");
+        assert_eq!(
+            listed.group_type.as_ref().map(|v| v.as_str()),
+            Some("consumer"),
+            "{listed:?}"
+        );
         assert_eq!(listed.protocol_type, "consumer", "{listed:?}");
-        assert_ne!(listed.state.as_deref(), Some("Dead"), "{listed:?}");
+        assert_ne!(
+            listed.state.as_ref().map(|v| v.as_str()),
+            Some("Dead"),
+            "{listed:?}"
+        );
         // Filtering by type finds it too, and `classic` does not.
         let consumer_only = admin
-            .list_consumer_groups(ListConsumerGroupsOptions {
-                types: vec!["consumer".into()],
-                ..Default::default()
-            })
+            .list_consumer_groups(
+                ListConsumerGroupsOptions::default().types(vec!["consumer".into()]),
+            )
             .await
             .unwrap();
         assert!(consumer_only.groups.iter().any(|g| g.group_id == group));
         let classic_only = admin
-            .list_consumer_groups(ListConsumerGroupsOptions {
-                types: vec!["classic".into()],
-                ..Default::default()
-            })
+            .list_consumer_groups(
+                ListConsumerGroupsOptions::default().types(vec!["classic".into()]),
+            )
             .await
             .unwrap();
         assert!(!classic_only.groups.iter().any(|g| g.group_id == group));
@@ -227,7 +233,10 @@ fn a_kip_848_member_is_described_and_listed() {
         .await;
         assert_eq!(left.member_epoch, -1);
         let described = admin
-            .describe_consumer_groups(std::slice::from_ref(&group), None)
+            .describe_consumer_groups(
+                std::slice::from_ref(&group),
+                klamm_admin::DescribeConsumerGroupsOptions::default(),
+            )
             .await
             .unwrap();
         let description = described[&group].as_ref().unwrap();
@@ -237,7 +246,10 @@ fn a_kip_848_member_is_described_and_listed() {
 
         // Clean up.
         let deleted = admin
-            .delete_consumer_groups(std::slice::from_ref(&group), None)
+            .delete_consumer_groups(
+                std::slice::from_ref(&group),
+                klamm_admin::DeleteConsumerGroupsOptions::default(),
+            )
             .await
             .unwrap();
         assert!(deleted.all_ok(), "{deleted:?}");

@@ -12,8 +12,7 @@ use std::time::Duration;
 
 use common::run;
 use klamm_admin::{
-    Admin, AdminConfig, CreateOutcome, CreateTopicsOptions, DeleteOutcome, DeleteTopicsOptions,
-    NewTopic, TopicRef,
+    Admin, AdminConfig, CreateTopicsOptions, DeleteTopicsOptions, NewTopic, TopicRef, WriteOutcome,
 };
 use klamm_protocol::messages::api_versions_response::ApiVersion;
 use klamm_protocol::messages::create_topics_response::CreatableTopicResult;
@@ -141,7 +140,7 @@ fn retried_create_and_delete_report_the_real_outcome() {
             "the first attempt timed out and was retried"
         );
         let topic = created["ghost"].as_ref().unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(topic.outcome, CreateOutcome::ConfirmedAfterRetry);
+        assert_eq!(topic.outcome, WriteOutcome::ConfirmedAfterRetry);
         assert_eq!(topic.num_partitions, Some(1));
 
         let deleted = admin
@@ -151,7 +150,7 @@ fn retried_create_and_delete_report_the_real_outcome() {
         assert_eq!(state.deletes.load(Ordering::SeqCst), 2);
         assert_eq!(
             deleted[&TopicRef::from("ghost")].as_ref().unwrap(),
-            &DeleteOutcome::ConfirmedAfterRetry
+            &WriteOutcome::ConfirmedAfterRetry
         );
     });
 }

@@ -8,13 +8,12 @@ use std::time::Duration;
 
 use common::{admin, config, oracle, run, single, unique};
 use klamm_admin::{
-    AclOperation, Admin, AdminConfig, AdminError, CreateOutcome, CreatePartitionsOptions,
-    CreateTopicsOptions, DeleteOutcome, DeleteTopicsOptions, ErrorCode, NewPartitions, NewTopic,
-    TopicRef,
+    AclOperation, Admin, AdminConfig, AdminError, CreatePartitionsOptions, CreateTopicsOptions,
+    DeleteTopicsOptions, ErrorCode, NewPartitions, NewTopic, TopicRef, WriteOutcome,
 };
 
 fn topic_value(
-    admin_results: &klamm_admin::Results<String, klamm_admin::CreatedTopic>,
+    admin_results: &klamm_admin::Results<TopicRef, klamm_admin::CreatedTopic>,
     name: &str,
 ) -> klamm_admin::CreatedTopic {
     admin_results[name]
@@ -29,10 +28,7 @@ fn create_describe_grow_and_delete_topics_with_per_topic_results() {
         let admin = admin(env).await;
         let name = unique("topic");
         let compacted = unique("compacted");
-        let options = CreateTopicsOptions {
-            wait_for_metadata: true,
-            ..Default::default()
-        };
+        let options = CreateTopicsOptions::default().wait_for_metadata(true);
         let created = admin
             .create_topics(
                 &[
@@ -47,7 +43,7 @@ fn create_describe_grow_and_delete_topics_with_per_topic_results() {
             .unwrap();
         let topic = topic_value(&created, &name);
         assert_eq!(topic.num_partitions, Some(3));
-        assert_eq!(topic.outcome, CreateOutcome::Created);
+        assert_eq!(topic.outcome, WriteOutcome::Applied);
         assert!(topic.topic_id.is_some());
         assert_eq!(
             topic_value(&created, &compacted).configs["cleanup.policy"].as_deref(),
@@ -59,7 +55,7 @@ fn create_describe_grow_and_delete_topics_with_per_topic_results() {
         ));
         let bad = created
             .iter()
-            .find(|(k, _)| k.contains("bad-config"))
+            .find(|(k, _)| k.name().is_some_and(|n| n.contains("bad-config")))
             .unwrap()
             .1;
         assert_eq!(
@@ -98,10 +94,16 @@ fn create_describe_grow_and_delete_topics_with_per_topic_results() {
             "{listed}"
         );
 
-        let listing = admin.list_topics(false, None).await.unwrap();
+        let listing = admin
+            .list_topics(klamm_admin::ListTopicsOptions::default())
+            .await
+            .unwrap();
         assert!(listing.iter().any(|t| t.name == name));
         assert!(listing.iter().all(|t| !t.is_internal));
-        let with_internal = admin.list_topics(true, None).await.unwrap();
+        let with_internal = admin
+            .list_topics(klamm_admin::ListTopicsOptions::default().include_internal(true))
+            .await
+            .unwrap();
         assert!(listing.iter().all(|t| with_internal.contains(t)));
         assert!(with_internal
             .iter()
@@ -115,7 +117,7 @@ fn create_describe_grow_and_delete_topics_with_per_topic_results() {
                     TopicRef::from(name.as_str()),
                     TopicRef::from(missing.as_str()),
                 ],
-                None,
+                klamm_admin::DescribeTopicsOptions::default(),
             )
             .await
             .unwrap();
@@ -136,9 +138,12 @@ fn create_describe_grow_and_delete_topics_with_per_topic_results() {
         assert_eq!(gone.error_code(), Some(ErrorCode::UnknownTopicOrPartition));
 
         // By id, too.
-        let by_id = TopicRef::Id(description.topic_id.clone().unwrap());
+        let by_id = TopicRef::Id(description.topic_id.unwrap());
         let described = admin
-            .describe_topics(std::slice::from_ref(&by_id), None)
+            .describe_topics(
+                std::slice::from_ref(&by_id),
+                klamm_admin::DescribeTopicsOptions::default(),
+            )
             .await
             .unwrap();
         assert_eq!(described[&by_id].as_ref().unwrap().name, name);
@@ -147,23 +152,20 @@ fn create_describe_grow_and_delete_topics_with_per_topic_results() {
         let grow = BTreeMap::from([(name.clone(), NewPartitions::increase_to(5))]);
         let validated = admin
             .create_partitions(
-                &grow,
-                CreatePartitionsOptions {
-                    validate_only: true,
-                    ..Default::default()
-                },
+                grow.clone(),
+                CreatePartitionsOptions::default().validate_only(true),
             )
             .await
             .unwrap();
         assert!(validated.all_ok(), "{validated:?}");
         assert!(admin
-            .create_partitions(&grow, CreatePartitionsOptions::default())
+            .create_partitions(grow.clone(), CreatePartitionsOptions::default())
             .await
             .unwrap()
             .all_ok());
         let shrink = BTreeMap::from([(name.clone(), NewPartitions::increase_to(2))]);
         let shrunk = admin
-            .create_partitions(&shrink, CreatePartitionsOptions::default())
+            .create_partitions(shrink.clone(), CreatePartitionsOptions::default())
             .await
             .unwrap();
         assert_eq!(
@@ -171,7 +173,10 @@ fn create_describe_grow_and_delete_topics_with_per_topic_results() {
             Some(ErrorCode::InvalidPartitions)
         );
         let described = admin
-            .describe_topics(&[TopicRef::from(name.as_str())], None)
+            .describe_topics(
+                &[TopicRef::from(name.as_str())],
+                klamm_admin::DescribeTopicsOptions::default(),
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -192,16 +197,13 @@ fn create_describe_grow_and_delete_topics_with_per_topic_results() {
                     TopicRef::Id(compacted_id),
                     TopicRef::from(missing.as_str()),
                 ],
-                DeleteTopicsOptions {
-                    wait_until_gone: true,
-                    ..Default::default()
-                },
+                DeleteTopicsOptions::default().wait_until_gone(true),
             )
             .await
             .unwrap();
         assert_eq!(
             deleted[&TopicRef::from(name.as_str())].as_ref().unwrap(),
-            &DeleteOutcome::Deleted
+            &WriteOutcome::Applied
         );
         assert_eq!(
             deleted[&TopicRef::from(missing.as_str())]
@@ -210,7 +212,10 @@ fn create_describe_grow_and_delete_topics_with_per_topic_results() {
                 .error_code(),
             Some(ErrorCode::UnknownTopicOrPartition)
         );
-        let listing = admin.list_topics(false, None).await.unwrap();
+        let listing = admin
+            .list_topics(klamm_admin::ListTopicsOptions::default())
+            .await
+            .unwrap();
         assert!(!listing
             .iter()
             .any(|t| t.name == name || t.name == compacted));
@@ -219,7 +224,7 @@ fn create_describe_grow_and_delete_topics_with_per_topic_results() {
             json.as_array()
                 .unwrap()
                 .iter()
-                .any(|r| r["ok"] == "deleted"),
+                .any(|r| r["ok"] == "applied"),
             "{json}"
         );
     });
@@ -231,20 +236,17 @@ fn validate_only_creates_nothing_and_manual_assignment_is_honoured() {
     run(async {
         let admin = admin(env).await;
         let name = unique("validate");
-        let options = CreateTopicsOptions {
-            validate_only: true,
-            ..Default::default()
-        };
+        let options = CreateTopicsOptions::default().validate_only(true);
         let validated = admin
             .create_topics(&[NewTopic::new(&name, 2, 1)], options)
             .await
             .unwrap();
         assert_eq!(
             validated[&name].as_ref().unwrap().outcome,
-            CreateOutcome::Validated
+            WriteOutcome::Validated
         );
         assert!(!admin
-            .list_topics(false, None)
+            .list_topics(klamm_admin::ListTopicsOptions::default())
             .await
             .unwrap()
             .iter()
@@ -253,17 +255,17 @@ fn validate_only_creates_nothing_and_manual_assignment_is_honoured() {
         let manual = NewTopic::with_broker_defaults(&name)
             .assign(0, vec![1])
             .assign(1, vec![1]);
-        let options = CreateTopicsOptions {
-            wait_for_metadata: true,
-            ..Default::default()
-        };
+        let options = CreateTopicsOptions::default().wait_for_metadata(true);
         assert!(admin
             .create_topics(&[manual], options)
             .await
             .unwrap()
             .all_ok());
         let described = admin
-            .describe_topics(&[TopicRef::from(name.as_str())], None)
+            .describe_topics(
+                &[TopicRef::from(name.as_str())],
+                klamm_admin::DescribeTopicsOptions::default(),
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -307,7 +309,10 @@ fn topic_created_by_kafka_python_is_described_by_klamm() {
     run(async {
         let admin = admin(env).await;
         let described = admin
-            .describe_topics(&[TopicRef::from(name.as_str())], None)
+            .describe_topics(
+                &[TopicRef::from(name.as_str())],
+                klamm_admin::DescribeTopicsOptions::default(),
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -326,7 +331,10 @@ fn describe_cluster_reports_the_broker_and_cluster_id() {
     let env = single();
     run(async {
         let admin = admin(env).await;
-        let cluster = admin.describe_cluster(None).await.unwrap();
+        let cluster = admin
+            .describe_cluster(klamm_admin::DescribeClusterOptions::default())
+            .await
+            .unwrap();
         assert_eq!(cluster.cluster_id.as_deref(), Some(env.cluster_id.as_str()));
         assert_eq!(
             cluster.brokers.iter().map(|b| b.id).collect::<Vec<_>>(),
@@ -338,7 +346,10 @@ fn describe_cluster_reports_the_broker_and_cluster_id() {
             .authorized_operations
             .unwrap()
             .contains(&AclOperation::Describe));
-        let health = admin.cluster_health(None).await.unwrap();
+        let health = admin
+            .cluster_health(klamm_admin::ClusterHealthOptions::default())
+            .await
+            .unwrap();
         assert!(health.is_healthy(), "{}", health.summary());
         assert_eq!(health.brokers, vec![1]);
     });
@@ -350,7 +361,10 @@ fn closed_client_fails_fast_and_timeouts_are_honoured() {
     run(async {
         let admin = admin(env).await;
         admin.close();
-        let error = admin.list_topics(false, None).await.unwrap_err();
+        let error = admin
+            .list_topics(klamm_admin::ListTopicsOptions::default())
+            .await
+            .unwrap_err();
         assert!(
             matches!(
                 error,

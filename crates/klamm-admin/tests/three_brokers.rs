@@ -20,11 +20,9 @@ fn broker_config_change_reaches_the_named_broker_only() {
     run(async {
         let admin = admin(env).await;
         let key = "log.cleaner.threads";
-        let names = DescribeConfigsOptions {
-            names: Some(vec![key.into()]),
-            include_synonyms: true,
-            ..Default::default()
-        };
+        let names = DescribeConfigsOptions::default()
+            .names(Some(vec![key.into()]))
+            .include_synonyms(true);
         let brokers: Vec<ConfigResource> =
             [1, 2, 3].into_iter().map(ConfigResource::broker).collect();
         let set = vec![(
@@ -32,7 +30,7 @@ fn broker_config_change_reaches_the_named_broker_only() {
             vec![AlterConfigOp::set(key, "2")],
         )];
         let altered = admin
-            .incremental_alter_configs(&set, AlterConfigsOptions::default())
+            .incremental_alter_configs(set.clone(), AlterConfigsOptions::default())
             .await
             .unwrap();
         assert!(altered.all_ok(), "{altered:?}");
@@ -95,7 +93,7 @@ fn broker_config_change_reaches_the_named_broker_only() {
 
         let reset = vec![(ConfigResource::broker(2), vec![AlterConfigOp::delete(key)])];
         assert!(admin
-            .incremental_alter_configs(&reset, AlterConfigsOptions::default())
+            .incremental_alter_configs(reset.clone(), AlterConfigsOptions::default())
             .await
             .unwrap()
             .all_ok());
@@ -133,7 +131,10 @@ fn manual_assignments_and_partitions_on_three_brokers() {
     let env = three();
     run(async {
         let admin = admin(env).await;
-        let cluster = admin.describe_cluster(None).await.unwrap();
+        let cluster = admin
+            .describe_cluster(klamm_admin::DescribeClusterOptions::default())
+            .await
+            .unwrap();
         assert_eq!(
             cluster.brokers.iter().map(|b| b.id).collect::<Vec<_>>(),
             vec![1, 2, 3]
@@ -144,10 +145,7 @@ fn manual_assignments_and_partitions_on_three_brokers() {
         let topic = NewTopic::with_broker_defaults(&name)
             .assign(0, vec![3, 1, 2])
             .config("min.insync.replicas", "2");
-        let options = CreateTopicsOptions {
-            wait_for_metadata: true,
-            ..Default::default()
-        };
+        let options = CreateTopicsOptions::default().wait_for_metadata(true);
         let created = admin.create_topics(&[topic], options).await.unwrap();
         assert!(created.all_ok(), "{created:?}");
         let grow = BTreeMap::from([(
@@ -158,7 +156,7 @@ fn manual_assignments_and_partitions_on_three_brokers() {
             },
         )]);
         assert!(admin
-            .create_partitions(&grow, CreatePartitionsOptions::default())
+            .create_partitions(grow.clone(), CreatePartitionsOptions::default())
             .await
             .unwrap()
             .all_ok());
@@ -166,7 +164,10 @@ fn manual_assignments_and_partitions_on_three_brokers() {
         let mut description = None;
         for _ in 0..50 {
             let described = admin
-                .describe_topics(&[TopicRef::from(name.as_str())], None)
+                .describe_topics(
+                    &[TopicRef::from(name.as_str())],
+                    klamm_admin::DescribeTopicsOptions::default(),
+                )
                 .await
                 .unwrap();
             let d = described[&TopicRef::from(name.as_str())]
@@ -188,7 +189,10 @@ fn manual_assignments_and_partitions_on_three_brokers() {
         assert_eq!(description.partitions[0].leader, Some(3));
         assert_eq!(description.partitions[1].replicas, vec![2, 3, 1]);
 
-        let health = admin.cluster_health(None).await.unwrap();
+        let health = admin
+            .cluster_health(klamm_admin::ClusterHealthOptions::default())
+            .await
+            .unwrap();
         assert!(
             !health.under_replicated.iter().any(|p| p.topic == name),
             "{}",
@@ -202,10 +206,7 @@ fn manual_assignments_and_partitions_on_three_brokers() {
         admin
             .delete_topics(
                 &[TopicRef::from(name.as_str())],
-                DeleteTopicsOptions {
-                    wait_until_gone: true,
-                    ..Default::default()
-                },
+                DeleteTopicsOptions::default().wait_until_gone(true),
             )
             .await
             .unwrap();
@@ -218,10 +219,7 @@ fn groups_on_several_coordinators_are_listed_and_fetched_together() {
     run(async {
         let admin = admin(env).await;
         let topic = unique("group-topic");
-        let options = CreateTopicsOptions {
-            wait_for_metadata: true,
-            ..Default::default()
-        };
+        let options = CreateTopicsOptions::default().wait_for_metadata(true);
         assert!(admin
             .create_topics(&[NewTopic::new(&topic, 3, 3)], options)
             .await
@@ -234,7 +232,11 @@ fn groups_on_several_coordinators_are_listed_and_fetched_together() {
                 OffsetAndMetadata::new(0),
             )]);
             let committed = admin
-                .alter_consumer_group_offsets(group, &offsets, None)
+                .alter_consumer_group_offsets(
+                    group,
+                    offsets.clone(),
+                    klamm_admin::AlterGroupOffsetsOptions::default(),
+                )
                 .await
                 .unwrap();
             assert!(committed.all_ok(), "{committed:?}");
@@ -272,7 +274,7 @@ fn groups_on_several_coordinators_are_listed_and_fetched_together() {
             assert_eq!(group_offsets.total_lag, Some(0));
         }
         assert!(admin
-            .delete_consumer_groups(&groups, None)
+            .delete_consumer_groups(&groups, klamm_admin::DeleteConsumerGroupsOptions::default())
             .await
             .unwrap()
             .all_ok());
@@ -294,10 +296,7 @@ fn reassignment_moves_replicas_then_preferred_election_and_log_dirs_follow() {
         let name = unique("moved");
         let tp = TopicPartition::new(name.clone(), 0);
         let topic = NewTopic::with_broker_defaults(&name).assign(0, vec![1, 2]);
-        let options = CreateTopicsOptions {
-            wait_for_metadata: true,
-            ..Default::default()
-        };
+        let options = CreateTopicsOptions::default().wait_for_metadata(true);
         assert!(admin
             .create_topics(&[topic], options)
             .await
@@ -306,7 +305,10 @@ fn reassignment_moves_replicas_then_preferred_election_and_log_dirs_follow() {
 
         let moves = BTreeMap::from([(tp.clone(), Some(vec![3, 2]))]);
         let started = admin
-            .alter_partition_reassignments(&moves, None)
+            .alter_partition_reassignments(
+                moves.clone(),
+                klamm_admin::AlterReassignmentsOptions::default(),
+            )
             .await
             .unwrap();
         assert!(started.all_ok(), "{started:?}");
@@ -314,11 +316,17 @@ fn reassignment_moves_replicas_then_preferred_election_and_log_dirs_follow() {
         let mut replicas = Vec::new();
         for _ in 0..100 {
             let ongoing = admin
-                .list_partition_reassignments(None, None)
+                .list_partition_reassignments(
+                    klamm_admin::Selection::All,
+                    klamm_admin::ListReassignmentsOptions::default(),
+                )
                 .await
                 .unwrap();
             let described = admin
-                .describe_topics(&[TopicRef::from(name.as_str())], None)
+                .describe_topics(
+                    &[TopicRef::from(name.as_str())],
+                    klamm_admin::DescribeTopicsOptions::default(),
+                )
                 .await
                 .unwrap();
             replicas = described[&TopicRef::from(name.as_str())]
@@ -337,8 +345,8 @@ fn reassignment_moves_replicas_then_preferred_election_and_log_dirs_follow() {
         let elected = admin
             .elect_leaders(
                 ElectionType::Preferred,
-                Some(std::slice::from_ref(&tp)),
-                None,
+                [tp.clone()],
+                klamm_admin::ElectLeadersOptions::default(),
             )
             .await
             .unwrap();
@@ -351,7 +359,10 @@ fn reassignment_moves_replicas_then_preferred_election_and_log_dirs_follow() {
             "{outcome:?}"
         );
         let described = admin
-            .describe_topics(&[TopicRef::from(name.as_str())], None)
+            .describe_topics(
+                &[TopicRef::from(name.as_str())],
+                klamm_admin::DescribeTopicsOptions::default(),
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -366,8 +377,8 @@ fn reassignment_moves_replicas_then_preferred_election_and_log_dirs_follow() {
         let elected = admin
             .elect_leaders(
                 ElectionType::Preferred,
-                Some(std::slice::from_ref(&unknown)),
-                None,
+                [unknown.clone()],
+                klamm_admin::ElectLeadersOptions::default(),
             )
             .await
             .unwrap();
@@ -376,7 +387,13 @@ fn reassignment_moves_replicas_then_preferred_election_and_log_dirs_follow() {
             Some(klamm_admin::ErrorCode::UnknownTopicOrPartition)
         );
 
-        let dirs = admin.describe_log_dirs(None, None).await.unwrap();
+        let dirs = admin
+            .describe_log_dirs(
+                klamm_admin::Selection::All,
+                klamm_admin::DescribeLogDirsOptions::default(),
+            )
+            .await
+            .unwrap();
         assert_eq!(dirs.len(), 3);
         let hosts: Vec<i32> = dirs
             .iter()

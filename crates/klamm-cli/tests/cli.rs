@@ -242,7 +242,7 @@ fn group_seek_to_earliest_moves_committed_offsets() {
                 .build()
                 .unwrap();
             let admin = Admin::connect(config).await.unwrap();
-            let offsets = (0..2)
+            let offsets: Vec<_> = (0..2)
                 .map(|p| {
                     (
                         TopicPartition::new(topic.clone(), p),
@@ -251,7 +251,11 @@ fn group_seek_to_earliest_moves_committed_offsets() {
                 })
                 .collect();
             let committed = admin
-                .alter_consumer_group_offsets(&group, &offsets, None)
+                .alter_consumer_group_offsets(
+                    &group,
+                    offsets,
+                    klamm_admin::AlterGroupOffsetsOptions::default(),
+                )
                 .await
                 .unwrap();
             assert!(committed.all_ok(), "{committed:?}");

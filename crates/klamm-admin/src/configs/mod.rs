@@ -5,17 +5,18 @@
 //! concurrently; each resource gets its own result.
 
 use std::fmt;
-use std::time::Duration;
 
 use klamm_cluster::Target;
 use klamm_protocol::messages::incremental_alter_configs_request;
-use serde::Serialize;
 
+use crate::options::options;
 use crate::AdminError;
 
 /// The kind of a config resource (Kafka's `ConfigResource.Type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum ConfigResourceType {
     /// A topic.
     Topic,
@@ -27,6 +28,8 @@ pub enum ConfigResourceType {
     ClientMetrics,
     /// A group (KIP-848 group configs).
     Group,
+    /// A type this build does not know (from a newer broker), kept as sent.
+    Other(i8),
 }
 
 impl ConfigResourceType {
@@ -38,29 +41,37 @@ impl ConfigResourceType {
             ConfigResourceType::BrokerLogger => 8,
             ConfigResourceType::ClientMetrics => 16,
             ConfigResourceType::Group => 32,
+            ConfigResourceType::Other(code) => code,
         }
     }
 
     /// The type of a wire code.
-    pub fn from_code(code: i8) -> Option<Self> {
-        Some(match code {
+    pub fn from_code(code: i8) -> Self {
+        match code {
             2 => ConfigResourceType::Topic,
             4 => ConfigResourceType::Broker,
             8 => ConfigResourceType::BrokerLogger,
             16 => ConfigResourceType::ClientMetrics,
             32 => ConfigResourceType::Group,
-            _ => return None,
-        })
+            other => ConfigResourceType::Other(other),
+        }
     }
 }
 
 /// A resource that has configs.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ConfigResource {
     /// Its kind.
     pub resource_type: ConfigResourceType,
     /// Its name (topic name, broker id, group id).
     pub name: String,
+}
+
+impl From<&ConfigResource> for ConfigResource {
+    fn from(value: &ConfigResource) -> Self {
+        value.clone()
+    }
 }
 
 impl ConfigResource {
@@ -133,6 +144,7 @@ impl fmt::Display for ConfigResource {
             ConfigResourceType::BrokerLogger => "broker logger",
             ConfigResourceType::ClientMetrics => "client metrics",
             ConfigResourceType::Group => "group",
+            ConfigResourceType::Other(_) => "config resource",
         };
         if self.name.is_empty() {
             write!(f, "{kind} default")
@@ -143,8 +155,9 @@ impl fmt::Display for ConfigResource {
 }
 
 /// Where a config value comes from (Kafka's `ConfigSource`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum ConfigSource {
     /// Unknown or not sent.
     Unknown,
@@ -183,8 +196,9 @@ impl ConfigSource {
 }
 
 /// A config's value type (DescribeConfigs v3+).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum ConfigType {
     /// Unknown.
     Unknown,
@@ -226,7 +240,8 @@ impl ConfigType {
 }
 
 /// Another source's value for the same config, in precedence order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ConfigSynonym {
     /// Name (may differ, e.g. `log.retention.hours` for `retention.ms`).
     pub name: String,
@@ -237,7 +252,8 @@ pub struct ConfigSynonym {
 }
 
 /// One config of a described resource.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ConfigEntry {
     /// Name.
     pub name: String,
@@ -259,22 +275,22 @@ pub struct ConfigEntry {
     pub documentation: Option<String>,
 }
 
-/// Options of [`Admin::describe_configs`](crate::Admin::describe_configs).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DescribeConfigsOptions {
-    /// Deadline.
-    pub timeout: Option<Duration>,
-    /// Only these config names (for every resource); all if `None`.
-    pub names: Option<Vec<String>>,
-    /// Include each config's synonyms.
-    pub include_synonyms: bool,
-    /// Include documentation (DescribeConfigs v3+).
-    pub include_documentation: bool,
+options! {
+    /// Options of [`Admin::describe_configs`](crate::Admin::describe_configs).
+    pub struct DescribeConfigsOptions {
+        /// Only these config names (for every resource); all if `None`.
+        names: Option<Vec<String>>,
+        /// Include each config's synonyms.
+        include_synonyms: bool,
+        /// Include documentation (DescribeConfigs v3+).
+        include_documentation: bool,
+    }
 }
 
 /// One change of [`Admin::incremental_alter_configs`](crate::Admin::incremental_alter_configs).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "op")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case", tag = "op"))]
 pub enum AlterConfigOp {
     /// Set `name` to `value`.
     Set {
@@ -332,13 +348,13 @@ impl AlterConfigOp {
     }
 }
 
-/// Options of the alter calls.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct AlterConfigsOptions {
-    /// Deadline.
-    pub timeout: Option<Duration>,
-    /// Only validate.
-    pub validate_only: bool,
+options! {
+    /// Options of [`Admin::incremental_alter_configs`](crate::Admin::incremental_alter_configs)
+    /// and [`Admin::alter_configs`](crate::Admin::alter_configs).
+    pub struct AlterConfigsOptions {
+        /// Only check that the changes could be made.
+        validate_only: bool,
+    }
 }
 
 mod ops;
@@ -402,7 +418,11 @@ mod tests {
             ConfigResourceType::ClientMetrics,
             ConfigResourceType::Group,
         ] {
-            assert_eq!(ConfigResourceType::from_code(kind.code()), Some(kind));
+            assert_eq!(ConfigResourceType::from_code(kind.code()), kind);
         }
+        assert_eq!(
+            ConfigResourceType::from_code(64),
+            ConfigResourceType::Other(64)
+        );
     }
 }

@@ -9,7 +9,6 @@
 //! topic of the cluster.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use klamm_cluster::{CoordinatorType, Outcome, ResponseError, ShardedRequest, Target};
 use klamm_protocol::messages::offset_fetch_request::{
@@ -17,17 +16,18 @@ use klamm_protocol::messages::offset_fetch_request::{
 };
 use klamm_protocol::messages::{OffsetFetchRequest, OffsetFetchResponse};
 use klamm_protocol::VersionRange;
-use serde::Serialize;
 
 use crate::groups::{coordinator_retry, group_resource};
 use crate::offsets::{ListOffsetsOptions, OffsetSpec};
+use crate::options::options;
 use crate::{Admin, AdminError, Results, TopicPartition};
 
 /// The highest OffsetFetch / OffsetCommit version sent: the last that names topics.
 pub(crate) const NAMED_TOPICS: VersionRange = VersionRange::new(0, 9);
 
 /// The groups (and optionally partitions) whose offsets to list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct GroupOffsetsSpec {
     /// Group id.
     pub group_id: String,
@@ -43,21 +43,66 @@ impl GroupOffsetsSpec {
             partitions: None,
         }
     }
+
+    /// The committed offsets of `group_id` for these partitions only.
+    pub fn partitions(
+        group_id: impl Into<String>,
+        partitions: impl IntoIterator<Item = TopicPartition>,
+    ) -> Self {
+        GroupOffsetsSpec {
+            group_id: group_id.into(),
+            partitions: Some(partitions.into_iter().collect()),
+        }
+    }
 }
 
-/// Options of [`Admin::list_consumer_group_offsets`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ListGroupOffsetsOptions {
-    /// Deadline.
-    pub timeout: Option<Duration>,
-    /// Wait for pending transactional commits (`require_stable`, OffsetFetch v7+).
-    pub require_stable: bool,
-    /// Skip the ListOffsets round trip: no log-end offsets or lag.
-    pub skip_lag: bool,
+impl From<&GroupOffsetsSpec> for GroupOffsetsSpec {
+    fn from(spec: &GroupOffsetsSpec) -> Self {
+        spec.clone()
+    }
+}
+
+impl From<&str> for GroupOffsetsSpec {
+    fn from(group_id: &str) -> Self {
+        GroupOffsetsSpec::all(group_id)
+    }
+}
+
+impl From<String> for GroupOffsetsSpec {
+    fn from(group_id: String) -> Self {
+        GroupOffsetsSpec::all(group_id)
+    }
+}
+
+impl From<&String> for GroupOffsetsSpec {
+    fn from(group_id: &String) -> Self {
+        GroupOffsetsSpec::all(group_id.clone())
+    }
+}
+
+options! {
+    /// Options of [`Admin::list_consumer_group_offsets`].
+    pub struct ListGroupOffsetsOptions {
+        /// Wait for pending transactional commits (`require_stable`, OffsetFetch v7+).
+        require_stable: bool,
+        /// Skip the ListOffsets round trip: no log-end offsets or lag.
+        skip_lag: bool,
+    }
+}
+
+options! {
+    /// Options of [`Admin::alter_consumer_group_offsets`].
+    pub struct AlterGroupOffsetsOptions {}
+}
+
+options! {
+    /// Options of [`Admin::delete_consumer_group_offsets`].
+    pub struct DeleteGroupOffsetsOptions {}
 }
 
 /// One partition's committed offset (and lag).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct CommittedOffset {
     /// Topic.
     pub topic: String,
@@ -80,7 +125,8 @@ pub struct CommittedOffset {
 }
 
 /// A group's committed offsets.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct GroupOffsets {
     /// Group id.
     pub group_id: String,
@@ -91,7 +137,8 @@ pub struct GroupOffsets {
 }
 
 /// An offset to commit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct OffsetAndMetadata {
     /// The next offset to consume.
     pub offset: i64,
@@ -99,6 +146,18 @@ pub struct OffsetAndMetadata {
     pub leader_epoch: Option<i32>,
     /// Metadata string.
     pub metadata: Option<String>,
+}
+
+impl From<&OffsetAndMetadata> for OffsetAndMetadata {
+    fn from(offset: &OffsetAndMetadata) -> Self {
+        offset.clone()
+    }
+}
+
+impl From<i64> for OffsetAndMetadata {
+    fn from(offset: i64) -> Self {
+        OffsetAndMetadata::new(offset)
+    }
 }
 
 impl OffsetAndMetadata {
@@ -332,16 +391,18 @@ impl Admin {
     /// # use klamm_admin::{Admin, GroupOffsetsSpec, ListGroupOffsetsOptions};
     /// # async fn demo(admin: Admin) -> Result<(), klamm_admin::AdminError> {
     /// let offsets = admin
-    ///     .list_consumer_group_offsets(&[GroupOffsetsSpec::all("billing")], ListGroupOffsetsOptions::default())
+    ///     .list_consumer_group_offsets(["billing"], ListGroupOffsetsOptions::default())
     ///     .await?;
     /// println!("lag {:?}", offsets["billing"].as_ref().map(|g| g.total_lag));
     /// # Ok(()) }
     /// ```
     pub async fn list_consumer_group_offsets(
         &self,
-        specs: &[GroupOffsetsSpec],
+        groups: impl IntoIterator<Item = impl Into<GroupOffsetsSpec>>,
         options: ListGroupOffsetsOptions,
     ) -> Result<Results<String, GroupOffsets>, AdminError> {
+        let specs: Vec<GroupOffsetsSpec> = groups.into_iter().map(Into::into).collect();
+        let specs = specs.as_slice();
         let timeout = self.timeout(options.timeout);
         let mut results: Results<String, GroupOffsets> = Results::default();
         if specs.is_empty() {
@@ -379,13 +440,7 @@ impl Admin {
                 .collect();
             if !wanted.is_empty() {
                 log_ends = self
-                    .list_offsets(
-                        &wanted,
-                        ListOffsetsOptions {
-                            timeout: Some(timeout),
-                            read_committed: false,
-                        },
-                    )
+                    .list_offsets(wanted, ListOffsetsOptions::default().timeout(timeout))
                     .await?
                     .into_inner();
             }

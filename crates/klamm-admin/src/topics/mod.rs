@@ -1,26 +1,34 @@
 //! Topic operations: `create_topics`, `delete_topics`, `create_partitions`, `list_topics`,
-//! `describe_topics`. Creates and deletes go to the controller; a retry of an attempt that got
-//! no answer (and so may have applied) is checked against fresh metadata instead of reporting
-//! `TOPIC_ALREADY_EXISTS` / `UNKNOWN_TOPIC_OR_PARTITION` for our own earlier success. Optional
-//! barriers wait until every broker's metadata agrees.
+//! `describe_topics`, `describe_all_topics`. Every one is keyed by [`TopicRef`] (a name or a
+//! topic id, as the caller gave it). Creates, deletes and new partitions go to the controller
+//! as sharded requests; an item whose attempt got no answer (and so may have applied) is
+//! checked against fresh metadata instead of reporting `TOPIC_ALREADY_EXISTS` /
+//! `UNKNOWN_TOPIC_OR_PARTITION` for our own earlier success. Optional barriers wait until every
+//! broker's metadata agrees.
 
+mod barrier;
 mod create;
 mod delete;
 mod describe;
+mod partitions;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::fmt;
+
+use klamm_cluster::{Outcome, ResponseError};
+use klamm_protocol::ErrorCode;
 
 use klamm_protocol::messages::create_topics_request::{
     CreatableReplicaAssignment, CreatableTopic, CreatableTopicConfig,
 };
 use klamm_protocol::primitives::Uuid;
-use serde::Serialize;
 
-use crate::AclOperation;
+use crate::options::options;
+use crate::{AclOperation, WriteOutcome};
 
 /// A topic to create.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct NewTopic {
     /// The name.
     pub name: String,
@@ -33,6 +41,12 @@ pub struct NewTopic {
     pub assignments: BTreeMap<i32, Vec<i32>>,
     /// Topic configs (`cleanup.policy`, `retention.ms`, …).
     pub configs: BTreeMap<String, String>,
+}
+
+impl From<&NewTopic> for NewTopic {
+    fn from(value: &NewTopic) -> Self {
+        value.clone()
+    }
 }
 
 impl NewTopic {
@@ -105,62 +119,75 @@ impl NewTopic {
     }
 }
 
-/// Options of [`Admin::create_topics`](crate::Admin::create_topics).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CreateTopicsOptions {
-    /// Deadline of the whole call, waiting included; `default_api_timeout` if `None`.
-    pub timeout: Option<Duration>,
-    /// Only check that the topics could be created.
-    pub validate_only: bool,
-    /// Return only once every broker's metadata shows each created topic with a leader for
-    /// every partition (Kafka creates asynchronously across the cluster).
-    pub wait_for_metadata: bool,
-}
-
-/// How a topic came to exist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CreateOutcome {
-    /// The controller said so.
-    Created,
-    /// Validated only (`validate_only`); nothing was created.
-    Validated,
-    /// An attempt that got no answer was retried and the retry found the topic already there;
-    /// fresh metadata shows it exists. Kafka cannot tell whether our lost attempt created it
-    /// or someone else did just before.
-    ConfirmedAfterRetry,
+options! {
+    /// Options of [`Admin::create_topics`](crate::Admin::create_topics).
+    pub struct CreateTopicsOptions {
+        /// Only check that the topics could be created.
+        validate_only: bool,
+        /// Return only once every broker's metadata shows each created topic with a leader for
+        /// every partition (Kafka creates asynchronously across the cluster).
+        wait_for_metadata: bool,
+        /// Ask for each created topic's configs and counts back (CreateTopics v5+). Without it
+        /// CreateTopics v4 is sent, which the broker answers faster (it looks up no configs),
+        /// and the results carry no configs, counts or topic ids.
+        include_configs: bool = true,
+    }
 }
 
 /// A created topic.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct CreatedTopic {
     /// The name.
     pub name: String,
     /// Its id (CreateTopics v7+, or from metadata).
-    pub topic_id: Option<String>,
+    #[cfg_attr(
+        feature = "serde",
+        serde(serialize_with = "crate::types::uuid_text::option")
+    )]
+    pub topic_id: Option<Uuid>,
     /// Partitions (`None` if the broker did not say: before v5).
     pub num_partitions: Option<i32>,
     /// Replication factor (`None` if the broker did not say).
     pub replication_factor: Option<i16>,
     /// The topic's configs as the broker reported them (v5+).
     pub configs: BTreeMap<String, Option<String>>,
-    /// How the outcome was established.
-    pub outcome: CreateOutcome,
+    /// How it came to exist: created, validated only, or confirmed after a retry (an attempt
+    /// that got no answer was retried and found the topic there; Kafka cannot tell whether
+    /// our lost attempt created it or someone else did just before).
+    pub outcome: WriteOutcome,
 }
 
-/// A topic to delete, by name or by id (DeleteTopics v6+).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+/// A topic by name or by id, as the caller names it; the key of every topic operation's
+/// results.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum TopicRef {
     /// By name.
     Name(String),
-    /// By id (base64 as Kafka prints it).
-    Id(String),
+    /// By topic id (DeleteTopics v6+, Metadata v10+).
+    Id(Uuid),
+}
+
+impl TopicRef {
+    /// The name, for a topic named by name.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            TopicRef::Name(name) => Some(name),
+            TopicRef::Id(_) => None,
+        }
+    }
 }
 
 impl From<&str> for TopicRef {
     fn from(name: &str) -> Self {
         TopicRef::Name(name.to_owned())
+    }
+}
+
+impl From<&String> for TopicRef {
+    fn from(name: &String) -> Self {
+        TopicRef::Name(name.clone())
     }
 }
 
@@ -170,8 +197,20 @@ impl From<String> for TopicRef {
     }
 }
 
-impl std::fmt::Display for TopicRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl From<&TopicRef> for TopicRef {
+    fn from(topic: &TopicRef) -> Self {
+        topic.clone()
+    }
+}
+
+impl From<Uuid> for TopicRef {
+    fn from(id: Uuid) -> Self {
+        TopicRef::Id(id)
+    }
+}
+
+impl fmt::Display for TopicRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TopicRef::Name(name) => write!(f, "topic `{name}`"),
             TopicRef::Id(id) => write!(f, "topic id {id}"),
@@ -179,27 +218,43 @@ impl std::fmt::Display for TopicRef {
     }
 }
 
-/// Options of [`Admin::delete_topics`](crate::Admin::delete_topics).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DeleteTopicsOptions {
-    /// Deadline of the whole call, waiting included.
-    pub timeout: Option<Duration>,
-    /// Return only once no broker's metadata lists the deleted topics any more.
-    pub wait_until_gone: bool,
+/// Serialized as `{"name": "orders"}` or `{"id": "<base64 topic id>"}`.
+#[cfg(feature = "serde")]
+impl serde::Serialize for TopicRef {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(1))?;
+        match self {
+            TopicRef::Name(name) => map.serialize_entry("name", name)?,
+            TopicRef::Id(id) => map.serialize_entry("id", &id.to_string())?,
+        }
+        map.end()
+    }
 }
 
-/// How a topic came to be gone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeleteOutcome {
-    /// The controller said so.
-    Deleted,
-    /// A retry of an attempt that got no answer found the topic already gone.
-    ConfirmedAfterRetry,
+impl crate::ResultKey<TopicRef> for &str {
+    fn key(&self) -> std::borrow::Cow<'_, TopicRef> {
+        std::borrow::Cow::Owned(TopicRef::from(*self))
+    }
+}
+
+impl crate::ResultKey<TopicRef> for &String {
+    fn key(&self) -> std::borrow::Cow<'_, TopicRef> {
+        std::borrow::Cow::Owned(TopicRef::from(self.as_str()))
+    }
+}
+
+options! {
+    /// Options of [`Admin::delete_topics`](crate::Admin::delete_topics).
+    pub struct DeleteTopicsOptions {
+        /// Return only once no broker's metadata lists the deleted topics any more.
+        wait_until_gone: bool,
+    }
 }
 
 /// Partitions to add to a topic.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct NewPartitions {
     /// The new total partition count.
     pub total_count: i32,
@@ -217,28 +272,50 @@ impl NewPartitions {
     }
 }
 
-/// Options of [`Admin::create_partitions`](crate::Admin::create_partitions).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CreatePartitionsOptions {
-    /// Deadline.
-    pub timeout: Option<Duration>,
-    /// Only validate.
-    pub validate_only: bool,
+options! {
+    /// Options of [`Admin::create_partitions`](crate::Admin::create_partitions).
+    pub struct CreatePartitionsOptions {
+        /// Only check that the partitions could be added.
+        validate_only: bool,
+    }
+}
+
+options! {
+    /// Options of [`Admin::list_topics`](crate::Admin::list_topics).
+    pub struct ListTopicsOptions {
+        /// List internal topics too (`__consumer_offsets`, `__transaction_state`, …).
+        include_internal: bool,
+    }
+}
+
+options! {
+    /// Options of [`Admin::describe_topics`](crate::Admin::describe_topics) and
+    /// [`Admin::describe_all_topics`](crate::Admin::describe_all_topics).
+    pub struct DescribeTopicsOptions {
+        /// Ask for the caller's authorized operations on each topic (Metadata v8+).
+        include_authorized_operations: bool = true,
+    }
 }
 
 /// A topic in [`Admin::list_topics`](crate::Admin::list_topics).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TopicListing {
     /// The name.
     pub name: String,
     /// Its id, if the broker sent one.
-    pub topic_id: Option<String>,
+    #[cfg_attr(
+        feature = "serde",
+        serde(serialize_with = "crate::types::uuid_text::option")
+    )]
+    pub topic_id: Option<Uuid>,
     /// Whether it is internal (`__consumer_offsets`, …).
     pub is_internal: bool,
 }
 
 /// One partition of a described topic.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct PartitionDescription {
     /// Index.
     pub partition: i32,
@@ -252,17 +329,26 @@ pub struct PartitionDescription {
     pub isr: Vec<i32>,
     /// Replicas with offline log dirs.
     pub offline_replicas: Vec<i32>,
-    /// A partition-level error (e.g. `LEADER_NOT_AVAILABLE`), by name.
-    pub error: Option<String>,
+    /// A partition-level error (e.g. `LEADER_NOT_AVAILABLE`).
+    #[cfg_attr(
+        feature = "serde",
+        serde(serialize_with = "crate::types::error_code_name")
+    )]
+    pub error: Option<ErrorCode>,
 }
 
 /// A described topic.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TopicDescription {
     /// The name.
     pub name: String,
     /// Its id.
-    pub topic_id: Option<String>,
+    #[cfg_attr(
+        feature = "serde",
+        serde(serialize_with = "crate::types::uuid_text::option")
+    )]
+    pub topic_id: Option<Uuid>,
     /// Internal topic.
     pub is_internal: bool,
     /// Partitions by index order.
@@ -271,12 +357,36 @@ pub struct TopicDescription {
     pub authorized_operations: Option<Vec<AclOperation>>,
 }
 
-fn id_text(id: &Uuid) -> Option<String> {
-    (!id.is_zero()).then(|| id.to_string())
+/// A topic id from the wire, `None` for the all-zero id brokers send when they have none.
+fn topic_id(id: &Uuid) -> Option<Uuid> {
+    (!id.is_zero()).then_some(*id)
 }
 
 fn topic_resource(name: &str) -> String {
     format!("topic `{name}`")
+}
+
+/// A topic's outcome in a controller's answer: `value` when its code is none. A request that
+/// reached a broker which is no longer the controller is retried after refreshing the brokers;
+/// one over the controller's mutation quota (KIP-599) after the retry backoff.
+fn topic_outcome<T>(
+    code: i16,
+    message: Option<impl ToString>,
+    resource: String,
+    value: impl FnOnce() -> T,
+) -> Outcome<T> {
+    match ResponseError::check(code) {
+        Ok(()) => Outcome::Done(value()),
+        Err(error) => {
+            let error = error.with_message(message).with_resource(resource);
+            match error.error_code {
+                ErrorCode::NotController | ErrorCode::ThrottlingQuotaExceeded => {
+                    Outcome::Retry(error)
+                }
+                _ => Outcome::Failed(error),
+            }
+        }
+    }
 }
 
 #[cfg(test)]

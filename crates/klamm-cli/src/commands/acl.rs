@@ -2,8 +2,7 @@
 
 use clap::{Args, Subcommand, ValueEnum};
 use klamm_admin::{
-    AclBinding, AclBindingFilter, AclOperation, AclPermissionType, AclResourceType, CallOptions,
-    PatternType,
+    AclBinding, AclBindingFilter, AclOperation, AclPermissionType, AclResourceType, PatternType,
 };
 
 use super::Context;
@@ -197,15 +196,16 @@ impl From<Pattern> for PatternType {
 
 /// Runs an ACL command.
 pub async fn run(context: &Context, command: AclCommand) -> Result<Status, Failure> {
-    let options = CallOptions {
-        timeout: context.timeout,
-    };
+    let timeout = context.timeout;
     match command {
         AclCommand::Create(change) => {
             let bindings = bindings(&change)?;
             let results = context
                 .admin
-                .create_acls(&bindings, options)
+                .create_acls(
+                    &bindings,
+                    klamm_admin::CreateAclsOptions::default().timeout(timeout),
+                )
                 .await
                 .map_err(|e| Failure::admin("creating ACLs", &e))?;
             if context.json() {
@@ -219,7 +219,10 @@ pub async fn run(context: &Context, command: AclCommand) -> Result<Status, Failu
             let filter = list_filter(&filter);
             let bindings = context
                 .admin
-                .describe_acls(&filter, options)
+                .describe_acls(
+                    &filter,
+                    klamm_admin::DescribeAclsOptions::default().timeout(timeout),
+                )
                 .await
                 .map_err(|e| Failure::admin("listing ACLs", &e))?;
             if context.json() {
@@ -233,7 +236,10 @@ pub async fn run(context: &Context, command: AclCommand) -> Result<Status, Failu
             let filters = delete_filters(&change);
             let results = context
                 .admin
-                .delete_acls(&filters, options)
+                .delete_acls(
+                    &filters,
+                    klamm_admin::DeleteAclsOptions::default().timeout(timeout),
+                )
                 .await
                 .map_err(|e| Failure::admin("deleting ACLs", &e))?;
             if context.json() {
@@ -242,7 +248,7 @@ pub async fn run(context: &Context, command: AclCommand) -> Result<Status, Failu
                 let deleted = results
                     .values()
                     .filter_map(|r| r.as_ref().ok())
-                    .flatten()
+                    .flat_map(|d| &d.deleted)
                     .filter(|d| d.error.is_none())
                     .map(|d| &d.binding);
                 print_bindings(deleted);

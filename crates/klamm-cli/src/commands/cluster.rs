@@ -30,7 +30,7 @@ pub async fn run(context: &Context, command: ClusterCommand) -> Result<Status, F
 async fn info(context: &Context) -> Result<Status, Failure> {
     let cluster = context
         .admin
-        .describe_cluster(context.timeout)
+        .describe_cluster(klamm_admin::DescribeClusterOptions::default().timeout(context.timeout))
         .await
         .map_err(|e| Failure::admin("describing the cluster", &e))?;
     if context.json() {
@@ -65,7 +65,7 @@ struct Verdict<'a> {
 async fn health(context: &Context) -> Result<Status, Failure> {
     let report = context
         .admin
-        .cluster_health(context.timeout)
+        .cluster_health(klamm_admin::ClusterHealthOptions::default().timeout(context.timeout))
         .await
         .map_err(|e| Failure::admin("checking cluster health", &e))?;
     let healthy = report.is_healthy();

@@ -121,10 +121,7 @@ async fn describe(
     resource: ConfigResource,
     all: bool,
 ) -> Result<Status, Failure> {
-    let options = DescribeConfigsOptions {
-        timeout: context.timeout,
-        ..Default::default()
-    };
+    let options = DescribeConfigsOptions::default().timeout(context.timeout);
     let results = context
         .admin
         .describe_configs(std::slice::from_ref(&resource), options)
@@ -164,13 +161,12 @@ async fn alter(
     ops: Vec<AlterConfigOp>,
     dry_run: bool,
 ) -> Result<Status, Failure> {
-    let options = AlterConfigsOptions {
-        timeout: context.timeout,
-        validate_only: dry_run,
-    };
+    let options = AlterConfigsOptions::default()
+        .timeout(context.timeout)
+        .validate_only(dry_run);
     let results = context
         .admin
-        .incremental_alter_configs(&[(resource.clone(), ops)], options)
+        .incremental_alter_configs([(resource.clone(), ops)], options)
         .await
         .map_err(|e| Failure::admin(name(&resource), &e))?;
     if context.json() {
@@ -190,6 +186,7 @@ fn name(resource: &ConfigResource) -> String {
         ConfigResourceType::BrokerLogger => "broker logger",
         ConfigResourceType::ClientMetrics => "client metrics",
         ConfigResourceType::Group => "group",
+        _ => "config resource",
     };
     super::quoted(kind, &resource.name)
 }

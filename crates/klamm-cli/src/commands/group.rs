@@ -109,11 +109,9 @@ fn group_name(name: &str) -> String {
 }
 
 async fn list(context: &Context, all_types: bool) -> Result<Status, Failure> {
-    let options = ListConsumerGroupsOptions {
-        timeout: context.timeout,
-        include_non_consumer: all_types,
-        ..Default::default()
-    };
+    let options = ListConsumerGroupsOptions::default()
+        .timeout(context.timeout)
+        .include_non_consumer(all_types);
     let listing = context
         .admin
         .list_consumer_groups(options)
@@ -128,8 +126,8 @@ async fn list(context: &Context, all_types: bool) -> Result<Status, Failure> {
         for group in &groups {
             table.row(vec![
                 group.group_id.clone(),
-                opt(group.group_type.as_deref()),
-                opt(group.state.as_deref()),
+                opt(group.group_type.as_ref().map(|v| v.as_str())),
+                opt(group.state.as_ref().map(|v| v.as_str())),
                 group.protocol_type.clone(),
                 group.coordinator.to_string(),
             ]);
@@ -161,7 +159,10 @@ struct GroupDetail<'a> {
 async fn describe(context: &Context, names: Vec<String>) -> Result<Status, Failure> {
     let described = context
         .admin
-        .describe_consumer_groups(&names, context.timeout)
+        .describe_consumer_groups(
+            &names,
+            klamm_admin::DescribeConsumerGroupsOptions::default().timeout(context.timeout),
+        )
         .await
         .map_err(|e| Failure::admin("describing groups", &e))?;
     let offsets = list_offsets(context, &names).await?;
@@ -227,10 +228,7 @@ async fn list_offsets(
     names: &[String],
 ) -> Result<Results<String, GroupOffsets>, Failure> {
     let specs: Vec<GroupOffsetsSpec> = names.iter().map(GroupOffsetsSpec::all).collect();
-    let options = ListGroupOffsetsOptions {
-        timeout: context.timeout,
-        ..Default::default()
-    };
+    let options = ListGroupOffsetsOptions::default().timeout(context.timeout);
     context
         .admin
         .list_consumer_group_offsets(&specs, options)
@@ -290,14 +288,11 @@ async fn seek(
                 (_, _, Some(ms)) => OffsetSpec::Timestamp(ms),
                 _ => unreachable!("clap requires exactly one target"),
             };
-            let request = chosen.map(|tp| (tp, spec)).collect();
-            let options = ListOffsetsOptions {
-                timeout: context.timeout,
-                ..Default::default()
-            };
+            let request: Vec<(TopicPartition, OffsetSpec)> = chosen.map(|tp| (tp, spec)).collect();
+            let options = ListOffsetsOptions::default().timeout(context.timeout);
             let listed = context
                 .admin
-                .list_offsets(&request, options)
+                .list_offsets(request, options)
                 .await
                 .map_err(|e| Failure::admin(quoted("topic", &topic), &e))?;
             if report_batch(&listed, super::records::partition_name) != Status::Success {
@@ -322,7 +317,11 @@ async fn seek(
             .collect();
         let results = context
             .admin
-            .alter_consumer_group_offsets(&name, &commit, context.timeout)
+            .alter_consumer_group_offsets(
+                &name,
+                &commit,
+                klamm_admin::AlterGroupOffsetsOptions::default().timeout(context.timeout),
+            )
             .await
             .map_err(|e| Failure::admin(group_name(&name), &e))?;
         let status = report_batch(&results, super::records::partition_name);
@@ -365,10 +364,7 @@ async fn seek(
 
 async fn latest(context: &Context, tp: &TopicPartition) -> Result<i64, Failure> {
     let request = BTreeMap::from([(tp.clone(), OffsetSpec::Latest)]);
-    let options = ListOffsetsOptions {
-        timeout: context.timeout,
-        ..Default::default()
-    };
+    let options = ListOffsetsOptions::default().timeout(context.timeout);
     let listed = context
         .admin
         .list_offsets(&request, options)
@@ -390,7 +386,10 @@ async fn latest(context: &Context, tp: &TopicPartition) -> Result<i64, Failure> 
 pub async fn topic_partitions(context: &Context, topic: &str) -> Result<Vec<i32>, Failure> {
     let described = context
         .admin
-        .describe_topics(&[TopicRef::from(topic)], context.timeout)
+        .describe_topics(
+            &[TopicRef::from(topic)],
+            klamm_admin::DescribeTopicsOptions::default().timeout(context.timeout),
+        )
         .await
         .map_err(|e| Failure::admin(quoted("topic", topic), &e))?;
     match described.into_inner().into_values().next() {
@@ -403,7 +402,10 @@ pub async fn topic_partitions(context: &Context, topic: &str) -> Result<Vec<i32>
 async fn delete(context: &Context, names: Vec<String>) -> Result<Status, Failure> {
     let results = context
         .admin
-        .delete_consumer_groups(&names, context.timeout)
+        .delete_consumer_groups(
+            &names,
+            klamm_admin::DeleteConsumerGroupsOptions::default().timeout(context.timeout),
+        )
         .await
         .map_err(|e| Failure::admin("deleting groups", &e))?;
     if context.json() {

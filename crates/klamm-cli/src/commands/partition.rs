@@ -80,7 +80,10 @@ pub async fn run(context: &Context, command: PartitionCommand) -> Result<Status,
             let request = BTreeMap::from([(TopicPartition::new(topic, partition), target)]);
             let results = context
                 .admin
-                .alter_partition_reassignments(&request, context.timeout)
+                .alter_partition_reassignments(
+                    request.clone(),
+                    klamm_admin::AlterReassignmentsOptions::default().timeout(context.timeout),
+                )
                 .await
                 .map_err(|e| Failure::admin("reassigning partitions", &e))?;
             if context.json() {
@@ -121,7 +124,11 @@ pub async fn run(context: &Context, command: PartitionCommand) -> Result<Status,
             };
             let results = context
                 .admin
-                .elect_leaders(election, chosen.as_deref(), context.timeout)
+                .elect_leaders(
+                    election,
+                    chosen.as_deref(),
+                    klamm_admin::ElectLeadersOptions::default().timeout(context.timeout),
+                )
                 .await
                 .map_err(|e| Failure::admin("electing leaders", &e))?;
             if context.json() {
@@ -147,7 +154,10 @@ pub async fn run(context: &Context, command: PartitionCommand) -> Result<Status,
 async fn reassignments(context: &Context) -> Result<Status, Failure> {
     let ongoing = context
         .admin
-        .list_partition_reassignments(None, context.timeout)
+        .list_partition_reassignments(
+            klamm_admin::Selection::All,
+            klamm_admin::ListReassignmentsOptions::default().timeout(context.timeout),
+        )
         .await
         .map_err(|e| Failure::admin("listing reassignments", &e))?;
     #[derive(Serialize)]

@@ -1,7 +1,5 @@
 //! `klamm records delete`: move a partition's log start offset forward (DeleteRecords).
 
-use std::collections::BTreeMap;
-
 use clap::Subcommand;
 use klamm_admin::TopicPartition;
 
@@ -35,10 +33,13 @@ pub async fn run(context: &Context, command: RecordsCommand) -> Result<Status, F
         partition,
         before,
     } = command;
-    let request = BTreeMap::from([(TopicPartition::new(topic, partition), before)]);
+    let request = [(TopicPartition::new(topic, partition), before)];
     let results = context
         .admin
-        .delete_records(&request, context.timeout)
+        .delete_records(
+            request,
+            klamm_admin::DeleteRecordsOptions::default().timeout(context.timeout),
+        )
         .await
         .map_err(|e| Failure::admin("deleting records", &e))?;
     if context.json() {

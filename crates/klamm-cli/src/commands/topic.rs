@@ -1,7 +1,5 @@
 //! `klamm topic …`: create, list, describe, delete topics and add partitions.
 
-use std::collections::BTreeMap;
-
 use clap::Subcommand;
 use klamm_admin::{
     CreatePartitionsOptions, CreateTopicsOptions, DeleteTopicsOptions, NewPartitions, NewTopic,
@@ -109,11 +107,10 @@ async fn create(
     dry_run: bool,
     wait: bool,
 ) -> Result<Status, Failure> {
-    let options = CreateTopicsOptions {
-        timeout: context.timeout,
-        validate_only: dry_run,
-        wait_for_metadata: wait && !dry_run,
-    };
+    let options = CreateTopicsOptions::default()
+        .timeout(context.timeout)
+        .validate_only(dry_run)
+        .wait_for_metadata(wait && !dry_run);
     let results = context
         .admin
         .create_topics(std::slice::from_ref(&topic), options)
@@ -129,20 +126,24 @@ async fn create(
                 opt(created.num_partitions),
                 opt(created.replication_factor),
                 label(&created.outcome),
-                opt(created.topic_id.as_deref()),
+                opt(created.topic_id),
             ]);
         }
         if !table.is_empty() {
             table.print();
         }
     }
-    Ok(report_batch(&results, |name| quoted("topic", name)))
+    Ok(report_batch(&results, topic_ref_name))
 }
 
 async fn list(context: &Context, internal: bool) -> Result<Status, Failure> {
     let mut topics = context
         .admin
-        .list_topics(internal, context.timeout)
+        .list_topics(
+            klamm_admin::ListTopicsOptions::default()
+                .include_internal(internal)
+                .timeout(context.timeout),
+        )
         .await
         .map_err(|e| Failure::admin("listing topics", &e))?;
     topics.sort_by(|a, b| a.name.cmp(&b.name));
@@ -154,7 +155,7 @@ async fn list(context: &Context, internal: bool) -> Result<Status, Failure> {
     for topic in &topics {
         table.row(vec![
             topic.name.clone(),
-            opt(topic.topic_id.as_deref()),
+            opt(topic.topic_id),
             topic.is_internal.to_string(),
         ]);
     }
@@ -166,7 +167,10 @@ async fn describe(context: &Context, names: Vec<String>) -> Result<Status, Failu
     let refs: Vec<TopicRef> = names.into_iter().map(TopicRef::Name).collect();
     let results = context
         .admin
-        .describe_topics(&refs, context.timeout)
+        .describe_topics(
+            &refs,
+            klamm_admin::DescribeTopicsOptions::default().timeout(context.timeout),
+        )
         .await
         .map_err(|e| Failure::admin("describing topics", &e))?;
     if context.json() {
@@ -194,10 +198,9 @@ async fn describe(context: &Context, names: Vec<String>) -> Result<Status, Failu
 
 async fn delete(context: &Context, names: Vec<String>) -> Result<Status, Failure> {
     let refs: Vec<TopicRef> = names.into_iter().map(TopicRef::Name).collect();
-    let options = DeleteTopicsOptions {
-        timeout: context.timeout,
-        wait_until_gone: true,
-    };
+    let options = DeleteTopicsOptions::default()
+        .timeout(context.timeout)
+        .wait_until_gone(true);
     let results = context
         .admin
         .delete_topics(&refs, options)
@@ -210,7 +213,8 @@ async fn delete(context: &Context, names: Vec<String>) -> Result<Status, Failure
         for (topic, result) in results.iter() {
             if let Ok(outcome) = result {
                 let name = match topic {
-                    TopicRef::Name(name) | TopicRef::Id(name) => name.clone(),
+                    TopicRef::Name(name) => name.clone(),
+                    other => other.to_string(),
                 };
                 table.row(vec![name, label(outcome)]);
             }
@@ -228,14 +232,13 @@ async fn add_partitions(
     total: i32,
     dry_run: bool,
 ) -> Result<Status, Failure> {
-    let request = BTreeMap::from([(name.clone(), NewPartitions::increase_to(total))]);
-    let options = CreatePartitionsOptions {
-        timeout: context.timeout,
-        validate_only: dry_run,
-    };
+    let request = [(name.clone(), NewPartitions::increase_to(total))];
+    let options = CreatePartitionsOptions::default()
+        .timeout(context.timeout)
+        .validate_only(dry_run);
     let results = context
         .admin
-        .create_partitions(&request, options)
+        .create_partitions(request, options)
         .await
         .map_err(|e| Failure::admin(quoted("topic", &name), &e))?;
     if context.json() {
@@ -244,12 +247,13 @@ async fn add_partitions(
         let verb = if dry_run { "would have" } else { "now has" };
         println!("topic \"{name}\" {verb} {total} partitions");
     }
-    Ok(report_batch(&results, |name| quoted("topic", name)))
+    Ok(report_batch(&results, topic_ref_name))
 }
 
 fn topic_ref_name(topic: &TopicRef) -> String {
     match topic {
         TopicRef::Name(name) => quoted("topic", name),
-        TopicRef::Id(id) => quoted("topic id", id),
+        TopicRef::Id(id) => quoted("topic id", &id.to_string()),
+        other => other.to_string(),
     }
 }

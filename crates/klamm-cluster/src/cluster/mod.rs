@@ -202,9 +202,21 @@ impl Cluster {
         let fetched = self
             .fetch_from_any(Some(topics), progress, deadline)
             .await?;
-        let merged = self
+        let mut merged = self
             .cached_metadata()
             .merged_with(&fetched.response, fetched.version);
+        // A topic asked for and not answered does not exist (brokers usually say so with
+        // UNKNOWN_TOPIC_OR_PARTITION; some leave it out).
+        for topic in topics {
+            let answered = fetched
+                .response
+                .topics
+                .iter()
+                .any(|t| t.name.as_deref() == Some(topic.as_str()));
+            if !answered {
+                merged.topics.remove(topic);
+            }
+        }
         Ok(self.install(merged, false))
     }
 
