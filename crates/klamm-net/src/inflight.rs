@@ -9,12 +9,10 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use klamm_protocol::messages::{RequestHeader, ResponseHeader};
 use klamm_protocol::primitives::{Decoder, KafkaString};
 use klamm_protocol::{ApiKey, Decode, DecodeError, DecodeErrorKind, Encode, EncodeError};
-
-use crate::frame::LENGTH_PREFIX;
 
 /// Encodes `body` as `version` of `api`, with a request header, into one length-prefixed frame.
 ///
@@ -31,14 +29,18 @@ pub fn encode_request_frame(
         .with_request_api_version(version)
         .with_correlation_id(correlation_id)
         .with_client_id(Some(KafkaString::from(client_id)));
-    let header_version = api.request_header_version(version);
-    let size = header.encoded_len(header_version) + body.encoded_len(version);
-    let mut buf = BytesMut::with_capacity(LENGTH_PREFIX + size);
-    buf.put_u32(0); // patched below with the real size
-    header.encode(&mut buf, header_version)?;
-    body.encode(&mut buf, version)?;
-    let written = (buf.len() - LENGTH_PREFIX) as u32;
-    buf[..LENGTH_PREFIX].copy_from_slice(&written.to_be_bytes());
+    // Written in one pass into room for most requests, the size patched in afterwards: no
+    // pass to size the frame first. A larger request is written again once that pass has
+    // measured it.
+    const ROOM: usize = 4096;
+    let mut buf = BytesMut::with_capacity(ROOM);
+    klamm_protocol::frame::encode_request(
+        &mut buf,
+        &header,
+        api.request_header_version(version),
+        body,
+        version,
+    )?;
     Ok(buf.freeze())
 }
 
