@@ -1,11 +1,10 @@
 //! A request on the wire: encoding it with its request header into one length-prefixed frame.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::BytesMut;
 use klamm_protocol::messages::RequestHeader;
 use klamm_protocol::primitives::KafkaString;
 use klamm_protocol::{ApiKey, Encode, EncodeError};
 
-use crate::frame::LENGTH_PREFIX;
 
 /// Encodes `body` as `version` of `api`, with a request header, into one length-prefixed frame.
 ///
@@ -16,21 +15,25 @@ pub fn encode_request_frame(
     correlation_id: i32,
     client_id: &str,
     body: &impl Encode,
-) -> Result<Bytes, EncodeError> {
+) -> Result<BytesMut, EncodeError> {
     let header = RequestHeader::default()
         .with_request_api_key(api.key())
         .with_request_api_version(version)
         .with_correlation_id(correlation_id)
         .with_client_id(Some(KafkaString::from(client_id)));
-    let header_version = api.request_header_version(version);
-    let size = header.encoded_len(header_version) + body.encoded_len(version);
-    let mut buf = BytesMut::with_capacity(LENGTH_PREFIX + size);
-    buf.put_u32(0); // patched below with the real size
-    header.encode(&mut buf, header_version)?;
-    body.encode(&mut buf, version)?;
-    let written = (buf.len() - LENGTH_PREFIX) as u32;
-    buf[..LENGTH_PREFIX].copy_from_slice(&written.to_be_bytes());
-    Ok(buf.freeze())
+    // Written in one pass into room for most requests, the size patched in afterwards: no
+    // pass to size the frame first. A larger request is written again once that pass has
+    // measured it.
+    const ROOM: usize = 4096;
+    let mut buf = BytesMut::with_capacity(ROOM);
+    klamm_protocol::frame::encode_request(
+        &mut buf,
+        &header,
+        api.request_header_version(version),
+        body,
+        version,
+    )?;
+    Ok(buf)
 }
 
 #[cfg(test)]
@@ -43,7 +46,9 @@ mod tests {
     #[test]
     fn request_frame_has_prefix_header_and_body() {
         let body = MetadataRequest::default();
-        let frame = encode_request_frame(ApiKey::Metadata, 12, 42, "klamm", &body).unwrap();
+        let frame = encode_request_frame(ApiKey::Metadata, 12, 42, "klamm", &body)
+            .unwrap()
+            .freeze();
         let size = u32::from_be_bytes(frame[..4].try_into().unwrap()) as usize;
         assert_eq!(size, frame.len() - 4);
         let payload = frame.slice(4..);

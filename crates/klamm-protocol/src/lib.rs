@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 mod error;
+pub mod frame;
 mod generated;
 mod message;
 pub mod primitives;

@@ -2,7 +2,7 @@
 
 use bytes::{Bytes, BytesMut};
 
-use crate::primitives::{append_exact, Decoder, Writer};
+use crate::primitives::{append_exact, append_single_pass, Decoder, Writer};
 #[cfg(feature = "view")]
 use crate::view::View;
 use crate::{DecodeError, EncodeError, VersionRange};
@@ -17,6 +17,32 @@ pub trait Encode {
         append_exact(buf, self.encoded_len(version), |writer| {
             self.write_to(writer, version)
         })
+    }
+
+    /// Appends `self` as `version` to `buf` in one pass, without computing its size first:
+    /// into the spare capacity `buf` already has, as a client does that writes a frame and then
+    /// patches its length prefix. Reserve what you expect the value to take; if it does not
+    /// fit, the pass has measured it and it is written again into room of that size (so a
+    /// guess too small costs a second pass, never a wrong frame). On error `buf` is left as it
+    /// was.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use klamm_protocol::messages::MetadataRequest;
+    /// use klamm_protocol::{Encode, Message};
+    ///
+    /// let request = MetadataRequest::default().with_allow_auto_topic_creation(false);
+    /// let mut buf = BytesMut::with_capacity(1024);
+    /// request.encode_single_pass(&mut buf, 12)?;
+    /// assert_eq!(buf.freeze(), request.to_bytes(12)?);
+    /// # Ok::<(), klamm_protocol::EncodeError>(())
+    /// ```
+    fn encode_single_pass(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
+        append_single_pass(
+            buf,
+            || self.encoded_len(version),
+            |writer| self.write_to(writer, version),
+        )
     }
 
     /// Writes `self` as `version` into `writer`, which has room for exactly

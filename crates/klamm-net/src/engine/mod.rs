@@ -129,7 +129,7 @@ impl EncodedRequest {
     ) -> Result<Self, EncodeError> {
         let frame = crate::inflight::encode_request_frame(api, version, 0, client_id, body)?;
         Ok(EncodedRequest {
-            frame: BytesMut::from(frame),
+            frame,
             api,
             version,
         })

@@ -20,6 +20,9 @@ pub trait Codec {
     /// Writes the value into a buffer sized up front, as a client writing a length-prefixed
     /// frame does.
     fn encode(value: &Self::Value, version: i16) -> Bytes;
+    /// Writes the value in one pass, with no size computed first, into a buffer that already
+    /// has `room` bytes: as a client does that patches the length prefix afterwards.
+    fn encode_single_pass(value: &Self::Value, version: i16, room: usize) -> Bytes;
 }
 
 /// klamm-protocol's generated codec.
@@ -35,6 +38,14 @@ impl<M: Message> Codec for Klamm<M> {
 
     fn encode(value: &M, version: i16) -> Bytes {
         value.to_bytes(version).expect("klamm encodes the value")
+    }
+
+    fn encode_single_pass(value: &M, version: i16, room: usize) -> Bytes {
+        let mut buf = BytesMut::with_capacity(room);
+        value
+            .encode_single_pass(&mut buf, version)
+            .expect("klamm encodes the value");
+        buf.freeze()
     }
 }
 
@@ -62,6 +73,14 @@ impl<M: Decodable + Encodable> Codec for KafkaProtocol<M> {
             .expect("kafka-protocol encodes the value");
         buf.freeze()
     }
+
+    fn encode_single_pass(value: &M, version: i16, room: usize) -> Bytes {
+        let mut buf = BytesMut::with_capacity(room);
+        value
+            .encode(&mut buf, version)
+            .expect("kafka-protocol encodes the value");
+        buf.freeze()
+    }
 }
 
 /// The floor: copying the frame into a fresh buffer, both ways.
@@ -80,6 +99,10 @@ impl Codec for Memcpy {
         buf.extend_from_slice(value);
         Bytes::from(buf)
     }
+
+    fn encode_single_pass(value: &Bytes, version: i16, _room: usize) -> Bytes {
+        Self::encode(value, version)
+    }
 }
 
 /// Checks that klamm and kafka-protocol both decode `frame` to the same data and both
@@ -88,12 +111,7 @@ pub fn check_metadata(frame: &Bytes, version: i16) {
     type Peer = kafka_protocol::messages::MetadataResponse;
     let klamm = Klamm::<MetadataResponse>::decode(frame, version);
     let peer = KafkaProtocol::<Peer>::decode(frame, version);
-    assert_eq!(&Klamm::encode(&klamm, version), frame, "klamm round trip");
-    assert_eq!(
-        &KafkaProtocol::encode(&peer, version),
-        frame,
-        "kafka-protocol round trip"
-    );
+    check_round_trips(frame, version, &klamm, &peer);
 
     type Partition = (i16, i32, i32, i32, Vec<i32>, Vec<i32>, Vec<i32>);
     type Topic = (Option<String>, [u8; 16], bool, Vec<Partition>);
@@ -166,12 +184,7 @@ pub fn check_describe_configs(frame: &Bytes, version: i16) {
     type Peer = kafka_protocol::messages::DescribeConfigsResponse;
     let klamm = Klamm::<DescribeConfigsResponse>::decode(frame, version);
     let peer = KafkaProtocol::<Peer>::decode(frame, version);
-    assert_eq!(&Klamm::encode(&klamm, version), frame, "klamm round trip");
-    assert_eq!(
-        &KafkaProtocol::encode(&peer, version),
-        frame,
-        "kafka-protocol round trip"
-    );
+    check_round_trips(frame, version, &klamm, &peer);
 
     // (resource, config, value, source, type, synonyms as (name, value, source))
     type Synonym = (String, Option<String>, i8);
@@ -228,5 +241,33 @@ pub fn check_describe_configs(frame: &Bytes, version: i16) {
     assert_eq!(
         klamm_configs, peer_configs,
         "the codecs read different configs"
+    );
+}
+
+/// Checks that both codecs write `frame` back byte for byte, sized up front and in one pass
+/// (into exactly enough room, and into too little, which klamm must write again).
+fn check_round_trips<M: Message, P: Decodable + Encodable>(
+    frame: &Bytes,
+    version: i16,
+    klamm: &M,
+    peer: &P,
+) {
+    assert_eq!(&Klamm::encode(klamm, version), frame, "klamm round trip");
+    for room in [frame.len(), frame.len() / 2] {
+        assert_eq!(
+            &Klamm::encode_single_pass(klamm, version, room),
+            frame,
+            "klamm single-pass round trip into {room} bytes"
+        );
+    }
+    assert_eq!(
+        &KafkaProtocol::encode(peer, version),
+        frame,
+        "kafka-protocol round trip"
+    );
+    assert_eq!(
+        &KafkaProtocol::encode_single_pass(peer, version, frame.len()),
+        frame,
+        "kafka-protocol single-pass round trip"
     );
 }

@@ -1,6 +1,6 @@
 //! The two responses the benchmark reads and writes, shaped like a busy cluster's answers:
-//! Metadata for 100 topics × 100 partitions (3 replicas each, a few under-replicated), and
-//! DescribeConfigs with synonyms for 1,000 topics × 20 configs.
+//! Metadata for 1,000 topics × 10 partitions (3 replicas each, a few under-replicated), and
+//! DescribeConfigs with synonyms for 1,000 topics × 40 configs.
 //!
 //! Everything is derived from indices (no randomness), so every run reads the same frames.
 
@@ -19,8 +19,8 @@ pub const METADATA_VERSION: i16 = 12;
 pub const DESCRIBE_CONFIGS_VERSION: i16 = 4;
 
 const BROKERS: i32 = 6;
-const TOPICS: usize = 100;
-const PARTITIONS_PER_TOPIC: i32 = 100;
+const TOPICS: usize = 1_000;
+const PARTITIONS_PER_TOPIC: i32 = 10;
 const CONFIG_TOPICS: usize = 1_000;
 
 const DOMAINS: [&str; 5] = ["payments", "orders", "inventory", "identity", "shipping"];
@@ -199,19 +199,123 @@ const TOPIC_CONFIGS: [(&str, &str, &str, i8); 20] = [
     ),
 ];
 
-/// A DescribeConfigs response for 1,000 topics, synonyms included.
+/// Twenty more, from newer releases and Confluent Server, for the forty a topic describes.
+const MORE_TOPIC_CONFIGS: [(&str, &str, &str, i8); 20] = [
+    (
+        "compression.gzip.level",
+        "compression.gzip.level",
+        "-1",
+        INT,
+    ),
+    ("compression.lz4.level", "compression.lz4.level", "9", INT),
+    ("compression.zstd.level", "compression.zstd.level", "3", INT),
+    (
+        "follower.replication.throttled.replicas",
+        "follower.replication.throttled.replicas",
+        "",
+        LIST,
+    ),
+    (
+        "leader.replication.throttled.replicas",
+        "leader.replication.throttled.replicas",
+        "",
+        LIST,
+    ),
+    (
+        "local.retention.bytes",
+        "log.local.retention.bytes",
+        "-2",
+        LONG,
+    ),
+    ("local.retention.ms", "log.local.retention.ms", "-2", LONG),
+    (
+        "message.downconversion.enable",
+        "log.message.downconversion.enable",
+        "true",
+        BOOLEAN,
+    ),
+    (
+        "message.format.version",
+        "log.message.format.version",
+        "3.0-IV1",
+        STRING,
+    ),
+    (
+        "message.timestamp.after.max.ms",
+        "log.message.timestamp.after.max.ms",
+        "3600000",
+        LONG,
+    ),
+    (
+        "message.timestamp.before.max.ms",
+        "log.message.timestamp.before.max.ms",
+        "9223372036854775807",
+        LONG,
+    ),
+    (
+        "message.timestamp.difference.max.ms",
+        "log.message.timestamp.difference.max.ms",
+        "9223372036854775807",
+        LONG,
+    ),
+    (
+        "remote.storage.enable",
+        "remote.log.storage.system.enable",
+        "false",
+        BOOLEAN,
+    ),
+    (
+        "remote.log.copy.disable",
+        "remote.log.copy.disable",
+        "false",
+        BOOLEAN,
+    ),
+    (
+        "remote.log.delete.on.disable",
+        "remote.log.delete.on.disable",
+        "false",
+        BOOLEAN,
+    ),
+    ("segment.jitter.ms", "log.roll.jitter.ms", "0", LONG),
+    (
+        "confluent.key.schema.validation",
+        "confluent.key.schema.validation",
+        "false",
+        BOOLEAN,
+    ),
+    (
+        "confluent.value.schema.validation",
+        "confluent.value.schema.validation",
+        "false",
+        BOOLEAN,
+    ),
+    (
+        "confluent.tier.enable",
+        "confluent.tier.enable",
+        "false",
+        BOOLEAN,
+    ),
+    (
+        "confluent.placement.constraints",
+        "confluent.placement.constraints",
+        "",
+        STRING,
+    ),
+];
+
+/// A DescribeConfigs response for 1,000 topics × 40 configs, synonyms included.
 pub fn describe_configs_response() -> DescribeConfigsResponse {
     let results = (0..CONFIG_TOPICS)
         .map(|t| {
             DescribeConfigsResult::default()
                 .with_error_code(0)
                 .with_error_message(None)
-                .with_resource_type(2)
-                // TOPIC
+                .with_resource_type(2) // TOPIC
                 .with_resource_name(KafkaString::from(format!("{}.{t:04}", topic_name(t))))
                 .with_configs(
                     TOPIC_CONFIGS
                         .iter()
+                        .chain(&MORE_TOPIC_CONFIGS)
                         .enumerate()
                         .map(|(c, config)| topic_config(t, c, config))
                         .collect(),

@@ -19,5 +19,5 @@ pub use inline_vec::{InlineVec, Int32Vec, IntoIter as InlineVecIntoIter};
 pub use string::KafkaString;
 pub use tagged::UnknownTaggedFields;
 pub use uuid::{ParseUuidError, Uuid};
-pub(crate) use writer::append_exact;
+pub(crate) use writer::{append_exact, append_single_pass};
 pub use writer::{Sink, Writer};

@@ -206,6 +206,44 @@ pub(crate) fn append_exact(
     result
 }
 
+/// Appends what `write` writes to `buf` in one pass when it fits the room `buf` has: into its
+/// spare capacity, with no size computed first. A pass that ran past the end has measured the
+/// exact size on the way (a [`Writer`] counts what it could not write), so the value is then
+/// written again into room of that size. With no spare capacity at all there is nothing to
+/// write into, and the size is computed first, as [`append_exact`] does. On error the buffer is
+/// left as it was.
+pub(crate) fn append_single_pass(
+    buf: &mut BytesMut,
+    encoded_len: impl FnOnce() -> usize,
+    write: impl Fn(&mut Writer<'_>) -> Result<(), EncodeError>,
+) -> Result<(), EncodeError> {
+    let start = buf.len();
+    let room = buf.capacity() - start;
+    if room == 0 {
+        return append_exact(buf, encoded_len(), write);
+    }
+    // Filling the spare capacity with zeros is what lets a safe `Writer` write into it; it is
+    // one `memset`, which touches the pages the writes would touch anyway.
+    buf.resize(start + room, 0);
+    let mut writer = Writer::new(&mut buf[start..]);
+    let result = write(&mut writer);
+    let written = writer.position();
+    match result {
+        Ok(()) if written <= room => {
+            buf.truncate(start + written);
+            Ok(())
+        }
+        Ok(()) => {
+            buf.truncate(start);
+            append_exact(buf, written, write)
+        }
+        Err(error) => {
+            buf.truncate(start);
+            Err(error)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,6 +297,56 @@ mod tests {
         let mut writer = Writer::new(&mut frame);
         writer.put_u8(1);
         assert!(writer.finish().is_err());
+    }
+
+    fn write_seven(writer: &mut Writer<'_>) -> Result<(), EncodeError> {
+        writer.put_u8(1);
+        writer.put_i16(2);
+        writer.put_i32(3);
+        Ok(())
+    }
+
+    #[test]
+    fn a_single_pass_writes_into_the_spare_room_without_sizing() {
+        let mut buf = BytesMut::with_capacity(64);
+        buf.extend_from_slice(b"head");
+        append_single_pass(&mut buf, || unreachable!("no size pass"), write_seven).unwrap();
+        assert_eq!(&buf[..], b"head\x01\x00\x02\x00\x00\x00\x03");
+        assert_eq!(buf.capacity(), 64);
+    }
+
+    #[test]
+    fn a_single_pass_that_overruns_writes_again_at_the_measured_size() {
+        let mut buf = BytesMut::with_capacity(3);
+        append_single_pass(
+            &mut buf,
+            || unreachable!("the overrun measured it"),
+            write_seven,
+        )
+        .unwrap();
+        assert_eq!(&buf[..], b"\x01\x00\x02\x00\x00\x00\x03");
+        let mut empty = BytesMut::new();
+        append_single_pass(&mut empty, || 7, write_seven).unwrap();
+        assert_eq!(empty, buf);
+    }
+
+    #[test]
+    fn a_failed_single_pass_leaves_the_buffer_alone() {
+        let mut buf = BytesMut::with_capacity(16);
+        buf.extend_from_slice(b"head");
+        let failed = append_single_pass(
+            &mut buf,
+            || 0,
+            |writer| {
+                writer.put_i32(9);
+                Err(EncodeError::NullNotAllowed {
+                    field: "X.Y",
+                    version: 0,
+                })
+            },
+        );
+        assert!(failed.is_err());
+        assert_eq!(&buf[..], b"head");
     }
 
     #[test]
