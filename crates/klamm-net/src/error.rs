@@ -49,8 +49,13 @@ impl fmt::Display for Phase {
 #[non_exhaustive]
 pub enum TlsFailure {
     /// The broker's certificate chain does not lead to a trusted CA (unknown issuer, bad
-    /// signature, expired, revoked …): check `ssl_cafile`.
+    /// signature, expired …): check `ssl_cafile`.
     UntrustedCertificate,
+    /// A certificate of the broker's chain is revoked by a CRL of `ssl_crlfile`.
+    CertificateRevoked,
+    /// `ssl_crlfile` holds no CRL from the issuer of a certificate in the broker's chain, so its
+    /// revocation cannot be checked: add that CA's CRL.
+    RevocationStatusUnknown,
     /// The broker's certificate is valid but not for the name we connected to: check the
     /// address, the certificate's SANs, or `ssl_check_hostname`.
     HostnameMismatch,
@@ -64,6 +69,12 @@ impl fmt::Display for TlsFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             TlsFailure::UntrustedCertificate => "broker certificate is not trusted",
+            TlsFailure::CertificateRevoked => {
+                "broker certificate is revoked (by a CRL in ssl_crlfile)"
+            }
+            TlsFailure::RevocationStatusUnknown => {
+                "no CRL in ssl_crlfile is from the issuer of the broker certificate"
+            }
             TlsFailure::HostnameMismatch => "broker certificate does not match the host name",
             TlsFailure::ClientCertificateRejected => "broker rejected the client certificate",
             TlsFailure::Other => "TLS failure",

@@ -342,6 +342,10 @@ pub fn classify(error: &rustls::Error) -> TlsFailure {
         Error::InvalidCertificate(
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
         ) => TlsFailure::HostnameMismatch,
+        Error::InvalidCertificate(CertificateError::Revoked) => TlsFailure::CertificateRevoked,
+        Error::InvalidCertificate(CertificateError::UnknownRevocationStatus) => {
+            TlsFailure::RevocationStatusUnknown
+        }
         Error::InvalidCertificate(_) | Error::InvalidCertRevocationList(_) => {
             TlsFailure::UntrustedCertificate
         }
@@ -399,6 +403,14 @@ mod tests {
             (
                 Error::InvalidCertificate(CertificateError::NotValidForName),
                 TlsFailure::HostnameMismatch,
+            ),
+            (
+                Error::InvalidCertificate(CertificateError::Revoked),
+                TlsFailure::CertificateRevoked,
+            ),
+            (
+                Error::InvalidCertificate(CertificateError::UnknownRevocationStatus),
+                TlsFailure::RevocationStatusUnknown,
             ),
             (
                 Error::AlertReceived(AlertDescription::CertificateRequired),
