@@ -10,9 +10,10 @@ use std::time::Duration;
 use klamm_protocol::ApiKey;
 
 use crate::frame::DEFAULT_MAX_FRAME_SIZE;
+use crate::metrics::{MetricsHook, MetricsRecorder};
 use crate::sasl::{SaslConfig, SaslMechanism, TokenProvider};
 use crate::tls::TlsConfig;
-use crate::{Connector, NetError, Secret};
+use crate::{Connector, KafkaRelease, NetError, Secret};
 
 /// How bytes travel to the broker (`security_protocol`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -132,9 +133,12 @@ pub struct ConnectionConfig {
     pub connect_timeout: Duration,
     /// PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.
     pub security_protocol: SecurityProtocol,
-    /// API versions to use instead of negotiating the highest common one (kafka-python's
-    /// `api_version` pins a whole broker release; we pin per API).
+    /// API versions to use instead of negotiating the highest common one (per API; they win
+    /// over `api_version`).
     pub api_version_pins: BTreeMap<ApiKey, i16>,
+    /// `api_version`: the Kafka release whose highest version of each API caps negotiation
+    /// (`None`, the default, negotiates freely). See [`KafkaRelease`].
+    pub api_version: Option<KafkaRelease>,
     /// Deadline of the `ApiVersions` exchange (`api_version_auto_timeout_ms`, default 2000 ms).
     pub api_version_auto_timeout: Duration,
     /// Largest response frame accepted (default 100 MiB).
@@ -143,6 +147,10 @@ pub struct ConnectionConfig {
     pub tls: TlsConfig,
     /// SASL mechanism and credentials, required with SASL_PLAINTEXT and SASL_SSL.
     pub sasl: Option<SaslConfig>,
+    /// kafka-python's `metrics`: told of every counter update of every connection made with
+    /// these settings (see [`MetricsRecorder`]); `None` (default) keeps only each connection's
+    /// own counters ([`Connection::metrics`](crate::Connection::metrics)).
+    pub metrics: Option<MetricsHook>,
 }
 
 impl fmt::Debug for ConnectionConfig {
@@ -158,8 +166,10 @@ impl fmt::Debug for ConnectionConfig {
             .field("security_protocol", &self.security_protocol)
             .field("socket_options", &self.socket_options)
             .field("api_version_pins", &self.api_version_pins)
+            .field("api_version", &self.api_version)
             .field("tls", &self.tls)
             .field("sasl", &self.sasl)
+            .field("metrics", &self.metrics)
             .finish_non_exhaustive()
     }
 }
@@ -183,10 +193,12 @@ impl Default for ConnectionConfig {
             connect_timeout: Duration::from_millis(10_000),
             security_protocol: SecurityProtocol::Plaintext,
             api_version_pins: BTreeMap::new(),
+            api_version: None,
             api_version_auto_timeout: Duration::from_millis(2000),
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
             tls: TlsConfig::default(),
             sasl: None,
+            metrics: None,
         }
     }
 }
@@ -336,6 +348,32 @@ impl ConnectionConfigBuilder {
     /// Opens broker connections with `connector` instead of TCP (TLS still runs on top).
     pub fn connector(mut self, connector: impl Connector) -> Self {
         self.config.connector = Some(Arc::new(connector));
+        self
+    }
+
+    /// `api_version`: holds every API to at most the highest version Kafka `release`
+    /// supports, for brokers of that release (or clusters that must not see newer requests);
+    /// an API the release lacks fails with [`NetError::NotInRelease`] before anything is sent.
+    /// Versions are still negotiated with `ApiVersions`; [`pin_api_version`](Self::pin_api_version)
+    /// wins for its API.
+    ///
+    /// ```
+    /// use klamm_net::{ConnectionConfig, KafkaRelease};
+    ///
+    /// let config = ConnectionConfig::builder().api_version("2.8".parse()?).build()?;
+    /// assert_eq!(config.api_version, Some(KafkaRelease::try_from((2, 8))?));
+    /// # Ok::<(), klamm_net::NetError>(())
+    /// ```
+    pub fn api_version(mut self, release: KafkaRelease) -> Self {
+        self.config.api_version = Some(release);
+        self
+    }
+
+    /// kafka-python's `metrics`: `recorder` is told of every request, response, timeout and
+    /// byte count of every connection made with these settings, with the broker's address.
+    /// [`ClientMetrics`](crate::ClientMetrics) is a ready recorder.
+    pub fn metrics(mut self, recorder: Arc<dyn MetricsRecorder>) -> Self {
+        self.config.metrics = Some(MetricsHook(recorder));
         self
     }
 

@@ -55,6 +55,7 @@ mod error;
 mod frame;
 mod inflight;
 mod metrics;
+mod releases;
 pub mod sasl;
 mod secret;
 mod tls;
@@ -67,7 +68,8 @@ pub use config::{
 };
 pub use connection::{Connection, RequestOptions, TlsSession};
 pub use error::{CloseReason, NetError, Phase, TlsFailure};
-pub use metrics::{ApiMetrics, MetricsSnapshot};
+pub use metrics::{ApiMetrics, ClientMetrics, MetricsHook, MetricsRecorder, MetricsSnapshot};
+pub use releases::KafkaRelease;
 pub use sasl::{SaslConfig, SaslMechanism, TokenProvider};
 pub use secret::Secret;
 pub use tls::TlsConfig;
