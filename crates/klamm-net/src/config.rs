@@ -12,7 +12,7 @@ use klamm_protocol::ApiKey;
 use crate::frame::DEFAULT_MAX_FRAME_SIZE;
 use crate::metrics::{MetricsHook, MetricsRecorder};
 use crate::sasl::{SaslConfig, SaslMechanism, TokenProvider};
-use crate::tls::TlsConfig;
+use crate::tls::{KeyStore, TlsConfig};
 use crate::{Connector, KafkaRelease, NetError, Secret};
 
 /// How bytes travel to the broker (`security_protocol`).
@@ -416,6 +416,35 @@ impl ConnectionConfigBuilder {
     /// `ssl_crlfile`: PEM certificate revocation lists checked against the broker's chain.
     pub fn ssl_crlfile(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.config.tls.crlfile = Some(path.into());
+        self
+    }
+
+    /// A PKCS#12 trust store instead of `ssl_cafile` (Java's `ssl.truststore.location`).
+    pub fn ssl_truststore(mut self, store: KeyStore) -> Self {
+        self.config.tls.truststore = Some(store);
+        self
+    }
+
+    /// PEM CA certificates as text instead of `ssl_cafile` (Python's `cadata`, Java's
+    /// `ssl.truststore.certificates`).
+    pub fn ssl_cadata(mut self, pem: impl Into<String>) -> Self {
+        self.config.tls.ca_pem = Some(pem.into());
+        self
+    }
+
+    /// A PKCS#12 key store with the client key and chain instead of `ssl_certfile`/`ssl_keyfile`
+    /// (Java's `ssl.keystore.location`).
+    pub fn ssl_keystore(mut self, store: KeyStore) -> Self {
+        self.config.tls.keystore = Some(store);
+        self
+    }
+
+    /// The client certificate chain and private key as PEM text instead of files (Java's
+    /// `ssl.keystore.certificate.chain` and `ssl.keystore.key`); an encrypted key is decrypted
+    /// with `ssl_password`.
+    pub fn ssl_client_pem(mut self, chain: impl Into<String>, key: impl Into<Secret>) -> Self {
+        self.config.tls.certificate_chain_pem = Some(chain.into());
+        self.config.tls.key_pem = Some(key.into());
         self
     }
 

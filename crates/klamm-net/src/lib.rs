@@ -72,6 +72,6 @@ pub use metrics::{ApiMetrics, ClientMetrics, MetricsHook, MetricsRecorder, Metri
 pub use releases::KafkaRelease;
 pub use sasl::{SaslConfig, SaslMechanism, TokenProvider};
 pub use secret::Secret;
-pub use tls::TlsConfig;
+pub use tls::{KeyStore, StoreKind, TlsConfig};
 pub use transport::{ConnectFuture, Connector, Transport};
 pub use versions::ApiVersionTable;
