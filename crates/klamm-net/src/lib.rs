@@ -55,6 +55,7 @@ mod error;
 mod frame;
 mod inflight;
 mod metrics;
+pub mod oauth;
 mod releases;
 pub mod sasl;
 mod secret;

@@ -242,20 +242,20 @@ fn decrypt_private_key(
 }
 
 /// The CAs to trust: exactly one of `ssl_cafile`, inline PEM and a trust store, else the
-/// system's.
-fn load_root_store(config: &TlsConfig) -> Result<RootCertStore, NetError> {
-    let (what, certs) = match (&config.cafile, &config.ca_pem, &config.truststore) {
+/// system's; with the name of their source for errors.
+pub(crate) fn trusted_certificates(
+    config: &TlsConfig,
+) -> Result<(String, Vec<CertificateDer<'static>>), NetError> {
+    Ok(match (&config.cafile, &config.ca_pem, &config.truststore) {
         (None, None, None) => {
-            let mut roots = RootCertStore::empty();
             let native = rustls_native_certs::load_native_certs();
-            roots.add_parsable_certificates(native.certs);
-            if roots.is_empty() {
+            if native.certs.is_empty() {
                 return Err(config_error(
                     "system trust store",
                     "no CA certificates found; set ssl_cafile",
                 ));
             }
-            return Ok(roots);
+            ("system trust store".to_owned(), native.certs)
         }
         (Some(path), None, None) => (path.display().to_string(), load_certificates(path)?),
         (None, Some(pem), None) => (
@@ -272,8 +272,17 @@ fn load_root_store(config: &TlsConfig) -> Result<RootCertStore, NetError> {
                 "set only one of ssl_cafile, inline PEM certificates and a trust store",
             ))
         }
-    };
+    })
+}
+
+fn load_root_store(config: &TlsConfig) -> Result<RootCertStore, NetError> {
+    let (what, certs) = trusted_certificates(config)?;
     let mut roots = RootCertStore::empty();
+    if config.cafile.is_none() && config.ca_pem.is_none() && config.truststore.is_none() {
+        // The system's store may hold certificates rustls cannot parse; skip those.
+        roots.add_parsable_certificates(certs);
+        return Ok(roots);
+    }
     for cert in certs {
         roots
             .add(cert)
