@@ -53,6 +53,7 @@ mod offsets;
 pub mod properties;
 mod replicas;
 mod results;
+mod settings;
 mod topics;
 mod types;
 
@@ -80,6 +81,10 @@ pub use replicas::{
     ElectionOutcome, ElectionType, LogDirDescription, OngoingReassignment, ReplicaLogInfo,
 };
 pub use results::Results;
+pub use settings::{
+    AdminSettings, IdentitySource, KerberosSettings, MechanismSetting, OAuthSettings, OAuthSource,
+    TrustSource,
+};
 pub use topics::{
     CreateOutcome, CreatePartitionsOptions, CreateTopicsOptions, CreatedTopic, DeleteOutcome,
     DeleteTopicsOptions, NewPartitions, NewTopic, PartitionDescription, TopicDescription,
@@ -89,5 +94,8 @@ pub use types::{AclOperation, CallOptions, TopicPartition};
 
 pub use klamm_cluster::{ClusterConfig, ClusterError};
 /// Re-exported because [`AdminConfigBuilder`] takes them.
-pub use klamm_net::{SaslMechanism, Secret, SecurityProtocol};
+pub use klamm_net::{
+    ClientMetrics, KafkaRelease, KeyStore, MetricsRecorder, SaslMechanism, Secret,
+    SecurityProtocol, SocketOption, StoreKind, TokenProvider,
+};
 pub use klamm_protocol::ErrorCode;
