@@ -389,7 +389,9 @@ impl AdminSettings {
                 }
                 "ssl.keystore.password" => {
                     // A PEM key store's password is its key's, unless ssl.key.password says.
-                    let pem = store_kind(key, get("ssl.keystore.type"))?.is_none();
+                    // (Without a key store location, it can only be a PEM key's.)
+                    let pem = store_kind(key, get("ssl.keystore.type"))?.is_none()
+                        || get("ssl.keystore.location").is_none();
                     if pem && get("ssl.key.password").is_none() {
                         s.key_password = Some(Secret::new(value.clone()));
                     }
