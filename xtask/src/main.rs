@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod api_versions;
 mod artifacts;
 mod codegen;
 mod conformance;
@@ -31,6 +32,13 @@ enum Command {
     /// Generate klamm-protocol's message code from Kafka's JSON specs.
     Codegen {
         /// Fail if the committed code differs from what would be generated.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Generate klamm-net's table of the request versions of each Kafka release (2.0 to 4.4)
+    /// from each release's kafka-clients jar.
+    ApiVersions {
+        /// Fail if the committed table differs from what would be generated.
         #[arg(long)]
         check: bool,
     },
@@ -70,6 +78,7 @@ fn main() -> ExitCode {
     let result: anyhow::Result<()> = match cli.command {
         Command::Kafka { command } => kafka::run(command),
         Command::Codegen { check } => codegen::run(check),
+        Command::ApiVersions { check } => api_versions::run(check),
         Command::FetchSpecs { version } => specs::run(&version),
         Command::Quickstart => quickstart::run(),
         Command::Conformance {

@@ -4,10 +4,15 @@
 //! ([`AdminConfig::from_properties`], in [`properties`](crate::properties)).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use klamm_cluster::{ClusterConfig, ClusterConfigBuilder};
-use klamm_net::{ConnectionConfigBuilder, SaslMechanism, SecurityProtocol};
+use klamm_net::{
+    ConnectionConfigBuilder, KafkaRelease, KeyStore, MetricsRecorder, SaslMechanism, Secret,
+    SecurityProtocol, SocketOption, TokenProvider,
+};
+use klamm_protocol::ApiKey;
 
 use crate::AdminError;
 
@@ -123,6 +128,10 @@ impl AdminConfigBuilder {
         ssl_check_hostname: bool);
     connection_setter!(/// `sasl_mechanism` (`SaslMechanism::Gssapi` with the `gssapi` feature).
         sasl_mechanism: SaslMechanism);
+    connection_setter!(/// `max_in_flight_requests_per_connection` (5).
+        max_in_flight_requests_per_connection: usize);
+    connection_setter!(/// `api_version_auto_timeout_ms` (2000 ms): deadline of the `ApiVersions` exchange.
+        api_version_auto_timeout: Duration);
     connection_setter!(/// `receive_buffer_bytes`.
         receive_buffer_bytes: usize);
     connection_setter!(/// `send_buffer_bytes`.
@@ -162,11 +171,9 @@ impl AdminConfigBuilder {
         self
     }
 
-    /// `ssl_password`: password of an encrypted `ssl_keyfile`.
-    pub fn ssl_password(mut self, password: impl Into<String>) -> Self {
-        self.connection = self
-            .connection
-            .ssl_password(klamm_net::Secret::new(password.into()));
+    /// `ssl_password`: password of an encrypted `ssl_keyfile` (or inline PEM key).
+    pub fn ssl_password(mut self, password: impl Into<Secret>) -> Self {
+        self.connection = self.connection.ssl_password(password);
         self
     }
 
@@ -177,10 +184,89 @@ impl AdminConfigBuilder {
     }
 
     /// `sasl_plain_password` (PLAIN and SCRAM); kept in a type whose `Debug` prints `***`.
-    pub fn sasl_plain_password(mut self, password: impl Into<String>) -> Self {
-        self.connection = self
-            .connection
-            .sasl_plain_password(klamm_net::Secret::new(password.into()));
+    pub fn sasl_plain_password(mut self, password: impl Into<Secret>) -> Self {
+        self.connection = self.connection.sasl_plain_password(password);
+        self
+    }
+
+    /// `ssl_crlfile`: PEM CRLs checked against the broker's certificate chain; a revoked broker
+    /// certificate fails the handshake with `TlsFailure::CertificateRevoked`.
+    pub fn ssl_crlfile(mut self, path: impl Into<PathBuf>) -> Self {
+        self.connection = self.connection.ssl_crlfile(path);
+        self
+    }
+
+    /// PEM CA certificates as text (Java's `ssl.truststore.certificates`).
+    pub fn ssl_cadata(mut self, pem: impl Into<String>) -> Self {
+        self.connection = self.connection.ssl_cadata(pem);
+        self
+    }
+
+    /// A PKCS#12 trust store (Java's `ssl.truststore.location`).
+    pub fn ssl_truststore(mut self, store: KeyStore) -> Self {
+        self.connection = self.connection.ssl_truststore(store);
+        self
+    }
+
+    /// A PKCS#12 key store with the client key and chain (Java's `ssl.keystore.location`).
+    pub fn ssl_keystore(mut self, store: KeyStore) -> Self {
+        self.connection = self.connection.ssl_keystore(store);
+        self
+    }
+
+    /// The client certificate chain and key as PEM text (Java's
+    /// `ssl.keystore.certificate.chain` and `ssl.keystore.key`).
+    pub fn ssl_client_pem(mut self, chain: impl Into<String>, key: impl Into<Secret>) -> Self {
+        self.connection = self.connection.ssl_client_pem(chain, key);
+        self
+    }
+
+    /// `ssl_context`: a ready rustls configuration; the other `ssl_*` settings are then unused.
+    pub fn ssl_context(mut self, config: Arc<rustls::ClientConfig>) -> Self {
+        self.connection = self.connection.ssl_context(config);
+        self
+    }
+
+    /// `socket_options`: replaces the options applied to each socket (default `[NoDelay(true)]`).
+    pub fn socket_options(mut self, options: Vec<SocketOption>) -> Self {
+        self.connection = self.connection.socket_options(options);
+        self
+    }
+
+    /// A function given each socket before it connects, for options [`SocketOption`] lacks.
+    pub fn socket_hook(
+        mut self,
+        hook: impl Fn(&socket2::SockRef<'_>) -> std::io::Result<()> + Send + Sync + 'static,
+    ) -> Self {
+        self.connection = self.connection.socket_hook(hook);
+        self
+    }
+
+    /// `api_version`: holds every API to the highest version Kafka `release` supports
+    /// (`"2.8".parse()?` or `KafkaRelease::try_from((2, 8))?`); see [`KafkaRelease`].
+    pub fn api_version(mut self, release: KafkaRelease) -> Self {
+        self.connection = self.connection.api_version(release);
+        self
+    }
+
+    /// Uses `version` of `api` instead of the negotiated one (wins over `api_version`).
+    pub fn pin_api_version(mut self, api: ApiKey, version: i16) -> Self {
+        self.connection = self.connection.pin_api_version(api, version);
+        self
+    }
+
+    /// `sasl_oauth_token_provider`: OAUTHBEARER with tokens from `provider` (for example a
+    /// `klamm_net::oauth::OAuthTokenProvider`); implies `sasl_mechanism(OAuthBearer)`.
+    pub fn sasl_oauth_token_provider(mut self, provider: impl TokenProvider) -> Self {
+        self.connection = self.connection.sasl_oauth_token_provider(provider);
+        self
+    }
+
+    /// kafka-python's `metrics`: `recorder` is told of every request, response, timeout and
+    /// byte count of every broker connection; [`ClientMetrics`](klamm_net::ClientMetrics)
+    /// keeps them per broker.
+    pub fn metrics(mut self, recorder: Arc<dyn MetricsRecorder>) -> Self {
+        self.connection = self.connection.metrics(recorder);
         self
     }
 

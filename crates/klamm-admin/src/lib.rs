@@ -70,6 +70,7 @@ mod options;
 pub mod properties;
 mod replicas;
 mod results;
+mod settings;
 mod topics;
 mod types;
 
@@ -101,6 +102,10 @@ pub use replicas::{
     ElectionType, ListReassignmentsOptions, LogDirDescription, OngoingReassignment, ReplicaLogInfo,
 };
 pub use results::{ResultKey, Results};
+pub use settings::{
+    AdminSettings, IdentitySource, KerberosSettings, MechanismSetting, OAuthSettings, OAuthSource,
+    TrustSource,
+};
 pub use topics::{
     CreatePartitionsOptions, CreateTopicsOptions, CreatedTopic, DeleteTopicsOptions,
     DescribeTopicsOptions, ListTopicsOptions, NewPartitions, NewTopic, PartitionDescription,
@@ -112,6 +117,9 @@ pub use types::{
 
 pub use klamm_cluster::{ClusterConfig, ClusterError};
 /// Re-exported because [`AdminConfigBuilder`] takes them.
-pub use klamm_net::{SaslMechanism, Secret, SecurityProtocol};
+pub use klamm_net::{
+    ClientMetrics, KafkaRelease, KeyStore, MetricsRecorder, SaslMechanism, Secret,
+    SecurityProtocol, SocketOption, StoreKind, TokenProvider,
+};
 pub use klamm_protocol::primitives::Uuid;
 pub use klamm_protocol::ErrorCode;

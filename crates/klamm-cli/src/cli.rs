@@ -64,6 +64,13 @@ pub struct Global {
     /// Deadline of each operation in milliseconds [default: default.api.timeout.ms, 60000].
     #[arg(long, value_name = "MS", global = true)]
     pub timeout: Option<u64>,
+    /// Hold every request to the versions this Kafka release supports, e.g. 2.8 (kafka-python's
+    /// api_version) [default: negotiate the newest both sides speak].
+    #[arg(long, value_name = "RELEASE", global = true, value_parser = release_parser)]
+    pub api_version: Option<klamm_admin::KafkaRelease>,
+    /// Log what klamm does to stderr: -v for debug, -vv for trace (warnings show without it).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
     /// Security protocol, SASL and TLS settings, on top of the `--command-config` file's.
     #[command(
         flatten,
@@ -97,6 +104,11 @@ fn security_protocol_parser() -> impl TypedValueParser<Value = SecurityProtocol>
         .try_map(|name| name.parse::<SecurityProtocol>())
 }
 
+fn release_parser(text: &str) -> Result<klamm_admin::KafkaRelease, String> {
+    text.parse::<klamm_admin::KafkaRelease>()
+        .map_err(|error| error.to_string())
+}
+
 /// `--sasl-mechanism` (kafka-python's `sasl_mechanism`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SaslMechanism {
@@ -109,42 +121,12 @@ pub enum SaslMechanism {
     /// Salted challenge-response with SHA-512.
     #[value(name = "SCRAM-SHA-512")]
     ScramSha512,
-    /// OAuth 2 bearer tokens (needs a token provider: not available from the command line).
+    /// OAuth 2 bearer tokens (the token endpoint comes from --command-config).
     #[value(name = "OAUTHBEARER")]
     OAuthBearer,
     /// Kerberos (needs the `gssapi` feature; see the --sasl-kerberos-* flags).
     #[value(name = "GSSAPI")]
     Gssapi,
-}
-
-impl SaslMechanism {
-    /// Kafka's name for it, the value of `sasl.mechanism`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            SaslMechanism::Plain => "PLAIN",
-            SaslMechanism::ScramSha256 => "SCRAM-SHA-256",
-            SaslMechanism::ScramSha512 => "SCRAM-SHA-512",
-            SaslMechanism::OAuthBearer => "OAUTHBEARER",
-            SaslMechanism::Gssapi => "GSSAPI",
-        }
-    }
-
-    /// The mechanism a `sasl.mechanism` value names (in any case), if it names one.
-    pub fn from_property(value: &str) -> Option<SaslMechanism> {
-        SaslMechanism::from_str(value.trim(), true).ok()
-    }
-
-    /// The Java JAAS login module that carries a username and password for this mechanism;
-    /// `None` for the mechanisms that do not log in with a password.
-    pub const fn password_login_module(self) -> Option<&'static str> {
-        match self {
-            SaslMechanism::Plain => Some("org.apache.kafka.common.security.plain.PlainLoginModule"),
-            SaslMechanism::ScramSha256 | SaslMechanism::ScramSha512 => {
-                Some("org.apache.kafka.common.security.scram.ScramLoginModule")
-            }
-            SaslMechanism::OAuthBearer | SaslMechanism::Gssapi => None,
-        }
-    }
 }
 
 /// The security flags, named after kafka-python's `KafkaAdminClient` settings. Each overrides
@@ -192,6 +174,9 @@ pub struct Security {
     /// over $KLAMM_SSL_PASSWORD).
     #[arg(long, value_name = "FILE", global = true)]
     pub ssl_password_file: Option<PathBuf>,
+    /// PEM certificate revocation lists checked against the brokers' certificate chains.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub ssl_crlfile: Option<PathBuf>,
     /// Verify the brokers' certificate chain but not that it names the host connected to.
     #[arg(long, global = true)]
     pub ssl_no_check_hostname: bool,
@@ -328,10 +313,6 @@ mod tests {
         assert_eq!(security.sasl_mechanism, Some(SaslMechanism::ScramSha512));
         assert_eq!(security.sasl_username.as_deref(), Some("ops"));
         assert!(security.ssl_no_check_hostname);
-        assert_eq!(
-            SaslMechanism::from_property(" scram-sha-256 "),
-            Some(SaslMechanism::ScramSha256)
-        );
         assert!("TLS".parse::<SecurityProtocol>().is_err());
     }
 

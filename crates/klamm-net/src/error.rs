@@ -49,8 +49,13 @@ impl fmt::Display for Phase {
 #[non_exhaustive]
 pub enum TlsFailure {
     /// The broker's certificate chain does not lead to a trusted CA (unknown issuer, bad
-    /// signature, expired, revoked …): check `ssl_cafile`.
+    /// signature, expired …): check `ssl_cafile`.
     UntrustedCertificate,
+    /// A certificate of the broker's chain is revoked by a CRL of `ssl_crlfile`.
+    CertificateRevoked,
+    /// `ssl_crlfile` holds no CRL from the issuer of a certificate in the broker's chain, so its
+    /// revocation cannot be checked: add that CA's CRL.
+    RevocationStatusUnknown,
     /// The broker's certificate is valid but not for the name we connected to: check the
     /// address, the certificate's SANs, or `ssl_check_hostname`.
     HostnameMismatch,
@@ -64,6 +69,12 @@ impl fmt::Display for TlsFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             TlsFailure::UntrustedCertificate => "broker certificate is not trusted",
+            TlsFailure::CertificateRevoked => {
+                "broker certificate is revoked (by a CRL in ssl_crlfile)"
+            }
+            TlsFailure::RevocationStatusUnknown => {
+                "no CRL in ssl_crlfile is from the issuer of the broker certificate"
+            }
             TlsFailure::HostnameMismatch => "broker certificate does not match the host name",
             TlsFailure::ClientCertificateRejected => "broker rejected the client certificate",
             TlsFailure::Other => "TLS failure",
@@ -233,6 +244,27 @@ pub enum NetError {
         /// The versions the broker supports, `None` if it does not list the API.
         broker_range: Option<VersionRange>,
     },
+    /// `api_version` names a Kafka release this build has no request versions for.
+    #[error("unknown Kafka release `{release}` for api_version (known: {known})")]
+    UnknownKafkaRelease {
+        /// The release as given.
+        release: String,
+        /// The releases this build knows, e.g. `2.0 to 4.4`.
+        known: String,
+    },
+    /// `api_version` holds the client to a Kafka release that does not have the version of
+    /// `api` an operation needs, or does not have `api` at all.
+    #[error("{api} needs version {wanted}, but Kafka {release} (api_version) {}", match highest { Some(v) => format!("supports up to v{v}"), None => format!("does not have {api}") })]
+    NotInRelease {
+        /// The API.
+        api: ApiKey,
+        /// The versions the operation can use.
+        wanted: VersionRange,
+        /// The release of `api_version`.
+        release: crate::KafkaRelease,
+        /// Its highest version of `api`, `None` if it does not have it.
+        highest: Option<i16>,
+    },
     /// The broker answered a request with an error code where the connection layer needs
     /// success (ApiVersions, SaslHandshake).
     #[error("{addr} answered {api} with {}: {}", error_code.name(), error_code.message())]
@@ -370,6 +402,8 @@ impl NetError {
             | NetError::AuthenticationFailed { .. }
             | NetError::SaslProtocol { .. }
             | NetError::UnsupportedVersion { .. }
+            | NetError::UnknownKafkaRelease { .. }
+            | NetError::NotInRelease { .. }
             | NetError::BrokerError { .. }
             | NetError::Encode { .. } => false,
             #[cfg(feature = "gssapi")]

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use klamm_protocol::messages::ApiVersionsResponse;
 use klamm_protocol::{ApiKey, DecodeError, ErrorCode, Message, VersionRange};
 
-use crate::NetError;
+use crate::{KafkaRelease, NetError};
 
 /// The per-API versions one broker supports, and the versions chosen from them.
 ///
@@ -28,6 +28,7 @@ use crate::NetError;
 pub struct ApiVersionTable {
     broker: BTreeMap<ApiKey, VersionRange>,
     pinned: BTreeMap<ApiKey, i16>,
+    release: Option<KafkaRelease>,
 }
 
 impl ApiVersionTable {
@@ -45,13 +46,26 @@ impl ApiVersionTable {
         ApiVersionTable {
             broker: ranges.into_iter().collect(),
             pinned: BTreeMap::new(),
+            release: None,
         }
+    }
+
+    /// Holds every API not pinned to at most the highest version `release` supports
+    /// (`api_version`); an API the release lacks is refused.
+    pub fn with_release(mut self, release: Option<KafkaRelease>) -> Self {
+        self.release = release;
+        self
     }
 
     /// Uses `pinned` versions instead of the negotiated maximum for those APIs.
     pub fn with_pins(mut self, pinned: &BTreeMap<ApiKey, i16>) -> Self {
         self.pinned = pinned.clone();
         self
+    }
+
+    /// The Kafka release the versions are held to, if any.
+    pub fn release(&self) -> Option<KafkaRelease> {
+        self.release
     }
 
     /// The versions the broker supports for `api`, `None` if it does not list it.
@@ -66,7 +80,7 @@ impl ApiVersionTable {
 
     /// The version to use for `api`: the pinned one if any (checked against both sides), else
     /// the highest version both the broker and this build support, at most the API's reviewed
-    /// [`version_cap`](ApiKey::version_cap).
+    /// [`version_cap`](ApiKey::version_cap) and the `api_version` release's highest.
     pub fn choose(&self, api: ApiKey) -> Result<i16, NetError> {
         match self.pinned.get(&api) {
             Some(&version) => self.check(api, version),
@@ -79,6 +93,20 @@ impl ApiVersionTable {
     /// some version. The cap keeps a newer spec from moving an operation onto an untested
     /// version: negotiation picks `min(broker max, cap)`.
     pub fn choose_within(&self, api: ApiKey, wanted: VersionRange) -> Result<i16, NetError> {
+        let wanted = match self.release {
+            None => wanted,
+            Some(release) => {
+                let highest = release.highest_version(api);
+                highest
+                    .and_then(|max| wanted.intersect(VersionRange::new(0, max)))
+                    .ok_or(NetError::NotInRelease {
+                        api,
+                        wanted,
+                        release,
+                        highest,
+                    })?
+            }
+        };
         let ours = api
             .negotiable_versions()
             .and_then(|negotiable| negotiable.intersect(wanted));
@@ -230,6 +258,41 @@ mod tests {
             }
             other => panic!("{other}"),
         }
+    }
+
+    #[test]
+    fn release_caps_negotiation_and_refuses_apis_it_lacks() {
+        let release = KafkaRelease::new(2, 0).unwrap();
+        let table = ApiVersionTable::from_ranges([
+            (ApiKey::Metadata, VersionRange::new(0, 12)),
+            (ApiKey::DescribeCluster, VersionRange::new(0, 1)),
+        ])
+        .with_release(Some(release));
+        let highest = release.highest_version(ApiKey::Metadata).unwrap();
+        assert!(highest < 12);
+        assert_eq!(table.choose(ApiKey::Metadata).unwrap(), highest);
+        // DescribeCluster came with 2.8.
+        let error = table.choose(ApiKey::DescribeCluster).unwrap_err();
+        assert!(
+            matches!(error, NetError::NotInRelease { highest: None, .. }),
+            "{error}"
+        );
+        assert_eq!(
+            error.to_string(),
+            "DescribeCluster needs version 0-2, but Kafka 2.0 (api_version) does not have \
+             DescribeCluster"
+        );
+        // A feature newer than the release is refused, naming the release's highest version.
+        let error = table
+            .choose_within(ApiKey::Metadata, VersionRange::new(highest + 1, 12))
+            .unwrap_err();
+        assert!(
+            error.to_string().contains(&format!("up to v{highest}")),
+            "{error}"
+        );
+        // A per-API pin wins over the release.
+        let pinned = table.with_pins(&BTreeMap::from([(ApiKey::Metadata, 12)]));
+        assert_eq!(pinned.choose(ApiKey::Metadata).unwrap(), 12);
     }
 
     #[test]

@@ -228,6 +228,52 @@ fn untrusted_ca_is_a_chain_error() {
     });
 }
 
+/// `ssl_crlfile` checks the broker's chain: a CRL revoking nothing or only the client
+/// certificate lets the handshake through, one revoking the broker certificate stops it with
+/// its own error kind.
+#[test]
+fn crl_file_refuses_a_revoked_broker_certificate_and_accepts_others() {
+    let env = env();
+    let tls = env.tls.as_ref().unwrap();
+    let crls = tls
+        .crls
+        .as_ref()
+        .expect("cluster.env predates the harness CRLs: cargo xtask kafka down, then up");
+    let addr = env.bootstrap_ssl.as_deref().unwrap();
+    let with_crl = |crl: &std::path::Path| {
+        with_ca(base(SecurityProtocol::Ssl))
+            .ssl_crlfile(crl)
+            .build()
+            .unwrap()
+    };
+    run(async {
+        connect_and_fetch_metadata(addr, &with_crl(&crls.empty)).await;
+        // Client-side CRLs are about the broker's chain; mutual TLS still works with a
+        // client certificate the CRL revokes, because the broker does not read it.
+        let mutual = with_ca(base(SecurityProtocol::Ssl))
+            .ssl_crlfile(&crls.client_revoked)
+            .ssl_certfile(&tls.client_cert_file)
+            .ssl_keyfile(&tls.client_key_file)
+            .build()
+            .unwrap();
+        connect_and_fetch_metadata(addr, &mutual).await;
+
+        let error = Connection::connect(addr, &with_crl(&crls.broker_revoked))
+            .await
+            .unwrap_err();
+        match &error {
+            NetError::Tls {
+                kind: TlsFailure::CertificateRevoked,
+                ..
+            } => {}
+            other => panic!("expected a revoked certificate, got {other}"),
+        }
+        let text = error.to_string();
+        assert!(text.contains("revoked"), "{text}");
+        assert!(!error.is_retriable(), "{text}");
+    });
+}
+
 #[test]
 fn hostname_mismatch_is_its_own_error_and_check_hostname_off_accepts_it() {
     let env = env();

@@ -43,6 +43,22 @@ pub struct TlsFiles {
     pub untrusted_client_cert_file: PathBuf,
     /// Its private key.
     pub untrusted_client_key_file: PathBuf,
+    /// Certificate revocation lists from the CA, for clients' `ssl_crlfile`; `None` in a
+    /// `cluster.env` written before they existed (restart the profile to get them).
+    pub crls: Option<CrlFiles>,
+}
+
+/// PEM certificate revocation lists signed by the harness CA (`SSL_CRL_*_FILE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrlFiles {
+    /// Revokes nothing (`SSL_CRL_EMPTY_FILE`).
+    pub empty: PathBuf,
+    /// Revokes the mutual-TLS client certificate only (`SSL_CRL_CLIENT_REVOKED_FILE`): a client
+    /// checking the broker's chain against it connects.
+    pub client_revoked: PathBuf,
+    /// Revokes the broker certificate (`SSL_CRL_BROKER_REVOKED_FILE`): a client checking the
+    /// broker's chain against it must refuse the handshake.
+    pub broker_revoked: PathBuf,
 }
 
 /// The throw-away Kerberos realm of the `single` profile: the broker's SASL listeners accept
@@ -219,6 +235,14 @@ impl ClusterEnv {
                 untrusted_ca_file: required("SSL_UNTRUSTED_CA_FILE")?.into(),
                 untrusted_client_cert_file: required("SSL_UNTRUSTED_CLIENT_CERT_FILE")?.into(),
                 untrusted_client_key_file: required("SSL_UNTRUSTED_CLIENT_KEY_FILE")?.into(),
+                crls: match optional("SSL_CRL_EMPTY_FILE") {
+                    None => None,
+                    Some(empty) => Some(CrlFiles {
+                        empty: empty.into(),
+                        client_revoked: required("SSL_CRL_CLIENT_REVOKED_FILE")?.into(),
+                        broker_revoked: required("SSL_CRL_BROKER_REVOKED_FILE")?.into(),
+                    }),
+                },
             }),
         };
         let kerberos = match optional("KERBEROS_REALM") {
@@ -393,6 +417,11 @@ impl ClusterEnv {
                 "SSL_UNTRUSTED_CLIENT_KEY_FILE",
                 &path(&tls.untrusted_client_key_file),
             );
+            if let Some(crls) = &tls.crls {
+                put("SSL_CRL_EMPTY_FILE", &path(&crls.empty));
+                put("SSL_CRL_CLIENT_REVOKED_FILE", &path(&crls.client_revoked));
+                put("SSL_CRL_BROKER_REVOKED_FILE", &path(&crls.broker_revoked));
+            }
         }
         if let Some(kerberos) = &self.kerberos {
             put("KERBEROS_REALM", &kerberos.realm);
@@ -492,6 +521,11 @@ mod tests {
                 untrusted_ca_file: "/t/untrusted-ca.crt".into(),
                 untrusted_client_cert_file: "/t/untrusted-client.crt".into(),
                 untrusted_client_key_file: "/t/untrusted-client.key".into(),
+                crls: Some(CrlFiles {
+                    empty: "/t/crl-empty.crl".into(),
+                    client_revoked: "/t/crl-client-revoked.crl".into(),
+                    broker_revoked: "/t/crl-broker-revoked.crl".into(),
+                }),
             }),
             kerberos: Some(KerberosEnv {
                 realm: "KLAMM.TEST".into(),

@@ -50,7 +50,7 @@ mod tls;
 
 pub use cluster::{down, up, StopReport, START_TIMEOUT_ENV_VAR};
 pub use command::check_tools;
-pub use env::{ClusterEnv, ControllerEnv, KerberosEnv, OAuthEnv, SaslUsers, TlsFiles};
+pub use env::{ClusterEnv, ControllerEnv, CrlFiles, KerberosEnv, OAuthEnv, SaslUsers, TlsFiles};
 pub use error::{HarnessError, Result};
 pub use layout::{env_file, state_root, STATE_ENV_VAR};
 pub use process::peak_rss_kib;

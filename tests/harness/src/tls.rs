@@ -1,13 +1,15 @@
 //! A throw-away PKI for the `single` profile, made with the `openssl` command-line tool: a CA, a
 //! broker certificate for `localhost` and 127.0.0.1, a client certificate for mutual TLS, and an
-//! unrelated CA with its own client certificate for the negative tests. Keys are EC P-256 in
-//! PKCS#8 PEM (`BEGIN PRIVATE KEY`), the only private-key encoding Kafka's PEM keystore reads.
+//! unrelated CA with its own client certificate for the negative tests, and three certificate
+//! revocation lists from the CA (one revoking nothing, one the client certificate, one the
+//! broker's) for clients' `ssl_crlfile`. Keys are EC P-256 in PKCS#8 PEM (`BEGIN PRIVATE KEY`),
+//! the only private-key encoding Kafka's PEM keystore reads.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::command::{run_checked, OPENSSL};
-use crate::env::TlsFiles;
+use crate::env::{CrlFiles, TlsFiles};
 use crate::error::{IoContext, Result};
 
 /// Subject of the mutual-TLS client certificate; the SSL listener's principal is `User:<DN>`.
@@ -51,6 +53,12 @@ pub(crate) fn generate(dir: &Path) -> Result<Pki> {
         "extendedKeyUsage=clientAuth\n",
     )?;
 
+    let crls = CrlFiles {
+        empty: revocation_list(dir, "crl-empty", &ca, &[])?,
+        client_revoked: revocation_list(dir, "crl-client-revoked", &ca, &[&client.cert])?,
+        broker_revoked: revocation_list(dir, "crl-broker-revoked", &ca, &[&broker.cert])?,
+    };
+
     let broker_keystore = dir.join("broker-keystore.pem");
     let mut keystore = read(&broker.key)?;
     keystore.push_str(&read(&broker.cert)?);
@@ -67,6 +75,7 @@ pub(crate) fn generate(dir: &Path) -> Result<Pki> {
             untrusted_ca_file: untrusted_ca.cert,
             untrusted_client_cert_file: untrusted_client.cert,
             untrusted_client_key_file: untrusted_client.key,
+            crls: Some(crls),
         },
         broker_keystore,
     })
@@ -160,4 +169,44 @@ fn signed_leaf(
             .arg(&cert),
     )?;
     Ok(KeyPair { key, cert })
+}
+
+/// A CRL signed by `issuer` that revokes `revoked` (certificates it issued), written to
+/// `<dir>/<name>.crl` (PEM). `openssl ca` keeps its revocation database in `<dir>/<name>/`.
+fn revocation_list(dir: &Path, name: &str, issuer: &KeyPair, revoked: &[&Path]) -> Result<PathBuf> {
+    let database = dir.join(name);
+    fs::create_dir_all(&database).context(|| format!("creating {}", database.display()))?;
+    let index = database.join("index.txt");
+    fs::write(&index, "").context(|| format!("writing {}", index.display()))?;
+    let number = database.join("crlnumber");
+    fs::write(&number, "01\n").context(|| format!("writing {}", number.display()))?;
+    let config = database.join("ca.cnf");
+    let text = format!(
+        "[ca]\ndefault_ca = klamm\n[klamm]\ndatabase = {}\ncrlnumber = {}\n\
+         default_md = sha256\ndefault_crl_days = 365\n",
+        index.display(),
+        number.display()
+    );
+    fs::write(&config, text).context(|| format!("writing {}", config.display()))?;
+    let ca = |command: &mut std::process::Command| {
+        command
+            .arg("-config")
+            .arg(&config)
+            .arg("-cert")
+            .arg(&issuer.cert)
+            .arg("-keyfile")
+            .arg(&issuer.key);
+    };
+    for cert in revoked {
+        let mut command = OPENSSL.command()?;
+        command.arg("ca");
+        ca(&mut command);
+        run_checked(command.arg("-revoke").arg(cert))?;
+    }
+    let crl = dir.join(format!("{name}.crl"));
+    let mut command = OPENSSL.command()?;
+    command.arg("ca");
+    ca(&mut command);
+    run_checked(command.arg("-gencrl").arg("-out").arg(&crl))?;
+    Ok(crl)
 }

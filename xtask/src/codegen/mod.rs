@@ -8,7 +8,7 @@ mod emit_index;
 mod emit_struct;
 mod emit_view;
 mod names;
-mod spec;
+pub(crate) mod spec;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -225,7 +225,7 @@ fn view_imports(message: &spec::Message, body: &str) -> String {
     out
 }
 
-fn rustfmt(code: &str) -> Result<String> {
+pub(crate) fn rustfmt(code: &str) -> Result<String> {
     let mut child = Command::new("rustfmt")
         .args(["--edition", "2021", "--emit", "stdout"])
         .stdin(Stdio::piped())

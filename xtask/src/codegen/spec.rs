@@ -182,7 +182,7 @@ pub struct Message {
 }
 
 /// Removes `//` comments, leaving `//` inside string literals alone.
-fn strip_comments(text: &str) -> String {
+pub(crate) fn strip_comments(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
         let mut in_string = false;

@@ -45,7 +45,9 @@
 use std::path::PathBuf;
 
 use super::JaasConfig;
-use crate::{AdminConfigBuilder, AdminError};
+use crate::{AdminError, AdminSettings};
+#[cfg(feature = "gssapi")]
+use crate::{KerberosSettings, MechanismSetting};
 
 /// Java's settings for renewing tickets from the cache with `kinit -R`. Klamm renews a keytab
 /// login from the keytab when its ticket expires and reads the credential cache afresh for each
@@ -70,6 +72,19 @@ pub(super) struct KerberosProperties {
 }
 
 impl KerberosProperties {
+    /// The keys that were set, for the warning when the mechanism is not GSSAPI.
+    pub(super) fn keys_set(&self) -> Vec<&'static str> {
+        [
+            ("sasl.kerberos.service.name", self.service_name.is_some()),
+            ("sasl.kerberos.domain.name", self.domain_name.is_some()),
+            ("sasl.kerberos.principal", self.principal.is_some()),
+            ("sasl.kerberos.keytab", self.keytab.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(key, set)| set.then_some(key))
+        .collect()
+    }
+
     /// Keeps `value` if `key` is a Kerberos key; `false` otherwise.
     pub(super) fn set(&mut self, key: &str, value: &str) -> bool {
         let slot = match key {
@@ -117,11 +132,11 @@ pub(super) fn check_unused_login(jaas: &JaasConfig) -> Result<(), AdminError> {
 /// `chosen_by` is the key that chose GSSAPI, which the feature-less build's error names.
 #[cfg(feature = "gssapi")]
 pub(super) fn apply(
-    mut builder: AdminConfigBuilder,
+    settings: &mut AdminSettings,
     jaas: Option<&JaasConfig>,
     properties: KerberosProperties,
     _chosen_by: &str,
-) -> Result<AdminConfigBuilder, AdminError> {
+) -> Result<(), AdminError> {
     let login = match jaas {
         None => Krb5Login::default(),
         Some(jaas) if is_krb5_login_module(jaas) => krb5_login(jaas)?,
@@ -144,30 +159,24 @@ pub(super) fn apply(
             reason: "Krb5LoginModule useKeyTab=true needs principal=\"user@REALM\"".into(),
         });
     }
-    builder = builder.sasl_mechanism(klamm_net::SaslMechanism::Gssapi);
-    if let Some(name) = properties.service_name {
-        builder = builder.sasl_kerberos_service_name(name);
-    }
-    if let Some(name) = properties.domain_name {
-        builder = builder.sasl_kerberos_domain_name(name);
-    }
-    if let Some(principal) = principal {
-        builder = builder.sasl_kerberos_principal(principal);
-    }
-    if let Some(keytab) = keytab {
-        builder = builder.sasl_kerberos_keytab(keytab);
-    }
-    Ok(builder)
+    settings.sasl_mechanism = Some(MechanismSetting::Gssapi);
+    settings.kerberos = KerberosSettings {
+        service_name: properties.service_name,
+        domain_name: properties.domain_name,
+        principal,
+        keytab,
+    };
+    Ok(())
 }
 
 /// GSSAPI, chosen by the key `chosen_by`, in a build without the `gssapi` feature: refused.
 #[cfg(not(feature = "gssapi"))]
 pub(super) fn apply(
-    _: AdminConfigBuilder,
+    _: &mut AdminSettings,
     _: Option<&JaasConfig>,
     _: KerberosProperties,
     chosen_by: &str,
-) -> Result<AdminConfigBuilder, AdminError> {
+) -> Result<(), AdminError> {
     Err(feature_disabled(chosen_by))
 }
 

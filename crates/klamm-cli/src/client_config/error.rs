@@ -95,10 +95,11 @@ pub enum ClientConfigError {
     /// `--sasl-password-file` without `--sasl-username`.
     #[error("needs --sasl-username")]
     PasswordWithoutUsername,
-    /// `--sasl-mechanism OAUTHBEARER`, which needs a token provider in code.
+    /// `--sasl-mechanism OAUTHBEARER` without a token source in the `--command-config` file.
     #[error(
-        "OAUTHBEARER needs a token provider, which klamm cannot take from the command line \
-         (build the client in code with klamm-net's sasl_oauth_token_provider)"
+        "OAUTHBEARER needs its token source in --command-config: \
+         sasl.oauthbearer.token.endpoint.url (https:// with clientId and clientSecret in an \
+         OAuthBearerLoginModule sasl.jaas.config line, or file:///path/to/token)"
     )]
     OAuthBearerUnsupported,
     /// A Kerberos setting in a build without the `gssapi` feature.

@@ -1,3 +1,4 @@
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -11,6 +12,8 @@ fn global(bootstrap: Option<&str>, timeout: Option<u64>) -> Global {
         command_config: None,
         output: Format::Table,
         timeout,
+        api_version: None,
+        verbose: 0,
         security: Security::default(),
         kerberos: Kerberos::default(),
     }
@@ -212,23 +215,6 @@ fn sasl_password_comes_from_the_environment() {
 }
 
 #[test]
-fn jaas_login_reads_back_with_quotes_and_backslashes() {
-    let password = password_from_env("--sasl-username", "P", &|_| {
-        Some(r#"pa"ss\word with spaces"#.into())
-    })
-    .unwrap()
-    .unwrap();
-    let line = jaas_login(
-        "org.apache.kafka.common.security.plain.PlainLoginModule",
-        "us\"er",
-        &password,
-    );
-    let jaas = klamm_admin::properties::parse_jaas_config(&line).unwrap();
-    assert_eq!(jaas.options["username"], "us\"er");
-    assert_eq!(jaas.options["password"], password.expose());
-}
-
-#[test]
 fn debug_output_never_shows_a_password() {
     let password = password_from_env("--sasl-username", "P", &|_| Some("hunter2".into()))
         .unwrap()
@@ -407,7 +393,7 @@ fn incomplete_sasl_settings_fail_before_connecting() {
                 ..Security::default()
             },
             "--sasl-mechanism",
-            "token provider",
+            "sasl.oauthbearer.token.endpoint.url",
         ),
     ];
     for (security, subject, message) in cases {
@@ -549,27 +535,6 @@ fn tls_flags_set_separate_certificate_key_and_key_password() {
     );
 }
 
-#[test]
-fn refused_key_is_reported_against_the_flag_that_set_it() {
-    let mut layered = Layered::new(BTreeMap::new());
-    layered.set("--security-protocol", "security.protocol", "SSL");
-    let refusal = |key: &str| AdminError::InvalidConfig {
-        key: key.into(),
-        reason: "no".into(),
-    };
-    assert_eq!(
-        layered.subject_of(&refusal("security.protocol"), None),
-        "--security-protocol"
-    );
-    assert_eq!(
-        layered.subject_of(
-            &refusal("sasl.jaas.config"),
-            Some(Path::new("c.properties"))
-        ),
-        "client config c.properties"
-    );
-}
-
 fn keytab_flags() -> Kerberos {
     Kerberos {
         sasl_kerberos_principal: Some("cli@EXAMPLE.COM".into()),
@@ -650,4 +615,25 @@ fn kerberos_flags_without_the_feature_fail_naming_it() {
     let failure = Failure::from(client_config(&global, &no_env).expect_err("an error"));
     assert_eq!(failure.what, "--sasl-kerberos-domain-name");
     assert!(failure.why.contains("`gssapi` feature"), "{failure}");
+}
+
+#[test]
+fn ignored_command_config_keys_come_back_as_one_warning_line_each() {
+    let file = TempFile::new(
+        "warn.properties",
+        "bootstrap.servers=h:9092\ngroup.id=ops\nretries.typo=3\n",
+    );
+    let global = Global {
+        command_config: Some(file.path()),
+        ..global(None, None)
+    };
+    let (_, warnings) = layered_config(&global, &no_env).unwrap();
+    let lines: Vec<_> = warnings.iter().map(warning_line).collect();
+    assert_eq!(
+        lines,
+        [
+            "warning: ignoring property `group.id` (no meaning for an admin client)",
+            "warning: ignoring property `retries.typo` (unknown property)",
+        ]
+    );
 }

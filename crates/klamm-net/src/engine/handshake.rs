@@ -198,7 +198,8 @@ impl ConnectionState {
                     Ok(ApiVersionsOutcome::Supported(response)) => {
                         tracing::debug!(%addr, version, "ApiVersions negotiated");
                         let table = ApiVersionTable::from_response(&response)
-                            .with_pins(&self.config.api_version_pins);
+                            .with_pins(&self.config.api_version_pins)
+                            .with_release(self.config.api_version);
                         self.versions = Some(table);
                         self.send_sasl_handshake(now);
                     }

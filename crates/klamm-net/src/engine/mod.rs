@@ -82,10 +82,14 @@ pub struct EngineConfig {
     pub max_idle: Duration,
     /// API versions to use instead of the highest common one.
     pub api_version_pins: BTreeMap<ApiKey, i16>,
+    /// The Kafka release (`api_version`) whose highest versions cap negotiation.
+    pub api_version: Option<crate::KafkaRelease>,
     /// The SASL mechanism to authenticate with, if any.
     pub sasl_mechanism: Option<SaslMechanism>,
     /// Seeds the jitter of the re-authentication schedule.
     pub seed: u64,
+    /// Told of every counter update (`ConnectionConfig::metrics`).
+    pub metrics: Option<crate::metrics::MetricsHook>,
 }
 
 impl EngineConfig {
@@ -101,8 +105,10 @@ impl EngineConfig {
             api_version_timeout: config.api_version_auto_timeout,
             max_idle: config.connections_max_idle,
             api_version_pins: config.api_version_pins.clone(),
+            api_version: config.api_version,
             sasl_mechanism: config.sasl.as_ref().map(|sasl| sasl.mechanism()),
             seed,
+            metrics: config.metrics.clone(),
         }
     }
 }
@@ -210,7 +216,7 @@ impl ConnectionState {
             handshake: Handshake::new(),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
-            metrics: Metrics::default(),
+            metrics: Metrics::new(&config.addr, config.metrics.clone()),
             versions: None,
             last_activity: now,
             last_received: now,

@@ -10,9 +10,10 @@ use std::time::Duration;
 use klamm_protocol::ApiKey;
 
 use crate::frame::DEFAULT_MAX_FRAME_SIZE;
+use crate::metrics::{MetricsHook, MetricsRecorder};
 use crate::sasl::{SaslConfig, SaslMechanism, TokenProvider};
-use crate::tls::TlsConfig;
-use crate::{Connector, NetError, Secret};
+use crate::tls::{KeyStore, TlsConfig};
+use crate::{Connector, KafkaRelease, NetError, Secret};
 
 /// How bytes travel to the broker (`security_protocol`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -132,9 +133,12 @@ pub struct ConnectionConfig {
     pub connect_timeout: Duration,
     /// PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.
     pub security_protocol: SecurityProtocol,
-    /// API versions to use instead of negotiating the highest common one (kafka-python's
-    /// `api_version` pins a whole broker release; we pin per API).
+    /// API versions to use instead of negotiating the highest common one (per API; they win
+    /// over `api_version`).
     pub api_version_pins: BTreeMap<ApiKey, i16>,
+    /// `api_version`: the Kafka release whose highest version of each API caps negotiation
+    /// (`None`, the default, negotiates freely). See [`KafkaRelease`].
+    pub api_version: Option<KafkaRelease>,
     /// Deadline of the `ApiVersions` exchange (`api_version_auto_timeout_ms`, default 2000 ms).
     pub api_version_auto_timeout: Duration,
     /// Largest response frame accepted (default 100 MiB).
@@ -143,6 +147,10 @@ pub struct ConnectionConfig {
     pub tls: TlsConfig,
     /// SASL mechanism and credentials, required with SASL_PLAINTEXT and SASL_SSL.
     pub sasl: Option<SaslConfig>,
+    /// kafka-python's `metrics`: told of every counter update of every connection made with
+    /// these settings (see [`MetricsRecorder`]); `None` (default) keeps only each connection's
+    /// own counters ([`Connection::metrics`](crate::Connection::metrics)).
+    pub metrics: Option<MetricsHook>,
 }
 
 impl fmt::Debug for ConnectionConfig {
@@ -158,8 +166,10 @@ impl fmt::Debug for ConnectionConfig {
             .field("security_protocol", &self.security_protocol)
             .field("socket_options", &self.socket_options)
             .field("api_version_pins", &self.api_version_pins)
+            .field("api_version", &self.api_version)
             .field("tls", &self.tls)
             .field("sasl", &self.sasl)
+            .field("metrics", &self.metrics)
             .finish_non_exhaustive()
     }
 }
@@ -183,10 +193,12 @@ impl Default for ConnectionConfig {
             connect_timeout: Duration::from_millis(10_000),
             security_protocol: SecurityProtocol::Plaintext,
             api_version_pins: BTreeMap::new(),
+            api_version: None,
             api_version_auto_timeout: Duration::from_millis(2000),
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
             tls: TlsConfig::default(),
             sasl: None,
+            metrics: None,
         }
     }
 }
@@ -339,6 +351,32 @@ impl ConnectionConfigBuilder {
         self
     }
 
+    /// `api_version`: holds every API to at most the highest version Kafka `release`
+    /// supports, for brokers of that release (or clusters that must not see newer requests);
+    /// an API the release lacks fails with [`NetError::NotInRelease`] before anything is sent.
+    /// Versions are still negotiated with `ApiVersions`; [`pin_api_version`](Self::pin_api_version)
+    /// wins for its API.
+    ///
+    /// ```
+    /// use klamm_net::{ConnectionConfig, KafkaRelease};
+    ///
+    /// let config = ConnectionConfig::builder().api_version("2.8".parse()?).build()?;
+    /// assert_eq!(config.api_version, Some(KafkaRelease::try_from((2, 8))?));
+    /// # Ok::<(), klamm_net::NetError>(())
+    /// ```
+    pub fn api_version(mut self, release: KafkaRelease) -> Self {
+        self.config.api_version = Some(release);
+        self
+    }
+
+    /// kafka-python's `metrics`: `recorder` is told of every request, response, timeout and
+    /// byte count of every connection made with these settings, with the broker's address.
+    /// [`ClientMetrics`](crate::ClientMetrics) is a ready recorder.
+    pub fn metrics(mut self, recorder: Arc<dyn MetricsRecorder>) -> Self {
+        self.config.metrics = Some(MetricsHook(recorder));
+        self
+    }
+
     /// Uses `version` for `api` instead of the negotiated maximum.
     pub fn pin_api_version(mut self, api: ApiKey, version: i16) -> Self {
         self.config.api_version_pins.insert(api, version);
@@ -378,6 +416,35 @@ impl ConnectionConfigBuilder {
     /// `ssl_crlfile`: PEM certificate revocation lists checked against the broker's chain.
     pub fn ssl_crlfile(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.config.tls.crlfile = Some(path.into());
+        self
+    }
+
+    /// A PKCS#12 trust store instead of `ssl_cafile` (Java's `ssl.truststore.location`).
+    pub fn ssl_truststore(mut self, store: KeyStore) -> Self {
+        self.config.tls.truststore = Some(store);
+        self
+    }
+
+    /// PEM CA certificates as text instead of `ssl_cafile` (Python's `cadata`, Java's
+    /// `ssl.truststore.certificates`).
+    pub fn ssl_cadata(mut self, pem: impl Into<String>) -> Self {
+        self.config.tls.ca_pem = Some(pem.into());
+        self
+    }
+
+    /// A PKCS#12 key store with the client key and chain instead of `ssl_certfile`/`ssl_keyfile`
+    /// (Java's `ssl.keystore.location`).
+    pub fn ssl_keystore(mut self, store: KeyStore) -> Self {
+        self.config.tls.keystore = Some(store);
+        self
+    }
+
+    /// The client certificate chain and private key as PEM text instead of files (Java's
+    /// `ssl.keystore.certificate.chain` and `ssl.keystore.key`); an encrypted key is decrypted
+    /// with `ssl_password`.
+    pub fn ssl_client_pem(mut self, chain: impl Into<String>, key: impl Into<Secret>) -> Self {
+        self.config.tls.certificate_chain_pem = Some(chain.into());
+        self.config.tls.key_pem = Some(key.into());
         self
     }
 
@@ -482,94 +549,4 @@ impl ConnectionConfigBuilder {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_mirror_kafka_python() {
-        let config = ConnectionConfig::default();
-        assert!(config.client_id.starts_with("klamm-"));
-        assert_eq!(config.request_timeout, Duration::from_millis(30_000));
-        assert_eq!(config.max_in_flight_requests_per_connection, 5);
-        assert_eq!(config.connections_max_idle, Duration::from_millis(540_000));
-        assert_eq!(config.reconnect_backoff, Duration::from_millis(50));
-        assert_eq!(config.reconnect_backoff_max, Duration::from_millis(1000));
-        assert_eq!(config.receive_buffer_bytes, None);
-        assert_eq!(config.socket_options, vec![SocketOption::NoDelay(true)]);
-        assert_eq!(config.security_protocol, SecurityProtocol::Plaintext);
-        assert!(config.tls.check_hostname);
-        config.validate().unwrap();
-    }
-
-    #[test]
-    fn sasl_protocol_without_credentials_is_rejected() {
-        let error = ConnectionConfig::builder()
-            .security_protocol(SecurityProtocol::SaslPlaintext)
-            .build()
-            .unwrap_err();
-        assert!(error.to_string().contains("sasl_mechanism"), "{error}");
-        let error = ConnectionConfig::builder()
-            .security_protocol(SecurityProtocol::SaslPlaintext)
-            .sasl_mechanism(SaslMechanism::ScramSha256)
-            .sasl_plain_username("u")
-            .build()
-            .unwrap_err();
-        assert!(error.to_string().contains("sasl_plain_password"), "{error}");
-    }
-
-    #[test]
-    fn sasl_credentials_without_sasl_protocol_are_rejected() {
-        let error = ConnectionConfig::builder()
-            .sasl_mechanism(SaslMechanism::Plain)
-            .sasl_plain_username("u")
-            .sasl_plain_password("p")
-            .build()
-            .unwrap_err();
-        assert!(matches!(error, NetError::InvalidConfig { .. }));
-    }
-
-    #[cfg(feature = "gssapi")]
-    #[test]
-    fn gssapi_builds_from_kerberos_settings_without_a_password() {
-        let config = ConnectionConfig::builder()
-            .security_protocol(SecurityProtocol::SaslPlaintext)
-            .sasl_mechanism(SaslMechanism::Gssapi)
-            .sasl_kerberos_service_name("kfk")
-            .sasl_kerberos_domain_name("broker.example")
-            .sasl_kerberos_principal("ops@EXAMPLE.COM")
-            .sasl_kerberos_keytab("/etc/ops.keytab")
-            .build()
-            .unwrap();
-        let sasl = config.sasl.as_ref().unwrap();
-        assert_eq!(sasl.mechanism(), SaslMechanism::Gssapi);
-        let kerberos = sasl.kerberos().unwrap();
-        assert_eq!(kerberos.service_principal("10.1.1.1"), "kfk@broker.example");
-        assert_eq!(kerberos.principal.as_deref(), Some("ops@EXAMPLE.COM"));
-        let error = ConnectionConfig::builder()
-            .security_protocol(SecurityProtocol::SaslPlaintext)
-            .sasl_mechanism(SaslMechanism::Gssapi)
-            .sasl_kerberos_service_name("kafka/broker")
-            .build()
-            .unwrap_err();
-        assert!(
-            error.to_string().contains("sasl_kerberos_service_name"),
-            "{error}"
-        );
-    }
-
-    #[test]
-    fn protocol_names_round_trip() {
-        for protocol in [
-            SecurityProtocol::Plaintext,
-            SecurityProtocol::Ssl,
-            SecurityProtocol::SaslPlaintext,
-            SecurityProtocol::SaslSsl,
-        ] {
-            assert_eq!(
-                protocol.name().parse::<SecurityProtocol>().unwrap(),
-                protocol
-            );
-        }
-        assert!("TLS".parse::<SecurityProtocol>().is_err());
-    }
-}
+mod tests;

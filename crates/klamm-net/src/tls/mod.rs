@@ -18,6 +18,10 @@ use rustls::{AlertDescription, CertificateError, DigitallySignedStruct, RootCert
 
 use crate::{NetError, Secret, TlsFailure};
 
+mod stores;
+
+pub use stores::{KeyStore, StoreKind};
+
 /// TLS settings, used with `SSL` and `SASL_SSL`.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -33,6 +37,20 @@ pub struct TlsConfig {
     pub password: Option<Secret>,
     /// `ssl_crlfile`: PEM CRLs; every certificate of the broker's chain is checked.
     pub crlfile: Option<PathBuf>,
+    /// A PKCS#12 trust store (Java's `ssl.truststore.location`), instead of `cafile`.
+    pub truststore: Option<KeyStore>,
+    /// PEM CA certificates as text (Java's `ssl.truststore.certificates`, Python's `cadata`),
+    /// instead of `cafile`.
+    pub ca_pem: Option<String>,
+    /// A PKCS#12 key store holding the client key and chain (Java's `ssl.keystore.location`),
+    /// instead of `certfile`/`keyfile`.
+    pub keystore: Option<KeyStore>,
+    /// The client certificate chain as PEM text (Java's `ssl.keystore.certificate.chain`),
+    /// with `key_pem`.
+    pub certificate_chain_pem: Option<String>,
+    /// The client private key as PEM text (Java's `ssl.keystore.key`), decrypted with
+    /// `password` if encrypted.
+    pub key_pem: Option<Secret>,
     /// `ssl_check_hostname` (default `true`). When `false` the chain is still verified.
     pub check_hostname: bool,
     /// Name to verify (and send as SNI) instead of the host connected to.
@@ -53,6 +71,11 @@ impl Default for TlsConfig {
             keyfile: None,
             password: None,
             crlfile: None,
+            truststore: None,
+            ca_pem: None,
+            keystore: None,
+            certificate_chain_pem: None,
+            key_pem: None,
             check_hostname: true,
             server_name: None,
             client_config: None,
@@ -92,6 +115,14 @@ impl fmt::Debug for TlsConfig {
             .field("keyfile", &self.keyfile)
             .field("password", &self.password)
             .field("crlfile", &self.crlfile)
+            .field("truststore", &self.truststore)
+            .field("ca_pem", &self.ca_pem.as_ref().map(|_| ".."))
+            .field("keystore", &self.keystore)
+            .field(
+                "certificate_chain_pem",
+                &self.certificate_chain_pem.as_ref().map(|_| ".."),
+            )
+            .field("key_pem", &self.key_pem)
             .field("check_hostname", &self.check_hostname)
             .field("server_name", &self.server_name)
             .field("client_config", &self.client_config.as_ref().map(|_| ".."))
@@ -129,18 +160,28 @@ fn load_private_key(
     password: Option<&Secret>,
 ) -> Result<PrivateKeyDer<'static>, NetError> {
     let pem = read_pem(path)?;
-    if let Some(block) = encrypted_key_block(&pem) {
+    parse_private_key(&path.display().to_string(), &pem, password, Some(path))
+}
+
+/// The private key in `pem` (`what` names its file or setting in errors; `keyfile` is the file
+/// a wrong password is reported against).
+fn parse_private_key(
+    what: &str,
+    pem: &[u8],
+    password: Option<&Secret>,
+    keyfile: Option<&Path>,
+) -> Result<PrivateKeyDer<'static>, NetError> {
+    if let Some(block) = encrypted_key_block(pem) {
         let Some(password) = password else {
             return Err(config_error(
-                path.display().to_string(),
+                what,
                 "the private key is encrypted; set ssl_password",
             ));
         };
-        return decrypt_private_key(path, block, password);
+        return decrypt_private_key(what, block, password, keyfile);
     }
     // Like Python's `load_cert_chain`, a password for a key that is not encrypted is unused.
-    PrivateKeyDer::from_pem_slice(&pem)
-        .map_err(|error| config_error(path.display().to_string(), error))
+    PrivateKeyDer::from_pem_slice(pem).map_err(|error| config_error(what, error))
 }
 
 const ENCRYPTED_BEGIN: &str = "-----BEGIN ENCRYPTED PRIVATE KEY-----";
@@ -157,18 +198,25 @@ fn encrypted_key_block(pem: &[u8]) -> Option<&str> {
 /// Decrypts a PKCS#8 `EncryptedPrivateKeyInfo` (PBES2: PBKDF2 or scrypt with AES, what
 /// `openssl pkcs8 -topk8 -v2` writes).
 fn decrypt_private_key(
-    path: &Path,
+    what: &str,
     block: &str,
     password: &Secret,
+    keyfile: Option<&Path>,
 ) -> Result<PrivateKeyDer<'static>, NetError> {
     use pkcs8::der::Document;
     use pkcs8::{pkcs5, EncryptedPrivateKeyInfoRef, PrivateKeyInfoRef};
 
     let malformed = |error: &dyn std::fmt::Display| {
-        config_error(
-            path.display().to_string(),
-            format!("malformed encrypted private key: {error}"),
-        )
+        config_error(what, format!("malformed encrypted private key: {error}"))
+    };
+    let wrong_password = || match keyfile {
+        Some(path) => NetError::WrongKeyPassword {
+            keyfile: path.to_path_buf(),
+        },
+        None => config_error(
+            what,
+            "ssl_password does not decrypt this private key (wrong password?)",
+        ),
     };
     let (_, document) = Document::from_pem(block).map_err(|error| malformed(&error))?;
     let info =
@@ -177,50 +225,113 @@ fn decrypt_private_key(
         Ok(decrypted) => decrypted,
         // A wrong key shows as bad padding, or (rarely) as garbage that is not DER.
         Err(pkcs8::Error::EncryptedPrivateKey(pkcs5::Error::DecryptFailed))
-        | Err(pkcs8::Error::Asn1(_)) => {
-            return Err(NetError::WrongKeyPassword {
-                keyfile: path.to_path_buf(),
-            })
-        }
+        | Err(pkcs8::Error::Asn1(_)) => return Err(wrong_password()),
         Err(error) => {
             return Err(config_error(
-                path.display().to_string(),
+                what,
                 format!("cannot decrypt the private key: {error}"),
             ))
         }
     };
     if PrivateKeyInfoRef::try_from(decrypted.as_bytes()).is_err() {
-        return Err(NetError::WrongKeyPassword {
-            keyfile: path.to_path_buf(),
-        });
+        return Err(wrong_password());
     }
     Ok(PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
         decrypted.as_bytes().to_vec(),
     )))
 }
 
-fn load_root_store(cafile: Option<&Path>) -> Result<RootCertStore, NetError> {
-    let mut roots = RootCertStore::empty();
-    match cafile {
-        Some(path) => {
-            for cert in load_certificates(path)? {
-                roots
-                    .add(cert)
-                    .map_err(|error| config_error(path.display().to_string(), error))?;
-            }
-        }
-        None => {
+/// The CAs to trust: exactly one of `ssl_cafile`, inline PEM and a trust store, else the
+/// system's; with the name of their source for errors.
+pub(crate) fn trusted_certificates(
+    config: &TlsConfig,
+) -> Result<(String, Vec<CertificateDer<'static>>), NetError> {
+    Ok(match (&config.cafile, &config.ca_pem, &config.truststore) {
+        (None, None, None) => {
             let native = rustls_native_certs::load_native_certs();
-            roots.add_parsable_certificates(native.certs);
-            if roots.is_empty() {
+            if native.certs.is_empty() {
                 return Err(config_error(
                     "system trust store",
                     "no CA certificates found; set ssl_cafile",
                 ));
             }
+            ("system trust store".to_owned(), native.certs)
         }
+        (Some(path), None, None) => (path.display().to_string(), load_certificates(path)?),
+        (None, Some(pem), None) => (
+            "ssl.truststore.certificates".to_owned(),
+            stores::pem_certificates("ssl.truststore.certificates", pem)?,
+        ),
+        (None, None, Some(store)) => (
+            store.path.display().to_string(),
+            stores::trusted_certificates(store)?,
+        ),
+        _ => {
+            return Err(config_error(
+                "trusted CAs",
+                "set only one of ssl_cafile, inline PEM certificates and a trust store",
+            ))
+        }
+    })
+}
+
+fn load_root_store(config: &TlsConfig) -> Result<RootCertStore, NetError> {
+    let (what, certs) = trusted_certificates(config)?;
+    let mut roots = RootCertStore::empty();
+    if config.cafile.is_none() && config.ca_pem.is_none() && config.truststore.is_none() {
+        // The system's store may hold certificates rustls cannot parse; skip those.
+        roots.add_parsable_certificates(certs);
+        return Ok(roots);
+    }
+    for cert in certs {
+        roots
+            .add(cert)
+            .map_err(|error| config_error(&what, error))?;
     }
     Ok(roots)
+}
+
+/// The client certificate and key, for mutual TLS: from PEM files, inline PEM or a key store.
+fn load_identity(config: &TlsConfig) -> Result<Option<stores::Identity>, NetError> {
+    let files = config.certfile.is_some() || config.keyfile.is_some();
+    let inline = config.certificate_chain_pem.is_some() || config.key_pem.is_some();
+    let store = config.keystore.is_some();
+    if [files, inline, store].iter().filter(|set| **set).count() > 1 {
+        return Err(config_error(
+            "client certificate",
+            "set only one of ssl_certfile/ssl_keyfile, inline PEM and a key store",
+        ));
+    }
+    if let Some(store) = &config.keystore {
+        return stores::identity(store).map(Some);
+    }
+    match (&config.certificate_chain_pem, &config.key_pem) {
+        (Some(chain), Some(key)) => {
+            return stores::pem_identity(chain, key, config.password.as_ref()).map(Some)
+        }
+        (None, None) => {}
+        _ => {
+            return Err(config_error(
+                "ssl.keystore.certificate.chain",
+                "an inline PEM client certificate chain and key go together",
+            ))
+        }
+    }
+    match (&config.certfile, &config.keyfile) {
+        (None, None) => Ok(None),
+        (Some(certfile), keyfile) => {
+            let certs = load_certificates(certfile)?;
+            let key = load_private_key(
+                keyfile.as_deref().unwrap_or(certfile),
+                config.password.as_ref(),
+            )?;
+            Ok(Some((certs, key)))
+        }
+        (None, Some(_)) => Err(config_error(
+            "ssl_keyfile",
+            "a client key needs ssl_certfile too",
+        )),
+    }
 }
 
 /// Builds the rustls configuration `config` describes (or returns the caller's own).
@@ -229,7 +340,7 @@ pub fn client_config(config: &TlsConfig) -> Result<Arc<rustls::ClientConfig>, Ne
         return Ok(ready.clone());
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let roots = Arc::new(load_root_store(config.cafile.as_deref())?);
+    let roots = Arc::new(load_root_store(config)?);
     let mut verifier = WebPkiServerVerifier::builder_with_provider(roots, provider.clone());
     if let Some(path) = &config.crlfile {
         let pem = read_pem(path)?;
@@ -251,24 +362,11 @@ pub fn client_config(config: &TlsConfig) -> Result<Arc<rustls::ClientConfig>, Ne
         .map_err(|error| config_error("protocol versions", error))?
         .dangerous()
         .with_custom_certificate_verifier(verifier);
-    let tls = match (&config.certfile, &config.keyfile) {
-        (None, None) => builder.with_no_client_auth(),
-        (Some(certfile), keyfile) => {
-            let certs = load_certificates(certfile)?;
-            let key = load_private_key(
-                keyfile.as_deref().unwrap_or(certfile),
-                config.password.as_ref(),
-            )?;
-            builder
-                .with_client_auth_cert(certs, key)
-                .map_err(|error| config_error(certfile.display().to_string(), error))?
-        }
-        (None, Some(_)) => {
-            return Err(config_error(
-                "ssl_keyfile",
-                "a client key needs ssl_certfile too",
-            ))
-        }
+    let tls = match load_identity(config)? {
+        None => builder.with_no_client_auth(),
+        Some((certs, key)) => builder
+            .with_client_auth_cert(certs, key)
+            .map_err(|error| config_error("client certificate", error))?,
     };
     Ok(Arc::new(tls))
 }
@@ -342,6 +440,10 @@ pub fn classify(error: &rustls::Error) -> TlsFailure {
         Error::InvalidCertificate(
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
         ) => TlsFailure::HostnameMismatch,
+        Error::InvalidCertificate(CertificateError::Revoked) => TlsFailure::CertificateRevoked,
+        Error::InvalidCertificate(CertificateError::UnknownRevocationStatus) => {
+            TlsFailure::RevocationStatusUnknown
+        }
         Error::InvalidCertificate(_) | Error::InvalidCertRevocationList(_) => {
             TlsFailure::UntrustedCertificate
         }
@@ -381,144 +483,4 @@ pub fn map_io_error(addr: &str, error: io::Error) -> NetError {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rustls_errors_map_to_what_to_fix() {
-        use rustls::Error;
-        let cases = [
-            (
-                Error::InvalidCertificate(CertificateError::UnknownIssuer),
-                TlsFailure::UntrustedCertificate,
-            ),
-            (
-                Error::InvalidCertificate(CertificateError::Expired),
-                TlsFailure::UntrustedCertificate,
-            ),
-            (
-                Error::InvalidCertificate(CertificateError::NotValidForName),
-                TlsFailure::HostnameMismatch,
-            ),
-            (
-                Error::AlertReceived(AlertDescription::CertificateRequired),
-                TlsFailure::ClientCertificateRejected,
-            ),
-            (
-                Error::AlertReceived(AlertDescription::BadCertificate),
-                TlsFailure::ClientCertificateRejected,
-            ),
-            (
-                Error::AlertReceived(AlertDescription::HandshakeFailure),
-                TlsFailure::Other,
-            ),
-        ];
-        for (error, kind) in cases {
-            assert_eq!(classify(&error), kind, "{error}");
-        }
-    }
-
-    #[test]
-    fn rustls_error_is_found_inside_io_error() {
-        let io = io::Error::new(
-            io::ErrorKind::InvalidData,
-            rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),
-        );
-        let mapped = map_io_error("b:9093", io);
-        assert!(matches!(
-            mapped,
-            NetError::Tls {
-                kind: TlsFailure::UntrustedCertificate,
-                ..
-            }
-        ));
-    }
-
-    #[test]
-    fn missing_cafile_is_a_config_error_naming_the_file() {
-        let config = TlsConfig {
-            cafile: Some("/nonexistent/ca.pem".into()),
-            ..Default::default()
-        };
-        let error = client_config(&config).unwrap_err();
-        assert!(
-            matches!(&error, NetError::TlsConfig { what, .. } if what.contains("/nonexistent/ca.pem")),
-            "{error}"
-        );
-    }
-
-    /// An encrypted copy of a fresh key, made by `openssl`; `None` (test skipped) without it.
-    fn encrypted_key(dir: &Path) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
-        let plain = dir.join("plain.key");
-        let encrypted = dir.join("enc.key");
-        let ok = |args: &[&str]| {
-            std::process::Command::new("openssl")
-                .args(args)
-                .output()
-                .is_ok_and(|out| out.status.success())
-        };
-        let made = ok(&[
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-            plain.to_str()?,
-        ]) && ok(&[
-            "pkcs8",
-            "-topk8",
-            "-v2",
-            "aes-256-cbc",
-            "-in",
-            plain.to_str()?,
-            "-out",
-            encrypted.to_str()?,
-            "-passout",
-            "pass:secret",
-        ]);
-        made.then_some((plain, encrypted))
-    }
-
-    #[test]
-    fn encrypted_key_decrypts_with_its_password_and_names_the_file_when_wrong() {
-        let dir = std::env::temp_dir().join(format!("klamm-net-tls-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let Some((plain, encrypted)) = encrypted_key(&dir) else {
-            eprintln!("openssl not available; skipped");
-            return;
-        };
-        let expected = load_private_key(&plain, None).unwrap();
-        let decrypted = load_private_key(&encrypted, Some(&Secret::new("secret"))).unwrap();
-        assert_eq!(decrypted.secret_der(), expected.secret_der());
-
-        let error = load_private_key(&encrypted, Some(&Secret::new("wrong-pw"))).unwrap_err();
-        assert!(
-            matches!(&error, NetError::WrongKeyPassword { keyfile } if *keyfile == encrypted),
-            "{error:?}"
-        );
-        let text = error.to_string();
-        assert!(text.contains(&encrypted.display().to_string()), "{text}");
-        assert!(!text.contains("wrong-pw") && !format!("{error:?}").contains("wrong-pw"));
-
-        let error = load_private_key(&encrypted, None).unwrap_err();
-        assert!(error.to_string().contains("set ssl_password"), "{error}");
-        std::fs::remove_dir_all(&dir).ok();
-    }
-
-    #[test]
-    fn server_name_override_wins_over_host() {
-        let config = TlsConfig {
-            server_name: Some("kafka.internal".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            server_name(&config, "127.0.0.1").unwrap(),
-            ServerName::try_from("kafka.internal").unwrap()
-        );
-        assert!(matches!(
-            server_name(&TlsConfig::default(), "127.0.0.1").unwrap(),
-            ServerName::IpAddress(_)
-        ));
-    }
-}
+mod tests;
