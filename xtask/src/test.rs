@@ -104,10 +104,6 @@ fn steps(options: Options) -> Vec<Step> {
             Box::new(|| crate::codegen::run(true)),
         ),
         (
-            "release version table is fresh (fetches 24 kafka-clients jars once)",
-            Box::new(|| crate::api_versions::run(true)),
-        ),
-        (
             "fetch Kafka brokers and oracles",
             Box::new(|| crate::kafka::run(crate::kafka::Command::Fetch { version: None })),
         ),
