@@ -39,9 +39,8 @@
 //!     println!("broker {} at {}:{} (rack {:?})", broker.id, broker.host, broker.port, broker.rack);
 //! }
 //! let billing = Target::Coordinator(CoordinatorType::Group, "billing".into());
-//! let describe = Call::new(billing, |_version| DescribeGroupsRequest {
-//!     groups: vec!["billing".into()],
-//!     ..Default::default()
+//! let describe = Call::new(billing, |_version| {
+//!     DescribeGroupsRequest::default().with_groups(vec!["billing".into()])
 //! })
 //! .classify(|response| match response.groups.first() {
 //!     Some(group) => ResponseError::check(group.error_code),
